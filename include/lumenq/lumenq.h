@@ -1,0 +1,240 @@
+/*
+ * lumenq — venous stenosis from IVUS pullbacks (DICOM).
+ *
+ * Public C API. Everything a program needs to open a study, segment the lumen
+ * of every frame, measure lesion and reference, and write reports.
+ *
+ * Conventions:
+ *  - Functions return LQ_OK (0) or a negative LqStatus; when an LqError is
+ *    passed, it receives the status and a one-line message that names the
+ *    file and the reason. The library never prints and never exits.
+ *  - Handles are opaque; lq_*_free(&p) / lq_study_close(&p) free and set the
+ *    pointer to NULL, and accept NULL.
+ *  - Lengths are in mm, areas in mm², percentages in percent; names carry the
+ *    unit. Frame indices are 0-based in the API (the CLI and reports show
+ *    1-based frame numbers, as scanners do).
+ */
+#ifndef LUMENQ_H
+#define LUMENQ_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define LUMENQ_VERSION "0.1.0"
+
+typedef enum LqStatus {
+    LQ_OK = 0,
+    LQ_ERR_USAGE = -1,    /* invalid argument or option */
+    LQ_ERR_DATA = -2,     /* input is not usable DICOM / not measurable */
+    LQ_ERR_OPEN = -3,     /* input cannot be opened */
+    LQ_ERR_INTERNAL = -4, /* bug or resource exhaustion */
+    LQ_ERR_CREATE = -5,   /* output cannot be created */
+    LQ_ERR_IO = -6,       /* read or write failed midway */
+} LqStatus;
+
+typedef struct LqError {
+    int code;           /* LqStatus */
+    char message[512];  /* one line, no trailing newline */
+} LqError;
+
+/* Conventional exit code (sysexits.h) for a status: 0, 64, 65, 66, 70, 73, 74. */
+int lq_exit_code(int status);
+const char *lq_status_name(int status);
+
+/* ---------------------------------------------------------------- study */
+
+typedef enum LqCalibrationSource {
+    LQ_CAL_NONE = 0,
+    LQ_CAL_US_REGION,          /* Sequence of Ultrasound Regions (0018,6011) */
+    LQ_CAL_PIXEL_SPACING,      /* Pixel Spacing (0028,0030) */
+    LQ_CAL_IMAGER_PIXEL_SPACING, /* Imager Pixel Spacing (0018,1164) */
+    LQ_CAL_USER,               /* --pixel-size given by the user */
+} LqCalibrationSource;
+
+typedef enum LqTimingSource {
+    LQ_TIMING_NONE = 0,        /* positions are frame indices only */
+    LQ_TIMING_DICOM,           /* frame time and IVUS Pullback Rate from the file */
+    LQ_TIMING_USER,            /* --pullback-rate and/or --frame-time given */
+} LqTimingSource;
+
+typedef struct LqOpenOptions {
+    double pixel_size_mm;      /* > 0: used only when the file has no calibration */
+    double pullback_rate_mm_s; /* > 0: overrides/completes the file's rate */
+    double frame_time_ms;      /* > 0: overrides/completes the file's frame time */
+} LqOpenOptions;
+
+void lq_open_options_default(LqOpenOptions *opt);
+
+typedef struct LqStudyInfo {
+    char path[1024];
+    char sop_class_uid[65];
+    char sop_class_name[64];
+    char sop_instance_uid[65];
+    char study_instance_uid[65];
+    char series_instance_uid[65];
+    char transfer_syntax_uid[65];
+    char transfer_syntax_name[64];
+    char modality[17];
+    char patient_name[128];
+    char patient_id[65];
+    char study_date[9];
+    char study_description[65];
+    char manufacturer[65];
+    char photometric[17];
+    unsigned rows, cols, frames;
+    unsigned samples_per_pixel, bits_allocated, bits_stored;
+    /* calibration: mm per pixel along x (columns) and y (rows) */
+    double pixel_dx_mm, pixel_dy_mm;
+    LqCalibrationSource calibration;
+    /* image region (pixels, inclusive) that holds the ultrasound image */
+    unsigned region_x0, region_y0, region_x1, region_y1;
+    /* timing */
+    double frame_time_ms;        /* 0 when unknown */
+    double pullback_rate_mm_s;   /* 0 when unknown */
+    LqTimingSource timing;
+    unsigned pullback_start_frame, pullback_stop_frame; /* 0-based, inclusive */
+} LqStudyInfo;
+
+typedef struct LqStudy LqStudy;
+
+int lq_study_open(const char *path, const LqOpenOptions *opt, LqStudy **out, LqError *err);
+void lq_study_close(LqStudy **study);
+const LqStudyInfo *lq_study_info(const LqStudy *study);
+/* Whether the study can be measured (calibrated, image object); *why gets the reason if not. */
+int lq_study_measurable(const LqStudy *study, const char **why);
+/* Decode frame `index` (0-based) to 8-bit luminance, rows*cols bytes, row-major. */
+int lq_study_read_frame(LqStudy *study, unsigned index, uint8_t *luma, LqError *err);
+/* Position of a frame along the pullback, mm from the first frame (or the index when untimed). */
+double lq_study_frame_position_mm(const LqStudy *study, unsigned index);
+const char *lq_calibration_source_name(LqCalibrationSource src);
+
+/* ------------------------------------------------------------- geometry */
+
+typedef struct LqShape {
+    double area_mm2;            /* shoelace area of the closed contour */
+    double equiv_diameter_mm;   /* 2*sqrt(area/pi) */
+    double min_feret_mm;        /* minimal caliper diameter (MLD) */
+    double max_feret_mm;        /* maximal caliper diameter */
+    double min_feret_angle_rad; /* direction of the minimal caliper */
+    double max_feret_angle_rad; /* direction of the maximal caliper */
+    double eccentricity;        /* max_feret / min_feret */
+} LqShape;
+
+/* Measure a closed polygon given as n (x,y) pairs in mm (xy[2*i], xy[2*i+1]). */
+int lq_shape_measure(const double *xy, size_t n, LqShape *shape);
+
+/* ---------------------------------------------------------- measurement */
+
+typedef enum LqMethod {
+    LQ_METHOD_AUTO = 0,    /* chosen by lumenq as domain definitions say */
+    LQ_METHOD_USER,        /* given by the user (frame or range) */
+} LqMethod;
+
+typedef struct LqMeasureSettings {
+    double threshold_pct;      /* %DS strictly above this is significant; default 61 */
+    int pullback_from_cfv;     /* 1: frame order is CFV -> IVC (jugular access) */
+    int lesion_frame;          /* >= 0: user lesion frame (0-based); -1 auto */
+    int reference_first;       /* >= 0 with reference_last: user reference range */
+    int reference_last;
+    double low_confidence;     /* frames below this confidence are avoided; default 0.5 */
+    int positions_are_indices; /* 1: untimed pullback, positions are frame indices */
+} LqMeasureSettings;
+
+void lq_measure_settings_default(LqMeasureSettings *s);
+
+typedef struct LqFrameMeasure {
+    LqShape shape;
+    double position_mm;
+    double confidence;         /* 0..1, see docs/measurements.md */
+    int valid;                 /* a contour was found */
+} LqFrameMeasure;
+
+typedef struct LqSummary {
+    int ok;                        /* 0: not measurable, see `problem` */
+    char problem[256];
+    /* reference */
+    LqMethod reference_method;
+    int reference_run_first, reference_run_last;   /* stable run found (auto) */
+    int reference_first, reference_last;           /* frames averaged */
+    double reference_area_mm2;     /* A_ref: mean CSA over the reference frames */
+    double reference_diameter_mm;  /* D_ref = 2*sqrt(A_ref/pi) */
+    /* lesion */
+    LqMethod lesion_method;
+    int lesion_frame;
+    double lesion_position_mm;
+    double mla_mm2;                /* CSA at the lesion frame */
+    double mld_mm;                 /* min Feret at the lesion frame */
+    double lesion_max_diameter_mm;
+    int lesion_first, lesion_last; /* contiguous frames with CSA < 50 % A_ref (-1 if none) */
+    double lesion_length_mm;
+    /* stenosis */
+    double diameter_stenosis_pct;  /* 100*(1 - MLD/D_ref) — primary */
+    double area_stenosis_pct;      /* 100*(1 - MLA/A_ref) */
+    double equiv_diameter_stenosis_pct; /* 100*(1 - sqrt(MLA/A_ref)) */
+    double threshold_pct;
+    int significant;               /* diameter_stenosis_pct > threshold_pct */
+    int low_confidence_frames;     /* number of frames below the confidence cut */
+} LqSummary;
+
+/* Lesion, reference and stenosis from per-frame measures, as docs/measurements.md. */
+int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSettings *s,
+                      LqSummary *out, LqError *err);
+
+/* -------------------------------------------------------- segmentation */
+
+typedef struct LqContour {
+    unsigned n;        /* number of points */
+    double *xy_mm;     /* n (x,y) pairs, image coordinates in mm, origin top-left pixel centre */
+} LqContour;
+
+typedef struct LqResult LqResult;
+
+typedef struct LqRunOptions {
+    LqMeasureSettings measure;
+    int cpu_level;     /* -1: best available (or LUMENQ_CPU); else an LqCpuLevel */
+} LqRunOptions;
+
+void lq_run_options_default(LqRunOptions *o);
+
+/* Segment every frame of the study and measure; the frames are decoded one at a
+ * time (a window of three), never the whole pullback at once. */
+int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, LqError *err);
+void lq_result_free(LqResult **r);
+size_t lq_result_frame_count(const LqResult *r);
+const LqFrameMeasure *lq_result_frame(const LqResult *r, size_t i);
+const LqContour *lq_result_contour(const LqResult *r, size_t i);
+const LqSummary *lq_result_summary(const LqResult *r);
+
+/* ------------------------------------------------------------- reports */
+
+typedef enum LqReportFormat { LQ_REPORT_TEXT = 0, LQ_REPORT_JSON } LqReportFormat;
+
+int lq_report_format_from_name(const char *name, LqReportFormat *fmt);
+/* Write a report; path NULL or "-" writes to stdout, otherwise atomically
+ * (temporary file in the target folder, then rename). */
+int lq_report_write(const LqStudy *study, const LqResult *r, LqReportFormat fmt,
+                    const char *path, LqError *err);
+
+/* ------------------------------------------------------------------ CPU */
+
+typedef enum LqCpuLevel {
+    LQ_CPU_SCALAR = 0,
+    LQ_CPU_SSE2 = 1,
+    LQ_CPU_SSE41 = 2,
+    LQ_CPU_AVX2 = 3,
+    LQ_CPU_NEON = 4,
+} LqCpuLevel;
+
+/* Highest level this CPU supports (after the LUMENQ_CPU environment override). */
+int lq_cpu_best_level(void);
+const char *lq_cpu_level_name(int level);
+int lq_cpu_level_from_name(const char *name);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

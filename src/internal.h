@@ -1,0 +1,21 @@
+/* Internal helpers shared by every stage of the library. */
+#ifndef LQ_INTERNAL_H
+#define LQ_INTERNAL_H
+
+#include "lumenq/lumenq.h"
+
+#if defined(__GNUC__)
+#define LQ_PRINTF(a, b) __attribute__((format(printf, a, b)))
+#else
+#define LQ_PRINTF(a, b)
+#endif
+
+/* Sets err (if not NULL) and returns `code`, so callers can `return lq_fail(...)`. */
+int lq_fail(LqError *err, int code, const char *fmt, ...) LQ_PRINTF(3, 4);
+
+#define LQ_MIN(a, b) ((a) < (b) ? (a) : (b))
+#define LQ_MAX(a, b) ((a) > (b) ? (a) : (b))
+#define LQ_CLAMP(v, lo, hi) ((v) < (lo) ? (lo) : (v) > (hi) ? (hi) : (v))
+#define LQ_PI 3.14159265358979323846
+
+#endif

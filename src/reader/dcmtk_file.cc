@@ -1,0 +1,208 @@
+// Thin C++ shim over DCMTK's dcmdata: parse a file, read attributes, decode
+// one frame at a time. Every exception stops here; callers see C status codes.
+#include "dicom_shim.h"
+#include "lumenq/lumenq.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmdata/dcfcache.h>
+#include <dcmtk/dcmdata/dcrledrg.h>
+#include <dcmtk/dcmjpeg/djdecode.h>
+#include <dcmtk/dcmjpls/djdecode.h>
+#include <dcmtk/oflog/oflog.h>
+
+#include <cstdio>
+#include <cstring>
+#include <mutex>
+#include <new>
+
+struct LqDicomFile {
+    DcmFileFormat file;
+    DcmFileCache cache;
+    Uint32 next_fragment = 0;   // first fragment of the next frame (sequential reads)
+    unsigned next_frame = 0;
+};
+
+static void copy_str(char *dst, size_t len, const char *src)
+{
+    if (!dst || !len) return;
+    snprintf(dst, len, "%s", src ? src : "");
+}
+
+// Codecs are registered once per process; DCMTK keeps them in a global list.
+static void global_init()
+{
+    static std::once_flag once;
+    std::call_once(once, [] {
+        // The library must not print: DCMTK's warnings about odd files go nowhere.
+        OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
+        DcmRLEDecoderRegistration::registerCodecs();
+        DJDecoderRegistration::registerCodecs();
+        DJLSDecoderRegistration::registerCodecs();
+    });
+}
+
+static DcmTagKey key(uint32_t tag) { return DcmTagKey(Uint16(tag >> 16), Uint16(tag & 0xffff)); }
+
+static DcmItem *item_for(LqDicomFile *f, uint32_t seq_tag, unsigned item)
+{
+    DcmDataset *ds = f->file.getDataset();
+    if (!ds) return nullptr;
+    if (seq_tag == 0) return ds;
+    DcmItem *it = nullptr;
+    if (ds->findAndGetSequenceItem(key(seq_tag), it, int(item)).bad()) return nullptr;
+    return it;
+}
+
+extern "C" int lqd_open(const char *path, LqDicomFile **out, char *msg, size_t msg_len)
+{
+    *out = nullptr;
+    try {
+        global_init();
+        FILE *probe = fopen(path, "rb");
+        if (!probe) {
+            copy_str(msg, msg_len, strerror(errno));
+            return LQ_ERR_OPEN;
+        }
+        fclose(probe);
+        LqDicomFile *f = new LqDicomFile();
+        // Values longer than 4 KiB (the pixel data) stay on disk until a frame is read.
+        OFCondition c = f->file.loadFile(OFFilename(path), EXS_Unknown, EGL_noChange, 4096,
+                                         ERM_autoDetect);
+        if (c.bad()) {
+            snprintf(msg, msg_len, "not a readable DICOM file (%s)", c.text());
+            delete f;
+            return LQ_ERR_DATA;
+        }
+        *out = f;
+        return LQ_OK;
+    } catch (const std::bad_alloc &) {
+        copy_str(msg, msg_len, "out of memory while parsing");
+        return LQ_ERR_INTERNAL;
+    } catch (...) {
+        copy_str(msg, msg_len, "unexpected failure while parsing");
+        return LQ_ERR_INTERNAL;
+    }
+}
+
+extern "C" void lqd_close(LqDicomFile *f) { delete f; }
+
+extern "C" int lqd_get_string(LqDicomFile *f, uint32_t seq_tag, unsigned item, uint32_t tag,
+                              char *buf, size_t len)
+{
+    copy_str(buf, len, "");
+    DcmItem *it = item_for(f, seq_tag, item);
+    OFString s;
+    if (!it || it->findAndGetOFStringArray(key(tag), s).bad()) return 0;
+    copy_str(buf, len, s.c_str());
+    return 1;
+}
+
+extern "C" int lqd_get_float(LqDicomFile *f, uint32_t seq_tag, unsigned item, uint32_t tag,
+                             unsigned vm_index, double *value)
+{
+    DcmItem *it = item_for(f, seq_tag, item);
+    Float64 v = 0;
+    if (!it || it->findAndGetFloat64(key(tag), v, vm_index).bad()) return 0;
+    *value = v;
+    return 1;
+}
+
+extern "C" int lqd_get_long(LqDicomFile *f, uint32_t seq_tag, unsigned item, uint32_t tag,
+                            long *value)
+{
+    DcmItem *it = item_for(f, seq_tag, item);
+    long v = 0;
+    if (!it || it->findAndGetLongInt(key(tag), v).bad()) return 0;
+    *value = v;
+    return 1;
+}
+
+extern "C" unsigned lqd_sequence_length(LqDicomFile *f, uint32_t seq_tag)
+{
+    DcmDataset *ds = f->file.getDataset();
+    DcmSequenceOfItems *seq = nullptr;
+    if (!ds || ds->findAndGetSequence(key(seq_tag), seq).bad() || !seq) return 0;
+    return unsigned(seq->card());
+}
+
+extern "C" int lqd_has_pixel_data(LqDicomFile *f)
+{
+    DcmDataset *ds = f->file.getDataset();
+    return ds && ds->tagExists(DCM_PixelData);
+}
+
+extern "C" void lqd_transfer_syntax(LqDicomFile *f, char *uid, size_t uid_len, char *name,
+                                    size_t name_len)
+{
+    DcmXfer xfer(f->file.getDataset()->getOriginalXfer());
+    copy_str(uid, uid_len, xfer.getXferID());
+    copy_str(name, name_len, xfer.getXferName());
+}
+
+extern "C" void lqd_sop_class_name(const char *uid, char *name, size_t len)
+{
+    copy_str(name, len, dcmFindNameOfUID(uid, ""));
+}
+
+static DcmElement *pixel_element(LqDicomFile *f)
+{
+    DcmElement *e = nullptr;
+    DcmDataset *ds = f->file.getDataset();
+    if (!ds || ds->findAndGetElement(DCM_PixelData, e).bad()) return nullptr;
+    return e;
+}
+
+extern "C" int lqd_frame_size(LqDicomFile *f, size_t *bytes, char *msg, size_t msg_len)
+{
+    *bytes = 0;
+    DcmElement *e = pixel_element(f);
+    if (!e) {
+        copy_str(msg, msg_len, "no Pixel Data (7FE0,0010)");
+        return LQ_ERR_DATA;
+    }
+    Uint32 size = 0;
+    OFCondition c = e->getUncompressedFrameSize(f->file.getDataset(), size);
+    if (c.bad() || size == 0) {
+        snprintf(msg, msg_len, "cannot size a frame (%s)", c.bad() ? c.text() : "zero size");
+        return LQ_ERR_DATA;
+    }
+    *bytes = size;
+    return LQ_OK;
+}
+
+extern "C" int lqd_read_frame(LqDicomFile *f, unsigned index, void *buf, size_t buf_len,
+                              char *color_model, char *msg, size_t msg_len)
+{
+    try {
+        DcmElement *e = pixel_element(f);
+        if (!e) {
+            copy_str(msg, msg_len, "no Pixel Data (7FE0,0010)");
+            return LQ_ERR_DATA;
+        }
+        // Sequential reads let DCMTK carry the fragment index forward; random
+        // access restarts the search from fragment 0.
+        Uint32 fragment = (index == f->next_frame) ? f->next_fragment : 0;
+        OFString model;
+        OFCondition c = e->getUncompressedFrame(f->file.getDataset(), Uint32(index), fragment,
+                                                buf, Uint32(buf_len), model, &f->cache);
+        if (c.bad()) {
+            DcmXfer xfer(f->file.getDataset()->getOriginalXfer());
+            snprintf(msg, msg_len, "cannot decode frame %u (%s; transfer syntax %s %s)",
+                     index + 1, c.text(), xfer.getXferID(), xfer.getXferName());
+            f->next_frame = 0;
+            f->next_fragment = 0;
+            return LQ_ERR_DATA;
+        }
+        f->next_frame = index + 1;
+        f->next_fragment = fragment;
+        copy_str(color_model, 17, model.c_str());
+        return LQ_OK;
+    } catch (const std::bad_alloc &) {
+        copy_str(msg, msg_len, "out of memory while decoding");
+        return LQ_ERR_INTERNAL;
+    } catch (...) {
+        copy_str(msg, msg_len, "unexpected failure while decoding");
+        return LQ_ERR_INTERNAL;
+    }
+}

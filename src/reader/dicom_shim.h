@@ -1,0 +1,48 @@
+/* C interface over the DCMTK C++ API (dcmtk_file.cc). Nothing above this
+ * header knows about C++; everything below it is a thin translation. */
+#ifndef LQ_DICOM_SHIM_H
+#define LQ_DICOM_SHIM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct LqDicomFile LqDicomFile;
+
+/* Opens and parses `path`, leaving large element values (pixel data) on disk.
+ * Returns an LqStatus; on failure `msg` gets the reason (no file name). */
+int lqd_open(const char *path, LqDicomFile **out, char *msg, size_t msg_len);
+void lqd_close(LqDicomFile *f);
+
+/* Attribute access. `seq_tag` 0 reads the top-level dataset; otherwise the
+ * attribute is read from item `item` of that sequence. Tags are (group<<16)|element.
+ * Each returns 1 if the value exists and was converted, 0 otherwise. */
+int lqd_get_string(LqDicomFile *f, uint32_t seq_tag, unsigned item, uint32_t tag,
+                   char *buf, size_t len);
+int lqd_get_float(LqDicomFile *f, uint32_t seq_tag, unsigned item, uint32_t tag,
+                  unsigned vm_index, double *value);
+int lqd_get_long(LqDicomFile *f, uint32_t seq_tag, unsigned item, uint32_t tag,
+                 long *value);
+unsigned lqd_sequence_length(LqDicomFile *f, uint32_t seq_tag);
+int lqd_has_pixel_data(LqDicomFile *f);
+
+/* Transfer syntax of the file: UID and DCMTK's name for it. */
+void lqd_transfer_syntax(LqDicomFile *f, char *uid, size_t uid_len, char *name, size_t name_len);
+/* SOP class name for a UID ("" if unknown). */
+void lqd_sop_class_name(const char *uid, char *name, size_t len);
+
+/* Size in bytes of one decoded frame as DCMTK delivers it. */
+int lqd_frame_size(LqDicomFile *f, size_t *bytes, char *msg, size_t msg_len);
+/* Decodes frame `index` (0-based) into `buf` (>= frame size, even length).
+ * `color_model` (>= 17 bytes) gets the photometric interpretation of the decoded
+ * samples, which differs from the file's for some codecs (YBR_FULL_422 -> RGB). */
+int lqd_read_frame(LqDicomFile *f, unsigned index, void *buf, size_t buf_len,
+                   char *color_model, char *msg, size_t msg_len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

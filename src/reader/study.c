@@ -1,0 +1,425 @@
+/* DICOM study → frames, calibration and pullback positions.
+ * The calibration and timing chains follow docs/measurements.md (domain.md). */
+#include "reader.h"
+
+#include "dicom_shim.h"
+#include "internal.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TAG(g, e) (((uint32_t)(g) << 16) | (uint32_t)(e))
+
+enum {
+    T_SOP_CLASS = TAG(0x0008, 0x0016),
+    T_SOP_INSTANCE = TAG(0x0008, 0x0018),
+    T_STUDY_DATE = TAG(0x0008, 0x0020),
+    T_MODALITY = TAG(0x0008, 0x0060),
+    T_MANUFACTURER = TAG(0x0008, 0x0070),
+    T_STUDY_DESCRIPTION = TAG(0x0008, 0x1030),
+    T_PATIENT_NAME = TAG(0x0010, 0x0010),
+    T_PATIENT_ID = TAG(0x0010, 0x0020),
+    T_CINE_RATE = TAG(0x0018, 0x0040),
+    T_FRAME_TIME = TAG(0x0018, 0x1063),
+    T_FRAME_TIME_VECTOR = TAG(0x0018, 0x1065),
+    T_IMAGER_PIXEL_SPACING = TAG(0x0018, 0x1164),
+    T_IVUS_PULLBACK_RATE = TAG(0x0018, 0x3101),
+    T_IVUS_PULLBACK_START = TAG(0x0018, 0x3103),
+    T_IVUS_PULLBACK_STOP = TAG(0x0018, 0x3104),
+    T_US_REGIONS = TAG(0x0018, 0x6011),
+    T_REGION_SPATIAL_FORMAT = TAG(0x0018, 0x6012),
+    T_REGION_DATA_TYPE = TAG(0x0018, 0x6014),
+    T_REGION_X0 = TAG(0x0018, 0x6018),
+    T_REGION_Y0 = TAG(0x0018, 0x601A),
+    T_REGION_X1 = TAG(0x0018, 0x601C),
+    T_REGION_Y1 = TAG(0x0018, 0x601E),
+    T_PHYS_UNITS_X = TAG(0x0018, 0x6024),
+    T_PHYS_UNITS_Y = TAG(0x0018, 0x6026),
+    T_PHYS_DELTA_X = TAG(0x0018, 0x602C),
+    T_PHYS_DELTA_Y = TAG(0x0018, 0x602E),
+    T_STUDY_UID = TAG(0x0020, 0x000D),
+    T_SERIES_UID = TAG(0x0020, 0x000E),
+    T_SAMPLES_PER_PIXEL = TAG(0x0028, 0x0002),
+    T_PHOTOMETRIC = TAG(0x0028, 0x0004),
+    T_PLANAR_CONFIGURATION = TAG(0x0028, 0x0006),
+    T_NUMBER_OF_FRAMES = TAG(0x0028, 0x0008),
+    T_ROWS = TAG(0x0028, 0x0010),
+    T_COLUMNS = TAG(0x0028, 0x0011),
+    T_PIXEL_SPACING = TAG(0x0028, 0x0030),
+    T_BITS_ALLOCATED = TAG(0x0028, 0x0100),
+    T_BITS_STORED = TAG(0x0028, 0x0101),
+    T_PIXEL_REPRESENTATION = TAG(0x0028, 0x0103),
+};
+
+/* Sanity limits: refuse before allocating. */
+#define LQ_MAX_DIM 8192u
+#define LQ_MAX_FRAMES 200000u
+#define LQ_MAX_PIXEL_MM 5.0
+
+struct LqStudy {
+    LqStudyInfo info;
+    LqDicomFile *file;
+    int planar_configuration;
+    int pixel_signed;
+    double *position_mm;   /* one per frame */
+    uint8_t *decode_buf;   /* one decoded frame as DCMTK delivers it */
+    size_t decode_len;
+    int measurable;
+    char not_measurable_why[200];
+};
+
+void lq_open_options_default(LqOpenOptions *opt)
+{
+    memset(opt, 0, sizeof *opt);
+}
+
+const char *lq_calibration_source_name(LqCalibrationSource src)
+{
+    switch (src) {
+    case LQ_CAL_US_REGION: return "Sequence of Ultrasound Regions (0018,6011)";
+    case LQ_CAL_PIXEL_SPACING: return "Pixel Spacing (0028,0030)";
+    case LQ_CAL_IMAGER_PIXEL_SPACING: return "Imager Pixel Spacing (0018,1164)";
+    case LQ_CAL_USER: return "--pixel-size given by the user";
+    default: return "none";
+    }
+}
+
+static int spacing_ok(double v) { return isfinite(v) && v > 0.0 && v <= LQ_MAX_PIXEL_MM; }
+
+/* Region units: 3 = cm (PS3.3 C.8.5.5.1.15). Other units are not spatial. */
+static int us_region_calibration(LqStudy *s)
+{
+    LqStudyInfo *in = &s->info;
+    unsigned n = lqd_sequence_length(s->file, T_US_REGIONS);
+    double best_area = -1.0;
+    for (unsigned i = 0; i < n; i++) {
+        long ux = 0, uy = 0, fmt = 0, dtype = 0, x0 = 0, y0 = 0, x1 = 0, y1 = 0;
+        double dx = 0, dy = 0;
+        if (!lqd_get_long(s->file, T_US_REGIONS, i, T_PHYS_UNITS_X, &ux) ||
+            !lqd_get_long(s->file, T_US_REGIONS, i, T_PHYS_UNITS_Y, &uy) ||
+            !lqd_get_float(s->file, T_US_REGIONS, i, T_PHYS_DELTA_X, 0, &dx) ||
+            !lqd_get_float(s->file, T_US_REGIONS, i, T_PHYS_DELTA_Y, 0, &dy))
+            continue;
+        if (ux != 3 || uy != 3) continue;
+        lqd_get_long(s->file, T_US_REGIONS, i, T_REGION_SPATIAL_FORMAT, &fmt);
+        lqd_get_long(s->file, T_US_REGIONS, i, T_REGION_DATA_TYPE, &dtype);
+        /* spatial format 1 = 2D; other formats (M-mode, spectral) are not images */
+        if (fmt != 0 && fmt != 1) continue;
+        dx = fabs(dx) * 10.0;
+        dy = fabs(dy) * 10.0;
+        if (!spacing_ok(dx) || !spacing_ok(dy)) continue;
+        lqd_get_long(s->file, T_US_REGIONS, i, T_REGION_X0, &x0);
+        lqd_get_long(s->file, T_US_REGIONS, i, T_REGION_Y0, &y0);
+        if (!lqd_get_long(s->file, T_US_REGIONS, i, T_REGION_X1, &x1)) x1 = (long)in->cols - 1;
+        if (!lqd_get_long(s->file, T_US_REGIONS, i, T_REGION_Y1, &y1)) y1 = (long)in->rows - 1;
+        x0 = LQ_CLAMP(x0, 0, (long)in->cols - 1);
+        x1 = LQ_CLAMP(x1, x0, (long)in->cols - 1);
+        y0 = LQ_CLAMP(y0, 0, (long)in->rows - 1);
+        y1 = LQ_CLAMP(y1, y0, (long)in->rows - 1);
+        /* The image is the largest 2D region; tissue regions (data type 1) win ties. */
+        double area = (double)(x1 - x0 + 1) * (double)(y1 - y0 + 1) + (dtype == 1 ? 0.5 : 0.0);
+        if (area > best_area) {
+            best_area = area;
+            in->pixel_dx_mm = dx;
+            in->pixel_dy_mm = dy;
+            in->region_x0 = (unsigned)x0;
+            in->region_y0 = (unsigned)y0;
+            in->region_x1 = (unsigned)x1;
+            in->region_y1 = (unsigned)y1;
+        }
+    }
+    return best_area >= 0.0;
+}
+
+static void calibrate(LqStudy *s, const LqOpenOptions *opt)
+{
+    LqStudyInfo *in = &s->info;
+    double row_mm = 0, col_mm = 0;
+    in->region_x0 = in->region_y0 = 0;
+    in->region_x1 = in->cols ? in->cols - 1 : 0;
+    in->region_y1 = in->rows ? in->rows - 1 : 0;
+    if (us_region_calibration(s)) {
+        in->calibration = LQ_CAL_US_REGION;
+        return;
+    }
+    /* Pixel Spacing is "row spacing \ column spacing": the first value is the
+     * distance between rows, i.e. along y. */
+    if (lqd_get_float(s->file, 0, 0, T_PIXEL_SPACING, 0, &row_mm) &&
+        lqd_get_float(s->file, 0, 0, T_PIXEL_SPACING, 1, &col_mm) && spacing_ok(row_mm) &&
+        spacing_ok(col_mm)) {
+        in->pixel_dx_mm = col_mm;
+        in->pixel_dy_mm = row_mm;
+        in->calibration = LQ_CAL_PIXEL_SPACING;
+        return;
+    }
+    if (lqd_get_float(s->file, 0, 0, T_IMAGER_PIXEL_SPACING, 0, &row_mm) &&
+        lqd_get_float(s->file, 0, 0, T_IMAGER_PIXEL_SPACING, 1, &col_mm) &&
+        spacing_ok(row_mm) && spacing_ok(col_mm)) {
+        in->pixel_dx_mm = col_mm;
+        in->pixel_dy_mm = row_mm;
+        in->calibration = LQ_CAL_IMAGER_PIXEL_SPACING;
+        return;
+    }
+    if (opt && opt->pixel_size_mm > 0.0) {
+        in->pixel_dx_mm = in->pixel_dy_mm = opt->pixel_size_mm;
+        in->calibration = LQ_CAL_USER;
+        return;
+    }
+    in->calibration = LQ_CAL_NONE;
+}
+
+/* Frame time: Frame Time, else the mean of Frame Time Vector (its first entry
+ * is 0 by definition), else Cine Rate. */
+static double file_frame_time_ms(LqStudy *s)
+{
+    double v = 0;
+    if (lqd_get_float(s->file, 0, 0, T_FRAME_TIME, 0, &v) && isfinite(v) && v > 0) return v;
+    double sum = 0;
+    unsigned n = 0;
+    for (unsigned i = 1; i < s->info.frames; i++) {
+        if (!lqd_get_float(s->file, 0, 0, T_FRAME_TIME_VECTOR, i, &v)) break;
+        sum += v;
+        n++;
+    }
+    if (n && sum > 0 && isfinite(sum)) return sum / n;
+    if (lqd_get_float(s->file, 0, 0, T_CINE_RATE, 0, &v) && isfinite(v) && v > 0) return 1000.0 / v;
+    return 0.0;
+}
+
+static void timing(LqStudy *s, const LqOpenOptions *opt)
+{
+    LqStudyInfo *in = &s->info;
+    double rate = 0;
+    int user = 0;
+    in->frame_time_ms = file_frame_time_ms(s);
+    if (lqd_get_float(s->file, 0, 0, T_IVUS_PULLBACK_RATE, 0, &rate) && isfinite(rate) && rate > 0)
+        in->pullback_rate_mm_s = rate;
+    if (opt && opt->frame_time_ms > 0) in->frame_time_ms = opt->frame_time_ms, user = 1;
+    if (opt && opt->pullback_rate_mm_s > 0) in->pullback_rate_mm_s = opt->pullback_rate_mm_s, user = 1;
+
+    long start = 0, stop = 0;
+    in->pullback_start_frame = 0;
+    in->pullback_stop_frame = in->frames ? in->frames - 1 : 0;
+    if (lqd_get_long(s->file, 0, 0, T_IVUS_PULLBACK_START, &start) && start >= 1 &&
+        (unsigned long)start <= in->frames)
+        in->pullback_start_frame = (unsigned)start - 1;
+    if (lqd_get_long(s->file, 0, 0, T_IVUS_PULLBACK_STOP, &stop) && stop >= 1 &&
+        (unsigned long)stop <= in->frames && (unsigned)stop - 1 >= in->pullback_start_frame)
+        in->pullback_stop_frame = (unsigned)stop - 1;
+
+    double step_mm = 0;
+    if (in->frame_time_ms > 0 && in->pullback_rate_mm_s > 0) {
+        in->timing = user ? LQ_TIMING_USER : LQ_TIMING_DICOM;
+        step_mm = in->pullback_rate_mm_s * in->frame_time_ms / 1000.0;
+    } else {
+        in->timing = LQ_TIMING_NONE;
+    }
+    /* Domain: position = frame index x pullback rate x frame time, from the first frame. */
+    for (unsigned i = 0; i < in->frames; i++)
+        s->position_mm[i] = in->timing == LQ_TIMING_NONE ? (double)i : (double)i * step_mm;
+}
+
+static void read_identification(LqStudy *s)
+{
+    LqStudyInfo *in = &s->info;
+    lqd_get_string(s->file, 0, 0, T_SOP_CLASS, in->sop_class_uid, sizeof in->sop_class_uid);
+    lqd_sop_class_name(in->sop_class_uid, in->sop_class_name, sizeof in->sop_class_name);
+    lqd_get_string(s->file, 0, 0, T_SOP_INSTANCE, in->sop_instance_uid, sizeof in->sop_instance_uid);
+    lqd_get_string(s->file, 0, 0, T_STUDY_UID, in->study_instance_uid, sizeof in->study_instance_uid);
+    lqd_get_string(s->file, 0, 0, T_SERIES_UID, in->series_instance_uid, sizeof in->series_instance_uid);
+    lqd_get_string(s->file, 0, 0, T_MODALITY, in->modality, sizeof in->modality);
+    lqd_get_string(s->file, 0, 0, T_PATIENT_NAME, in->patient_name, sizeof in->patient_name);
+    lqd_get_string(s->file, 0, 0, T_PATIENT_ID, in->patient_id, sizeof in->patient_id);
+    lqd_get_string(s->file, 0, 0, T_STUDY_DATE, in->study_date, sizeof in->study_date);
+    lqd_get_string(s->file, 0, 0, T_STUDY_DESCRIPTION, in->study_description,
+                   sizeof in->study_description);
+    lqd_get_string(s->file, 0, 0, T_MANUFACTURER, in->manufacturer, sizeof in->manufacturer);
+    lqd_get_string(s->file, 0, 0, T_PHOTOMETRIC, in->photometric, sizeof in->photometric);
+    lqd_transfer_syntax(s->file, in->transfer_syntax_uid, sizeof in->transfer_syntax_uid,
+                        in->transfer_syntax_name, sizeof in->transfer_syntax_name);
+}
+
+static unsigned get_uint(LqStudy *s, uint32_t tag, unsigned fallback)
+{
+    long v = 0;
+    if (!lqd_get_long(s->file, 0, 0, tag, &v) || v < 0) return fallback;
+    return (unsigned)v;
+}
+
+/* Fills the image geometry; returns 0 or a reason the pixels cannot be used. */
+static const char *read_geometry(LqStudy *s)
+{
+    LqStudyInfo *in = &s->info;
+    if (!lqd_has_pixel_data(s->file)) return "no Pixel Data (7FE0,0010): not an image";
+    in->rows = get_uint(s, T_ROWS, 0);
+    in->cols = get_uint(s, T_COLUMNS, 0);
+    in->frames = get_uint(s, T_NUMBER_OF_FRAMES, 1);
+    in->samples_per_pixel = get_uint(s, T_SAMPLES_PER_PIXEL, 1);
+    in->bits_allocated = get_uint(s, T_BITS_ALLOCATED, 0);
+    in->bits_stored = get_uint(s, T_BITS_STORED, in->bits_allocated);
+    s->planar_configuration = (int)get_uint(s, T_PLANAR_CONFIGURATION, 0);
+    s->pixel_signed = get_uint(s, T_PIXEL_REPRESENTATION, 0) == 1;
+    if (in->rows == 0 || in->cols == 0) return "Rows or Columns missing or zero";
+    if (in->rows > LQ_MAX_DIM || in->cols > LQ_MAX_DIM) return "image dimensions beyond 8192";
+    if (in->frames == 0 || in->frames > LQ_MAX_FRAMES) return "Number of Frames is zero or beyond 200000";
+    if (in->bits_allocated != 8 && in->bits_allocated != 16) return "Bits Allocated is neither 8 nor 16";
+    if (in->bits_stored == 0 || in->bits_stored > in->bits_allocated) return "Bits Stored is inconsistent";
+    if (in->samples_per_pixel != 1 && in->samples_per_pixel != 3) return "Samples per Pixel is neither 1 nor 3";
+    return NULL;
+}
+
+int lq_study_open(const char *path, const LqOpenOptions *opt, LqStudy **out, LqError *err)
+{
+    *out = NULL;
+    char msg[400];
+    LqStudy *s = calloc(1, sizeof *s);
+    if (!s) return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
+    snprintf(s->info.path, sizeof s->info.path, "%s", path);
+    int rc = lqd_open(path, &s->file, msg, sizeof msg);
+    if (rc != LQ_OK) {
+        free(s);
+        return lq_fail(err, rc, "%s: %s", path, msg);
+    }
+    read_identification(s);
+    const char *geometry_problem = read_geometry(s);
+    if (geometry_problem) {
+        /* Not an image we can decode: still a valid study for `info`. */
+        s->info.frames = s->info.rows ? s->info.frames : 0;
+        snprintf(s->not_measurable_why, sizeof s->not_measurable_why, "%s", geometry_problem);
+        if (s->info.rows > LQ_MAX_DIM || s->info.cols > LQ_MAX_DIM || s->info.frames > LQ_MAX_FRAMES) {
+            lq_study_close(&s);
+            return lq_fail(err, LQ_ERR_DATA, "%s: %s", path, geometry_problem);
+        }
+        s->info.frames = 0;
+        *out = s;
+        return LQ_OK;
+    }
+    s->position_mm = calloc(s->info.frames, sizeof *s->position_mm);
+    if (!s->position_mm) {
+        lq_study_close(&s);
+        return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
+    }
+    calibrate(s, opt);
+    timing(s, opt);
+
+    rc = lqd_frame_size(s->file, &s->decode_len, msg, sizeof msg);
+    if (rc != LQ_OK) {
+        lq_study_close(&s);
+        return lq_fail(err, rc, "%s: %s", path, msg);
+    }
+    size_t px = (size_t)s->info.rows * s->info.cols;
+    size_t bytes_per_sample = s->info.bits_allocated / 8;
+    size_t expected = px * s->info.samples_per_pixel * bytes_per_sample;
+    if (strcmp(s->info.photometric, "YBR_FULL_422") == 0 &&
+        s->info.transfer_syntax_uid[0] && s->decode_len == px * 2 * bytes_per_sample)
+        expected = px * 2 * bytes_per_sample; /* uncompressed 4:2:2 keeps two samples a pixel */
+    if (s->decode_len != expected) {
+        size_t got = s->decode_len;
+        lq_study_close(&s);
+        return lq_fail(err, LQ_ERR_DATA, "%s: decoded frame is %zu bytes, expected %zu", path, got,
+                       expected);
+    }
+    s->decode_buf = malloc(s->decode_len + 1);
+    if (!s->decode_buf) {
+        lq_study_close(&s);
+        return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
+    }
+    if (s->info.calibration == LQ_CAL_NONE) {
+        snprintf(s->not_measurable_why, sizeof s->not_measurable_why,
+                 "no calibration (no ultrasound region, Pixel Spacing or Imager Pixel Spacing); "
+                 "give --pixel-size MM");
+    } else {
+        s->measurable = 1;
+    }
+    *out = s;
+    return LQ_OK;
+}
+
+void lq_study_close(LqStudy **study)
+{
+    if (!study || !*study) return;
+    LqStudy *s = *study;
+    if (s->file) lqd_close(s->file);
+    free(s->position_mm);
+    free(s->decode_buf);
+    free(s);
+    *study = NULL;
+}
+
+const LqStudyInfo *lq_study_info(const LqStudy *study) { return &study->info; }
+
+int lq_study_measurable(const LqStudy *study, const char **why)
+{
+    if (why) *why = study->measurable ? "" : study->not_measurable_why;
+    return study->measurable;
+}
+
+double lq_study_frame_position_mm(const LqStudy *study, unsigned index)
+{
+    if (!study->position_mm || index >= study->info.frames) return 0.0;
+    return study->position_mm[index];
+}
+
+/* Sample (sample index `c` of pixel `i`) scaled to 8 bits. */
+static inline unsigned sample8(const LqStudy *s, size_t idx)
+{
+    if (s->info.bits_allocated == 8) {
+        unsigned v = s->decode_buf[idx];
+        if (s->pixel_signed) v ^= 0x80u;
+        return v;
+    }
+    uint16_t raw;
+    memcpy(&raw, s->decode_buf + 2 * idx, 2);
+    unsigned bits = s->info.bits_stored;
+    unsigned v = raw & ((1u << bits) - 1u);
+    if (s->pixel_signed) v ^= 1u << (bits - 1); /* two's complement -> offset binary */
+    return bits > 8 ? v >> (bits - 8) : v << (8 - bits);
+}
+
+/* ITU-R BT.601 luma in 8.8 fixed point; DICOM RGB carries no other weighting. */
+static inline uint8_t luma(unsigned r, unsigned g, unsigned b)
+{
+    return (uint8_t)((77u * r + 150u * g + 29u * b + 128u) >> 8);
+}
+
+int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
+{
+    const LqStudyInfo *in = &s->info;
+    char msg[400], model[17] = "";
+    if (!s->decode_buf)
+        return lq_fail(err, LQ_ERR_DATA, "%s: %s", in->path, s->not_measurable_why);
+    if (index >= in->frames)
+        return lq_fail(err, LQ_ERR_USAGE, "%s: frame %u out of range 1-%u", in->path, index + 1,
+                       in->frames);
+    int rc = lqd_read_frame(s->file, index, s->decode_buf, s->decode_len + (s->decode_len & 1),
+                            model, msg, sizeof msg);
+    if (rc != LQ_OK) return lq_fail(err, rc, "%s: %s", in->path, msg);
+
+    size_t px = (size_t)in->rows * in->cols;
+    if (in->samples_per_pixel == 1) {
+        int invert = strcmp(model[0] ? model : in->photometric, "MONOCHROME1") == 0;
+        if (strcmp(in->photometric, "PALETTE COLOR") == 0)
+            return lq_fail(err, LQ_ERR_DATA, "%s: photometric interpretation PALETTE COLOR is not supported yet",
+                           in->path);
+        for (size_t i = 0; i < px; i++) {
+            unsigned v = sample8(s, i);
+            out[i] = (uint8_t)(invert ? 255u - v : v);
+        }
+        return LQ_OK;
+    }
+    const char *pm = model[0] ? model : in->photometric;
+    if (strncmp(pm, "YBR_FULL_422", 12) == 0 && s->decode_len < px * 3 * (in->bits_allocated / 8)) {
+        /* Uncompressed 4:2:2: Y0 Y1 Cb Cr for every pair of pixels; luma is Y. */
+        for (size_t i = 0; i < px; i++) out[i] = (uint8_t)sample8(s, (i / 2) * 4 + (i & 1));
+        return LQ_OK;
+    }
+    int ybr = strncmp(pm, "YBR_FULL", 8) == 0;
+    int planar = s->planar_configuration == 1;
+    for (size_t i = 0; i < px; i++) {
+        size_t i0 = planar ? i : 3 * i, i1 = planar ? px + i : 3 * i + 1, i2 = planar ? 2 * px + i : 3 * i + 2;
+        out[i] = ybr ? (uint8_t)sample8(s, i0) : luma(sample8(s, i0), sample8(s, i1), sample8(s, i2));
+    }
+    return LQ_OK;
+}

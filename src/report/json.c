@@ -1,0 +1,142 @@
+/* JSON report, schema documented in docs/json.md (schema_version 1). */
+#include "report.h"
+
+#include "internal.h"
+
+#include <math.h>
+
+static void str(FILE *fp, const char *s)
+{
+    fputc('"', fp);
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(fp, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(fp, "\\u%04x", *p);
+        else
+            fputc(*p, fp);
+    }
+    fputc('"', fp);
+}
+
+static void num(FILE *fp, double v, int decimals)
+{
+    if (isfinite(v))
+        fprintf(fp, "%.*f", decimals, v);
+    else
+        fputs("null", fp);
+}
+
+static void key(FILE *fp, const char *k) { fprintf(fp, "\"%s\": ", k); }
+
+static void frame_or_null(FILE *fp, int index0)
+{
+    if (index0 >= 0)
+        fprintf(fp, "%d", index0 + 1);
+    else
+        fputs("null", fp);
+}
+
+void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
+{
+    const LqStudyInfo *in = lq_study_info(study);
+    const LqSummary *s = lq_result_summary(r);
+    fprintf(fp, "{\n  \"schema_version\": 1,\n  \"lumenq_version\": ");
+    str(fp, LUMENQ_VERSION);
+    fprintf(fp, ",\n  \"study\": {");
+    const struct { const char *k, *v; } ids[] = {
+        {"file", in->path}, {"patient_name", in->patient_name}, {"patient_id", in->patient_id},
+        {"study_date", in->study_date}, {"study_instance_uid", in->study_instance_uid},
+        {"series_instance_uid", in->series_instance_uid}, {"sop_instance_uid", in->sop_instance_uid},
+        {"sop_class_uid", in->sop_class_uid}, {"modality", in->modality},
+        {"transfer_syntax_uid", in->transfer_syntax_uid}, {"photometric", in->photometric}};
+    for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
+        fprintf(fp, "%s\n    ", i ? "," : "");
+        key(fp, ids[i].k);
+        str(fp, ids[i].v);
+    }
+    fprintf(fp, ",\n    \"frames\": %u, \"rows\": %u, \"columns\": %u\n  },\n", in->frames, in->rows, in->cols);
+
+    fprintf(fp, "  \"calibration\": {\"pixel_dx_mm\": ");
+    num(fp, in->pixel_dx_mm, 6);
+    fprintf(fp, ", \"pixel_dy_mm\": ");
+    num(fp, in->pixel_dy_mm, 6);
+    fprintf(fp, ", \"source\": ");
+    str(fp, lq_calibration_source_name(in->calibration));
+    fprintf(fp, "},\n  \"pullback\": {\"timed\": %s, \"frame_time_ms\": ", in->timing != LQ_TIMING_NONE ? "true" : "false");
+    num(fp, in->frame_time_ms, 3);
+    fprintf(fp, ", \"rate_mm_s\": ");
+    num(fp, in->pullback_rate_mm_s, 3);
+    fprintf(fp, ", \"order\": \"%s\"},\n", r->order_from_cfv ? "cfv-to-ivc" : "ivc-to-cfv");
+
+    fprintf(fp, "  \"summary\": {\n    \"ok\": %s,\n    \"problem\": ", s->ok ? "true" : "false");
+    str(fp, s->problem);
+    fprintf(fp, ",\n    \"threshold_pct\": ");
+    num(fp, s->threshold_pct, 1);
+    fprintf(fp, ",\n    \"significant\": %s,\n", s->ok && s->significant ? "true" : "false");
+    fprintf(fp, "    \"diameter_stenosis_pct\": ");
+    num(fp, s->ok ? s->diameter_stenosis_pct : NAN, 2);
+    fprintf(fp, ",\n    \"area_stenosis_pct\": ");
+    num(fp, s->ok ? s->area_stenosis_pct : NAN, 2);
+    fprintf(fp, ",\n    \"equiv_diameter_stenosis_pct\": ");
+    num(fp, s->ok ? s->equiv_diameter_stenosis_pct : NAN, 2);
+    fprintf(fp, ",\n    \"lesion\": {\"method\": \"%s\", \"frame\": ", s->lesion_method == LQ_METHOD_USER ? "user" : "auto");
+    frame_or_null(fp, s->ok ? s->lesion_frame : -1);
+    fprintf(fp, ", \"position_mm\": ");
+    num(fp, s->ok ? s->lesion_position_mm : NAN, 2);
+    fprintf(fp, ", \"mla_mm2\": ");
+    num(fp, s->ok ? s->mla_mm2 : NAN, 2);
+    fprintf(fp, ", \"mld_mm\": ");
+    num(fp, s->ok ? s->mld_mm : NAN, 3);
+    fprintf(fp, ", \"max_diameter_mm\": ");
+    num(fp, s->ok ? s->lesion_max_diameter_mm : NAN, 3);
+    fprintf(fp, ", \"segment_first\": ");
+    frame_or_null(fp, s->lesion_first);
+    fprintf(fp, ", \"segment_last\": ");
+    frame_or_null(fp, s->lesion_last);
+    fprintf(fp, ", \"length_mm\": ");
+    num(fp, s->lesion_first >= 0 ? s->lesion_length_mm : NAN, 2);
+    fprintf(fp, "},\n    \"reference\": {\"method\": \"%s\", \"first\": ", s->reference_method == LQ_METHOD_USER ? "user" : "auto");
+    frame_or_null(fp, s->reference_area_mm2 > 0 ? s->reference_first : -1);
+    fprintf(fp, ", \"last\": ");
+    frame_or_null(fp, s->reference_area_mm2 > 0 ? s->reference_last : -1);
+    fprintf(fp, ", \"run_first\": ");
+    frame_or_null(fp, s->reference_run_first);
+    fprintf(fp, ", \"run_last\": ");
+    frame_or_null(fp, s->reference_run_last);
+    fprintf(fp, ", \"area_mm2\": ");
+    num(fp, s->reference_area_mm2 > 0 ? s->reference_area_mm2 : NAN, 2);
+    fprintf(fp, ", \"diameter_mm\": ");
+    num(fp, s->reference_area_mm2 > 0 ? s->reference_diameter_mm : NAN, 3);
+    fprintf(fp, "},\n    \"low_confidence_frames\": %d, \"confidence_cut\": ", s->low_confidence_frames);
+    num(fp, r->low_confidence, 2);
+    fprintf(fp, "\n  },\n  \"frames\": [");
+
+    size_t n = lq_result_frame_count(r);
+    for (size_t i = 0; i < n; i++) {
+        const LqFrameMeasure *m = lq_result_frame(r, i);
+        const LqContour *c = lq_result_contour(r, i);
+        fprintf(fp, "%s\n    {\"frame\": %zu, \"position_mm\": ", i ? "," : "", i + 1);
+        num(fp, m->position_mm, 3);
+        fprintf(fp, ", \"valid\": %s, \"area_mm2\": ", m->valid ? "true" : "false");
+        num(fp, m->shape.area_mm2, 3);
+        fprintf(fp, ", \"equiv_diameter_mm\": ");
+        num(fp, m->shape.equiv_diameter_mm, 3);
+        fprintf(fp, ", \"min_diameter_mm\": ");
+        num(fp, m->shape.min_feret_mm, 3);
+        fprintf(fp, ", \"max_diameter_mm\": ");
+        num(fp, m->shape.max_feret_mm, 3);
+        fprintf(fp, ", \"confidence\": ");
+        num(fp, m->confidence, 3);
+        fprintf(fp, ",\n     \"contour_mm\": [");
+        for (unsigned k = 0; k < c->n; k++) {
+            fprintf(fp, "%s[", k ? "," : "");
+            num(fp, c->xy_mm[2 * k], 3);
+            fputc(',', fp);
+            num(fp, c->xy_mm[2 * k + 1], 3);
+            fputc(']', fp);
+        }
+        fprintf(fp, "]}");
+    }
+    fprintf(fp, "\n  ]\n}\n");
+}

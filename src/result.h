@@ -1,0 +1,15 @@
+/* The result of measuring one study (opaque in the public API). */
+#ifndef LQ_RESULT_H
+#define LQ_RESULT_H
+#include "lumenq/lumenq.h"
+
+struct LqResult {
+    size_t n;
+    LqFrameMeasure *frames;
+    LqContour *contours;
+    double *points;      /* storage behind every contour */
+    LqSummary summary;
+    int order_from_cfv;  /* frame order CFV -> IVC (jugular access) */
+    double low_confidence; /* the confidence cut used */
+};
+#endif

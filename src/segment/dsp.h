@@ -1,0 +1,50 @@
+/* Segmentation kernels as a function table (dav1d-style). lq_seg_dsp_init()
+ * fills it with the scalar C reference, then lets each architecture overwrite
+ * the entries its CPU level supports. Callers never branch on the ISA.
+ * Every kernel is integer-only so that optimised versions are bit-exact. */
+#ifndef LQ_SEG_DSP_H
+#define LQ_SEG_DSP_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* One bilinear tap of the Cartesian -> polar resampling map: the top-left
+ * source pixel and the 8-bit fractional weights towards x+1 and y+1. */
+typedef struct LqPolarTap {
+    int32_t offset;
+    uint8_t wx, wy;
+    uint16_t unused;
+} LqPolarTap;
+
+typedef struct LqSegDsp {
+    /* dst[i] = bilinear(src at map[i]), rounded; src rows are `stride` bytes. */
+    void (*polar)(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map,
+                  size_t n);
+    /* mean = prev + 2*cur + next (0..1020); diff = |cur-prev| + |cur-next| (0..510).
+     * Blood speckle decorrelates between frames, tissue texture persists. */
+    void (*temporal)(uint16_t *mean, uint16_t *diff, const uint8_t *prev, const uint8_t *cur,
+                     const uint8_t *next, size_t n);
+    /* Box sum of width 2*half+1 along one row of n samples, edges replicated. */
+    void (*box_row)(uint16_t *dst, const uint16_t *src, int n, int half);
+    /* dst = a + b + c (angular box of three rows). */
+    void (*add3)(uint16_t *dst, const uint16_t *a, const uint16_t *b, const uint16_t *c, size_t n);
+    /* f = mean - ((diff * k_q3) >> 3): echogenicity corrected for decorrelation. */
+    void (*feature)(int16_t *f, const uint16_t *mean, const uint16_t *diff, size_t n, int k_q3);
+    /* s = clamp(((f - thr) * gain) >> 12, -256, 256): signed tissue-ness. */
+    void (*score)(int16_t *s, const int16_t *f, size_t n, int thr, int gain);
+    /* Border cost along one ray: alpha * (tissue inside [r_min, r)) - (score in [r, r+w)).
+     * Radii below r_min cost LQ_COST_FORBIDDEN. */
+    void (*cost_row)(int32_t *cost, const int16_t *s, int n, int r_min, int w, int alpha);
+    /* One dynamic-programming step over angles:
+     * acc[r] = cost[r] + min_{|d|<=k} (prev[r+d] + pen[|d|]), from[r] = the chosen d
+     * (first minimum for d = -k..k). */
+    void (*dp_row)(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n,
+                   int k, const int32_t *pen);
+} LqSegDsp;
+
+#define LQ_COST_FORBIDDEN (1 << 24)
+
+void lq_seg_dsp_init(LqSegDsp *dsp, int cpu_level);
+void lq_seg_dsp_init_c(LqSegDsp *dsp);
+
+#endif

@@ -1,0 +1,108 @@
+/* Scalar reference of every segmentation kernel. The optimised versions in
+ * src/segment/<arch>/ must give bit-identical results (tests/checkasm). */
+#include "segment/dsp.h"
+
+#include <stdlib.h>
+
+static void polar_c(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map,
+                    size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p = src + map[i].offset;
+        unsigned wx = map[i].wx, wy = map[i].wy;
+        unsigned top = p[0] * (256 - wx) + p[1] * wx;
+        unsigned bot = p[stride] * (256 - wx) + p[stride + 1] * wx;
+        dst[i] = (uint8_t)((top * (256 - wy) + bot * wy + 32768) >> 16);
+    }
+}
+
+static void temporal_c(uint16_t *mean, uint16_t *diff, const uint8_t *prev, const uint8_t *cur,
+                       const uint8_t *next, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int c = cur[i], a = prev[i], b = next[i];
+        mean[i] = (uint16_t)(a + 2 * c + b);
+        diff[i] = (uint16_t)(abs(c - a) + abs(c - b));
+    }
+}
+
+static void box_row_c(uint16_t *dst, const uint16_t *src, int n, int half)
+{
+    for (int i = 0; i < n; i++) {
+        unsigned sum = 0;
+        for (int d = -half; d <= half; d++) {
+            int j = i + d;
+            j = j < 0 ? 0 : j >= n ? n - 1 : j;
+            sum += src[j];
+        }
+        dst[i] = (uint16_t)sum;
+    }
+}
+
+static void add3_c(uint16_t *dst, const uint16_t *a, const uint16_t *b, const uint16_t *c,
+                   size_t n)
+{
+    for (size_t i = 0; i < n; i++) dst[i] = (uint16_t)(a[i] + b[i] + c[i]);
+}
+
+static void feature_c(int16_t *f, const uint16_t *mean, const uint16_t *diff, size_t n, int k_q3)
+{
+    for (size_t i = 0; i < n; i++) {
+        int v = (int)mean[i] - (((int)diff[i] * k_q3) >> 3);
+        f[i] = (int16_t)(v < -32768 ? -32768 : v);
+    }
+}
+
+static void score_c(int16_t *s, const int16_t *f, size_t n, int thr, int gain)
+{
+    for (size_t i = 0; i < n; i++) {
+        int v = ((f[i] - thr) * gain) >> 12;
+        s[i] = (int16_t)(v < -256 ? -256 : v > 256 ? 256 : v);
+    }
+}
+
+static void cost_row_c(int32_t *cost, const int16_t *s, int n, int r_min, int w, int alpha)
+{
+    /* Prefix sums make every radius O(1): inside tissue P(r), all scores S(r). */
+    int32_t inside = 0;
+    for (int r = 0; r < n; r++) {
+        if (r < r_min) {
+            cost[r] = LQ_COST_FORBIDDEN;
+            continue;
+        }
+        int32_t window = 0;
+        int end = r + w < n ? r + w : n;
+        for (int j = r; j < end; j++) window += s[j];
+        cost[r] = alpha * inside - window;
+        inside += s[r] > 0 ? s[r] : 0;
+    }
+}
+
+static void dp_row_c(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n,
+                     int k, const int32_t *pen)
+{
+    for (int r = 0; r < n; r++) {
+        int32_t best = INT32_MAX;
+        int best_d = 0;
+        for (int d = -k; d <= k; d++) {
+            int j = r + d;
+            if (j < 0 || j >= n) continue;
+            int32_t v = prev[j] + pen[d < 0 ? -d : d];
+            if (v < best) best = v, best_d = d;
+        }
+        acc[r] = cost[r] + best;
+        from[r] = (int8_t)best_d;
+    }
+}
+
+void lq_seg_dsp_init_c(LqSegDsp *dsp)
+{
+    dsp->polar = polar_c;
+    dsp->temporal = temporal_c;
+    dsp->box_row = box_row_c;
+    dsp->add3 = add3_c;
+    dsp->feature = feature_c;
+    dsp->score = score_c;
+    dsp->cost_row = cost_row_c;
+    dsp->dp_row = dp_row_c;
+}

@@ -1,0 +1,383 @@
+/* Lumen border of one frame: polar resampling around the catheter, a
+ * blood/tissue score from echogenicity and frame-to-frame decorrelation, a
+ * "first wall" border cost per ray, and a minimal-cost closed border over all
+ * rays by dynamic programming. See docs/segmentation.md for the reasoning. */
+#include "segment.h"
+
+#include "cpu.h"
+#include "internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define NA LQ_SEG_ANGLES
+#define NR LQ_SEG_RADII
+#define DP_MARGIN (NA / 4)        /* extra rays on each side close the contour */
+#define DP_ROWS (NA + 2 * DP_MARGIN)
+#define MAX_JUMP 16               /* radius change between neighbouring rays, samples */
+
+/* Tuning constants; units are explained in docs/segmentation.md. */
+enum {
+    BOX_HALF = 2,         /* radial box half-width (samples) */
+    DIFF_K_Q3 = 16,       /* decorrelation weight in the feature, Q3 */
+    INSIDE_ALPHA = 2,     /* weight of tissue found inside the border */
+    SMOOTH_LAMBDA = 6,    /* angular smoothness: lambda * d^2 */
+    PRIOR_MU = 3,         /* previous-frame prior: mu * d^2 ... */
+    PRIOR_CAP = 600,      /* ... capped, so that real changes are not smeared */
+};
+
+struct LqSegmenter {
+    LqSegGeometry g;
+    LqSegDsp dsp;
+    double cx, cy;          /* catheter centre, pixels */
+    double dr_mm;           /* radial sample spacing */
+    int r_min;              /* first radius the border may take (catheter surface) */
+    int r_mask;             /* samples below are catheter + ring-down: no information */
+    int window;             /* outer window of the border cost, samples */
+    LqPolarTap *map;
+    uint16_t *mean, *diff, *tmp_a, *tmp_b, *mean_s, *diff_s;
+    int16_t *feat, *score;
+    int32_t *cost;          /* NA x NR */
+    int32_t *acc[2];
+    int8_t *from;           /* DP_ROWS x NR */
+    int32_t pen[MAX_JUMP + 1];
+    uint8_t shadow[NA];
+    double border[NA];      /* border radius per ray, samples (sub-sample) */
+    int have_prev;
+    int prev_border[NA];
+};
+
+static void *xcalloc(size_t n, size_t size) { return calloc(n ? n : 1, size); }
+
+static void build_map(LqSegmenter *s)
+{
+    const LqSegGeometry *g = &s->g;
+    for (int a = 0; a < NA; a++) {
+        double th = 2.0 * LQ_PI * a / NA, c = cos(th), sn = sin(th);
+        for (int r = 0; r < NR; r++) {
+            double rad = r * s->dr_mm;
+            double x = s->cx + rad * c / g->dx_mm, y = s->cy + rad * sn / g->dy_mm;
+            x = LQ_CLAMP(x, 0.0, (double)g->cols - 1.001);
+            y = LQ_CLAMP(y, 0.0, (double)g->rows - 1.001);
+            int xi = (int)x, yi = (int)y;
+            if (xi > (int)g->cols - 2) xi = (int)g->cols - 2;
+            if (yi > (int)g->rows - 2) yi = (int)g->rows - 2;
+            if (xi < 0) xi = 0;
+            if (yi < 0) yi = 0;
+            LqPolarTap *t = &s->map[a * NR + r];
+            t->offset = yi * (int32_t)g->cols + xi;
+            t->wx = (uint8_t)LQ_CLAMP(lround((x - xi) * 256.0), 0, 255);
+            t->wy = (uint8_t)LQ_CLAMP(lround((y - yi) * 256.0), 0, 255);
+            t->unused = 0;
+        }
+    }
+}
+
+/* Radial sampling: the largest circle around the catheter inside the image
+ * region, so burned-in annotations outside the field of view are never read. */
+static void set_centre(LqSegmenter *s, double cx, double cy)
+{
+    const LqSegGeometry *g = &s->g;
+    s->cx = cx;
+    s->cy = cy;
+    double rx = LQ_MIN(cx - g->x0, g->x1 - cx) * g->dx_mm;
+    double ry = LQ_MIN(cy - g->y0, g->y1 - cy) * g->dy_mm;
+    double rmax = LQ_MIN(rx, ry) * 0.98;
+    rmax = LQ_CLAMP(rmax, 4.0, 30.0);
+    s->dr_mm = rmax / NR;
+    s->r_min = (int)ceil(g->catheter_radius_mm / s->dr_mm);
+    s->r_mask = (int)ceil((g->catheter_radius_mm + 0.3) / s->dr_mm);
+    s->window = LQ_CLAMP((int)lround(1.0 / s->dr_mm), 4, 24);
+    build_map(s);
+}
+
+int lq_segmenter_new(LqSegmenter **out, const LqSegGeometry *g, int cpu_level)
+{
+    *out = NULL;
+    if (g->rows < 16 || g->cols < 16 || !(g->dx_mm > 0) || !(g->dy_mm > 0)) return LQ_ERR_DATA;
+    LqSegmenter *s = xcalloc(1, sizeof *s);
+    if (!s) return LQ_ERR_INTERNAL;
+    s->g = *g;
+    if (!(s->g.catheter_radius_mm > 0)) s->g.catheter_radius_mm = 1.45;
+    lq_seg_dsp_init(&s->dsp, lq_cpu_resolve(cpu_level));
+    const size_t n = (size_t)NA * NR;
+    s->map = xcalloc(n, sizeof *s->map);
+    s->mean = xcalloc(n, 2), s->diff = xcalloc(n, 2), s->tmp_a = xcalloc(n, 2);
+    s->tmp_b = xcalloc(n, 2), s->mean_s = xcalloc(n, 2), s->diff_s = xcalloc(n, 2);
+    s->feat = xcalloc(n, 2), s->score = xcalloc(n, 2);
+    s->cost = xcalloc(n, 4);
+    s->acc[0] = xcalloc(NR, 4), s->acc[1] = xcalloc(NR, 4);
+    s->from = xcalloc((size_t)DP_ROWS * NR, 1);
+    if (!s->map || !s->mean || !s->diff || !s->tmp_a || !s->tmp_b || !s->mean_s || !s->diff_s ||
+        !s->feat || !s->score || !s->cost || !s->acc[0] || !s->acc[1] || !s->from) {
+        lq_segmenter_free(&s);
+        return LQ_ERR_INTERNAL;
+    }
+    for (int d = 0; d <= MAX_JUMP; d++) s->pen[d] = SMOOTH_LAMBDA * d * d;
+    set_centre(s, 0.5 * (g->x0 + g->x1), 0.5 * (g->y0 + g->y1));
+    *out = s;
+    return LQ_OK;
+}
+
+void lq_segmenter_free(LqSegmenter **seg)
+{
+    if (!seg || !*seg) return;
+    LqSegmenter *s = *seg;
+    free(s->map), free(s->mean), free(s->diff), free(s->tmp_a), free(s->tmp_b);
+    free(s->mean_s), free(s->diff_s), free(s->feat), free(s->score), free(s->cost);
+    free(s->acc[0]), free(s->acc[1]), free(s->from);
+    free(s);
+    *seg = NULL;
+}
+
+void lq_segmenter_reset(LqSegmenter *seg) { seg->have_prev = 0; }
+
+void lq_segmenter_centre(const LqSegmenter *seg, double *cx, double *cy)
+{
+    *cx = seg->cx;
+    *cy = seg->cy;
+}
+
+size_t lq_segmenter_polar_size(const LqSegmenter *seg)
+{
+    (void)seg;
+    return (size_t)NA * NR;
+}
+
+static double circle_mean(const LqSegmenter *s, const uint8_t *img, double cx, double cy,
+                          double r_mm)
+{
+    double sum = 0;
+    int n = 0;
+    for (int k = 0; k < 64; k++) {
+        double th = 2.0 * LQ_PI * k / 64;
+        long x = lround(cx + r_mm * cos(th) / s->g.dx_mm), y = lround(cy + r_mm * sin(th) / s->g.dy_mm);
+        if (x < 0 || y < 0 || x >= (long)s->g.cols || y >= (long)s->g.rows) continue;
+        sum += img[(size_t)y * s->g.cols + (size_t)x];
+        n++;
+    }
+    return n ? sum / n : 0.0;
+}
+
+/* The catheter is the polar origin of the acquisition: a dark transducer disc
+ * inside a bright ring-down ring. Search near the region centre. */
+void lq_segmenter_find_centre(LqSegmenter *s, const uint8_t *luma)
+{
+    double c0x = 0.5 * (s->g.x0 + s->g.x1), c0y = 0.5 * (s->g.y0 + s->g.y1);
+    double rc = s->g.catheter_radius_mm;
+    double best = -1e9, bx = c0x, by = c0y;
+    int reach = (int)ceil(1.0 / LQ_MIN(s->g.dx_mm, s->g.dy_mm));
+    reach = LQ_CLAMP(reach, 2, 24);
+    for (int dy = -reach; dy <= reach; dy++)
+        for (int dx = -reach; dx <= reach; dx++) {
+            double x = c0x + dx, y = c0y + dy;
+            double score = circle_mean(s, luma, x, y, rc + 0.1) - circle_mean(s, luma, x, y, rc * 0.5);
+            if (score > best + 1e-9) best = score, bx = x, by = y;
+        }
+    double centre_score = circle_mean(s, luma, c0x, c0y, rc + 0.1) - circle_mean(s, luma, c0x, c0y, rc * 0.5);
+    /* No visible catheter ring (ring-down subtracted): keep the geometric centre. */
+    if (best < 20.0 || best - centre_score < 2.0) bx = c0x, by = c0y;
+    set_centre(s, bx, by);
+}
+
+void lq_segmenter_to_polar(LqSegmenter *s, const uint8_t *luma, uint8_t *polar)
+{
+    s->dsp.polar(polar, luma, (ptrdiff_t)s->g.cols, s->map, (size_t)NA * NR);
+}
+
+static int cmp_int(const void *a, const void *b)
+{
+    int x = *(const int *)a, y = *(const int *)b;
+    return (x > y) - (x < y);
+}
+
+/* Blood level B and tissue level T of the feature for this frame. B: the lower
+ * third of the per-ray means just outside the ring-down (lumen on most rays,
+ * even at a flattened lesion). T: the upper quartile of the field of view. */
+static void frame_levels(const LqSegmenter *s, int *thr, int *gain)
+{
+    int ray_mean[NA];
+    int band = LQ_MAX(2, (int)lround(0.5 / s->dr_mm));
+    for (int a = 0; a < NA; a++) {
+        long sum = 0;
+        for (int r = s->r_mask; r < s->r_mask + band; r++) sum += s->feat[a * NR + r];
+        ray_mean[a] = (int)(sum / band);
+    }
+    qsort(ray_mean, NA, sizeof ray_mean[0], cmp_int);
+    int blood = ray_mean[NA / 3];
+
+    enum { BINS = 1024 };
+    static const int lo = -16384, hi = 16384;
+    unsigned hist[BINS] = {0};
+    unsigned total = 0;
+    int r_end = NR * 4 / 5;
+    for (int a = 0; a < NA; a++)
+        for (int r = s->r_mask; r < r_end; r++) {
+            int v = LQ_CLAMP(s->feat[a * NR + r], lo, hi - 1);
+            hist[(v - lo) * BINS / (hi - lo)]++;
+            total++;
+        }
+    unsigned want = total - total / 4, seen = 0;
+    int tissue = hi;
+    for (int b = 0; b < BINS; b++) {
+        seen += hist[b];
+        if (seen >= want) {
+            tissue = lo + (b * (hi - lo) + (hi - lo) / 2) / BINS;
+            break;
+        }
+    }
+    /* The edge is where the feature crosses the midpoint of the two levels. */
+    int half = LQ_MAX((tissue - blood) / 2, 64);
+    *thr = blood + half;
+    *gain = (256 * 4096) / half;
+}
+
+/* A guidewire casts a dark wedge: rays whose far field is much darker than the
+ * typical ray carry no border information and are interpolated by the DP. */
+static void find_shadow(LqSegmenter *s)
+{
+    int r0 = s->r_mask + (int)lround(1.0 / s->dr_mm), r1 = NR * 4 / 5;
+    long mean[NA], sorted[NA];
+    for (int a = 0; a < NA; a++) {
+        long sum = 0;
+        for (int r = r0; r < r1; r++) sum += s->mean_s[a * NR + r];
+        mean[a] = sorted[a] = sum / LQ_MAX(1, r1 - r0);
+    }
+    for (int i = 1; i < NA; i++) /* insertion sort: NA is small */
+        for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
+            long t = sorted[j];
+            sorted[j] = sorted[j - 1], sorted[j - 1] = t;
+        }
+    long cut = sorted[NA / 2] * 2 / 5;
+    uint8_t dark[NA];
+    for (int a = 0; a < NA; a++) dark[a] = mean[a] < cut;
+    memset(s->shadow, 0, sizeof s->shadow);
+    /* Keep narrow dark wedges only (a wire, not a missing half of the image). */
+    for (int a = 0; a < NA; a++) {
+        if (!dark[a] || dark[(a + NA - 1) % NA]) continue;
+        int len = 0;
+        while (len < NA && dark[(a + len) % NA]) len++;
+        if (len > NA / 8) continue;
+        for (int k = -2; k < len + 2; k++) s->shadow[(a + k + NA) % NA] = 1;
+    }
+}
+
+static void build_costs(LqSegmenter *s)
+{
+    for (int a = 0; a < NA; a++) {
+        int16_t *sc = s->score + a * NR;
+        for (int r = 0; r < s->r_mask && r < NR; r++) sc[r] = 0; /* catheter, ring-down */
+        int32_t *c = s->cost + a * NR;
+        s->dsp.cost_row(c, sc, NR, s->r_min, s->window, INSIDE_ALPHA);
+        if (s->shadow[a])
+            for (int r = s->r_min; r < NR; r++) c[r] = 0;
+        if (s->have_prev)
+            for (int r = s->r_min; r < NR; r++) {
+                int d = r - s->prev_border[a];
+                c[r] += LQ_MIN(PRIOR_MU * d * d, PRIOR_CAP);
+            }
+    }
+}
+
+/* Closed minimal-cost border: run the DP over the rays with DP_MARGIN rays
+ * repeated on both sides, then keep the central turn. */
+static void solve_border(LqSegmenter *s, int *border)
+{
+    int32_t *prev = s->acc[0], *cur = s->acc[1];
+    memcpy(prev, s->cost + (size_t)((NA - DP_MARGIN) % NA) * NR, NR * sizeof *prev);
+    for (int k = 1; k < DP_ROWS; k++) {
+        int a = (k - DP_MARGIN + NA) % NA;
+        s->dsp.dp_row(cur, s->from + (size_t)k * NR, prev, s->cost + (size_t)a * NR, NR, MAX_JUMP,
+                      s->pen);
+        int32_t lo = INT32_MAX;
+        for (int r = 0; r < NR; r++) lo = LQ_MIN(lo, cur[r]);
+        for (int r = 0; r < NR; r++) cur[r] -= lo; /* keeps sums far from overflow */
+        int32_t *t = prev;
+        prev = cur, cur = t;
+    }
+    int r = 0;
+    for (int i = 1; i < NR; i++)
+        if (prev[i] < prev[r]) r = i;
+    for (int k = DP_ROWS - 1; k >= 1; k--) {
+        if (k >= DP_MARGIN && k < DP_MARGIN + NA) border[k - DP_MARGIN] = r;
+        r += s->from[(size_t)k * NR + r];
+    }
+    if (DP_MARGIN == 0) border[0] = r;
+}
+
+/* Where the score crosses zero just inside the first tissue sample. */
+static double refine(const LqSegmenter *s, int a, int r)
+{
+    const int16_t *sc = s->score + a * NR;
+    if (!s->shadow[a] && r >= 1 && r - 1 >= s->r_mask && sc[r - 1] < 0 && sc[r] >= 0)
+        return (r - 1) + (double)(-sc[r - 1]) / (double)(sc[r] - sc[r - 1]);
+    return r - 0.5;
+}
+
+/* Confidence: how clearly blood is inside and tissue outside along each ray,
+ * averaged over the rays; shadowed rays count half. */
+static double confidence(const LqSegmenter *s, const int *border)
+{
+    double sum = 0;
+    int n = 0, shadowed = 0;
+    for (int a = 0; a < NA; a++) {
+        if (s->shadow[a]) {
+            shadowed++;
+            continue;
+        }
+        const int16_t *sc = s->score + a * NR;
+        int r = border[a], w = s->window;
+        double out = 0, in = 0;
+        int no = 0, ni = 0;
+        for (int j = r; j < LQ_MIN(NR, r + w); j++) out += sc[j], no++;
+        for (int j = LQ_MAX(s->r_mask, r - w); j < r; j++) in += sc[j], ni++;
+        double contrast = (no ? out / no : 0) - (ni ? in / ni : 0);
+        sum += LQ_CLAMP(contrast / 384.0, 0.0, 1.0);
+        n++;
+    }
+    double c = n ? sum / n : 0.0;
+    return c * (1.0 - 0.5 * (double)shadowed / NA);
+}
+
+void lq_segmenter_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cur,
+                        const uint8_t *next, double *xy_mm, double *conf)
+{
+    const size_t n = (size_t)NA * NR;
+    const LqSegDsp *d = &s->dsp;
+    d->temporal(s->mean, s->diff, prev, cur, next, n);
+    for (int a = 0; a < NA; a++) {
+        d->box_row(s->tmp_a + a * NR, s->mean + a * NR, NR, BOX_HALF);
+        d->box_row(s->tmp_b + a * NR, s->diff + a * NR, NR, BOX_HALF);
+    }
+    for (int a = 0; a < NA; a++) {
+        size_t p = (size_t)((a + NA - 1) % NA) * NR, c = (size_t)a * NR, q = (size_t)((a + 1) % NA) * NR;
+        d->add3(s->mean_s + c, s->tmp_a + p, s->tmp_a + c, s->tmp_a + q, NR);
+        d->add3(s->diff_s + c, s->tmp_b + p, s->tmp_b + c, s->tmp_b + q, NR);
+    }
+    d->feature(s->feat, s->mean_s, s->diff_s, n, DIFF_K_Q3);
+    int thr, gain;
+    frame_levels(s, &thr, &gain);
+    d->score(s->score, s->feat, n, thr, gain);
+    find_shadow(s);
+    build_costs(s);
+
+    int border[NA];
+    solve_border(s, border);
+
+    double rad[NA], smooth[NA];
+    for (int a = 0; a < NA; a++) rad[a] = refine(s, a, border[a]);
+    for (int a = 0; a < NA; a++)
+        smooth[a] = 0.25 * rad[(a + NA - 1) % NA] + 0.5 * rad[a] + 0.25 * rad[(a + 1) % NA];
+    double r_floor = s->g.catheter_radius_mm / s->dr_mm;
+    for (int a = 0; a < NA; a++) {
+        double r_mm = LQ_MAX(smooth[a], r_floor) * s->dr_mm; /* the lumen contains the catheter */
+        double th = 2.0 * LQ_PI * a / NA;
+        xy_mm[2 * a] = s->cx * s->g.dx_mm + r_mm * cos(th);
+        xy_mm[2 * a + 1] = s->cy * s->g.dy_mm + r_mm * sin(th);
+        s->border[a] = smooth[a];
+        s->prev_border[a] = border[a];
+    }
+    s->have_prev = 1;
+    *conf = confidence(s, border);
+}

@@ -1,0 +1,41 @@
+/* Lumen segmentation of one IVUS frame in polar space (internal API).
+ * The method is described in docs/segmentation.md. */
+#ifndef LQ_SEGMENT_H
+#define LQ_SEGMENT_H
+
+#include "dsp.h"
+#include "lumenq/lumenq.h"
+
+#define LQ_SEG_ANGLES 256   /* rays per frame; the contour has one point per ray */
+#define LQ_SEG_RADII 256    /* samples per ray */
+
+typedef struct LqSegGeometry {
+    unsigned rows, cols;
+    double dx_mm, dy_mm;                 /* pixel size along x (columns) and y (rows) */
+    unsigned x0, y0, x1, y1;             /* image region, inclusive pixels */
+    double catheter_radius_mm;           /* outer radius of the imaging catheter */
+} LqSegGeometry;
+
+typedef struct LqSegmenter LqSegmenter;
+
+int lq_segmenter_new(LqSegmenter **out, const LqSegGeometry *g, int cpu_level);
+void lq_segmenter_free(LqSegmenter **seg);
+
+/* Locate the catheter (polar origin) on a frame; call once before resampling.
+ * Without it, the centre of the image region is used. */
+void lq_segmenter_find_centre(LqSegmenter *seg, const uint8_t *luma);
+void lq_segmenter_centre(const LqSegmenter *seg, double *cx_px, double *cy_px);
+
+size_t lq_segmenter_polar_size(const LqSegmenter *seg);
+/* Resample one frame (rows*cols luma) to polar (LQ_SEG_ANGLES x LQ_SEG_RADII). */
+void lq_segmenter_to_polar(LqSegmenter *seg, const uint8_t *luma, uint8_t *polar);
+
+/* Segment the frame whose polar image is `cur`, given its neighbours along the
+ * pullback (pass `cur` again at the ends). Frames must be given in order: the
+ * previous border is a weak prior. Writes LQ_SEG_ANGLES points into xy_mm. */
+void lq_segmenter_frame(LqSegmenter *seg, const uint8_t *prev, const uint8_t *cur,
+                        const uint8_t *next, double *xy_mm, double *confidence);
+/* Forget the previous border (start of a new pullback). */
+void lq_segmenter_reset(LqSegmenter *seg);
+
+#endif

@@ -1,0 +1,110 @@
+// Writes the phantom pullback as an IVUS Ultrasound Multi-frame Image with DCMTK.
+#include "dicom_writer.h"
+
+#include <dcmtk/config/osconfig.h>
+#include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/oflog/oflog.h>
+
+#include <cstdio>
+#include <new>
+
+static bool put(DcmItem *it, const DcmTagKey &tag, const char *value)
+{
+    return it->putAndInsertString(tag, value ? value : "").good();
+}
+
+static OFString num(double v)
+{
+    char buf[64];
+    snprintf(buf, sizeof buf, "%.10g", v);
+    return OFString(buf);
+}
+
+extern "C" int lqp_dicom_write(const LqpDicomImage *im, const char *path, char *msg, size_t msg_len)
+{
+    try {
+        OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
+        DcmFileFormat file;
+        DcmDataset *ds = file.getDataset();
+        bool ok = true;
+        ok &= put(ds, DCM_SOPClassUID, UID_UltrasoundMultiframeImageStorage);
+        ok &= put(ds, DCM_SOPInstanceUID, im->sop_uid);
+        ok &= put(ds, DCM_StudyInstanceUID, im->study_uid);
+        ok &= put(ds, DCM_SeriesInstanceUID, im->series_uid);
+        ok &= put(ds, DCM_PatientName, im->patient_name);
+        ok &= put(ds, DCM_PatientID, im->patient_id);
+        ok &= put(ds, DCM_PatientBirthDate, "");
+        ok &= put(ds, DCM_PatientSex, "O");
+        ok &= put(ds, DCM_StudyDate, im->study_date);
+        ok &= put(ds, DCM_StudyTime, "120000");
+        ok &= put(ds, DCM_ContentDate, im->study_date);
+        ok &= put(ds, DCM_ContentTime, "120000");
+        ok &= put(ds, DCM_AccessionNumber, "");
+        ok &= put(ds, DCM_ReferringPhysicianName, "");
+        ok &= put(ds, DCM_StudyID, "1");
+        ok &= put(ds, DCM_StudyDescription, "IVUS iliac venous pullback (lumenq phantom)");
+        ok &= put(ds, DCM_Modality, "IVUS");
+        ok &= put(ds, DCM_SeriesNumber, "1");
+        ok &= put(ds, DCM_InstanceNumber, "1");
+        ok &= put(ds, DCM_Manufacturer, "lumenq phantom");
+        ok &= put(ds, DCM_ImageType, "ORIGINAL\\PRIMARY");
+        ok &= put(ds, DCM_PatientOrientation, "");
+        ok &= put(ds, DCM_BurnedInAnnotation, "YES");
+        ok &= put(ds, DCM_LossyImageCompression, "00");
+        ok &= ds->putAndInsertUint16(DCM_SamplesPerPixel, Uint16(im->samples)).good();
+        ok &= put(ds, DCM_PhotometricInterpretation, im->samples == 3 ? "RGB" : "MONOCHROME2");
+        if (im->samples == 3) ok &= ds->putAndInsertUint16(DCM_PlanarConfiguration, 0).good();
+        ok &= ds->putAndInsertUint16(DCM_Rows, Uint16(im->rows)).good();
+        ok &= ds->putAndInsertUint16(DCM_Columns, Uint16(im->cols)).good();
+        ok &= ds->putAndInsertUint16(DCM_BitsAllocated, 8).good();
+        ok &= ds->putAndInsertUint16(DCM_BitsStored, 8).good();
+        ok &= ds->putAndInsertUint16(DCM_HighBit, 7).good();
+        ok &= ds->putAndInsertUint16(DCM_PixelRepresentation, 0).good();
+        ok &= put(ds, DCM_NumberOfFrames, num(im->frames).c_str());
+        if (im->timing) {
+            ok &= ds->putAndInsertTagKey(DCM_FrameIncrementPointer, DCM_FrameTime).good();
+            ok &= put(ds, DCM_FrameTime, num(im->frame_time_ms).c_str());
+            ok &= put(ds, DCM_IVUSAcquisition, "MOTOR_PULLBACK");
+            ok &= put(ds, DCM_IVUSPullbackRate, num(im->pullback_rate_mm_s).c_str());
+            ok &= put(ds, DCM_IVUSPullbackStartFrameNumber, "1");
+            ok &= put(ds, DCM_IVUSPullbackStopFrameNumber, num(im->frames).c_str());
+        }
+        if (im->calibration == 1) {
+            DcmItem *region = nullptr;
+            ok &= ds->findOrCreateSequenceItem(DCM_SequenceOfUltrasoundRegions, region, -2).good();
+            if (region) {
+                ok &= region->putAndInsertUint16(DCM_RegionSpatialFormat, 1).good(); // 2D
+                ok &= region->putAndInsertUint16(DCM_RegionDataType, 1).good();      // tissue
+                ok &= region->putAndInsertUint32(DCM_RegionFlags, 0).good();
+                ok &= region->putAndInsertUint32(DCM_RegionLocationMinX0, 0).good();
+                ok &= region->putAndInsertUint32(DCM_RegionLocationMinY0, 0).good();
+                ok &= region->putAndInsertUint32(DCM_RegionLocationMaxX1, im->cols - 1).good();
+                ok &= region->putAndInsertUint32(DCM_RegionLocationMaxY1, im->rows - 1).good();
+                ok &= region->putAndInsertUint16(DCM_PhysicalUnitsXDirection, 3).good(); // cm
+                ok &= region->putAndInsertUint16(DCM_PhysicalUnitsYDirection, 3).good();
+                ok &= region->putAndInsertFloat64(DCM_PhysicalDeltaX, im->pixel_mm / 10.0).good();
+                ok &= region->putAndInsertFloat64(DCM_PhysicalDeltaY, im->pixel_mm / 10.0).good();
+                ok &= region->putAndInsertSint32(DCM_ReferencePixelX0, Sint32(im->cols / 2)).good();
+                ok &= region->putAndInsertSint32(DCM_ReferencePixelY0, Sint32(im->rows / 2)).good();
+            }
+        } else if (im->calibration == 2) {
+            OFString sp = num(im->pixel_mm) + "\\" + num(im->pixel_mm);
+            ok &= put(ds, DCM_PixelSpacing, sp.c_str());
+        }
+        size_t bytes = size_t(im->rows) * im->cols * im->samples * im->frames;
+        ok &= ds->putAndInsertUint8Array(DCM_PixelData, im->pixels, Uint32(bytes)).good();
+        if (!ok) {
+            snprintf(msg, msg_len, "cannot build the dataset");
+            return -1;
+        }
+        OFCondition c = file.saveFile(path, EXS_LittleEndianExplicit);
+        if (c.bad()) {
+            snprintf(msg, msg_len, "cannot write (%s)", c.text());
+            return -1;
+        }
+        return 0;
+    } catch (const std::bad_alloc &) {
+        snprintf(msg, msg_len, "out of memory");
+        return -1;
+    }
+}

@@ -1,0 +1,93 @@
+/* Contour agreement measures used against the phantom truth (the 2014 IVUS
+ * challenge's: Jaccard index and Hausdorff distance). */
+#include "phantom.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* x positions where the horizontal line y crosses the polygon, sorted. */
+static size_t crossings(const double *p, size_t n, double y, double *xs)
+{
+    size_t m = 0;
+    for (size_t i = 0; i < n; i++) {
+        size_t j = (i + 1) % n;
+        double y0 = p[2 * i + 1], y1 = p[2 * j + 1];
+        if ((y0 <= y) == (y1 <= y)) continue;
+        double t = (y - y0) / (y1 - y0);
+        xs[m++] = p[2 * i] + t * (p[2 * j] - p[2 * i]);
+    }
+    qsort(xs, m, sizeof *xs, cmp_double);
+    return m & ~(size_t)1;
+}
+
+/* Length of the intersection of two sorted interval lists (pairs). */
+static double overlap(const double *a, size_t na, const double *b, size_t nb)
+{
+    double len = 0;
+    for (size_t i = 0; i < na; i += 2)
+        for (size_t j = 0; j < nb; j += 2) {
+            double lo = fmax(a[i], b[j]), hi = fmin(a[i + 1], b[j + 1]);
+            if (hi > lo) len += hi - lo;
+        }
+    return len;
+}
+
+static double span(const double *a, size_t na)
+{
+    double len = 0;
+    for (size_t i = 0; i < na; i += 2) len += a[i + 1] - a[i];
+    return len;
+}
+
+double lqp_jaccard(const double *a, size_t na, const double *b, size_t nb, double step)
+{
+    double ylo = INFINITY, yhi = -INFINITY;
+    for (size_t i = 0; i < na; i++) ylo = fmin(ylo, a[2 * i + 1]), yhi = fmax(yhi, a[2 * i + 1]);
+    for (size_t i = 0; i < nb; i++) ylo = fmin(ylo, b[2 * i + 1]), yhi = fmax(yhi, b[2 * i + 1]);
+    double *xa = malloc(na * sizeof *xa), *xb = malloc(nb * sizeof *xb);
+    if (!xa || !xb) {
+        free(xa), free(xb);
+        return NAN;
+    }
+    double inter = 0, uni = 0;
+    for (double y = ylo + 0.5 * step; y < yhi; y += step) {
+        size_t ma = crossings(a, na, y, xa), mb = crossings(b, nb, y, xb);
+        double o = overlap(xa, ma, xb, mb);
+        inter += o;
+        uni += span(xa, ma) + span(xb, mb) - o;
+    }
+    free(xa), free(xb);
+    return uni > 0 ? inter / uni : 0.0;
+}
+
+static double point_segment(double px, double py, const double *p, size_t n, size_t i)
+{
+    size_t j = (i + 1) % n;
+    double ax = p[2 * i], ay = p[2 * i + 1], bx = p[2 * j], by = p[2 * j + 1];
+    double dx = bx - ax, dy = by - ay, l2 = dx * dx + dy * dy;
+    double t = l2 > 0 ? ((px - ax) * dx + (py - ay) * dy) / l2 : 0;
+    t = t < 0 ? 0 : t > 1 ? 1 : t;
+    return hypot(px - (ax + t * dx), py - (ay + t * dy));
+}
+
+static double directed(const double *a, size_t na, const double *b, size_t nb)
+{
+    double worst = 0;
+    for (size_t i = 0; i < na; i++) {
+        double best = INFINITY;
+        for (size_t j = 0; j < nb; j++) best = fmin(best, point_segment(a[2 * i], a[2 * i + 1], b, nb, j));
+        worst = fmax(worst, best);
+    }
+    return worst;
+}
+
+double lqp_hausdorff(const double *a, size_t na, const double *b, size_t nb)
+{
+    return fmax(directed(a, na, b, nb), directed(b, nb, a, na));
+}

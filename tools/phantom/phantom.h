@@ -1,0 +1,56 @@
+/* IVUS venous pullback phantom with known truth (docs/phantom.md).
+ * Used by lumenq-phantom, the demo, the tests and the benchmarks. */
+#ifndef LQ_PHANTOM_H
+#define LQ_PHANTOM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "lumenq/lumenq.h"
+
+#define LQP_CONTOUR_POINTS 256
+
+typedef struct LqpParams {
+    uint64_t seed;
+    unsigned frames;          /* default 300 */
+    unsigned size;            /* rows = cols, default 512 */
+    double length_mm;         /* pullback length IVC -> CFV, default 150 */
+    double pullback_rate_mm_s;/* default 1.0; the frame time follows */
+    int rgb;                  /* write RGB instead of MONOCHROME2 */
+    int timing;               /* write Frame Time and IVUS Pullback Rate (default 1) */
+    int calibration;          /* 1: US regions (default), 2: Pixel Spacing, 0: none */
+} LqpParams;
+
+void lqp_params_default(LqpParams *p);
+
+typedef struct LqpPhantom LqpPhantom;
+
+int lqp_new(const LqpParams *p, LqpPhantom **out);
+void lqp_free(LqpPhantom **ph);
+double lqp_pixel_mm(const LqpPhantom *ph);
+double lqp_frame_time_ms(const LqpPhantom *ph);
+double lqp_position_mm(const LqpPhantom *ph, unsigned frame);
+/* Renders frame `i` (frames must be rendered in order: tissue texture evolves)
+ * to 8-bit grey, size*size bytes; writes the truth lumen contour (mm, image
+ * coordinates) as LQP_CONTOUR_POINTS (x,y) pairs. */
+void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth_xy_mm);
+
+/* Design facts, for tests: where the phantom put the lesion and the EIV. */
+typedef struct LqpDesign {
+    unsigned lesion_frame;            /* frame of the tightest compression */
+    unsigned eiv_first, eiv_last;     /* frames of the straight EIV */
+    double lesion_minor_mm, lesion_major_mm; /* semi-axes at the lesion */
+} LqpDesign;
+void lqp_design(const LqpPhantom *ph, LqpDesign *d);
+
+/* Writes the whole pullback as an Ultrasound Multi-frame Image (DCMTK) and,
+ * if truth_json is not NULL, the truth (contours, measures, summary). */
+int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_json, char *msg,
+                    size_t msg_len);
+
+/* Overlap of two closed polygons (mm), by scanlines every step_mm. */
+double lqp_jaccard(const double *a, size_t na, const double *b, size_t nb, double step_mm);
+/* Symmetric Hausdorff distance between two closed polygons (mm). */
+double lqp_hausdorff(const double *a, size_t na, const double *b, size_t nb);
+
+#endif
