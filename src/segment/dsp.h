@@ -20,8 +20,12 @@ typedef struct LqSegDsp {
     /* dst[i] = bilinear(src at map[i]), rounded; src rows are `stride` bytes. */
     void (*polar)(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map,
                   size_t n);
-    /* mean = prev + 2*cur + next (0..1020); diff = |cur-prev| + |cur-next| (0..510).
-     * Blood speckle decorrelates between frames, tissue texture persists. */
+    /* mean = 4*cur (0..1020); diff = 2*min(|cur-prev|, |cur-next|) (0..510).
+     * Blood speckle decorrelates between frames, tissue texture persists. The
+     * minimum keeps a moving wall (gated pullbacks, breathing) from looking
+     * like blood: an edge that moves differs from one neighbour on each side,
+     * not from both at the same place. Intensity is the current frame only,
+     * so moving edges are not smeared. */
     void (*temporal)(uint16_t *mean, uint16_t *diff, const uint8_t *prev, const uint8_t *cur,
                      const uint8_t *next, size_t n);
     /* Box sum of width 2*half+1 along one row of n samples, edges replicated. */

@@ -4,6 +4,7 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -90,4 +91,56 @@ static double directed(const double *a, size_t na, const double *b, size_t nb)
 double lqp_hausdorff(const double *a, size_t na, const double *b, size_t nb)
 {
     return fmax(directed(a, na, b, nb), directed(b, nb, a, na));
+}
+
+static int cmp_dbl(const void *a, const void *b) { return cmp_double(a, b); }
+
+int lqp_score(const LqpParams *p, const LqResult *r, LqpScore *sc)
+{
+    memset(sc, 0, sizeof *sc);
+    LqpPhantom *ph = NULL;
+    if (lqp_new(p, &ph) != LQ_OK) return LQ_ERR_USAGE;
+    size_t n = lq_result_frame_count(r);
+    if (n != p->frames) {
+        lqp_free(&ph);
+        return LQ_ERR_USAGE;
+    }
+    double *jac = malloc(n * sizeof *jac);
+    LqFrameMeasure *truth = calloc(n, sizeof *truth);
+    double xy[2 * LQP_CONTOUR_POINTS];
+    if (!jac || !truth) {
+        free(jac), free(truth), lqp_free(&ph);
+        return LQ_ERR_INTERNAL;
+    }
+    LqpDesign d;
+    lqp_design(ph, &d);
+    sc->frames = n;
+    sc->min_jaccard = 1.0;
+    for (size_t i = 0; i < n; i++) {
+        lqp_truth_contour(ph, (unsigned)i, xy);
+        lq_shape_measure(xy, LQP_CONTOUR_POINTS, &truth[i].shape);
+        truth[i].position_mm = lqp_position_mm(ph, (unsigned)i);
+        truth[i].confidence = 1.0;
+        truth[i].valid = 1;
+        const LqContour *c = lq_result_contour(r, i);
+        jac[i] = lqp_jaccard(xy, LQP_CONTOUR_POINTS, c->xy_mm, c->n, 0.02);
+        double hd = lqp_hausdorff(xy, LQP_CONTOUR_POINTS, c->xy_mm, c->n);
+        sc->mean_jaccard += jac[i] / n;
+        sc->min_jaccard = fmin(sc->min_jaccard, jac[i]);
+        sc->frac_jaccard_085 += (jac[i] >= 0.85) / (double)n;
+        sc->mean_hausdorff_mm += hd / n;
+        sc->max_hausdorff_mm = fmax(sc->max_hausdorff_mm, hd);
+        sc->mean_area_error_pct +=
+            100.0 * (lq_result_frame(r, i)->shape.area_mm2 / truth[i].shape.area_mm2 - 1.0) / n;
+        if (i == d.lesion_frame) sc->lesion_jaccard = jac[i];
+    }
+    LqMeasureSettings set;
+    lq_measure_settings_default(&set);
+    lq_measure_frames(truth, n, &set, &sc->truth, NULL);
+    sc->measured = *lq_result_summary(r);
+    qsort(jac, n, sizeof *jac, cmp_dbl);
+    sc->p1_jaccard = jac[n / 100];
+    free(jac), free(truth);
+    lqp_free(&ph);
+    return LQ_OK;
 }

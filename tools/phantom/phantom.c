@@ -395,6 +395,8 @@ static void burn_counter(uint8_t *img, unsigned size, unsigned value)
         }
 }
 
+static void contour_of(const LqpPhantom *ph, const Anatomy *an, double *truth);
+
 void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
 {
     const unsigned size = ph->p.size;
@@ -469,15 +471,25 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
         }
     burn_counter(grey, size, i + 1);
 
-    if (truth) {
-        double cx = c0 * px, cy = c0 * px;
-        for (int k = 0; k < LQP_CONTOUR_POINTS; k++) {
-            double th = 2 * PI * k / LQP_CONTOUR_POINTS;
-            double rr = lumen_radius(&an, th);
-            truth[2 * k] = cx + an.ox + rr * cos(th + an.phi);
-            truth[2 * k + 1] = cy + an.oy + rr * sin(th + an.phi);
-        }
+    if (truth) contour_of(ph, &an, truth);
+}
+
+static void contour_of(const LqpPhantom *ph, const Anatomy *an, double *truth)
+{
+    const double c = (ph->p.size - 1) * 0.5 * ph->pixel_mm;
+    for (int k = 0; k < LQP_CONTOUR_POINTS; k++) {
+        double th = 2 * PI * k / LQP_CONTOUR_POINTS;
+        double rr = lumen_radius(an, th);
+        truth[2 * k] = c + an->ox + rr * cos(th + an->phi);
+        truth[2 * k + 1] = c + an->oy + rr * sin(th + an->phi);
     }
+}
+
+void lqp_truth_contour(LqpPhantom *ph, unsigned i, double *truth)
+{
+    Anatomy an;
+    anatomy(ph, u_of(ph, i), &an);
+    contour_of(ph, &an, truth);
 }
 
 void lqp_design(const LqpPhantom *ph, LqpDesign *d)

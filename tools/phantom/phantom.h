@@ -35,6 +35,9 @@ double lqp_position_mm(const LqpPhantom *ph, unsigned frame);
  * coordinates) as LQP_CONTOUR_POINTS (x,y) pairs. */
 void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth_xy_mm);
 
+/* Truth contour of frame i without rendering the image. */
+void lqp_truth_contour(LqpPhantom *ph, unsigned i, double *truth_xy_mm);
+
 /* Design facts, for tests: where the phantom put the lesion and the EIV. */
 typedef struct LqpDesign {
     unsigned lesion_frame;            /* frame of the tightest compression */
@@ -52,5 +55,18 @@ int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_
 double lqp_jaccard(const double *a, size_t na, const double *b, size_t nb, double step_mm);
 /* Symmetric Hausdorff distance between two closed polygons (mm). */
 double lqp_hausdorff(const double *a, size_t na, const double *b, size_t nb);
+
+/* Accuracy of a measured pullback against the phantom that made it. */
+typedef struct LqpScore {
+    size_t frames;
+    double mean_jaccard, min_jaccard, p1_jaccard;  /* p1: 1st percentile */
+    double frac_jaccard_085;                       /* share of frames with Jaccard >= 0.85 */
+    double lesion_jaccard;                         /* at the truth lesion frame */
+    double mean_hausdorff_mm, max_hausdorff_mm;
+    double mean_area_error_pct;                    /* signed, measured vs truth */
+    LqSummary truth, measured;
+} LqpScore;
+
+int lqp_score(const LqpParams *p, const LqResult *r, LqpScore *score);
 
 #endif

@@ -20,9 +20,9 @@ static void temporal_c(uint16_t *mean, uint16_t *diff, const uint8_t *prev, cons
                        const uint8_t *next, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        int c = cur[i], a = prev[i], b = next[i];
-        mean[i] = (uint16_t)(a + 2 * c + b);
-        diff[i] = (uint16_t)(abs(c - a) + abs(c - b));
+        int c = cur[i], da = abs(c - prev[i]), db = abs(c - next[i]);
+        mean[i] = (uint16_t)(4 * c);
+        diff[i] = (uint16_t)(2 * (da < db ? da : db));
     }
 }
 
