@@ -153,6 +153,14 @@ static DcmElement *pixel_element(LqDicomFile *f)
     return e;
 }
 
+extern "C" void lqd_pixel_layout(LqDicomFile *f, int *encapsulated, uint64_t *native_length)
+{
+    DcmXfer xfer(f->file.getDataset()->getOriginalXfer());
+    *encapsulated = xfer.isEncapsulated() ? 1 : 0;
+    DcmElement *e = pixel_element(f);
+    *native_length = (e && !*encapsulated) ? e->getLengthField() : 0;
+}
+
 extern "C" int lqd_frame_size(LqDicomFile *f, size_t *bytes, char *msg, size_t msg_len)
 {
     *bytes = 0;
@@ -180,12 +188,24 @@ extern "C" int lqd_read_frame(LqDicomFile *f, unsigned index, void *buf, size_t 
             copy_str(msg, msg_len, "no Pixel Data (7FE0,0010)");
             return LQ_ERR_DATA;
         }
+        DcmXfer xfer(f->file.getDataset()->getOriginalXfer());
+        if (!xfer.isEncapsulated()) {
+            // DCMTK 3.6.7 sizes native YBR_FULL_422 frames as three samples a
+            // pixel; the caller knows the true frame size, so copy it directly.
+            OFCondition c = e->getPartialValue(buf, Uint32(index) * Uint32(buf_len), Uint32(buf_len), &f->cache);
+            if (c.bad()) {
+                snprintf(msg, msg_len, "cannot read frame %u (%s)", index + 1, c.text());
+                return LQ_ERR_DATA;
+            }
+            copy_str(color_model, 17, "");
+            return LQ_OK;
+        }
         // Sequential reads let DCMTK carry the fragment index forward; random
         // access restarts the search from fragment 0.
         Uint32 fragment = (index == f->next_frame) ? f->next_fragment : 0;
         OFString model;
         OFCondition c = e->getUncompressedFrame(f->file.getDataset(), Uint32(index), fragment,
-                                                buf, Uint32(buf_len), model, &f->cache);
+                                                buf, Uint32(buf_len + (buf_len & 1)), model, &f->cache);
         if (c.bad()) {
             DcmXfer xfer(f->file.getDataset()->getOriginalXfer());
             snprintf(msg, msg_len, "cannot decode frame %u (%s; transfer syntax %s %s)",

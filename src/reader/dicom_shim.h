@@ -34,9 +34,14 @@ void lqd_transfer_syntax(LqDicomFile *f, char *uid, size_t uid_len, char *name, 
 /* SOP class name for a UID ("" if unknown). */
 void lqd_sop_class_name(const char *uid, char *name, size_t len);
 
+/* Whether the pixel data is encapsulated (compressed) and, when native, the
+ * length of its value in bytes. */
+void lqd_pixel_layout(LqDicomFile *f, int *encapsulated, uint64_t *native_length);
 /* Size in bytes of one decoded frame as DCMTK delivers it. */
 int lqd_frame_size(LqDicomFile *f, size_t *bytes, char *msg, size_t msg_len);
 /* Decodes frame `index` (0-based) into `buf` (>= frame size, even length).
+ * Native pixel data is copied straight from the file: frame `index` is the
+ * `buf_len` bytes at index * buf_len.
  * `color_model` (>= 17 bytes) gets the photometric interpretation of the decoded
  * samples, which differs from the file's for some codecs (YBR_FULL_422 -> RGB). */
 int lqd_read_frame(LqDicomFile *f, unsigned index, void *buf, size_t buf_len,

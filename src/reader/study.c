@@ -3,6 +3,7 @@
 #include "reader.h"
 
 #include "dicom_shim.h"
+#include "prescan.h"
 #include "internal.h"
 
 #include <math.h>
@@ -57,6 +58,8 @@ enum {
 #define LQ_MAX_DIM 8192u
 #define LQ_MAX_FRAMES 200000u
 #define LQ_MAX_PIXEL_MM 5.0
+/* Sequence + item levels; real objects use a handful, DCMTK recurses per level. */
+#define LQ_MAX_NESTING 256
 
 struct LqStudy {
     LqStudyInfo info;
@@ -277,7 +280,13 @@ int lq_study_open(const char *path, const LqOpenOptions *opt, LqStudy **out, LqE
     LqStudy *s = calloc(1, sizeof *s);
     if (!s) return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
     snprintf(s->info.path, sizeof s->info.path, "%s", path);
-    int rc = lqd_open(path, &s->file, msg, sizeof msg);
+    int depth = 0;
+    int rc = lq_prescan_nesting(path, LQ_MAX_NESTING, &depth);
+    if (rc == LQ_ERR_DATA) {
+        free(s);
+        return lq_fail(err, rc, "%s: sequences nested deeper than %d levels: refused", path, LQ_MAX_NESTING);
+    }
+    rc = lqd_open(path, &s->file, msg, sizeof msg);
     if (rc != LQ_OK) {
         free(s);
         return lq_fail(err, rc, "%s: %s", path, msg);
@@ -304,24 +313,36 @@ int lq_study_open(const char *path, const LqOpenOptions *opt, LqStudy **out, LqE
     calibrate(s, opt);
     timing(s, opt);
 
-    rc = lqd_frame_size(s->file, &s->decode_len, msg, sizeof msg);
-    if (rc != LQ_OK) {
-        lq_study_close(&s);
-        return lq_fail(err, rc, "%s: %s", path, msg);
-    }
     size_t px = (size_t)s->info.rows * s->info.cols;
     size_t bytes_per_sample = s->info.bits_allocated / 8;
-    size_t expected = px * s->info.samples_per_pixel * bytes_per_sample;
-    if (strcmp(s->info.photometric, "YBR_FULL_422") == 0 &&
-        s->info.transfer_syntax_uid[0] && s->decode_len == px * 2 * bytes_per_sample)
-        expected = px * 2 * bytes_per_sample; /* uncompressed 4:2:2 keeps two samples a pixel */
-    if (s->decode_len != expected) {
-        size_t got = s->decode_len;
-        lq_study_close(&s);
-        return lq_fail(err, LQ_ERR_DATA, "%s: decoded frame is %zu bytes, expected %zu", path, got,
-                       expected);
+    int encapsulated = 0;
+    uint64_t native_length = 0;
+    lqd_pixel_layout(s->file, &encapsulated, &native_length);
+    if (encapsulated) {
+        rc = lqd_frame_size(s->file, &s->decode_len, msg, sizeof msg);
+        if (rc == LQ_OK && s->decode_len < px * s->info.samples_per_pixel * bytes_per_sample) {
+            snprintf(msg, sizeof msg, "decoded frame is %zu bytes, %ux%u x %u samples need more",
+                     s->decode_len, s->info.cols, s->info.rows, s->info.samples_per_pixel);
+            rc = LQ_ERR_DATA;
+        }
+        if (rc != LQ_OK) {
+            lq_study_close(&s);
+            return lq_fail(err, rc, "%s: %s", path, msg);
+        }
+    } else {
+        /* Native 4:2:2 keeps two samples a pixel (Y Y Cb Cr for two pixels). */
+        size_t samples = strcmp(s->info.photometric, "YBR_FULL_422") == 0 ? 2 : s->info.samples_per_pixel;
+        s->decode_len = px * samples * bytes_per_sample;
+        uint64_t need = (uint64_t)s->decode_len * s->info.frames;
+        if (native_length < need) {
+            uint64_t have = native_length;
+            unsigned frames = s->info.frames;
+            lq_study_close(&s);
+            return lq_fail(err, LQ_ERR_DATA, "%s: pixel data holds %llu bytes, %u frames need %llu", path,
+                           (unsigned long long)have, frames, (unsigned long long)need);
+        }
     }
-    s->decode_buf = malloc(s->decode_len + 1);
+    s->decode_buf = malloc(s->decode_len + 2);
     if (!s->decode_buf) {
         lq_study_close(&s);
         return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
@@ -393,7 +414,7 @@ int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
     if (index >= in->frames)
         return lq_fail(err, LQ_ERR_USAGE, "%s: frame %u out of range 1-%u", in->path, index + 1,
                        in->frames);
-    int rc = lqd_read_frame(s->file, index, s->decode_buf, s->decode_len + (s->decode_len & 1),
+    int rc = lqd_read_frame(s->file, index, s->decode_buf, s->decode_len,
                             model, msg, sizeof msg);
     if (rc != LQ_OK) return lq_fail(err, rc, "%s: %s", in->path, msg);
 
@@ -410,7 +431,7 @@ int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
         return LQ_OK;
     }
     const char *pm = model[0] ? model : in->photometric;
-    if (strncmp(pm, "YBR_FULL_422", 12) == 0 && s->decode_len < px * 3 * (in->bits_allocated / 8)) {
+    if (strcmp(pm, "YBR_FULL_422") == 0 && s->decode_len < px * 3 * (in->bits_allocated / 8)) {
         /* Uncompressed 4:2:2: Y0 Y1 Cb Cr for every pair of pixels; luma is Y. */
         for (size_t i = 0; i < px; i++) out[i] = (uint8_t)sample8(s, (i / 2) * 4 + (i & 1));
         return LQ_OK;
