@@ -13,6 +13,8 @@
 #define RUN_MAX_GAP 3            /* low-confidence frames skipped inside a run */
 #define REFERENCE_LENGTH_MM 15.0 /* central part of the run averaged (domain: ~10-20 mm) */
 #define LESION_FRACTION 0.5      /* lesion segment: CSA below 50 % of A_ref */
+#define MIN_RUN_MM 5.0           /* a shorter "stable" run is not a reference segment */
+#define MIN_RUN_FRAMES 5         /* the same for untimed pullbacks */
 
 void lq_measure_settings_default(LqMeasureSettings *s)
 {
@@ -75,7 +77,7 @@ static int cmp_value(const void *a, const void *b)
 
 /* Longest run of eligible frames (gaps of up to RUN_MAX_GAP ineligible frames
  * allowed) whose CSA stays within +-15 % of the run's median. */
-static int stable_run(const Walk *w, size_t skip, size_t *first, size_t *last)
+static int stable_run(const Walk *w, size_t skip, size_t min_len, size_t *first, size_t *last)
 {
     size_t n = w->n;
     double *area = calloc(n, sizeof *area);
@@ -123,7 +125,7 @@ static int stable_run(const Walk *w, size_t skip, size_t *first, size_t *last)
             if (eligible(w, k) && k <= prev) fen_add(&rk, rk.rank[k], -1);
     }
     free(area), free(order), free(rk.tree), free(rk.sorted), free(rk.rank);
-    return best_len > 0;
+    return best_len >= min_len && best_len > 0;
 }
 
 static double pos(const Walk *w, size_t k) { return at(w, k)->position_mm; }
@@ -167,12 +169,14 @@ int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSet
         run0 = ref0, run1 = ref1;
     } else {
         out->reference_method = LQ_METHOD_AUTO;
-        int found = stable_run(&w, skip, &run0, &run1);
+        size_t min_len = set->positions_are_indices ? MIN_RUN_FRAMES
+                                                    : (size_t)ceil(MIN_RUN_MM / frame_step(&w) - 1e-9);
+        int found = stable_run(&w, skip, min_len, &run0, &run1);
         if (found < 0) return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
         if (!found) {
             snprintf(out->problem, sizeof out->problem,
-                     "no stable reference segment found (no run of frames with CSA within 15 %% of "
-                     "its median); give --reference-range");
+                     "no stable reference segment found (no run of %zu or more frames with CSA "
+                     "within 15 %% of its median); give --reference-range", min_len);
             return LQ_OK;
         }
         /* The central ~15 mm of the run (untimed: its central third). */

@@ -1,0 +1,97 @@
+/* End to end on full-size phantom pullbacks (512x512, 300 frames): DICOM
+ * written with DCMTK, read, segmented, measured, compared with the truth.
+ * Targets (issue 3): %DS and %AS within 3 points of truth, mean lumen
+ * Jaccard >= 0.93. The figures are printed for the record. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "phantom/phantom.h"
+
+static char dir[64];
+
+static int setup(void **state)
+{
+    (void)state;
+    snprintf(dir, sizeof dir, "/tmp/lumenq-test-e2e-XXXXXX");
+    return mkdtemp(dir) ? 0 : -1;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    char cmd[128];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+    return system(cmd) == 0 ? 0 : -1;
+}
+
+static void run_seed(uint64_t seed)
+{
+    LqpParams p;
+    lqp_params_default(&p);
+    p.seed = seed;
+    char path[128], msg[256] = "";
+    snprintf(path, sizeof path, "%s/seed%llu.dcm", dir, (unsigned long long)seed);
+    assert_int_equal(lqp_write_study(&p, path, NULL, msg, sizeof msg), LQ_OK);
+
+    LqStudy *st = NULL;
+    LqResult *r = NULL;
+    LqError err = {0};
+    assert_int_equal(lq_study_open(path, NULL, &st, &err), LQ_OK);
+    assert_int_equal(lq_study_measure(st, NULL, &r, &err), LQ_OK);
+    LqpScore sc;
+    assert_int_equal(lqp_score(&p, r, &sc), LQ_OK);
+    const LqSummary *m = &sc.measured, *t = &sc.truth;
+    print_message("seed %llu: mean Jaccard %.4f (min %.4f, p1 %.4f, lesion %.4f), Hausdorff mean %.2f max %.2f mm, "
+                  "area error %+.2f %%\n",
+                  (unsigned long long)seed, sc.mean_jaccard, sc.min_jaccard, sc.p1_jaccard, sc.lesion_jaccard,
+                  sc.mean_hausdorff_mm, sc.max_hausdorff_mm, sc.mean_area_error_pct);
+    print_message("seed %llu: %%DS %.1f (truth %.1f), %%AS %.1f (truth %.1f), eq %.1f (truth %.1f), "
+                  "lesion frame %d (truth %d)\n",
+                  (unsigned long long)seed, m->diameter_stenosis_pct, t->diameter_stenosis_pct,
+                  m->area_stenosis_pct, t->area_stenosis_pct, m->equiv_diameter_stenosis_pct,
+                  t->equiv_diameter_stenosis_pct, m->lesion_frame + 1, t->lesion_frame + 1);
+    assert_true(m->ok);
+    assert_true(t->ok);
+    assert_true(fabs(m->diameter_stenosis_pct - t->diameter_stenosis_pct) <= 3.0);
+    assert_true(fabs(m->area_stenosis_pct - t->area_stenosis_pct) <= 3.0);
+    assert_true(sc.mean_jaccard >= 0.93);
+    assert_int_equal(m->significant, t->significant);
+    /* the reference lies in the phantom's straight EIV */
+    LqpPhantom *ph = NULL;
+    LqpDesign d;
+    assert_int_equal(lqp_new(&p, &ph), LQ_OK);
+    lqp_design(ph, &d);
+    lqp_free(&ph);
+    assert_true(m->reference_first >= (int)d.eiv_first - 10 && m->reference_last <= (int)d.eiv_last + 10);
+    assert_true(abs(m->lesion_frame - (int)d.lesion_frame) <= 6);
+    lq_result_free(&r);
+    lq_study_close(&st);
+    unlink(path);
+}
+
+static void test_seed_1(void **state)
+{
+    (void)state;
+    run_seed(1);
+}
+
+static void test_seed_2(void **state)
+{
+    (void)state;
+    run_seed(2);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {cmocka_unit_test(test_seed_1), cmocka_unit_test(test_seed_2)};
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
