@@ -1,0 +1,86 @@
+#!/bin/bash
+# The lumenq command line as a user and a PACS script see it: exit codes,
+# one-line errors naming the file, atomic outputs, untouched inputs, and the
+# man page in step with --help.
+# Usage: cli.sh LUMENQ LUMENQ_PHANTOM MAN_PAGE
+set -u
+lumenq=$1 phantom=$2 manpage=$3
+work=$(mktemp -d /tmp/lumenq-test-cli-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+pass=0 fail=0
+check() { # check NAME CONDITION...
+    local name=$1; shift
+    if "$@"; then pass=$((pass + 1)); echo "ok - $name"; else fail=$((fail + 1)); echo "not ok - $name"; fi
+}
+expect_exit() { # expect_exit CODE CMD...
+    local want=$1; shift
+    "$@" >"$work/out" 2>"$work/err"
+    local got=$?
+    [ "$got" -eq "$want" ] || { echo "  exit $got, want $want: $*"; cat "$work/err"; return 1; }
+}
+one_line_naming() { # the error is one line and names the file
+    [ "$(wc -l <"$work/err")" -eq 1 ] && grep -qF -- "$1" "$work/err"
+}
+
+check "--help exits 0 and documents exit codes" expect_exit 0 "$lumenq" --help
+check "--help lists the exit codes" grep -q "65 bad or unmeasurable data" "$work/out"
+check "--version" expect_exit 0 "$lumenq" --version
+check "no command is a usage error" expect_exit 64 "$lumenq"
+check "unknown option" expect_exit 64 "$lumenq" measure --no-such-option x.dcm
+check "unknown command" expect_exit 64 "$lumenq" frobnicate x.dcm
+check "measure needs a file" expect_exit 64 "$lumenq" measure
+check "bad threshold value" expect_exit 64 "$lumenq" measure --threshold 150 x.dcm
+check "bad reference range" expect_exit 64 "$lumenq" measure --reference-range 9-3 x.dcm
+
+check "missing input: exit 66" expect_exit 66 "$lumenq" measure "$work/missing.dcm"
+check "missing input: one line naming the file" one_line_naming "$work/missing.dcm"
+echo "not a DICOM file" >"$work/notes.txt"
+check "not DICOM: exit 65" expect_exit 65 "$lumenq" measure "$work/notes.txt"
+check "not DICOM: one line naming the file" one_line_naming "$work/notes.txt"
+check "info on not DICOM: exit 65" expect_exit 65 "$lumenq" info "$work/notes.txt"
+
+"$phantom" "$work/study.dcm" "$work/truth.json" --frames 120 --size 256 --seed 11 || { echo "phantom failed"; exit 1; }
+sum_before=$(sha256sum "$work/study.dcm" | cut -d' ' -f1)
+check "measure a phantom: exit 0" expect_exit 0 "$lumenq" measure "$work/study.dcm"
+check "the report gives the verdict" grep -q "^VERDICT" "$work/out"
+check "the report states the %DS definition" grep -qF "100*(1 - MLD/D_ref)" "$work/out"
+check "info: exit 0" expect_exit 0 "$lumenq" info "$work/study.dcm"
+check "info names the calibration source" grep -q "Sequence of Ultrasound Regions" "$work/out"
+
+check "json to a file" expect_exit 0 "$lumenq" measure -f json -o "$work/r.json" "$work/study.dcm"
+check "json has schema_version 1" grep -q '"schema_version": 1' "$work/r.json"
+if command -v python3 >/dev/null; then
+    check "json parses" python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d['frames'])==120" "$work/r.json"
+fi
+check "no temporary file left beside the output" test -z "$(ls -A "$work" | grep -F '.tmp-')"
+check "manual lesion and reference" expect_exit 0 "$lumenq" measure --lesion-frame 30 --reference-range 60-80 -f json "$work/study.dcm"
+check "manual choices reported as user" grep -q '"method": "user", "frame": 30' "$work/out"
+check "lesion frame beyond the pullback: exit 64" expect_exit 64 "$lumenq" measure --lesion-frame 500 "$work/study.dcm"
+check "out-of-range message gives the valid range" grep -q "out of range 1-120" "$work/err"
+
+check "unwritable output folder: exit 73" expect_exit 73 "$lumenq" measure -o "$work/no/such/dir/r.txt" "$work/study.dcm"
+check "unwritable output: one line naming the output" one_line_naming "$work/no/such/dir/r.txt"
+if [ "$(id -u)" -ne 0 ]; then
+    mkdir "$work/ro" && chmod 555 "$work/ro"
+    check "read-only folder: exit 73" expect_exit 73 "$lumenq" measure -o "$work/ro/r.txt" "$work/study.dcm"
+fi
+if [ -w /dev/full ]; then
+    check "full disk on stdout: exit 74" expect_exit 74 sh -c "'$lumenq' measure '$work/study.dcm' >/dev/full"
+fi
+# A write cut off by the file-size limit leaves no partial report behind.
+check "file-size limit: exit 74" expect_exit 74 sh -c "ulimit -f 8; trap '' XFSZ; exec '$lumenq' measure -f json -o '$work/big.json' '$work/study.dcm'"
+check "file-size limit: nothing half-written" test ! -e "$work/big.json" -a -z "$(ls -A "$work" | grep -F '.tmp-')"
+
+"$phantom" "$work/nocal.dcm" --frames 20 --size 128 --calibration none
+check "no calibration: exit 65" expect_exit 65 "$lumenq" measure "$work/nocal.dcm"
+check "no calibration: says --pixel-size" grep -q -- "--pixel-size" "$work/err"
+check "input files are never modified" test "$(sha256sum "$work/study.dcm" | cut -d' ' -f1)" = "$sum_before"
+
+# Every option in --help is in the man page.
+"$lumenq" --help | grep -o -- '--[a-z][a-z-]*' | sort -u >"$work/opts"
+missing=""
+while read -r opt; do grep -qF -- "${opt//-/\\-}" "$manpage" || grep -qF -- "$opt" "$manpage" || missing="$missing $opt"; done <"$work/opts"
+check "man page documents every option${missing:+ (missing:$missing)}" test -z "$missing"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,29 @@
+#!/bin/bash
+# Real third-party DICOM files (../shared/data, see its manifest.tsv):
+# `lumenq info` reads every image without error; malformed files and objects
+# with absurd dimensions give exit 65 and one line naming the file; nothing
+# crashes. Skipped (77) when the folder is absent.
+set -u
+lumenq=$1 data=$2
+[ -f "$data/manifest.tsv" ] || { echo "SKIP: $data not present"; exit 77; }
+pass=0 fail=0
+err=$(mktemp)
+trap 'rm -f "$err"' EXIT
+# Declared dimensions beyond 8192 are refused before allocating.
+refused_dimensions="orthanc-tests/2026-05-26-oob-monochrome-46341.dcm orthanc-tests/2026-05-26-oob-monochrome-65535.dcm"
+while IFS=$'\t' read -r file kind _; do
+    [ "$file" = file ] && continue
+    timeout 60 "$lumenq" info "$data/$file" >/dev/null 2>"$err"
+    rc=$?
+    want=0
+    if [ "$kind" = malformed ] || [[ " $refused_dimensions " == *" $file "* ]]; then want=65; fi
+    lines=$(wc -l <"$err")
+    if [ "$rc" -eq "$want" ] && { [ "$want" -eq 0 ] || { [ "$lines" -eq 1 ] && grep -qF "$file" "$err"; }; }; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "not ok - $file ($kind): exit $rc, want $want: $(head -c 300 "$err")"
+    fi
+done <"$data/manifest.tsv"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
