@@ -1,0 +1,33 @@
+#!/bin/bash
+# Quick start, step 2: install what is missing, build, run the whole suite,
+# then the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
+# LUMENQ_SANITIZE=0 skips the second pass.
+set -uo pipefail
+cd "$(dirname "$0")/.."
+. tools/deps.sh
+lumenq_install_deps || exit 1
+
+status=0
+total_pass=0 total_fail=0 total_skip=0
+run_suite() { # run_suite BUILD_DIR LABEL
+    local dir=$1 label=$2
+    echo "== $label: meson test" >&2
+    meson test -C "$dir" --print-errorlogs --num-processes 2 || status=1
+    # Count from meson's machine-readable log (one JSON object per test).
+    local log="$dir/meson-logs/testlog.json"
+    local p f s
+    p=$(grep -c '"result": "OK"' "$log" || true)
+    f=$(grep -c -E '"result": "(FAIL|ERROR|TIMEOUT|UNEXPECTEDPASS)"' "$log" || true)
+    s=$(grep -c '"result": "SKIP"' "$log" || true)
+    total_pass=$((total_pass + p)) total_fail=$((total_fail + f)) total_skip=$((total_skip + s))
+}
+
+lumenq_build build || exit 1
+run_suite build "release build"
+if [ "${LUMENQ_SANITIZE:-1}" != 0 ]; then
+    lumenq_build build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug || exit 1
+    ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        run_suite build-asan "sanitizer build (address, undefined)"
+fi
+echo "$total_pass passed, $total_fail failed, $total_skip skipped"
+exit $status
