@@ -67,7 +67,9 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
     num(fp, in->frame_time_ms, 3);
     fprintf(fp, ", \"rate_mm_s\": ");
     num(fp, in->pullback_rate_mm_s, 3);
-    fprintf(fp, ", \"order\": \"%s\"},\n", r->order_from_cfv ? "cfv-to-ivc" : "ivc-to-cfv");
+    fprintf(fp, ", \"timing_source\": \"%s\", \"order\": \"%s\"},\n",
+            in->timing == LQ_TIMING_USER ? "user" : in->timing == LQ_TIMING_DICOM ? "dicom" : "none",
+            r->order_from_cfv ? "cfv-to-ivc" : "ivc-to-cfv");
 
     fprintf(fp, "  \"summary\": {\n    \"ok\": %s,\n    \"problem\": ", s->ok ? "true" : "false");
     str(fp, s->problem);
