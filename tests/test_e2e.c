@@ -15,23 +15,8 @@
 #include <unistd.h>
 
 #include "phantom/phantom.h"
+#include "tmpdir.h"
 
-static char dir[64];
-
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/lumenq-test-e2e-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
 
 static void run_seed(uint64_t seed)
 {
@@ -39,7 +24,7 @@ static void run_seed(uint64_t seed)
     lqp_params_default(&p);
     p.seed = seed;
     char path[128], msg[256] = "";
-    snprintf(path, sizeof path, "%s/seed%llu.dcm", dir, (unsigned long long)seed);
+    snprintf(path, sizeof path, "%s/seed%llu.dcm", tmp_dir, (unsigned long long)seed);
     assert_int_equal(lqp_write_study(&p, path, NULL, msg, sizeof msg), LQ_OK);
 
     LqStudy *st = NULL;
@@ -93,5 +78,5 @@ static void test_seed_2(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {cmocka_unit_test(test_seed_1), cmocka_unit_test(test_seed_2)};
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -13,15 +13,15 @@
 #include <unistd.h>
 
 #include "phantom/phantom.h"
+#include "tmpdir.h"
 
-static char dir[64];
 
 static const char *path_in(const char *name)
 {
     static char buf[8][256];
     static int next;
     char *p = buf[next++ % 8];
-    snprintf(p, 256, "%s/%s", dir, name);
+    snprintf(p, 256, "%s/%s", tmp_dir, name);
     return p;
 }
 
@@ -42,20 +42,6 @@ static const char *write_phantom(const LqpParams *p, const char *name)
     return path;
 }
 
-static int setup(void **state)
-{
-    (void)state;
-    snprintf(dir, sizeof dir, "/tmp/lumenq-test-reader-XXXXXX");
-    return mkdtemp(dir) ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    (void)state;
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-    return system(cmd) == 0 ? 0 : -1;
-}
 
 static void test_regions_and_timing(void **state)
 {
@@ -252,5 +238,5 @@ int main(void)
         cmocka_unit_test(test_calibration_chain),  cmocka_unit_test(test_untimed),
         cmocka_unit_test(test_bad_input),          cmocka_unit_test(test_deep_nesting_refused),
     };
-    return cmocka_run_group_tests(tests, setup, teardown);
+    return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

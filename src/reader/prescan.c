@@ -61,6 +61,23 @@ typedef struct Container {
     int implicit;  /* UN with undefined length is read as implicit VR (CP-246) */
 } Container;
 
+typedef struct Stack {
+    Container *items;
+    size_t n, cap;
+} Stack;
+
+static int push(Stack *st, Container c)
+{
+    if (st->n == st->cap) {
+        size_t cap = st->cap ? 2 * st->cap : 64;
+        Container *bigger = realloc(st->items, cap * sizeof *bigger);
+        if (!bigger) return 0;
+        st->items = bigger, st->cap = cap;
+    }
+    st->items[st->n++] = c;
+    return 1;
+}
+
 int lq_prescan_nesting(const char *path, int max_depth, int *depth_out)
 {
     *depth_out = 0;
@@ -106,40 +123,33 @@ int lq_prescan_nesting(const char *path, int max_depth, int *depth_out)
         rewind(r.fp);
     }
 
-    size_t cap = 64, depth = 0;
-    Container *stack = malloc(cap * sizeof *stack);
+    Stack st = {0};
     int rc = LQ_OK, deepest = 0;
-    if (!stack) {
-        fclose(r.fp);
-        return LQ_ERR_INTERNAL;
-    }
     for (;;) {
-        while (depth && stack[depth - 1].end >= 0 && r.pos >= stack[depth - 1].end) depth--;
+        while (st.n && st.items[st.n - 1].end >= 0 && r.pos >= st.items[st.n - 1].end) st.n--;
         uint8_t h[8];
         if (!read_bytes(&r, h, 8)) break; /* end of file: DCMTK judges what is left */
         uint16_t group = u16(&r, h), elem = u16(&r, h + 2);
         if (group == 0xFFFE) {
             uint32_t len = u32(&r, h + 4);
             if (elem == 0xE0DD || elem == 0xE00D) { /* sequence / item delimiter */
-                if (depth) depth--;
+                if (st.n) st.n--;
                 continue;
             }
             if (elem != 0xE000) break;
-            int raw = depth && stack[depth - 1].raw_items;
+            int raw = st.n && st.items[st.n - 1].raw_items;
             if (raw) {
                 if (len == UNDEFINED || !skip(&r, len)) break;
                 continue;
             }
             /* an item of a sequence: a nested dataset */
-            if (depth + 1 > cap) {
-                Container *bigger = realloc(stack, 2 * cap * sizeof *stack);
-                if (!bigger) { rc = LQ_ERR_INTERNAL; break; }
-                stack = bigger, cap *= 2;
+            int impl = st.n ? st.items[st.n - 1].implicit : 0;
+            if (!push(&st, (Container){len == UNDEFINED ? -1 : r.pos + (long)len, 0, impl})) {
+                rc = LQ_ERR_INTERNAL;
+                break;
             }
-            int impl = depth ? stack[depth - 1].implicit : 0;
-            stack[depth++] = (Container){len == UNDEFINED ? -1 : r.pos + (long)len, 0, impl};
         } else {
-            int implicit_here = !explicit_vr || (depth && stack[depth - 1].implicit);
+            int implicit_here = !explicit_vr || (st.n && st.items[st.n - 1].implicit);
             uint32_t len;
             int container = 0, raw = 0, implicit_inside = implicit_here;
             if (implicit_here) {
@@ -165,17 +175,15 @@ int lq_prescan_nesting(const char *path, int max_depth, int *depth_out)
                 if (len == UNDEFINED || !skip(&r, len)) break;
                 continue;
             }
-            if (depth + 1 > cap) {
-                Container *bigger = realloc(stack, 2 * cap * sizeof *stack);
-                if (!bigger) { rc = LQ_ERR_INTERNAL; break; }
-                stack = bigger, cap *= 2;
+            if (!push(&st, (Container){len == UNDEFINED ? -1 : r.pos + (long)len, raw, implicit_inside})) {
+                rc = LQ_ERR_INTERNAL;
+                break;
             }
-            stack[depth++] = (Container){len == UNDEFINED ? -1 : r.pos + (long)len, raw, implicit_inside};
         }
-        if ((int)depth > deepest) deepest = (int)depth;
+        if ((int)st.n > deepest) deepest = (int)st.n;
         if (deepest > max_depth) break;
     }
-    free(stack);
+    free(st.items);
     fclose(r.fp);
     *depth_out = deepest;
     if (rc == LQ_OK && deepest > max_depth) rc = LQ_ERR_DATA;

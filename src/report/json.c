@@ -29,6 +29,14 @@ static void num(FILE *fp, double v, int decimals)
 
 static void key(FILE *fp, const char *k) { fprintf(fp, "\"%s\": ", k); }
 
+/* `sep` then "name": value */
+static void field(FILE *fp, const char *sep, const char *name, double v, int decimals)
+{
+    fputs(sep, fp);
+    key(fp, name);
+    num(fp, v, decimals);
+}
+
 static void frame_or_null(FILE *fp, int index0)
 {
     if (index0 >= 0)
@@ -76,22 +84,15 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
     fprintf(fp, ",\n    \"threshold_pct\": ");
     num(fp, s->threshold_pct, 1);
     fprintf(fp, ",\n    \"significant\": %s,\n", s->ok && s->significant ? "true" : "false");
-    fprintf(fp, "    \"diameter_stenosis_pct\": ");
-    num(fp, s->ok ? s->diameter_stenosis_pct : NAN, 2);
-    fprintf(fp, ",\n    \"area_stenosis_pct\": ");
-    num(fp, s->ok ? s->area_stenosis_pct : NAN, 2);
-    fprintf(fp, ",\n    \"equiv_diameter_stenosis_pct\": ");
-    num(fp, s->ok ? s->equiv_diameter_stenosis_pct : NAN, 2);
+    field(fp, "    ", "diameter_stenosis_pct", s->ok ? s->diameter_stenosis_pct : NAN, 2);
+    field(fp, ",\n    ", "area_stenosis_pct", s->ok ? s->area_stenosis_pct : NAN, 2);
+    field(fp, ",\n    ", "equiv_diameter_stenosis_pct", s->ok ? s->equiv_diameter_stenosis_pct : NAN, 2);
     fprintf(fp, ",\n    \"lesion\": {\"method\": \"%s\", \"frame\": ", s->lesion_method == LQ_METHOD_USER ? "user" : "auto");
     frame_or_null(fp, s->ok ? s->lesion_frame : -1);
-    fprintf(fp, ", \"position_mm\": ");
-    num(fp, s->ok ? s->lesion_position_mm : NAN, 2);
-    fprintf(fp, ", \"mla_mm2\": ");
-    num(fp, s->ok ? s->mla_mm2 : NAN, 2);
-    fprintf(fp, ", \"mld_mm\": ");
-    num(fp, s->ok ? s->mld_mm : NAN, 3);
-    fprintf(fp, ", \"max_diameter_mm\": ");
-    num(fp, s->ok ? s->lesion_max_diameter_mm : NAN, 3);
+    field(fp, ", ", "position_mm", s->ok ? s->lesion_position_mm : NAN, 2);
+    field(fp, ", ", "mla_mm2", s->ok ? s->mla_mm2 : NAN, 2);
+    field(fp, ", ", "mld_mm", s->ok ? s->mld_mm : NAN, 3);
+    field(fp, ", ", "max_diameter_mm", s->ok ? s->lesion_max_diameter_mm : NAN, 3);
     fprintf(fp, ", \"segment_first\": ");
     frame_or_null(fp, s->lesion_first);
     fprintf(fp, ", \"segment_last\": ");
@@ -120,16 +121,12 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
         const LqContour *c = lq_result_contour(r, i);
         fprintf(fp, "%s\n    {\"frame\": %zu, \"position_mm\": ", i ? "," : "", i + 1);
         num(fp, m->position_mm, 3);
-        fprintf(fp, ", \"valid\": %s, \"area_mm2\": ", m->valid ? "true" : "false");
-        num(fp, m->shape.area_mm2, 3);
-        fprintf(fp, ", \"equiv_diameter_mm\": ");
-        num(fp, m->shape.equiv_diameter_mm, 3);
-        fprintf(fp, ", \"min_diameter_mm\": ");
-        num(fp, m->shape.min_feret_mm, 3);
-        fprintf(fp, ", \"max_diameter_mm\": ");
-        num(fp, m->shape.max_feret_mm, 3);
-        fprintf(fp, ", \"confidence\": ");
-        num(fp, m->confidence, 3);
+        fprintf(fp, ", \"valid\": %s", m->valid ? "true" : "false");
+        field(fp, ", ", "area_mm2", m->shape.area_mm2, 3);
+        field(fp, ", ", "equiv_diameter_mm", m->shape.equiv_diameter_mm, 3);
+        field(fp, ", ", "min_diameter_mm", m->shape.min_feret_mm, 3);
+        field(fp, ", ", "max_diameter_mm", m->shape.max_feret_mm, 3);
+        field(fp, ", ", "confidence", m->confidence, 3);
         fprintf(fp, ",\n     \"contour_mm\": [");
         for (unsigned k = 0; k < c->n; k++) {
             fprintf(fp, "%s[", k ? "," : "");
