@@ -66,7 +66,8 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
 
     size_t n = in->frames, px = (size_t)in->rows * in->cols, pn = lq_segmenter_polar_size(seg);
     LqResult *r = result_new(n);
-    uint8_t *luma = malloc(px), *ring = malloc(3 * pn);
+    /* the polar kernels may read a few bytes past the last pixel */
+    uint8_t *luma = calloc(px + LQ_POLAR_SRC_PADDING, 1), *ring = malloc(3 * pn);
     if (!r || !luma || !ring) {
         rc = lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", in->path);
         goto done;

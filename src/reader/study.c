@@ -424,6 +424,10 @@ int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
         if (strcmp(in->photometric, "PALETTE COLOR") == 0)
             return lq_fail(err, LQ_ERR_DATA, "%s: photometric interpretation PALETTE COLOR is not supported yet",
                            in->path);
+        if (in->bits_allocated == 8 && !s->pixel_signed && !invert) {
+            memcpy(out, s->decode_buf, px); /* the common IVUS case: already luma */
+            return LQ_OK;
+        }
         for (size_t i = 0; i < px; i++) {
             unsigned v = sample8(s, i);
             out[i] = (uint8_t)(invert ? 255u - v : v);

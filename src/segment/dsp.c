@@ -1,9 +1,15 @@
 #include "dsp.h"
 
+#include "lumenq/lumenq.h"
+#if defined(LQ_ARCH_X86)
+#include "segment/x86/kernels.h"
+#endif
+
 void lq_seg_dsp_init(LqSegDsp *dsp, int cpu_level)
 {
     lq_seg_dsp_init_c(dsp);
-    /* Per-architecture entries (src/segment/x86/, src/segment/arm/) overwrite
-     * the C reference here, by level, as they land. */
+#if defined(LQ_ARCH_X86)
+    if (cpu_level != LQ_CPU_NEON) lq_seg_dsp_init_x86(dsp, cpu_level);
+#endif
     (void)cpu_level;
 }

@@ -17,7 +17,9 @@ typedef struct LqPolarTap {
 } LqPolarTap;
 
 typedef struct LqSegDsp {
-    /* dst[i] = bilinear(src at map[i]), rounded; src rows are `stride` bytes. */
+    /* dst[i] = bilinear(src at map[i]), rounded; src rows are `stride` bytes.
+     * src must have LQ_POLAR_SRC_PADDING readable bytes after its last pixel
+     * (vector versions load 4 bytes per tap). */
     void (*polar)(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map,
                   size_t n);
     /* mean = 4*cur (0..1020); diff = 2*min(|cur-prev|, |cur-next|) (0..510).
@@ -41,12 +43,16 @@ typedef struct LqSegDsp {
     void (*cost_row)(int32_t *cost, const int16_t *s, int n, int r_min, int w, int alpha);
     /* One dynamic-programming step over angles:
      * acc[r] = cost[r] + min_{|d|<=k} (prev[r+d] + pen[|d|]), from[r] = the chosen d
-     * (first minimum for d = -k..k). */
+     * (first minimum for d = -k..k). prev[-k..-1] and prev[n..n+k-1] must hold
+     * LQ_DP_SENTINEL: it never wins, since d = 0 is always a real candidate,
+     * as long as prev + pen stays below it (prev is kept normalised). */
     void (*dp_row)(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n,
                    int k, const int32_t *pen);
 } LqSegDsp;
 
 #define LQ_COST_FORBIDDEN (1 << 24)
+#define LQ_DP_SENTINEL 0x3FFFFFFF
+#define LQ_POLAR_SRC_PADDING 4
 
 void lq_seg_dsp_init(LqSegDsp *dsp, int cpu_level);
 void lq_seg_dsp_init_c(LqSegDsp *dsp);

@@ -13,7 +13,8 @@
 
 #define NA LQ_SEG_ANGLES
 #define NR LQ_SEG_RADII
-#define DP_MARGIN (NA / 4)        /* extra rays on each side close the contour */
+#define DP_MARGIN (NA / 8)        /* extra rays on each side close the contour */
+#define DP_NORMALISE_EVERY 8      /* rows between normalisations of the DP row */
 #define DP_ROWS (NA + 2 * DP_MARGIN)
 #define MAX_JUMP 16               /* radius change between neighbouring rays, samples */
 
@@ -39,7 +40,7 @@ struct LqSegmenter {
     uint16_t *mean, *diff, *tmp_a, *tmp_b, *mean_s, *diff_s;
     int16_t *feat, *score;
     int32_t *cost;          /* NA x NR */
-    int32_t *acc[2];
+    int32_t *acc[2];        /* DP rows, MAX_JUMP sentinels on each side */
     int8_t *from;           /* DP_ROWS x NR */
     int32_t pen[MAX_JUMP + 1];
     uint8_t shadow[NA];
@@ -107,7 +108,7 @@ int lq_segmenter_new(LqSegmenter **out, const LqSegGeometry *g, int cpu_level)
     s->tmp_b = xcalloc(n, 2), s->mean_s = xcalloc(n, 2), s->diff_s = xcalloc(n, 2);
     s->feat = xcalloc(n, 2), s->score = xcalloc(n, 2);
     s->cost = xcalloc(n, 4);
-    s->acc[0] = xcalloc(NR, 4), s->acc[1] = xcalloc(NR, 4);
+    s->acc[0] = xcalloc(NR + 2 * MAX_JUMP, 4), s->acc[1] = xcalloc(NR + 2 * MAX_JUMP, 4);
     s->from = xcalloc((size_t)DP_ROWS * NR, 1);
     if (!s->map || !s->mean || !s->diff || !s->tmp_a || !s->tmp_b || !s->mean_s || !s->diff_s ||
         !s->feat || !s->score || !s->cost || !s->acc[0] || !s->acc[1] || !s->from) {
@@ -115,6 +116,9 @@ int lq_segmenter_new(LqSegmenter **out, const LqSegGeometry *g, int cpu_level)
         return LQ_ERR_INTERNAL;
     }
     for (int d = 0; d <= MAX_JUMP; d++) s->pen[d] = SMOOTH_LAMBDA * d * d;
+    for (int i = 0; i < 2; i++)
+        for (int k = 0; k < MAX_JUMP; k++)
+            s->acc[i][k] = s->acc[i][MAX_JUMP + NR + k] = LQ_DP_SENTINEL;
     set_centre(s, 0.5 * (g->x0 + g->x1), 0.5 * (g->y0 + g->y1));
     *out = s;
     return LQ_OK;
@@ -272,11 +276,13 @@ static void build_costs(LqSegmenter *s)
         s->dsp.cost_row(c, sc, NR, s->r_min, s->window, INSIDE_ALPHA);
         if (s->shadow[a])
             for (int r = s->r_min; r < NR; r++) c[r] = 0;
-        if (s->have_prev)
+        if (s->have_prev) {
+            const int b = s->prev_border[a];
             for (int r = s->r_min; r < NR; r++) {
-                int d = r - s->prev_border[a];
-                c[r] += LQ_MIN(PRIOR_MU * d * d, PRIOR_CAP);
+                int d = r - b, v = PRIOR_MU * d * d;
+                c[r] += v < PRIOR_CAP ? v : PRIOR_CAP;
             }
+        }
     }
 }
 
@@ -284,15 +290,21 @@ static void build_costs(LqSegmenter *s)
  * repeated on both sides, then keep the central turn. */
 static void solve_border(LqSegmenter *s, int *border)
 {
-    int32_t *prev = s->acc[0], *cur = s->acc[1];
+    int32_t *prev = s->acc[0] + MAX_JUMP, *cur = s->acc[1] + MAX_JUMP;
     memcpy(prev, s->cost + (size_t)((NA - DP_MARGIN) % NA) * NR, NR * sizeof *prev);
     for (int k = 1; k < DP_ROWS; k++) {
         int a = (k - DP_MARGIN + NA) % NA;
         s->dsp.dp_row(cur, s->from + (size_t)k * NR, prev, s->cost + (size_t)a * NR, NR, MAX_JUMP,
                       s->pen);
-        int32_t lo = INT32_MAX;
-        for (int r = 0; r < NR; r++) lo = LQ_MIN(lo, cur[r]);
-        for (int r = 0; r < NR; r++) cur[r] -= lo; /* keeps sums far from overflow */
+        /* Normalise (a constant shift never changes the argmin), and cap
+         * unreachable states (inside the catheter), so that prev + pen stays
+         * below LQ_DP_SENTINEL: between normalisations a row grows by at most
+         * LQ_COST_FORBIDDEN plus one ray's cost. */
+        if (k % DP_NORMALISE_EVERY == 0) {
+            int32_t lo = cur[0];
+            for (int r = 1; r < NR; r++) lo = LQ_MIN(lo, cur[r]);
+            for (int r = 0; r < NR; r++) cur[r] = LQ_MIN(cur[r] - lo, 1 << 28);
+        }
         int32_t *t = prev;
         prev = cur, cur = t;
     }

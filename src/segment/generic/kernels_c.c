@@ -1,10 +1,10 @@
 /* Scalar reference of every segmentation kernel. The optimised versions in
  * src/segment/<arch>/ must give bit-identical results (tests/checkasm). */
-#include "segment/dsp.h"
+#include "segment/generic/kernels.h"
 
 #include <stdlib.h>
 
-static void polar_c(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map,
+void lq_polar_c(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map,
                     size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -16,7 +16,7 @@ static void polar_c(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const Lq
     }
 }
 
-static void temporal_c(uint16_t *mean, uint16_t *diff, const uint8_t *prev, const uint8_t *cur,
+void lq_temporal_c(uint16_t *mean, uint16_t *diff, const uint8_t *prev, const uint8_t *cur,
                        const uint8_t *next, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -26,9 +26,9 @@ static void temporal_c(uint16_t *mean, uint16_t *diff, const uint8_t *prev, cons
     }
 }
 
-static void box_row_c(uint16_t *dst, const uint16_t *src, int n, int half)
+void lq_box_row_range_c(uint16_t *dst, const uint16_t *src, int n, int half, int begin, int end)
 {
-    for (int i = 0; i < n; i++) {
+    for (int i = begin; i < end; i++) {
         unsigned sum = 0;
         for (int d = -half; d <= half; d++) {
             int j = i + d;
@@ -39,21 +39,26 @@ static void box_row_c(uint16_t *dst, const uint16_t *src, int n, int half)
     }
 }
 
-static void add3_c(uint16_t *dst, const uint16_t *a, const uint16_t *b, const uint16_t *c,
+void lq_box_row_c(uint16_t *dst, const uint16_t *src, int n, int half)
+{
+    lq_box_row_range_c(dst, src, n, half, 0, n);
+}
+
+void lq_add3_c(uint16_t *dst, const uint16_t *a, const uint16_t *b, const uint16_t *c,
                    size_t n)
 {
     for (size_t i = 0; i < n; i++) dst[i] = (uint16_t)(a[i] + b[i] + c[i]);
 }
 
-static void feature_c(int16_t *f, const uint16_t *mean, const uint16_t *diff, size_t n, int k_q3)
+void lq_feature_c(int16_t *f, const uint16_t *mean, const uint16_t *diff, size_t n, int k_q3)
 {
     for (size_t i = 0; i < n; i++) {
         int v = (int)mean[i] - (((int)diff[i] * k_q3) >> 3);
-        f[i] = (int16_t)(v < -32768 ? -32768 : v);
+        f[i] = (int16_t)(v < -32768 ? -32768 : v > 32767 ? 32767 : v);
     }
 }
 
-static void score_c(int16_t *s, const int16_t *f, size_t n, int thr, int gain)
+void lq_score_c(int16_t *s, const int16_t *f, size_t n, int thr, int gain)
 {
     for (size_t i = 0; i < n; i++) {
         int v = ((f[i] - thr) * gain) >> 12;
@@ -61,33 +66,33 @@ static void score_c(int16_t *s, const int16_t *f, size_t n, int thr, int gain)
     }
 }
 
-static void cost_row_c(int32_t *cost, const int16_t *s, int n, int r_min, int w, int alpha)
+void lq_cost_row_c(int32_t *cost, const int16_t *s, int n, int r_min, int w, int alpha)
 {
-    /* Prefix sums make every radius O(1): inside tissue P(r), all scores S(r). */
-    int32_t inside = 0;
+    /* Running sums make every radius O(1): tissue inside [r_min, r), all
+     * scores in the window [r, r + w) (shorter at the end of the ray). */
+    int32_t inside = 0, window = 0;
+    int end = r_min;
     for (int r = 0; r < n; r++) {
         if (r < r_min) {
             cost[r] = LQ_COST_FORBIDDEN;
             continue;
         }
-        int32_t window = 0;
-        int end = r + w < n ? r + w : n;
-        for (int j = r; j < end; j++) window += s[j];
+        int want = r + w < n ? r + w : n;
+        while (end < want) window += s[end++];
         cost[r] = alpha * inside - window;
         inside += s[r] > 0 ? s[r] : 0;
+        window -= s[r];
     }
 }
 
-static void dp_row_c(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n,
+void lq_dp_row_c(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n,
                      int k, const int32_t *pen)
 {
     for (int r = 0; r < n; r++) {
         int32_t best = INT32_MAX;
         int best_d = 0;
         for (int d = -k; d <= k; d++) {
-            int j = r + d;
-            if (j < 0 || j >= n) continue;
-            int32_t v = prev[j] + pen[d < 0 ? -d : d];
+            int32_t v = prev[r + d] + pen[d < 0 ? -d : d];
             if (v < best) best = v, best_d = d;
         }
         acc[r] = cost[r] + best;
@@ -97,12 +102,12 @@ static void dp_row_c(int32_t *acc, int8_t *from, const int32_t *prev, const int3
 
 void lq_seg_dsp_init_c(LqSegDsp *dsp)
 {
-    dsp->polar = polar_c;
-    dsp->temporal = temporal_c;
-    dsp->box_row = box_row_c;
-    dsp->add3 = add3_c;
-    dsp->feature = feature_c;
-    dsp->score = score_c;
-    dsp->cost_row = cost_row_c;
-    dsp->dp_row = dp_row_c;
+    dsp->polar = lq_polar_c;
+    dsp->temporal = lq_temporal_c;
+    dsp->box_row = lq_box_row_c;
+    dsp->add3 = lq_add3_c;
+    dsp->feature = lq_feature_c;
+    dsp->score = lq_score_c;
+    dsp->cost_row = lq_cost_row_c;
+    dsp->dp_row = lq_dp_row_c;
 }

@@ -1,0 +1,134 @@
+/* AVX2 segmentation kernels; bit-exact twins of src/segment/generic/kernels_c.c.
+ * Compiled with -mavx2 for this file only. */
+#include "segment/generic/kernels.h"
+#include "segment/x86/kernels.h"
+
+#include <immintrin.h>
+#include <string.h>
+
+/* Eight int32 lanes -> eight bytes (values already within the target range). */
+static inline void store8_u8(uint8_t *dst, __m256i v)
+{
+    __m128i w = _mm_packus_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    _mm_storel_epi64((__m128i *)dst, _mm_packus_epi16(w, w));
+}
+
+static inline void store8_s8(int8_t *dst, __m256i v)
+{
+    __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
+    _mm_storel_epi64((__m128i *)dst, _mm_packs_epi16(w, w));
+}
+
+/* Two vectors of eight int32 -> sixteen int16 in order, saturating. */
+static inline __m256i packs16(__m256i a, __m256i b)
+{
+    return _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), _MM_SHUFFLE(3, 1, 2, 0));
+}
+
+void lq_polar_avx2(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map, size_t n)
+{
+    const __m256i byte = _mm256_set1_epi32(0xFF), w256 = _mm256_set1_epi32(256), round = _mm256_set1_epi32(32768);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        /* taps are {offset, weights} pairs: split eight of them into two vectors */
+        __m256 a = _mm256_castsi256_ps(_mm256_loadu_si256((const __m256i *)(map + i)));
+        __m256 b = _mm256_castsi256_ps(_mm256_loadu_si256((const __m256i *)(map + i + 4)));
+        __m256i off = _mm256_permute4x64_epi64(_mm256_castps_si256(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))),
+                                               _MM_SHUFFLE(3, 1, 2, 0));
+        __m256i wts = _mm256_permute4x64_epi64(_mm256_castps_si256(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))),
+                                               _MM_SHUFFLE(3, 1, 2, 0));
+        /* four bytes from each tap's row and the row below (src is padded) */
+        __m256i g0 = _mm256_i32gather_epi32((const int *)src, off, 1);
+        __m256i g1 = _mm256_i32gather_epi32((const int *)(src + stride), off, 1);
+        __m256i wx = _mm256_and_si256(wts, byte), wy = _mm256_and_si256(_mm256_srli_epi32(wts, 8), byte);
+        __m256i iwx = _mm256_sub_epi32(w256, wx), iwy = _mm256_sub_epi32(w256, wy);
+        __m256i top = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_and_si256(g0, byte), iwx),
+                                       _mm256_mullo_epi32(_mm256_and_si256(_mm256_srli_epi32(g0, 8), byte), wx));
+        __m256i bot = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_and_si256(g1, byte), iwx),
+                                       _mm256_mullo_epi32(_mm256_and_si256(_mm256_srli_epi32(g1, 8), byte), wx));
+        __m256i v = _mm256_add_epi32(_mm256_mullo_epi32(top, iwy), _mm256_mullo_epi32(bot, wy));
+        store8_u8(dst + i, _mm256_srli_epi32(_mm256_add_epi32(v, round), 16));
+    }
+    if (i < n) lq_polar_c(dst + i, src, stride, map + i, n - i);
+}
+
+void lq_add3_avx2(uint16_t *dst, const uint16_t *a, const uint16_t *b, const uint16_t *c, size_t n)
+{
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i s = _mm256_add_epi16(_mm256_loadu_si256((const __m256i *)(a + i)),
+                                     _mm256_loadu_si256((const __m256i *)(b + i)));
+        _mm256_storeu_si256((__m256i *)(dst + i), _mm256_add_epi16(s, _mm256_loadu_si256((const __m256i *)(c + i))));
+    }
+    if (i < n) lq_add3_c(dst + i, a + i, b + i, c + i, n - i);
+}
+
+void lq_box_row_avx2(uint16_t *dst, const uint16_t *src, int n, int half)
+{
+    /* Vectors where no tap is clamped; the scalar reference at both edges. */
+    int i = half < n ? half : n;
+    lq_box_row_range_c(dst, src, n, half, 0, i);
+    for (; i + 16 + half <= n; i += 16) {
+        __m256i s = _mm256_loadu_si256((const __m256i *)(src + i - half));
+        for (int d = -half + 1; d <= half; d++) s = _mm256_add_epi16(s, _mm256_loadu_si256((const __m256i *)(src + i + d)));
+        _mm256_storeu_si256((__m256i *)(dst + i), s);
+    }
+    for (; i + 8 + half <= n; i += 8) {
+        __m128i s = _mm_loadu_si128((const __m128i *)(src + i - half));
+        for (int d = -half + 1; d <= half; d++) s = _mm_add_epi16(s, _mm_loadu_si128((const __m128i *)(src + i + d)));
+        _mm_storeu_si128((__m128i *)(dst + i), s);
+    }
+    lq_box_row_range_c(dst, src, n, half, i, n);
+}
+
+void lq_feature_avx2(int16_t *f, const uint16_t *mean, const uint16_t *diff, size_t n, int k_q3)
+{
+    const __m256i k = _mm256_set1_epi32(k_q3);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i m0 = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(mean + i)));
+        __m256i m1 = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(mean + i + 8)));
+        __m256i d0 = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(diff + i)));
+        __m256i d1 = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(diff + i + 8)));
+        __m256i v0 = _mm256_sub_epi32(m0, _mm256_srai_epi32(_mm256_mullo_epi32(d0, k), 3));
+        __m256i v1 = _mm256_sub_epi32(m1, _mm256_srai_epi32(_mm256_mullo_epi32(d1, k), 3));
+        _mm256_storeu_si256((__m256i *)(f + i), packs16(v0, v1));
+    }
+    if (i < n) lq_feature_c(f + i, mean + i, diff + i, n - i, k_q3);
+}
+
+void lq_score_avx2(int16_t *s, const int16_t *f, size_t n, int thr, int gain)
+{
+    const __m256i t = _mm256_set1_epi32(thr), g = _mm256_set1_epi32(gain);
+    const __m256i lo = _mm256_set1_epi32(-256), hi = _mm256_set1_epi32(256);
+    size_t i = 0;
+    for (; i + 16 <= n; i += 16) {
+        __m256i x0 = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(f + i)));
+        __m256i x1 = _mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(f + i + 8)));
+        x0 = _mm256_srai_epi32(_mm256_mullo_epi32(_mm256_sub_epi32(x0, t), g), 12);
+        x1 = _mm256_srai_epi32(_mm256_mullo_epi32(_mm256_sub_epi32(x1, t), g), 12);
+        x0 = _mm256_min_epi32(_mm256_max_epi32(x0, lo), hi);
+        x1 = _mm256_min_epi32(_mm256_max_epi32(x1, lo), hi);
+        _mm256_storeu_si256((__m256i *)(s + i), packs16(x0, x1));
+    }
+    if (i < n) lq_score_c(s + i, f + i, n - i, thr, gain);
+}
+
+void lq_dp_row_avx2(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n, int k,
+                    const int32_t *pen)
+{
+    int r = 0;
+    for (; r + 8 <= n; r += 8) {
+        __m256i best = _mm256_set1_epi32(INT32_MAX), bd = _mm256_setzero_si256();
+        for (int d = -k; d <= k; d++) {
+            __m256i v = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(prev + r + d)),
+                                         _mm256_set1_epi32(pen[d < 0 ? -d : d]));
+            __m256i lt = _mm256_cmpgt_epi32(best, v); /* v < best: the first minimum wins */
+            best = _mm256_blendv_epi8(best, v, lt);
+            bd = _mm256_blendv_epi8(bd, _mm256_set1_epi32(d), lt);
+        }
+        _mm256_storeu_si256((__m256i *)(acc + r), _mm256_add_epi32(best, _mm256_loadu_si256((const __m256i *)(cost + r))));
+        store8_s8(from + r, bd);
+    }
+    if (r < n) lq_dp_row_sse41(acc + r, from + r, prev + r, cost + r, n - r, k, pen);
+}

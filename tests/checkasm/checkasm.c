@@ -1,0 +1,315 @@
+/* checkasm for the segmentation kernels (after dav1d's tests/checkasm): every
+ * kernel at every CPU level this machine supports is run against the scalar
+ * reference on random and edge-case inputs (odd lengths, unaligned pointers,
+ * extreme values, ties) and must give identical output. All kernels are
+ * integer, so identical means bit-exact.
+ *
+ *   checkasm [--seed N] [--cpumask LEVEL]   test (LEVEL caps the levels tried)
+ *   checkasm --bench                         also time every kernel, C vs SIMD
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "lumenq/lumenq.h"
+#include "segment/dsp.h"
+
+static uint64_t rng_state = 0x853c49e6748fea9bull;
+static uint32_t rnd(void)
+{
+    rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
+    return (uint32_t)(rng_state >> 33);
+}
+static int rnd_range(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - lo + 1)); }
+
+static int failures, checks;
+
+static void report(const char *kernel, const char *level, int ok, const char *detail)
+{
+    checks++;
+    if (!ok) {
+        failures++;
+        printf("FAIL %-10s %-6s %s\n", kernel, level, detail);
+    }
+}
+
+/* Lengths that exercise vector bodies, tails and tiny inputs. */
+static const int lengths[] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 65, 255, 256, 257, 1001};
+#define N_LENGTHS (int)(sizeof lengths / sizeof lengths[0])
+#define MAXN 1100
+#define PAD 64
+
+/* Random fill, with a share of extreme values. */
+static void fill_u8(uint8_t *p, int n)
+{
+    for (int i = 0; i < n; i++) p[i] = rnd() % 8 == 0 ? (rnd() & 1 ? 255 : 0) : (uint8_t)rnd();
+}
+static void fill_u16(uint16_t *p, int n, unsigned max)
+{
+    for (int i = 0; i < n; i++) p[i] = rnd() % 8 == 0 ? (uint16_t)(rnd() & 1 ? max : 0) : (uint16_t)(rnd() % (max + 1));
+}
+
+static void check_temporal(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
+{
+    if (d->temporal == ref->temporal) return;
+    static uint8_t p[MAXN + PAD], c[MAXN + PAD], q[MAXN + PAD];
+    static uint16_t m0[MAXN + PAD], m1[MAXN + PAD], d0[MAXN + PAD], d1[MAXN + PAD];
+    for (int t = 0; t < N_LENGTHS; t++) {
+        int n = lengths[t], off = rnd_range(0, 15);
+        fill_u8(p, MAXN + PAD), fill_u8(c, MAXN + PAD), fill_u8(q, MAXN + PAD);
+        ref->temporal(m0 + off, d0 + off, p + off, c + off, q + off, (size_t)n);
+        d->temporal(m1 + off, d1 + off, p + off, c + off, q + off, (size_t)n);
+        char msg[64];
+        snprintf(msg, sizeof msg, "n=%d offset=%d", n, off);
+        report("temporal", lvl, !memcmp(m0 + off, m1 + off, 2 * (size_t)n) && !memcmp(d0 + off, d1 + off, 2 * (size_t)n), msg);
+    }
+}
+
+static void check_add3(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
+{
+    if (d->add3 == ref->add3) return;
+    static uint16_t a[MAXN + PAD], b[MAXN + PAD], c[MAXN + PAD], o0[MAXN + PAD], o1[MAXN + PAD];
+    for (int t = 0; t < N_LENGTHS; t++) {
+        int n = lengths[t], off = rnd_range(0, 15);
+        fill_u16(a, MAXN + PAD, 65535), fill_u16(b, MAXN + PAD, 65535), fill_u16(c, MAXN + PAD, 65535);
+        ref->add3(o0 + off, a + off, b + off, c + off, (size_t)n);
+        d->add3(o1 + off, a + off, b + off, c + off, (size_t)n);
+        char msg[64];
+        snprintf(msg, sizeof msg, "n=%d offset=%d", n, off);
+        report("add3", lvl, !memcmp(o0 + off, o1 + off, 2 * (size_t)n), msg);
+    }
+}
+
+static void check_box_row(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
+{
+    if (d->box_row == ref->box_row) return;
+    static uint16_t s[MAXN + PAD], o0[MAXN + PAD], o1[MAXN + PAD];
+    static const int halves[] = {0, 1, 2, 3, 7};
+    for (int t = 0; t < N_LENGTHS; t++)
+        for (int h = 0; h < 5; h++) {
+            int n = lengths[t], off = rnd_range(0, 15);
+            fill_u16(s, MAXN + PAD, rnd() & 1 ? 65535 : 1020);
+            ref->box_row(o0 + off, s + off, n, halves[h]);
+            d->box_row(o1 + off, s + off, n, halves[h]);
+            char msg[64];
+            snprintf(msg, sizeof msg, "n=%d half=%d offset=%d", n, halves[h], off);
+            report("box_row", lvl, !memcmp(o0 + off, o1 + off, 2 * (size_t)n), msg);
+        }
+}
+
+static void check_feature(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
+{
+    if (d->feature == ref->feature) return;
+    static uint16_t m[MAXN + PAD], df[MAXN + PAD];
+    static int16_t o0[MAXN + PAD], o1[MAXN + PAD];
+    static const int ks[] = {0, 1, 8, 16, 64};
+    for (int t = 0; t < N_LENGTHS; t++)
+        for (int k = 0; k < 5; k++) {
+            int n = lengths[t], off = rnd_range(0, 15);
+            fill_u16(m, MAXN + PAD, 65535), fill_u16(df, MAXN + PAD, 65535);
+            ref->feature(o0 + off, m + off, df + off, (size_t)n, ks[k]);
+            d->feature(o1 + off, m + off, df + off, (size_t)n, ks[k]);
+            char msg[64];
+            snprintf(msg, sizeof msg, "n=%d k=%d offset=%d", n, ks[k], off);
+            report("feature", lvl, !memcmp(o0 + off, o1 + off, 2 * (size_t)n), msg);
+        }
+}
+
+static void check_score(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
+{
+    if (d->score == ref->score) return;
+    static int16_t f[MAXN + PAD], o0[MAXN + PAD], o1[MAXN + PAD];
+    for (int t = 0; t < N_LENGTHS; t++)
+        for (int rep = 0; rep < 4; rep++) {
+            int n = lengths[t], off = rnd_range(0, 15);
+            for (int i = 0; i < MAXN + PAD; i++) f[i] = rnd() % 8 == 0 ? (rnd() & 1 ? 32767 : -32768) : (int16_t)rnd();
+            int thr = rnd_range(-32768, 32767), gain = rep == 0 ? 16384 : rnd_range(0, 16384);
+            ref->score(o0 + off, f + off, (size_t)n, thr, gain);
+            d->score(o1 + off, f + off, (size_t)n, thr, gain);
+            char msg[80];
+            snprintf(msg, sizeof msg, "n=%d thr=%d gain=%d offset=%d", n, thr, gain, off);
+            report("score", lvl, !memcmp(o0 + off, o1 + off, 2 * (size_t)n), msg);
+        }
+}
+
+static void check_dp_row(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
+{
+    if (d->dp_row == ref->dp_row) return;
+    enum { K = 16 };
+    static int32_t prev[MAXN + 2 * K + PAD], cost[MAXN + PAD], a0[MAXN + PAD], a1[MAXN + PAD];
+    static int8_t f0[MAXN + PAD], f1[MAXN + PAD];
+    static const int ks[] = {0, 1, 5, 16};
+    int32_t pen[K + 1];
+    for (int t = 0; t < N_LENGTHS; t++)
+        for (int kk = 0; kk < 4; kk++)
+            for (int ties = 0; ties < 2; ties++) {
+                int n = lengths[t], k = ks[kk], off = rnd_range(0, 7);
+                int32_t *p = prev + K + off;
+                for (int i = -k; i < n + k; i++)
+                    p[i] = (i < 0 || i >= n) ? LQ_DP_SENTINEL
+                                             : ties ? (int32_t)(rnd() % 3) : (int32_t)(rnd() % (1u << 28));
+                for (int i = 0; i <= k; i++) pen[i] = ties ? (int32_t)(rnd() % 2) : 6 * i * i;
+                for (int i = 0; i < n; i++) cost[off + i] = rnd_range(-1000000, 16777216);
+                ref->dp_row(a0 + off, f0 + off, p, cost + off, n, k, pen);
+                d->dp_row(a1 + off, f1 + off, p, cost + off, n, k, pen);
+                char msg[64];
+                snprintf(msg, sizeof msg, "n=%d k=%d ties=%d offset=%d", n, k, ties, off);
+                report("dp_row", lvl,
+                       !memcmp(a0 + off, a1 + off, 4 * (size_t)n) && !memcmp(f0 + off, f1 + off, (size_t)n), msg);
+            }
+}
+
+static void check_polar(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
+{
+    if (d->polar == ref->polar) return;
+    static const int sizes[][2] = {{2, 2}, {3, 5}, {37, 23}, {64, 64}, {511, 7}};
+    static LqPolarTap map[MAXN];
+    static uint8_t o0[MAXN], o1[MAXN];
+    for (int s = 0; s < 5; s++) {
+        int w = sizes[s][0], h = sizes[s][1];
+        /* exactly the image plus the documented padding, so overreads show under ASan */
+        uint8_t *img = malloc((size_t)w * h + LQ_POLAR_SRC_PADDING);
+        fill_u8(img, w * h + LQ_POLAR_SRC_PADDING);
+        for (int t = 0; t < N_LENGTHS; t++) {
+            int n = lengths[t];
+            for (int i = 0; i < n; i++) {
+                int x = rnd_range(0, w - 2 < 0 ? 0 : w - 2), y = rnd_range(0, h - 2 < 0 ? 0 : h - 2);
+                if (i % 5 == 0) x = w - 2, y = h - 2; /* the last taps of the image */
+                map[i] = (LqPolarTap){y * w + x, (uint8_t)rnd(), (uint8_t)rnd(), 0};
+                if (i % 7 == 0) map[i].wx = 255, map[i].wy = 255;
+            }
+            ref->polar(o0, img, w, map, (size_t)n);
+            d->polar(o1, img, w, map, (size_t)n);
+            char msg[64];
+            snprintf(msg, sizeof msg, "%dx%d n=%d", w, h, n);
+            report("polar", lvl, !memcmp(o0, o1, (size_t)n), msg);
+        }
+        free(img);
+    }
+}
+
+/* ---------------------------------------------------------------- bench */
+
+static double now_ns(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec * 1e9 + t.tv_nsec;
+}
+
+/* One frame's worth of work for each kernel (256 rays x 256 samples). */
+typedef struct Bufs {
+    uint8_t *img, *p, *c, *q;
+    LqPolarTap *map;
+    uint16_t *m, *df, *o16;
+    int16_t *f, *s;
+    int32_t *prev, *cost, *acc;
+    int8_t *from;
+    int32_t pen[17];
+} Bufs;
+
+#define FRAME (256 * 256)
+
+static double time_kernel(const LqSegDsp *d, Bufs *b, int which)
+{
+    double best = 1e30;
+    for (int rep = 0; rep < 7; rep++) {
+        double t0 = now_ns();
+        switch (which) {
+        case 0: d->polar(b->c, b->img, 512, b->map, FRAME); break;
+        case 1: d->temporal(b->m, b->df, b->p, b->c, b->q, FRAME); break;
+        case 2: for (int a = 0; a < 256; a++) d->box_row(b->o16 + a * 256, b->m + a * 256, 256, 2); break;
+        case 3: d->add3(b->o16, b->m, b->df, b->m, FRAME); break;
+        case 4: d->feature(b->f, b->m, b->df, FRAME, 16); break;
+        case 5: d->score(b->s, b->f, FRAME, 3000, 2000); break;
+        case 6: for (int a = 0; a < 256; a++) d->cost_row(b->cost + a * 256, b->s + a * 256, 256, 15, 10, 2); break;
+        case 7: for (int a = 0; a < 384; a++) d->dp_row(b->acc, b->from, b->prev + 16, b->cost, 256, 16, b->pen); break;
+        }
+        best = best < now_ns() - t0 ? best : now_ns() - t0;
+    }
+    return best;
+}
+
+static void bench(int max_level)
+{
+    static const char *names[] = {"polar", "temporal", "box_row", "add3", "feature", "score", "cost_row", "dp_row"};
+    Bufs b;
+    b.img = calloc(512 * 512 + LQ_POLAR_SRC_PADDING, 1);
+    b.p = malloc(FRAME), b.c = malloc(FRAME), b.q = malloc(FRAME);
+    b.map = malloc(FRAME * sizeof *b.map);
+    b.m = malloc(2 * FRAME), b.df = malloc(2 * FRAME), b.o16 = malloc(2 * FRAME);
+    b.f = malloc(2 * FRAME), b.s = malloc(2 * FRAME);
+    b.prev = malloc(4 * (256 + 32)), b.cost = malloc(4 * FRAME), b.acc = malloc(4 * 256), b.from = malloc(256);
+    fill_u8(b.img, 512 * 512), fill_u8(b.p, FRAME), fill_u8(b.c, FRAME), fill_u8(b.q, FRAME);
+    for (int i = 0; i < FRAME; i++)
+        b.map[i] = (LqPolarTap){rnd_range(0, 510) * 512 + rnd_range(0, 510), (uint8_t)rnd(), (uint8_t)rnd(), 0};
+    fill_u16(b.m, FRAME, 1020), fill_u16(b.df, FRAME, 510);
+    for (int i = 0; i < 256 + 32; i++) b.prev[i] = (i < 16 || i >= 272) ? LQ_DP_SENTINEL : (int32_t)(rnd() % 100000);
+    for (int i = 0; i <= 16; i++) b.pen[i] = 6 * i * i;
+    for (int i = 0; i < FRAME; i++) b.cost[i] = rnd_range(-3000, 3000), b.s[i] = (int16_t)rnd_range(-256, 256);
+
+    LqSegDsp c;
+    lq_seg_dsp_init_c(&c);
+    printf("\nkernel     per frame (256x256; dp_row: 384 rows)\n%-10s %10s", "", "C (us)");
+    for (int l = LQ_CPU_SSE2; l <= max_level && l <= LQ_CPU_AVX2; l++) printf(" %14s", lq_cpu_level_name(l));
+    printf("\n");
+    double total_c = 0, total_best = 0;
+    for (int k = 0; k < 8; k++) {
+        double tc = time_kernel(&c, &b, k), tbest = tc;
+        total_c += tc;
+        printf("%-10s %10.1f", names[k], tc / 1e3);
+        for (int l = LQ_CPU_SSE2; l <= max_level && l <= LQ_CPU_AVX2; l++) {
+            LqSegDsp d;
+            lq_seg_dsp_init(&d, l);
+            double t = time_kernel(&d, &b, k);
+            if (t < tbest) tbest = t;
+            printf(" %7.1f (%4.1fx)", t / 1e3, tc / t);
+        }
+        total_best += tbest;
+        printf("\n");
+    }
+    printf("%-10s %10.1f %14.1f (%4.1fx) at the best level\n", "all", total_c / 1e3, total_best / 1e3, total_c / total_best);
+    free(b.img), free(b.p), free(b.c), free(b.q), free(b.map), free(b.m), free(b.df), free(b.o16);
+    free(b.f), free(b.s), free(b.prev), free(b.cost), free(b.acc), free(b.from);
+}
+
+int main(int argc, char **argv)
+{
+    int do_bench = 0, max_level = lq_cpu_best_level();
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--bench")) do_bench = 1;
+        else if (!strcmp(argv[i], "--seed") && i + 1 < argc) rng_state = strtoull(argv[++i], NULL, 10) * 2 + 1;
+        else if (!strcmp(argv[i], "--cpumask") && i + 1 < argc) {
+            int l = lq_cpu_level_from_name(argv[++i]);
+            if (l >= 0 && l < max_level) max_level = l;
+        } else {
+            fprintf(stderr, "usage: checkasm [--bench] [--seed N] [--cpumask LEVEL]\n");
+            return 2;
+        }
+    }
+    LqSegDsp ref;
+    lq_seg_dsp_init_c(&ref);
+    int tested = 0;
+    for (int l = LQ_CPU_SSE2; l <= max_level && l <= LQ_CPU_NEON; l++) {
+        if (l == LQ_CPU_NEON && max_level != LQ_CPU_NEON) break;
+        LqSegDsp d;
+        lq_seg_dsp_init(&d, l);
+        const char *name = lq_cpu_level_name(l);
+        int before = checks;
+        check_polar(&ref, &d, name);
+        check_temporal(&ref, &d, name);
+        check_box_row(&ref, &d, name);
+        check_add3(&ref, &d, name);
+        check_feature(&ref, &d, name);
+        check_score(&ref, &d, name);
+        check_dp_row(&ref, &d, name);
+        printf("%-6s %4d comparisons against the scalar reference\n", name, checks - before);
+        tested++;
+    }
+    if (!tested) printf("no SIMD level on this machine: only the scalar reference exists\n");
+    if (do_bench) bench(max_level);
+    printf("%d passed, %d failed\n", checks - failures, failures);
+    return failures ? 1 : 0;
+}
