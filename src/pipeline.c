@@ -1,11 +1,13 @@
 /* Reader -> segmentation -> measurement for one study. Frames are pulled one
- * at a time; only three polar images (previous, current, next) are held. */
+ * at a time, in order; only the blocks being segmented are held. */
 #include "internal.h"
 #include "result.h"
 #include "segment/segment.h"
 
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 void lq_run_options_default(LqRunOptions *o)
 {
@@ -48,6 +50,50 @@ static LqResult *result_new(size_t n)
     return r;
 }
 
+/* The pullback is segmented in fixed blocks of BLOCK frames, each preceded by
+ * WARMUP frames that only set the previous-border prior. Blocks are
+ * independent, so any number of threads gives the same contours. */
+#define BLOCK 32
+#define WARMUP 2
+
+typedef struct Block {
+    size_t first, last;        /* frames whose results this block produces */
+    size_t polar_first, polar_last;
+    uint8_t *polar;            /* frames polar_first..polar_last */
+    LqSegmenter *seg;          /* this worker's scratch */
+    LqResult *r;
+    const LqStudy *study;
+    pthread_t thread;
+} Block;
+
+static void *segment_block(void *arg)
+{
+    Block *b = arg;
+    size_t n = b->r->n, pn = lq_segmenter_polar_size(b->seg);
+    double scratch[2 * LQ_SEG_ANGLES], conf;
+    lq_segmenter_reset(b->seg);
+    for (size_t t = b->first >= WARMUP ? b->first - WARMUP : 0; t <= b->last; t++) {
+        const uint8_t *cur = b->polar + (t - b->polar_first) * pn;
+        const uint8_t *prev = t > 0 ? cur - pn : cur, *next = t + 1 < n ? cur + pn : cur;
+        if (t < b->first) {
+            lq_segmenter_frame(b->seg, prev, cur, next, scratch, &conf);
+            continue;
+        }
+        LqFrameMeasure *m = &b->r->frames[t];
+        LqContour *c = &b->r->contours[t];
+        lq_segmenter_frame(b->seg, prev, cur, next, c->xy_mm, &m->confidence);
+        m->valid = lq_shape_measure(c->xy_mm, c->n, &m->shape) == LQ_OK;
+        m->position_mm = lq_study_frame_position_mm(b->study, (unsigned)t);
+    }
+    return NULL;
+}
+
+static int default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > 64 ? 64 : (int)n;
+}
+
 int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, LqError *err)
 {
     *out = NULL;
@@ -57,57 +103,97 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
     const char *why = NULL;
     if (!lq_study_measurable(study, &why)) return lq_fail(err, LQ_ERR_DATA, "%s: %s", in->path, why);
 
+    const size_t n = in->frames, px = (size_t)in->rows * in->cols;
+    int threads = opt->threads > 0 ? opt->threads : default_threads();
+    size_t blocks = (n + BLOCK - 1) / BLOCK;
+    if ((size_t)threads > blocks) threads = (int)blocks;
     LqSegGeometry g = {in->rows, in->cols, in->pixel_dx_mm, in->pixel_dy_mm,
                        in->region_x0, in->region_y0, in->region_x1, in->region_y1, 1.45};
-    LqSegmenter *seg = NULL;
-    int rc = lq_segmenter_new(&seg, &g, opt->cpu_level);
-    if (rc != LQ_OK)
-        return lq_fail(err, rc, "%s: image too small or uncalibrated for segmentation", in->path);
-
-    size_t n = in->frames, px = (size_t)in->rows * in->cols, pn = lq_segmenter_polar_size(seg);
+    Block *slot = calloc((size_t)threads, sizeof *slot);
     LqResult *r = result_new(n);
     /* the polar kernels may read a few bytes past the last pixel */
-    uint8_t *luma = calloc(px + LQ_POLAR_SRC_PADDING, 1), *ring = malloc(3 * pn);
-    if (!r || !luma || !ring) {
+    uint8_t *luma = calloc(px + LQ_POLAR_SRC_PADDING, 1);
+    int rc = LQ_OK;
+    if (!slot || !r || !luma) {
         rc = lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", in->path);
         goto done;
     }
-    /* ring slot of frame t is t % 3 */
-    for (size_t t = 0; t < n && t < 2; t++) {
-        if ((rc = lq_study_read_frame(study, (unsigned)t, luma, err)) != LQ_OK) goto done;
-        if (t == 0) lq_segmenter_find_centre(seg, luma);
-        lq_segmenter_to_polar(seg, luma, ring + (t % 3) * pn);
-    }
-    for (size_t t = 0; t < n; t++) {
-        const uint8_t *cur = ring + (t % 3) * pn;
-        const uint8_t *prev = t > 0 ? ring + ((t - 1) % 3) * pn : cur;
-        const uint8_t *next = t + 1 < n ? ring + ((t + 1) % 3) * pn : cur;
-        LqFrameMeasure *m = &r->frames[t];
-        lq_segmenter_frame(seg, prev, cur, next, r->contours[t].xy_mm, &m->confidence);
-        m->valid = lq_shape_measure(r->contours[t].xy_mm, r->contours[t].n, &m->shape) == LQ_OK;
-        m->position_mm = lq_study_frame_position_mm(study, (unsigned)t);
-        if (t + 2 < n) { /* the slot of t-1 is free now */
-            if ((rc = lq_study_read_frame(study, (unsigned)(t + 2), luma, err)) != LQ_OK) goto done;
-            lq_segmenter_to_polar(seg, luma, ring + ((t + 2) % 3) * pn);
+    size_t pn = 0;
+    for (int i = 0; i < threads; i++) {
+        rc = lq_segmenter_new(&slot[i].seg, &g, opt->cpu_level);
+        if (rc != LQ_OK) {
+            rc = lq_fail(err, rc, "%s: image too small or uncalibrated for segmentation", in->path);
+            goto done;
+        }
+        pn = lq_segmenter_polar_size(slot[i].seg);
+        slot[i].polar = malloc((BLOCK + WARMUP + 2) * pn);
+        slot[i].r = r;
+        slot[i].study = study;
+        if (!slot[i].polar) {
+            rc = lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", in->path);
+            goto done;
         }
     }
+    if ((rc = lq_study_read_frame(study, 0, luma, err)) != LQ_OK) goto done;
+    lq_segmenter_find_centre(slot[0].seg, luma);
+    double cx, cy;
+    lq_segmenter_centre(slot[0].seg, &cx, &cy);
+    for (int i = 1; i < threads; i++) lq_segmenter_set_centre(slot[i].seg, cx, cy);
+
+    /* Rounds: the calling thread reads `threads` consecutive blocks in frame
+     * order (sharing overlapping frames with the previous block), then the
+     * workers segment them. */
+    /* the previous block's frames (possibly this very slot, with one thread) */
+    const uint8_t *before = NULL;
+    size_t before_first = 0, before_last = 0;
+    for (size_t first_block = 0; first_block < blocks; first_block += (size_t)threads) {
+        int active = 0;
+        for (int i = 0; i < threads && first_block + (size_t)i < blocks; i++, active++) {
+            Block *b = &slot[i];
+            b->first = (first_block + (size_t)i) * BLOCK;
+            b->last = LQ_MIN(b->first + BLOCK, n) - 1;
+            size_t warm = b->first >= WARMUP ? b->first - WARMUP : 0;
+            b->polar_first = warm > 0 ? warm - 1 : 0;
+            b->polar_last = LQ_MIN(b->last + 1, n - 1);
+            for (size_t t = b->polar_first; t <= b->polar_last; t++) {
+                uint8_t *dst = b->polar + (t - b->polar_first) * pn;
+                if (before && t >= before_first && t <= before_last) {
+                    /* ascending t: the source never lies behind what was written */
+                    memmove(dst, before + (t - before_first) * pn, pn);
+                    continue;
+                }
+                if ((rc = lq_study_read_frame(study, (unsigned)t, luma, err)) != LQ_OK) goto done;
+                lq_segmenter_to_polar(slot[0].seg, luma, dst);
+            }
+            before = b->polar, before_first = b->polar_first, before_last = b->polar_last;
+        }
+        /* the first block of a round runs here; the others on workers */
+        int started = 1;
+        for (int i = 1; i < active; i++, started++)
+            if (pthread_create(&slot[i].thread, NULL, segment_block, &slot[i]) != 0) break;
+        segment_block(&slot[0]);
+        for (int i = 1; i < started; i++) pthread_join(slot[i].thread, NULL);
+        for (int i = started; i < active; i++) segment_block(&slot[i]); /* no thread could start */
+    }
+
     LqMeasureSettings ms = opt->measure;
     ms.positions_are_indices = in->timing == LQ_TIMING_NONE;
     r->order_from_cfv = ms.pullback_from_cfv != 0;
     r->low_confidence = ms.low_confidence;
     rc = lq_measure_frames(r->frames, n, &ms, &r->summary, err);
-    if (rc != LQ_OK) {
+    if (rc != LQ_OK && err) {
         /* keep the file name in front of the measurement's message */
         char msg[sizeof err->message];
-        if (err) {
-            memcpy(msg, err->message, sizeof msg);
-            lq_fail(err, rc, "%s: %s", in->path, msg);
-        }
+        memcpy(msg, err->message, sizeof msg);
+        lq_fail(err, rc, "%s: %s", in->path, msg);
     }
 done:
-    lq_segmenter_free(&seg);
+    for (int i = 0; slot && i < threads; i++) {
+        lq_segmenter_free(&slot[i].seg);
+        free(slot[i].polar);
+    }
+    free(slot);
     free(luma);
-    free(ring);
     if (rc != LQ_OK) lq_result_free(&r);
     *out = r;
     return rc;

@@ -52,6 +52,11 @@ check "json has schema_version 1" grep -q '"schema_version": 1' "$work/r.json"
 if command -v python3 >/dev/null; then
     check "json parses" python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d['frames'])==120" "$work/r.json"
 fi
+# Results depend neither on the SIMD level nor on the number of threads.
+"$lumenq" measure -q -f json --cpu scalar --threads 1 -o "$work/scalar.json" "$work/study.dcm"
+"$lumenq" measure -q -f json --threads 3 -o "$work/best.json" "$work/study.dcm"
+check "scalar, 1 thread == best SIMD level, 3 threads" cmp -s "$work/scalar.json" "$work/best.json"
+check "--threads 0 is a usage error" expect_exit 64 "$lumenq" measure --threads 0 "$work/study.dcm"
 check "no temporary file left beside the output" test -z "$(ls -A "$work" | grep -F '.tmp-')"
 check "manual lesion and reference" expect_exit 0 "$lumenq" measure --lesion-frame 30 --reference-range 60-80 -f json "$work/study.dcm"
 check "manual choices reported as user" grep -q '"method": "user", "frame": 30' "$work/out"

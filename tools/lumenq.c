@@ -18,6 +18,7 @@ enum {
     OPT_REFERENCE_RANGE,
     OPT_PULLBACK_FROM,
     OPT_CPU,
+    OPT_THREADS,
 };
 
 typedef struct Option {
@@ -39,6 +40,7 @@ static const Option options[] = {
     {"reference-range", OPT_REFERENCE_RANGE, "A-B", "use frames A to B (1-based) as the reference"},
     {"pullback-from", OPT_PULLBACK_FROM, "ivc|cfv", "where the pullback starts (default ivc: femoral access)"},
     {"cpu", OPT_CPU, "LEVEL", "scalar|sse2|sse41|avx2: highest SIMD level to use (default: best)"},
+    {"threads", OPT_THREADS, "N", "worker threads (default: one per CPU); results do not depend on it"},
     {"quiet", 'q', NULL, "print no messages on standard error"},
     {"verbose", 'v', NULL, "print progress messages on standard error"},
     {"help", 'h', NULL, "print this help and exit"},
@@ -191,6 +193,10 @@ static int parse(int argc, char **argv, Cli *cli)
             cli->run.cpu_level = level;
             break;
         }
+        case OPT_THREADS:
+            if (!parse_int(optarg, 1, 256, &lv)) return usage_error("--threads '%s' is not in 1-256", optarg);
+            cli->run.threads = (int)lv;
+            break;
         case 'q': quiet = 1; break;
         case 'v': verbose = 1; break;
         case 'h': usage(stdout); return 0;

@@ -196,12 +196,14 @@ typedef struct LqResult LqResult;
 typedef struct LqRunOptions {
     LqMeasureSettings measure;
     int cpu_level;     /* -1: best available (or LUMENQ_CPU); else an LqCpuLevel */
+    int threads;       /* worker threads; 0: one per online CPU. Results do not depend on it. */
 } LqRunOptions;
 
 void lq_run_options_default(LqRunOptions *o);
 
-/* Segment every frame of the study and measure; the frames are decoded one at a
- * time (a window of three), never the whole pullback at once. */
+/* Segment every frame of the study and measure. Frames are decoded one at a
+ * time, in order; only the blocks being segmented are held (threads x 36 polar
+ * frames of 64 KiB), never the whole pullback. */
 int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, LqError *err);
 void lq_result_free(LqResult **r);
 size_t lq_result_frame_count(const LqResult *r);

@@ -143,6 +143,11 @@ void lq_segmenter_centre(const LqSegmenter *seg, double *cx, double *cy)
     *cy = seg->cy;
 }
 
+void lq_segmenter_set_centre(LqSegmenter *seg, double cx, double cy)
+{
+    if (cx != seg->cx || cy != seg->cy) set_centre(seg, cx, cy);
+}
+
 size_t lq_segmenter_polar_size(const LqSegmenter *seg)
 {
     (void)seg;

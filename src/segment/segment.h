@@ -25,6 +25,8 @@ void lq_segmenter_free(LqSegmenter **seg);
  * Without it, the centre of the image region is used. */
 void lq_segmenter_find_centre(LqSegmenter *seg, const uint8_t *luma);
 void lq_segmenter_centre(const LqSegmenter *seg, double *cx_px, double *cy_px);
+/* Use a centre found by another segmenter (one per worker thread). */
+void lq_segmenter_set_centre(LqSegmenter *seg, double cx_px, double cy_px);
 
 size_t lq_segmenter_polar_size(const LqSegmenter *seg);
 /* Resample one frame (rows*cols luma) to polar (LQ_SEG_ANGLES x LQ_SEG_RADII). */
