@@ -25,5 +25,22 @@ while IFS=$'\t' read -r file kind _; do
         echo "not ok - $file ($kind): exit $rc, want $want: $(head -c 300 "$err")"
     fi
 done <"$data/manifest.tsv"
+# A cardiac echo cine is not an IVUS pullback: every frame is flagged as low
+# confidence and no stenosis is presented as valid (exit 65, report says why).
+echo_cine="$data/orthanc-tests/Issue164.dcm"
+if [ -f "$echo_cine" ]; then
+    out=$(mktemp)
+    "$lumenq" measure -q --pullback-rate 1 "$echo_cine" >"$out" 2>/dev/null
+    rc=$?
+    if [ "$rc" -eq 65 ] && grep -q "^NOT MEASURED" "$out" && grep -q "87 of 87 frames below confidence" "$out" &&
+        ! grep -q "^VERDICT" "$out"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "not ok - echo cine measured as if it were IVUS (exit $rc)"
+        cat "$out"
+    fi
+    rm -f "$out"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -23,11 +23,44 @@ static void position(const LqStudyInfo *in, double mm, char *buf, size_t len)
         snprintf(buf, len, "at %.1f mm", mm);
 }
 
+/* "12-14, 80, 95-97" for the frames below the confidence cut (at most 12 runs). */
+static void low_confidence_runs(FILE *fp, const LqResult *r)
+{
+    size_t n = lq_result_frame_count(r);
+    int runs = 0;
+    for (size_t i = 0; i < n; i++) {
+        const LqFrameMeasure *m = lq_result_frame(r, i);
+        if (m->valid && m->confidence >= r->low_confidence) continue;
+        size_t j = i;
+        while (j + 1 < n && (!lq_result_frame(r, j + 1)->valid || lq_result_frame(r, j + 1)->confidence < r->low_confidence))
+            j++;
+        if (runs == 12) {
+            fputs(", ...", fp);
+            return;
+        }
+        fprintf(fp, runs ? ", %zu" : "           frames %zu", i + 1);
+        if (j > i) fprintf(fp, "-%zu", j + 1);
+        runs++;
+        i = j;
+    }
+}
+
+static void quality(FILE *fp, const LqResult *r)
+{
+    const LqSummary *s = lq_result_summary(r);
+    fprintf(fp, "Quality    %d of %zu frames below confidence %.2f%s\n", s->low_confidence_frames,
+            lq_result_frame_count(r), r->low_confidence,
+            s->low_confidence_frames ? " (not used for lesion or reference):" : "");
+    if (s->low_confidence_frames) {
+        low_confidence_runs(fp, r);
+        fputc('\n', fp);
+    }
+}
+
 void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
 {
     const LqStudyInfo *in = lq_study_info(study);
     const LqSummary *s = lq_result_summary(r);
-    size_t n = lq_result_frame_count(r);
     char date[16], where[64], where2[64];
     date_iso(in->study_date, date, sizeof date);
 
@@ -54,8 +87,7 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
     fputc('\n', fp);
     if (!s->ok) {
         fprintf(fp, "NOT MEASURED  %s\n", s->problem);
-        fprintf(fp, "Quality    %d of %zu frames below confidence %.2f\n", s->low_confidence_frames, n,
-                r->low_confidence);
+        quality(fp, r);
         return;
     }
     fprintf(fp, "VERDICT    %s: diameter stenosis %.1f %% %s threshold %.0f %%\n",
@@ -95,6 +127,5 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
     fprintf(fp, "  Area %%AS           %7.1f %%     100*(1 - MLA/A_ref)\n", s->area_stenosis_pct);
     fprintf(fp, "  Equiv.-diameter    %7.1f %%     100*(1 - sqrt(MLA/A_ref))\n", s->equiv_diameter_stenosis_pct);
     fputc('\n', fp);
-    fprintf(fp, "Quality    %d of %zu frames below confidence %.2f (not used for lesion or reference)\n",
-            s->low_confidence_frames, n, r->low_confidence);
+    quality(fp, r);
 }
