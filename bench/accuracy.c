@@ -1,6 +1,6 @@
 /* Segmentation accuracy on phantom pullbacks: prints, per seed, Jaccard and
  * Hausdorff against the truth contours and the stenosis errors.
- * Usage: bench-accuracy [--frames N] [--size N] SEED... (default seeds 1-5) */
+ * Usage: bench-accuracy [--hard] [--frames N] [--size N] [--cache DIR] SEED... (default seeds 1-5) */
 #include "phantom/phantom.h"
 
 #include <stdio.h>
@@ -14,14 +14,17 @@ int main(int argc, char **argv)
     LqpParams p;
     lqp_params_default(&p);
     unsigned long seeds[64];
+    const char *cache = NULL; /* keep the phantoms here and reuse them */
     int ns = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--frames") && i + 1 < argc) p.frames = (unsigned)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--size") && i + 1 < argc) p.size = (unsigned)atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--hard")) p.hard = 1;
+        else if (!strcmp(argv[i], "--cache") && i + 1 < argc) cache = argv[++i];
         else if (ns < 64) seeds[ns++] = strtoul(argv[i], NULL, 10);
     }
     if (!ns) for (ns = 0; ns < 5; ns++) seeds[ns] = (unsigned long)ns + 1;
-    char path[64];
+    char path[512];
     snprintf(path, sizeof path, "/tmp/lumenq-bench-acc-%ld.dcm", (long)getpid());
     printf("seed  mean-J  p1-J   min-J  >=0.85  lesion-J  mean-HD  max-HD  area-err  "
            "%%DS(truth/meas)  %%AS(truth/meas)  seg-ms/frame\n");
@@ -29,7 +32,10 @@ int main(int argc, char **argv)
     for (int s = 0; s < ns; s++) {
         p.seed = seeds[s];
         char msg[256] = "";
-        if (lqp_write_study(&p, path, NULL, msg, sizeof msg) != LQ_OK) {
+        if (cache)
+            snprintf(path, sizeof path, "%s/seed%lu-%ux%u-%u%s.dcm", cache, seeds[s], p.size, p.size, p.frames,
+                     p.hard ? "-hard" : "");
+        if (!(cache && access(path, R_OK) == 0) && lqp_write_study(&p, path, NULL, msg, sizeof msg) != LQ_OK) {
             fprintf(stderr, "bench-accuracy: %s\n", msg);
             return 1;
         }
@@ -54,7 +60,7 @@ int main(int argc, char **argv)
         lq_result_free(&r);
         lq_study_close(&st);
     }
-    unlink(path);
+    if (!cache) unlink(path);
     printf("mean Jaccard over %d seeds: %.4f\n", ns, sum_j / ns);
     return 0;
 }

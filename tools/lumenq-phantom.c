@@ -19,6 +19,9 @@ static void usage(FILE *fp)
             "  --rgb               write RGB instead of MONOCHROME2\n"
             "  --no-timing         omit Frame Time and IVUS Pullback Rate\n"
             "  --calibration KIND  regions (default), pixel-spacing or none\n"
+            "  --hard              the hard cases: catheter against the wall, 5:1 lesion, echogenic\n"
+            "                      blood, faint wall, neighbours against the wall, side branch,\n"
+            "                      stent struts, steeper depth loss (docs/phantom.md)\n"
             "Exit status: 0 ok, 64 usage error, 70 internal error, 73 cannot create output.\n");
 }
 
@@ -39,7 +42,8 @@ int main(int argc, char **argv)
         {"size", required_argument, 0, 'z'},     {"length", required_argument, 0, 'l'},
         {"pullback-rate", required_argument, 0, 'r'}, {"rgb", no_argument, 0, 'c'},
         {"no-timing", no_argument, 0, 't'},      {"calibration", required_argument, 0, 'k'},
-        {"help", no_argument, 0, 'h'},           {0, 0, 0, 0}};
+        {"hard", no_argument, 0, 'H'},           {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0}};
     int c;
     double v;
     opterr = 0;
@@ -58,6 +62,7 @@ int main(int argc, char **argv)
             else if (strcmp(optarg, "none") == 0) p.calibration = 0;
             else goto bad;
             break;
+        case 'H': p.hard = 1; break;
         case 'h': usage(stdout); return 0;
         default: goto bad;
         }

@@ -38,8 +38,10 @@ typedef struct LqSegDsp {
     void (*feature)(int16_t *f, const uint16_t *mean, const uint16_t *diff, size_t n, int k_q3);
     /* s = clamp(((f - thr) * gain) >> 12, -256, 256): signed tissue-ness. */
     void (*score)(int16_t *s, const int16_t *f, size_t n, int thr, int gain);
-    /* Border cost along one ray: alpha * (tissue inside [r_min, r)) - (score in [r, r+w)).
-     * Radii below r_min cost LQ_COST_FORBIDDEN. */
+    /* Border cost along one ray, with win(r) = the score summed over [r, r+w):
+     * cost(r) = alpha * (sum of max(win(r'), 0) for r_min <= r' < r) / w - win(r).
+     * A wall passed inside costs; speckle blobs in blood, whose 1 mm windows
+     * stay blood-like, do not. Radii below r_min cost LQ_COST_FORBIDDEN. */
     void (*cost_row)(int32_t *cost, const int16_t *s, int n, int r_min, int w, int alpha);
     /* One dynamic-programming step over angles:
      * acc[r] = cost[r] + min_{|d|<=k} (prev[r+d] + pen[|d|]), from[r] = the chosen d

@@ -217,7 +217,7 @@ static void frame_levels(const LqSegmenter *s, int *thr, int *gain)
     int blood = ray_mean[NA / 3];
 
     enum { BINS = 1024 };
-    static const int lo = -16384, hi = 16384;
+    static const int lo = -32768, hi = 32768;
     unsigned hist[BINS] = {0};
     unsigned total = 0;
     int r_end = NR * 4 / 5;
@@ -279,8 +279,12 @@ static void build_costs(LqSegmenter *s)
         for (int r = 0; r < s->r_mask && r < NR; r++) sc[r] = 0; /* catheter, ring-down */
         int32_t *c = s->cost + a * NR;
         s->dsp.cost_row(c, sc, NR, s->r_min, s->window, INSIDE_ALPHA);
-        if (s->shadow[a])
+        if (s->shadow[a]) {
+            /* no information: interpolated from the neighbouring rays of this
+             * frame, never copied from the previous frame's border */
             for (int r = s->r_min; r < NR; r++) c[r] = 0;
+            continue;
+        }
         if (s->have_prev) {
             const int b = s->prev_border[a];
             for (int r = s->r_min; r < NR; r++) {
@@ -323,12 +327,19 @@ static void solve_border(LqSegmenter *s, int *border)
     if (DP_MARGIN == 0) border[0] = r;
 }
 
-/* Where the score crosses zero just inside the first tissue sample. */
+/* The border on one ray: the blood -> tissue zero crossing of the score
+ * nearest to the DP's radius (within REFINE_REACH samples), interpolated. */
+#define REFINE_REACH 3
 static double refine(const LqSegmenter *s, int a, int r)
 {
     const int16_t *sc = s->score + a * NR;
-    if (!s->shadow[a] && r >= 1 && r - 1 >= s->r_mask && sc[r - 1] < 0 && sc[r] >= 0)
-        return (r - 1) + (double)(-sc[r - 1]) / (double)(sc[r] - sc[r - 1]);
+    if (s->shadow[a]) return r - 0.5;
+    for (int k = 0; k <= REFINE_REACH; k++)
+        for (int sign = -1; sign <= 1; sign += 2) {
+            int j = r + sign * k;
+            if (j - 1 < s->r_mask || j >= NR || (k == 0 && sign > 0)) continue;
+            if (sc[j - 1] < 0 && sc[j] >= 0) return (j - 1) + (double)(-sc[j - 1]) / (double)(sc[j] - sc[j - 1]);
+        }
     return r - 0.5;
 }
 

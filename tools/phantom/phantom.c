@@ -90,6 +90,10 @@ typedef struct Vessel {
     double cx, cy, R, wall, present;
 } Vessel;
 
+typedef struct Branch {
+    double present, angle, half_width, length;
+} Branch;
+
 typedef struct Anatomy {
     double ox, oy;          /* lumen centre */
     double a, b, phi;       /* semi-axes and orientation of the lumen */
@@ -97,6 +101,9 @@ typedef struct Anatomy {
     double wall;            /* vein wall thickness */
     double blood;           /* blood echogenicity */
     Vessel artery, node;    /* neighbouring artery (dark, blood) and a lymph node */
+    Vessel vein;            /* the other iliac vein beside the confluence (hard) */
+    Branch branch;          /* the internal iliac vein joining (hard) */
+    int struts;             /* a stented stretch (hard) */
     double wire_angle, wire_r;
 } Anatomy;
 
@@ -110,6 +117,9 @@ struct LqpPhantom {
     double eia_angle, node_angle, node_u;
     Wiggle w_radius, w_phi, w_offp, w_offq, w_wire, w_blood;
     double ph3, ph5;
+    /* hard cases (zero unless params.hard) */
+    double stasis_gain, contact_gain, min_gap_mm, node_gap_mm, attenuation;
+    double faint_angle, branch_u, branch_angle, strut_u0, strut_u1, strut_phase, vein_angle;
     Rng rng;
     /* speckle */
     int n;                  /* pixels */
@@ -210,6 +220,28 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
     wiggle_init(&ph->w_offq, r);
     wiggle_init(&ph->w_wire, r);
     wiggle_init(&ph->w_blood, r);
+    ph->stasis_gain = 0.45, ph->contact_gain = 1.0, ph->min_gap_mm = 0.12, ph->node_gap_mm = 1.4;
+    ph->attenuation = 0.025;
+    if (p->hard) {
+        /* drawn from their own stream: the normal phantom of a seed is unchanged */
+        Rng hr;
+        rng_seed(&hr, p->seed * 0x9e3779b97f4a7c15ull + 0x5eed);
+        ph->lesion_b = range(&hr, 1.62, 1.85);  /* 5:1 and more, the catheter nearly touching */
+        ph->lesion_a = range(&hr, 8.5, 10.0);
+        ph->blood_base = range(&hr, 0.2, 0.28);  /* echogenic blood, about -11 dB under tissue */
+        ph->stasis_gain = 0.8;
+        ph->contact_gain = 1.9;                  /* the catheter against the wall */
+        ph->min_gap_mm = 0.02;
+        ph->node_gap_mm = 0.3;
+        ph->attenuation = 0.05;
+        ph->faint_angle = range(&hr, 0, 2 * PI);
+        ph->branch_u = range(&hr, 0.41, 0.44);
+        ph->branch_angle = range(&hr, 0, 2 * PI);
+        ph->strut_u0 = range(&hr, 0.62, 0.66);
+        ph->strut_u1 = ph->strut_u0 + 0.08;
+        ph->strut_phase = range(&hr, 0, 2 * PI);
+        ph->vein_angle = range(&hr, 0, 2 * PI);
+    }
 
     ph->n = (int)(p->size * p->size);
     size_t n = (size_t)ph->n;
@@ -314,21 +346,21 @@ static void anatomy(LqpPhantom *ph, double u, Anatomy *an)
     /* Slow flow beyond the compression makes blood more echogenic there. */
     double stasis = smoothstep(ph->lesion_u + 0.03, ph->lesion_u + 0.08, u) *
                     (1 - smoothstep(ph->lesion_u + 0.15, ph->lesion_u + 0.25, u));
-    an->blood = ph->blood_base * (1 + 0.15 * wiggle(&ph->w_blood, u) + 0.45 * stasis);
+    an->blood = ph->blood_base * (1 + 0.15 * wiggle(&ph->w_blood, u) + ph->stasis_gain * stasis);
     fill_lut(ph, an);
 
     /* Eccentric catheter: offset of the lumen centre, kept so the catheter
      * stays inside the lumen with a small gap. */
     double p = wiggle(&ph->w_offp, u), q = wiggle(&ph->w_offq, u);
-    double op = 0.55 * p * fmax(0, an->a - CATHETER_RADIUS_MM - 0.4);
-    double oq = 0.7 * q * fmax(0, an->b - CATHETER_RADIUS_MM - 0.3);
+    double op = ph->contact_gain * 0.55 * p * fmax(0, an->a - CATHETER_RADIUS_MM - 0.4);
+    double oq = ph->contact_gain * 0.7 * q * fmax(0, an->b - CATHETER_RADIUS_MM - 0.3);
     for (int it = 0; it < 30; it++) {
         an->ox = op * cos(an->phi) - oq * sin(an->phi);
         an->oy = op * sin(an->phi) + oq * cos(an->phi);
         double closest = 1e9;
         for (int k = 0; k < 64; k++) closest = fmin(closest, border_from_catheter(ph, an, 2 * PI * k / 64));
-        if (closest >= CATHETER_RADIUS_MM + 0.12) break;
-        op *= 0.8, oq *= 0.8;
+        if (closest >= CATHETER_RADIUS_MM + ph->min_gap_mm) break;
+        op *= 0.9, oq *= 0.9;
     }
 
     /* Neighbouring artery: the right common iliac artery across the lesion
@@ -347,9 +379,21 @@ static void anatomy(LqpPhantom *ph, double u, Anatomy *an)
                               smoothstep(0.42, 0.46, u) * (1 - smoothstep(0.80, 0.84, u))};
     }
     if (fabs(u - ph->node_u) < 0.06) {
-        double d = lut_radius(ph, ph->node_angle - an->phi) + an->wall + 1.4 + 2.2;
+        double d = lut_radius(ph, ph->node_angle - an->phi) + an->wall + ph->node_gap_mm + 2.2;
         an->node = (Vessel){an->ox + d * cos(ph->node_angle), an->oy + d * sin(ph->node_angle), 2.2, 0,
                             1 - smoothstep(0.04, 0.06, fabs(u - ph->node_u))};
+    }
+    if (ph->p.hard) {
+        /* the other common iliac vein beside the confluence, wall to wall */
+        if (u < 0.16) {
+            double d = lut_radius(ph, ph->vein_angle - an->phi) + an->wall + 0.5 + 6.0;
+            an->vein = (Vessel){an->ox + d * cos(ph->vein_angle), an->oy + d * sin(ph->vein_angle), 6.0, 0.5,
+                                1 - smoothstep(0.12, 0.16, u)};
+        }
+        /* the internal iliac vein joins: the wall is open over its ostium */
+        double bt = fabs(u - ph->branch_u) / 0.012;
+        if (bt < 1) an->branch = (Branch){1.0, ph->branch_angle, 2.0 * (1 - bt * bt), 12.0};
+        an->struts = u >= ph->strut_u0 && u <= ph->strut_u1;
     }
     /* Guidewire beside the catheter, inside the lumen. */
     an->wire_angle = 2.0 + 1.2 * wiggle(&ph->w_wire, u);
@@ -419,6 +463,15 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
     speckle_field(&ph->rng, ph->blood, ph->work, size);
 
     double wire_half = atan2(0.2, an.wire_r) + 0.01;
+    /* stent struts on the lumen border: bright, with a short shadow each */
+    enum { STRUTS = 12 };
+    double strut_x[STRUTS], strut_y[STRUTS], strut_r[STRUTS], strut_a[STRUTS];
+    for (int k = 0; k < STRUTS; k++) {
+        double th = ph->strut_phase + 2 * PI * k / STRUTS, rr = lut_radius(ph, th - an.phi) - 0.12;
+        strut_x[k] = an.ox + rr * cos(th), strut_y[k] = an.oy + rr * sin(th);
+        strut_r[k] = hypot(strut_x[k], strut_y[k]), strut_a[k] = atan2(strut_y[k], strut_x[k]);
+    }
+    const double branch_base = an.branch.present > 0 ? lut_radius(ph, an.branch.angle - an.phi) : 0;
     for (unsigned y = 0; y < size; y++)
         for (unsigned x = 0; x < size; x++) {
             size_t k = (size_t)y * size + x;
@@ -432,14 +485,30 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
             double d = hypot(lx, ly) - lut_radius(ph, atan2(ly, lx) - an.phi);
             int blood = 0;
             double amp;
-            if (d < 0) {
+            /* a faint wall over one sector (hard): the wall no brighter than fat */
+            double faint = 0;
+            if (ph->p.hard) {
+                double c = cos(atan2(ly, lx) - ph->faint_angle);
+                faint = c > 0 ? c * c * c * c : 0;
+            }
+            int in_branch = 0, branch_wall = 0;
+            if (an.branch.present > 0 && d >= 0) {
+                double along = lx * cos(an.branch.angle) + ly * sin(an.branch.angle);
+                double across = fabs(-lx * sin(an.branch.angle) + ly * cos(an.branch.angle));
+                if (along > 0 && along < branch_base + an.branch.length) {
+                    in_branch = across < an.branch.half_width;
+                    branch_wall = !in_branch && across < an.branch.half_width + 0.5 && along > branch_base + 0.2;
+                }
+            }
+            if (d < 0 || in_branch) {
                 amp = an.blood, blood = 1;
-            } else if (d < an.wall) {
-                amp = 1.45;
+            } else if (d < an.wall || branch_wall) {
+                amp = 1.45 - 0.7 * faint;
             } else {
                 /* perivascular tissue: a bright adventitial band fading into fat */
-                amp = (0.75 + 0.35 * exp(-(d - an.wall) / 0.8)) * ph->texture[k];
+                amp = (0.75 + 0.35 * (1 - faint) * exp(-(d - an.wall) / 0.8)) * ph->texture[k];
                 amp = vessel_amp(&an.artery, X, Y, amp, &blood);
+                amp = vessel_amp(&an.vein, X, Y, amp, &blood);
                 int node_blood = 0;
                 double na = vessel_amp(&an.node, X, Y, amp, &node_blood);
                 if (node_blood) amp = amp * (1 - an.node.present) + 0.3 * an.node.present; /* solid, hypoechoic */
@@ -460,7 +529,18 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
                 if (fabs(rc - an.wire_r) < 0.2) amp = 2.6, sp = 1.0;
                 else if (rc > an.wire_r) amp *= 0.06;
             }
-            double v = amp * sp * exp(-0.025 * rc); /* attenuation, partly compensated by TGC */
+            if (an.struts)
+                for (int s_ = 0; s_ < STRUTS; s_++) {
+                    if (hypot(X - strut_x[s_], Y - strut_y[s_]) < 0.15) {
+                        amp = 2.8, sp = 1.0;
+                        break;
+                    }
+                    if (rc > strut_r[s_] + 0.15 &&
+                        fabs(remainder(atan2(Y, X) - strut_a[s_], 2 * PI)) < atan2(0.12, strut_r[s_]))
+                        amp *= 0.35;
+                }
+            /* attenuation, partly compensated by TGC; the hard case adds a noise floor */
+            double v = amp * sp * exp(-ph->attenuation * rc) + (ph->p.hard ? 0.02 * hypot(re, im) : 0.0);
             /* catheter: dark transducer, bright ring-down */
             if (rc < CATHETER_RADIUS_MM) v = 0.01 * sp;
             else if (rc < CATHETER_RADIUS_MM + RINGDOWN_MM)

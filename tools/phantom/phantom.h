@@ -19,6 +19,7 @@ typedef struct LqpParams {
     int rgb;                  /* write RGB instead of MONOCHROME2 */
     int timing;               /* write Frame Time and IVUS Pullback Rate (default 1) */
     int calibration;          /* 1: US regions (default), 2: Pixel Spacing, 0: none */
+    int hard;                 /* the hard cases of docs/phantom.md */
 } LqpParams;
 
 void lqp_params_default(LqpParams *p);

@@ -68,8 +68,8 @@ void lq_score_c(int16_t *s, const int16_t *f, size_t n, int thr, int gain)
 
 void lq_cost_row_c(int32_t *cost, const int16_t *s, int n, int r_min, int w, int alpha)
 {
-    /* Running sums make every radius O(1): tissue inside [r_min, r), all
-     * scores in the window [r, r + w) (shorter at the end of the ray). */
+    /* Running sums make every radius O(1): the window [r, r + w) (shorter at
+     * the end of the ray), and the tissue-like windows passed inside. */
     int32_t inside = 0, window = 0;
     int end = r_min;
     for (int r = 0; r < n; r++) {
@@ -79,8 +79,8 @@ void lq_cost_row_c(int32_t *cost, const int16_t *s, int n, int r_min, int w, int
         }
         int want = r + w < n ? r + w : n;
         while (end < want) window += s[end++];
-        cost[r] = alpha * inside - window;
-        inside += s[r] > 0 ? s[r] : 0;
+        cost[r] = alpha * inside / w - window;
+        inside += window > 0 ? window : 0;
         window -= s[r];
     }
 }
