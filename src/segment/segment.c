@@ -279,6 +279,10 @@ static void build_costs(LqSegmenter *s)
         for (int r = 0; r < s->r_mask && r < NR; r++) sc[r] = 0; /* catheter, ring-down */
         int32_t *c = s->cost + a * NR;
         s->dsp.cost_row(c, sc, NR, s->r_min, s->window, INSIDE_ALPHA);
+        /* Catheter ring-down hides [r_min, r_mask): no radius there is better
+         * than the mask edge (a wall touching the catheter looks the same). */
+        if (s->r_mask < NR)
+            for (int r = s->r_min; r < s->r_mask; r++) c[r] = c[s->r_mask];
         if (s->shadow[a]) {
             /* no information: interpolated from the neighbouring rays of this
              * frame, never copied from the previous frame's border */
@@ -334,6 +338,7 @@ static double refine(const LqSegmenter *s, int a, int r)
 {
     const int16_t *sc = s->score + a * NR;
     if (s->shadow[a]) return r - 0.5;
+    if (r <= s->r_mask) return s->r_mask - 0.5; /* hidden by ring-down: its edge */
     for (int k = 0; k <= REFINE_REACH; k++)
         for (int sign = -1; sign <= 1; sign += 2) {
             int j = r + sign * k;
