@@ -17,6 +17,10 @@
 #define DP_NORMALISE_EVERY 8      /* rows between normalisations of the DP row */
 #define DP_ROWS (NA + 2 * DP_MARGIN)
 #define MAX_JUMP 16               /* radius change between neighbouring rays, samples */
+/* The DP runs on pairs of radii (the better of each pair), so its work drops
+ * fourfold; the zero-crossing refinement restores full resolution. */
+#define NC (NR / 2)
+#define JUMP_C (MAX_JUMP / 2)
 
 /* Tuning constants; units are explained in docs/segmentation.md. */
 enum {
@@ -40,9 +44,11 @@ struct LqSegmenter {
     uint16_t *mean, *diff, *tmp_a, *tmp_b, *mean_s, *diff_s;
     int16_t *feat, *score;
     int32_t *cost;          /* NA x NR */
+    int32_t *cost_c;        /* NA x NC: the better radius of each pair */
+    uint8_t *pick;          /* NA x NC: which of the pair (0 or 1) */
     int32_t *acc[2];        /* DP rows, MAX_JUMP sentinels on each side */
     int8_t *from;           /* DP_ROWS x NR */
-    int32_t pen[MAX_JUMP + 1];
+    int32_t pen[JUMP_C + 1];   /* smoothness for a jump of d pairs (2d samples) */
     uint8_t shadow[NA];
     double border[NA];      /* border radius per ray, samples (sub-sample) */
     int have_prev;
@@ -109,16 +115,19 @@ int lq_segmenter_new(LqSegmenter **out, const LqSegGeometry *g, int cpu_level)
     s->feat = xcalloc(n, 2), s->score = xcalloc(n, 2);
     s->cost = xcalloc(n, 4);
     s->acc[0] = xcalloc(NR + 2 * MAX_JUMP, 4), s->acc[1] = xcalloc(NR + 2 * MAX_JUMP, 4);
-    s->from = xcalloc((size_t)DP_ROWS * NR, 1);
+    s->from = xcalloc((size_t)DP_ROWS * NC, 1);
+    s->cost_c = xcalloc((size_t)NA * NC, 4);
+    s->pick = xcalloc((size_t)NA * NC, 1);
     if (!s->map || !s->mean || !s->diff || !s->tmp_a || !s->tmp_b || !s->mean_s || !s->diff_s ||
-        !s->feat || !s->score || !s->cost || !s->acc[0] || !s->acc[1] || !s->from) {
+        !s->feat || !s->score || !s->cost || !s->acc[0] || !s->acc[1] || !s->from || !s->cost_c || !s->pick) {
         lq_segmenter_free(&s);
         return LQ_ERR_INTERNAL;
     }
-    for (int d = 0; d <= MAX_JUMP; d++) s->pen[d] = SMOOTH_LAMBDA * d * d;
+    for (int d = 0; d <= JUMP_C; d++) s->pen[d] = SMOOTH_LAMBDA * (2 * d) * (2 * d);
+    /* DP rows live at acc + MAX_JUMP; JUMP_C sentinels pad both ends */
     for (int i = 0; i < 2; i++)
-        for (int k = 0; k < MAX_JUMP; k++)
-            s->acc[i][k] = s->acc[i][MAX_JUMP + NR + k] = LQ_DP_SENTINEL;
+        for (int k = 0; k < MAX_JUMP + NR + MAX_JUMP; k++)
+            s->acc[i][k] = LQ_DP_SENTINEL;
     set_centre(s, 0.5 * (g->x0 + g->x1), 0.5 * (g->y0 + g->y1));
     *out = s;
     return LQ_OK;
@@ -130,7 +139,7 @@ void lq_segmenter_free(LqSegmenter **seg)
     LqSegmenter *s = *seg;
     free(s->map), free(s->mean), free(s->diff), free(s->tmp_a), free(s->tmp_b);
     free(s->mean_s), free(s->diff_s), free(s->feat), free(s->score), free(s->cost);
-    free(s->acc[0]), free(s->acc[1]), free(s->from);
+    free(s->acc[0]), free(s->acc[1]), free(s->from), free(s->cost_c), free(s->pick);
     free(s);
     *seg = NULL;
 }
@@ -301,34 +310,45 @@ static void build_costs(LqSegmenter *s)
 
 /* Closed minimal-cost border: run the DP over the rays with DP_MARGIN rays
  * repeated on both sides, then keep the central turn. */
+static void halve_costs(LqSegmenter *s)
+{
+    for (size_t i = 0; i < (size_t)NA * NC; i++) {
+        int32_t c0 = s->cost[2 * i], c1 = s->cost[2 * i + 1];
+        s->pick[i] = c1 < c0;
+        s->cost_c[i] = c1 < c0 ? c1 : c0;
+    }
+}
+
 static void solve_border(LqSegmenter *s, int *border)
 {
+    halve_costs(s);
     int32_t *prev = s->acc[0] + MAX_JUMP, *cur = s->acc[1] + MAX_JUMP;
-    memcpy(prev, s->cost + (size_t)((NA - DP_MARGIN) % NA) * NR, NR * sizeof *prev);
+    memcpy(prev, s->cost_c + (size_t)((NA - DP_MARGIN) % NA) * NC, NC * sizeof *prev);
     for (int k = 1; k < DP_ROWS; k++) {
         int a = (k - DP_MARGIN + NA) % NA;
-        s->dsp.dp_row(cur, s->from + (size_t)k * NR, prev, s->cost + (size_t)a * NR, NR, MAX_JUMP,
-                      s->pen);
+        s->dsp.dp_row(cur, s->from + (size_t)k * NC, prev, s->cost_c + (size_t)a * NC, NC, JUMP_C, s->pen);
         /* Normalise (a constant shift never changes the argmin), and cap
          * unreachable states (inside the catheter), so that prev + pen stays
          * below LQ_DP_SENTINEL: between normalisations a row grows by at most
          * LQ_COST_FORBIDDEN plus one ray's cost. */
         if (k % DP_NORMALISE_EVERY == 0) {
             int32_t lo = cur[0];
-            for (int r = 1; r < NR; r++) lo = LQ_MIN(lo, cur[r]);
-            for (int r = 0; r < NR; r++) cur[r] = LQ_MIN(cur[r] - lo, 1 << 28);
+            for (int r = 1; r < NC; r++) lo = LQ_MIN(lo, cur[r]);
+            for (int r = 0; r < NC; r++) cur[r] = LQ_MIN(cur[r] - lo, 1 << 28);
         }
         int32_t *t = prev;
         prev = cur, cur = t;
     }
     int r = 0;
-    for (int i = 1; i < NR; i++)
+    for (int i = 1; i < NC; i++)
         if (prev[i] < prev[r]) r = i;
     for (int k = DP_ROWS - 1; k >= 1; k--) {
-        if (k >= DP_MARGIN && k < DP_MARGIN + NA) border[k - DP_MARGIN] = r;
-        r += s->from[(size_t)k * NR + r];
+        if (k >= DP_MARGIN && k < DP_MARGIN + NA) {
+            int a = k - DP_MARGIN;
+            border[a] = 2 * r + s->pick[(size_t)a * NC + r];
+        }
+        r += s->from[(size_t)k * NC + r];
     }
-    if (DP_MARGIN == 0) border[0] = r;
 }
 
 /* The border on one ray: the blood -> tissue zero crossing of the score
