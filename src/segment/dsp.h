@@ -43,6 +43,8 @@ typedef struct LqSegDsp {
      * A wall passed inside costs; speckle blobs in blood, whose 1 mm windows
      * stay blood-like, do not. Radii below r_min cost LQ_COST_FORBIDDEN. */
     void (*cost_row)(int32_t *cost, const int16_t *s, int n, int r_min, int w, int alpha);
+    /* Pairs of radii: dst[i] = min(src[2i], src[2i+1]), pick[i] = src[2i+1] < src[2i]. */
+    void (*pair_min)(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n);
     /* One dynamic-programming step over angles:
      * acc[r] = cost[r] + min_{|d|<=k} (prev[r+d] + pen[|d|]), from[r] = the chosen d
      * (first minimum for d = -k..k). prev[-k..-1] and prev[n..n+k-1] must hold

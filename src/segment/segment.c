@@ -310,18 +310,9 @@ static void build_costs(LqSegmenter *s)
 
 /* Closed minimal-cost border: run the DP over the rays with DP_MARGIN rays
  * repeated on both sides, then keep the central turn. */
-static void halve_costs(LqSegmenter *s)
-{
-    for (size_t i = 0; i < (size_t)NA * NC; i++) {
-        int32_t c0 = s->cost[2 * i], c1 = s->cost[2 * i + 1];
-        s->pick[i] = c1 < c0;
-        s->cost_c[i] = c1 < c0 ? c1 : c0;
-    }
-}
-
 static void solve_border(LqSegmenter *s, int *border)
 {
-    halve_costs(s);
+    s->dsp.pair_min(s->cost_c, s->pick, s->cost, (size_t)NA * NC);
     int32_t *prev = s->acc[0] + MAX_JUMP, *cur = s->acc[1] + MAX_JUMP;
     memcpy(prev, s->cost_c + (size_t)((NA - DP_MARGIN) % NA) * NC, NC * sizeof *prev);
     for (int k = 1; k < DP_ROWS; k++) {

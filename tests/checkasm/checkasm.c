@@ -161,6 +161,24 @@ static void check_dp_row(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl
             }
 }
 
+static void check_pair_min(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
+{
+    if (d->pair_min == ref->pair_min) return;
+    static int32_t src[2 * MAXN + PAD], o0[MAXN + PAD], o1[MAXN + PAD];
+    static uint8_t p0[MAXN + PAD], p1[MAXN + PAD];
+    for (int t = 0; t < N_LENGTHS; t++)
+        for (int ties = 0; ties < 2; ties++) {
+            int n = lengths[t], off = rnd_range(0, 7);
+            for (int i = 0; i < 2 * MAXN + PAD; i++)
+                src[i] = ties ? (int32_t)(rnd() % 3) : rnd() % 8 == 0 ? (rnd() & 1 ? INT32_MAX : INT32_MIN) : (int32_t)rnd();
+            ref->pair_min(o0 + off, p0 + off, src + off, (size_t)n);
+            d->pair_min(o1 + off, p1 + off, src + off, (size_t)n);
+            char msg[64];
+            snprintf(msg, sizeof msg, "n=%d ties=%d offset=%d", n, ties, off);
+            report("pair_min", lvl, !memcmp(o0 + off, o1 + off, 4 * (size_t)n) && !memcmp(p0 + off, p1 + off, (size_t)n), msg);
+        }
+}
+
 static void check_polar(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
 {
     if (d->polar == ref->polar) return;
@@ -205,8 +223,9 @@ typedef struct Bufs {
     LqPolarTap *map;
     uint16_t *m, *df, *o16;
     int16_t *f, *s;
-    int32_t *prev, *cost, *acc;
+    int32_t *prev, *cost, *acc, *acc2;
     int8_t *from;
+    uint8_t *pick;
     int32_t pen[17];
 } Bufs;
 
@@ -225,7 +244,8 @@ static double time_kernel(const LqSegDsp *d, Bufs *b, int which)
         case 4: d->feature(b->f, b->m, b->df, FRAME, 16); break;
         case 5: d->score(b->s, b->f, FRAME, 3000, 2000); break;
         case 6: for (int a = 0; a < 256; a++) d->cost_row(b->cost + a * 256, b->s + a * 256, 256, 15, 10, 2); break;
-        case 7: for (int a = 0; a < 384; a++) d->dp_row(b->acc, b->from, b->prev + 16, b->cost, 256, 16, b->pen); break;
+        case 7: d->pair_min(b->acc2, b->pick, b->cost, FRAME / 2); break;
+        case 8: for (int a = 0; a < 320; a++) d->dp_row(b->acc, b->from, b->prev + 8, b->cost, 128, 8, b->pen); break;
         }
         best = best < now_ns() - t0 ? best : now_ns() - t0;
     }
@@ -234,7 +254,7 @@ static double time_kernel(const LqSegDsp *d, Bufs *b, int which)
 
 static void bench(int max_level)
 {
-    static const char *names[] = {"polar", "temporal", "box_row", "add3", "feature", "score", "cost_row", "dp_row"};
+    static const char *names[] = {"polar", "temporal", "box_row", "add3", "feature", "score", "cost_row", "pair_min", "dp_row"};
     Bufs b;
     b.img = calloc(512 * 512 + LQ_POLAR_SRC_PADDING, 1);
     b.p = malloc(FRAME), b.c = malloc(FRAME), b.q = malloc(FRAME);
@@ -242,21 +262,22 @@ static void bench(int max_level)
     b.m = malloc(2 * FRAME), b.df = malloc(2 * FRAME), b.o16 = malloc(2 * FRAME);
     b.f = malloc(2 * FRAME), b.s = malloc(2 * FRAME);
     b.prev = malloc(4 * (256 + 32)), b.cost = malloc(4 * FRAME), b.acc = malloc(4 * 256), b.from = malloc(256);
+    b.acc2 = malloc(4 * FRAME / 2), b.pick = malloc(FRAME / 2);
     fill_u8(b.img, 512 * 512), fill_u8(b.p, FRAME), fill_u8(b.c, FRAME), fill_u8(b.q, FRAME);
     for (int i = 0; i < FRAME; i++)
         b.map[i] = (LqPolarTap){rnd_range(0, 510) * 512 + rnd_range(0, 510), (uint8_t)rnd(), (uint8_t)rnd(), 0};
     fill_u16(b.m, FRAME, 1020), fill_u16(b.df, FRAME, 510);
-    for (int i = 0; i < 256 + 32; i++) b.prev[i] = (i < 16 || i >= 272) ? LQ_DP_SENTINEL : (int32_t)(rnd() % 100000);
+    for (int i = 0; i < 256 + 32; i++) b.prev[i] = (i < 8 || i >= 136) ? LQ_DP_SENTINEL : (int32_t)(rnd() % 100000);
     for (int i = 0; i <= 16; i++) b.pen[i] = 6 * i * i;
     for (int i = 0; i < FRAME; i++) b.cost[i] = rnd_range(-3000, 3000), b.s[i] = (int16_t)rnd_range(-256, 256);
 
     LqSegDsp c;
     lq_seg_dsp_init_c(&c);
-    printf("\nkernel     per frame (256x256; dp_row: 384 rows)\n%-10s %10s", "", "C (us)");
+    printf("\nkernel     per frame (256 rays x 256 samples; dp_row: 320 rows of 128 pairs)\n%-10s %10s", "", "C (us)");
     for (int l = LQ_CPU_SSE2; l <= max_level && l <= LQ_CPU_AVX2; l++) printf(" %14s", lq_cpu_level_name(l));
     printf("\n");
     double total_c = 0, total_best = 0;
-    for (int k = 0; k < 8; k++) {
+    for (int k = 0; k < 9; k++) {
         double tc = time_kernel(&c, &b, k), tbest = tc;
         total_c += tc;
         printf("%-10s %10.1f", names[k], tc / 1e3);
@@ -272,7 +293,7 @@ static void bench(int max_level)
     }
     printf("%-10s %10.1f %14.1f (%4.1fx) at the best level\n", "all", total_c / 1e3, total_best / 1e3, total_c / total_best);
     free(b.img), free(b.p), free(b.c), free(b.q), free(b.map), free(b.m), free(b.df), free(b.o16);
-    free(b.f), free(b.s), free(b.prev), free(b.cost), free(b.acc), free(b.from);
+    free(b.f), free(b.s), free(b.prev), free(b.cost), free(b.acc), free(b.from), free(b.acc2), free(b.pick);
 }
 
 int main(int argc, char **argv)
@@ -304,6 +325,7 @@ int main(int argc, char **argv)
         check_add3(&ref, &d, name);
         check_feature(&ref, &d, name);
         check_score(&ref, &d, name);
+        check_pair_min(&ref, &d, name);
         check_dp_row(&ref, &d, name);
         printf("%-6s %4d comparisons against the scalar reference\n", name, checks - before);
         tested++;

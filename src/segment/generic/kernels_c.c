@@ -85,6 +85,15 @@ void lq_cost_row_c(int32_t *cost, const int16_t *s, int n, int r_min, int w, int
     }
 }
 
+void lq_pair_min_c(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int32_t c0 = src[2 * i], c1 = src[2 * i + 1];
+        pick[i] = c1 < c0;
+        dst[i] = c1 < c0 ? c1 : c0;
+    }
+}
+
 void lq_dp_row_c(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n,
                      int k, const int32_t *pen)
 {
@@ -109,5 +118,6 @@ void lq_seg_dsp_init_c(LqSegDsp *dsp)
     dsp->feature = lq_feature_c;
     dsp->score = lq_score_c;
     dsp->cost_row = lq_cost_row_c;
+    dsp->pair_min = lq_pair_min_c;
     dsp->dp_row = lq_dp_row_c;
 }

@@ -16,13 +16,17 @@ void lq_seg_dsp_init_x86(LqSegDsp *dsp, int level)
         dsp->score = lq_score_sse2;
         dsp->dp_row = lq_dp_row_sse2;
     }
-    if (level >= LQ_CPU_SSE41) dsp->dp_row = lq_dp_row_sse41;
+    if (level >= LQ_CPU_SSE41) {
+        dsp->pair_min = lq_pair_min_sse41;
+        dsp->dp_row = lq_dp_row_sse41;
+    }
     if (level >= LQ_CPU_AVX2) {
         dsp->polar = lq_polar_avx2;
         dsp->add3 = lq_add3_avx2;
         dsp->box_row = lq_box_row_avx2;
         dsp->feature = lq_feature_avx2;
         dsp->score = lq_score_avx2;
+        dsp->pair_min = lq_pair_min_avx2;
         dsp->dp_row = lq_dp_row_avx2;
     }
 }

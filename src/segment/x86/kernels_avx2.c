@@ -114,6 +114,23 @@ void lq_score_avx2(int16_t *s, const int16_t *f, size_t n, int thr, int gain)
     if (i < n) lq_score_c(s + i, f + i, n - i, thr, gain);
 }
 
+void lq_pair_min_avx2(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n)
+{
+    const __m256i one = _mm256_set1_epi32(1);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256 a = _mm256_castsi256_ps(_mm256_loadu_si256((const __m256i *)(src + 2 * i)));
+        __m256 b = _mm256_castsi256_ps(_mm256_loadu_si256((const __m256i *)(src + 2 * i + 8)));
+        __m256i even = _mm256_permute4x64_epi64(_mm256_castps_si256(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(2, 0, 2, 0))),
+                                                _MM_SHUFFLE(3, 1, 2, 0));
+        __m256i odd = _mm256_permute4x64_epi64(_mm256_castps_si256(_mm256_shuffle_ps(a, b, _MM_SHUFFLE(3, 1, 3, 1))),
+                                               _MM_SHUFFLE(3, 1, 2, 0));
+        _mm256_storeu_si256((__m256i *)(dst + i), _mm256_min_epi32(even, odd));
+        store8_u8(pick + i, _mm256_and_si256(_mm256_cmpgt_epi32(even, odd), one));
+    }
+    if (i < n) lq_pair_min_sse41(dst + i, pick + i, src + 2 * i, n - i);
+}
+
 void lq_dp_row_avx2(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n, int k,
                     const int32_t *pen)
 {
