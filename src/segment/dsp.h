@@ -39,9 +39,11 @@ typedef struct LqSegDsp {
     /* s = clamp(((f - thr) * gain) >> 12, -256, 256): signed tissue-ness. */
     void (*score)(int16_t *s, const int16_t *f, size_t n, int thr, int gain);
     /* Border cost along one ray, with win(r) = the score summed over [r, r+w):
-     * cost(r) = alpha * (sum of max(win(r'), 0) for r_min <= r' < r) / w - win(r).
-     * A wall passed inside costs; speckle blobs in blood, whose 1 mm windows
-     * stay blood-like, do not. Radii below r_min cost LQ_COST_FORBIDDEN. */
+     * cost(r) = alpha * (sum of max(win(r'), 0) for r_min <= r' < r) - w * win(r),
+     * i.e. w times (alpha * mean tissue-like window passed - win): a wall passed
+     * inside costs; speckle blobs in blood, whose 1 mm windows stay blood-like,
+     * do not. Radii below r_min cost LQ_COST_FORBIDDEN. Scores lie in
+     * [-256, 256]; n <= 1024, 1 <= w <= 64, 0 <= alpha <= 16. */
     void (*cost_row)(int32_t *cost, const int16_t *s, int n, int r_min, int w, int alpha);
     /* Pairs of radii: dst[i] = min(src[2i], src[2i+1]), pick[i] = src[2i+1] < src[2i]. */
     void (*pair_min)(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n);

@@ -96,6 +96,8 @@ static void set_centre(LqSegmenter *s, double cx, double cy)
     s->r_min = (int)ceil(g->catheter_radius_mm / s->dr_mm);
     s->r_mask = (int)ceil((g->catheter_radius_mm + 0.3) / s->dr_mm);
     s->window = LQ_CLAMP((int)lround(1.0 / s->dr_mm), 4, 24);
+    /* border costs come scaled by the window length (cost_row), and so do these */
+    for (int d = 0; d <= JUMP_C; d++) s->pen[d] = SMOOTH_LAMBDA * (2 * d) * (2 * d) * s->window;
     build_map(s);
 }
 
@@ -123,7 +125,6 @@ int lq_segmenter_new(LqSegmenter **out, const LqSegGeometry *g, int cpu_level)
         lq_segmenter_free(&s);
         return LQ_ERR_INTERNAL;
     }
-    for (int d = 0; d <= JUMP_C; d++) s->pen[d] = SMOOTH_LAMBDA * (2 * d) * (2 * d);
     /* DP rows live at acc + MAX_JUMP; JUMP_C sentinels pad both ends */
     for (int i = 0; i < 2; i++)
         for (int k = 0; k < MAX_JUMP + NR + MAX_JUMP; k++)
@@ -204,10 +205,27 @@ void lq_segmenter_to_polar(LqSegmenter *s, const uint8_t *luma, uint8_t *polar)
     s->dsp.polar(polar, luma, (ptrdiff_t)s->g.cols, s->map, (size_t)NA * NR);
 }
 
-static int cmp_int(const void *a, const void *b)
+/* The k-th smallest of v[0..n) (Hoare's selection; reorders v). */
+static int32_t select_kth(int32_t *v, int n, int k)
 {
-    int x = *(const int *)a, y = *(const int *)b;
-    return (x > y) - (x < y);
+    int lo = 0, hi = n - 1;
+    while (lo < hi) {
+        int32_t pivot = v[(lo + hi) / 2];
+        int i = lo, j = hi;
+        while (i <= j) {
+            while (v[i] < pivot) i++;
+            while (v[j] > pivot) j--;
+            if (i <= j) {
+                int32_t t = v[i];
+                v[i] = v[j], v[j] = t;
+                i++, j--;
+            }
+        }
+        if (k <= j) hi = j;
+        else if (k >= i) lo = i;
+        else break;
+    }
+    return v[k];
 }
 
 /* Blood level B and tissue level T of the feature for this frame. B: the lower
@@ -215,15 +233,14 @@ static int cmp_int(const void *a, const void *b)
  * even at a flattened lesion). T: the upper quartile of the field of view. */
 static void frame_levels(const LqSegmenter *s, int *thr, int *gain)
 {
-    int ray_mean[NA];
+    int32_t ray_mean[NA];
     int band = LQ_MAX(2, (int)lround(0.5 / s->dr_mm));
     for (int a = 0; a < NA; a++) {
-        long sum = 0;
+        int32_t sum = 0;
         for (int r = s->r_mask; r < s->r_mask + band; r++) sum += s->feat[a * NR + r];
-        ray_mean[a] = (int)(sum / band);
+        ray_mean[a] = sum / band;
     }
-    qsort(ray_mean, NA, sizeof ray_mean[0], cmp_int);
-    int blood = ray_mean[NA / 3];
+    int blood = select_kth(ray_mean, NA, NA / 3);
 
     enum { BINS = 1024 };
     static const int lo = -32768, hi = 32768;
@@ -256,18 +273,14 @@ static void frame_levels(const LqSegmenter *s, int *thr, int *gain)
 static void find_shadow(LqSegmenter *s)
 {
     int r0 = s->r_mask + (int)lround(1.0 / s->dr_mm), r1 = NR * 4 / 5;
-    long mean[NA], sorted[NA];
+    int32_t mean[NA], sorted[NA];
     for (int a = 0; a < NA; a++) {
-        long sum = 0;
-        for (int r = r0; r < r1; r++) sum += s->mean_s[a * NR + r];
+        int32_t sum = 0; /* at most 256 samples of 15300: fits */
+        const uint16_t *m = s->mean_s + a * NR;
+        for (int r = r0; r < r1; r++) sum += m[r];
         mean[a] = sorted[a] = sum / LQ_MAX(1, r1 - r0);
     }
-    for (int i = 1; i < NA; i++) /* insertion sort: NA is small */
-        for (int j = i; j > 0 && sorted[j - 1] > sorted[j]; j--) {
-            long t = sorted[j];
-            sorted[j] = sorted[j - 1], sorted[j - 1] = t;
-        }
-    long cut = sorted[NA / 2] * 2 / 5;
+    int32_t cut = select_kth(sorted, NA, NA / 2) * 2 / 5;
     uint8_t dark[NA];
     for (int a = 0; a < NA; a++) dark[a] = mean[a] < cut;
     memset(s->shadow, 0, sizeof s->shadow);
@@ -299,10 +312,10 @@ static void build_costs(LqSegmenter *s)
             continue;
         }
         if (s->have_prev) {
-            const int b = s->prev_border[a];
+            const int b = s->prev_border[a], mu = PRIOR_MU * s->window, cap = PRIOR_CAP * s->window;
             for (int r = s->r_min; r < NR; r++) {
-                int d = r - b, v = PRIOR_MU * d * d;
-                c[r] += v < PRIOR_CAP ? v : PRIOR_CAP;
+                int d = r - b, v = mu * d * d;
+                c[r] += v < cap ? v : cap;
             }
         }
     }

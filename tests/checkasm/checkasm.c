@@ -161,6 +161,26 @@ static void check_dp_row(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl
             }
 }
 
+static void check_cost_row(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
+{
+    if (d->cost_row == ref->cost_row) return;
+    static int16_t sc[MAXN + PAD];
+    static int32_t o0[MAXN + PAD], o1[MAXN + PAD];
+    static const int ws[] = {1, 4, 10, 24, 64};
+    for (int t = 0; t < N_LENGTHS; t++)
+        for (int k = 0; k < 5; k++) {
+            int n = lengths[t], off = rnd_range(0, 7), w = ws[k], alpha = rnd_range(0, 16);
+            int r_min = rnd() % 4 == 0 ? 0 : rnd_range(0, n - 1);
+            for (int i = 0; i < MAXN + PAD; i++)
+                sc[i] = (int16_t)(rnd() % 8 == 0 ? (rnd() & 1 ? 256 : -256) : rnd_range(-256, 256));
+            ref->cost_row(o0 + off, sc + off, n, r_min, w, alpha);
+            d->cost_row(o1 + off, sc + off, n, r_min, w, alpha);
+            char msg[80];
+            snprintf(msg, sizeof msg, "n=%d r_min=%d w=%d alpha=%d offset=%d", n, r_min, w, alpha, off);
+            report("cost_row", lvl, !memcmp(o0 + off, o1 + off, 4 * (size_t)n), msg);
+        }
+}
+
 static void check_pair_min(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
 {
     if (d->pair_min == ref->pair_min) return;
@@ -325,6 +345,7 @@ int main(int argc, char **argv)
         check_add3(&ref, &d, name);
         check_feature(&ref, &d, name);
         check_score(&ref, &d, name);
+        check_cost_row(&ref, &d, name);
         check_pair_min(&ref, &d, name);
         check_dp_row(&ref, &d, name);
         printf("%-6s %4d comparisons against the scalar reference\n", name, checks - before);

@@ -79,7 +79,7 @@ void lq_cost_row_c(int32_t *cost, const int16_t *s, int n, int r_min, int w, int
         }
         int want = r + w < n ? r + w : n;
         while (end < want) window += s[end++];
-        cost[r] = alpha * inside / w - window;
+        cost[r] = alpha * inside - w * window;
         inside += window > 0 ? window : 0;
         window -= s[r];
     }

@@ -114,6 +114,62 @@ void lq_score_avx2(int16_t *s, const int16_t *f, size_t n, int thr, int gain)
     if (i < n) lq_score_c(s + i, f + i, n - i, thr, gain);
 }
 
+/* Inclusive prefix sum of eight int32 lanes. */
+static inline __m256i prefix8(__m256i x)
+{
+    x = _mm256_add_epi32(x, _mm256_slli_si256(x, 4));
+    x = _mm256_add_epi32(x, _mm256_slli_si256(x, 8));
+    /* each 128-bit half now holds its own prefix: carry the low half's total up */
+    __m256i low_total = _mm256_permutevar8x32_epi32(x, _mm256_set1_epi32(3));
+    return _mm256_add_epi32(x, _mm256_blend_epi32(_mm256_setzero_si256(), low_total, 0xF0));
+}
+
+static inline __m256i last_lane(__m256i x) { return _mm256_permutevar8x32_epi32(x, _mm256_set1_epi32(7)); }
+
+void lq_cost_row_avx2(int32_t *cost, const int16_t *s, int n, int r_min, int w, int alpha)
+{
+    if (n > 1024 || r_min < 0 || r_min >= n) {
+        lq_cost_row_c(cost, s, n, r_min, w, alpha);
+        return;
+    }
+    int32_t P[1024 + 8], win[1024 + 8];
+    /* P[k] = s[0] + ... + s[k-1] */
+    P[0] = 0;
+    __m256i carry = _mm256_setzero_si256();
+    int i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i x = _mm256_add_epi32(prefix8(_mm256_cvtepi16_epi32(_mm_loadu_si128((const __m128i *)(s + i)))), carry);
+        _mm256_storeu_si256((__m256i *)(P + i + 1), x);
+        carry = last_lane(x);
+    }
+    for (; i < n; i++) P[i + 1] = P[i] + s[i];
+    /* win[r] = P[min(r + w, n)] - P[r] */
+    int r = r_min;
+    for (; r + 8 + w <= n; r += 8)
+        _mm256_storeu_si256((__m256i *)(win + r), _mm256_sub_epi32(_mm256_loadu_si256((const __m256i *)(P + r + w)),
+                                                                   _mm256_loadu_si256((const __m256i *)(P + r))));
+    for (; r < n; r++) win[r] = P[r + w < n ? r + w : n] - P[r];
+    /* cost = alpha * (exclusive prefix of max(win, 0)) - w * win */
+    for (r = 0; r < r_min; r++) cost[r] = LQ_COST_FORBIDDEN;
+    const __m256i va = _mm256_set1_epi32(alpha), vw = _mm256_set1_epi32(w);
+    carry = _mm256_setzero_si256();
+    r = r_min;
+    for (; r + 8 <= n; r += 8) {
+        __m256i wv = _mm256_loadu_si256((const __m256i *)(win + r));
+        __m256i m = _mm256_max_epi32(wv, _mm256_setzero_si256());
+        __m256i incl = _mm256_add_epi32(prefix8(m), carry);
+        __m256i inside = _mm256_sub_epi32(incl, m);
+        _mm256_storeu_si256((__m256i *)(cost + r),
+                            _mm256_sub_epi32(_mm256_mullo_epi32(va, inside), _mm256_mullo_epi32(vw, wv)));
+        carry = last_lane(incl);
+    }
+    int32_t inside = _mm256_cvtsi256_si32(carry);
+    for (; r < n; r++) {
+        cost[r] = alpha * inside - w * win[r];
+        inside += win[r] > 0 ? win[r] : 0;
+    }
+}
+
 void lq_pair_min_avx2(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n)
 {
     const __m256i one = _mm256_set1_epi32(1);
