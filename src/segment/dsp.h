@@ -45,6 +45,9 @@ typedef struct LqSegDsp {
      * do not. Radii below r_min cost LQ_COST_FORBIDDEN. Scores lie in
      * [-256, 256]; n <= 1024, 1 <= w <= 64, 0 <= alpha <= 16. */
     void (*cost_row)(int32_t *cost, const int16_t *s, int n, int r_min, int w, int alpha);
+    /* Previous-border prior: cost[r] += min(mu * (r - centre)^2, cap) for
+     * r_from <= r < n. mu * n^2 < 2^31. */
+    void (*prior_add)(int32_t *cost, int n, int r_from, int centre, int mu, int cap);
     /* Pairs of radii: dst[i] = min(src[2i], src[2i+1]), pick[i] = src[2i+1] < src[2i]. */
     void (*pair_min)(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n);
     /* One dynamic-programming step over angles:

@@ -312,11 +312,7 @@ static void build_costs(LqSegmenter *s)
             continue;
         }
         if (s->have_prev) {
-            const int b = s->prev_border[a], mu = PRIOR_MU * s->window, cap = PRIOR_CAP * s->window;
-            for (int r = s->r_min; r < NR; r++) {
-                int d = r - b, v = mu * d * d;
-                c[r] += v < cap ? v : cap;
-            }
+            s->dsp.prior_add(c, NR, s->r_min, s->prev_border[a], PRIOR_MU * s->window, PRIOR_CAP * s->window);
         }
     }
 }

@@ -181,6 +181,23 @@ static void check_cost_row(const LqSegDsp *ref, const LqSegDsp *d, const char *l
         }
 }
 
+static void check_prior_add(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
+{
+    if (d->prior_add == ref->prior_add) return;
+    static int32_t c0[MAXN + PAD], c1[MAXN + PAD];
+    for (int t = 0; t < N_LENGTHS; t++)
+        for (int rep = 0; rep < 4; rep++) {
+            int n = lengths[t], off = rnd_range(0, 7), r_from = rnd_range(0, n - 1);
+            int centre = rnd_range(-50, n + 50), mu = rnd_range(0, 1000), cap = rnd_range(0, 1 << 24);
+            for (int i = 0; i < MAXN + PAD; i++) c0[i] = c1[i] = rnd_range(-(1 << 24), 1 << 24);
+            ref->prior_add(c0 + off, n, r_from, centre, mu, cap);
+            d->prior_add(c1 + off, n, r_from, centre, mu, cap);
+            char msg[80];
+            snprintf(msg, sizeof msg, "n=%d r_from=%d centre=%d mu=%d offset=%d", n, r_from, centre, mu, off);
+            report("prior_add", lvl, !memcmp(c0 + off, c1 + off, 4 * (size_t)n), msg);
+        }
+}
+
 static void check_pair_min(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
 {
     if (d->pair_min == ref->pair_min) return;
@@ -346,6 +363,7 @@ int main(int argc, char **argv)
         check_feature(&ref, &d, name);
         check_score(&ref, &d, name);
         check_cost_row(&ref, &d, name);
+        check_prior_add(&ref, &d, name);
         check_pair_min(&ref, &d, name);
         check_dp_row(&ref, &d, name);
         printf("%-6s %4d comparisons against the scalar reference\n", name, checks - before);

@@ -85,6 +85,14 @@ void lq_cost_row_c(int32_t *cost, const int16_t *s, int n, int r_min, int w, int
     }
 }
 
+void lq_prior_add_c(int32_t *cost, int n, int r_from, int centre, int mu, int cap)
+{
+    for (int r = r_from; r < n; r++) {
+        int d = r - centre, v = mu * d * d;
+        cost[r] += v < cap ? v : cap;
+    }
+}
+
 void lq_pair_min_c(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
@@ -118,6 +126,7 @@ void lq_seg_dsp_init_c(LqSegDsp *dsp)
     dsp->feature = lq_feature_c;
     dsp->score = lq_score_c;
     dsp->cost_row = lq_cost_row_c;
+    dsp->prior_add = lq_prior_add_c;
     dsp->pair_min = lq_pair_min_c;
     dsp->dp_row = lq_dp_row_c;
 }

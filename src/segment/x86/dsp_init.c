@@ -27,6 +27,7 @@ void lq_seg_dsp_init_x86(LqSegDsp *dsp, int level)
         dsp->feature = lq_feature_avx2;
         dsp->score = lq_score_avx2;
         dsp->cost_row = lq_cost_row_avx2;
+        dsp->prior_add = lq_prior_add_avx2;
         dsp->pair_min = lq_pair_min_avx2;
         dsp->dp_row = lq_dp_row_avx2;
     }

@@ -23,6 +23,7 @@ void lq_box_row_avx2(uint16_t *dst, const uint16_t *src, int n, int half);
 void lq_feature_avx2(int16_t *f, const uint16_t *mean, const uint16_t *diff, size_t n, int k_q3);
 void lq_score_avx2(int16_t *s, const int16_t *f, size_t n, int thr, int gain);
 void lq_cost_row_avx2(int32_t *cost, const int16_t *s, int n, int r_min, int w, int alpha);
+void lq_prior_add_avx2(int32_t *cost, int n, int r_from, int centre, int mu, int cap);
 void lq_pair_min_avx2(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n);
 void lq_dp_row_avx2(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n, int k,
                     const int32_t *pen);

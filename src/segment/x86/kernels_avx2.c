@@ -170,6 +170,20 @@ void lq_cost_row_avx2(int32_t *cost, const int16_t *s, int n, int r_min, int w, 
     }
 }
 
+void lq_prior_add_avx2(int32_t *cost, int n, int r_from, int centre, int mu, int cap)
+{
+    const __m256i vmu = _mm256_set1_epi32(mu), vcap = _mm256_set1_epi32(cap);
+    const __m256i lane = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
+    int r = r_from;
+    for (; r + 8 <= n; r += 8) {
+        __m256i d = _mm256_add_epi32(_mm256_set1_epi32(r - centre), lane);
+        __m256i v = _mm256_min_epi32(_mm256_mullo_epi32(_mm256_mullo_epi32(d, d), vmu), vcap);
+        __m256i c = _mm256_loadu_si256((const __m256i *)(cost + r));
+        _mm256_storeu_si256((__m256i *)(cost + r), _mm256_add_epi32(c, v));
+    }
+    if (r < n) lq_prior_add_c(cost, n, r, centre, mu, cap);
+}
+
 void lq_pair_min_avx2(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n)
 {
     const __m256i one = _mm256_set1_epi32(1);
