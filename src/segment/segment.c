@@ -51,6 +51,7 @@ struct LqSegmenter {
     int32_t pen[JUMP_C + 1];   /* smoothness for a jump of d pairs (2d samples) */
     uint8_t shadow[NA];
     double border[NA];      /* border radius per ray, samples (sub-sample) */
+    double cos_a[NA], sin_a[NA]; /* ray directions */
     int have_prev;
     int prev_border[NA];
 };
@@ -129,6 +130,7 @@ int lq_segmenter_new(LqSegmenter **out, const LqSegGeometry *g, int cpu_level)
     for (int i = 0; i < 2; i++)
         for (int k = 0; k < MAX_JUMP + NR + MAX_JUMP; k++)
             s->acc[i][k] = LQ_DP_SENTINEL;
+    for (int a = 0; a < NA; a++) s->cos_a[a] = cos(2.0 * LQ_PI * a / NA), s->sin_a[a] = sin(2.0 * LQ_PI * a / NA);
     set_centre(s, 0.5 * (g->x0 + g->x1), 0.5 * (g->y0 + g->y1));
     *out = s;
     return LQ_OK;
@@ -247,8 +249,9 @@ static void frame_levels(const LqSegmenter *s, int *thr, int *gain)
     unsigned hist[BINS] = {0};
     unsigned total = 0;
     int r_end = NR * 4 / 5;
-    for (int a = 0; a < NA; a++)
-        for (int r = s->r_mask; r < r_end; r++) {
+    /* every other ray and radius: a quartile of ~12000 samples is as good */
+    for (int a = 0; a < NA; a += 2)
+        for (int r = s->r_mask; r < r_end; r += 2) {
             int v = LQ_CLAMP(s->feat[a * NR + r], lo, hi - 1);
             hist[(v - lo) * BINS / (hi - lo)]++;
             total++;
@@ -425,9 +428,8 @@ void lq_segmenter_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cur,
     double r_floor = s->g.catheter_radius_mm / s->dr_mm;
     for (int a = 0; a < NA; a++) {
         double r_mm = LQ_MAX(smooth[a], r_floor) * s->dr_mm; /* the lumen contains the catheter */
-        double th = 2.0 * LQ_PI * a / NA;
-        xy_mm[2 * a] = s->cx * s->g.dx_mm + r_mm * cos(th);
-        xy_mm[2 * a + 1] = s->cy * s->g.dy_mm + r_mm * sin(th);
+        xy_mm[2 * a] = s->cx * s->g.dx_mm + r_mm * s->cos_a[a];
+        xy_mm[2 * a + 1] = s->cy * s->g.dy_mm + r_mm * s->sin_a[a];
         s->border[a] = smooth[a];
         s->prev_border[a] = border[a];
     }
