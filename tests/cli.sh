@@ -56,6 +56,14 @@ fi
 "$lumenq" measure -q -f json --cpu scalar --threads 1 -o "$work/scalar.json" "$work/study.dcm"
 "$lumenq" measure -q -f json --threads 3 -o "$work/best.json" "$work/study.dcm"
 check "scalar, 1 thread == best SIMD level, 3 threads" cmp -s "$work/scalar.json" "$work/best.json"
+# Lossless transcodes (DCMTK's own encoders) measure identically.
+strip_ids() { grep -v -e '"file"' -e '"transfer_syntax_uid"' "$1"; }
+for codec in dcmcjpeg dcmcjpls dcmcrle; do
+    command -v "$codec" >/dev/null || continue
+    "$codec" "$work/study.dcm" "$work/$codec.dcm" >/dev/null 2>&1 || { check "$codec transcode" false; continue; }
+    "$lumenq" measure -q -f json -o "$work/$codec.json" "$work/$codec.dcm"
+    check "$codec (lossless) measures identically" cmp -s <(strip_ids "$work/best.json") <(strip_ids "$work/$codec.json")
+done
 check "--threads 0 is a usage error" expect_exit 64 "$lumenq" measure --threads 0 "$work/study.dcm"
 check "no temporary file left beside the output" test -z "$(ls -A "$work" | grep -F '.tmp-')"
 check "manual lesion and reference" expect_exit 0 "$lumenq" measure --lesion-frame 30 --reference-range 60-80 -f json "$work/study.dcm"
