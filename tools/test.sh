@@ -1,7 +1,8 @@
 #!/bin/bash
 # Quick start, step 2: install what is missing, build, run the whole suite,
-# then the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer.
-# LUMENQ_SANITIZE=0 skips the second pass.
+# then the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer,
+# then the NEON kernels against their scalar twins (aarch64 cross build run
+# under qemu-user). LUMENQ_SANITIZE=0 and LUMENQ_NEON=0 skip those passes.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . tools/deps.sh
@@ -28,6 +29,10 @@ if [ "${LUMENQ_SANITIZE:-1}" != 0 ]; then
     lumenq_build build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debug || exit 1
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         run_suite build-asan "sanitizer build (address, undefined)"
+fi
+if [ "${LUMENQ_NEON:-1}" != 0 ] && [ "$(uname -m)" = x86_64 ]; then
+    echo "== NEON kernels (aarch64 under qemu-user): checkasm" >&2
+    if tools/check-neon.sh; then total_pass=$((total_pass + 1)); else total_fail=$((total_fail + 1)); status=1; fi
 fi
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 exit $status

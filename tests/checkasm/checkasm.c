@@ -16,6 +16,8 @@
 #include "lumenq/lumenq.h"
 #include "segment/dsp.h"
 
+#define LQ_MIN_LEVEL(a, b) ((a) < (b) ? (a) : (b))
+
 static uint64_t rng_state = 0x853c49e6748fea9bull;
 static uint32_t rnd(void)
 {
@@ -311,14 +313,16 @@ static void bench(int max_level)
     LqSegDsp c;
     lq_seg_dsp_init_c(&c);
     printf("\nkernel     per frame (256 rays x 256 samples; dp_row: 320 rows of 128 pairs)\n%-10s %10s", "", "C (us)");
-    for (int l = LQ_CPU_SSE2; l <= max_level && l <= LQ_CPU_AVX2; l++) printf(" %14s", lq_cpu_level_name(l));
+    int bench_first = max_level == LQ_CPU_NEON ? LQ_CPU_NEON : LQ_CPU_SSE2;
+    int bench_last = max_level == LQ_CPU_NEON ? LQ_CPU_NEON : LQ_MIN_LEVEL(max_level, LQ_CPU_AVX2);
+    for (int l = bench_first; l <= bench_last; l++) printf(" %14s", lq_cpu_level_name(l));
     printf("\n");
     double total_c = 0, total_best = 0;
     for (int k = 0; k < 9; k++) {
         double tc = time_kernel(&c, &b, k), tbest = tc;
         total_c += tc;
         printf("%-10s %10.1f", names[k], tc / 1e3);
-        for (int l = LQ_CPU_SSE2; l <= max_level && l <= LQ_CPU_AVX2; l++) {
+        for (int l = bench_first; l <= bench_last; l++) {
             LqSegDsp d;
             lq_seg_dsp_init(&d, l);
             double t = time_kernel(&d, &b, k);
@@ -350,8 +354,10 @@ int main(int argc, char **argv)
     LqSegDsp ref;
     lq_seg_dsp_init_c(&ref);
     int tested = 0;
-    for (int l = LQ_CPU_SSE2; l <= max_level && l <= LQ_CPU_NEON; l++) {
-        if (l == LQ_CPU_NEON && max_level != LQ_CPU_NEON) break;
+    /* the levels this machine has: x86 from SSE2 up, or NEON on aarch64 */
+    int first = max_level == LQ_CPU_NEON ? LQ_CPU_NEON : LQ_CPU_SSE2;
+    int last = max_level == LQ_CPU_NEON ? LQ_CPU_NEON : LQ_MIN_LEVEL(max_level, LQ_CPU_AVX2);
+    for (int l = first; l <= last && max_level != LQ_CPU_SCALAR; l++) {
         LqSegDsp d;
         lq_seg_dsp_init(&d, l);
         const char *name = lq_cpu_level_name(l);

@@ -1,0 +1,17 @@
+/* Overwrites the scalar entries with the NEON kernels. */
+#include "segment/arm/kernels.h"
+
+#include "lumenq/lumenq.h"
+
+void lq_seg_dsp_init_arm(LqSegDsp *dsp, int level)
+{
+    if (level != LQ_CPU_NEON) return;
+    dsp->temporal = lq_temporal_neon;
+    dsp->add3 = lq_add3_neon;
+    dsp->box_row = lq_box_row_neon;
+    dsp->feature = lq_feature_neon;
+    dsp->score = lq_score_neon;
+    dsp->prior_add = lq_prior_add_neon;
+    dsp->pair_min = lq_pair_min_neon;
+    dsp->dp_row = lq_dp_row_neon;
+}

@@ -1,0 +1,23 @@
+#!/bin/bash
+# Builds the segmentation kernels and tests/checkasm for aarch64 with a cross
+# compiler and runs them under qemu-user, so the NEON kernels are checked
+# against their scalar twins on an x86 machine too. Installs the cross
+# toolchain and qemu-user when missing (Debian packages).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+need=()
+for pkg in gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user; do
+    dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || need+=("$pkg")
+done
+if [ ${#need[@]} -gt 0 ]; then
+    echo "check-neon: installing ${need[*]}" >&2
+    sudo=""; [ "$(id -u)" -ne 0 ] && sudo=sudo
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get update -qq >&2
+    $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
+fi
+out=build-aarch64
+mkdir -p "$out"
+aarch64-linux-gnu-gcc -std=c17 -O2 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -DLQ_ARCH_ARM -Iinclude -Isrc \
+    src/cpu.c src/segment/dsp.c src/segment/generic/kernels_c.c src/segment/arm/dsp_init.c \
+    src/segment/arm/kernels_neon.c tests/checkasm/checkasm.c -o "$out/checkasm"
+exec qemu-aarch64 -L /usr/aarch64-linux-gnu "$out/checkasm" "$@"
