@@ -107,7 +107,7 @@ void lq_dp_row_neon(int32_t *acc, int8_t *from, const int32_t *prev, const int32
         for (int d = -k; d <= k; d++) {
             int32x4_t v = vaddq_s32(vld1q_s32(prev + r + d), vdupq_n_s32(pen[d < 0 ? -d : d]));
             uint32x4_t lt = vcltq_s32(v, best); /* v < best: the first minimum wins */
-            best = vbslq_s32(lt, v, best);
+            best = vminq_s32(best, v);
             bd = vbslq_s32(lt, vdupq_n_s32(d), bd);
         }
         vst1q_s32(acc + r, vaddq_s32(best, vld1q_s32(cost + r)));

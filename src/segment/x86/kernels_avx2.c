@@ -211,7 +211,7 @@ void lq_dp_row_avx2(int32_t *acc, int8_t *from, const int32_t *prev, const int32
             __m256i v = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(prev + r + d)),
                                          _mm256_set1_epi32(pen[d < 0 ? -d : d]));
             __m256i lt = _mm256_cmpgt_epi32(best, v); /* v < best: the first minimum wins */
-            best = _mm256_blendv_epi8(best, v, lt);
+            best = _mm256_min_epi32(best, v);
             bd = _mm256_blendv_epi8(bd, _mm256_set1_epi32(d), lt);
         }
         _mm256_storeu_si256((__m256i *)(acc + r), _mm256_add_epi32(best, _mm256_loadu_si256((const __m256i *)(cost + r))));

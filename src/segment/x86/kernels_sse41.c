@@ -31,7 +31,7 @@ void lq_dp_row_sse41(int32_t *acc, int8_t *from, const int32_t *prev, const int3
         for (int d = -k; d <= k; d++) {
             __m128i v = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(prev + r + d)), _mm_set1_epi32(pen[d < 0 ? -d : d]));
             __m128i lt = _mm_cmpgt_epi32(best, v); /* v < best: the first minimum wins */
-            best = _mm_blendv_epi8(best, v, lt);
+            best = _mm_min_epi32(best, v);
             bd = _mm_blendv_epi8(bd, _mm_set1_epi32(d), lt);
         }
         _mm_storeu_si128((__m128i *)(acc + r), _mm_add_epi32(best, _mm_loadu_si128((const __m128i *)(cost + r))));
