@@ -50,6 +50,7 @@ struct LqSegmenter {
     int8_t *from;           /* DP_ROWS x NR */
     int32_t pen[JUMP_C + 1];   /* smoothness for a jump of d pairs (2d samples) */
     uint8_t shadow[NA];
+    int16_t extent[NA];     /* last radius with signal on each ray (field of view) */
     double border[NA];      /* border radius per ray, samples (sub-sample) */
     double cos_a[NA], sin_a[NA]; /* ray directions */
     int have_prev;
@@ -251,7 +252,7 @@ static void frame_levels(const LqSegmenter *s, int *thr, int *gain)
     int r_end = NR * 4 / 5;
     /* every other ray and radius: a quartile of ~12000 samples is as good */
     for (int a = 0; a < NA; a += 2)
-        for (int r = s->r_mask; r < r_end; r += 2) {
+        for (int r = s->r_mask; r < r_end && r <= s->extent[a]; r += 2) { /* inside the image */
             int v = LQ_CLAMP(s->feat[a * NR + r], lo, hi - 1);
             hist[(v - lo) * BINS / (hi - lo)]++;
             total++;
@@ -264,6 +265,23 @@ static void frame_levels(const LqSegmenter *s, int *thr, int *gain)
             tissue = lo + (b * (hi - lo) + (hi - lo) / 2) / BINS;
             break;
         }
+    }
+    /* When blood fills most of the image (a wide IVC, a shallow field of view)
+     * the upper quartile lies in blood: the mean of the brighter of Otsu's two
+     * classes is then the better tissue level. */
+    double sum_all = 0;
+    for (int b = 0; b < BINS; b++) sum_all += (double)hist[b] * b;
+    double w0 = 0, sum0 = 0, best = -1, upper_mean = 0;
+    for (int b = 0; b < BINS - 1; b++) {
+        w0 += hist[b], sum0 += (double)hist[b] * b;
+        double w1 = total - w0;
+        if (w0 == 0 || w1 == 0) continue;
+        double m0 = sum0 / w0, m1 = (sum_all - sum0) / w1, between = w0 * w1 * (m1 - m0) * (m1 - m0);
+        if (between > best) best = between, upper_mean = m1;
+    }
+    if (best > 0) {
+        int otsu_tissue = lo + (int)((upper_mean + 0.5) * (hi - lo) / BINS);
+        if (otsu_tissue > tissue) tissue = otsu_tissue;
     }
     /* The edge is where the feature crosses the midpoint of the two levels. */
     int half = LQ_MAX((tissue - blood) / 2, 64);
@@ -297,17 +315,33 @@ static void find_shadow(LqSegmenter *s)
     }
 }
 
+/* Beyond the acquisition depth the image is exactly black to the end of the
+ * ray: no border can be found there. The last radius with signal bounds it. */
+static void find_extent(LqSegmenter *s, const uint8_t *cur)
+{
+    for (int a = 0; a < NA; a++) {
+        const uint8_t *p = cur + a * NR;
+        int e = NR - 1;
+        while (e > s->r_mask && p[e] == 0) e--;
+        s->extent[a] = (int16_t)e;
+    }
+}
+
 static void build_costs(LqSegmenter *s)
 {
     for (int a = 0; a < NA; a++) {
         int16_t *sc = s->score + a * NR;
         for (int r = 0; r < s->r_mask && r < NR; r++) sc[r] = 0; /* catheter, ring-down */
+        for (int r = s->extent[a] + 1; r < NR; r++) sc[r] = 0; /* beyond the image: unknown, not blood */
         int32_t *c = s->cost + a * NR;
         s->dsp.cost_row(c, sc, NR, s->r_min, s->window, INSIDE_ALPHA);
         /* Catheter ring-down hides [r_min, r_mask): no radius there is better
          * than the mask edge (a wall touching the catheter looks the same). */
         if (s->r_mask < NR)
             for (int r = s->r_min; r < s->r_mask; r++) c[r] = c[s->r_mask];
+        /* A ray cut by the field of view may end at its edge and no further. */
+        if (s->extent[a] < NR - 1)
+            for (int r = s->extent[a] + 1; r < NR; r++) c[r] = LQ_COST_FORBIDDEN;
         if (s->shadow[a]) {
             /* no information: interpolated from the neighbouring rays of this
              * frame, never copied from the previous frame's border */
@@ -393,7 +427,9 @@ static double confidence(const LqSegmenter *s, const int *border)
         n++;
     }
     double c = n ? sum / n : 0.0;
-    return c * (1.0 - 0.5 * (double)shadowed / NA);
+    int cut = 0; /* the lumen runs out of the image on these rays */
+    for (int a = 0; a < NA; a++) cut += border[a] >= s->extent[a] - 1 && s->extent[a] < NR - 8;
+    return c * (1.0 - 0.5 * (double)shadowed / NA) * (1.0 - (double)cut / NA);
 }
 
 void lq_segmenter_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cur,
@@ -412,6 +448,7 @@ void lq_segmenter_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cur,
         d->add3(s->diff_s + c, s->tmp_b + p, s->tmp_b + c, s->tmp_b + q, NR);
     }
     d->feature(s->feat, s->mean_s, s->diff_s, n, DIFF_K_Q3);
+    find_extent(s, cur);
     int thr, gain;
     frame_levels(s, &thr, &gain);
     d->score(s->score, s->feat, n, thr, gain);

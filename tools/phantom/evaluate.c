@@ -118,6 +118,11 @@ int lqp_score(const LqpParams *p, const LqResult *r, LqpScore *sc)
     sc->min_jaccard = 1.0;
     for (size_t i = 0; i < n; i++) {
         lqp_truth_contour(ph, (unsigned)i, xy);
+        double fov = lqp_fov_mm(ph, (unsigned)i), mid = (p->size - 1) * 0.5 * lqp_pixel_mm(ph);
+        for (int k = 0; k < LQP_CONTOUR_POINTS; k++) {
+            double dx = xy[2 * k] - mid, dy = xy[2 * k + 1] - mid, rr = hypot(dx, dy);
+            if (rr > fov) xy[2 * k] = mid + dx * fov / rr, xy[2 * k + 1] = mid + dy * fov / rr;
+        }
         lq_shape_measure(xy, LQP_CONTOUR_POINTS, &truth[i].shape);
         truth[i].position_mm = lqp_position_mm(ph, (unsigned)i);
         truth[i].confidence = 1.0;

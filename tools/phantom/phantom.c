@@ -441,6 +441,12 @@ static void burn_counter(uint8_t *img, unsigned size, unsigned value)
 
 static void contour_of(const LqpPhantom *ph, const Anatomy *an, double *truth);
 
+/* hard: a shallow acquisition over the wide IVC, whose far wall lies beyond it */
+double lqp_fov_mm(const LqpPhantom *ph, unsigned i)
+{
+    return ph->p.hard && u_of(ph, i) < 0.12 ? 12.5 : FOV_RADIUS_MM;
+}
+
 void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
 {
     const unsigned size = ph->p.size;
@@ -472,12 +478,13 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
         strut_r[k] = hypot(strut_x[k], strut_y[k]), strut_a[k] = atan2(strut_y[k], strut_x[k]);
     }
     const double branch_base = an.branch.present > 0 ? lut_radius(ph, an.branch.angle - an.phi) : 0;
+    const double fov_mm = lqp_fov_mm(ph, i);
     for (unsigned y = 0; y < size; y++)
         for (unsigned x = 0; x < size; x++) {
             size_t k = (size_t)y * size + x;
             double X = (x - c0) * px, Y = (y - c0) * px; /* mm from the catheter */
             double rc = hypot(X, Y);
-            if (rc > FOV_RADIUS_MM) {
+            if (rc > fov_mm) {
                 grey[k] = 0;
                 continue;
             }

@@ -36,6 +36,9 @@ double lqp_position_mm(const LqpPhantom *ph, unsigned frame);
  * coordinates) as LQP_CONTOUR_POINTS (x,y) pairs. */
 void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth_xy_mm);
 
+/* Radius of the acquired field of view around the catheter in frame i (mm). */
+double lqp_fov_mm(const LqpPhantom *ph, unsigned i);
+
 /* Truth contour of frame i without rendering the image. */
 void lqp_truth_contour(LqpPhantom *ph, unsigned i, double *truth_xy_mm);
 
@@ -57,7 +60,9 @@ double lqp_jaccard(const double *a, size_t na, const double *b, size_t nb, doubl
 /* Symmetric Hausdorff distance between two closed polygons (mm). */
 double lqp_hausdorff(const double *a, size_t na, const double *b, size_t nb);
 
-/* Accuracy of a measured pullback against the phantom that made it. */
+/* Accuracy of a measured pullback against the phantom that made it. Where the
+ * lumen runs out of the field of view, the truth is what the image shows: the
+ * contour clipped to the acquisition circle (no reader can trace beyond it). */
 typedef struct LqpScore {
     size_t frames;
     double mean_jaccard, min_jaccard, p1_jaccard;  /* p1: 1st percentile */
