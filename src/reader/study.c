@@ -1,7 +1,5 @@
 /* DICOM study → frames, calibration and pullback positions.
  * The calibration and timing chains follow docs/measurements.md (domain.md). */
-#include "reader.h"
-
 #include "dicom_shim.h"
 #include "prescan.h"
 #include "internal.h"
@@ -294,8 +292,8 @@ int lq_study_open(const char *path, const LqOpenOptions *opt, LqStudy **out, LqE
     read_identification(s);
     const char *geometry_problem = read_geometry(s);
     if (geometry_problem) {
-        /* Not an image we can decode: still a valid study for `info`. */
-        s->info.frames = s->info.rows ? s->info.frames : 0;
+        /* Absurd declared dimensions are bad data; any other object without
+         * usable pixels is still a valid study for `info`, just not measurable. */
         snprintf(s->not_measurable_why, sizeof s->not_measurable_why, "%s", geometry_problem);
         if (s->info.rows > LQ_MAX_DIM || s->info.cols > LQ_MAX_DIM || s->info.frames > LQ_MAX_FRAMES) {
             lq_study_close(&s);

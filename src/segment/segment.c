@@ -51,7 +51,6 @@ struct LqSegmenter {
     int32_t pen[JUMP_C + 1];   /* smoothness for a jump of d pairs (2d samples) */
     uint8_t shadow[NA];
     int16_t extent[NA];     /* last radius with signal on each ray (field of view) */
-    double border[NA];      /* border radius per ray, samples (sub-sample) */
     double cos_a[NA], sin_a[NA]; /* ray directions */
     int have_prev;
     int prev_border[NA];
@@ -467,7 +466,6 @@ void lq_segmenter_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cur,
         double r_mm = LQ_MAX(smooth[a], r_floor) * s->dr_mm; /* the lumen contains the catheter */
         xy_mm[2 * a] = s->cx * s->g.dx_mm + r_mm * s->cos_a[a];
         xy_mm[2 * a + 1] = s->cy * s->g.dy_mm + r_mm * s->sin_a[a];
-        s->border[a] = smooth[a];
         s->prev_border[a] = border[a];
     }
     s->have_prev = 1;
