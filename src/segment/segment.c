@@ -27,7 +27,7 @@ enum {
     BOX_HALF = 2,         /* radial box half-width (samples) */
     DIFF_K_Q3 = 16,       /* decorrelation weight in the feature, Q3 */
     INSIDE_ALPHA = 2,     /* weight of tissue found inside the border */
-    SMOOTH_LAMBDA = 6,    /* angular smoothness: lambda * d^2 */
+    SMOOTH_LAMBDA = 10,    /* angular smoothness: lambda * d^2 */
     PRIOR_MU = 3,         /* previous-frame prior: mu * d^2 ... */
     PRIOR_CAP = 600,      /* ... capped, so that real changes are not smeared */
 };
