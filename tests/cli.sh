@@ -87,6 +87,7 @@ check "file-size limit: nothing half-written" test ! -e "$work/big.json" -a -z "
 "$phantom" "$work/nocal.dcm" --frames 20 --size 128 --calibration none
 check "no calibration: exit 65" expect_exit 65 "$lumenq" measure "$work/nocal.dcm"
 check "no calibration: says --pixel-size" grep -q -- "--pixel-size" "$work/err"
+check "-o onto the input is refused" expect_exit 64 "$lumenq" measure -o "$work/study.dcm" "$work/study.dcm"
 check "input files are never modified" test "$(sha256sum "$work/study.dcm" | cut -d' ' -f1)" = "$sum_before"
 
 # Every option in --help is in the man page.

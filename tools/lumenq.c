@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 enum {
     OPT_PIXEL_SIZE = 256,
@@ -262,6 +263,10 @@ static int cmd_measure(int argc, char **argv, Cli *cli)
 {
     if (optind + 1 != argc) return usage_error("%s", "measure needs exactly one FILE");
     const char *path = argv[optind];
+    struct stat in_st, out_st;
+    if (cli->output && strcmp(cli->output, "-") != 0 && stat(path, &in_st) == 0 && stat(cli->output, &out_st) == 0 &&
+        in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino)
+        return usage_error("-o '%s' is the input file: input files are never overwritten", cli->output);
     LqStudy *study = NULL;
     LqResult *result = NULL;
     LqError err = {0};
