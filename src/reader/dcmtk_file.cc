@@ -118,6 +118,39 @@ extern "C" int lqd_get_long(LqDicomFile *f, uint32_t seq_tag, unsigned item, uin
     return 1;
 }
 
+extern "C" int lqd_get_u16(LqDicomFile *f, uint32_t tag, unsigned vm_index, unsigned *value)
+{
+    DcmDataset *ds = f->file.getDataset();
+    Uint16 u = 0;
+    Sint16 s16 = 0;
+    if (ds && ds->findAndGetUint16(key(tag), u, vm_index).good()) {
+        *value = u;
+        return 1;
+    }
+    if (ds && ds->findAndGetSint16(key(tag), s16, vm_index).good()) {
+        *value = Uint16(s16); /* descriptors stored as SS mean the same bits */
+        return 1;
+    }
+    return 0;
+}
+
+extern "C" int lqd_get_u16_array(LqDicomFile *f, uint32_t tag, const uint16_t **values, size_t *count)
+{
+    DcmDataset *ds = f->file.getDataset();
+    const Uint16 *arr = nullptr;
+    unsigned long n = 0;
+    if (!ds || ds->findAndGetUint16Array(key(tag), arr, &n).bad() || !arr) return 0;
+    *values = arr;
+    *count = n;
+    return 1;
+}
+
+extern "C" int lqd_has_tag(LqDicomFile *f, uint32_t tag)
+{
+    DcmDataset *ds = f->file.getDataset();
+    return ds && ds->tagExists(key(tag));
+}
+
 extern "C" unsigned lqd_sequence_length(LqDicomFile *f, uint32_t seq_tag)
 {
     DcmDataset *ds = f->file.getDataset();

@@ -26,6 +26,12 @@ int lqd_get_float(LqDicomFile *f, uint32_t seq_tag, unsigned item, uint32_t tag,
                   unsigned vm_index, double *value);
 int lqd_get_long(LqDicomFile *f, uint32_t seq_tag, unsigned item, uint32_t tag,
                  long *value);
+/* Value `vm_index` of an unsigned or signed 16-bit attribute (US, SS, or the
+ * ambiguous xs of palette descriptors). */
+int lqd_get_u16(LqDicomFile *f, uint32_t tag, unsigned vm_index, unsigned *value);
+/* A 16-bit array (OW, US): pointer into DCMTK's copy and its length in words. */
+int lqd_get_u16_array(LqDicomFile *f, uint32_t tag, const uint16_t **values, size_t *count);
+int lqd_has_tag(LqDicomFile *f, uint32_t tag);
 unsigned lqd_sequence_length(LqDicomFile *f, uint32_t seq_tag);
 int lqd_has_pixel_data(LqDicomFile *f);
 

@@ -50,6 +50,9 @@ enum {
     T_BITS_ALLOCATED = TAG(0x0028, 0x0100),
     T_BITS_STORED = TAG(0x0028, 0x0101),
     T_PIXEL_REPRESENTATION = TAG(0x0028, 0x0103),
+    T_PALETTE_DESCRIPTOR_R = TAG(0x0028, 0x1101), /* G, B follow */
+    T_PALETTE_DATA_R = TAG(0x0028, 0x1201),       /* G, B follow */
+    T_SEGMENTED_PALETTE_R = TAG(0x0028, 0x1221),
 };
 
 /* Sanity limits: refuse before allocating. */
@@ -66,6 +69,7 @@ struct LqStudy {
     int pixel_signed;
     double *position_mm;   /* one per frame */
     uint8_t *decode_buf;   /* one decoded frame as DCMTK delivers it */
+    uint8_t *palette_luma; /* PALETTE COLOR: stored index -> luma, 2^bits_stored entries */
     size_t decode_len;
     int measurable;
     char not_measurable_why[200];
@@ -271,6 +275,50 @@ static const char *read_geometry(LqStudy *s)
     return NULL;
 }
 
+static inline uint8_t luma(unsigned r, unsigned g, unsigned b);
+
+/* PALETTE COLOR (PS3.3 C.7.6.3.1.5): each channel's descriptor gives the
+ * number of entries (0 = 65536), the first stored value mapped, and the bits
+ * per entry; values below the first map to the first entry, above the last to
+ * the last. The three tables become one stored value -> luma table. */
+static const char *load_palette(LqStudy *s)
+{
+    if (lqd_has_tag(s->file, T_SEGMENTED_PALETTE_R)) return "segmented palette color lookup tables are not supported yet";
+    unsigned n[3], first[3], bits[3];
+    const uint16_t *data[3];
+    size_t count[3];
+    for (int c = 0; c < 3; c++) {
+        if (!lqd_get_u16(s->file, T_PALETTE_DESCRIPTOR_R + (uint32_t)c, 0, &n[c]) ||
+            !lqd_get_u16(s->file, T_PALETTE_DESCRIPTOR_R + (uint32_t)c, 1, &first[c]) ||
+            !lqd_get_u16(s->file, T_PALETTE_DESCRIPTOR_R + (uint32_t)c, 2, &bits[c]) ||
+            !lqd_get_u16_array(s->file, T_PALETTE_DATA_R + (uint32_t)c, &data[c], &count[c]))
+            return "PALETTE COLOR without a complete palette color lookup table";
+        if (n[c] == 0) n[c] = 65536;
+        if (bits[c] != 8 && bits[c] != 16) return "palette entries are neither 8 nor 16 bits";
+        /* 8-bit entries may be packed two to a 16-bit word */
+        size_t need = bits[c] == 8 ? (n[c] + 1) / 2 : n[c];
+        if (count[c] < need) return "palette color lookup table shorter than its descriptor";
+    }
+    unsigned levels = 1u << s->info.bits_stored;
+    s->palette_luma = malloc(levels);
+    if (!s->palette_luma) return "out of memory for the palette";
+    for (unsigned v = 0; v < levels; v++) {
+        unsigned rgb[3];
+        for (int c = 0; c < 3; c++) {
+            long i = (long)v - (long)first[c];
+            i = i < 0 ? 0 : i >= (long)n[c] ? (long)n[c] - 1 : i;
+            if (bits[c] == 16) {
+                rgb[c] = data[c][i] >> 8;
+            } else {
+                uint16_t w = data[c][i / 2]; /* little-endian packing: even index in the low byte */
+                rgb[c] = i % 2 ? w >> 8 : w & 0xFF;
+            }
+        }
+        s->palette_luma[v] = luma(rgb[0], rgb[1], rgb[2]);
+    }
+    return NULL;
+}
+
 int lq_study_open(const char *path, const LqOpenOptions *opt, LqStudy **out, LqError *err)
 {
     *out = NULL;
@@ -345,7 +393,13 @@ int lq_study_open(const char *path, const LqOpenOptions *opt, LqStudy **out, LqE
         lq_study_close(&s);
         return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
     }
-    if (s->info.calibration == LQ_CAL_NONE) {
+    const char *palette_problem = NULL;
+    if (strcmp(s->info.photometric, "PALETTE COLOR") == 0 && s->info.samples_per_pixel == 1)
+        palette_problem = load_palette(s);
+    if (palette_problem) {
+        /* still a study `info` can describe; its frames cannot be turned into luma */
+        snprintf(s->not_measurable_why, sizeof s->not_measurable_why, "%s", palette_problem);
+    } else if (s->info.calibration == LQ_CAL_NONE) {
         snprintf(s->not_measurable_why, sizeof s->not_measurable_why,
                  "no calibration (no ultrasound region, Pixel Spacing or Imager Pixel Spacing); "
                  "give --pixel-size MM");
@@ -363,6 +417,7 @@ void lq_study_close(LqStudy **study)
     if (s->file) lqd_close(s->file);
     free(s->position_mm);
     free(s->decode_buf);
+    free(s->palette_luma);
     free(s);
     *study = NULL;
 }
@@ -419,9 +474,23 @@ int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
     size_t px = (size_t)in->rows * in->cols;
     if (in->samples_per_pixel == 1) {
         int invert = strcmp(model[0] ? model : in->photometric, "MONOCHROME1") == 0;
-        if (strcmp(in->photometric, "PALETTE COLOR") == 0)
-            return lq_fail(err, LQ_ERR_DATA, "%s: photometric interpretation PALETTE COLOR is not supported yet",
-                           in->path);
+        if (strcmp(in->photometric, "PALETTE COLOR") == 0 && !s->palette_luma)
+            return lq_fail(err, LQ_ERR_DATA, "%s: %s", in->path, s->not_measurable_why);
+        if (s->palette_luma) {
+            unsigned mask = (1u << in->bits_stored) - 1u;
+            for (size_t i = 0; i < px; i++) {
+                unsigned v;
+                if (in->bits_allocated == 8) {
+                    v = s->decode_buf[i];
+                } else {
+                    uint16_t raw;
+                    memcpy(&raw, s->decode_buf + 2 * i, 2);
+                    v = raw;
+                }
+                out[i] = s->palette_luma[v & mask];
+            }
+            return LQ_OK;
+        }
         if (in->bits_allocated == 8 && !s->pixel_signed && !invert) {
             memcpy(out, s->decode_buf, px); /* the common IVUS case: already luma */
             return LQ_OK;

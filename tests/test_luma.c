@@ -1,0 +1,111 @@
+/* Real colour DICOM files: lumenq's luminance of frame 1 against DCMTK's own
+ * rendering of the same frame (dcmj2pnm: palette, YBR and JPEG colour to RGB),
+ * converted with the same BT.601 weights. Differences come only from rounding
+ * (YBR -> RGB -> luma), so they must stay within 2 grey levels. For YBR data
+ * lumenq takes Y itself; pixels whose RGB rendering DCMTK had to clip (a
+ * saturated colour, or chroma noise on near-black background) are left out,
+ * and must be few among the pixels with content (luma 16-239).
+ * Usage: test-luma DATA_DIR (skips when the folder or dcmj2pnm is absent). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "lumenq/lumenq.h"
+
+static const char *data_dir;
+
+/* Reads a binary PPM (P6, maxval 255). */
+static uint8_t *read_ppm(const char *path, unsigned *w, unsigned *h)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return NULL;
+    unsigned maxval = 0;
+    char magic[3] = "";
+    if (fscanf(fp, "%2s %u %u %u", magic, w, h, &maxval) != 4 || strcmp(magic, "P6") || maxval != 255) {
+        fclose(fp);
+        return NULL;
+    }
+    fgetc(fp);
+    size_t n = (size_t)*w * *h * 3;
+    uint8_t *rgb = malloc(n);
+    if (rgb && fread(rgb, 1, n, fp) != n) free(rgb), rgb = NULL;
+    fclose(fp);
+    return rgb;
+}
+
+static void compare(const char *name)
+{
+    char path[1024], ppm[256], cmd[1400];
+    snprintf(path, sizeof path, "%s/%s", data_dir, name);
+    if (access(path, R_OK) != 0) skip();
+    snprintf(ppm, sizeof ppm, "/tmp/lumenq-test-luma-%ld.ppm", (long)getpid());
+    snprintf(cmd, sizeof cmd, "dcmj2pnm --frame 1 --write-raw-pnm '%s' '%s' >/dev/null 2>&1", path, ppm);
+    assert_int_equal(system(cmd), 0);
+    unsigned w = 0, h = 0;
+    uint8_t *rgb = read_ppm(ppm, &w, &h);
+    unlink(ppm);
+    assert_non_null(rgb);
+
+    LqStudy *st = NULL;
+    LqError err = {0};
+    assert_int_equal(lq_study_open(path, NULL, &st, &err), LQ_OK);
+    const LqStudyInfo *in = lq_study_info(st);
+    assert_int_equal(in->cols, w);
+    assert_int_equal(in->rows, h);
+    uint8_t *luma = malloc((size_t)w * h);
+    assert_int_equal(lq_study_read_frame(st, 0, luma, &err), LQ_OK);
+    int worst = 0, ybr = strncmp(in->photometric, "YBR", 3) == 0;
+    double sum = 0;
+    size_t compared = 0, n = (size_t)w * h, content = 0, content_compared = 0;
+    for (size_t i = 0; i < n; i++) {
+        const uint8_t *p = rgb + 3 * i;
+        int clipped = p[0] == 0 || p[0] == 255 || p[1] == 0 || p[1] == 255 || p[2] == 0 || p[2] == 255;
+        int grey = p[0] == p[1] && p[1] == p[2];
+        int has_content = luma[i] >= 16 && luma[i] <= 239;
+        content += has_content;
+        if (ybr && clipped && !grey) continue;
+        content_compared += has_content;
+        int ref = (int)((77u * p[0] + 150u * p[1] + 29u * p[2] + 128u) >> 8);
+        int d = abs(ref - luma[i]);
+        worst = d > worst ? d : worst;
+        sum += d;
+        compared++;
+    }
+    print_message("%s (%s): %.1f %% of pixels (%.1f %% of those with content) compared, max difference %d, "
+                  "mean %.3f grey levels\n",
+                  name, in->photometric, 100.0 * compared / n, 100.0 * content_compared / (content ? content : 1),
+                  worst, sum / (double)compared);
+    assert_true(content_compared >= content * 9 / 10);
+    assert_true(worst <= 2);
+    free(luma), free(rgb);
+    lq_study_close(&st);
+}
+
+static void test_palette_native(void **state) { (void)state; compare("pydicom/examples_palette.dcm"); }
+static void test_palette_implicit(void **state) { (void)state; compare("orthanc-tests/Implicit-vr-us-palette.dcm"); }
+static void test_palette_rle(void **state) { (void)state; compare("cornerstone3D/no-pixel-spacing.dcm"); }
+static void test_rgb(void **state) { (void)state; compare("pydicom/examples_rgb_color.dcm"); }
+static void test_ybr422_native(void **state) { (void)state; compare("cornerstone3D/US-YBR_FULL_422-EVRLE.dcm"); }
+static void test_ybr422_jpeg(void **state) { (void)state; compare("orthanc-tests/Issue16.dcm"); }
+
+int main(int argc, char **argv)
+{
+    data_dir = argc > 1 ? argv[1] : "../shared/data";
+    if (system("command -v dcmj2pnm >/dev/null 2>&1") != 0) {
+        printf("SKIP: dcmj2pnm not installed\n");
+        return 77;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_palette_native), cmocka_unit_test(test_palette_implicit),
+        cmocka_unit_test(test_palette_rle),    cmocka_unit_test(test_rgb),
+        cmocka_unit_test(test_ybr422_native),  cmocka_unit_test(test_ybr422_jpeg),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
