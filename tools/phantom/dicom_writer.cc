@@ -83,12 +83,12 @@ extern "C" int lqp_dicom_write(const LqpDicomImage *im, const char *path, char *
                 ok &= region->putAndInsertUint16(DCM_PhysicalUnitsXDirection, 3).good(); // cm
                 ok &= region->putAndInsertUint16(DCM_PhysicalUnitsYDirection, 3).good();
                 ok &= region->putAndInsertFloat64(DCM_PhysicalDeltaX, im->pixel_mm / 10.0).good();
-                ok &= region->putAndInsertFloat64(DCM_PhysicalDeltaY, im->pixel_mm / 10.0).good();
+                ok &= region->putAndInsertFloat64(DCM_PhysicalDeltaY, im->pixel_dy_mm / 10.0).good();
                 ok &= region->putAndInsertSint32(DCM_ReferencePixelX0, Sint32(im->cols / 2)).good();
                 ok &= region->putAndInsertSint32(DCM_ReferencePixelY0, Sint32(im->rows / 2)).good();
             }
         } else if (im->calibration == 2) {
-            OFString sp = num(im->pixel_mm) + "\\" + num(im->pixel_mm);
+            OFString sp = num(im->pixel_dy_mm) + "\\" + num(im->pixel_mm); // row spacing first
             ok &= put(ds, DCM_PixelSpacing, sp.c_str());
         }
         size_t bytes = size_t(im->rows) * im->cols * im->samples * im->frames;

@@ -10,7 +10,8 @@ extern "C" {
 typedef struct LqpDicomImage {
     unsigned rows, cols, frames, samples;   /* samples: 1 (MONOCHROME2) or 3 (RGB) */
     const uint8_t *pixels;                  /* frames*rows*cols*samples bytes */
-    double pixel_mm;
+    double pixel_mm;                        /* width of a pixel */
+    double pixel_dy_mm;                     /* height of a pixel */
     int calibration;                        /* 1 US regions, 2 Pixel Spacing, 0 none */
     int timing;                             /* write Frame Time and IVUS Pullback Rate */
     double frame_time_ms, pullback_rate_mm_s;

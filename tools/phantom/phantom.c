@@ -140,6 +140,7 @@ void lqp_params_default(LqpParams *p)
     p->pullback_rate_mm_s = 1.0;
     p->timing = 1;
     p->calibration = 1;
+    p->row_step = 1;
 }
 
 /* Complex Gaussian field with a grain of about 3 pixels (scanner resolution). */

@@ -20,6 +20,7 @@ typedef struct LqpParams {
     int timing;               /* write Frame Time and IVUS Pullback Rate (default 1) */
     int calibration;          /* 1: US regions (default), 2: Pixel Spacing, 0: none */
     int hard;                 /* the hard cases of docs/phantom.md */
+    unsigned row_step;        /* keep every row_step-th row: pixels row_step times taller than wide */
 } LqpParams;
 
 void lqp_params_default(LqpParams *p);
