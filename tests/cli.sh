@@ -90,6 +90,25 @@ check "no calibration: says --pixel-size" grep -q -- "--pixel-size" "$work/err"
 check "-o onto the input is refused" expect_exit 64 "$lumenq" measure -o "$work/study.dcm" "$work/study.dcm"
 check "input files are never modified" test "$(sha256sum "$work/study.dcm" | cut -d' ' -f1)" = "$sum_before"
 
+# Folders and DICOMDIR: the one pullback is found and measured; other files are skipped.
+mkdir -p "$work/study/SERIES1"
+cp "$work/study.dcm" "$work/study/SERIES1/IMG1"
+echo "notes" >"$work/study/readme.txt"
+check "info on a folder" expect_exit 0 "$lumenq" info "$work/study"
+check "info counts objects and skipped files" grep -q "1 DICOM objects, 1 other files skipped" "$work/out"
+check "measure a folder" expect_exit 0 "$lumenq" measure -f json -o "$work/folder.json" "$work/study"
+check "the folder's pullback measures as the file does" cmp -s <(strip_ids "$work/best.json") <(strip_ids "$work/folder.json")
+if command -v dcmmkdir >/dev/null; then
+    (cd "$work/study" && dcmmkdir --general-purpose +I +r SERIES1/IMG1 >/dev/null 2>&1)
+    check "info on a DICOMDIR" expect_exit 0 "$lumenq" info "$work/study/DICOMDIR"
+    check "measure a DICOMDIR" expect_exit 0 "$lumenq" measure -q "$work/study/DICOMDIR"
+fi
+cp "$work/study.dcm" "$work/study/second.dcm"
+check "two pullbacks in a folder: exit 64" expect_exit 64 "$lumenq" measure "$work/study"
+check "two pullbacks: the message names them" grep -q "2 pullbacks, measure one file" "$work/err"
+rm -f "$work/study/second.dcm" "$work/study/SERIES1/IMG1"
+check "no pullback in a folder: exit 65" expect_exit 65 "$lumenq" measure "$work/study"
+
 # Every option in --help is in the man page.
 "$lumenq" --help | grep -o -- '--[a-z][a-z-]*' | sort -u >"$work/opts"
 missing=""

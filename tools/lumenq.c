@@ -67,6 +67,8 @@ static void usage(FILE *fp)
     fprintf(fp,
             "Usage: lumenq measure FILE [options]   measure venous stenosis on an IVUS pullback\n"
             "       lumenq info FILE...              describe DICOM files and what lumenq will use\n"
+            "FILE may be a folder (searched recursively) or a DICOMDIR; measure then takes\n"
+            "the folder's one IVUS pullback.\n"
             "       lumenq --help | --version\n\nOptions:\n");
     for (size_t i = 0; i < N_OPTIONS; i++) {
         char left[64];
@@ -209,11 +211,8 @@ static int parse(int argc, char **argv, Cli *cli)
     return -1;
 }
 
-static void print_info(const LqStudy *study)
+static void print_info(const LqStudyInfo *in, int ok, const char *why)
 {
-    const LqStudyInfo *in = lq_study_info(study);
-    const char *why = NULL;
-    int ok = lq_study_measurable(study, &why);
     printf("%s\n", in->path);
     printf("  SOP class        %s %s\n", in->sop_class_uid, in->sop_class_name);
     printf("  Modality         %s\n", in->modality);
@@ -239,30 +238,101 @@ static void print_info(const LqStudy *study)
     printf("  Measurable       %s%s%s\n", ok ? "yes" : "no", ok ? "" : ": ", ok ? "" : why);
 }
 
+/* A folder, or a DICOMDIR (read as the file set it indexes). */
+static int is_collection(const char *path)
+{
+    struct stat st;
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    return stat(path, &st) == 0 && (S_ISDIR(st.st_mode) || strcmp(base, "DICOMDIR") == 0);
+}
+
 static int cmd_info(int argc, char **argv, Cli *cli)
 {
     if (optind >= argc) return usage_error("%s", "info needs at least one FILE");
     int worst = 0;
     for (int i = optind; i < argc; i++) {
-        LqStudy *study = NULL;
         LqError err = {0};
-        int rc = lq_study_open(argv[i], &cli->open, &study, &err);
+        int rc;
+        if (is_collection(argv[i])) {
+            LqScan scan;
+            rc = lq_scan(argv[i], &cli->open, &scan, &err);
+            if (rc == LQ_OK) {
+                printf("%s: %zu DICOM objects, %zu other files skipped\n", argv[i], scan.count, scan.skipped);
+                for (size_t k = 0; k < scan.count; k++)
+                    print_info(&scan.entries[k].info, scan.entries[k].measurable, scan.entries[k].why);
+                lq_scan_free(&scan);
+            }
+        } else {
+            LqStudy *study = NULL;
+            rc = lq_study_open(argv[i], &cli->open, &study, &err);
+            if (rc == LQ_OK) {
+                const char *why = NULL;
+                int ok = lq_study_measurable(study, &why);
+                print_info(lq_study_info(study), ok, why);
+                lq_study_close(&study);
+            }
+        }
         if (rc != LQ_OK) {
             say("%s", err.message);
             int code = lq_exit_code(rc);
             if (code > worst) worst = code;
-            continue;
         }
-        print_info(study);
-        lq_study_close(&study);
     }
     return worst;
+}
+
+/* Appends `text` to `buf` (size `len`), cutting it if the buffer is full. */
+static void append(char *buf, size_t len, const char *text)
+{
+    size_t used = strlen(buf), add = strlen(text);
+    if (used + 1 >= len) return;
+    if (add > len - used - 1) add = len - used - 1;
+    memcpy(buf + used, text, add);
+    buf[used + add] = 0;
+}
+
+/* The one IVUS pullback in a folder; otherwise an exit code and a message. */
+static int pick_pullback(const char *dir, Cli *cli, char *picked, size_t len)
+{
+    LqScan scan;
+    LqError err = {0};
+    int rc = lq_scan(dir, &cli->open, &scan, &err);
+    if (rc != LQ_OK) {
+        say("%s", err.message);
+        return lq_exit_code(rc);
+    }
+    size_t found = 0;
+    char list[600] = "";
+    for (size_t k = 0; k < scan.count; k++) {
+        if (!scan.entries[k].pullback) continue;
+        if (!found) snprintf(picked, len, "%s", scan.entries[k].info.path);
+        if (found) append(list, sizeof list, ", ");
+        append(list, sizeof list, scan.entries[k].info.path);
+        found++;
+    }
+    int code = 0;
+    if (found == 0) {
+        say("%s: no measurable IVUS pullback (%zu DICOM objects, %zu other files)", dir, scan.count, scan.skipped);
+        code = 65;
+    } else if (found > 1) {
+        say("%s: %zu pullbacks, measure one file: %s", dir, found, list);
+        code = 64;
+    }
+    lq_scan_free(&scan);
+    return code;
 }
 
 static int cmd_measure(int argc, char **argv, Cli *cli)
 {
     if (optind + 1 != argc) return usage_error("%s", "measure needs exactly one FILE");
     const char *path = argv[optind];
+    char picked[1024];
+    if (is_collection(path)) {
+        int code = pick_pullback(path, cli, picked, sizeof picked);
+        if (code) return code;
+        path = picked;
+    }
     struct stat in_st, out_st;
     if (cli->output && strcmp(cli->output, "-") != 0 && stat(path, &in_st) == 0 && stat(cli->output, &out_st) == 0 &&
         in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino)

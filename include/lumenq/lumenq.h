@@ -112,6 +112,24 @@ int lq_study_read_frame(LqStudy *study, unsigned index, uint8_t *luma, LqError *
 double lq_study_frame_position_mm(const LqStudy *study, unsigned index);
 const char *lq_calibration_source_name(LqCalibrationSource src);
 
+/* Inputs: a file, a folder (walked recursively) or a DICOMDIR (its file-set
+ * folder is walked). Files that are not DICOM are skipped and counted. */
+typedef struct LqScanEntry {
+    LqStudyInfo info;
+    int measurable;
+    int pullback;              /* measurable, several frames, IVUS or US multi-frame */
+    char why[200];             /* why not measurable */
+} LqScanEntry;
+
+typedef struct LqScan {
+    LqScanEntry *entries;      /* sorted by study, series, then path */
+    size_t count;
+    size_t skipped;            /* files that are not readable DICOM */
+} LqScan;
+
+int lq_scan(const char *path, const LqOpenOptions *opt, LqScan *scan, LqError *err);
+void lq_scan_free(LqScan *scan);
+
 /* ------------------------------------------------------------- geometry */
 
 typedef struct LqShape {
