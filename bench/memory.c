@@ -1,0 +1,68 @@
+/* Peak memory and time of measuring one pullback: shows that frames are
+ * streamed (memory does not grow with the number of frames), and compares
+ * the time to read and decode every frame with the whole measurement.
+ * Usage: bench-memory FILE
+ * A 3000-frame 512x512 RGB pullback (2.3 GB): lumenq-phantom big.dcm --frames 3000 --rgb */
+#include "lumenq/lumenq.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/resource.h>
+#include <time.h>
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+static double peak_mib(void)
+{
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return ru.ru_maxrss / 1024.0; /* kilobytes on Linux */
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf(stderr, "usage: bench-memory FILE\n");
+        return 64;
+    }
+    LqStudy *st = NULL;
+    LqResult *r = NULL;
+    LqError err = {0};
+    double t0 = now_s();
+    if (lq_study_open(argv[1], NULL, &st, &err) != LQ_OK) {
+        fprintf(stderr, "bench-memory: %s\n", err.message);
+        return lq_exit_code(err.code);
+    }
+    const LqStudyInfo *in = lq_study_info(st);
+    double file_mib = (double)in->frames * in->rows * in->cols * in->samples_per_pixel * (in->bits_allocated / 8) /
+                      (1024.0 * 1024.0);
+    printf("%s: %u frames %ux%u %s, %.0f MiB of pixels\n", argv[1], in->frames, in->cols, in->rows, in->photometric,
+           file_mib);
+    uint8_t *luma = calloc((size_t)in->rows * in->cols + 8, 1);
+    double t1 = now_s();
+    for (unsigned i = 0; i < in->frames; i++)
+        if (lq_study_read_frame(st, i, luma, &err) != LQ_OK) {
+            fprintf(stderr, "bench-memory: %s\n", err.message);
+            return 65;
+        }
+    double t_read = now_s() - t1;
+    free(luma);
+    printf("read + decode every frame   %7.2f s, peak RSS so far %6.1f MiB\n", t_read, peak_mib());
+    t1 = now_s();
+    if (lq_study_measure(st, NULL, &r, &err) != LQ_OK) {
+        fprintf(stderr, "bench-memory: %s\n", err.message);
+        return lq_exit_code(err.code);
+    }
+    double t_measure = now_s() - t1;
+    printf("measure (read, segment)     %7.2f s = %.2fx read + decode, peak RSS %6.1f MiB (%.1f %% of the pixels)\n",
+           t_measure, t_measure / t_read, peak_mib(), 100.0 * peak_mib() / file_mib);
+    printf("total with open             %7.2f s\n", now_s() - t0);
+    lq_result_free(&r);
+    lq_study_close(&st);
+    return 0;
+}
