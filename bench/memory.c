@@ -38,11 +38,12 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-memory: %s\n", err.message);
         return lq_exit_code(err.code);
     }
+    double t_open = now_s() - t0;
     const LqStudyInfo *in = lq_study_info(st);
     double file_mib = (double)in->frames * in->rows * in->cols * in->samples_per_pixel * (in->bits_allocated / 8) /
                       (1024.0 * 1024.0);
-    printf("%s: %u frames %ux%u %s, %.0f MiB of pixels\n", argv[1], in->frames, in->cols, in->rows, in->photometric,
-           file_mib);
+    printf("%s: %u frames %ux%u %s, %.0f MiB of pixels; opened in %.2f s\n", argv[1], in->frames, in->cols, in->rows,
+           in->photometric, file_mib, t_open);
     uint8_t *luma = calloc((size_t)in->rows * in->cols + 8, 1);
     double t1 = now_s();
     for (unsigned i = 0; i < in->frames; i++)
@@ -61,7 +62,6 @@ int main(int argc, char **argv)
     double t_measure = now_s() - t1;
     printf("measure (read, segment)     %7.2f s = %.2fx read + decode, peak RSS %6.1f MiB (%.1f %% of the pixels)\n",
            t_measure, t_measure / t_read, peak_mib(), 100.0 * peak_mib() / file_mib);
-    printf("total with open             %7.2f s\n", now_s() - t0);
     lq_result_free(&r);
     lq_study_close(&st);
     return 0;
