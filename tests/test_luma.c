@@ -1,10 +1,12 @@
-/* Real colour DICOM files: lumenq's luminance of frame 1 against DCMTK's own
+/* Real DICOM files: lumenq's luminance of frame 1 against DCMTK's own
  * rendering of the same frame (dcmj2pnm: palette, YBR and JPEG colour to RGB),
  * converted with the same BT.601 weights. Differences come only from rounding
  * (YBR -> RGB -> luma), so they must stay within 2 grey levels. For YBR data
  * lumenq takes Y itself; pixels whose RGB rendering DCMTK had to clip (a
  * saturated colour, or chroma noise on near-black background) are left out,
- * and must be few among the pixels with content (luma 16-239).
+ * and must be few among the pixels with content (luma 16-239). JPEG 2000 files
+ * (decoded by OpenJPEG) are compared with uncompressed encodings of the same
+ * image: lossless must be identical.
  * Usage: test-luma DATA_DIR (skips when the folder or dcmj2pnm is absent). */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -88,6 +90,58 @@ static void compare(const char *name)
     lq_study_close(&st);
 }
 
+/* Frame 1 of two encodings of the same image: lossless must be identical,
+ * lossy within `max_mean` grey levels on average. */
+static void compare_encodings(const char *a, const char *b, double max_mean)
+{
+    char pa[1024], pb[1024];
+    snprintf(pa, sizeof pa, "%s/%s", data_dir, a);
+    snprintf(pb, sizeof pb, "%s/%s", data_dir, b);
+    if (access(pa, R_OK) != 0 || access(pb, R_OK) != 0) skip();
+    LqStudy *sa = NULL, *sb = NULL;
+    LqError err = {0};
+    assert_int_equal(lq_study_open(pa, NULL, &sa, &err), LQ_OK);
+    assert_int_equal(lq_study_open(pb, NULL, &sb, &err), LQ_OK);
+    const LqStudyInfo *ia = lq_study_info(sa);
+    assert_int_equal(ia->rows, lq_study_info(sb)->rows);
+    assert_int_equal(ia->cols, lq_study_info(sb)->cols);
+    size_t n = (size_t)ia->rows * ia->cols;
+    uint8_t *la = malloc(n), *lb = malloc(n);
+    assert_int_equal(lq_study_read_frame(sa, 0, la, &err), LQ_OK);
+    assert_int_equal(lq_study_read_frame(sb, 0, lb, &err), LQ_OK);
+    double sum = 0;
+    int worst = 0;
+    for (size_t i = 0; i < n; i++) {
+        int d = abs(la[i] - lb[i]);
+        sum += d;
+        worst = d > worst ? d : worst;
+    }
+    print_message("%s vs %s: max difference %d, mean %.3f grey levels\n", a, b, worst, sum / (double)n);
+    if (max_mean == 0) assert_int_equal(worst, 0);
+    else assert_true(sum / (double)n <= max_mean);
+    free(la), free(lb);
+    lq_study_close(&sa), lq_study_close(&sb);
+}
+
+static void test_j2k_lossless_us(void **state)
+{
+    (void)state;
+    compare_encodings("pydicom-data/US1_J2KR.dcm", "pydicom-data/US1_UNCR.dcm", 0);
+}
+
+static void test_j2k_lossy_us(void **state)
+{
+    (void)state;
+    compare_encodings("pydicom-data/US1_J2KI.dcm", "pydicom-data/US1_UNCR.dcm", 2.0);
+}
+
+static void test_j2k_lossless_ct(void **state)
+{
+    (void)state;
+    compare_encodings("cornerstone3D/CTImage.dcm_JPEG2000LosslessOnlyTransferSyntax_1.2.840.10008.1.2.4.90.dcm",
+                      "cornerstone3D/CTImage.dcm", 0);
+}
+
 static void test_palette_native(void **state) { (void)state; compare("pydicom/examples_palette.dcm"); }
 static void test_palette_implicit(void **state) { (void)state; compare("orthanc-tests/Implicit-vr-us-palette.dcm"); }
 static void test_palette_rle(void **state) { (void)state; compare("cornerstone3D/no-pixel-spacing.dcm"); }
@@ -106,6 +160,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_palette_native), cmocka_unit_test(test_palette_implicit),
         cmocka_unit_test(test_palette_rle),    cmocka_unit_test(test_rgb),
         cmocka_unit_test(test_ybr422_native),  cmocka_unit_test(test_ybr422_jpeg),
+        cmocka_unit_test(test_j2k_lossless_us), cmocka_unit_test(test_j2k_lossy_us),
+        cmocka_unit_test(test_j2k_lossless_ct),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -11,7 +11,11 @@
 #include <dcmtk/dcmjpls/djdecode.h>
 #include <dcmtk/oflog/oflog.h>
 
+#include <dcmtk/dcmdata/dcpixseq.h>
+#include <dcmtk/dcmdata/dcpxitem.h>
+
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <new>
@@ -256,6 +260,92 @@ extern "C" int lqd_read_frame(LqDicomFile *f, unsigned index, void *buf, size_t 
         return LQ_ERR_INTERNAL;
     } catch (...) {
         copy_str(msg, msg_len, "unexpected failure while decoding");
+        return LQ_ERR_INTERNAL;
+    }
+}
+
+extern "C" int lqd_encapsulated_frame(LqDicomFile *f, unsigned index, unsigned frames, uint8_t **out, size_t *len,
+                                      char *msg, size_t msg_len)
+{
+    *out = nullptr;
+    *len = 0;
+    try {
+        DcmDataset *ds = f->file.getDataset();
+        DcmElement *e = pixel_element(f);
+        DcmPixelData *pd = e ? OFdynamic_cast(DcmPixelData *, e) : nullptr;
+        DcmPixelSequence *seq = nullptr;
+        if (!pd || pd->getEncapsulatedRepresentation(ds->getOriginalXfer(), nullptr, seq).bad() || !seq) {
+            copy_str(msg, msg_len, "no encapsulated pixel data");
+            return LQ_ERR_DATA;
+        }
+        unsigned long items = seq->card();
+        if (items < 2) {
+            copy_str(msg, msg_len, "encapsulated pixel data has no fragments");
+            return LQ_ERR_DATA;
+        }
+        unsigned long fragments = items - 1, first = 0, last = 0; /* item 0 is the offset table */
+        if (frames == 1) {
+            first = 1, last = fragments;
+        } else if (fragments == frames) {
+            first = last = index + 1;
+        } else {
+            /* Basic Offset Table: byte offset of each frame's first fragment,
+             * counted from the first fragment's item header. */
+            DcmPixelItem *bot = nullptr;
+            Uint8 *raw = nullptr;
+            if (seq->getItem(bot, 0).bad() || !bot || bot->getLength() < 4 * frames || bot->getUint8Array(raw).bad()) {
+                snprintf(msg, msg_len, "%lu fragments for %u frames and no offset table", fragments, frames);
+                return LQ_ERR_DATA;
+            }
+            Uint32 start, stop = 0xFFFFFFFFu;
+            memcpy(&start, raw + 4 * index, 4);
+            if (index + 1 < frames) memcpy(&stop, raw + 4 * (index + 1), 4);
+            Uint32 pos = 0;
+            for (unsigned long k = 1; k < items; k++) {
+                DcmPixelItem *it = nullptr;
+                if (seq->getItem(it, k).bad() || !it) break;
+                if (pos >= start && pos < stop) {
+                    if (!first) first = k;
+                    last = k;
+                }
+                pos += 8 + it->getLength();
+            }
+            if (!first) {
+                snprintf(msg, msg_len, "no fragment for frame %u in the offset table", index + 1);
+                return LQ_ERR_DATA;
+            }
+        }
+        size_t total = 0;
+        for (unsigned long k = first; k <= last; k++) {
+            DcmPixelItem *it = nullptr;
+            if (seq->getItem(it, k).bad() || !it) break;
+            total += it->getLength();
+        }
+        uint8_t *buf = static_cast<uint8_t *>(malloc(total ? total : 1));
+        if (!buf) {
+            copy_str(msg, msg_len, "out of memory for a compressed frame");
+            return LQ_ERR_INTERNAL;
+        }
+        size_t at = 0;
+        for (unsigned long k = first; k <= last; k++) {
+            DcmPixelItem *it = nullptr;
+            Uint8 *data = nullptr;
+            if (seq->getItem(it, k).bad() || !it) break;
+            Uint32 n = it->getLength();
+            if (n && (it->getUint8Array(data).bad() || !data)) {
+                free(buf);
+                snprintf(msg, msg_len, "cannot read fragment %lu", k);
+                return LQ_ERR_DATA;
+            }
+            if (n) memcpy(buf + at, data, n);
+            at += n;
+            it->compact(); /* keep memory bounded: the fragment goes back to disk */
+        }
+        *out = buf;
+        *len = at;
+        return LQ_OK;
+    } catch (const std::bad_alloc &) {
+        copy_str(msg, msg_len, "out of memory while reading a compressed frame");
         return LQ_ERR_INTERNAL;
     }
 }

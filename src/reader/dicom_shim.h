@@ -53,6 +53,12 @@ int lqd_frame_size(LqDicomFile *f, size_t *bytes, char *msg, size_t msg_len);
 int lqd_read_frame(LqDicomFile *f, unsigned index, void *buf, size_t buf_len,
                    char *color_model, char *msg, size_t msg_len);
 
+/* The compressed bitstream of frame `index` of encapsulated pixel data, its
+ * fragments joined (one fragment per frame, a single frame, or frames located
+ * through the Basic Offset Table). *out is malloc'ed; the caller frees it. */
+int lqd_encapsulated_frame(LqDicomFile *f, unsigned index, unsigned frames, uint8_t **out, size_t *len,
+                           char *msg, size_t msg_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,6 +1,7 @@
 /* DICOM study → frames, calibration and pullback positions.
  * The calibration and timing chains follow docs/measurements.md (domain.md). */
 #include "dicom_shim.h"
+#include "j2k.h"
 #include "prescan.h"
 #include "internal.h"
 
@@ -72,6 +73,7 @@ struct LqStudy {
     uint8_t *palette_luma; /* PALETTE COLOR: stored index -> luma, 2^bits_stored entries */
     size_t decode_len;
     int measurable;
+    int j2k;               /* frames decoded with OpenJPEG */
     char not_measurable_why[200];
 };
 
@@ -364,7 +366,10 @@ int lq_study_open(const char *path, const LqOpenOptions *opt, LqStudy **out, LqE
     int encapsulated = 0;
     uint64_t native_length = 0;
     lqd_pixel_layout(s->file, &encapsulated, &native_length);
-    if (encapsulated) {
+    s->j2k = encapsulated && lq_is_j2k_transfer_syntax(s->info.transfer_syntax_uid);
+    if (s->j2k) {
+        s->decode_len = px * s->info.samples_per_pixel * bytes_per_sample; /* decoded as native data */
+    } else if (encapsulated) {
         rc = lqd_frame_size(s->file, &s->decode_len, msg, sizeof msg);
         if (rc == LQ_OK && s->decode_len < px * s->info.samples_per_pixel * bytes_per_sample) {
             snprintf(msg, sizeof msg, "decoded frame is %zu bytes, %ux%u x %u samples need more",
@@ -467,8 +472,19 @@ int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
     if (index >= in->frames)
         return lq_fail(err, LQ_ERR_USAGE, "%s: frame %u out of range 1-%u", in->path, index + 1,
                        in->frames);
-    int rc = lqd_read_frame(s->file, index, s->decode_buf, s->decode_len,
-                            model, msg, sizeof msg);
+    int rc;
+    if (s->j2k) {
+        uint8_t *cs = NULL;
+        size_t cs_len = 0;
+        rc = lqd_encapsulated_frame(s->file, index, in->frames, &cs, &cs_len, msg, sizeof msg);
+        if (rc == LQ_OK)
+            rc = lq_j2k_decode(cs, cs_len, s->decode_buf, in->cols, in->rows, in->samples_per_pixel,
+                               in->bits_allocated / 8, s->pixel_signed, model, msg, sizeof msg);
+        free(cs);
+        if (rc != LQ_OK) return lq_fail(err, rc, "%s: frame %u: %s", in->path, index + 1, msg);
+    } else {
+        rc = lqd_read_frame(s->file, index, s->decode_buf, s->decode_len, model, msg, sizeof msg);
+    }
     if (rc != LQ_OK) return lq_fail(err, rc, "%s: %s", in->path, msg);
 
     size_t px = (size_t)in->rows * in->cols;
