@@ -169,12 +169,27 @@ extern "C" int lqd_has_pixel_data(LqDicomFile *f)
     return ds && ds->tagExists(DCM_PixelData);
 }
 
-extern "C" void lqd_transfer_syntax(LqDicomFile *f, char *uid, size_t uid_len, char *name,
-                                    size_t name_len)
+extern "C" int lqd_transfer_syntax(LqDicomFile *f, char *uid, size_t uid_len, char *name, size_t name_len)
 {
+    // The file meta header says what the file is; DCMTK falls back to its own
+    // guess for a syntax it does not know (e.g. HTJ2K in 3.6.7).
+    OFString meta_uid;
+    DcmMetaInfo *meta = f->file.getMetaInfo();
+    if (meta && meta->findAndGetOFStringArray(DCM_TransferSyntaxUID, meta_uid).good() && !meta_uid.empty()) {
+        DcmXfer declared(meta_uid.c_str());
+        copy_str(uid, uid_len, meta_uid.c_str());
+        if (declared.getXfer() == EXS_Unknown) {
+            const char *known = dcmFindNameOfUID(meta_uid.c_str(), nullptr);
+            copy_str(name, name_len, known ? known : "unknown to DCMTK");
+            return 0;
+        }
+        copy_str(name, name_len, declared.getXferName());
+        return 1;
+    }
     DcmXfer xfer(f->file.getDataset()->getOriginalXfer());
     copy_str(uid, uid_len, xfer.getXferID());
     copy_str(name, name_len, xfer.getXferName());
+    return 1;
 }
 
 extern "C" void lqd_sop_class_name(const char *uid, char *name, size_t len)

@@ -35,8 +35,9 @@ int lqd_has_tag(LqDicomFile *f, uint32_t tag);
 unsigned lqd_sequence_length(LqDicomFile *f, uint32_t seq_tag);
 int lqd_has_pixel_data(LqDicomFile *f);
 
-/* Transfer syntax of the file: UID and DCMTK's name for it. */
-void lqd_transfer_syntax(LqDicomFile *f, char *uid, size_t uid_len, char *name, size_t name_len);
+/* Transfer syntax of the file (from its meta header when present): UID and
+ * name. Returns 0 when DCMTK does not know the syntax (it cannot decode it). */
+int lqd_transfer_syntax(LqDicomFile *f, char *uid, size_t uid_len, char *name, size_t name_len);
 /* SOP class name for a UID ("" if unknown). */
 void lqd_sop_class_name(const char *uid, char *name, size_t len);
 

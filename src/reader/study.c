@@ -74,6 +74,7 @@ struct LqStudy {
     size_t decode_len;
     int measurable;
     int j2k;               /* frames decoded with OpenJPEG */
+    int syntax_known;      /* DCMTK knows the transfer syntax */
     char not_measurable_why[200];
 };
 
@@ -244,8 +245,8 @@ static void read_identification(LqStudy *s)
                    sizeof in->study_description);
     lqd_get_string(s->file, 0, 0, T_MANUFACTURER, in->manufacturer, sizeof in->manufacturer);
     lqd_get_string(s->file, 0, 0, T_PHOTOMETRIC, in->photometric, sizeof in->photometric);
-    lqd_transfer_syntax(s->file, in->transfer_syntax_uid, sizeof in->transfer_syntax_uid,
-                        in->transfer_syntax_name, sizeof in->transfer_syntax_name);
+    s->syntax_known = lqd_transfer_syntax(s->file, in->transfer_syntax_uid, sizeof in->transfer_syntax_uid,
+                                          in->transfer_syntax_name, sizeof in->transfer_syntax_name);
 }
 
 static unsigned get_uint(LqStudy *s, uint32_t tag, unsigned fallback)
@@ -397,6 +398,15 @@ int lq_study_open(const char *path, const LqOpenOptions *opt, LqStudy **out, LqE
     if (!s->decode_buf) {
         lq_study_close(&s);
         return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
+    }
+    if (!s->syntax_known) {
+        /* DCMTK parsed the dataset with a guessed syntax: its pixels are not usable */
+        snprintf(s->not_measurable_why, sizeof s->not_measurable_why, "transfer syntax %s (%s) cannot be decoded",
+                 s->info.transfer_syntax_uid, s->info.transfer_syntax_name);
+        free(s->decode_buf);
+        s->decode_buf = NULL;
+        *out = s;
+        return LQ_OK;
     }
     const char *palette_problem = NULL;
     if (strcmp(s->info.photometric, "PALETTE COLOR") == 0 && s->info.samples_per_pixel == 1)
