@@ -64,6 +64,20 @@ for codec in dcmcjpeg dcmcjpls dcmcrle; do
     "$lumenq" measure -q -f json -o "$work/$codec.json" "$work/$codec.dcm"
     check "$codec (lossless) measures identically" cmp -s <(strip_ids "$work/best.json") <(strip_ids "$work/$codec.json")
 done
+# Lossy encodings measure within 1 % (MLA, MLD, A_ref).
+value() { grep -o "\"$2\": [-0-9.]*" "$1" | head -1 | sed 's/.*: //'; }
+within_1pct() { # within_1pct JSON_A JSON_B
+    for key in mla_mm2 mld_mm area_mm2; do
+        awk -v a="$(value "$1" $key)" -v b="$(value "$2" $key)" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= 0.01 * a) }' || return 1
+    done
+}
+for lossy in "dcmcjpeg +eb" "dcmcjpeg +eb +q 75" "dcmcjpls +en --max-deviation 2"; do
+    set -- $lossy
+    command -v "$1" >/dev/null || continue
+    "$@" "$work/study.dcm" "$work/lossy.dcm" >/dev/null 2>&1 || { check "$lossy transcode" false; continue; }
+    "$lumenq" measure -q -f json -o "$work/lossy.json" "$work/lossy.dcm"
+    check "$lossy (lossy) measures within 1 %" within_1pct "$work/best.json" "$work/lossy.json"
+done
 check "--threads 0 is a usage error" expect_exit 64 "$lumenq" measure --threads 0 "$work/study.dcm"
 check "no temporary file left beside the output" test -z "$(ls -A "$work" | grep -F '.tmp-')"
 check "manual lesion and reference" expect_exit 0 "$lumenq" measure --lesion-frame 30 --reference-range 60-80 -f json "$work/study.dcm"
