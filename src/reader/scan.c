@@ -102,7 +102,7 @@ int lq_scan(const char *path, const LqOpenOptions *opt, LqScan *scan, LqError *e
         if (rc == LQ_ERR_OPEN) return lq_fail(err, rc, "%s: cannot read the folder (%s)", path, strerror(errno));
         return lq_fail(err, rc, "%s: out of memory while scanning", path);
     }
-    qsort(scan->entries, scan->count, sizeof *scan->entries, by_study_series_path);
+    if (scan->count > 1) qsort(scan->entries, scan->count, sizeof *scan->entries, by_study_series_path);
     return LQ_OK;
 }
 
