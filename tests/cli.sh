@@ -64,6 +64,15 @@ for codec in dcmcjpeg dcmcjpls dcmcrle; do
     "$lumenq" measure -q -f json -o "$work/$codec.json" "$work/$codec.dcm"
     check "$codec (lossless) measures identically" cmp -s <(strip_ids "$work/best.json") <(strip_ids "$work/$codec.json")
 done
+# Other native encodings (big endian, implicit VR, deflated) measure identically.
+if command -v dcmconv >/dev/null; then
+    for opt in +tb +ti +td; do
+        dcmconv "$opt" "$work/study.dcm" "$work/conv.dcm" >/dev/null 2>&1 || { check "dcmconv $opt" false; continue; }
+        "$lumenq" measure -q -f json -o "$work/conv.json" "$work/conv.dcm"
+        check "dcmconv $opt measures identically" cmp -s <(strip_ids "$work/best.json") <(strip_ids "$work/conv.json")
+    done
+fi
+
 # Lossy encodings measure within 1 % (MLA, MLD, A_ref).
 value() { grep -o "\"$2\": [-0-9.]*" "$1" | head -1 | sed 's/.*: //'; }
 within_1pct() { # within_1pct JSON_A JSON_B
@@ -78,6 +87,14 @@ for lossy in "dcmcjpeg +eb" "dcmcjpeg +eb +q 75" "dcmcjpls +en --max-deviation 2
     "$lumenq" measure -q -f json -o "$work/lossy.json" "$work/lossy.dcm"
     check "$lossy (lossy) measures within 1 %" within_1pct "$work/best.json" "$work/lossy.json"
 done
+# Colour: the RGB export of the same pullback, JPEG-encoded as YBR_FULL_422.
+"$phantom" "$work/rgb.dcm" --frames 120 --size 256 --seed 11 --rgb
+if command -v dcmcjpeg >/dev/null && dcmcjpeg +eb "$work/rgb.dcm" "$work/ybr.dcm" >/dev/null 2>&1; then
+    "$lumenq" info "$work/ybr.dcm" >"$work/out"
+    check "the JPEG colour export is YBR_FULL_422" grep -q "YBR_FULL_422" "$work/out"
+    "$lumenq" measure -q -f json -o "$work/ybr.json" "$work/ybr.dcm"
+    check "YBR_FULL_422 JPEG measures within 1 % of the grey original" within_1pct "$work/best.json" "$work/ybr.json"
+fi
 check "--threads 0 is a usage error" expect_exit 64 "$lumenq" measure --threads 0 "$work/study.dcm"
 check "no temporary file left beside the output" test -z "$(ls -A "$work" | grep -F '.tmp-')"
 check "manual lesion and reference" expect_exit 0 "$lumenq" measure --lesion-frame 30 --reference-range 60-80 -f json "$work/study.dcm"
