@@ -178,6 +178,8 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
 
     LqMeasureSettings ms = opt->measure;
     ms.positions_are_indices = in->timing == LQ_TIMING_NONE;
+    if (ms.first_frame < 0) ms.first_frame = (int)in->pullback_start_frame;
+    if (ms.last_frame < 0) ms.last_frame = (int)in->pullback_stop_frame;
     r->order_from_cfv = ms.pullback_from_cfv != 0;
     r->low_confidence = ms.low_confidence;
     rc = lq_measure_frames(r->frames, n, &ms, &r->summary, err);

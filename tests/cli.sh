@@ -95,6 +95,18 @@ if command -v dcmcjpeg >/dev/null && dcmcjpeg +eb "$work/rgb.dcm" "$work/ybr.dcm
     "$lumenq" measure -q -f json -o "$work/ybr.json" "$work/ybr.dcm"
     check "YBR_FULL_422 JPEG measures within 1 % of the grey original" within_1pct "$work/best.json" "$work/ybr.json"
 fi
+# Frames before IVUS Pullback Start Frame Number (catheter still) are not part
+# of the pullback: the same lesion, 10 frames later in the file, at the same position.
+"$phantom" "$work/still.dcm" --frames 120 --size 256 --seed 11 --stationary 10
+"$lumenq" measure -q -f json -o "$work/still.json" "$work/still.dcm"
+lesion_frame() { grep -o '"lesion": {"method": "[a-z]*", "frame": [0-9]*' "$1" | sed 's/.*: //'; }
+check "stationary frames: the lesion is 10 frames later" test "$(lesion_frame "$work/still.json")" -eq $(($(lesion_frame "$work/best.json") + 10))
+check "stationary frames: positions count from the start frame" \
+    awk -v a="$(value "$work/best.json" position_mm)" -v b="$(value "$work/still.json" position_mm)" 'BEGIN { d = a - b; exit !(d < 0.01 && d > -0.01) }'
+check "stationary frames: %DS within 1 point" \
+    awk -v a="$(value "$work/best.json" diameter_stenosis_pct)" -v b="$(value "$work/still.json" diameter_stenosis_pct)" 'BEGIN { d = a - b; exit !(d < 1 && d > -1) }'
+check "a lesion frame before the pullback: exit 64" expect_exit 64 "$lumenq" measure --lesion-frame 3 "$work/still.dcm"
+check "the message gives the pullback's frames" grep -q "outside the pullback (frames 11-130)" "$work/err"
 check "--threads 0 is a usage error" expect_exit 64 "$lumenq" measure --threads 0 "$work/study.dcm"
 check "no temporary file left beside the output" test -z "$(ls -A "$work" | grep -F '.tmp-')"
 check "manual lesion and reference" expect_exit 0 "$lumenq" measure --lesion-frame 30 --reference-range 60-80 -f json "$work/study.dcm"

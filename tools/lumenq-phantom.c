@@ -20,6 +20,7 @@ static void usage(FILE *fp)
             "  --no-timing         omit Frame Time and IVUS Pullback Rate\n"
             "  --calibration KIND  regions (default), pixel-spacing or none\n"
             "  --row-step N        keep every N-th row: pixels N times taller than wide\n"
+            "  --stationary N      N frames before the pullback starts (catheter still)\n"
             "  --hard              the hard cases: catheter against the wall, 5:1 lesion, echogenic\n"
             "                      blood, faint wall, neighbours against the wall, side branch,\n"
             "                      stent struts, steeper depth loss (docs/phantom.md)\n"
@@ -43,7 +44,8 @@ int main(int argc, char **argv)
         {"size", required_argument, 0, 'z'},     {"length", required_argument, 0, 'l'},
         {"pullback-rate", required_argument, 0, 'r'}, {"rgb", no_argument, 0, 'c'},
         {"no-timing", no_argument, 0, 't'},      {"calibration", required_argument, 0, 'k'},
-        {"hard", no_argument, 0, 'H'},           {"row-step", required_argument, 0, 'R'},           {"help", no_argument, 0, 'h'},
+        {"hard", no_argument, 0, 'H'},           {"row-step", required_argument, 0, 'R'},
+        {"stationary", required_argument, 0, 'S'},           {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0}};
     int c;
     double v;
@@ -65,6 +67,7 @@ int main(int argc, char **argv)
             break;
         case 'H': p.hard = 1; break;
         case 'R': if (!number(optarg, 1, 8, &v)) goto bad; p.row_step = (unsigned)v; break;
+        case 'S': if (!number(optarg, 0, 10000, &v)) goto bad; p.stationary = (unsigned)v; break;
         case 'h': usage(stdout); return 0;
         default: goto bad;
         }

@@ -160,6 +160,8 @@ typedef struct LqMeasureSettings {
     int reference_last;
     double low_confidence;     /* frames below this confidence are avoided; default 0.5 */
     int positions_are_indices; /* 1: untimed pullback, positions are frame indices */
+    int first_frame, last_frame; /* the pullback proper (IVUS Pullback Start/Stop Frame
+                                    Number); -1: from the first / to the last frame */
 } LqMeasureSettings;
 
 void lq_measure_settings_default(LqMeasureSettings *s);

@@ -23,6 +23,7 @@ void lq_measure_settings_default(LqMeasureSettings *s)
     s->lesion_frame = -1;
     s->reference_first = s->reference_last = -1;
     s->low_confidence = 0.5;
+    s->first_frame = s->last_frame = -1;
 }
 
 /* Frames are walked in anatomical order IVC -> CFV; k is that order's index. */
@@ -137,11 +138,10 @@ static double frame_step(const Walk *w)
     return fabs(w->f[w->n - 1].position_mm - w->f[0].position_mm) / (double)(w->n - 1);
 }
 
-int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSettings *set,
-                      LqSummary *out, LqError *err)
+/* Lesion, reference and stenosis over frames[0..n), all of the pullback. */
+static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeasureSettings *set, LqSummary *out,
+                            size_t first, LqError *err)
 {
-    LqMeasureSettings defaults;
-    if (!set) lq_measure_settings_default(&defaults), set = &defaults;
     memset(out, 0, sizeof *out);
     out->threshold_pct = set->threshold_pct;
     out->lesion_first = out->lesion_last = -1;
@@ -149,14 +149,6 @@ int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSet
     Walk w = {frames, n, set->pullback_from_cfv != 0, set->low_confidence};
     for (size_t i = 0; i < n; i++)
         if (!frames[i].valid || frames[i].confidence < set->low_confidence) out->low_confidence_frames++;
-    if (n == 0) return lq_fail(err, LQ_ERR_DATA, "no frames");
-
-    if (set->lesion_frame >= (int)n)
-        return lq_fail(err, LQ_ERR_USAGE, "lesion frame %d out of range 1-%zu", set->lesion_frame + 1, n);
-    if (set->reference_first >= 0 &&
-        (set->reference_last < set->reference_first || set->reference_last >= (int)n))
-        return lq_fail(err, LQ_ERR_USAGE, "reference range %d-%d out of range 1-%zu",
-                       set->reference_first + 1, set->reference_last + 1, n);
 
     /* ---- reference: in walk order [ref_k0, ref_k1] */
     size_t skip = (size_t)ceil(IVC_SKIP_FRACTION * (double)n);
@@ -213,8 +205,8 @@ int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSet
         out->lesion_method = LQ_METHOD_USER;
         lesion_k = w.reversed ? n - 1 - (size_t)set->lesion_frame : (size_t)set->lesion_frame;
         if (!at(&w, lesion_k)->valid) {
-            snprintf(out->problem, sizeof out->problem, "lesion frame %d has no contour",
-                     set->lesion_frame + 1);
+            snprintf(out->problem, sizeof out->problem, "lesion frame %zu has no contour",
+                     (size_t)set->lesion_frame + first + 1);
             return LQ_OK;
         }
     } else {
@@ -258,4 +250,44 @@ int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSet
     out->significant = out->diameter_stenosis_pct > set->threshold_pct;
     out->ok = 1;
     return LQ_OK;
+}
+
+int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSettings *set, LqSummary *out,
+                      LqError *err)
+{
+    LqMeasureSettings defaults, local;
+    if (!set) lq_measure_settings_default(&defaults), set = &defaults;
+    memset(out, 0, sizeof *out);
+    if (n == 0) return lq_fail(err, LQ_ERR_DATA, "no frames");
+    if (set->lesion_frame >= (int)n)
+        return lq_fail(err, LQ_ERR_USAGE, "lesion frame %d out of range 1-%zu", set->lesion_frame + 1, n);
+    if (set->reference_first >= 0 &&
+        (set->reference_last < set->reference_first || set->reference_last >= (int)n))
+        return lq_fail(err, LQ_ERR_USAGE, "reference range %d-%d out of range 1-%zu", set->reference_first + 1,
+                       set->reference_last + 1, n);
+    /* Frames before the pullback starts or after it stops (the catheter not
+     * moving) are not part of it: search and report within the pullback. */
+    size_t first = set->first_frame > 0 ? (size_t)set->first_frame : 0;
+    size_t last = set->last_frame >= 0 && (size_t)set->last_frame < n ? (size_t)set->last_frame : n - 1;
+    if (first > last) first = 0, last = n - 1;
+    local = *set;
+    if (local.lesion_frame >= 0) {
+        if ((size_t)local.lesion_frame < first || (size_t)local.lesion_frame > last)
+            return lq_fail(err, LQ_ERR_USAGE, "lesion frame %d is outside the pullback (frames %zu-%zu)",
+                           local.lesion_frame + 1, first + 1, last + 1);
+        local.lesion_frame -= (int)first;
+    }
+    if (local.reference_first >= 0) {
+        if ((size_t)local.reference_first < first || (size_t)local.reference_last > last)
+            return lq_fail(err, LQ_ERR_USAGE, "reference range %d-%d is outside the pullback (frames %zu-%zu)",
+                           local.reference_first + 1, local.reference_last + 1, first + 1, last + 1);
+        local.reference_first -= (int)first, local.reference_last -= (int)first;
+    }
+    int rc = measure_pullback(frames + first, last - first + 1, &local, out, first, err);
+    int *const indices[] = {&out->reference_run_first, &out->reference_run_last, &out->reference_first,
+                            &out->reference_last,     &out->lesion_frame,        &out->lesion_first,
+                            &out->lesion_last};
+    for (size_t i = 0; i < sizeof indices / sizeof indices[0]; i++)
+        if (*indices[i] >= 0) *indices[i] += (int)first;
+    return rc;
 }

@@ -224,9 +224,12 @@ static void timing(LqStudy *s, const LqOpenOptions *opt)
     } else {
         in->timing = LQ_TIMING_NONE;
     }
-    /* Domain: position = frame index x pullback rate x frame time, from the first frame. */
+    /* Domain: position = frame index x pullback rate x frame time, from the
+     * first frame of the pullback (IVUS Pullback Start Frame Number); frames
+     * before it, the catheter still, get negative positions. */
+    double origin = in->pullback_start_frame;
     for (unsigned i = 0; i < in->frames; i++)
-        s->position_mm[i] = in->timing == LQ_TIMING_NONE ? (double)i : (double)i * step_mm;
+        s->position_mm[i] = in->timing == LQ_TIMING_NONE ? (double)i - origin : ((double)i - origin) * step_mm;
 }
 
 static void read_identification(LqStudy *s)

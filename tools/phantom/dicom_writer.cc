@@ -66,7 +66,7 @@ extern "C" int lqp_dicom_write(const LqpDicomImage *im, const char *path, char *
             ok &= put(ds, DCM_FrameTime, num(im->frame_time_ms).c_str());
             ok &= put(ds, DCM_IVUSAcquisition, "MOTOR_PULLBACK");
             ok &= put(ds, DCM_IVUSPullbackRate, num(im->pullback_rate_mm_s).c_str());
-            ok &= put(ds, DCM_IVUSPullbackStartFrameNumber, "1");
+            ok &= put(ds, DCM_IVUSPullbackStartFrameNumber, num(im->pullback_start ? im->pullback_start : 1).c_str());
             ok &= put(ds, DCM_IVUSPullbackStopFrameNumber, num(im->frames).c_str());
         }
         if (im->calibration == 1) {

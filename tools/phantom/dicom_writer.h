@@ -17,6 +17,7 @@ typedef struct LqpDicomImage {
     double frame_time_ms, pullback_rate_mm_s;
     const char *patient_name, *patient_id, *study_date;
     const char *study_uid, *series_uid, *sop_uid;
+    unsigned pullback_start;                /* IVUS Pullback Start Frame Number (1-based) */
 } LqpDicomImage;
 
 /* Writes an Ultrasound Multi-frame Image (explicit VR little endian) to `path`. */

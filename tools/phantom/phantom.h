@@ -21,6 +21,7 @@ typedef struct LqpParams {
     int calibration;          /* 1: US regions (default), 2: Pixel Spacing, 0: none */
     int hard;                 /* the hard cases of docs/phantom.md */
     unsigned row_step;        /* keep every row_step-th row: pixels row_step times taller than wide */
+    unsigned stationary;      /* frames before the pullback starts (catheter still at the IVC) */
 } LqpParams;
 
 void lqp_params_default(LqpParams *p);

@@ -67,7 +67,8 @@ int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_
     }
     unsigned step = p->row_step ? p->row_step : 1, rows = (p->size + step - 1) / step;
     size_t px = (size_t)rows * p->size, samples = p->rgb ? 3 : 1;
-    uint8_t *pixels = malloc(px * samples * p->frames), *grey = malloc((size_t)p->size * p->size);
+    unsigned still = p->stationary, total = p->frames + still; /* stationary frames first */
+    uint8_t *pixels = malloc(px * samples * total), *grey = malloc((size_t)p->size * p->size);
     double *contours = malloc(sizeof(double) * 2 * LQP_CONTOUR_POINTS * p->frames);
     LqFrameMeasure *m = calloc(p->frames, sizeof *m);
     int rc = LQ_OK;
@@ -77,12 +78,13 @@ int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_
         rc = LQ_ERR_INTERNAL;
         goto done;
     }
-    for (unsigned i = 0; i < p->frames; i++) {
+    for (unsigned j = 0; j < total; j++) {
+        unsigned i = j < still ? 0 : j - still; /* the anatomy shown; still frames repeat the first */
         double *c = contours + (size_t)i * 2 * LQP_CONTOUR_POINTS;
         lqp_render(ph, i, grey, c);
         /* anisotropic export: every step-th rendered row, so row j lies at j * step * dx */
         for (unsigned y = 1; y < rows; y++) memmove(grey + (size_t)y * p->size, grey + (size_t)y * step * p->size, p->size);
-        uint8_t *dst = pixels + (size_t)i * px * samples;
+        uint8_t *dst = pixels + (size_t)j * px * samples;
         if (samples == 1) {
             memcpy(dst, grey, px);
         } else {
@@ -100,10 +102,10 @@ int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_
     uid(sop, sizeof sop, p->seed, 3);
     char name[64];
     snprintf(name, sizeof name, "PHANTOM^SEED%llu", (unsigned long long)p->seed);
-    LqpDicomImage im = {rows, p->size, p->frames, (unsigned)samples, pixels, lqp_pixel_mm(ph), lqp_pixel_mm(ph) * step,
+    LqpDicomImage im = {rows, p->size, total, (unsigned)samples, pixels, lqp_pixel_mm(ph), lqp_pixel_mm(ph) * step,
                         p->calibration,
                         p->timing, lqp_frame_time_ms(ph), p->pullback_rate_mm_s, name, "LQ-PHANTOM",
-                        "20261125", study, series, sop};
+                        "20261125", study, series, sop, still + 1};
     if (!temp_beside(dcm_path, tmp, sizeof tmp) || lqp_dicom_write(&im, tmp, msg, msg_len) != 0 ||
         rename(tmp, dcm_path) != 0) {
         if (!msg[0]) snprintf(msg, msg_len, "cannot write %s", dcm_path);
