@@ -127,6 +127,14 @@ fi
 check "file-size limit: exit 74" expect_exit 74 sh -c "ulimit -f 8; trap '' XFSZ; exec '$lumenq' measure -f json -o '$work/big.json' '$work/study.dcm'"
 check "file-size limit: nothing half-written" test ! -e "$work/big.json" -a -z "$(ls -A "$work" | grep -F '.tmp-')"
 
+# Untimed pullback: frame numbers only, and the report says so.
+"$phantom" "$work/untimed.dcm" --frames 120 --size 256 --seed 11 --no-timing
+"$lumenq" measure -q "$work/untimed.dcm" >"$work/untimed.txt"
+check "untimed: the report says positions are frame numbers" grep -q "positions are frame numbers" "$work/untimed.txt"
+check "untimed: no position text on the lesion or reference lines" \
+    grep -Eq '^Reference  frames [0-9]+-[0-9]+ \(auto' "$work/untimed.txt"
+check "untimed: the lesion line is clean" grep -Eq '^Lesion     frame [0-9]+ \(auto' "$work/untimed.txt"
+
 "$phantom" "$work/nocal.dcm" --frames 20 --size 128 --calibration none
 check "no calibration: exit 65" expect_exit 65 "$lumenq" measure "$work/nocal.dcm"
 check "no calibration: says --pixel-size" grep -q -- "--pixel-size" "$work/err"

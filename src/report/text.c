@@ -15,12 +15,14 @@ static void date_iso(const char *da, char *out, size_t len)
         snprintf(out, len, "%s", da[0] ? da : "unknown");
 }
 
-static void position(const LqStudyInfo *in, double mm, char *buf, size_t len)
+/* "<prefix>32.1 mm" for a timed pullback; "" when untimed (positions there
+ * are frame numbers, which the report already gives). */
+static void position(const LqStudyInfo *in, const char *prefix, double mm, char *buf, size_t len)
 {
     if (in->timing == LQ_TIMING_NONE)
-        snprintf(buf, len, "(untimed pullback)");
+        buf[0] = 0;
     else
-        snprintf(buf, len, "at %.1f mm", mm);
+        snprintf(buf, len, "%s%.1f mm", prefix, mm);
 }
 
 /* "12-14, 80, 95-97" for the frames below the confidence cut (at most 12 runs). */
@@ -95,8 +97,8 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
             s->significant ? ">" : "<=", s->threshold_pct);
     fputc('\n', fp);
 
-    position(in, s->lesion_position_mm, where, sizeof where);
-    fprintf(fp, "Lesion     frame %d %s (%s)\n", s->lesion_frame + 1, where,
+    position(in, " at ", s->lesion_position_mm, where, sizeof where);
+    fprintf(fp, "Lesion     frame %d%s (%s)\n", s->lesion_frame + 1, where,
             s->lesion_method == LQ_METHOD_USER ? "given by the user"
                                                : "auto: minimal lumen area proximal to the reference");
     fprintf(fp, "  MLA                %7.1f mm2   lumen area at the lesion (catheter included)\n", s->mla_mm2);
@@ -109,15 +111,15 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
     else
         fprintf(fp, "  Lesion length          -        no frame below 50 %% of A_ref\n");
 
-    position(in, lq_result_frame(r, (size_t)s->reference_first)->position_mm, where, sizeof where);
-    position(in, lq_result_frame(r, (size_t)s->reference_last)->position_mm, where2, sizeof where2);
+    position(in, ", ", lq_result_frame(r, (size_t)s->reference_first)->position_mm, where, sizeof where);
+    position(in, " to ", lq_result_frame(r, (size_t)s->reference_last)->position_mm, where2, sizeof where2);
     if (s->reference_method == LQ_METHOD_USER)
         fprintf(fp, "Reference  frames %d-%d (given by the user)\n", s->reference_first + 1,
                 s->reference_last + 1);
     else
-        fprintf(fp, "Reference  frames %d-%d, %s to %s (auto: central part of the longest stable EIV run,\n"
+        fprintf(fp, "Reference  frames %d-%d%s%s (auto: central part of the longest stable EIV run,\n"
                     "           frames %d-%d, CSA within +-15 %% of its median)\n",
-                s->reference_first + 1, s->reference_last + 1, where + 3, where2 + 3,
+                s->reference_first + 1, s->reference_last + 1, where, where2,
                 s->reference_run_first + 1, s->reference_run_last + 1);
     fprintf(fp, "  A_ref              %7.1f mm2   mean lumen area of the reference frames\n", s->reference_area_mm2);
     fprintf(fp, "  D_ref              %7.2f mm    2*sqrt(A_ref/pi)\n", s->reference_diameter_mm);
