@@ -122,8 +122,10 @@ static int stable_run(const Walk *w, size_t skip, size_t min_len, size_t *first,
                 *first = i, *last = j;
             }
         }
-        for (size_t k = i; k < j && k < n; k++) /* undo this start's insertions */
-            if (eligible(w, k) && k <= prev) fen_add(&rk, rk.rank[k], -1);
+        /* Undo this start's insertions: every eligible frame before the break
+         * (the frame that broke the run was not inserted). */
+        for (size_t k = i; k < j; k++)
+            if (eligible(w, k)) fen_add(&rk, rk.rank[k], -1);
     }
     free(area), free(order), free(rk.tree), free(rk.sorted), free(rk.rank);
     return best_len >= min_len && best_len > 0;

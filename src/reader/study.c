@@ -281,7 +281,11 @@ static const char *read_geometry(LqStudy *s)
     return NULL;
 }
 
-static inline uint8_t luma(unsigned r, unsigned g, unsigned b);
+/* ITU-R BT.601 luma in 8.8 fixed point; DICOM RGB carries no other weighting. */
+static inline uint8_t luma(unsigned r, unsigned g, unsigned b)
+{
+    return (uint8_t)((77u * r + 150u * g + 29u * b + 128u) >> 8);
+}
 
 /* PALETTE COLOR (PS3.3 C.7.6.3.1.5): each channel's descriptor gives the
  * number of entries (0 = 65536), the first stored value mapped, and the bits
@@ -364,6 +368,14 @@ int lq_study_open(const char *path, const LqOpenOptions *opt, LqStudy **out, LqE
     }
     calibrate(s, opt);
     timing(s, opt);
+    if (!s->syntax_known) {
+        /* DCMTK parsed the dataset with a guessed syntax: its pixels are not
+         * usable, and their layout says nothing. Still a study for `info`. */
+        snprintf(s->not_measurable_why, sizeof s->not_measurable_why, "transfer syntax %s (%s) cannot be decoded",
+                 s->info.transfer_syntax_uid, s->info.transfer_syntax_name);
+        *out = s;
+        return LQ_OK;
+    }
 
     size_t px = (size_t)s->info.rows * s->info.cols;
     size_t bytes_per_sample = s->info.bits_allocated / 8;
@@ -401,15 +413,6 @@ int lq_study_open(const char *path, const LqOpenOptions *opt, LqStudy **out, LqE
     if (!s->decode_buf) {
         lq_study_close(&s);
         return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
-    }
-    if (!s->syntax_known) {
-        /* DCMTK parsed the dataset with a guessed syntax: its pixels are not usable */
-        snprintf(s->not_measurable_why, sizeof s->not_measurable_why, "transfer syntax %s (%s) cannot be decoded",
-                 s->info.transfer_syntax_uid, s->info.transfer_syntax_name);
-        free(s->decode_buf);
-        s->decode_buf = NULL;
-        *out = s;
-        return LQ_OK;
     }
     const char *palette_problem = NULL;
     if (strcmp(s->info.photometric, "PALETTE COLOR") == 0 && s->info.samples_per_pixel == 1)
@@ -470,11 +473,6 @@ static inline unsigned sample8(const LqStudy *s, size_t idx)
     return bits > 8 ? v >> (bits - 8) : v << (8 - bits);
 }
 
-/* ITU-R BT.601 luma in 8.8 fixed point; DICOM RGB carries no other weighting. */
-static inline uint8_t luma(unsigned r, unsigned g, unsigned b)
-{
-    return (uint8_t)((77u * r + 150u * g + 29u * b + 128u) >> 8);
-}
 
 int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
 {
