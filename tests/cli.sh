@@ -106,13 +106,13 @@ check "stationary frames: positions count from the start frame" \
 check "stationary frames: %DS within 1 point" \
     awk -v a="$(value "$work/best.json" diameter_stenosis_pct)" -v b="$(value "$work/still.json" diameter_stenosis_pct)" 'BEGIN { d = a - b; exit !(d < 1 && d > -1) }'
 check "a lesion frame before the pullback: exit 64" expect_exit 64 "$lumenq" measure --lesion-frame 3 "$work/still.dcm"
-check "the message gives the pullback's frames" grep -q "outside the pullback (frames 11-130)" "$work/err"
+check "the message gives the pullback's frames" grep -q "outside the pullback: frames 11-130" "$work/err"
 check "--threads 0 is a usage error" expect_exit 64 "$lumenq" measure --threads 0 "$work/study.dcm"
 check "no temporary file left beside the output" test -z "$(ls -A "$work" | grep -F '.tmp-')"
 check "manual lesion and reference" expect_exit 0 "$lumenq" measure --lesion-frame 30 --reference-range 60-80 -f json "$work/study.dcm"
 check "manual choices reported as user" grep -q '"method": "user", "frame": 30' "$work/out"
 check "lesion frame beyond the pullback: exit 64" expect_exit 64 "$lumenq" measure --lesion-frame 500 "$work/study.dcm"
-check "out-of-range message gives the valid range" grep -q "out of range 1-120" "$work/err"
+check "out-of-range message gives the valid range" grep -q "out of range: frames 1-120" "$work/err"
 
 check "unwritable output folder: exit 73" expect_exit 73 "$lumenq" measure -o "$work/no/such/dir/r.txt" "$work/study.dcm"
 check "unwritable output: one line naming the output" one_line_naming "$work/no/such/dir/r.txt"

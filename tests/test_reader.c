@@ -69,7 +69,7 @@ static void test_regions_and_timing(void **state)
     uint8_t *luma = malloc(128 * 128);
     assert_int_equal(lq_study_read_frame(st, 39, luma, &err), LQ_OK);
     assert_int_equal(lq_study_read_frame(st, 40, luma, &err), LQ_ERR_USAGE);
-    assert_non_null(strstr(err.message, "out of range 1-40"));
+    assert_non_null(strstr(err.message, "out of range: frames 1-40"));
     free(luma);
     lq_study_close(&st);
     assert_null(st);

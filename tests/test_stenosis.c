@@ -9,6 +9,7 @@
 #include <cmocka.h>
 
 #include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "lumenq/lumenq.h"
@@ -166,7 +167,7 @@ static void test_invalid_ranges(void **state)
     lq_measure_settings_default(&set);
     set.lesion_frame = N;
     assert_int_equal(lq_measure_frames(f, N, &set, &s, &err), LQ_ERR_USAGE);
-    assert_non_null(strstr(err.message, "out of range 1-100"));
+    assert_non_null(strstr(err.message, "out of range: frames 1-100"));
     lq_measure_settings_default(&set);
     set.reference_first = 90, set.reference_last = 120;
     assert_int_equal(lq_measure_frames(f, N, &set, &s, &err), LQ_ERR_USAGE);
@@ -180,8 +181,209 @@ static void test_no_stable_reference(void **state)
     for (int i = 0; i < N; i++) set_frame(f, i, i % 2 ? 100 : 200, 10);
     LqSummary s;
     assert_int_equal(lq_measure_frames(f, N, NULL, &s, NULL), LQ_OK);
-    assert_false(s.ok);
-    assert_non_null(strstr(s.problem, "--reference-range"));
+    /* domain.md: Raju's EIV normal value, and the report says so */
+    assert_true(s.ok);
+    assert_int_equal(s.reference_method, LQ_METHOD_NORMAL);
+    assert_non_null(strstr(s.reference_note, "no stable EIV segment"));
+    assert_float_equal(s.reference_diameter_mm, 14.0, 1e-12);
+    assert_int_equal(s.reference_run_first, -1);
+    assert_int_equal(s.lesion_search_first, 10); /* all but the IVC is searched */
+    assert_int_equal(s.lesion_search_last, N - 1);
+    assert_float_equal(s.mla_mm2, 100, 1e-12);
+}
+
+/* Same anatomy at another frame spacing (mm per frame). */
+static void anatomy_step(LqFrameMeasure *f, double step)
+{
+    anatomy(f);
+    for (int i = 0; i < N; i++) f[i].position_mm = i * step;
+}
+
+static LqSummary measure_with(const LqFrameMeasure *f, const LqMeasureSettings *set)
+{
+    LqSummary s;
+    LqError err = {0};
+    assert_int_equal(lq_measure_frames(f, N, set, &s, &err), LQ_OK);
+    return s;
+}
+
+/* D_ref 14.0028 -> 15.0-18.0 mm -> nominal 16 and 18. The span runs from
+ * 10 mm above the lesion segment's proximal frame (23) to 10 mm into the
+ * straight EIV below it (run start, frame 40): 17 frames + 20 mm. */
+static void test_stent_sizing(void **state)
+{
+    (void)state;
+    LqFrameMeasure f[N];
+    LqMeasureSettings set;
+    lq_measure_settings_default(&set);
+    static const struct { double step, span; int length; } cases[] = {
+        {0.5, 28.5, 60},    /* short lesion: the 60 mm floor */
+        {3.0, 71.0, 80},    /* rounded up to the next nominal length */
+        {6.0, 122.0, 140},
+        {8.0, 156.0, 0},    /* longer than any single nominal stent */
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        anatomy_step(f, cases[c].step);
+        LqSummary s = measure_with(f, &set);
+        assert_true(s.ok);
+        assert_float_equal(s.stent_diameter_min_mm, 15.002817, 1e-6);
+        assert_float_equal(s.stent_diameter_max_mm, 18.002817, 1e-6);
+        assert_int_equal(s.stent_size_count, 2);
+        assert_int_equal(s.stent_sizes_mm[0], 16);
+        assert_int_equal(s.stent_sizes_mm[1], 18);
+        assert_true(s.stent_length_known);
+        assert_float_equal(s.stent_span_mm, cases[c].span, 1e-9);
+        assert_float_equal(s.stent_span_from_mm, 23 * cases[c].step - 10, 1e-9);
+        assert_float_equal(s.stent_span_to_mm, 40 * cases[c].step + 10, 1e-9);
+        assert_int_equal(s.stent_length_mm, cases[c].length);
+        assert_float_equal(s.lesion_length_mm, 5 * cases[c].step, 1e-9);
+    }
+    /* untimed: the diameter is known, the length is not */
+    anatomy(f);
+    set.positions_are_indices = 1;
+    LqSummary s = measure_with(f, &set);
+    assert_int_equal(s.stent_size_count, 2);
+    assert_false(s.stent_length_known);
+    assert_int_equal(s.stent_length_mm, 0);
+}
+
+static void test_lesion_range(void **state)
+{
+    (void)state;
+    LqFrameMeasure f[N];
+    anatomy(f);
+    LqMeasureSettings set;
+    lq_measure_settings_default(&set);
+    set.lesion_first = 26, set.lesion_last = 31;
+    LqSummary s = measure_with(f, &set);
+    assert_true(s.ok);
+    assert_int_equal(s.lesion_method, LQ_METHOD_USER);
+    assert_int_equal(s.lesion_frame, 26); /* MLA within the range only */
+    assert_float_equal(s.mla_mm2, 70, 1e-12);
+    assert_int_equal(s.lesion_search_first, 26);
+    assert_int_equal(s.lesion_search_last, 31);
+    /* the segment still extends beyond the range: it is anatomy */
+    assert_int_equal(s.lesion_first, 23);
+    assert_int_equal(s.lesion_last, 27);
+    /* a range holding only a low-confidence frame still gives it */
+    set.lesion_first = set.lesion_last = 33;
+    s = measure_with(f, &set);
+    assert_true(s.ok);
+    assert_int_equal(s.lesion_frame, 33);
+    /* automatic search covers the IVC skip to the run */
+    lq_measure_settings_default(&set);
+    s = measure_with(f, &set);
+    assert_int_equal(s.lesion_search_first, 10);
+    assert_int_equal(s.lesion_search_last, 39);
+}
+
+static void test_reference_normal_and_external(void **state)
+{
+    (void)state;
+    LqFrameMeasure f[N];
+    anatomy(f);
+    LqMeasureSettings set;
+    lq_measure_settings_default(&set);
+    set.reference_normal = LQ_VEIN_EIV;
+    LqSummary s = measure_with(f, &set);
+    assert_true(s.ok);
+    assert_int_equal(s.reference_method, LQ_METHOD_NORMAL);
+    assert_float_equal(s.reference_diameter_mm, 14.0, 1e-12);
+    assert_float_equal(s.reference_area_mm2, 150.0, 1e-12);
+    assert_int_equal(s.reference_first, -1);
+    assert_int_equal(s.lesion_frame, 25); /* the lesion is still sought above the EIV run */
+    assert_float_equal(s.diameter_stenosis_pct, 100 * (1 - 4 / 14.0), 1e-9);
+    assert_non_null(strstr(s.reference_note, "Raju"));
+    assert_non_null(strstr(s.reference_note, "eiv"));
+    set.reference_normal = LQ_VEIN_CIV;
+    s = measure_with(f, &set);
+    assert_float_equal(s.reference_diameter_mm, 16.0, 1e-12);
+    assert_float_equal(s.reference_area_mm2, 200.0, 1e-12);
+
+    lq_measure_settings_default(&set);
+    set.external_reference_area_mm2 = 154.0;
+    snprintf(set.external_reference_note, sizeof set.external_reference_note, "other.dcm frames 10-20");
+    s = measure_with(f, &set);
+    expect_values(&s);
+    assert_int_equal(s.reference_method, LQ_METHOD_EXTERNAL);
+    assert_string_equal(s.reference_note, "other.dcm frames 10-20");
+    assert_int_equal(s.reference_first, -1);
+
+    /* two references at once are refused */
+    LqError err = {0};
+    set.reference_normal = LQ_VEIN_CFV;
+    assert_int_equal(lq_measure_frames(f, N, &set, &s, &err), LQ_ERR_USAGE);
+    lq_measure_settings_default(&set);
+    set.external_reference_area_mm2 = NAN;
+    assert_int_equal(lq_measure_frames(f, N, &set, &s, &err), LQ_ERR_USAGE);
+    lq_measure_settings_default(&set);
+    set.lesion_frame = 25, set.lesion_first = 20, set.lesion_last = 30;
+    assert_int_equal(lq_measure_frames(f, N, &set, &s, &err), LQ_ERR_USAGE);
+}
+
+static void test_metric_chooses_verdict(void **state)
+{
+    (void)state;
+    LqFrameMeasure f[N];
+    anatomy(f);
+    LqMeasureSettings set;
+    lq_measure_settings_default(&set);
+    set.threshold_pct = 60;
+    LqSummary s = measure_with(f, &set);
+    assert_float_equal(s.verdict_pct, s.diameter_stenosis_pct, 0);
+    assert_true(s.significant);          /* 71.4 */
+    set.metric = LQ_METRIC_AREA;
+    s = measure_with(f, &set);
+    assert_float_equal(s.verdict_pct, s.area_stenosis_pct, 0);
+    assert_true(s.significant);          /* 67.5 */
+    set.metric = LQ_METRIC_EQUIV_DIAMETER;
+    s = measure_with(f, &set);
+    assert_float_equal(s.verdict_pct, s.equiv_diameter_stenosis_pct, 0);
+    assert_false(s.significant);         /* 43.0 */
+    assert_int_equal(lq_metric_from_name("eqdiameter"), LQ_METRIC_EQUIV_DIAMETER);
+    assert_int_equal(lq_metric_from_name("radius"), -1);
+    assert_string_equal(lq_metric_name(LQ_METRIC_AREA), "area");
+    assert_int_equal(lq_vein_from_name("civ"), LQ_VEIN_CIV);
+}
+
+/* A fixed lesion, however sharp, only widens walking away from the MLA; a
+ * breathing one swings down and up again around it. */
+static void test_dynamic_flag(void **state)
+{
+    (void)state;
+    LqFrameMeasure f[N];
+    anatomy(f);
+    LqMeasureSettings set;
+    lq_measure_settings_default(&set);
+    LqSummary s = measure_with(f, &set);
+    assert_true(s.dynamic_checked);
+    assert_false(s.dynamic);
+    assert_float_equal(s.dynamic_variation_pct, 0, 1e-9);
+    assert_int_equal(s.dynamic_frames, 20); /* +-10 frames, one low-confidence left out */
+    /* a very sharp fixed lesion is still static */
+    set_frame(f, 24, 150, 10), set_frame(f, 26, 150, 10);
+    s = measure_with(f, &set);
+    assert_false(s.dynamic);
+    /* respiration: 8-frame period, the area swinging between 55 and 100 % of normal */
+    anatomy(f);
+    for (int i = 15; i <= 35; i++) {
+        double a = 150 * (0.775 - 0.225 * cos(2 * 3.14159265358979 * (i - 25) / 8.0));
+        set_frame(f, i, a, 2 * sqrt(a / 3.14159265358979));
+    }
+    set_frame(f, 25, 75, 5); /* the deepest of the troughs */
+    s = measure_with(f, &set);
+    assert_int_equal(s.lesion_frame, 25);
+    assert_true(s.dynamic_checked);
+    assert_true(s.dynamic);
+    assert_true(s.dynamic_variation_pct >= LQ_DYNAMIC_VARIATION_PCT);
+    assert_float_equal(s.dynamic_area_min_mm2, 75, 1e-6);
+    assert_float_equal(s.dynamic_area_max_mm2, 150, 1e-6);
+    /* too few frames near the lesion: not judged */
+    set.positions_are_indices = 0;
+    anatomy_step(f, 2.0);
+    s = measure_with(f, &set);
+    assert_false(s.dynamic_checked);
+    assert_false(s.dynamic);
 }
 
 int main(void)
@@ -190,6 +392,9 @@ int main(void)
         cmocka_unit_test(test_auto),           cmocka_unit_test(test_reversed_pullback),
         cmocka_unit_test(test_threshold_is_strict), cmocka_unit_test(test_user_overrides),
         cmocka_unit_test(test_invalid_ranges), cmocka_unit_test(test_no_stable_reference),
+        cmocka_unit_test(test_stent_sizing),   cmocka_unit_test(test_lesion_range),
+        cmocka_unit_test(test_reference_normal_and_external), cmocka_unit_test(test_metric_chooses_verdict),
+        cmocka_unit_test(test_dynamic_flag),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

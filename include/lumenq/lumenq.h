@@ -149,15 +149,44 @@ int lq_shape_measure(const double *xy, size_t n, LqShape *shape);
 
 typedef enum LqMethod {
     LQ_METHOD_AUTO = 0,    /* chosen by lumenq as domain definitions say */
-    LQ_METHOD_USER,        /* given by the user (frame or range) */
+    LQ_METHOD_USER,        /* given by the user (frame or range of this pullback) */
+    LQ_METHOD_EXTERNAL,    /* reference measured on another pullback */
+    LQ_METHOD_NORMAL,      /* reference from published normal values (Raju) */
 } LqMethod;
 
+/* What the verdict compares with the threshold; the report shows all three. */
+typedef enum LqMetric {
+    LQ_METRIC_DIAMETER = 0,     /* %DS = 100*(1 - MLD/D_ref) (default) */
+    LQ_METRIC_AREA,             /* %AS = 100*(1 - MLA/A_ref) */
+    LQ_METRIC_EQUIV_DIAMETER,   /* 100*(1 - sqrt(MLA/A_ref)) */
+} LqMetric;
+
+const char *lq_metric_name(LqMetric m);   /* "diameter", "area", "eqdiameter" */
+int lq_metric_from_name(const char *name); /* an LqMetric, or -1 */
+
+/* Veins with Raju's normal values (domain.md): CFV 12 mm / 125 mm2,
+ * EIV 14 mm / 150 mm2, CIV 16 mm / 200 mm2. */
+typedef enum LqVein { LQ_VEIN_CFV = 0, LQ_VEIN_EIV, LQ_VEIN_CIV } LqVein;
+
+const char *lq_vein_name(LqVein v);       /* "cfv", "eiv", "civ" */
+int lq_vein_from_name(const char *name);  /* an LqVein, or -1 */
+void lq_vein_normal(LqVein v, double *diameter_mm, double *area_mm2);
+
 typedef struct LqMeasureSettings {
-    double threshold_pct;      /* %DS strictly above this is significant; default 61 */
+    double threshold_pct;      /* the metric strictly above this is significant; default 61 */
+    LqMetric metric;           /* what the verdict uses; default diameter */
     int pullback_from_cfv;     /* 1: frame order is CFV -> IVC (jugular access) */
     int lesion_frame;          /* >= 0: user lesion frame (0-based); -1 auto */
+    int lesion_first;          /* >= 0 with lesion_last: MLA searched in this range only */
+    int lesion_last;
     int reference_first;       /* >= 0 with reference_last: user reference range */
     int reference_last;
+    /* A reference from outside this pullback (used when > 0): another
+     * pullback's A_ref and D_ref, described by external_reference_note. */
+    double external_reference_area_mm2;
+    double external_reference_diameter_mm;
+    char external_reference_note[256];
+    int reference_normal;      /* >= 0: an LqVein, the reference is Raju's normal value */
     double low_confidence;     /* frames below this confidence are avoided; default 0.5 */
     int positions_are_indices; /* 1: untimed pullback, positions are frame indices */
     int first_frame, last_frame; /* the pullback proper (IVUS Pullback Start/Stop Frame
@@ -173,17 +202,21 @@ typedef struct LqFrameMeasure {
     int valid;                 /* a contour was found */
 } LqFrameMeasure;
 
+#define LQ_STENT_MAX_SIZES 8
+
 typedef struct LqSummary {
     int ok;                        /* 0: not measurable, see `problem` */
     char problem[256];
     /* reference */
     LqMethod reference_method;
-    int reference_run_first, reference_run_last;   /* stable run found (auto) */
-    int reference_first, reference_last;           /* frames averaged */
+    char reference_note[256];      /* where an external or normal reference came from */
+    int reference_run_first, reference_run_last;   /* stable run found (-1 if none) */
+    int reference_first, reference_last;           /* frames averaged (-1: not this pullback) */
     double reference_area_mm2;     /* A_ref: mean CSA over the reference frames */
     double reference_diameter_mm;  /* D_ref = 2*sqrt(A_ref/pi) */
     /* lesion */
     LqMethod lesion_method;
+    int lesion_search_first, lesion_search_last;   /* frames searched for the MLA */
     int lesion_frame;
     double lesion_position_mm;
     double mla_mm2;                /* CSA at the lesion frame */
@@ -195,10 +228,29 @@ typedef struct LqSummary {
     double diameter_stenosis_pct;  /* 100*(1 - MLD/D_ref) — primary */
     double area_stenosis_pct;      /* 100*(1 - MLA/A_ref) */
     double equiv_diameter_stenosis_pct; /* 100*(1 - sqrt(MLA/A_ref)) */
+    LqMetric metric;               /* the one the verdict uses */
+    double verdict_pct;            /* that metric's value */
     double threshold_pct;
-    int significant;               /* diameter_stenosis_pct > threshold_pct */
+    int significant;               /* verdict_pct > threshold_pct */
     int low_confidence_frames;     /* number of frames below the confidence cut */
+    /* dynamic lesion: area variation around the local trend near the lesion */
+    int dynamic_checked;           /* enough usable frames near the lesion to tell */
+    int dynamic;                   /* variation >= LQ_DYNAMIC_VARIATION_PCT */
+    double dynamic_variation_pct;  /* 80 % range of area / local trend, in percent */
+    double dynamic_window_mm;      /* half-width of the window around the lesion */
+    int dynamic_frames;            /* usable frames in it */
+    double dynamic_area_min_mm2, dynamic_area_max_mm2;
+    /* stent sizing (advisory) */
+    double stent_diameter_min_mm, stent_diameter_max_mm;   /* D_ref + 1 .. D_ref + 4 */
+    int stent_sizes_mm[LQ_STENT_MAX_SIZES];                /* nominal diameters in that range */
+    int stent_size_count;
+    int stent_length_known;        /* 0 on an untimed pullback */
+    double stent_span_mm;          /* lesion segment plus landing zones */
+    double stent_span_from_mm, stent_span_to_mm;           /* positions it covers */
+    int stent_length_mm;           /* nominal length >= max(span, 60); 0 if above 150 */
 } LqSummary;
+
+#define LQ_DYNAMIC_VARIATION_PCT 30.0
 
 /* Lesion, reference and stenosis from per-frame measures, as docs/measurements.md. */
 int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSettings *s,

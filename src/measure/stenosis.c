@@ -15,13 +15,23 @@
 #define LESION_FRACTION 0.5      /* lesion segment: CSA below 50 % of A_ref */
 #define MIN_RUN_MM 5.0           /* a shorter "stable" run is not a reference segment */
 #define MIN_RUN_FRAMES 5         /* the same for untimed pullbacks */
+#define DYNAMIC_WINDOW_MM 5.0    /* dynamic lesion: +-5 mm around the lesion (a breath or more) */
+#define DYNAMIC_WINDOW_FRAMES 10 /* the same for untimed pullbacks */
+#define DYNAMIC_MIN_FRAMES 7     /* fewer usable frames: not judged */
+#define STENT_OVERSIZE_MIN_MM 1.0
+#define STENT_OVERSIZE_MAX_MM 4.0
+#define STENT_MIN_LENGTH_MM 60.0 /* shorter stents account for most migrations */
+#define LANDING_MM 10.0          /* landing zone beyond each end of the diseased vein */
 
 void lq_measure_settings_default(LqMeasureSettings *s)
 {
     memset(s, 0, sizeof *s);
     s->threshold_pct = 61.0;
+    s->metric = LQ_METRIC_DIAMETER;
     s->lesion_frame = -1;
+    s->lesion_first = s->lesion_last = -1;
     s->reference_first = s->reference_last = -1;
+    s->reference_normal = -1;
     s->low_confidence = 0.5;
     s->first_frame = s->last_frame = -1;
 }
@@ -140,69 +150,208 @@ static double frame_step(const Walk *w)
     return fabs(w->f[w->n - 1].position_mm - w->f[0].position_mm) / (double)(w->n - 1);
 }
 
+static void to_file_order(const Walk *w, size_t k0, size_t k1, int *first, int *last)
+{
+    size_t f0 = frame_of(w, k0), f1 = frame_of(w, k1);
+    *first = (int)LQ_MIN(f0, f1), *last = (int)LQ_MAX(f0, f1);
+}
+
+/* Value at fraction q of sorted v[0..n) (linear interpolation). */
+static double quantile(const double *v, size_t n, double q)
+{
+    double x = q * (double)(n - 1);
+    size_t i = (size_t)x;
+    if (i + 1 >= n) return v[n - 1];
+    return v[i] + (x - (double)i) * (v[i + 1] - v[i]);
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* Non-decreasing least-squares fit of v[0..m) in place (pool adjacent
+ * violators); w and cnt are scratch of m entries. */
+static void isotonic(double *v, size_t m, double *w, size_t *cnt)
+{
+    size_t b = 0;
+    for (size_t i = 0; i < m; i++) {
+        w[b] = v[i], cnt[b] = 1;
+        while (b > 0 && w[b - 1] > w[b]) {
+            w[b - 1] = (w[b - 1] * (double)cnt[b - 1] + w[b] * (double)cnt[b]) / (double)(cnt[b - 1] + cnt[b]);
+            cnt[b - 1] += cnt[b];
+            b--;
+        }
+        b++;
+    }
+    for (size_t k = 0, i = 0; k < b; k++)
+        for (size_t j = 0; j < cnt[k]; j++) v[i++] = w[k];
+}
+
+/* Dynamic lesion (domain.md: area varying strongly from frame to frame at the
+ * same place). A fixed lesion's area only grows walking away from the MLA on
+ * either side, however sharp the narrowing; breathing or position changes
+ * make it swing down and up again. On each side, within the window, the
+ * usable frames' areas are fitted with a non-decreasing sequence; what that
+ * fit cannot follow is the swing. The figure is the 10th-90th percentile
+ * range of area / fit, in percent (robust to a stray frame). */
+static int dynamic_check(const Walk *w, size_t lesion_k, int untimed, LqSummary *out)
+{
+    double half = untimed ? DYNAMIC_WINDOW_FRAMES : DYNAMIC_WINDOW_MM;
+    out->dynamic_window_mm = half;
+    size_t n = w->n;
+    double *area = malloc(n * sizeof *area), *fit = malloc(n * sizeof *fit), *ratio = malloc(n * sizeof *ratio);
+    double *scratch = malloc(n * sizeof *scratch);
+    size_t *cnt = malloc(n * sizeof *cnt);
+    if (!area || !fit || !ratio || !scratch || !cnt) {
+        free(area), free(fit), free(ratio), free(scratch), free(cnt);
+        return -1;
+    }
+    double x0 = untimed ? (double)lesion_k : pos(w, lesion_k);
+    size_t used = 0;
+    double lo = INFINITY, hi = 0;
+    for (int side = -1; side <= 1; side += 2) {
+        size_t m = 0;
+        for (size_t k = lesion_k;; k += (size_t)side) {
+            if (fabs((untimed ? (double)k : pos(w, k)) - x0) > half + 1e-9) break;
+            if (eligible(w, k) || k == lesion_k) area[m] = fit[m] = at(w, k)->shape.area_mm2, m++;
+            if ((side < 0 && k == 0) || (side > 0 && k + 1 >= n)) break;
+        }
+        isotonic(fit, m, scratch, cnt);
+        for (size_t i = side < 0 ? 0 : 1; i < m; i++) { /* the lesion frame once */
+            ratio[used++] = fit[i] > 0 ? area[i] / fit[i] - 1.0 : 0.0;
+            lo = fmin(lo, area[i]), hi = fmax(hi, area[i]);
+        }
+    }
+    out->dynamic_frames = (int)used;
+    if (used >= DYNAMIC_MIN_FRAMES) {
+        qsort(ratio, used, sizeof *ratio, cmp_double);
+        out->dynamic_checked = 1;
+        out->dynamic_variation_pct = 100.0 * (quantile(ratio, used, 0.9) - quantile(ratio, used, 0.1));
+        out->dynamic = out->dynamic_variation_pct >= LQ_DYNAMIC_VARIATION_PCT;
+        out->dynamic_area_min_mm2 = lo, out->dynamic_area_max_mm2 = hi;
+    }
+    free(area), free(fit), free(ratio), free(scratch), free(cnt);
+    return 0;
+}
+
+static const int stent_diameters_mm[] = {12, 14, 16, 18, 20, 22, 24};
+static const int stent_lengths_mm[] = {60, 80, 100, 120, 140, 150};
+
+/* Stent sizing (domain.md): diameter D_ref + 1..4 mm; length covering the
+ * lesion segment with a landing zone above it and reaching LANDING_MM into
+ * the straight EIV (the stable run) below it, never under 60 mm, rounded up
+ * to a nominal length. Segment ends are walk indices a <= b. */
+static void stent_sizing(const Walk *w, size_t a, size_t b, int have_run, size_t run0, int untimed, LqSummary *out)
+{
+    out->stent_diameter_min_mm = out->reference_diameter_mm + STENT_OVERSIZE_MIN_MM;
+    out->stent_diameter_max_mm = out->reference_diameter_mm + STENT_OVERSIZE_MAX_MM;
+    for (size_t i = 0; i < sizeof stent_diameters_mm / sizeof stent_diameters_mm[0]; i++)
+        if (stent_diameters_mm[i] >= out->stent_diameter_min_mm - 1e-9 &&
+            stent_diameters_mm[i] <= out->stent_diameter_max_mm + 1e-9)
+            out->stent_sizes_mm[out->stent_size_count++] = stent_diameters_mm[i];
+    if (untimed || w->n < 2) return;
+    size_t distal = have_run && run0 > b ? run0 : b;
+    double dir = pos(w, w->n - 1) >= pos(w, 0) ? 1.0 : -1.0;   /* positions grow towards the CFV */
+    out->stent_span_from_mm = pos(w, a) - dir * LANDING_MM;
+    out->stent_span_to_mm = pos(w, distal) + dir * LANDING_MM;
+    out->stent_span_mm = fabs(out->stent_span_to_mm - out->stent_span_from_mm);
+    out->stent_length_known = 1;
+    double need = fmax(out->stent_span_mm, STENT_MIN_LENGTH_MM);
+    for (size_t i = 0; i < sizeof stent_lengths_mm / sizeof stent_lengths_mm[0]; i++)
+        if (stent_lengths_mm[i] >= need - 1e-9) {
+            out->stent_length_mm = stent_lengths_mm[i];
+            break;
+        }
+}
+
 /* Lesion, reference and stenosis over frames[0..n), all of the pullback. */
 static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeasureSettings *set, LqSummary *out,
                             size_t first, LqError *err)
 {
     memset(out, 0, sizeof *out);
     out->threshold_pct = set->threshold_pct;
+    out->metric = set->metric;
     out->lesion_first = out->lesion_last = -1;
+    out->reference_first = out->reference_last = -1;
     out->reference_run_first = out->reference_run_last = -1;
+    out->lesion_search_first = out->lesion_search_last = -1;
     Walk w = {frames, n, set->pullback_from_cfv != 0, set->low_confidence};
     for (size_t i = 0; i < n; i++)
         if (!frames[i].valid || frames[i].confidence < set->low_confidence) out->low_confidence_frames++;
 
-    /* ---- reference: in walk order [ref_k0, ref_k1] */
+    /* ---- the straight EIV: the stable run (walk order [run0, run1]) */
     size_t skip = (size_t)ceil(IVC_SKIP_FRACTION * (double)n);
-    size_t run0 = 0, run1 = 0, ref0, ref1;
+    size_t run0 = 0, run1 = 0, ref0 = 0, ref1 = 0;
+    int have_run = 0;
+    size_t min_len = set->positions_are_indices ? MIN_RUN_FRAMES : (size_t)ceil(MIN_RUN_MM / frame_step(&w) - 1e-9);
     if (set->reference_first >= 0) {
-        out->reference_method = LQ_METHOD_USER;
         size_t a = (size_t)set->reference_first, b = (size_t)set->reference_last;
-        ref0 = w.reversed ? n - 1 - b : a;
-        ref1 = w.reversed ? n - 1 - a : b;
-        run0 = ref0, run1 = ref1;
+        ref0 = run0 = w.reversed ? n - 1 - b : a;
+        ref1 = run1 = w.reversed ? n - 1 - a : b;
+        have_run = 1;
     } else {
-        out->reference_method = LQ_METHOD_AUTO;
-        size_t min_len = set->positions_are_indices ? MIN_RUN_FRAMES
-                                                    : (size_t)ceil(MIN_RUN_MM / frame_step(&w) - 1e-9);
-        int found = stable_run(&w, skip, min_len, &run0, &run1);
-        if (found < 0) return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
-        if (!found) {
-            snprintf(out->problem, sizeof out->problem,
-                     "no stable reference segment found (no run of %zu or more frames with CSA "
-                     "within 15 %% of its median); give --reference-range", min_len);
+        have_run = stable_run(&w, skip, min_len, &run0, &run1);
+        if (have_run < 0) return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
+    }
+    if (have_run) to_file_order(&w, run0, run1, &out->reference_run_first, &out->reference_run_last);
+
+    /* ---- reference: this pullback's EIV run, the user's frames, another
+     * pullback, or Raju's normal value (asked for, or when no run exists) */
+    int normal_vein = set->reference_normal;
+    int no_run_fallback = set->reference_first < 0 && normal_vein < 0 && !(set->external_reference_area_mm2 > 0) &&
+                          !have_run;
+    if (no_run_fallback) normal_vein = LQ_VEIN_EIV;
+    if (set->reference_first >= 0 || (normal_vein < 0 && !(set->external_reference_area_mm2 > 0))) {
+        if (set->reference_first >= 0) {
+            out->reference_method = LQ_METHOD_USER;
+        } else {
+            out->reference_method = LQ_METHOD_AUTO;
+            /* The central ~15 mm of the run (untimed: its central third). */
+            double centre = 0.5 * (pos(&w, run0) + pos(&w, run1));
+            double half = set->positions_are_indices ? (double)(run1 - run0) / 6.0 : REFERENCE_LENGTH_MM / 2;
+            ref0 = run1, ref1 = run0;
+            for (size_t k = run0; k <= run1; k++)
+                if (fabs(pos(&w, k) - centre) <= half + 1e-9) {
+                    if (k < ref0) ref0 = k;
+                    if (k > ref1) ref1 = k;
+                }
+            if (ref0 > ref1) ref0 = ref1 = (run0 + run1) / 2;
+        }
+        double sum = 0;
+        int used = 0;
+        for (size_t k = ref0; k <= ref1; k++)
+            if (out->reference_method == LQ_METHOD_USER ? at(&w, k)->valid : eligible(&w, k))
+                sum += at(&w, k)->shape.area_mm2, used++;
+        if (!used) {
+            snprintf(out->problem, sizeof out->problem, "the reference frames have no usable contour");
             return LQ_OK;
         }
-        /* The central ~15 mm of the run (untimed: its central third). */
-        double centre = 0.5 * (pos(&w, run0) + pos(&w, run1));
-        double half = set->positions_are_indices ? (double)(run1 - run0) / 6.0 : REFERENCE_LENGTH_MM / 2;
-        ref0 = run1, ref1 = run0;
-        for (size_t k = run0; k <= run1; k++)
-            if (fabs(pos(&w, k) - centre) <= half + 1e-9) {
-                if (k < ref0) ref0 = k;
-                if (k > ref1) ref1 = k;
-            }
-        if (ref0 > ref1) ref0 = ref1 = (run0 + run1) / 2;
+        out->reference_area_mm2 = sum / used;
+        out->reference_diameter_mm = 2.0 * sqrt(out->reference_area_mm2 / LQ_PI);
+        to_file_order(&w, ref0, ref1, &out->reference_first, &out->reference_last);
+    } else if (normal_vein >= 0) {
+        out->reference_method = LQ_METHOD_NORMAL;
+        lq_vein_normal((LqVein)normal_vein, &out->reference_diameter_mm, &out->reference_area_mm2);
+        snprintf(out->reference_note, sizeof out->reference_note,
+                 "%sRaju normal value for the %s (%.0f mm, %.0f mm2), not measured on this patient",
+                 no_run_fallback ? "no stable EIV segment in this pullback (no run of enough frames with CSA "
+                                   "within 15 % of its median); "
+                                 : "",
+                 lq_vein_name((LqVein)normal_vein), out->reference_diameter_mm, out->reference_area_mm2);
+    } else {
+        out->reference_method = LQ_METHOD_EXTERNAL;
+        out->reference_area_mm2 = set->external_reference_area_mm2;
+        out->reference_diameter_mm = set->external_reference_diameter_mm > 0
+                                         ? set->external_reference_diameter_mm
+                                         : 2.0 * sqrt(out->reference_area_mm2 / LQ_PI);
+        snprintf(out->reference_note, sizeof out->reference_note, "%s", set->external_reference_note);
     }
-    double sum = 0;
-    int used = 0;
-    for (size_t k = ref0; k <= ref1; k++)
-        if (out->reference_method == LQ_METHOD_USER ? at(&w, k)->valid : eligible(&w, k))
-            sum += at(&w, k)->shape.area_mm2, used++;
-    if (!used) {
-        snprintf(out->problem, sizeof out->problem, "the reference frames have no usable contour");
-        return LQ_OK;
-    }
-    out->reference_area_mm2 = sum / used;
-    out->reference_diameter_mm = 2.0 * sqrt(out->reference_area_mm2 / LQ_PI);
-    /* Report frame numbers in file order. */
-    size_t f0 = frame_of(&w, ref0), f1 = frame_of(&w, ref1);
-    out->reference_first = (int)LQ_MIN(f0, f1), out->reference_last = (int)LQ_MAX(f0, f1);
-    f0 = frame_of(&w, run0), f1 = frame_of(&w, run1);
-    out->reference_run_first = (int)LQ_MIN(f0, f1), out->reference_run_last = (int)LQ_MAX(f0, f1);
 
-    /* ---- lesion: minimal CSA proximal to the reference (between the IVC and the run) */
-    size_t lesion_k;
+    /* ---- lesion: minimal CSA proximal to the straight EIV (between the IVC
+     * and the run), or in the user's range, or the user's frame */
+    size_t lesion_k = 0;
     if (set->lesion_frame >= 0) {
         out->lesion_method = LQ_METHOD_USER;
         lesion_k = w.reversed ? n - 1 - (size_t)set->lesion_frame : (size_t)set->lesion_frame;
@@ -212,17 +361,33 @@ static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeas
             return LQ_OK;
         }
     } else {
-        out->lesion_method = LQ_METHOD_AUTO;
-        size_t start = LQ_MIN(skip, run0);
+        size_t s0, s1; /* walk order, [s0, s1) */
+        if (set->lesion_first >= 0) {
+            out->lesion_method = LQ_METHOD_USER;
+            size_t a = (size_t)set->lesion_first, b = (size_t)set->lesion_last;
+            s0 = w.reversed ? n - 1 - b : a;
+            s1 = (w.reversed ? n - 1 - a : b) + 1;
+        } else {
+            out->lesion_method = LQ_METHOD_AUTO;
+            s0 = have_run ? LQ_MIN(skip, run0) : skip;
+            s1 = have_run ? run0 : n;
+        }
+        /* confident frames first; in a user range, any frame with a contour */
         int found = 0;
-        lesion_k = start;
-        for (size_t k = start; k < run0; k++)
-            if (eligible(&w, k) && (!found || at(&w, k)->shape.area_mm2 < at(&w, lesion_k)->shape.area_mm2))
-                lesion_k = k, found = 1;
+        for (int pass = 0; pass < 2 && !found; pass++) {
+            if (pass == 1 && out->lesion_method != LQ_METHOD_USER) break;
+            for (size_t k = s0; k < s1; k++)
+                if ((pass ? at(&w, k)->valid : eligible(&w, k)) &&
+                    (!found || at(&w, k)->shape.area_mm2 < at(&w, lesion_k)->shape.area_mm2))
+                    lesion_k = k, found = 1;
+        }
+        if (s1 > s0) to_file_order(&w, s0, s1 - 1, &out->lesion_search_first, &out->lesion_search_last);
         if (!found) {
             snprintf(out->problem, sizeof out->problem,
-                     "no frames between the IVC and the reference to search for a lesion; "
-                     "give --lesion-frame");
+                     out->lesion_method == LQ_METHOD_USER
+                         ? "no frame of the lesion range has a contour"
+                         : "no frames between the IVC and the reference to search for a lesion; "
+                           "give --lesion-frame or --lesion-range");
             return LQ_OK;
         }
     }
@@ -235,23 +400,73 @@ static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeas
 
     /* ---- lesion segment: contiguous frames around the lesion below 50 % of A_ref */
     double limit = LESION_FRACTION * out->reference_area_mm2;
+    size_t seg_a = lesion_k, seg_b = lesion_k;
     if (L->shape.area_mm2 < limit) {
-        size_t a = lesion_k, b = lesion_k;
-        while (a > 0 && at(&w, a - 1)->valid && at(&w, a - 1)->shape.area_mm2 < limit) a--;
-        while (b + 1 < n && at(&w, b + 1)->valid && at(&w, b + 1)->shape.area_mm2 < limit) b++;
-        f0 = frame_of(&w, a), f1 = frame_of(&w, b);
-        out->lesion_first = (int)LQ_MIN(f0, f1), out->lesion_last = (int)LQ_MAX(f0, f1);
+        while (seg_a > 0 && at(&w, seg_a - 1)->valid && at(&w, seg_a - 1)->shape.area_mm2 < limit) seg_a--;
+        while (seg_b + 1 < n && at(&w, seg_b + 1)->valid && at(&w, seg_b + 1)->shape.area_mm2 < limit) seg_b++;
+        to_file_order(&w, seg_a, seg_b, &out->lesion_first, &out->lesion_last);
         /* Each frame stands for one frame spacing of vein. */
-        out->lesion_length_mm = (double)(b - a + 1) * frame_step(&w);
+        out->lesion_length_mm = (double)(seg_b - seg_a + 1) * frame_step(&w);
     }
 
-    /* ---- stenosis, the three definitions */
+    /* ---- stenosis, the three definitions, and the verdict on the chosen one */
     out->diameter_stenosis_pct = 100.0 * (1.0 - out->mld_mm / out->reference_diameter_mm);
     out->area_stenosis_pct = 100.0 * (1.0 - out->mla_mm2 / out->reference_area_mm2);
     out->equiv_diameter_stenosis_pct = 100.0 * (1.0 - sqrt(out->mla_mm2 / out->reference_area_mm2));
-    out->significant = out->diameter_stenosis_pct > set->threshold_pct;
+    out->verdict_pct = set->metric == LQ_METRIC_AREA             ? out->area_stenosis_pct
+                       : set->metric == LQ_METRIC_EQUIV_DIAMETER ? out->equiv_diameter_stenosis_pct
+                                                                 : out->diameter_stenosis_pct;
+    out->significant = out->verdict_pct > set->threshold_pct;
+
+    if (dynamic_check(&w, lesion_k, set->positions_are_indices, out) < 0)
+        return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
+    stent_sizing(&w, seg_a, seg_b, have_run, run0, set->positions_are_indices, out);
     out->ok = 1;
     return LQ_OK;
+}
+
+/* A user range [*a, *b] (0-based file frames; *a < 0: none) checked against
+ * the frames and the pullback proper [first, last], then made relative to it. */
+static int user_range(const char *what, int *a, int *b, size_t n, size_t first, size_t last, LqError *err)
+{
+    if (*a < 0) return LQ_OK;
+    char given[48];
+    if (*a == *b)
+        snprintf(given, sizeof given, "%d", *a + 1);
+    else
+        snprintf(given, sizeof given, "%d-%d", *a + 1, *b + 1);
+    if (*b < *a || (size_t)*b >= n)
+        return lq_fail(err, LQ_ERR_USAGE, "%s %s out of range: frames 1-%zu", what, given, n);
+    if ((size_t)*a < first || (size_t)*b > last)
+        return lq_fail(err, LQ_ERR_USAGE, "%s %s is outside the pullback: frames %zu-%zu", what, given, first + 1,
+                       last + 1);
+    *a -= (int)first, *b -= (int)first;
+    return LQ_OK;
+}
+
+static const char *const metric_names[] = {"diameter", "area", "eqdiameter"};
+static const char *const vein_names[] = {"cfv", "eiv", "civ"};
+/* Raju's normal values (domain.md): diameter mm, area mm2 */
+static const double vein_normals[][2] = {{12.0, 125.0}, {14.0, 150.0}, {16.0, 200.0}};
+
+const char *lq_metric_name(LqMetric m) { return (unsigned)m < 3 ? metric_names[m] : "?"; }
+const char *lq_vein_name(LqVein v) { return (unsigned)v < 3 ? vein_names[v] : "?"; }
+
+static int index_of(const char *const *names, int count, const char *name)
+{
+    for (int i = 0; name && i < count; i++)
+        if (strcmp(names[i], name) == 0) return i;
+    return -1;
+}
+
+int lq_metric_from_name(const char *name) { return index_of(metric_names, 3, name); }
+int lq_vein_from_name(const char *name) { return index_of(vein_names, 3, name); }
+
+void lq_vein_normal(LqVein v, double *diameter_mm, double *area_mm2)
+{
+    if ((unsigned)v >= 3) v = LQ_VEIN_EIV;
+    *diameter_mm = vein_normals[v][0];
+    *area_mm2 = vein_normals[v][1];
 }
 
 int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSettings *set, LqSummary *out,
@@ -261,34 +476,32 @@ int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSet
     if (!set) lq_measure_settings_default(&defaults), set = &defaults;
     memset(out, 0, sizeof *out);
     if (n == 0) return lq_fail(err, LQ_ERR_DATA, "no frames");
-    if (set->lesion_frame >= (int)n)
-        return lq_fail(err, LQ_ERR_USAGE, "lesion frame %d out of range 1-%zu", set->lesion_frame + 1, n);
-    if (set->reference_first >= 0 &&
-        (set->reference_last < set->reference_first || set->reference_last >= (int)n))
-        return lq_fail(err, LQ_ERR_USAGE, "reference range %d-%d out of range 1-%zu", set->reference_first + 1,
-                       set->reference_last + 1, n);
+    if ((unsigned)set->metric > LQ_METRIC_EQUIV_DIAMETER) return lq_fail(err, LQ_ERR_USAGE, "unknown metric");
+    if (set->reference_normal > LQ_VEIN_CIV) return lq_fail(err, LQ_ERR_USAGE, "unknown vein for normal values");
+    if (!(set->external_reference_area_mm2 >= 0) || !(set->external_reference_diameter_mm >= 0) ||
+        !isfinite(set->external_reference_area_mm2) || !isfinite(set->external_reference_diameter_mm))
+        return lq_fail(err, LQ_ERR_USAGE, "external reference area or diameter is not a positive number");
+    int references = (set->reference_first >= 0) + (set->reference_normal >= 0) + (set->external_reference_area_mm2 > 0);
+    if (references > 1)
+        return lq_fail(err, LQ_ERR_USAGE, "give one reference: frames, another file or normal values");
+    if (set->lesion_frame >= 0 && set->lesion_first >= 0)
+        return lq_fail(err, LQ_ERR_USAGE, "give a lesion frame or a lesion range, not both");
     /* Frames before the pullback starts or after it stops (the catheter not
      * moving) are not part of it: search and report within the pullback. */
     size_t first = set->first_frame > 0 ? (size_t)set->first_frame : 0;
     size_t last = set->last_frame >= 0 && (size_t)set->last_frame < n ? (size_t)set->last_frame : n - 1;
     if (first > last) first = 0, last = n - 1;
     local = *set;
-    if (local.lesion_frame >= 0) {
-        if ((size_t)local.lesion_frame < first || (size_t)local.lesion_frame > last)
-            return lq_fail(err, LQ_ERR_USAGE, "lesion frame %d is outside the pullback (frames %zu-%zu)",
-                           local.lesion_frame + 1, first + 1, last + 1);
-        local.lesion_frame -= (int)first;
-    }
-    if (local.reference_first >= 0) {
-        if ((size_t)local.reference_first < first || (size_t)local.reference_last > last)
-            return lq_fail(err, LQ_ERR_USAGE, "reference range %d-%d is outside the pullback (frames %zu-%zu)",
-                           local.reference_first + 1, local.reference_last + 1, first + 1, last + 1);
-        local.reference_first -= (int)first, local.reference_last -= (int)first;
-    }
-    int rc = measure_pullback(frames + first, last - first + 1, &local, out, first, err);
+    int lesion_last = local.lesion_frame;
+    int rc = user_range("lesion frame", &local.lesion_frame, &lesion_last, n, first, last, err);
+    if (rc == LQ_OK) rc = user_range("lesion range", &local.lesion_first, &local.lesion_last, n, first, last, err);
+    if (rc == LQ_OK)
+        rc = user_range("reference range", &local.reference_first, &local.reference_last, n, first, last, err);
+    if (rc != LQ_OK) return rc;
+    rc = measure_pullback(frames + first, last - first + 1, &local, out, first, err);
     int *const indices[] = {&out->reference_run_first, &out->reference_run_last, &out->reference_first,
-                            &out->reference_last,     &out->lesion_frame,        &out->lesion_first,
-                            &out->lesion_last};
+                            &out->reference_last,      &out->lesion_frame,        &out->lesion_first,
+                            &out->lesion_last,         &out->lesion_search_first, &out->lesion_search_last};
     for (size_t i = 0; i < sizeof indices / sizeof indices[0]; i++)
         if (*indices[i] >= 0) *indices[i] += (int)first;
     return rc;

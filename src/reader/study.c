@@ -481,7 +481,7 @@ int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
     if (!s->decode_buf)
         return lq_fail(err, LQ_ERR_DATA, "%s: %s", in->path, s->not_measurable_why);
     if (index >= in->frames)
-        return lq_fail(err, LQ_ERR_USAGE, "%s: frame %u out of range 1-%u", in->path, index + 1,
+        return lq_fail(err, LQ_ERR_USAGE, "%s: frame %u out of range: frames 1-%u", in->path, index + 1,
                        in->frames);
     int rc;
     if (s->j2k) {
