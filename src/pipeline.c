@@ -5,6 +5,7 @@
 #include "segment/segment.h"
 
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -182,6 +183,9 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
     if (ms.last_frame < 0) ms.last_frame = (int)in->pullback_stop_frame;
     r->order_from_cfv = ms.pullback_from_cfv != 0;
     r->low_confidence = ms.low_confidence;
+    r->pullback_first = ms.first_frame > 0 ? (size_t)ms.first_frame : 0;
+    r->pullback_last = ms.last_frame >= 0 && (size_t)ms.last_frame < n ? (size_t)ms.last_frame : n - 1;
+    if (r->pullback_first > r->pullback_last) r->pullback_first = 0, r->pullback_last = n - 1;
     rc = lq_measure_frames(r->frames, n, &ms, &r->summary, err);
     if (rc != LQ_OK && err) {
         /* keep the file name in front of the measurement's message */
@@ -198,5 +202,34 @@ done:
     free(luma);
     if (rc != LQ_OK) lq_result_free(&r);
     *out = r;
+    return rc;
+}
+
+int lq_study_reference(LqStudy *other, const LqRunOptions *opt, int first, int last, LqMeasureSettings *into,
+                       LqError *err)
+{
+    LqRunOptions run;
+    lq_run_options_default(&run);
+    if (opt) {
+        run.cpu_level = opt->cpu_level, run.threads = opt->threads;
+        run.measure.pullback_from_cfv = opt->measure.pullback_from_cfv;
+        run.measure.low_confidence = opt->measure.low_confidence;
+    }
+    run.measure.reference_first = first, run.measure.reference_last = first >= 0 ? last : -1;
+    LqResult *r = NULL;
+    int rc = lq_study_measure(other, &run, &r, err);
+    if (rc != LQ_OK) return rc;
+    const LqSummary *s = &r->summary;
+    const char *path = lq_study_info(other)->path;
+    if (!(s->reference_area_mm2 > 0) || s->reference_first < 0) {
+        rc = lq_fail(err, LQ_ERR_DATA, "%s: no reference segment in that pullback; give its frames", path);
+    } else {
+        into->external_reference_area_mm2 = s->reference_area_mm2;
+        into->external_reference_diameter_mm = s->reference_diameter_mm;
+        snprintf(into->external_reference_note, sizeof into->external_reference_note,
+                 "%.150s frames %d-%d (%s), A_ref %.1f mm2", path, s->reference_first + 1, s->reference_last + 1,
+                 s->reference_method == LQ_METHOD_USER ? "given" : "auto", s->reference_area_mm2);
+    }
+    lq_result_free(&r);
     return rc;
 }

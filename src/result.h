@@ -11,5 +11,6 @@ struct LqResult {
     LqSummary summary;
     int order_from_cfv;  /* frame order CFV -> IVC (jugular access) */
     double low_confidence; /* the confidence cut used */
+    size_t pullback_first, pullback_last; /* the pullback proper (start/stop frames) */
 };
 #endif

@@ -48,7 +48,7 @@ check "info: exit 0" expect_exit 0 "$lumenq" info "$work/study.dcm"
 check "info names the calibration source" grep -q "Sequence of Ultrasound Regions" "$work/out"
 
 check "json to a file" expect_exit 0 "$lumenq" measure -f json -o "$work/r.json" "$work/study.dcm"
-check "json has schema_version 1" grep -q '"schema_version": 1' "$work/r.json"
+check "json has schema_version 2" grep -q '"schema_version": 2' "$work/r.json"
 if command -v python3 >/dev/null; then
     check "json parses" python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d['frames'])==120" "$work/r.json"
 fi
@@ -159,6 +159,55 @@ check "two pullbacks in a folder: exit 64" expect_exit 64 "$lumenq" measure "$wo
 check "two pullbacks: the message names them" grep -q "2 pullbacks, measure one file" "$work/err"
 rm -f "$work/study/second.dcm" "$work/study/SERIES1/IMG1"
 check "no pullback in a folder: exit 65" expect_exit 65 "$lumenq" measure "$work/study"
+
+# Outputs for people and scripts (issue 6): --out puts everything in one folder.
+check "bad --metric: exit 64" expect_exit 64 "$lumenq" measure --metric radius "$work/study.dcm"
+check "bad --reference-normal: exit 64" expect_exit 64 "$lumenq" measure --reference-normal ivc "$work/study.dcm"
+check "--lesion-at needs mm: exit 64" expect_exit 64 "$lumenq" measure --lesion-at 12 "$work/study.dcm"
+check "bad --lesion-range: exit 64" expect_exit 64 "$lumenq" measure --lesion-range 30 "$work/study.dcm"
+check "--out writes every output" expect_exit 0 "$lumenq" measure --out "$work/all" "$work/study.dcm"
+for f in report.txt report.json frames.csv report.pdf lesion.png reference.png profile.png; do
+    check "--out: $f written and not empty" test -s "$work/all/$f"
+done
+check "--out: report.txt is the report printed" cmp -s "$work/out" "$work/all/report.txt"
+check "--out: frames.csv has a row per frame" test "$(wc -l <"$work/all/frames.csv")" -eq 121
+if command -v file >/dev/null; then
+    check "--out: the PNGs are PNG" sh -c "file '$work/all/lesion.png' | grep -q 'PNG image data, 512 x'"
+    check "--out: the PDF is PDF" sh -c "file '$work/all/report.pdf' | grep -q 'PDF document'"
+fi
+check "a stent length in the report" grep -Eq '^  Length +[0-9]+ mm' "$work/out"
+check "the dynamic-lesion line in the report" grep -q '^  Dynamic' "$work/out"
+check "normal reference: exit 0" expect_exit 0 "$lumenq" measure --reference-normal eiv --png "$work/pics" "$work/study.dcm"
+check "normal reference: the report says so" grep -q "Raju normal value for the EIV" "$work/out"
+check "normal reference: no reference picture, and a note" grep -q "reference.png not written" "$work/err"
+check "normal reference: the other pictures" test -s "$work/pics/lesion.png" -a -s "$work/pics/profile.png" -a ! -e "$work/pics/reference.png"
+pos=$(grep -o '"frame": 40, "position_mm": [0-9.]*' "$work/r.json" | sed 's/.*: //')
+check "--lesion-at a position picks that frame" expect_exit 0 "$lumenq" measure -f json --lesion-at "${pos}mm" "$work/study.dcm"
+check "--lesion-at: frame 40, given by the user" grep -q '"method": "user", "frame": 40,' "$work/out"
+check "--lesion-frame accepts mm too" expect_exit 0 "$lumenq" measure -f json --lesion-frame "${pos}mm" "$work/study.dcm"
+check "--lesion-frame in mm: frame 40" grep -q '"method": "user", "frame": 40,' "$work/out"
+check "--lesion-at beyond the pullback: exit 64" expect_exit 64 "$lumenq" measure --lesion-at 900mm "$work/study.dcm"
+check "the message gives the pullback's span in mm" grep -q "outside the pullback: 0.00-150.00 mm" "$work/err"
+check "--lesion-range searches only there" expect_exit 0 "$lumenq" measure -f json --lesion-range 80-90 "$work/study.dcm"
+check "--lesion-range: the frames searched are reported" grep -q '"search_first": 80, "search_last": 90' "$work/out"
+check "--reference-frame" expect_exit 0 "$lumenq" measure -f json --reference-frame 70 "$work/study.dcm"
+check "--reference-frame: that frame only" grep -q '"reference": {"method": "user", "note": "", "first": 70, "last": 70' "$work/out"
+check "--metric area: the verdict uses %AS" expect_exit 0 "$lumenq" measure --metric area "$work/study.dcm"
+check "--metric area: the verdict line says area" grep -q "^VERDICT .*area stenosis" "$work/out"
+check "--reference-file F:A-B" expect_exit 0 "$lumenq" measure --reference-file "$work/untimed.dcm:60-80" "$work/study.dcm"
+check "--reference-file: the report names the file and frames" grep -q "^Reference  another pullback: .*untimed.dcm frames 60-80 (given)" "$work/out"
+check "--reference-file range out of range: exit 64" expect_exit 64 "$lumenq" measure --reference-file "$work/untimed.dcm:60-800" "$work/study.dcm"
+check "--reference-file range: the message names that file" grep -q "untimed.dcm: reference range 60-800 out of range: frames 1-120" "$work/err"
+check "untimed study and a position: exit 64" expect_exit 64 "$lumenq" measure --lesion-at 20mm "$work/untimed.dcm"
+check "untimed and a position: says why" grep -q "no frame time or pullback rate" "$work/err"
+check "--csv to /dev/null leaves /dev/null a device" sh -c "'$lumenq' measure -q --csv /dev/null '$work/study.dcm' >/dev/null && test -c /dev/null"
+# Batch work: many runs append to one summary CSV, concurrently, one header.
+for i in 1 2 3 4; do "$lumenq" measure -q --summary-csv "$work/batch.csv" "$work/study.dcm" >/dev/null & done
+wait
+check "summary CSV: one header and four rows from parallel runs" test "$(wc -l <"$work/batch.csv")" -eq 5
+check "summary CSV: one header" test "$(grep -c '^file,' "$work/batch.csv")" -eq 1
+check "no output may be the input" expect_exit 64 "$lumenq" measure --csv "$work/study.dcm" "$work/study.dcm"
+check "input untouched after every output" test "$(sha256sum "$work/study.dcm" | cut -d' ' -f1)" = "$sum_before"
 
 # Every option in --help is in the man page.
 "$lumenq" --help | grep -o -- '--[a-z][a-z-]*' | sort -u >"$work/opts"

@@ -294,7 +294,7 @@ static void test_reference_normal_and_external(void **state)
     assert_int_equal(s.lesion_frame, 25); /* the lesion is still sought above the EIV run */
     assert_float_equal(s.diameter_stenosis_pct, 100 * (1 - 4 / 14.0), 1e-9);
     assert_non_null(strstr(s.reference_note, "Raju"));
-    assert_non_null(strstr(s.reference_note, "eiv"));
+    assert_non_null(strstr(s.reference_note, "EIV"));
     set.reference_normal = LQ_VEIN_CIV;
     s = measure_with(f, &set);
     assert_float_equal(s.reference_diameter_mm, 16.0, 1e-12);

@@ -15,8 +15,20 @@ enum {
     OPT_PULLBACK_RATE,
     OPT_FRAME_TIME,
     OPT_THRESHOLD,
+    OPT_METRIC,
     OPT_LESION_FRAME,
+    OPT_LESION_AT,
+    OPT_LESION_RANGE,
+    OPT_REFERENCE_FRAME,
     OPT_REFERENCE_RANGE,
+    OPT_REFERENCE_FILE,
+    OPT_REFERENCE_NORMAL,
+    OPT_JSON,
+    OPT_CSV,
+    OPT_SUMMARY_CSV,
+    OPT_PNG,
+    OPT_PDF,
+    OPT_OUT,
     OPT_PULLBACK_FROM,
     OPT_CPU,
     OPT_THREADS,
@@ -31,14 +43,26 @@ typedef struct Option {
 
 /* The single source of the options: parsing, --help and the man page test use it. */
 static const Option options[] = {
-    {"format", 'f', "text|json", "report format (default text)"},
-    {"output", 'o', "FILE", "write the report to FILE, atomically (default: standard output)"},
+    {"format", 'f', "text|json|csv", "format of the report on standard output or -o (default text)"},
+    {"output", 'o', "FILE", "write that report to FILE, atomically (default: standard output)"},
+    {"json", OPT_JSON, "FILE", "also write the JSON report to FILE"},
+    {"csv", OPT_CSV, "FILE", "also write one CSV row per frame to FILE"},
+    {"summary-csv", OPT_SUMMARY_CSV, "FILE", "append one row for this study to FILE (created with a header)"},
+    {"png", OPT_PNG, "DIR", "write lesion.png, reference.png and profile.png into DIR"},
+    {"pdf", OPT_PDF, "FILE", "write the one-page PDF report to FILE"},
+    {"out", OPT_OUT, "DIR", "write every output into DIR: report.txt, report.json, frames.csv, report.pdf and the PNGs"},
     {"pixel-size", OPT_PIXEL_SIZE, "MM", "pixel size when the file has no calibration"},
     {"pullback-rate", OPT_PULLBACK_RATE, "MM_S", "pullback rate in mm/s (overrides the file)"},
     {"frame-time", OPT_FRAME_TIME, "MS", "time between frames in ms (overrides the file)"},
-    {"threshold", OPT_THRESHOLD, "PCT", "diameter stenosis above PCT is significant (default 61)"},
-    {"lesion-frame", OPT_LESION_FRAME, "N", "use frame N (1-based) as the lesion"},
-    {"reference-range", OPT_REFERENCE_RANGE, "A-B", "use frames A to B (1-based) as the reference"},
+    {"threshold", OPT_THRESHOLD, "PCT", "stenosis above PCT is significant (default 61)"},
+    {"metric", OPT_METRIC, "diameter|area|eqdiameter", "stenosis the verdict uses (default diameter: %DS)"},
+    {"lesion-frame", OPT_LESION_FRAME, "N|Xmm", "use frame N (1-based), or the frame at X mm, as the lesion"},
+    {"lesion-at", OPT_LESION_AT, "Xmm", "use the frame at position X mm as the lesion"},
+    {"lesion-range", OPT_LESION_RANGE, "A-B", "search the lesion (minimal area) in frames A-B only (or A-Bmm)"},
+    {"reference-frame", OPT_REFERENCE_FRAME, "N|Xmm", "use that one frame as the reference"},
+    {"reference-range", OPT_REFERENCE_RANGE, "A-B", "use frames A-B (or positions A-Bmm) as the reference"},
+    {"reference-file", OPT_REFERENCE_FILE, "F[:A-B]", "take the reference from another pullback F (its frames A-B)"},
+    {"reference-normal", OPT_REFERENCE_NORMAL, "eiv|civ|cfv", "use Raju's normal value for that vein as the reference"},
     {"pullback-from", OPT_PULLBACK_FROM, "ivc|cfv", "where the pullback starts (default ivc: femoral access)"},
     {"cpu", OPT_CPU, "LEVEL", "scalar|sse2|sse41|avx2: highest SIMD level to use (default: best)"},
     {"threads", OPT_THREADS, "N", "worker threads (default: one per CPU); results do not depend on it"},
@@ -107,13 +131,74 @@ static int parse_int(const char *s, long lo, long hi, long *out)
     return 1;
 }
 
+/* A frame given on the command line: a 1-based frame number or a position. */
+typedef struct FrameSpec {
+    int given;
+    int is_mm;
+    double value;
+} FrameSpec;
+
+typedef struct RangeSpec {
+    int given;
+    int is_mm;
+    double a, b;
+} RangeSpec;
+
 typedef struct Cli {
     const char *command;
     LqOpenOptions open;
     LqRunOptions run;
     LqReportFormat format;
     const char *output;
+    FrameSpec lesion_frame, reference_frame;
+    RangeSpec lesion_range, reference_range, reference_file_range;
+    char reference_file[1024];
+    const char *json, *csv, *summary_csv, *png_dir, *pdf, *out_dir;
 } Cli;
+
+/* "12" (frame 12) or "42.5mm" (position); mm_only refuses frame numbers. */
+static int parse_frame_spec(const char *s, int mm_only, FrameSpec *out)
+{
+    char buf[64];
+    size_t len = strlen(s);
+    if (len == 0 || len >= sizeof buf) return 0;
+    memcpy(buf, s, len + 1);
+    int mm = len > 2 && strcmp(buf + len - 2, "mm") == 0;
+    if (mm) buf[len - 2] = 0;
+    if (mm_only && !mm) return 0;
+    long frame;
+    double v;
+    if (mm) {
+        if (!parse_double(buf, -1e6, 1e6, &v)) return 0;
+    } else {
+        if (!parse_int(buf, 1, 10000000, &frame)) return 0;
+        v = (double)frame;
+    }
+    *out = (FrameSpec){1, mm, v};
+    return 1;
+}
+
+/* "A-B": frame numbers, or positions when either end ends in mm ("40-60mm"). */
+static int parse_range_spec(const char *s, RangeSpec *out)
+{
+    char buf[64];
+    if (strlen(s) >= sizeof buf) return 0;
+    snprintf(buf, sizeof buf, "%s", s);
+    char *dash = strchr(buf + 1, '-'); /* a position may be negative: skip a leading sign */
+    if (!dash) return 0;
+    *dash = 0;
+    const char *a = buf, *b = dash + 1;
+    size_t la = strlen(a), lb = strlen(b);
+    int mm = (la > 2 && strcmp(a + la - 2, "mm") == 0) || (lb > 2 && strcmp(b + lb - 2, "mm") == 0);
+    char fa[72], fb[72];
+    snprintf(fa, sizeof fa, "%s%s", a, mm && !(la > 2 && strcmp(a + la - 2, "mm") == 0) ? "mm" : "");
+    snprintf(fb, sizeof fb, "%s%s", b, mm && !(lb > 2 && strcmp(b + lb - 2, "mm") == 0) ? "mm" : "");
+    FrameSpec x, y;
+    if (!parse_frame_spec(fa, 0, &x) || !parse_frame_spec(fb, 0, &y)) return 0;
+    if (!mm && y.value < x.value) return 0;
+    *out = (RangeSpec){1, mm, x.value, y.value};
+    return 1;
+}
 
 static int usage_error(const char *fmt, const char *arg)
 {
@@ -148,8 +233,8 @@ static int parse(int argc, char **argv, Cli *cli)
     while ((c = getopt_long(argc, argv, shorts, longs, NULL)) != -1) {
         switch (c) {
         case 'f':
-            if (lq_report_format_from_name(optarg, &cli->format) != LQ_OK)
-                return usage_error("unknown format '%s' (text or json)", optarg);
+            if (lq_report_format_from_name(optarg, &cli->format) != LQ_OK || cli->format > LQ_REPORT_CSV)
+                return usage_error("unknown format '%s' (text, json or csv)", optarg);
             break;
         case 'o': cli->output = optarg; break;
         case OPT_PIXEL_SIZE:
@@ -168,23 +253,55 @@ static int parse(int argc, char **argv, Cli *cli)
             if (!parse_double(optarg, 0.0, 100.0, &dv)) return usage_error("--threshold '%s' is not in 0-100 %%", optarg);
             cli->run.measure.threshold_pct = dv;
             break;
-        case OPT_LESION_FRAME:
-            if (!parse_int(optarg, 1, 1000000, &lv)) return usage_error("--lesion-frame '%s' is not a frame number", optarg);
-            cli->run.measure.lesion_frame = (int)lv - 1;
-            break;
-        case OPT_REFERENCE_RANGE: {
-            long a, b;
-            char buf[64], *dash;
-            snprintf(buf, sizeof buf, "%s", optarg);
-            dash = strchr(buf, '-');
-            if (!dash) return usage_error("--reference-range '%s' is not A-B", optarg);
-            *dash = 0;
-            if (!parse_int(buf, 1, 1000000, &a) || !parse_int(dash + 1, 1, 1000000, &b) || b < a)
-                return usage_error("--reference-range '%s' is not A-B with 1 <= A <= B", optarg);
-            cli->run.measure.reference_first = (int)a - 1;
-            cli->run.measure.reference_last = (int)b - 1;
+        case OPT_METRIC: {
+            int m = lq_metric_from_name(optarg);
+            if (m < 0) return usage_error("--metric '%s' is not diameter, area or eqdiameter", optarg);
+            cli->run.measure.metric = (LqMetric)m;
             break;
         }
+        case OPT_LESION_FRAME:
+            if (!parse_frame_spec(optarg, 0, &cli->lesion_frame))
+                return usage_error("--lesion-frame '%s' is not a frame number or a position in mm", optarg);
+            break;
+        case OPT_LESION_AT:
+            if (!parse_frame_spec(optarg, 1, &cli->lesion_frame))
+                return usage_error("--lesion-at '%s' is not a position like 42.5mm", optarg);
+            break;
+        case OPT_LESION_RANGE:
+            if (!parse_range_spec(optarg, &cli->lesion_range))
+                return usage_error("--lesion-range '%s' is not A-B with 1 <= A <= B (or A-Bmm)", optarg);
+            break;
+        case OPT_REFERENCE_FRAME: {
+            FrameSpec f;
+            if (!parse_frame_spec(optarg, 0, &f))
+                return usage_error("--reference-frame '%s' is not a frame number or a position in mm", optarg);
+            cli->reference_range = (RangeSpec){1, f.is_mm, f.value, f.value};
+            break;
+        }
+        case OPT_REFERENCE_RANGE:
+            if (!parse_range_spec(optarg, &cli->reference_range))
+                return usage_error("--reference-range '%s' is not A-B with 1 <= A <= B (or A-Bmm)", optarg);
+            break;
+        case OPT_REFERENCE_FILE: {
+            /* F or F:A-B; a colon not followed by a range belongs to the name */
+            snprintf(cli->reference_file, sizeof cli->reference_file, "%s", optarg);
+            char *colon = strrchr(cli->reference_file, ':');
+            if (colon && parse_range_spec(colon + 1, &cli->reference_file_range)) *colon = 0;
+            if (!cli->reference_file[0]) return usage_error("--reference-file '%s' names no file", optarg);
+            break;
+        }
+        case OPT_REFERENCE_NORMAL: {
+            int v = lq_vein_from_name(optarg);
+            if (v < 0) return usage_error("--reference-normal '%s' is not eiv, civ or cfv", optarg);
+            cli->run.measure.reference_normal = v;
+            break;
+        }
+        case OPT_JSON: cli->json = optarg; break;
+        case OPT_CSV: cli->csv = optarg; break;
+        case OPT_SUMMARY_CSV: cli->summary_csv = optarg; break;
+        case OPT_PNG: cli->png_dir = optarg; break;
+        case OPT_PDF: cli->pdf = optarg; break;
+        case OPT_OUT: cli->out_dir = optarg; break;
         case OPT_PULLBACK_FROM:
             if (strcmp(optarg, "ivc") == 0) cli->run.measure.pullback_from_cfv = 0;
             else if (strcmp(optarg, "cfv") == 0) cli->run.measure.pullback_from_cfv = 1;
@@ -323,6 +440,143 @@ static int pick_pullback(const char *dir, Cli *cli, char *picked, size_t len)
     return code;
 }
 
+/* Frame index (0-based) of a frame number or position in this study. */
+static int resolve_frame(LqStudy *study, int is_mm, double value, int *index0, LqError *err)
+{
+    if (!is_mm) {
+        *index0 = (int)value - 1;
+        return LQ_OK;
+    }
+    unsigned idx;
+    int rc = lq_study_frame_at_mm(study, value, &idx, err);
+    if (rc == LQ_OK) *index0 = (int)idx;
+    return rc;
+}
+
+static int resolve_range(LqStudy *study, const RangeSpec *r, int *a, int *b, LqError *err)
+{
+    int rc = resolve_frame(study, r->is_mm, r->a, a, err);
+    if (rc == LQ_OK) rc = resolve_frame(study, r->is_mm, r->b, b, err);
+    if (rc == LQ_OK && *a > *b) {
+        int t = *a;
+        *a = *b, *b = t;
+    }
+    return rc;
+}
+
+/* The reference measured on another pullback (--reference-file F[:A-B]). */
+static int external_reference(const Cli *cli, LqMeasureSettings *ms, LqError *err)
+{
+    LqStudy *other = NULL;
+    int first = -1, last = -1;
+    int rc = lq_study_open(cli->reference_file, &cli->open, &other, err);
+    if (rc == LQ_OK && cli->reference_file_range.given)
+        rc = resolve_range(other, &cli->reference_file_range, &first, &last, err);
+    if (rc == LQ_OK) rc = lq_study_reference(other, &cli->run, first, last, ms, err);
+    if (rc == LQ_OK && verbose) say("reference from %s", ms->external_reference_note);
+    lq_study_close(&other);
+    return rc;
+}
+
+/* The user's lesion and reference choices, in this study's frames. */
+static int apply_choices(const Cli *cli, LqStudy *study, LqRunOptions *run, LqError *err)
+{
+    LqMeasureSettings *ms = &run->measure;
+    int rc = LQ_OK;
+    if (cli->lesion_frame.given)
+        rc = resolve_frame(study, cli->lesion_frame.is_mm, cli->lesion_frame.value, &ms->lesion_frame, err);
+    if (rc == LQ_OK && cli->lesion_range.given)
+        rc = resolve_range(study, &cli->lesion_range, &ms->lesion_first, &ms->lesion_last, err);
+    if (rc == LQ_OK && cli->reference_range.given)
+        rc = resolve_range(study, &cli->reference_range, &ms->reference_first, &ms->reference_last, err);
+    if (rc == LQ_OK && cli->reference_file[0]) rc = external_reference(cli, ms, err);
+    return rc;
+}
+
+typedef struct Output {
+    LqReportFormat format;
+    char path[4096];
+} Output;
+
+#define MAX_OUTPUTS 16
+
+static int add_output(Output *outs, int *n, LqReportFormat fmt, const char *dir, const char *name)
+{
+    if (*n >= MAX_OUTPUTS) return 0;
+    int w = dir ? snprintf(outs[*n].path, sizeof outs[*n].path, "%s/%s", dir, name)
+                : snprintf(outs[*n].path, sizeof outs[*n].path, "%s", name);
+    if (w < 0 || (size_t)w >= sizeof outs[*n].path) return 0;
+    outs[(*n)++].format = fmt;
+    return 1;
+}
+
+/* Every file the options ask for (the main report, stdout or -o, apart). */
+static int plan_outputs(const Cli *cli, Output *outs, int *n)
+{
+    int ok = 1;
+    *n = 0;
+    if (cli->json) ok &= add_output(outs, n, LQ_REPORT_JSON, NULL, cli->json);
+    if (cli->csv) ok &= add_output(outs, n, LQ_REPORT_CSV, NULL, cli->csv);
+    if (cli->pdf) ok &= add_output(outs, n, LQ_REPORT_PDF, NULL, cli->pdf);
+    const char *dirs[2] = {cli->png_dir, cli->out_dir};
+    for (int d = 0; d < 2; d++) {
+        if (!dirs[d]) continue;
+        if (d == 1) {
+            ok &= add_output(outs, n, LQ_REPORT_TEXT, dirs[d], "report.txt");
+            ok &= add_output(outs, n, LQ_REPORT_JSON, dirs[d], "report.json");
+            ok &= add_output(outs, n, LQ_REPORT_CSV, dirs[d], "frames.csv");
+            ok &= add_output(outs, n, LQ_REPORT_PDF, dirs[d], "report.pdf");
+        }
+        ok &= add_output(outs, n, LQ_REPORT_LESION_PNG, dirs[d], "lesion.png");
+        ok &= add_output(outs, n, LQ_REPORT_REFERENCE_PNG, dirs[d], "reference.png");
+        ok &= add_output(outs, n, LQ_REPORT_PROFILE_PNG, dirs[d], "profile.png");
+    }
+    return ok;
+}
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return a && b && strcmp(b, "-") != 0 && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+static int make_dir(const char *dir)
+{
+    if (!dir) return 0;
+    if (mkdir(dir, 0755) != 0 && errno != EEXIST) {
+        say("%s: cannot create folder (%s)", dir, strerror(errno));
+        return 73;
+    }
+    struct stat st;
+    if (stat(dir, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        say("%s: not a folder", dir);
+        return 73;
+    }
+    return 0;
+}
+
+/* Writes the extra outputs; pictures that do not apply are skipped with a note. */
+static int write_outputs(LqStudy *study, const LqResult *result, const Output *outs, int n, LqError *err)
+{
+    const LqSummary *s = lq_result_summary(result);
+    for (int i = 0; i < n; i++) {
+        if (outs[i].format == LQ_REPORT_LESION_PNG && !s->ok) {
+            say("%s not written: no lesion (not measured)", outs[i].path);
+            continue;
+        }
+        if (outs[i].format == LQ_REPORT_REFERENCE_PNG && (!(s->reference_area_mm2 > 0) || s->reference_first < 0)) {
+            say("%s not written: the reference is not a frame of this pullback (%s)", outs[i].path,
+                s->reference_area_mm2 > 0 ? lq_method_name(s->reference_method) : "none");
+            continue;
+        }
+        int rc = lq_report_write(study, result, outs[i].format, outs[i].path, err);
+        if (rc != LQ_OK) return rc;
+        if (verbose) say("wrote %s", outs[i].path);
+    }
+    return LQ_OK;
+}
+
 static int cmd_measure(int argc, char **argv, Cli *cli)
 {
     if (optind + 1 != argc) return usage_error("%s", "measure needs exactly one FILE");
@@ -333,22 +587,38 @@ static int cmd_measure(int argc, char **argv, Cli *cli)
         if (code) return code;
         path = picked;
     }
-    struct stat in_st, out_st;
-    if (cli->output && strcmp(cli->output, "-") != 0 && stat(path, &in_st) == 0 && stat(cli->output, &out_st) == 0 &&
-        in_st.st_dev == out_st.st_dev && in_st.st_ino == out_st.st_ino)
-        return usage_error("-o '%s' is the input file: input files are never overwritten", cli->output);
+    static Output outs[MAX_OUTPUTS];
+    int n_outs;
+    if (!plan_outputs(cli, outs, &n_outs)) return usage_error("%s", "an output path is too long");
+    const char *others[] = {cli->output, cli->summary_csv};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        if (same_file(path, others[i]))
+            return usage_error("'%s' is the input file: input files are never overwritten", others[i]);
+    for (int i = 0; i < n_outs; i++)
+        if (same_file(path, outs[i].path) || (cli->reference_file[0] && same_file(cli->reference_file, outs[i].path)))
+            return usage_error("'%s' is an input file: input files are never overwritten", outs[i].path);
     LqStudy *study = NULL;
     LqResult *result = NULL;
     LqError err = {0};
+    LqRunOptions run = cli->run;
     int rc = lq_study_open(path, &cli->open, &study, &err);
     if (rc == LQ_OK) {
         const LqStudyInfo *in = lq_study_info(study);
         if (verbose) say("%s: %u frames %ux%u, measuring", path, in->frames, in->cols, in->rows);
         if (in->timing == LQ_TIMING_NONE && in->frames > 1)
             say("%s: no frame time or pullback rate; positions are frame numbers (give --pullback-rate)", path);
-        rc = lq_study_measure(study, &cli->run, &result, &err);
+        rc = apply_choices(cli, study, &run, &err);
+    }
+    if (rc == LQ_OK) rc = lq_study_measure(study, &run, &result, &err);
+    int code = 0;
+    if (rc == LQ_OK && ((code = make_dir(cli->png_dir)) || (code = make_dir(cli->out_dir)))) {
+        lq_result_free(&result);
+        lq_study_close(&study);
+        return code;
     }
     if (rc == LQ_OK) rc = lq_report_write(study, result, cli->format, cli->output, &err);
+    if (rc == LQ_OK) rc = write_outputs(study, result, outs, n_outs, &err);
+    if (rc == LQ_OK && cli->summary_csv) rc = lq_report_append_summary_csv(study, result, cli->summary_csv, &err);
     if (rc != LQ_OK) {
         say("%s", err.message);
     } else if (!lq_result_summary(result)->ok) {

@@ -110,6 +110,9 @@ int lq_study_measurable(const LqStudy *study, const char **why);
 int lq_study_read_frame(LqStudy *study, unsigned index, uint8_t *luma, LqError *err);
 /* Position of a frame along the pullback, mm from the first frame (or the index when untimed). */
 double lq_study_frame_position_mm(const LqStudy *study, unsigned index);
+/* The frame nearest a position (mm) within the pullback proper; LQ_ERR_USAGE
+ * naming the valid span when it lies outside, or when the study is untimed. */
+int lq_study_frame_at_mm(const LqStudy *study, double mm, unsigned *index, LqError *err);
 const char *lq_calibration_source_name(LqCalibrationSource src);
 
 /* Inputs: a file, a folder (walked recursively) or a DICOMDIR (its file-set
@@ -277,6 +280,13 @@ void lq_run_options_default(LqRunOptions *o);
  * time, in order; only the blocks being segmented are held (threads x 36 polar
  * frames of 64 KiB), never the whole pullback. */
 int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, LqError *err);
+/* A reference from another pullback of the same patient: measures `other`
+ * (with opt's segmentation and pullback direction) and sets `into`'s external
+ * reference to its A_ref and D_ref — its automatic EIV reference, or frames
+ * first..last (0-based) when first >= 0. LQ_ERR_DATA when that pullback has
+ * no reference segment of its own. */
+int lq_study_reference(LqStudy *other, const LqRunOptions *opt, int first, int last, LqMeasureSettings *into,
+                       LqError *err);
 void lq_result_free(LqResult **r);
 size_t lq_result_frame_count(const LqResult *r);
 const LqFrameMeasure *lq_result_frame(const LqResult *r, size_t i);
@@ -285,13 +295,30 @@ const LqSummary *lq_result_summary(const LqResult *r);
 
 /* ------------------------------------------------------------- reports */
 
-typedef enum LqReportFormat { LQ_REPORT_TEXT = 0, LQ_REPORT_JSON } LqReportFormat;
+typedef enum LqReportFormat {
+    LQ_REPORT_TEXT = 0,   /* the report a radiologist reads */
+    LQ_REPORT_JSON,       /* everything, docs/json.md */
+    LQ_REPORT_CSV,        /* one row per frame, docs/csv.md */
+    LQ_REPORT_PDF,        /* one page: identification, numbers, verdict, pictures */
+    LQ_REPORT_LESION_PNG, /* the lesion frame with contour, calipers, scale bar */
+    LQ_REPORT_REFERENCE_PNG, /* the reference frame, the same way */
+    LQ_REPORT_PROFILE_PNG,   /* area, %AS and the verdict metric along the pullback */
+} LqReportFormat;
 
+/* "text", "json", "csv", "pdf"; the pictures are "lesion-png", "reference-png", "profile-png". */
 int lq_report_format_from_name(const char *name, LqReportFormat *fmt);
 /* Write a report; path NULL or "-" writes to stdout, otherwise atomically
- * (temporary file in the target folder, then rename). */
-int lq_report_write(const LqStudy *study, const LqResult *r, LqReportFormat fmt,
+ * (temporary file in the target folder, then rename). Pictures decode the
+ * frames they show. LQ_REPORT_REFERENCE_PNG fails with LQ_ERR_DATA when the
+ * reference is not a frame range of this pullback (external or normal value). */
+int lq_report_write(LqStudy *study, const LqResult *r, LqReportFormat fmt,
                     const char *path, LqError *err);
+/* Append one row for this study to a summary CSV (docs/csv.md), creating it
+ * with its header; the file is rewritten atomically under a lock, so several
+ * lumenq processes can add to the same file. */
+int lq_report_append_summary_csv(const LqStudy *study, const LqResult *r, const char *path, LqError *err);
+
+const char *lq_method_name(LqMethod m);   /* "auto", "user", "external", "normal" */
 
 /* ------------------------------------------------------------------ CPU */
 

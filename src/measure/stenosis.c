@@ -36,6 +36,8 @@ void lq_measure_settings_default(LqMeasureSettings *s)
     s->first_frame = s->last_frame = -1;
 }
 
+static const char *const vein_labels[] = {"CFV", "EIV", "CIV"}; /* for reports, by LqVein */
+
 /* Frames are walked in anatomical order IVC -> CFV; k is that order's index. */
 typedef struct Walk {
     const LqFrameMeasure *f;
@@ -339,7 +341,7 @@ static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeas
                  no_run_fallback ? "no stable EIV segment in this pullback (no run of enough frames with CSA "
                                    "within 15 % of its median); "
                                  : "",
-                 lq_vein_name((LqVein)normal_vein), out->reference_diameter_mm, out->reference_area_mm2);
+                 vein_labels[normal_vein], out->reference_diameter_mm, out->reference_area_mm2);
     } else {
         out->reference_method = LQ_METHOD_EXTERNAL;
         out->reference_area_mm2 = set->external_reference_area_mm2;

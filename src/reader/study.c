@@ -457,6 +457,25 @@ double lq_study_frame_position_mm(const LqStudy *study, unsigned index)
     return study->position_mm[index];
 }
 
+int lq_study_frame_at_mm(const LqStudy *study, double mm, unsigned *index, LqError *err)
+{
+    const LqStudyInfo *in = &study->info;
+    if (in->timing == LQ_TIMING_NONE || !study->position_mm)
+        return lq_fail(err, LQ_ERR_USAGE, "%s: no frame time or pullback rate, so positions in mm cannot be used "
+                                          "(give frame numbers, or --pullback-rate)", in->path);
+    unsigned a = in->pullback_start_frame, b = in->pullback_stop_frame;
+    double lo = study->position_mm[a], hi = study->position_mm[b];
+    double half_step = b > a ? 0.5 * (hi - lo) / (b - a) : 0.0;
+    if (!isfinite(mm) || mm < lo - half_step || mm > hi + half_step)
+        return lq_fail(err, LQ_ERR_USAGE, "%s: position %.2f mm is outside the pullback: %.2f-%.2f mm", in->path, mm,
+                       lo, hi);
+    unsigned best = a;
+    for (unsigned i = a; i <= b; i++)
+        if (fabs(study->position_mm[i] - mm) < fabs(study->position_mm[best] - mm)) best = i;
+    *index = best;
+    return LQ_OK;
+}
+
 /* Sample (sample index `c` of pixel `i`) scaled to 8 bits. */
 static inline unsigned sample8(const LqStudy *s, size_t idx)
 {

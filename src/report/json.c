@@ -1,9 +1,10 @@
-/* JSON report, schema documented in docs/json.md (schema_version 1). */
+/* JSON report, schema documented in docs/json.md (schema_version 2). */
 #include "report.h"
 
 #include "internal.h"
 
 #include <math.h>
+#include <string.h>
 
 static void str(FILE *fp, const char *s)
 {
@@ -49,7 +50,7 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
 {
     const LqStudyInfo *in = lq_study_info(study);
     const LqSummary *s = lq_result_summary(r);
-    fprintf(fp, "{\n  \"schema_version\": 1,\n  \"lumenq_version\": ");
+    fprintf(fp, "{\n  \"schema_version\": 2,\n  \"lumenq_version\": ");
     str(fp, LUMENQ_VERSION);
     fprintf(fp, ",\n  \"study\": {");
     const struct { const char *k, *v; } ids[] = {
@@ -81,25 +82,32 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
 
     fprintf(fp, "  \"summary\": {\n    \"ok\": %s,\n    \"problem\": ", s->ok ? "true" : "false");
     str(fp, s->problem);
-    fprintf(fp, ",\n    \"threshold_pct\": ");
-    num(fp, s->threshold_pct, 1);
-    fprintf(fp, ",\n    \"significant\": %s,\n", s->ok && s->significant ? "true" : "false");
+    fprintf(fp, ",\n    \"verdict\": {\"metric\": \"%s\", ", lq_metric_name(s->metric));
+    field(fp, "", "value_pct", s->ok ? s->verdict_pct : NAN, 2);
+    field(fp, ", ", "threshold_pct", s->threshold_pct, 1);
+    fprintf(fp, ", \"significant\": %s},\n", s->ok && s->significant ? "true" : "false");
     field(fp, "    ", "diameter_stenosis_pct", s->ok ? s->diameter_stenosis_pct : NAN, 2);
     field(fp, ",\n    ", "area_stenosis_pct", s->ok ? s->area_stenosis_pct : NAN, 2);
     field(fp, ",\n    ", "equiv_diameter_stenosis_pct", s->ok ? s->equiv_diameter_stenosis_pct : NAN, 2);
-    fprintf(fp, ",\n    \"lesion\": {\"method\": \"%s\", \"frame\": ", s->lesion_method == LQ_METHOD_USER ? "user" : "auto");
+    fprintf(fp, ",\n    \"lesion\": {\"method\": \"%s\", \"frame\": ", lq_method_name(s->lesion_method));
     frame_or_null(fp, s->ok ? s->lesion_frame : -1);
     field(fp, ", ", "position_mm", s->ok ? s->lesion_position_mm : NAN, 2);
     field(fp, ", ", "mla_mm2", s->ok ? s->mla_mm2 : NAN, 2);
     field(fp, ", ", "mld_mm", s->ok ? s->mld_mm : NAN, 3);
     field(fp, ", ", "max_diameter_mm", s->ok ? s->lesion_max_diameter_mm : NAN, 3);
+    fprintf(fp, ",\n      \"search_first\": ");
+    frame_or_null(fp, s->lesion_search_first);
+    fprintf(fp, ", \"search_last\": ");
+    frame_or_null(fp, s->lesion_search_last);
     fprintf(fp, ", \"segment_first\": ");
     frame_or_null(fp, s->lesion_first);
     fprintf(fp, ", \"segment_last\": ");
     frame_or_null(fp, s->lesion_last);
     fprintf(fp, ", \"length_mm\": ");
-    num(fp, s->lesion_first >= 0 ? s->lesion_length_mm : NAN, 2);
-    fprintf(fp, "},\n    \"reference\": {\"method\": \"%s\", \"first\": ", s->reference_method == LQ_METHOD_USER ? "user" : "auto");
+    num(fp, s->lesion_first >= 0 && in->timing != LQ_TIMING_NONE ? s->lesion_length_mm : NAN, 2);
+    fprintf(fp, "},\n    \"reference\": {\"method\": \"%s\", \"note\": ", lq_method_name(s->reference_method));
+    str(fp, s->reference_note);
+    fprintf(fp, ", \"first\": ");
     frame_or_null(fp, s->reference_area_mm2 > 0 ? s->reference_first : -1);
     fprintf(fp, ", \"last\": ");
     frame_or_null(fp, s->reference_area_mm2 > 0 ? s->reference_last : -1);
@@ -107,11 +115,33 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
     frame_or_null(fp, s->reference_run_first);
     fprintf(fp, ", \"run_last\": ");
     frame_or_null(fp, s->reference_run_last);
-    fprintf(fp, ", \"area_mm2\": ");
-    num(fp, s->reference_area_mm2 > 0 ? s->reference_area_mm2 : NAN, 2);
-    fprintf(fp, ", \"diameter_mm\": ");
-    num(fp, s->reference_area_mm2 > 0 ? s->reference_diameter_mm : NAN, 3);
-    fprintf(fp, "},\n    \"low_confidence_frames\": %d, \"confidence_cut\": ", s->low_confidence_frames);
+    field(fp, ", ", "area_mm2", s->reference_area_mm2 > 0 ? s->reference_area_mm2 : NAN, 2);
+    field(fp, ", ", "diameter_mm", s->reference_area_mm2 > 0 ? s->reference_diameter_mm : NAN, 3);
+    fprintf(fp, "},\n    \"dynamic\": {\"checked\": %s, \"dynamic\": %s", s->dynamic_checked ? "true" : "false",
+            s->dynamic ? "true" : "false");
+    field(fp, ", ", "variation_pct", s->dynamic_checked ? s->dynamic_variation_pct : NAN, 1);
+    field(fp, ", ", "flag_at_pct", LQ_DYNAMIC_VARIATION_PCT, 1);
+    field(fp, ", ", "window_half_width", s->dynamic_window_mm, 1);
+    fprintf(fp, ", \"window_unit\": \"%s\", \"frames\": %d", in->timing == LQ_TIMING_NONE ? "frames" : "mm",
+            s->dynamic_frames);
+    field(fp, ", ", "area_min_mm2", s->dynamic_checked ? s->dynamic_area_min_mm2 : NAN, 2);
+    field(fp, ", ", "area_max_mm2", s->dynamic_checked ? s->dynamic_area_max_mm2 : NAN, 2);
+    fprintf(fp, "},\n    \"stent\": {");
+    field(fp, "", "diameter_min_mm", s->ok ? s->stent_diameter_min_mm : NAN, 2);
+    field(fp, ", ", "diameter_max_mm", s->ok ? s->stent_diameter_max_mm : NAN, 2);
+    fprintf(fp, ", \"nominal_diameters_mm\": [");
+    for (int i = 0; i < s->stent_size_count; i++) fprintf(fp, "%s%d", i ? ", " : "", s->stent_sizes_mm[i]);
+    fprintf(fp, "], \"length_mm\": ");
+    if (s->stent_length_mm)
+        fprintf(fp, "%d", s->stent_length_mm);
+    else
+        fputs("null", fp);
+    field(fp, ", ", "span_mm", s->stent_length_known ? s->stent_span_mm : NAN, 1);
+    field(fp, ", ", "span_from_mm", s->stent_length_known ? s->stent_span_from_mm : NAN, 1);
+    field(fp, ", ", "span_to_mm", s->stent_length_known ? s->stent_span_to_mm : NAN, 1);
+    fprintf(fp, ", \"more_than_one\": %s},\n", s->stent_length_known && !s->stent_length_mm ? "true" : "false");
+    fprintf(fp, "    \"pullback_first\": %zu, \"pullback_last\": %zu,\n", r->pullback_first + 1, r->pullback_last + 1);
+    fprintf(fp, "    \"low_confidence_frames\": %d, \"confidence_cut\": ", s->low_confidence_frames);
     num(fp, r->low_confidence, 2);
     fprintf(fp, "\n  },\n  \"frames\": [");
 
@@ -127,6 +157,16 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
         field(fp, ", ", "min_diameter_mm", m->shape.min_feret_mm, 3);
         field(fp, ", ", "max_diameter_mm", m->shape.max_feret_mm, 3);
         field(fp, ", ", "confidence", m->confidence, 3);
+        char flags[128];
+        lq_frame_flags(r, i, flags, sizeof flags, ',');
+        fprintf(fp, ", \"flags\": [");
+        for (char *f = flags, *next; *f; f = next) {
+            next = strchr(f, ',');
+            if (next) *next++ = 0;
+            else next = f + strlen(f);
+            fprintf(fp, "%s\"%s\"", f == flags ? "" : ", ", f);
+        }
+        fputc(']', fp);
         fprintf(fp, ",\n     \"contour_mm\": [");
         for (unsigned k = 0; k < c->n; k++) {
             fprintf(fp, "%s[", k ? "," : "");

@@ -16,6 +16,15 @@ int lq_output_open(LqOutput *o, const char *path, LqError *err)
         o->is_stdout = 1;
         return LQ_OK;
     }
+    struct stat st;
+    if (stat(path, &st) == 0 && !S_ISREG(st.st_mode)) {
+        if (S_ISDIR(st.st_mode)) return lq_fail(err, LQ_ERR_CREATE, "%s: is a folder", path);
+        o->fp = fopen(path, "wb");
+        if (!o->fp) return lq_fail(err, LQ_ERR_CREATE, "%s: cannot open for writing (%s)", path, strerror(errno));
+        o->is_special = 1;
+        snprintf(o->final, sizeof o->final, "%s", path);
+        return LQ_OK;
+    }
     if (strlen(path) + 16 >= sizeof o->tmp)
         return lq_fail(err, LQ_ERR_CREATE, "%s: path too long", path);
     snprintf(o->final, sizeof o->final, "%s", path);
@@ -44,7 +53,7 @@ void lq_output_abort(LqOutput *o)
 {
     if (!o->fp || o->is_stdout) return;
     fclose(o->fp);
-    unlink(o->tmp);
+    if (!o->is_special) unlink(o->tmp);
     o->fp = NULL;
 }
 
@@ -55,13 +64,13 @@ int lq_output_commit(LqOutput *o, LqError *err)
             return lq_fail(err, LQ_ERR_IO, "stdout: write failed (%s)", strerror(errno));
         return LQ_OK;
     }
-    int failed = fflush(o->fp) != 0 || ferror(o->fp) || fsync(fileno(o->fp)) != 0;
+    int failed = fflush(o->fp) != 0 || ferror(o->fp) || (!o->is_special && fsync(fileno(o->fp)) != 0);
     int e = errno;
     if (fclose(o->fp) != 0 && !failed) failed = 1, e = errno;
     o->fp = NULL;
-    if (!failed && rename(o->tmp, o->final) != 0) failed = 1, e = errno;
+    if (!failed && !o->is_special && rename(o->tmp, o->final) != 0) failed = 1, e = errno;
     if (failed) {
-        unlink(o->tmp);
+        if (!o->is_special) unlink(o->tmp);
         return lq_fail(err, LQ_ERR_IO, "%s: write failed (%s)", o->final, strerror(e));
     }
     return LQ_OK;

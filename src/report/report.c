@@ -3,22 +3,30 @@
 #include "internal.h"
 #include "output.h"
 
+#include <math.h>
 #include <string.h>
 
 typedef struct Reporter {
     const char *name;
     LqReportFormat format;
-    void (*write)(FILE *fp, const LqStudy *study, const LqResult *r);
+    void (*write)(FILE *fp, const LqStudy *study, const LqResult *r);   /* cannot fail */
+    int (*render)(FILE *fp, LqStudy *study, const LqResult *r, LqError *err); /* decodes frames */
 } Reporter;
 
 static const Reporter reporters[] = {
-    {"text", LQ_REPORT_TEXT, lq_report_text},
-    {"json", LQ_REPORT_JSON, lq_report_json},
+    {"text", LQ_REPORT_TEXT, lq_report_text, NULL},
+    {"json", LQ_REPORT_JSON, lq_report_json, NULL},
+    {"csv", LQ_REPORT_CSV, lq_report_csv, NULL},
+    {"pdf", LQ_REPORT_PDF, NULL, lq_report_pdf},
+    {"lesion-png", LQ_REPORT_LESION_PNG, NULL, lq_report_lesion_png},
+    {"reference-png", LQ_REPORT_REFERENCE_PNG, NULL, lq_report_reference_png},
+    {"profile-png", LQ_REPORT_PROFILE_PNG, NULL, lq_report_profile_png},
 };
+#define N_REPORTERS (sizeof reporters / sizeof reporters[0])
 
 int lq_report_format_from_name(const char *name, LqReportFormat *fmt)
 {
-    for (size_t i = 0; i < sizeof reporters / sizeof reporters[0]; i++)
+    for (size_t i = 0; i < N_REPORTERS; i++)
         if (name && strcmp(name, reporters[i].name) == 0) {
             *fmt = reporters[i].format;
             return LQ_OK;
@@ -26,16 +34,71 @@ int lq_report_format_from_name(const char *name, LqReportFormat *fmt)
     return LQ_ERR_USAGE;
 }
 
-int lq_report_write(const LqStudy *study, const LqResult *r, LqReportFormat fmt, const char *path,
-                    LqError *err)
+int lq_report_write(LqStudy *study, const LqResult *r, LqReportFormat fmt, const char *path, LqError *err)
 {
     const Reporter *rep = NULL;
-    for (size_t i = 0; i < sizeof reporters / sizeof reporters[0]; i++)
+    for (size_t i = 0; i < N_REPORTERS; i++)
         if (reporters[i].format == fmt) rep = &reporters[i];
     if (!rep) return lq_fail(err, LQ_ERR_USAGE, "unknown report format %d", (int)fmt);
     LqOutput out;
     int rc = lq_output_open(&out, path, err);
     if (rc != LQ_OK) return rc;
-    rep->write(out.fp, study, r);
+    if (rep->write) {
+        rep->write(out.fp, study, r);
+    } else if ((rc = rep->render(out.fp, study, r, err)) != LQ_OK) {
+        lq_output_abort(&out);
+        if (err && path && strcmp(path, "-") != 0) {
+            char msg[sizeof err->message];
+            memcpy(msg, err->message, sizeof msg);
+            lq_fail(err, rc, "%s: %s", path, msg);
+        }
+        return rc;
+    }
     return lq_output_commit(&out, err);
+}
+
+const char *lq_method_name(LqMethod m)
+{
+    static const char *const names[] = {"auto", "user", "external", "normal"};
+    return (unsigned)m < sizeof names / sizeof names[0] ? names[m] : "?";
+}
+
+const char *lq_metric_phrase(LqMetric m)
+{
+    static const char *const phrases[] = {"diameter stenosis", "area stenosis", "equivalent-diameter stenosis"};
+    return (unsigned)m < sizeof phrases / sizeof phrases[0] ? phrases[m] : "?";
+}
+
+double lq_frame_stenosis_pct(const LqSummary *s, const LqFrameMeasure *m, LqMetric metric)
+{
+    if (!(s->reference_area_mm2 > 0) || !m->valid) return NAN;
+    switch (metric) {
+    case LQ_METRIC_AREA: return 100.0 * (1.0 - m->shape.area_mm2 / s->reference_area_mm2);
+    case LQ_METRIC_EQUIV_DIAMETER: return 100.0 * (1.0 - sqrt(m->shape.area_mm2 / s->reference_area_mm2));
+    default: return 100.0 * (1.0 - m->shape.min_feret_mm / s->reference_diameter_mm);
+    }
+}
+
+static int within(size_t i, int a, int b) { return a >= 0 && (long)i >= a && (long)i <= b; }
+
+void lq_frame_flags(const LqResult *r, size_t i, char *buf, size_t len, char sep)
+{
+    const LqSummary *s = &r->summary;
+    const LqFrameMeasure *m = &r->frames[i];
+    const struct { int on; const char *name; } flags[] = {
+        {s->ok && (long)i == s->lesion_frame, "lesion"},
+        {s->ok && within(i, s->lesion_first, s->lesion_last), "lesion-segment"},
+        {s->reference_area_mm2 > 0 && within(i, s->reference_first, s->reference_last), "reference"},
+        {m->valid && m->confidence < r->low_confidence, "low-confidence"},
+        {!m->valid, "no-contour"},
+        {i < r->pullback_first || i > r->pullback_last, "outside-pullback"},
+    };
+    size_t used = 0;
+    buf[0] = 0;
+    for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++) {
+        if (!flags[k].on) continue;
+        int w = snprintf(buf + used, len - used, "%s%s", used ? (char[2]){sep, 0} : "", flags[k].name);
+        if (w < 0 || (size_t)w >= len - used) return;
+        used += (size_t)w;
+    }
 }

@@ -59,6 +59,28 @@ static void quality(FILE *fp, const LqResult *r)
     }
 }
 
+/* Advisory stent sizing (docs/measurements.md). */
+static void stent_lines(FILE *fp, const LqStudyInfo *in, const LqSummary *s)
+{
+    char sizes[64] = "none in range";
+    for (int i = 0, used = 0; i < s->stent_size_count; i++)
+        used += snprintf(sizes + used, sizeof sizes - (size_t)used, "%s%d", i ? ", " : "", s->stent_sizes_mm[i]);
+    fprintf(fp, "Stent sizing (advisory)\n");
+    fprintf(fp, "  Diameter       %5.1f-%4.1f mm    D_ref + 1 to 4 mm; nominal %s%s\n", s->stent_diameter_min_mm,
+            s->stent_diameter_max_mm, sizes, s->stent_size_count ? " mm" : "");
+    if (!s->stent_length_known)
+        fprintf(fp, "  Length                 -        %s\n",
+                in->timing == LQ_TIMING_NONE ? "untimed pullback: give --pullback-rate for lengths"
+                                             : "unknown");
+    else if (!s->stent_length_mm)
+        fprintf(fp, "  Length                 -        span %.0f mm exceeds 150 mm: more than one stent\n",
+                s->stent_span_mm);
+    else
+        fprintf(fp, "  Length             %7d mm    covers %.1f to %.1f mm (span %.1f mm: lesion segment,\n"
+                    "                                 10 mm landing each end, into the EIV); at least 60 mm\n",
+                s->stent_length_mm, s->stent_span_from_mm, s->stent_span_to_mm, s->stent_span_mm);
+}
+
 void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
 {
     const LqStudyInfo *in = lq_study_info(study);
@@ -92,15 +114,31 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
         quality(fp, r);
         return;
     }
-    fprintf(fp, "VERDICT    %s: diameter stenosis %.1f %% %s threshold %.0f %%\n",
-            s->significant ? "SIGNIFICANT" : "not significant", s->diameter_stenosis_pct,
-            s->significant ? ">" : "<=", s->threshold_pct);
+    fprintf(fp, "VERDICT    %s: %s %.1f %% %s threshold %.0f %%\n", s->significant ? "SIGNIFICANT" : "not significant",
+            lq_metric_phrase(s->metric), s->verdict_pct, s->significant ? ">" : "<=", s->threshold_pct);
+    if (s->dynamic)
+        fprintf(fp, "CAUTION    the lesion looks DYNAMIC: its area swings %.0f %% around the local trend within\n"
+                    "           +-%.0f %s (%.1f-%.1f mm2 over %d frames); dynamic lesions are not stented -\n"
+                    "           check with respiration and position before deciding\n",
+                s->dynamic_variation_pct, s->dynamic_window_mm, in->timing == LQ_TIMING_NONE ? "frames" : "mm",
+                s->dynamic_area_min_mm2, s->dynamic_area_max_mm2, s->dynamic_frames);
+    if (s->reference_method == LQ_METHOD_NORMAL)
+        fprintf(fp, "CAUTION    reference is a published normal value, not this patient's vein\n");
     fputc('\n', fp);
 
     position(in, " at ", s->lesion_position_mm, where, sizeof where);
-    fprintf(fp, "Lesion     frame %d%s (%s)\n", s->lesion_frame + 1, where,
-            s->lesion_method == LQ_METHOD_USER ? "given by the user"
-                                               : "auto: minimal lumen area proximal to the reference");
+    char how[160];
+    if (s->lesion_method == LQ_METHOD_USER && s->lesion_search_first >= 0)
+        snprintf(how, sizeof how, "minimal lumen area in frames %d-%d, given by the user", s->lesion_search_first + 1,
+                 s->lesion_search_last + 1);
+    else if (s->lesion_method == LQ_METHOD_USER)
+        snprintf(how, sizeof how, "given by the user");
+    else if (s->reference_run_first >= 0)
+        snprintf(how, sizeof how, "auto: minimal lumen area proximal to the EIV");
+    else
+        snprintf(how, sizeof how, "auto: minimal lumen area beyond the IVC, frames %d-%d", s->lesion_search_first + 1,
+                 s->lesion_search_last + 1);
+    fprintf(fp, "Lesion     frame %d%s (%s)\n", s->lesion_frame + 1, where, how);
     fprintf(fp, "  MLA                %7.1f mm2   lumen area at the lesion (catheter included)\n", s->mla_mm2);
     fprintf(fp, "  MLD                %7.2f mm    minimal Feret (caliper) diameter\n", s->mld_mm);
     fprintf(fp, "  Max diameter       %7.2f mm    maximal Feret diameter\n", s->lesion_max_diameter_mm);
@@ -110,24 +148,48 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
                 s->lesion_last + 1);
     else
         fprintf(fp, "  Lesion length          -        no frame below 50 %% of A_ref\n");
-
-    position(in, ", ", lq_result_frame(r, (size_t)s->reference_first)->position_mm, where, sizeof where);
-    position(in, " to ", lq_result_frame(r, (size_t)s->reference_last)->position_mm, where2, sizeof where2);
-    if (s->reference_method == LQ_METHOD_USER)
-        fprintf(fp, "Reference  frames %d-%d (given by the user)\n", s->reference_first + 1,
-                s->reference_last + 1);
+    if (s->dynamic_checked)
+        fprintf(fp, "  Dynamic            %7.0f %%     %s: area swing around the local trend, +-%.0f %s (flag at %.0f %%)\n",
+                s->dynamic_variation_pct, s->dynamic ? "YES" : "no", s->dynamic_window_mm,
+                in->timing == LQ_TIMING_NONE ? "frames" : "mm", LQ_DYNAMIC_VARIATION_PCT);
     else
+        fprintf(fp, "  Dynamic                -        not judged: %d usable frames within +-%.0f %s of the lesion\n",
+                s->dynamic_frames, s->dynamic_window_mm, in->timing == LQ_TIMING_NONE ? "frames" : "mm");
+
+    switch (s->reference_method) {
+    case LQ_METHOD_USER:
+        fprintf(fp, "Reference  frames %d-%d (given by the user)\n", s->reference_first + 1, s->reference_last + 1);
+        break;
+    case LQ_METHOD_AUTO:
+        position(in, ", ", lq_result_frame(r, (size_t)s->reference_first)->position_mm, where, sizeof where);
+        position(in, " to ", lq_result_frame(r, (size_t)s->reference_last)->position_mm, where2, sizeof where2);
         fprintf(fp, "Reference  frames %d-%d%s%s (auto: central part of the longest stable EIV run,\n"
                     "           frames %d-%d, CSA within +-15 %% of its median)\n",
-                s->reference_first + 1, s->reference_last + 1, where, where2,
-                s->reference_run_first + 1, s->reference_run_last + 1);
-    fprintf(fp, "  A_ref              %7.1f mm2   mean lumen area of the reference frames\n", s->reference_area_mm2);
-    fprintf(fp, "  D_ref              %7.2f mm    2*sqrt(A_ref/pi)\n", s->reference_diameter_mm);
+                s->reference_first + 1, s->reference_last + 1, where, where2, s->reference_run_first + 1,
+                s->reference_run_last + 1);
+        break;
+    case LQ_METHOD_EXTERNAL:
+        fprintf(fp, "Reference  another pullback: %s\n", s->reference_note);
+        break;
+    case LQ_METHOD_NORMAL:
+        fprintf(fp, "Reference  %s\n", s->reference_note);
+        break;
+    }
+    fprintf(fp, "  A_ref              %7.1f mm2   %s\n", s->reference_area_mm2,
+            s->reference_method == LQ_METHOD_NORMAL ? "normal value" : "mean lumen area of the reference frames");
+    fprintf(fp, "  D_ref              %7.2f mm    %s\n", s->reference_diameter_mm,
+            s->reference_method == LQ_METHOD_NORMAL ? "normal value" : "2*sqrt(A_ref/pi)");
     fputc('\n', fp);
     fprintf(fp, "Stenosis\n");
-    fprintf(fp, "  Diameter %%DS       %7.1f %%     100*(1 - MLD/D_ref)   (primary)\n", s->diameter_stenosis_pct);
-    fprintf(fp, "  Area %%AS           %7.1f %%     100*(1 - MLA/A_ref)\n", s->area_stenosis_pct);
-    fprintf(fp, "  Equiv.-diameter    %7.1f %%     100*(1 - sqrt(MLA/A_ref))\n", s->equiv_diameter_stenosis_pct);
+    const char *tag[3] = {"", "", ""};
+    tag[s->metric] = "   (verdict)";
+    fprintf(fp, "  Diameter %%DS       %7.1f %%     100*(1 - MLD/D_ref)%s\n", s->diameter_stenosis_pct,
+            tag[LQ_METRIC_DIAMETER]);
+    fprintf(fp, "  Area %%AS           %7.1f %%     100*(1 - MLA/A_ref)%s\n", s->area_stenosis_pct, tag[LQ_METRIC_AREA]);
+    fprintf(fp, "  Equiv.-diameter    %7.1f %%     100*(1 - sqrt(MLA/A_ref))%s\n", s->equiv_diameter_stenosis_pct,
+            tag[LQ_METRIC_EQUIV_DIAMETER]);
+    fputc('\n', fp);
+    stent_lines(fp, in, s);
     fputc('\n', fp);
     quality(fp, r);
 }

@@ -120,6 +120,8 @@ struct LqpPhantom {
     /* hard cases (zero unless params.hard) */
     double stasis_gain, contact_gain, min_gap_mm, node_gap_mm, attenuation;
     double faint_angle, branch_u, branch_angle, strut_u0, strut_u1, strut_phase, vein_angle;
+    /* breathing: every vein swells a little; a dynamic lesion opens widely */
+    double breath_period_s, breath_phase, breath_swell, lesion_opening;
     Rng rng;
     /* speckle */
     int n;                  /* pixels */
@@ -243,6 +245,17 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
         ph->strut_phase = range(&hr, 0, 2 * PI);
         ph->vein_angle = range(&hr, 0, 2 * PI);
     }
+    /* Breathing, from its own stream too. A fixed lesion barely moves with it
+     * (the artery holds it); the hard phantom gives every vein a slight swell
+     * so that a static study is not perfectly still. A dynamic lesion's minor
+     * axis opens by 80-160 % at inspiration (positional/respiratory change). */
+    Rng br;
+    rng_seed(&br, p->seed * 0xd1b54a32d192ed03ull + 0xb4ea7);
+    ph->breath_period_s = range(&br, 3.5, 5.0);
+    ph->breath_phase = range(&br, 0, 2 * PI);
+    double opening = range(&br, 0.8, 1.6);
+    ph->breath_swell = p->hard || p->dynamic ? 0.03 : 0.0;
+    ph->lesion_opening = p->dynamic ? opening : 0.0;
 
     ph->n = (int)(p->size * p->size);
     size_t n = (size_t)ph->n;
@@ -324,8 +337,16 @@ static double border_from_catheter(const LqpPhantom *ph, const Anatomy *an, doub
     return lo;
 }
 
-static void anatomy(LqpPhantom *ph, double u, Anatomy *an)
+/* 0 at expiration, 1 at full inspiration, at frame i's acquisition time. */
+static double breath(const LqpPhantom *ph, unsigned i)
 {
+    double t = (double)i * ph->frame_time_ms / 1000.0;
+    return 0.5 * (1 - cos(2 * PI * t / ph->breath_period_s + ph->breath_phase));
+}
+
+static void anatomy(LqpPhantom *ph, unsigned i, Anatomy *an)
+{
+    double u = u_of(ph, i), inspiration = breath(ph, i);
     memset(an, 0, sizeof *an);
     /* Segment calibres blended across the confluences. */
     double s1 = smoothstep(0.07, 0.13, u), s2 = smoothstep(0.37, 0.43, u), s3 = smoothstep(0.80, 0.86, u);
@@ -333,13 +354,14 @@ static void anatomy(LqpPhantom *ph, double u, Anatomy *an)
     r = r * (1 - s2) + ph->r_eiv * s2;
     r = r * (1 - s3) + ph->r_cfv * s3;
     r *= 1.0 + 0.02 * wiggle(&ph->w_radius, u);
+    r *= 1.0 + ph->breath_swell * inspiration;
     double ell = 1.15 * (1 - s1) + ph->ellip_civ * s1;
     ell = ell * (1 - s2) + ph->ellip_eiv * s2;
     double a = r * sqrt(ell), b = r / sqrt(ell);
     double phi = 0.6 * wiggle(&ph->w_phi, u) + 0.5;
     double c = compression(ph, u);
     an->a = a * (1 - c) + ph->lesion_a * c;
-    an->b = b * (1 - c) + ph->lesion_b * c;
+    an->b = b * (1 - c) + ph->lesion_b * (1 + ph->lesion_opening * inspiration) * c;
     an->phi = phi * (1 - c) + ph->lesion_phi * c;
     an->h3 = 0.035 * (1 - c), an->p3 = ph->ph3 + 2 * u;
     an->h5 = 0.02, an->p5 = ph->ph5 - 3 * u;
@@ -454,7 +476,7 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
     const double px = ph->pixel_mm, c0 = (size - 1) * 0.5;
     double u = u_of(ph, i);
     Anatomy an;
-    anatomy(ph, u, &an);
+    anatomy(ph, i, &an);
 
     /* Tissue speckle crossfades to a new independent field every ~8 mm. */
     double per = 8.0 / (ph->p.length_mm > 0 ? ph->p.length_mm : 1);
@@ -576,7 +598,7 @@ static void contour_of(const LqpPhantom *ph, const Anatomy *an, double *truth)
 void lqp_truth_contour(LqpPhantom *ph, unsigned i, double *truth)
 {
     Anatomy an;
-    anatomy(ph, u_of(ph, i), &an);
+    anatomy(ph, i, &an);
     contour_of(ph, &an, truth);
 }
 
@@ -588,4 +610,6 @@ void lqp_design(const LqpPhantom *ph, LqpDesign *d)
     d->eiv_last = (unsigned)floor(0.80 * (n - 1));
     d->lesion_minor_mm = ph->lesion_b;
     d->lesion_major_mm = ph->lesion_a;
+    d->breath_period_s = ph->breath_period_s;
+    d->lesion_opening = ph->lesion_opening;
 }

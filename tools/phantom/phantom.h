@@ -22,6 +22,7 @@ typedef struct LqpParams {
     int hard;                 /* the hard cases of docs/phantom.md */
     unsigned row_step;        /* keep every row_step-th row: pixels row_step times taller than wide */
     unsigned stationary;      /* frames before the pullback starts (catheter still at the IVC) */
+    int dynamic;              /* a dynamic lesion: its minor axis opens and closes with breathing */
 } LqpParams;
 
 void lqp_params_default(LqpParams *p);
@@ -48,7 +49,9 @@ void lqp_truth_contour(LqpPhantom *ph, unsigned i, double *truth_xy_mm);
 typedef struct LqpDesign {
     unsigned lesion_frame;            /* frame of the tightest compression */
     unsigned eiv_first, eiv_last;     /* frames of the straight EIV */
-    double lesion_minor_mm, lesion_major_mm; /* semi-axes at the lesion */
+    double lesion_minor_mm, lesion_major_mm; /* semi-axes at the lesion (at expiration) */
+    double breath_period_s;           /* respiratory cycle */
+    double lesion_opening;            /* dynamic: peak minor-axis gain at the lesion (0 if static) */
 } LqpDesign;
 void lqp_design(const LqpPhantom *ph, LqpDesign *d);
 

@@ -1,0 +1,537 @@
+/* The frame figures (lesion, reference) and the area profile. Colours are
+ * chosen to read on grey ultrasound and in black-and-white print: lumen
+ * contour yellow, MLD caliper red, maximal diameter caliper cyan. */
+#include "figures.h"
+
+#include "internal.h"
+#include "report.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FONT "DejaVu Sans"
+
+static const double contour_rgb[3] = {1.0, 0.86, 0.0};
+static const double mld_rgb[3] = {1.0, 0.22, 0.22};
+static const double dmax_rgb[3] = {0.25, 0.85, 1.0};
+static const double reference_rgb[3] = {0.15, 0.62, 0.25};
+const double lq_fig_lesion_rgb[3] = {0.85, 0.1, 0.1};
+
+void lq_fig_font(cairo_t *cr, double size, int bold)
+{
+    cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_set_font_size(cr, size);
+}
+
+static void rgb(cairo_t *cr, const double c[3]) { cairo_set_source_rgb(cr, c[0], c[1], c[2]); }
+
+/* Text at (x, y) baseline; align -1 left, 0 centre, 1 right. Returns its advance. */
+double lq_fig_text(cairo_t *cr, double x, double y, int align, const char *s)
+{
+    cairo_text_extents_t e;
+    cairo_text_extents(cr, s, &e);
+    cairo_move_to(cr, x - (align + 1) * 0.5 * e.x_advance, y);
+    cairo_show_text(cr, s);
+    return e.x_advance;
+}
+
+/* Text with a dark outline, legible over the image. */
+static void halo_text(cairo_t *cr, double x, double y, const char *s, const double c[3])
+{
+    cairo_move_to(cr, x, y);
+    cairo_text_path(cr, s);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_set_line_width(cr, 3);
+    cairo_stroke_preserve(cr);
+    rgb(cr, c);
+    cairo_fill(cr);
+}
+
+double lq_frame_figure_height(const LqStudyInfo *in, double w)
+{
+    double band = 0.11 * w;
+    double aspect = (in->rows * in->pixel_dy_mm) / (in->cols * in->pixel_dx_mm);
+    return band + w * aspect;
+}
+
+static double band_height(double w) { return 0.11 * w; }
+
+int lq_figure_frame(const LqResult *r, LqFigureFrame which, size_t *index, LqError *err)
+{
+    const LqSummary *s = &r->summary;
+    if (which == LQ_FIGURE_LESION) {
+        if (!s->ok) return lq_fail(err, LQ_ERR_DATA, "no lesion frame: %s", s->problem);
+        *index = (size_t)s->lesion_frame;
+        return LQ_OK;
+    }
+    if (!(s->reference_area_mm2 > 0) || s->reference_first < 0)
+        return lq_fail(err, LQ_ERR_DATA, "no reference frame in this pullback (reference: %s)",
+                       s->reference_area_mm2 > 0 ? s->reference_note : "not found");
+    size_t best = (size_t)s->reference_first;
+    double best_d = INFINITY;
+    for (int i = s->reference_first; i <= s->reference_last; i++) {
+        const LqFrameMeasure *m = &r->frames[i];
+        double d = fabs(m->shape.area_mm2 - s->reference_area_mm2);
+        if (m->valid && m->confidence >= r->low_confidence && d < best_d) best = (size_t)i, best_d = d;
+    }
+    *index = best;
+    return LQ_OK;
+}
+
+/* A caliper across the contour along direction `angle` through its centroid
+ * (cx, cy): the segment between the two supporting lines, with end ticks.
+ * Contour (x, y) in mm is drawn at ((x + sx) * scale, top + (y + sy) * scale). */
+typedef struct Placement {
+    double sx, sy, scale, top;
+} Placement;
+
+static void caliper(cairo_t *cr, const LqContour *c, double angle, double cx, double cy, const Placement *pl,
+                    const double colour[3], double lw)
+{
+    double ux = cos(angle), uy = sin(angle), lo = INFINITY, hi = -INFINITY;
+    for (unsigned k = 0; k < c->n; k++) {
+        double p = c->xy_mm[2 * k] * ux + c->xy_mm[2 * k + 1] * uy;
+        lo = fmin(lo, p), hi = fmax(hi, p);
+    }
+    double base = cx * ux + cy * uy;
+    double x0 = (cx + (lo - base) * ux + pl->sx) * pl->scale, y0 = pl->top + (cy + (lo - base) * uy + pl->sy) * pl->scale;
+    double x1 = (cx + (hi - base) * ux + pl->sx) * pl->scale, y1 = pl->top + (cy + (hi - base) * uy + pl->sy) * pl->scale;
+    double tx = -uy * 4 * lw, ty = ux * 4 * lw;
+    cairo_set_line_width(cr, lw + 2);
+    cairo_set_source_rgba(cr, 0, 0, 0, 0.7);
+    for (int pass = 0; pass < 2; pass++) {
+        cairo_move_to(cr, x0, y0), cairo_line_to(cr, x1, y1);
+        cairo_move_to(cr, x0 - tx, y0 - ty), cairo_line_to(cr, x0 + tx, y0 + ty);
+        cairo_move_to(cr, x1 - tx, y1 - ty), cairo_line_to(cr, x1 + tx, y1 + ty);
+        cairo_stroke(cr);
+        cairo_set_line_width(cr, lw);
+        rgb(cr, colour);
+    }
+}
+
+static void centroid(const LqContour *c, double *cx, double *cy)
+{
+    double a = 0, x = 0, y = 0;
+    for (unsigned k = 0; k < c->n; k++) {
+        const double *p = &c->xy_mm[2 * k], *q = &c->xy_mm[2 * ((k + 1) % c->n)];
+        double cross = p[0] * q[1] - q[0] * p[1];
+        a += cross, x += (p[0] + q[0]) * cross, y += (p[1] + q[1]) * cross;
+    }
+    if (fabs(a) < 1e-12) {
+        *cx = c->n ? c->xy_mm[0] : 0, *cy = c->n ? c->xy_mm[1] : 0;
+        return;
+    }
+    *cx = x / (3 * a), *cy = y / (3 * a);
+}
+
+int lq_draw_frame_figure(cairo_t *cr, LqStudy *study, const LqResult *r, LqFigureFrame which, double w, LqError *err)
+{
+    const LqStudyInfo *in = lq_study_info(study);
+    const LqSummary *s = &r->summary;
+    size_t idx;
+    int rc = lq_figure_frame(r, which, &idx, err);
+    if (rc != LQ_OK) return rc;
+    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)in->cols, (int)in->rows);
+    uint8_t *luma = malloc((size_t)in->rows * in->cols);
+    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS || !luma) {
+        cairo_surface_destroy(img);
+        free(luma);
+        return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory for a picture", in->path);
+    }
+    rc = lq_study_read_frame(study, (unsigned)idx, luma, err);
+    if (rc != LQ_OK) {
+        cairo_surface_destroy(img);
+        free(luma);
+        return rc;
+    }
+    cairo_surface_flush(img);
+    uint8_t *data = cairo_image_surface_get_data(img);
+    int stride = cairo_image_surface_get_stride(img);
+    for (unsigned y = 0; y < in->rows; y++) {
+        uint32_t *row = (uint32_t *)(void *)(data + (size_t)y * (size_t)stride);
+        for (unsigned x = 0; x < in->cols; x++) {
+            uint32_t g = luma[(size_t)y * in->cols + x];
+            row[x] = g << 16 | g << 8 | g;
+        }
+    }
+    free(luma);
+    cairo_surface_mark_dirty(img);
+
+    double band = band_height(w), h = lq_frame_figure_height(in, w);
+    double scale = w / (in->cols * in->pixel_dx_mm); /* output units per mm */
+    cairo_save(cr);
+    cairo_rectangle(cr, 0, 0, w, h);
+    cairo_clip(cr);
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_paint(cr);
+    cairo_save(cr);
+    cairo_translate(cr, 0, band);
+    cairo_scale(cr, scale * in->pixel_dx_mm, scale * in->pixel_dy_mm);
+    cairo_set_source_surface(cr, img, 0, 0);
+    cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_GOOD);
+    cairo_paint(cr);
+    cairo_restore(cr);
+    cairo_surface_destroy(img);
+
+    /* contour coordinates are pixel centres: shift by half a pixel */
+    const LqContour *c = &r->contours[idx];
+    const LqFrameMeasure *m = &r->frames[idx];
+    double ox = 0.5 * in->pixel_dx_mm, oyy = 0.5 * in->pixel_dy_mm, lw = fmax(1.5, w / 320);
+    if (m->valid && c->n > 2) {
+        cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
+        for (unsigned k = 0; k <= c->n; k++) {
+            const double *p = &c->xy_mm[2 * (k % c->n)];
+            double X = (p[0] + ox) * scale, Y = band + (p[1] + oyy) * scale;
+            if (k == 0) cairo_move_to(cr, X, Y);
+            else cairo_line_to(cr, X, Y);
+        }
+        cairo_close_path(cr);
+        rgb(cr, contour_rgb);
+        cairo_set_line_width(cr, lw);
+        cairo_stroke(cr);
+        double cx, cy;
+        centroid(c, &cx, &cy);
+        Placement pl = {ox, oyy, scale, band};
+        caliper(cr, c, m->shape.max_feret_angle_rad, cx, cy, &pl, dmax_rgb, lw);
+        caliper(cr, c, m->shape.min_feret_angle_rad, cx, cy, &pl, mld_rgb, lw);
+    }
+
+    /* scale bar: 10 mm (5 mm on a narrow field) */
+    double bar_mm = in->cols * in->pixel_dx_mm >= 30 ? 10 : 5, fs = w * 0.026;
+    double bx = 0.04 * w, by = h - 0.04 * w;
+    cairo_set_source_rgb(cr, 0, 0, 0);
+    cairo_rectangle(cr, bx - 2, by - 2, bar_mm * scale + 4, lw + 5);
+    cairo_fill(cr);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_rectangle(cr, bx, by, bar_mm * scale, lw + 1);
+    cairo_fill(cr);
+    lq_fig_font(cr, fs, 0);
+    char buf[200];
+    snprintf(buf, sizeof buf, "%.0f mm", bar_mm);
+    static const double white[3] = {1, 1, 1};
+    halo_text(cr, bx, by - 0.4 * fs, buf, white);
+
+    /* label band */
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.12);
+    cairo_rectangle(cr, 0, 0, w, band);
+    cairo_fill(cr);
+    double t1 = band * 0.40, t2 = band * 0.82, x = 0.02 * w;
+    char where[48] = "";
+    if (in->timing != LQ_TIMING_NONE) snprintf(where, sizeof where, " \xc2\xb7 %.1f mm", m->position_mm);
+    lq_fig_font(cr, w * 0.032, 1);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    if (which == LQ_FIGURE_LESION)
+        snprintf(buf, sizeof buf, "LESION  frame %zu%s", idx + 1, where);
+    else
+        snprintf(buf, sizeof buf, "REFERENCE  frame %zu%s (of %d-%d)", idx + 1, where, s->reference_first + 1,
+                 s->reference_last + 1);
+    lq_fig_text(cr, x, t1, -1, buf);
+    lq_fig_font(cr, w * 0.027, 0);
+    if (!m->valid) {
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        lq_fig_text(cr, x, t2, -1, "no lumen contour on this frame");
+    } else {
+        snprintf(buf, sizeof buf, "area %.1f mm\xc2\xb2   ", m->shape.area_mm2);
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        x += lq_fig_text(cr, x, t2, -1, buf);
+        rgb(cr, mld_rgb);
+        snprintf(buf, sizeof buf, "MLD %.2f mm   ", m->shape.min_feret_mm);
+        x += lq_fig_text(cr, x, t2, -1, buf);
+        rgb(cr, dmax_rgb);
+        snprintf(buf, sizeof buf, "max %.2f mm", m->shape.max_feret_mm);
+        x += lq_fig_text(cr, x, t2, -1, buf);
+        cairo_set_source_rgb(cr, 1, 1, 1);
+        if (which == LQ_FIGURE_LESION)
+            snprintf(buf, sizeof buf, "%%DS %.0f %%", s->diameter_stenosis_pct);
+        else
+            snprintf(buf, sizeof buf, "A_ref %.0f mm\xc2\xb2", s->reference_area_mm2);
+        lq_fig_text(cr, 0.98 * w, t2, 1, buf);
+        if (m->confidence < r->low_confidence) {
+            static const double amber[3] = {1, 0.7, 0.2};
+            halo_text(cr, 0.02 * w, band + 1.4 * fs, "low confidence", amber);
+        }
+    }
+    cairo_restore(cr);
+    return LQ_OK;
+}
+
+/* ------------------------------------------------------------- profile */
+
+static double nice_step(double range, int target)
+{
+    double raw = range / target, mag = pow(10, floor(log10(raw))), f = raw / mag;
+    return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
+}
+
+typedef struct Axes {
+    double x0, x1, y0, y1;       /* plot box in output units (y0 top) */
+    double vx0, vx1, vy0, vy1;   /* value ranges */
+} Axes;
+
+static double ax_x(const Axes *a, double v) { return a->x0 + (v - a->vx0) / (a->vx1 - a->vx0) * (a->x1 - a->x0); }
+static double ax_y(const Axes *a, double v) { return a->y1 - (v - a->vy0) / (a->vy1 - a->vy0) * (a->y1 - a->y0); }
+
+static void frame_box(cairo_t *cr, const Axes *a)
+{
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_rectangle(cr, a->x0, a->y0, a->x1 - a->x0, a->y1 - a->y0);
+    cairo_fill_preserve(cr);
+    cairo_set_source_rgb(cr, 0.3, 0.3, 0.3);
+    cairo_set_line_width(cr, 1);
+    cairo_stroke(cr);
+}
+
+static void y_ticks(cairo_t *cr, const Axes *a, double fs, const char *unit_fmt)
+{
+    double step = nice_step(a->vy1 - a->vy0, 5);
+    char buf[32];
+    lq_fig_font(cr, fs, 0);
+    for (double v = ceil(a->vy0 / step) * step; v <= a->vy1 + 1e-9; v += step) {
+        double y = ax_y(a, v);
+        cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
+        cairo_set_line_width(cr, 0.8);
+        cairo_move_to(cr, a->x0, y), cairo_line_to(cr, a->x1, y);
+        cairo_stroke(cr);
+        cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+        snprintf(buf, sizeof buf, unit_fmt, v);
+        lq_fig_text(cr, a->x0 - 5, y + 0.35 * fs, 1, buf);
+    }
+}
+
+static void x_ticks(cairo_t *cr, const Axes *a, double fs, int labels)
+{
+    double step = nice_step(a->vx1 - a->vx0, 10);
+    char buf[32];
+    lq_fig_font(cr, fs, 0);
+    for (double v = ceil(a->vx0 / step) * step; v <= a->vx1 + 1e-9; v += step) {
+        double x = ax_x(a, v);
+        cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
+        cairo_set_line_width(cr, 0.8);
+        cairo_move_to(cr, x, a->y0), cairo_line_to(cr, x, a->y1);
+        cairo_stroke(cr);
+        if (!labels) continue;
+        cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+        snprintf(buf, sizeof buf, "%.0f", v);
+        lq_fig_text(cr, x, a->y1 + 1.2 * fs, 0, buf);
+    }
+}
+
+static void vertical_text(cairo_t *cr, double x, double y, const char *s)
+{
+    cairo_save(cr);
+    cairo_translate(cr, x, y);
+    cairo_rotate(cr, -LQ_PI / 2);
+    lq_fig_text(cr, 0, 0, 0, s);
+    cairo_restore(cr);
+}
+
+/* A band over frames [a, b] (file order), half a frame beyond each end. */
+static void frame_band(cairo_t *cr, const Axes *ax, const LqResult *r, int a, int b, const double c[3], double alpha)
+{
+    double step = r->n > 1 ? (r->frames[r->n - 1].position_mm - r->frames[0].position_mm) / (double)(r->n - 1) : 1;
+    double x0 = ax_x(ax, r->frames[a].position_mm - 0.5 * step), x1 = ax_x(ax, r->frames[b].position_mm + 0.5 * step);
+    x0 = fmax(x0, ax->x0), x1 = fmin(x1, ax->x1);
+    cairo_set_source_rgba(cr, c[0], c[1], c[2], alpha);
+    cairo_rectangle(cr, fmin(x0, x1), ax->y0, fmax(fabs(x1 - x0), 1.5), ax->y1 - ax->y0);
+    cairo_fill(cr);
+}
+
+/* Right-aligned label just above a line, on a light backing so a curve
+ * passing behind it does not hide it. */
+static void line_label(cairo_t *cr, const Axes *a, double v, const char *s, const double c[3], double fs)
+{
+    cairo_text_extents_t e;
+    lq_fig_font(cr, fs * 0.9, 0);
+    cairo_text_extents(cr, s, &e);
+    double x = a->x1 - 4 - e.x_advance, y = ax_y(a, v) - 4;
+    cairo_set_source_rgba(cr, 1, 1, 1, 0.8);
+    cairo_rectangle(cr, x - 2, y - 0.9 * fs, e.x_advance + 4, 1.05 * fs);
+    cairo_fill(cr);
+    rgb(cr, c);
+    lq_fig_text(cr, x, y, -1, s);
+}
+
+static void hline(cairo_t *cr, const Axes *a, double v, const double c[3], double dash)
+{
+    double y = ax_y(a, v);
+    cairo_set_source_rgb(cr, c[0], c[1], c[2]);
+    cairo_set_line_width(cr, 1.5);
+    cairo_set_dash(cr, &dash, 1, 0);
+    cairo_move_to(cr, a->x0, y), cairo_line_to(cr, a->x1, y);
+    cairo_stroke(cr);
+    cairo_set_dash(cr, NULL, 0, 0);
+}
+
+/* A curve of value(frame) over the pullback; NAN breaks it. Frames below the
+ * confidence cut are dots, not joined. */
+static void curve(cairo_t *cr, const Axes *a, const LqResult *r, const double *v, const double c[3], double lw)
+{
+    int pen = 0;
+    cairo_set_line_width(cr, lw);
+    cairo_set_source_rgb(cr, c[0], c[1], c[2]);
+    for (size_t i = r->pullback_first; i <= r->pullback_last; i++) {
+        const LqFrameMeasure *m = &r->frames[i];
+        int good = isfinite(v[i]) && m->valid && m->confidence >= r->low_confidence;
+        double x = ax_x(a, m->position_mm), y = ax_y(a, fmin(fmax(v[i], a->vy0), a->vy1));
+        if (!good) {
+            pen = 0;
+            continue;
+        }
+        if (pen) cairo_line_to(cr, x, y);
+        else cairo_move_to(cr, x, y);
+        pen = 1;
+    }
+    cairo_stroke(cr);
+    cairo_set_source_rgb(cr, 0.55, 0.55, 0.55);
+    for (size_t i = r->pullback_first; i <= r->pullback_last; i++) {
+        const LqFrameMeasure *m = &r->frames[i];
+        if (!isfinite(v[i]) || !m->valid || m->confidence >= r->low_confidence) continue;
+        cairo_new_path(cr);
+        cairo_arc(cr, ax_x(a, m->position_mm), ax_y(a, fmin(fmax(v[i], a->vy0), a->vy1)), lw, 0, 2 * LQ_PI);
+        cairo_fill(cr);
+    }
+}
+
+static void marker(cairo_t *cr, double x, double y, const double c[3])
+{
+    cairo_new_path(cr);
+    cairo_arc(cr, x, y, 5, 0, 2 * LQ_PI);
+    cairo_set_source_rgb(cr, 1, 1, 1);
+    cairo_fill_preserve(cr);
+    rgb(cr, c);
+    cairo_set_line_width(cr, 2.5);
+    cairo_stroke(cr);
+}
+
+void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, double w, double h)
+{
+    const LqSummary *s = &r->summary;
+    int timed = in->timing != LQ_TIMING_NONE, have_ref = s->reference_area_mm2 > 0;
+    double fs = fmin(14, fmax(8, h * 0.027));
+    double *area = malloc(r->n * sizeof *area), *pct = malloc(r->n * sizeof *pct);
+    if (!area || !pct) {
+        free(area), free(pct);
+        return;
+    }
+    double amax = have_ref ? 1.3 * s->reference_area_mm2 : 0;
+    for (size_t i = 0; i < r->n; i++) {
+        const LqFrameMeasure *m = &r->frames[i];
+        area[i] = m->valid ? m->shape.area_mm2 : NAN;
+        pct[i] = lq_frame_stenosis_pct(s, m, s->metric);
+        if (i >= r->pullback_first && i <= r->pullback_last && m->valid && m->confidence >= r->low_confidence)
+            amax = fmax(amax, area[i]);
+    }
+    if (!(amax > 0)) amax = 100;
+    double p0 = r->frames[r->pullback_first].position_mm, p1 = r->frames[r->pullback_last].position_mm;
+    if (!(p1 > p0)) p1 = p0 + 1;
+
+    cairo_save(cr);
+    cairo_rectangle(cr, 0, 0, w, h);
+    cairo_clip(cr);
+    cairo_set_source_rgb(cr, 0.97, 0.97, 0.96);
+    cairo_paint(cr);
+
+    double left = 5.2 * fs, right = 4.6 * fs, top = 3.9 * fs, bottom = 3.0 * fs, gap = 1.6 * fs;
+    double plot_h = h - top - bottom - gap;
+    Axes A = {left, w - right, top, top + 0.62 * plot_h, p0, p1, 0, amax * 1.05};
+    Axes P = {left, w - right, A.y1 + gap, h - bottom, p0, p1, 0, 100};
+
+    /* title */
+    char buf[256];
+    lq_fig_font(cr, fs * 1.15, 1);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    lq_fig_text(cr, left, 1.5 * fs, -1, "Lumen area along the pullback");
+    if (s->ok) {
+        snprintf(buf, sizeof buf, "%s: %s %.1f %% %s %.0f %%", s->significant ? "SIGNIFICANT" : "not significant",
+                 lq_metric_phrase(s->metric), s->verdict_pct, s->significant ? ">" : "\xe2\x89\xa4", s->threshold_pct);
+        if (s->significant) rgb(cr, lq_fig_lesion_rgb);
+        lq_fig_text(cr, w - right, 1.5 * fs, 1, buf);
+    }
+
+    for (int panel = 0; panel < 2; panel++) {
+        const Axes *ax = panel ? &P : &A;
+        frame_box(cr, ax);
+        x_ticks(cr, ax, fs, panel == 1);
+        if (have_ref && s->reference_first >= 0)
+            frame_band(cr, ax, r, s->reference_first, s->reference_last, reference_rgb, 0.16);
+        if (s->ok && s->lesion_first >= 0) frame_band(cr, ax, r, s->lesion_first, s->lesion_last, lq_fig_lesion_rgb, 0.16);
+        else if (s->ok) frame_band(cr, ax, r, s->lesion_frame, s->lesion_frame, lq_fig_lesion_rgb, 0.3);
+    }
+
+    /* area panel */
+    y_ticks(cr, &A, fs, "%.0f");
+    if (have_ref) {
+        hline(cr, &A, s->reference_area_mm2, reference_rgb, 6);
+        hline(cr, &A, 0.5 * s->reference_area_mm2, lq_fig_lesion_rgb, 3);
+        /* %AS on the right: the same curve, read against the reference */
+        lq_fig_font(cr, fs, 0);
+        cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+        int step = A.y1 - A.y0 > 20 * fs ? 25 : 50;
+        for (int p = 0; p <= 100; p += step) {
+            double a = s->reference_area_mm2 * (1 - p / 100.0);
+            if (a > A.vy1) continue;
+            double y = ax_y(&A, a);
+            cairo_move_to(cr, A.x1, y), cairo_line_to(cr, A.x1 + 4, y);
+            cairo_stroke(cr);
+            snprintf(buf, sizeof buf, "%d", p);
+            lq_fig_text(cr, A.x1 + 6, y + 0.35 * fs, -1, buf);
+        }
+        vertical_text(cr, w - 0.8 * fs, 0.5 * (A.y0 + A.y1), "area stenosis %AS (%)");
+    }
+    static const double blue[3] = {0.1, 0.25, 0.65};
+    curve(cr, &A, r, area, blue, 1.8);
+    if (have_ref) { /* labels over the curve */
+        snprintf(buf, sizeof buf, "A_ref %.0f mm\xc2\xb2", s->reference_area_mm2);
+        line_label(cr, &A, s->reference_area_mm2, buf, reference_rgb, fs);
+        line_label(cr, &A, 0.5 * s->reference_area_mm2, "50 % A_ref", lq_fig_lesion_rgb, fs);
+    }
+    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+    lq_fig_font(cr, fs, 0);
+    vertical_text(cr, 1.2 * fs, 0.5 * (A.y0 + A.y1), "lumen area (mm\xc2\xb2)");
+    if (s->ok) {
+        double x = ax_x(&A, s->lesion_position_mm), y = ax_y(&A, fmin(s->mla_mm2, A.vy1));
+        marker(cr, x, y, lq_fig_lesion_rgb);
+        snprintf(buf, sizeof buf, "MLA %.1f mm\xc2\xb2, frame %d", s->mla_mm2, s->lesion_frame + 1);
+        lq_fig_font(cr, fs, 1);
+        int align = x > 0.7 * w ? 1 : -1;
+        static const double dark_red[3] = {0.6, 0.0, 0.0};
+        rgb(cr, dark_red);
+        lq_fig_text(cr, x + (align < 0 ? 9 : -9), y + 1.4 * fs > A.y1 ? y - 0.8 * fs : y + 1.4 * fs, align, buf);
+    }
+
+    /* verdict metric panel */
+    y_ticks(cr, &P, fs, "%.0f");
+    if (have_ref) {
+        curve(cr, &P, r, pct, blue, 1.4);
+        hline(cr, &P, s->threshold_pct, lq_fig_lesion_rgb, 6);
+        snprintf(buf, sizeof buf, "threshold %.0f %%", s->threshold_pct);
+        line_label(cr, &P, s->threshold_pct, buf, lq_fig_lesion_rgb, fs);
+        if (s->ok) marker(cr, ax_x(&P, s->lesion_position_mm), ax_y(&P, fmin(fmax(s->verdict_pct, 0), 100)), lq_fig_lesion_rgb);
+    }
+    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+    lq_fig_font(cr, fs, 0);
+    static const char *const short_names[] = {"%DS (%)", "%AS (%)", "eq. %DS (%)"};
+    vertical_text(cr, 1.2 * fs, 0.5 * (P.y0 + P.y1), short_names[s->metric <= 2 ? s->metric : 0]);
+
+    /* x axis: position and anatomy at each end */
+    snprintf(buf, sizeof buf, "%s", timed ? "position along the pullback (mm)" : "frame (untimed pullback)");
+    lq_fig_text(cr, 0.5 * (P.x0 + P.x1), h - 0.5 * fs, 0, buf);
+    lq_fig_font(cr, fs, 1);
+    lq_fig_text(cr, P.x0, h - 0.5 * fs, -1, r->order_from_cfv ? "CFV" : "IVC");
+    lq_fig_text(cr, P.x1, h - 0.5 * fs, 1, r->order_from_cfv ? "IVC" : "CFV");
+    /* legend */
+    lq_fig_font(cr, fs * 0.9, 0);
+    double lx = left, ly = A.y0 - 0.6 * fs;
+    struct { const double *c; const char *label; } legend[] = {
+        {lq_fig_lesion_rgb, "lesion segment (< 50 % A_ref)"}, {reference_rgb, "reference frames"}};
+    for (size_t i = 0; i < 2; i++) {
+        cairo_set_source_rgba(cr, legend[i].c[0], legend[i].c[1], legend[i].c[2], 0.35);
+        cairo_rectangle(cr, lx, ly - 0.8 * fs, 1.6 * fs, 0.9 * fs);
+        cairo_fill(cr);
+        cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+        lx += 2 * fs + lq_fig_text(cr, lx + 2 * fs, ly, -1, legend[i].label) + fs;
+    }
+    cairo_restore(cr);
+    free(area), free(pct);
+}
