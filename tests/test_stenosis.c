@@ -347,7 +347,7 @@ static void test_metric_chooses_verdict(void **state)
 }
 
 /* A fixed lesion, however sharp, only widens walking away from the MLA; a
- * breathing one swings down and up again around it. */
+ * breathing one opens and narrows again around it. */
 static void test_dynamic_flag(void **state)
 {
     (void)state;
@@ -361,9 +361,17 @@ static void test_dynamic_flag(void **state)
     assert_float_equal(s.dynamic_variation_pct, 0, 1e-9);
     assert_int_equal(s.dynamic_frames, 20); /* +-10 frames, one low-confidence left out */
     /* a very sharp fixed lesion is still static */
-    set_frame(f, 24, 150, 10), set_frame(f, 26, 150, 10);
+    for (int i = 22; i <= 28; i++)
+        if (i != 25) set_frame(f, i, 150, 13);
+    s = measure_with(f, &set);
+    assert_int_equal(s.lesion_frame, 25);
+    assert_false(s.dynamic);
+    /* so is a fixed lesion with one stray frame (a contour slip) beside it */
+    anatomy(f);
+    set_frame(f, 27, 160, 13);
     s = measure_with(f, &set);
     assert_false(s.dynamic);
+    assert_float_equal(s.dynamic_variation_pct, 0, 1e-9);
     /* respiration: 8-frame period, the area swinging between 55 and 100 % of normal */
     anatomy(f);
     for (int i = 15; i <= 35; i++) {
@@ -375,7 +383,9 @@ static void test_dynamic_flag(void **state)
     assert_int_equal(s.lesion_frame, 25);
     assert_true(s.dynamic_checked);
     assert_true(s.dynamic);
-    assert_true(s.dynamic_variation_pct >= LQ_DYNAMIC_VARIATION_PCT);
+    /* 3-frame medians: crests 150*(0.775 + 0.225*cos(pi/4)), troughs
+     * 150*(0.775 - 0.225*cos(pi/4)): a 47.7 mm2 re-narrowing, 63.6 % of the MLA */
+    assert_float_equal(s.dynamic_variation_pct, 100 * 150 * 0.45 * cos(3.14159265358979 / 4) / 75, 1e-6);
     assert_float_equal(s.dynamic_area_min_mm2, 75, 1e-6);
     assert_float_equal(s.dynamic_area_max_mm2, 150, 1e-6);
     /* too few frames near the lesion: not judged */

@@ -236,10 +236,10 @@ typedef struct LqSummary {
     double threshold_pct;
     int significant;               /* verdict_pct > threshold_pct */
     int low_confidence_frames;     /* number of frames below the confidence cut */
-    /* dynamic lesion: area variation around the local trend near the lesion */
+    /* dynamic lesion: the lumen narrowing again after opening, near the lesion */
     int dynamic_checked;           /* enough usable frames near the lesion to tell */
     int dynamic;                   /* variation >= LQ_DYNAMIC_VARIATION_PCT */
-    double dynamic_variation_pct;  /* 80 % range of area / local trend, in percent */
+    double dynamic_variation_pct;  /* largest re-narrowing within the window, % of the MLA */
     double dynamic_window_mm;      /* half-width of the window around the lesion */
     int dynamic_frames;            /* usable frames in it */
     double dynamic_area_min_mm2, dynamic_area_max_mm2;
@@ -253,7 +253,7 @@ typedef struct LqSummary {
     int stent_length_mm;           /* nominal length >= max(span, 60); 0 if above 150 */
 } LqSummary;
 
-#define LQ_DYNAMIC_VARIATION_PCT 30.0
+#define LQ_DYNAMIC_VARIATION_PCT 10.0
 
 /* Lesion, reference and stenosis from per-frame measures, as docs/measurements.md. */
 int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSettings *s,

@@ -441,7 +441,12 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
     char buf[256];
     lq_fig_font(cr, fs * 1.15, 1);
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-    lq_fig_text(cr, left, 1.5 * fs, -1, "Lumen area along the pullback");
+    double title_w = lq_fig_text(cr, left, 1.5 * fs, -1, "Lumen area along the pullback");
+    if (s->ok && s->dynamic) {
+        static const double amber[3] = {0.8, 0.45, 0.0};
+        rgb(cr, amber);
+        lq_fig_text(cr, left + title_w + fs, 1.5 * fs, -1, "lesion looks DYNAMIC");
+    }
     if (s->ok) {
         snprintf(buf, sizeof buf, "%s: %s %.1f %% %s %.0f %%", s->significant ? "SIGNIFICANT" : "not significant",
                  lq_metric_phrase(s->metric), s->verdict_pct, s->significant ? ">" : "\xe2\x89\xa4", s->threshold_pct);

@@ -62,7 +62,7 @@ static void numbers(cairo_t *cr, const LqStudyInfo *in, const LqSummary *s, doub
         snprintf(v, sizeof v, "none below 50 %% A_ref");
     row(&c, "length", v);
     if (s->dynamic_checked)
-        snprintf(v, sizeof v, "%s (%.0f %% swing)", s->dynamic ? "YES" : "no", s->dynamic_variation_pct);
+        snprintf(v, sizeof v, "%s (re-narrows %.0f %%)", s->dynamic ? "YES" : "no", s->dynamic_variation_pct);
     else
         snprintf(v, sizeof v, "not judged");
     row(&c, "dynamic", v);
@@ -194,8 +194,9 @@ static int page(cairo_t *cr, LqStudy *study, const LqResult *r, LqError *err)
         lq_fig_font(cr, 8.5, 1);
         cairo_set_source_rgb(cr, lq_fig_lesion_rgb[0], lq_fig_lesion_rgb[1], lq_fig_lesion_rgb[2]);
         if (s->dynamic) {
-            snprintf(buf, sizeof buf, "Caution: the lesion looks dynamic (area swings %.0f %% within \xc2\xb1%.0f mm); "
-                                      "dynamic lesions are not stented.", s->dynamic_variation_pct, s->dynamic_window_mm);
+            snprintf(buf, sizeof buf, "Caution: the lesion looks dynamic (it opens and narrows again by %.0f %% of the MLA "
+                                      "within \xc2\xb1%.0f mm); dynamic lesions are not stented.",
+                     s->dynamic_variation_pct, s->dynamic_window_mm);
             lq_fig_text(cr, MARGIN, y, -1, buf);
             y += 12;
         }

@@ -117,10 +117,10 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
     fprintf(fp, "VERDICT    %s: %s %.1f %% %s threshold %.0f %%\n", s->significant ? "SIGNIFICANT" : "not significant",
             lq_metric_phrase(s->metric), s->verdict_pct, s->significant ? ">" : "<=", s->threshold_pct);
     if (s->dynamic)
-        fprintf(fp, "CAUTION    the lesion looks DYNAMIC: its area swings %.0f %% around the local trend within\n"
-                    "           +-%.0f %s (%.1f-%.1f mm2 over %d frames); dynamic lesions are not stented -\n"
-                    "           check with respiration and position before deciding\n",
-                s->dynamic_variation_pct, s->dynamic_window_mm, in->timing == LQ_TIMING_NONE ? "frames" : "mm",
+        fprintf(fp, "CAUTION    the lesion looks DYNAMIC: within +-%.0f %s the lumen opens and narrows again by\n"
+                    "           %.0f %% of the MLA (areas %.1f-%.1f mm2 over %d frames), as with breathing or\n"
+                    "           position; dynamic lesions are not stented - check before deciding\n",
+                s->dynamic_window_mm, in->timing == LQ_TIMING_NONE ? "frames" : "mm", s->dynamic_variation_pct,
                 s->dynamic_area_min_mm2, s->dynamic_area_max_mm2, s->dynamic_frames);
     if (s->reference_method == LQ_METHOD_NORMAL)
         fprintf(fp, "CAUTION    reference is a published normal value, not this patient's vein\n");
@@ -149,7 +149,7 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
     else
         fprintf(fp, "  Lesion length          -        no frame below 50 %% of A_ref\n");
     if (s->dynamic_checked)
-        fprintf(fp, "  Dynamic            %7.0f %%     %s: area swing around the local trend, +-%.0f %s (flag at %.0f %%)\n",
+        fprintf(fp, "  Dynamic            %7.0f %%     %s: re-narrowing after opening, within +-%.0f %s, %% of MLA (flag %.0f %%)\n",
                 s->dynamic_variation_pct, s->dynamic ? "YES" : "no", s->dynamic_window_mm,
                 in->timing == LQ_TIMING_NONE ? "frames" : "mm", LQ_DYNAMIC_VARIATION_PCT);
     else
