@@ -1,7 +1,8 @@
 #!/bin/bash
 # Quick start, step 1: install what is missing, build, generate a phantom IVUS
 # pullback (a May-Thurner-like iliac vein compression with known truth),
-# measure it and print the report a radiologist would read.
+# measure it, print the report a radiologist would read and write the JSON,
+# CSV, pictures and PDF beside it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . tools/deps.sh
@@ -14,12 +15,13 @@ echo "lumenq demo: writing a 300-frame 512x512 phantom pullback to $out/pullback
 build/tools/lumenq-phantom "$out/pullback.dcm" "$out/truth.json" --seed 1
 build/tools/lumenq info "$out/pullback.dcm"
 echo
-build/tools/lumenq measure "$out/pullback.dcm" --format json -o "$out/report.json"
-build/tools/lumenq measure "$out/pullback.dcm" | tee "$out/report.txt"
+# One run: the report on the terminal, and every output in $out/report/.
+build/tools/lumenq measure "$out/pullback.dcm" --out "$out/report"
 echo
 # The phantom knows the answer; show it beside the measurement.
 truth() { grep -o "\"$1\": [-0-9.]*" "$out/truth.json" | head -1 | sed 's/.*: //'; }
 printf 'Phantom truth: %%DS %.1f %%, %%AS %.1f %%, MLA %.1f mm2, MLD %.2f mm, A_ref %.1f mm2\n' \
     "$(truth diameter_stenosis_pct)" "$(truth area_stenosis_pct)" "$(truth mla_mm2)" "$(truth mld_mm)" \
     "$(truth reference_area_mm2)"
-echo "Files: $out/report.txt, $out/report.json (every frame's contour), $out/truth.json" >&2
+echo "Files in $out/report/: report.txt, report.json (every frame's contour), frames.csv, report.pdf," >&2
+echo "  lesion.png, reference.png, profile.png; the phantom's truth: $out/truth.json" >&2

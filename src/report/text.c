@@ -66,7 +66,7 @@ static void stent_lines(FILE *fp, const LqStudyInfo *in, const LqSummary *s)
     for (int i = 0, used = 0; i < s->stent_size_count; i++)
         used += snprintf(sizes + used, sizeof sizes - (size_t)used, "%s%d", i ? ", " : "", s->stent_sizes_mm[i]);
     fprintf(fp, "Stent sizing (advisory)\n");
-    fprintf(fp, "  Diameter       %5.1f-%4.1f mm    D_ref + 1 to 4 mm; nominal %s%s\n", s->stent_diameter_min_mm,
+    fprintf(fp, "  Diameter        %4.1f-%4.1f mm    D_ref + 1 to 4 mm; nominal %s%s\n", s->stent_diameter_min_mm,
             s->stent_diameter_max_mm, sizes, s->stent_size_count ? " mm" : "");
     if (!s->stent_length_known)
         fprintf(fp, "  Length                 -        %s\n",
@@ -76,8 +76,8 @@ static void stent_lines(FILE *fp, const LqStudyInfo *in, const LqSummary *s)
         fprintf(fp, "  Length                 -        span %.0f mm exceeds 150 mm: more than one stent\n",
                 s->stent_span_mm);
     else
-        fprintf(fp, "  Length             %7d mm    covers %.1f to %.1f mm (span %.1f mm: lesion segment,\n"
-                    "                                 10 mm landing each end, into the EIV); at least 60 mm\n",
+        fprintf(fp, "  Length            %7d mm    covers %.1f to %.1f mm (span %.1f mm: lesion segment,\n"
+                    "                                  10 mm landing each end, into the EIV); at least 60 mm\n",
                 s->stent_length_mm, s->stent_span_from_mm, s->stent_span_to_mm, s->stent_span_mm);
 }
 
