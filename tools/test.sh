@@ -28,6 +28,7 @@ run_suite build "release build"
 if [ "${LUMENQ_SANITIZE:-1}" != 0 ]; then
     lumenq_build build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debugoptimized || exit 1
     ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+        LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp" \
         run_suite build-asan "sanitizer build (address, undefined)"
 fi
 if [ "${LUMENQ_NEON:-1}" != 0 ] && [ "$(uname -m)" = x86_64 ]; then

@@ -282,38 +282,25 @@ static void frame_box(cairo_t *cr, const Axes *a)
     cairo_stroke(cr);
 }
 
-static void y_ticks(cairo_t *cr, const Axes *a, double fs, const char *unit_fmt)
+/* Grid lines at round values along x (vertical lines) or y, with labels. */
+static void grid(cairo_t *cr, const Axes *a, double fs, int along_x, int labels)
 {
-    double step = nice_step(a->vy1 - a->vy0, 5);
+    double lo = along_x ? a->vx0 : a->vy0, hi = along_x ? a->vx1 : a->vy1;
+    double step = nice_step(hi - lo, along_x ? 10 : 5);
     char buf[32];
     lq_fig_font(cr, fs, 0);
-    for (double v = ceil(a->vy0 / step) * step; v <= a->vy1 + 1e-9; v += step) {
-        double y = ax_y(a, v);
+    for (double v = ceil(lo / step) * step; v <= hi + 1e-9; v += step) {
+        double p = along_x ? ax_x(a, v) : ax_y(a, v);
         cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
         cairo_set_line_width(cr, 0.8);
-        cairo_move_to(cr, a->x0, y), cairo_line_to(cr, a->x1, y);
-        cairo_stroke(cr);
-        cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-        snprintf(buf, sizeof buf, unit_fmt, v);
-        lq_fig_text(cr, a->x0 - 5, y + 0.35 * fs, 1, buf);
-    }
-}
-
-static void x_ticks(cairo_t *cr, const Axes *a, double fs, int labels)
-{
-    double step = nice_step(a->vx1 - a->vx0, 10);
-    char buf[32];
-    lq_fig_font(cr, fs, 0);
-    for (double v = ceil(a->vx0 / step) * step; v <= a->vx1 + 1e-9; v += step) {
-        double x = ax_x(a, v);
-        cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
-        cairo_set_line_width(cr, 0.8);
-        cairo_move_to(cr, x, a->y0), cairo_line_to(cr, x, a->y1);
+        if (along_x) cairo_move_to(cr, p, a->y0), cairo_line_to(cr, p, a->y1);
+        else cairo_move_to(cr, a->x0, p), cairo_line_to(cr, a->x1, p);
         cairo_stroke(cr);
         if (!labels) continue;
         cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
         snprintf(buf, sizeof buf, "%.0f", v);
-        lq_fig_text(cr, x, a->y1 + 1.2 * fs, 0, buf);
+        if (along_x) lq_fig_text(cr, p, a->y1 + 1.2 * fs, 0, buf);
+        else lq_fig_text(cr, a->x0 - 5, p + 0.35 * fs, 1, buf);
     }
 }
 
@@ -457,7 +444,7 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
     for (int panel = 0; panel < 2; panel++) {
         const Axes *ax = panel ? &P : &A;
         frame_box(cr, ax);
-        x_ticks(cr, ax, fs, panel == 1);
+        grid(cr, ax, fs, 1, panel == 1);
         if (have_ref && s->reference_first >= 0)
             frame_band(cr, ax, r, s->reference_first, s->reference_last, reference_rgb, 0.16);
         if (s->ok && s->lesion_first >= 0) frame_band(cr, ax, r, s->lesion_first, s->lesion_last, lq_fig_lesion_rgb, 0.16);
@@ -465,7 +452,7 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
     }
 
     /* area panel */
-    y_ticks(cr, &A, fs, "%.0f");
+    grid(cr, &A, fs, 0, 1);
     if (have_ref) {
         hline(cr, &A, s->reference_area_mm2, reference_rgb, 6);
         hline(cr, &A, 0.5 * s->reference_area_mm2, lq_fig_lesion_rgb, 3);
@@ -506,7 +493,7 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
     }
 
     /* verdict metric panel */
-    y_ticks(cr, &P, fs, "%.0f");
+    grid(cr, &P, fs, 0, 1);
     if (have_ref) {
         curve(cr, &P, r, pct, blue, 1.4);
         hline(cr, &P, s->threshold_pct, lq_fig_lesion_rgb, 6);
