@@ -267,7 +267,14 @@ static double nice_step(double range, int target)
 typedef struct Axes {
     double x0, x1, y0, y1;       /* plot box in output units (y0 top) */
     double vx0, vx1, vy0, vy1;   /* value ranges */
+    int timed;                   /* x is the position in mm, else the 1-based frame number */
 } Axes;
+
+/* Where frame i lies along the x axis. */
+static double frame_value(const Axes *a, const LqResult *r, size_t i)
+{
+    return a->timed ? r->frames[i].position_mm : (double)i + 1;
+}
 
 static double ax_x(const Axes *a, double v) { return a->x0 + (v - a->vx0) / (a->vx1 - a->vx0) * (a->x1 - a->x0); }
 static double ax_y(const Axes *a, double v) { return a->y1 - (v - a->vy0) / (a->vy1 - a->vy0) * (a->y1 - a->y0); }
@@ -316,8 +323,9 @@ static void vertical_text(cairo_t *cr, double x, double y, const char *s)
 /* A band over frames [a, b] (file order), half a frame beyond each end. */
 static void frame_band(cairo_t *cr, const Axes *ax, const LqResult *r, int a, int b, const double c[3], double alpha)
 {
-    double step = r->n > 1 ? (r->frames[r->n - 1].position_mm - r->frames[0].position_mm) / (double)(r->n - 1) : 1;
-    double x0 = ax_x(ax, r->frames[a].position_mm - 0.5 * step), x1 = ax_x(ax, r->frames[b].position_mm + 0.5 * step);
+    double step = r->n > 1 ? (frame_value(ax, r, r->n - 1) - frame_value(ax, r, 0)) / (double)(r->n - 1) : 1;
+    double x0 = ax_x(ax, frame_value(ax, r, (size_t)a) - 0.5 * step);
+    double x1 = ax_x(ax, frame_value(ax, r, (size_t)b) + 0.5 * step);
     x0 = fmax(x0, ax->x0), x1 = fmin(x1, ax->x1);
     cairo_set_source_rgba(cr, c[0], c[1], c[2], alpha);
     cairo_rectangle(cr, fmin(x0, x1), ax->y0, fmax(fabs(x1 - x0), 1.5), ax->y1 - ax->y0);
@@ -360,7 +368,7 @@ static void curve(cairo_t *cr, const Axes *a, const LqResult *r, const double *v
     for (size_t i = r->pullback_first; i <= r->pullback_last; i++) {
         const LqFrameMeasure *m = &r->frames[i];
         int good = isfinite(v[i]) && m->valid && m->confidence >= r->low_confidence;
-        double x = ax_x(a, m->position_mm), y = ax_y(a, fmin(fmax(v[i], a->vy0), a->vy1));
+        double x = ax_x(a, frame_value(a, r, i)), y = ax_y(a, fmin(fmax(v[i], a->vy0), a->vy1));
         if (!good) {
             pen = 0;
             continue;
@@ -375,7 +383,7 @@ static void curve(cairo_t *cr, const Axes *a, const LqResult *r, const double *v
         const LqFrameMeasure *m = &r->frames[i];
         if (!isfinite(v[i]) || !m->valid || m->confidence >= r->low_confidence) continue;
         cairo_new_path(cr);
-        cairo_arc(cr, ax_x(a, m->position_mm), ax_y(a, fmin(fmax(v[i], a->vy0), a->vy1)), lw, 0, 2 * LQ_PI);
+        cairo_arc(cr, ax_x(a, frame_value(a, r, i)), ax_y(a, fmin(fmax(v[i], a->vy0), a->vy1)), lw, 0, 2 * LQ_PI);
         cairo_fill(cr);
     }
 }
@@ -410,7 +418,8 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
             amax = fmax(amax, area[i]);
     }
     if (!(amax > 0)) amax = 100;
-    double p0 = r->frames[r->pullback_first].position_mm, p1 = r->frames[r->pullback_last].position_mm;
+    Axes span = {.timed = timed};
+    double p0 = frame_value(&span, r, r->pullback_first), p1 = frame_value(&span, r, r->pullback_last);
     if (!(p1 > p0)) p1 = p0 + 1;
 
     cairo_save(cr);
@@ -421,8 +430,8 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
 
     double left = 5.2 * fs, right = 4.6 * fs, top = 3.9 * fs, bottom = 3.0 * fs, gap = 1.6 * fs;
     double plot_h = h - top - bottom - gap;
-    Axes A = {left, w - right, top, top + 0.62 * plot_h, p0, p1, 0, amax * 1.05};
-    Axes P = {left, w - right, A.y1 + gap, h - bottom, p0, p1, 0, 100};
+    Axes A = {left, w - right, top, top + 0.62 * plot_h, p0, p1, 0, amax * 1.05, timed};
+    Axes P = {left, w - right, A.y1 + gap, h - bottom, p0, p1, 0, 100, timed};
 
     /* title */
     char buf[256];
@@ -482,7 +491,7 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
     lq_fig_font(cr, fs, 0);
     vertical_text(cr, 1.2 * fs, 0.5 * (A.y0 + A.y1), "lumen area (mm\xc2\xb2)");
     if (s->ok) {
-        double x = ax_x(&A, s->lesion_position_mm), y = ax_y(&A, fmin(s->mla_mm2, A.vy1));
+        double x = ax_x(&A, frame_value(&A, r, (size_t)s->lesion_frame)), y = ax_y(&A, fmin(s->mla_mm2, A.vy1));
         marker(cr, x, y, lq_fig_lesion_rgb);
         snprintf(buf, sizeof buf, "MLA %.1f mm\xc2\xb2, frame %d", s->mla_mm2, s->lesion_frame + 1);
         lq_fig_font(cr, fs, 1);
@@ -499,7 +508,7 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
         hline(cr, &P, s->threshold_pct, lq_fig_lesion_rgb, 6);
         snprintf(buf, sizeof buf, "threshold %.0f %%", s->threshold_pct);
         line_label(cr, &P, s->threshold_pct, buf, lq_fig_lesion_rgb, fs);
-        if (s->ok) marker(cr, ax_x(&P, s->lesion_position_mm), ax_y(&P, fmin(fmax(s->verdict_pct, 0), 100)), lq_fig_lesion_rgb);
+        if (s->ok) marker(cr, ax_x(&P, frame_value(&P, r, (size_t)s->lesion_frame)), ax_y(&P, fmin(fmax(s->verdict_pct, 0), 100)), lq_fig_lesion_rgb);
     }
     cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
     lq_fig_font(cr, fs, 0);
@@ -517,7 +526,7 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
     double lx = left, ly = A.y0 - 0.6 * fs;
     struct { const double *c; const char *label; } legend[] = {
         {lq_fig_lesion_rgb, "lesion segment (< 50 % A_ref)"}, {reference_rgb, "reference frames"}};
-    for (size_t i = 0; i < 2; i++) {
+    for (size_t i = 0; i < (s->reference_first >= 0 ? 2u : 1u); i++) {
         cairo_set_source_rgba(cr, legend[i].c[0], legend[i].c[1], legend[i].c[2], 0.35);
         cairo_rectangle(cr, lx, ly - 0.8 * fs, 1.6 * fs, 0.9 * fs);
         cairo_fill(cr);
