@@ -23,6 +23,7 @@ void lq_result_free(LqResult **r)
     free((*r)->frames);
     free((*r)->contours);
     free((*r)->points);
+    free((*r)->speckle);
     free(*r);
     *r = NULL;
 }
@@ -40,7 +41,8 @@ static LqResult *result_new(size_t n)
     r->frames = calloc(n, sizeof *r->frames);
     r->contours = calloc(n, sizeof *r->contours);
     r->points = calloc(n * LQ_SEG_ANGLES * 2, sizeof *r->points);
-    if (!r->frames || !r->contours || !r->points) {
+    r->speckle = calloc(n, sizeof *r->speckle);
+    if (!r->frames || !r->contours || !r->points || !r->speckle) {
         lq_result_free(&r);
         return NULL;
     }
@@ -165,6 +167,7 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
                 }
                 if ((rc = lq_study_read_frame(study, (unsigned)t, luma, err)) != LQ_OK) goto done;
                 lq_segmenter_to_polar(slot[0].seg, luma, dst);
+                r->speckle[t] = lq_speckle_correlation(luma, &g);
             }
             before = b->polar, before_first = b->polar_first, before_last = b->polar_last;
         }
@@ -176,6 +179,11 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
         for (int i = 1; i < started; i++) pthread_join(slot[i].thread, NULL);
         for (int i = started; i < active; i++) segment_block(&slot[i]); /* no thread could start */
     }
+
+    /* No ultrasound speckle (uncorrelated noise, a blank frame): whatever
+     * border was found means nothing (docs/measurements.md, confidence). */
+    for (size_t t = 0; rc == LQ_OK && t < n; t++)
+        if (!(r->speckle[t] >= LQ_MIN_SPECKLE_CORRELATION)) r->frames[t].confidence = 0.0;
 
     LqMeasureSettings ms = opt->measure;
     ms.positions_are_indices = in->timing == LQ_TIMING_NONE;

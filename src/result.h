@@ -8,6 +8,7 @@ struct LqResult {
     LqFrameMeasure *frames;
     LqContour *contours;
     double *points;      /* storage behind every contour */
+    double *speckle;     /* per frame: neighbour correlation of the image texture */
     LqSummary summary;
     int order_from_cfv;  /* frame order CFV -> IVC (jugular access) */
     double low_confidence; /* the confidence cut used */

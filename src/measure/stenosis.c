@@ -15,6 +15,8 @@
 #define LESION_FRACTION 0.5      /* lesion segment: CSA below 50 % of A_ref */
 #define MIN_RUN_MM 5.0           /* a shorter "stable" run is not a reference segment */
 #define MIN_RUN_FRAMES 5         /* the same for untimed pullbacks */
+#define MIN_RUN_FRAMES_TIMED 3   /* and never fewer frames than this */
+#define MIN_PULLBACK_FRAMES 3    /* fewer: nothing to compare */
 #define DYNAMIC_WINDOW_MM 5.0    /* dynamic lesion: +-5 mm around the lesion (a breath or more) */
 #define DYNAMIC_WINDOW_FRAMES 10 /* the same for untimed pullbacks */
 #define DYNAMIC_MIN_FRAMES 7     /* fewer usable frames: not judged */
@@ -271,12 +273,25 @@ static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeas
     Walk w = {frames, n, set->pullback_from_cfv != 0, set->low_confidence};
     for (size_t i = 0; i < n; i++)
         if (!frames[i].valid || frames[i].confidence < set->low_confidence) out->low_confidence_frames++;
+    if (n < MIN_PULLBACK_FRAMES) {
+        snprintf(out->problem, sizeof out->problem,
+                 "only %zu frame%s in the pullback: a lesion and a reference need a pullback of several frames", n,
+                 n == 1 ? "" : "s");
+        return LQ_OK;
+    }
+    if ((size_t)out->low_confidence_frames == n) {
+        snprintf(out->problem, sizeof out->problem,
+                 "no frame has a confident lumen contour (%zu of %zu below confidence %.2f): blank or noise "
+                 "images, or not an IVUS pullback", n, n, set->low_confidence);
+        return LQ_OK;
+    }
 
     /* ---- the straight EIV: the stable run (walk order [run0, run1]) */
     size_t skip = (size_t)ceil(IVC_SKIP_FRACTION * (double)n);
     size_t run0 = 0, run1 = 0, ref0 = 0, ref1 = 0;
     int have_run = 0;
     size_t min_len = set->positions_are_indices ? MIN_RUN_FRAMES : (size_t)ceil(MIN_RUN_MM / frame_step(&w) - 1e-9);
+    if (min_len < MIN_RUN_FRAMES_TIMED) min_len = MIN_RUN_FRAMES_TIMED; /* a coarse pullback: a few frames at least */
     if (set->reference_first >= 0) {
         size_t a = (size_t)set->reference_first, b = (size_t)set->reference_last;
         ref0 = run0 = w.reversed ? n - 1 - b : a;

@@ -7,6 +7,8 @@
 
 #include <string.h>
 
+#define COARSE_FRAME_STEP_MM 2.0 /* lesions are a few mm long: sparser frames can miss them */
+
 static void date_iso(const char *da, char *out, size_t len)
 {
     if (strlen(da) == 8)
@@ -124,6 +126,10 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
                 s->dynamic_area_min_mm2, s->dynamic_area_max_mm2, s->dynamic_frames);
     if (s->reference_method == LQ_METHOD_NORMAL)
         fprintf(fp, "CAUTION    reference is a published normal value, not this patient's vein\n");
+    double step = in->pullback_rate_mm_s * in->frame_time_ms / 1000.0;
+    if (in->timing != LQ_TIMING_NONE && step > COARSE_FRAME_STEP_MM)
+        fprintf(fp, "CAUTION    frames are %.1f mm apart: a lesion or a narrowing shorter than that can lie\n"
+                    "           between two frames and be missed\n", step);
     fputc('\n', fp);
 
     position(in, " at ", s->lesion_position_mm, where, sizeof where);

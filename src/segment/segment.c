@@ -471,3 +471,23 @@ void lq_segmenter_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cur,
     s->have_prev = 1;
     *conf = confidence(s, border);
 }
+
+double lq_speckle_correlation(const uint8_t *luma, const LqSegGeometry *g)
+{
+    double sum = 0, sum2 = 0, diff2 = 0;
+    size_t count = 0;
+    unsigned x1 = g->x1 < g->cols ? g->x1 : g->cols - 1, y1 = g->y1 < g->rows ? g->y1 : g->rows - 1;
+    for (unsigned y = g->y0; y <= y1; y += 2) {
+        const uint8_t *row = luma + (size_t)y * g->cols;
+        for (unsigned x = g->x0; x + 1 <= x1; x++) {
+            unsigned a = row[x], b = row[x + 1];
+            if (a <= 8 || b <= 8) continue; /* background outside the field of view */
+            sum += a, sum2 += (double)a * a, diff2 += ((double)a - b) * ((double)a - b);
+            count++;
+        }
+    }
+    if (count < 64) return 0.0;
+    double var = sum2 / count - (sum / count) * (sum / count);
+    if (var < 1.0) return 0.0; /* uniform */
+    return 1.0 - diff2 / count / (2.0 * var);
+}

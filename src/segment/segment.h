@@ -37,6 +37,14 @@ void lq_segmenter_to_polar(LqSegmenter *seg, const uint8_t *luma, uint8_t *polar
  * previous border is a weak prior. Writes LQ_SEG_ANGLES points into xy_mm. */
 void lq_segmenter_frame(LqSegmenter *seg, const uint8_t *prev, const uint8_t *cur,
                         const uint8_t *next, double *xy_mm, double *confidence);
+/* Texture check on one frame (rows*cols luma): the correlation of
+ * horizontally neighbouring pixels over the image region, from the
+ * differences, counting only pixels above the black background. Ultrasound
+ * speckle has a grain of several pixels (about 0.4-0.9); uncorrelated noise
+ * about 0; a uniform or black frame has no texture (0). */
+double lq_speckle_correlation(const uint8_t *luma, const LqSegGeometry *g);
+#define LQ_MIN_SPECKLE_CORRELATION 0.2
+
 /* Forget the previous border (start of a new pullback). */
 void lq_segmenter_reset(LqSegmenter *seg);
 
