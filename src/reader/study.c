@@ -337,10 +337,11 @@ int lq_study_open(const char *path, const LqOpenOptions *opt, LqStudy **out, LqE
     if (!s) return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
     snprintf(s->info.path, sizeof s->info.path, "%s", path);
     int depth = 0;
-    int rc = lq_prescan_nesting(path, LQ_MAX_NESTING, &depth);
+    char why[200];
+    int rc = lq_prescan(path, LQ_MAX_NESTING, &depth, why, sizeof why);
     if (rc == LQ_ERR_DATA) {
         free(s);
-        return lq_fail(err, rc, "%s: sequences nested deeper than %d levels: refused", path, LQ_MAX_NESTING);
+        return lq_fail(err, rc, "%s: %s", path, why);
     }
     rc = lqd_open(path, &s->file, msg, sizeof msg);
     if (rc != LQ_OK) {

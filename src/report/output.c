@@ -1,12 +1,36 @@
+/* O_TMPFILE is Linux-specific */
+#define _GNU_SOURCE
 #include "output.h"
 
 #include "internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+
+/* Links the complete unnamed file under the temporary name (XXXXXX made
+ * unique), in the target folder, ready for the rename. */
+static int give_name(LqOutput *o)
+{
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fileno(o->fp));
+    size_t len = strlen(o->tmp);
+    unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)(uintptr_t)o;
+    for (unsigned attempt = 0; attempt < 64; attempt++) {
+        seed = seed * 1103515245u + 12345u;
+        snprintf(o->tmp + len - 6, 7, "%06x", (seed >> 8) & 0xFFFFFFu);
+        if (linkat(AT_FDCWD, proc, AT_FDCWD, o->tmp, AT_SYMLINK_FOLLOW) == 0) {
+            o->named = 1;
+            return 0;
+        }
+        if (errno != EEXIST) return -1;
+    }
+    return -1;
+}
 
 int lq_output_open(LqOutput *o, const char *path, LqError *err)
 {
@@ -32,7 +56,20 @@ int lq_output_open(LqOutput *o, const char *path, LqError *err)
     const char *slash = strrchr(path, '/');
     int dir_len = slash ? (int)(slash - path + 1) : 0;
     snprintf(o->tmp, sizeof o->tmp, "%.*s.%s.tmp-XXXXXX", dir_len, path, slash ? slash + 1 : path);
-    int fd = mkstemp(o->tmp);
+    /* An unnamed file first (O_TMPFILE): if lumenq is killed while writing,
+     * nothing is left at all. It gets its temporary name only when complete,
+     * just before the rename. Filesystems without O_TMPFILE get a named
+     * temporary file from the start. */
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%.*s", dir_len ? dir_len : 1, dir_len ? path : ".");
+    int fd = -1;
+#ifdef O_TMPFILE
+    if (access("/proc/self/fd", X_OK) == 0) { /* needed to give it a name */
+        fd = open(dir, O_TMPFILE | O_WRONLY | O_CLOEXEC, 0644);
+        if (fd >= 0) o->unnamed = 1;
+    }
+#endif
+    if (fd < 0) fd = mkstemp(o->tmp);
     if (fd < 0) {
         int e = errno;
         o->tmp[0] = 0;
@@ -52,8 +89,8 @@ int lq_output_open(LqOutput *o, const char *path, LqError *err)
 void lq_output_abort(LqOutput *o)
 {
     if (!o->fp || o->is_stdout) return;
-    fclose(o->fp);
-    if (!o->is_special) unlink(o->tmp);
+    fclose(o->fp); /* an unnamed file vanishes with it */
+    if (!o->is_special && !o->unnamed) unlink(o->tmp);
     o->fp = NULL;
 }
 
@@ -66,11 +103,13 @@ int lq_output_commit(LqOutput *o, LqError *err)
     }
     int failed = fflush(o->fp) != 0 || ferror(o->fp) || (!o->is_special && fsync(fileno(o->fp)) != 0);
     int e = errno;
+    if (!failed && o->unnamed && give_name(o) != 0) failed = 1, e = errno;
     if (fclose(o->fp) != 0 && !failed) failed = 1, e = errno;
     o->fp = NULL;
     if (!failed && !o->is_special && rename(o->tmp, o->final) != 0) failed = 1, e = errno;
     if (failed) {
-        if (!o->is_special) unlink(o->tmp);
+        if (!o->is_special && !o->unnamed) unlink(o->tmp);
+        if (o->unnamed && o->named) unlink(o->tmp);
         return lq_fail(err, LQ_ERR_IO, "%s: write failed (%s)", o->final, strerror(e));
     }
     return LQ_OK;

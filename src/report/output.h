@@ -1,5 +1,7 @@
-/* Atomic report output: a temporary file beside the target, renamed into
- * place only when everything was written; nothing half-written is left. */
+/* Atomic report output: an unnamed file in the target folder (O_TMPFILE;
+ * a named temporary file where the filesystem has none), named and renamed
+ * into place only when everything was written and synced; nothing
+ * half-written is left, even when the process is killed. */
 #ifndef LQ_OUTPUT_H
 #define LQ_OUTPUT_H
 #include <stdio.h>
@@ -10,6 +12,8 @@ typedef struct LqOutput {
     FILE *fp;
     int is_stdout;
     int is_special;  /* an existing device or pipe: written in place, never replaced */
+    int unnamed;     /* O_TMPFILE: no name until complete */
+    int named;       /* linked under tmp */
     char tmp[4096];
     char final[4096];
 } LqOutput;
