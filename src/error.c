@@ -25,6 +25,7 @@ int lq_exit_code(int status)
     case LQ_ERR_OPEN: return 66;
     case LQ_ERR_CREATE: return 73;
     case LQ_ERR_IO: return 74;
+    case LQ_ERR_LIMIT: return 75; /* EX_TEMPFAIL: retry with a larger budget */
     default: return 70;
     }
 }
@@ -38,6 +39,7 @@ const char *lq_status_name(int status)
     case LQ_ERR_OPEN: return "cannot open input";
     case LQ_ERR_CREATE: return "cannot create output";
     case LQ_ERR_IO: return "I/O error";
+    case LQ_ERR_LIMIT: return "resource limit reached";
     default: return "internal error";
     }
 }

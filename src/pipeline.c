@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 void lq_run_options_default(LqRunOptions *o)
@@ -15,6 +16,45 @@ void lq_run_options_default(LqRunOptions *o)
     memset(o, 0, sizeof *o);
     lq_measure_settings_default(&o->measure);
     o->cpu_level = -1;
+    o->max_frames = LQ_DEFAULT_MAX_FRAMES;
+    o->max_pixels = LQ_DEFAULT_MAX_PIXELS;
+    o->max_memory_mib = LQ_DEFAULT_MAX_MEMORY_MIB;
+}
+
+/* Peak memory of a measurement, estimated from what it allocates: per frame
+ * the result (measures and a 256-point contour); per thread a block of polar
+ * frames and the segmenter's scratch; the frame being decoded (DCMTK holds a
+ * frame of up to 3 samples of 16 bits). */
+static double estimate_mib(const LqStudyInfo *in, int threads)
+{
+    double per_frame = sizeof(LqFrameMeasure) + sizeof(LqContour) + 2.0 * LQ_SEG_ANGLES * sizeof(double) + 8;
+    double polar = (double)LQ_SEG_ANGLES * LQ_SEG_RADII;
+    double per_thread = 40 * polar + 16 * polar; /* a block, the segmenter's planes */
+    double frame = (double)in->rows * in->cols;
+    double bytes = in->frames * per_frame + threads * per_thread + frame * (1 + 6) + 16.0 * 1024 * 1024;
+    return bytes / (1024.0 * 1024.0);
+}
+
+static int check_budget(const LqStudyInfo *in, const LqRunOptions *opt, int threads, LqError *err)
+{
+    if (opt->max_frames && in->frames > opt->max_frames)
+        return lq_fail(err, LQ_ERR_LIMIT, "%s: %u frames exceed the limit of %u (raise it with --max-frames)", in->path,
+                       in->frames, opt->max_frames);
+    if (opt->max_pixels && (double)in->rows * in->cols > opt->max_pixels)
+        return lq_fail(err, LQ_ERR_LIMIT, "%s: %ux%u pixels per frame exceed the limit of %u (raise it with --max-pixels)",
+                       in->path, in->cols, in->rows, opt->max_pixels);
+    double need = estimate_mib(in, threads);
+    if (opt->max_memory_mib && need > opt->max_memory_mib)
+        return lq_fail(err, LQ_ERR_LIMIT, "%s: measuring needs about %.0f MiB, over the limit of %u MiB (raise it with "
+                       "--max-memory)", in->path, need, opt->max_memory_mib);
+    return LQ_OK;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec * 1e-9;
 }
 
 void lq_result_free(LqResult **r)
@@ -110,6 +150,9 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
     int threads = opt->threads > 0 ? opt->threads : default_threads();
     size_t blocks = (n + BLOCK - 1) / BLOCK;
     if ((size_t)threads > blocks) threads = (int)blocks;
+    int budget = check_budget(in, opt, threads, err);
+    if (budget != LQ_OK) return budget;
+    double started_at = now_s();
     LqSegGeometry g = {in->rows, in->cols, in->pixel_dx_mm, in->pixel_dy_mm,
                        in->region_x0, in->region_y0, in->region_x1, in->region_y1, 1.45};
     Block *slot = calloc((size_t)threads, sizeof *slot);
@@ -150,6 +193,11 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
     const uint8_t *before = NULL;
     size_t before_first = 0, before_last = 0;
     for (size_t first_block = 0; first_block < blocks; first_block += (size_t)threads) {
+        if (opt->time_limit_s > 0 && now_s() - started_at > opt->time_limit_s) {
+            rc = lq_fail(err, LQ_ERR_LIMIT, "%s: time limit of %g s reached after %zu of %zu frames (--time-limit)",
+                         in->path, opt->time_limit_s, first_block * BLOCK, n);
+            goto done;
+        }
         int active = 0;
         for (int i = 0; i < threads && first_block + (size_t)i < blocks; i++, active++) {
             Block *b = &slot[i];

@@ -24,6 +24,7 @@ one_line_naming() { # the error is one line and names the file
 
 check "--help exits 0 and documents exit codes" expect_exit 0 "$lumenq" --help
 check "--help lists the exit codes" grep -q "65 bad or unmeasurable data" "$work/out"
+check "--help lists exit 75" grep -q "75 a resource limit reached" "$work/out"
 check "--version" expect_exit 0 "$lumenq" --version
 check "no command is a usage error" expect_exit 64 "$lumenq"
 check "unknown option" expect_exit 64 "$lumenq" measure --no-such-option x.dcm
@@ -208,6 +209,16 @@ check "summary CSV: one header and four rows from parallel runs" test "$(wc -l <
 check "summary CSV: one header" test "$(grep -c '^file,' "$work/batch.csv")" -eq 1
 check "no output may be the input" expect_exit 64 "$lumenq" measure --csv "$work/study.dcm" "$work/study.dcm"
 check "input untouched after every output" test "$(sha256sum "$work/study.dcm" | cut -d' ' -f1)" = "$sum_before"
+
+# Resource budget (issue 9): refused before the work, exit 75 naming the limit.
+check "--max-frames below the file: exit 75" expect_exit 75 "$lumenq" measure --max-frames 100 "$work/study.dcm"
+check "--max-frames: the message says how to raise it" grep -q "120 frames exceed the limit of 100 (raise it with --max-frames)" "$work/err"
+check "--max-pixels below a frame: exit 75" expect_exit 75 "$lumenq" measure --max-pixels 1000 "$work/study.dcm"
+check "--max-memory below the estimate: exit 75" expect_exit 75 "$lumenq" measure --max-memory 4 "$work/study.dcm"
+check "--max-memory: one line with the estimate" one_line_naming "over the limit of 4 MiB"
+check "--time-limit reached: exit 75" expect_exit 75 "$lumenq" measure --time-limit 0.000001 --threads 1 -o "$work/timed-out.txt" "$work/study.dcm"
+check "--time-limit: nothing written" test ! -e "$work/timed-out.txt"
+check "limits of 0 mean none" expect_exit 0 "$lumenq" measure --max-frames 0 --max-pixels 0 --max-memory 0 "$work/study.dcm"
 
 # Every option in --help is in the man page.
 "$lumenq" --help | grep -o -- '--[a-z][a-z-]*' | sort -u >"$work/opts"

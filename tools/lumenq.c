@@ -32,6 +32,10 @@ enum {
     OPT_PULLBACK_FROM,
     OPT_CPU,
     OPT_THREADS,
+    OPT_MAX_FRAMES,
+    OPT_MAX_PIXELS,
+    OPT_MAX_MEMORY,
+    OPT_TIME_LIMIT,
 };
 
 typedef struct Option {
@@ -66,6 +70,10 @@ static const Option options[] = {
     {"pullback-from", OPT_PULLBACK_FROM, "ivc|cfv", "where the pullback starts (default ivc: femoral access)"},
     {"cpu", OPT_CPU, "LEVEL", "scalar|sse2|sse41|avx2: highest SIMD level to use (default: best)"},
     {"threads", OPT_THREADS, "N", "worker threads (default: one per CPU); results do not depend on it"},
+    {"max-frames", OPT_MAX_FRAMES, "N", "refuse files of more frames (default 20000; 0: no limit)"},
+    {"max-pixels", OPT_MAX_PIXELS, "N", "refuse frames of more pixels, rows x columns (default 4194304)"},
+    {"max-memory", OPT_MAX_MEMORY, "MIB", "refuse a measurement estimated above MIB MiB (default 1024)"},
+    {"time-limit", OPT_TIME_LIMIT, "S", "stop a measurement after S seconds (default: none)"},
     {"quiet", 'q', NULL, "print no messages on standard error"},
     {"verbose", 'v', NULL, "print progress messages on standard error"},
     {"help", 'h', NULL, "print this help and exit"},
@@ -108,7 +116,8 @@ static void usage(FILE *fp)
     fprintf(fp,
             "\nEnvironment: LUMENQ_CPU=scalar|sse2|sse41|avx2 lowers the SIMD level like --cpu.\n"
             "Exit status: 0 ok, 64 usage error, 65 bad or unmeasurable data, 66 cannot open input,\n"
-            "             70 internal error, 73 cannot create output, 74 I/O error.\n");
+            "             70 internal error, 73 cannot create output, 74 I/O error,\n"
+            "             75 a resource limit reached (--max-frames, --max-pixels, --max-memory, --time-limit).\n");
 }
 
 static int parse_double(const char *s, double lo, double hi, double *out)
@@ -316,6 +325,22 @@ static int parse(int argc, char **argv, Cli *cli)
         case OPT_THREADS:
             if (!parse_int(optarg, 1, 256, &lv)) return usage_error("--threads '%s' is not in 1-256", optarg);
             cli->run.threads = (int)lv;
+            break;
+        case OPT_MAX_FRAMES:
+            if (!parse_int(optarg, 0, 10000000, &lv)) return usage_error("--max-frames '%s' is not a count", optarg);
+            cli->run.max_frames = (unsigned)lv;
+            break;
+        case OPT_MAX_PIXELS:
+            if (!parse_int(optarg, 0, 1000000000, &lv)) return usage_error("--max-pixels '%s' is not a count", optarg);
+            cli->run.max_pixels = (unsigned)lv;
+            break;
+        case OPT_MAX_MEMORY:
+            if (!parse_int(optarg, 0, 10000000, &lv)) return usage_error("--max-memory '%s' is not a number of MiB", optarg);
+            cli->run.max_memory_mib = (unsigned)lv;
+            break;
+        case OPT_TIME_LIMIT:
+            if (!parse_double(optarg, 0.0, 1e7, &dv)) return usage_error("--time-limit '%s' is not a number of seconds", optarg);
+            cli->run.time_limit_s = dv;
             break;
         case 'q': quiet = 1; break;
         case 'v': verbose = 1; break;

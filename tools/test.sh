@@ -2,7 +2,8 @@
 # Quick start, step 2: install what is missing, build, run the whole suite,
 # then the whole suite again under AddressSanitizer + UndefinedBehaviorSanitizer,
 # then the NEON kernels against their scalar twins (aarch64 cross build run
-# under qemu-user). LUMENQ_SANITIZE=0 and LUMENQ_NEON=0 skip those passes.
+# under qemu-user), then a short run of every fuzz target and the saved fuzz
+# regressions. LUMENQ_SANITIZE=0, LUMENQ_NEON=0 and LUMENQ_FUZZ=0 skip those passes.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 . tools/deps.sh
@@ -34,6 +35,10 @@ fi
 if [ "${LUMENQ_NEON:-1}" != 0 ] && [ "$(uname -m)" = x86_64 ]; then
     echo "== NEON kernels (aarch64 under qemu-user): checkasm" >&2
     if tools/check-neon.sh; then total_pass=$((total_pass + 1)); else total_fail=$((total_fail + 1)); status=1; fi
+fi
+if [ "${LUMENQ_FUZZ:-1}" != 0 ]; then
+    echo "== fuzz targets (clang, ASan + UBSan): 20 s each, then the saved regressions" >&2
+    if tools/fuzz.sh all 20 && tools/fuzz.sh --regress; then total_pass=$((total_pass + 1)); else total_fail=$((total_fail + 1)); status=1; fi
 fi
 echo "$total_pass passed, $total_fail failed, $total_skip skipped"
 exit $status

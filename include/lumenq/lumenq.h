@@ -34,6 +34,7 @@ typedef enum LqStatus {
     LQ_ERR_INTERNAL = -4, /* bug or resource exhaustion */
     LQ_ERR_CREATE = -5,   /* output cannot be created */
     LQ_ERR_IO = -6,       /* read or write failed midway */
+    LQ_ERR_LIMIT = -7,    /* a resource limit (frames, pixels, memory, time) was reached */
 } LqStatus;
 
 typedef struct LqError {
@@ -41,7 +42,7 @@ typedef struct LqError {
     char message[512];  /* one line, no trailing newline */
 } LqError;
 
-/* Conventional exit code (sysexits.h) for a status: 0, 64, 65, 66, 70, 73, 74. */
+/* Conventional exit code (sysexits.h) for a status: 0, 64, 65, 66, 70, 73, 74, 75. */
 int lq_exit_code(int status);
 const char *lq_status_name(int status);
 
@@ -268,10 +269,21 @@ typedef struct LqContour {
 
 typedef struct LqResult LqResult;
 
+/* Resource budget of one measurement (docs: README "Limits"). A study over a
+ * limit is refused with LQ_ERR_LIMIT before the work starts; the time limit
+ * stops the work where it is reached. 0 means no limit. */
+#define LQ_DEFAULT_MAX_FRAMES 20000u          /* 11 minutes at 30 frames/s */
+#define LQ_DEFAULT_MAX_PIXELS (2048u * 2048u) /* per frame */
+#define LQ_DEFAULT_MAX_MEMORY_MIB 1024u
+
 typedef struct LqRunOptions {
     LqMeasureSettings measure;
     int cpu_level;     /* -1: best available (or LUMENQ_CPU); else an LqCpuLevel */
     int threads;       /* worker threads; 0: one per online CPU. Results do not depend on it. */
+    unsigned max_frames;       /* frames in the file */
+    unsigned max_pixels;       /* rows x columns of a frame */
+    unsigned max_memory_mib;   /* estimated peak of the measurement (docs/measurements.md) */
+    double time_limit_s;       /* wall-clock seconds for lq_study_measure */
 } LqRunOptions;
 
 void lq_run_options_default(LqRunOptions *o);
