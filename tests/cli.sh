@@ -139,6 +139,13 @@ check "untimed: the lesion line is clean" grep -Eq '^Lesion     frame [0-9]+ \(a
 "$phantom" "$work/nocal.dcm" --frames 20 --size 128 --calibration none
 check "no calibration: exit 65" expect_exit 65 "$lumenq" measure "$work/nocal.dcm"
 check "no calibration: says --pixel-size" grep -q -- "--pixel-size" "$work/err"
+# Contradictory calibration: the ultrasound region is used and the report names the disagreement.
+"$phantom" "$work/conflict.dcm" --frames 120 --size 256 --seed 11 --calibration conflicting
+check "contradictory calibration: measured" expect_exit 0 "$lumenq" measure "$work/conflict.dcm"
+check "contradictory calibration: the report says which one and why" grep -q "^Caution    Pixel Spacing (0028,0030) says 0.4 x 0.4 mm, the ultrasound region 0.2000 x 0.2000 mm: the region is used" "$work/out"
+"$lumenq" measure -q -f json -o "$work/conflict.json" "$work/conflict.dcm"
+check "contradictory calibration: the same areas as the region alone" \
+    test "$(value "$work/conflict.json" mla_mm2)" = "$(value "$work/best.json" mla_mm2)"
 check "-o onto the input is refused" expect_exit 64 "$lumenq" measure -o "$work/study.dcm" "$work/study.dcm"
 check "input files are never modified" test "$(sha256sum "$work/study.dcm" | cut -d' ' -f1)" = "$sum_before"
 

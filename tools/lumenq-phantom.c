@@ -18,7 +18,8 @@ static void usage(FILE *fp)
             "  --pullback-rate R   mm/s (default 1; the frame time follows)\n"
             "  --rgb               write RGB instead of MONOCHROME2\n"
             "  --no-timing         omit Frame Time and IVUS Pullback Rate\n"
-            "  --calibration KIND  regions (default), pixel-spacing or none\n"
+            "  --calibration KIND  regions (default), pixel-spacing, none, or conflicting (regions\n"
+            "                      and a Pixel Spacing twice as large)\n"
             "  --row-step N        keep every N-th row: pixels N times taller than wide\n"
             "  --stationary N      N frames before the pullback starts (catheter still)\n"
             "  --hard              the hard cases: catheter against the wall, 5:1 lesion, echogenic\n"
@@ -64,6 +65,7 @@ int main(int argc, char **argv)
             if (strcmp(optarg, "regions") == 0) p.calibration = 1;
             else if (strcmp(optarg, "pixel-spacing") == 0) p.calibration = 2;
             else if (strcmp(optarg, "none") == 0) p.calibration = 0;
+            else if (strcmp(optarg, "conflicting") == 0) p.calibration = 3;
             else goto bad;
             break;
         case 'H': p.hard = 1; break;

@@ -91,6 +91,7 @@ typedef struct LqStudyInfo {
     /* calibration: mm per pixel along x (columns) and y (rows) */
     double pixel_dx_mm, pixel_dy_mm;
     LqCalibrationSource calibration;
+    char calibration_note[200];  /* another calibration in the file disagrees ("" if none) */
     /* image region (pixels, inclusive) that holds the ultrasound image */
     unsigned region_x0, region_y0, region_x1, region_y1;
     /* timing */

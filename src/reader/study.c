@@ -150,6 +150,15 @@ static void calibrate(LqStudy *s, const LqOpenOptions *opt)
     in->region_y1 = in->rows ? in->rows - 1 : 0;
     if (us_region_calibration(s)) {
         in->calibration = LQ_CAL_US_REGION;
+        /* A Pixel Spacing that says otherwise is named in the report: the
+         * region is the standard's calibration for ultrasound and is used. */
+        if (lqd_get_float(s->file, 0, 0, T_PIXEL_SPACING, 0, &row_mm) &&
+            lqd_get_float(s->file, 0, 0, T_PIXEL_SPACING, 1, &col_mm) &&
+            (!(fabs(col_mm - in->pixel_dx_mm) <= 0.02 * in->pixel_dx_mm) ||
+             !(fabs(row_mm - in->pixel_dy_mm) <= 0.02 * in->pixel_dy_mm)))
+            snprintf(in->calibration_note, sizeof in->calibration_note,
+                     "Pixel Spacing (0028,0030) says %g x %g mm, the ultrasound region %.4f x %.4f mm: the region "
+                     "is used", col_mm, row_mm, in->pixel_dx_mm, in->pixel_dy_mm);
         return;
     }
     /* Pixel Spacing is "row spacing \ column spacing": the first value is the

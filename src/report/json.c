@@ -72,6 +72,8 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
     num(fp, in->pixel_dy_mm, 6);
     fprintf(fp, ", \"source\": ");
     str(fp, lq_calibration_source_name(in->calibration));
+    fprintf(fp, ", \"note\": ");
+    str(fp, in->calibration_note);
     fprintf(fp, "},\n  \"pullback\": {\"timed\": %s, \"frame_time_ms\": ", in->timing != LQ_TIMING_NONE ? "true" : "false");
     num(fp, in->frame_time_ms, 3);
     fprintf(fp, ", \"rate_mm_s\": ");

@@ -107,6 +107,7 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
         fprintf(fp, "Pullback   no frame time or pullback rate: positions are frame numbers, "
                     "lesion length not in mm\n");
     }
+    if (in->calibration_note[0]) fprintf(fp, "Caution    %s\n", in->calibration_note);
     if (strcmp(in->modality, "IVUS") != 0)
         fprintf(fp, "Caution    Modality is '%s', not IVUS: check that this is an intravascular pullback\n",
                 in->modality);

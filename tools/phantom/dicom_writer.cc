@@ -69,7 +69,11 @@ extern "C" int lqp_dicom_write(const LqpDicomImage *im, const char *path, char *
             ok &= put(ds, DCM_IVUSPullbackStartFrameNumber, num(im->pullback_start ? im->pullback_start : 1).c_str());
             ok &= put(ds, DCM_IVUSPullbackStopFrameNumber, num(im->frames).c_str());
         }
-        if (im->calibration == 1) {
+        if (im->calibration == 3) { // contradictory: a Pixel Spacing twice the region's
+            OFString sp = num(2 * im->pixel_dy_mm) + "\\" + num(2 * im->pixel_mm);
+            ok &= put(ds, DCM_PixelSpacing, sp.c_str());
+        }
+        if (im->calibration == 1 || im->calibration == 3) {
             DcmItem *region = nullptr;
             ok &= ds->findOrCreateSequenceItem(DCM_SequenceOfUltrasoundRegions, region, -2).good();
             if (region) {

@@ -18,7 +18,8 @@ typedef struct LqpParams {
     double pullback_rate_mm_s;/* default 1.0; the frame time follows */
     int rgb;                  /* write RGB instead of MONOCHROME2 */
     int timing;               /* write Frame Time and IVUS Pullback Rate (default 1) */
-    int calibration;          /* 1: US regions (default), 2: Pixel Spacing, 0: none */
+    int calibration;          /* 1: US regions (default), 2: Pixel Spacing, 0: none,
+                                 3: US regions and a contradicting Pixel Spacing (2x) */
     int hard;                 /* the hard cases of docs/phantom.md */
     unsigned row_step;        /* keep every row_step-th row: pixels row_step times taller than wide */
     unsigned stationary;      /* frames before the pullback starts (catheter still at the IVC) */
