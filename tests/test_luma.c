@@ -14,6 +14,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -142,6 +143,42 @@ static void test_j2k_lossless_ct(void **state)
                       "cornerstone3D/CTImage.dcm", 0);
 }
 
+/* HTJ2K (1.2.840.10008.1.2.4.203), unknown to DCMTK 3.6.7, decoded by
+ * OpenJPEG: a photograph of a sail on the sea under a flat grey sky. No
+ * second encoding exists to compare with, so the test checks what the picture
+ * is: a smooth sky above a glittering sea, at the right brightness. */
+static void test_htj2k(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/pydicom-data/HTJ2K_08_RGB.dcm", data_dir);
+    if (access(path, R_OK) != 0) skip();
+    LqStudy *st = NULL;
+    LqError err = {0};
+    assert_int_equal(lq_study_open(path, NULL, &st, &err), LQ_OK);
+    const LqStudyInfo *in = lq_study_info(st);
+    assert_string_equal(in->transfer_syntax_name, "High-Throughput JPEG 2000");
+    assert_int_equal(in->cols, 640), assert_int_equal(in->rows, 480);
+    uint8_t *l = malloc((size_t)in->rows * in->cols);
+    assert_int_equal(lq_study_read_frame(st, 0, l, &err), LQ_OK);
+    double band[2][2] = {{0, 0}, {0, 0}}; /* sky rows 20-119, sea rows 350-469: sum, sum of squares */
+    for (unsigned y = 0; y < in->rows; y++)
+        for (unsigned x = 0; x < in->cols; x++) {
+            int b = y >= 20 && y < 120 ? 0 : y >= 350 && y < 470 ? 1 : -1;
+            if (b < 0) continue;
+            double v = l[(size_t)y * in->cols + x];
+            band[b][0] += v, band[b][1] += v * v;
+        }
+    double n = 100.0 * in->cols, m = 120.0 * in->cols;
+    double sky_sd = sqrt(band[0][1] / n - pow(band[0][0] / n, 2)), sea_sd = sqrt(band[1][1] / m - pow(band[1][0] / m, 2));
+    print_message("HTJ2K: sky mean %.1f sd %.1f, sea sd %.1f\n", band[0][0] / n, sky_sd, sea_sd);
+    assert_true(band[0][0] / n > 90 && band[0][0] / n < 160);
+    assert_true(sky_sd < 12);
+    assert_true(sea_sd > 40);
+    free(l);
+    lq_study_close(&st);
+}
+
 static void test_palette_native(void **state) { (void)state; compare("pydicom/examples_palette.dcm"); }
 static void test_palette_implicit(void **state) { (void)state; compare("orthanc-tests/Implicit-vr-us-palette.dcm"); }
 static void test_palette_rle(void **state) { (void)state; compare("cornerstone3D/no-pixel-spacing.dcm"); }
@@ -161,7 +198,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_palette_rle),    cmocka_unit_test(test_rgb),
         cmocka_unit_test(test_ybr422_native),  cmocka_unit_test(test_ybr422_jpeg),
         cmocka_unit_test(test_j2k_lossless_us), cmocka_unit_test(test_j2k_lossy_us),
-        cmocka_unit_test(test_j2k_lossless_ct),
+        cmocka_unit_test(test_j2k_lossless_ct), cmocka_unit_test(test_htj2k),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

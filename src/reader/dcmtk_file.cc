@@ -208,8 +208,10 @@ static DcmElement *pixel_element(LqDicomFile *f)
 extern "C" void lqd_pixel_layout(LqDicomFile *f, int *encapsulated, uint64_t *native_length)
 {
     DcmXfer xfer(f->file.getDataset()->getOriginalXfer());
-    *encapsulated = xfer.isEncapsulated() ? 1 : 0;
     DcmElement *e = pixel_element(f);
+    /* a syntax DCMTK does not know (HTJ2K): undefined-length pixel data is
+     * a pixel sequence all the same */
+    *encapsulated = xfer.isEncapsulated() || (e && e->getLengthField() == DCM_UndefinedLength) ? 1 : 0;
     *native_length = (e && !*encapsulated) ? e->getLengthField() : 0;
 }
 
@@ -289,7 +291,10 @@ extern "C" int lqd_encapsulated_frame(LqDicomFile *f, unsigned index, unsigned f
         DcmElement *e = pixel_element(f);
         DcmPixelData *pd = e ? OFdynamic_cast(DcmPixelData *, e) : nullptr;
         DcmPixelSequence *seq = nullptr;
-        if (!pd || pd->getEncapsulatedRepresentation(ds->getOriginalXfer(), nullptr, seq).bad() || !seq) {
+        E_TransferSyntax rep = ds->getOriginalXfer();
+        const DcmRepresentationParameter *rep_param = nullptr;
+        if (pd && !DcmXfer(rep).isEncapsulated()) pd->getOriginalRepresentationKey(rep, rep_param); /* HTJ2K */
+        if (!pd || pd->getEncapsulatedRepresentation(rep, rep_param, seq).bad() || !seq) {
             copy_str(msg, msg_len, "no encapsulated pixel data");
             return LQ_ERR_DATA;
         }

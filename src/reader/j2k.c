@@ -6,9 +6,24 @@
 #include <stdio.h>
 #include <string.h>
 
-int lq_is_j2k_transfer_syntax(const char *uid)
+/* JPEG 2000 and High-Throughput JPEG 2000 (Part 15; OpenJPEG decodes it since 2.5.0). */
+static const struct {
+    const char *uid, *name;
+} j2k_syntaxes[] = {
+    {"1.2.840.10008.1.2.4.90", "JPEG 2000 (Lossless Only)"},
+    {"1.2.840.10008.1.2.4.91", "JPEG 2000"},
+    {"1.2.840.10008.1.2.4.201", "High-Throughput JPEG 2000 (Lossless Only)"},
+    {"1.2.840.10008.1.2.4.202", "High-Throughput JPEG 2000 with RPCL Options (Lossless Only)"},
+    {"1.2.840.10008.1.2.4.203", "High-Throughput JPEG 2000"},
+};
+
+int lq_is_j2k_transfer_syntax(const char *uid) { return lq_j2k_transfer_syntax_name(uid) != NULL; }
+
+const char *lq_j2k_transfer_syntax_name(const char *uid)
 {
-    return strcmp(uid, "1.2.840.10008.1.2.4.90") == 0 || strcmp(uid, "1.2.840.10008.1.2.4.91") == 0;
+    for (size_t i = 0; i < sizeof j2k_syntaxes / sizeof j2k_syntaxes[0]; i++)
+        if (strcmp(uid, j2k_syntaxes[i].uid) == 0) return j2k_syntaxes[i].name;
+    return NULL;
 }
 
 typedef struct Memory {

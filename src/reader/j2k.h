@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 int lq_is_j2k_transfer_syntax(const char *uid);
+/* Its name (for the JPEG 2000 syntaxes DCMTK 3.6.7 does not name), or NULL. */
+const char *lq_j2k_transfer_syntax_name(const char *uid);
 /* Decodes `len` bytes (a J2K codestream or a JP2 file) into `out`: cols*rows
  * pixels of `samples` interleaved samples of `bytes` (1 or 2) each, signed when
  * `is_signed`. `model` (>= 17 bytes) gets "RGB" for three components (OpenJPEG

@@ -259,6 +259,14 @@ static void read_identification(LqStudy *s)
     lqd_get_string(s->file, 0, 0, T_PHOTOMETRIC, in->photometric, sizeof in->photometric);
     s->syntax_known = lqd_transfer_syntax(s->file, in->transfer_syntax_uid, sizeof in->transfer_syntax_uid,
                                           in->transfer_syntax_name, sizeof in->transfer_syntax_name);
+    /* HTJ2K is newer than DCMTK 3.6.7, which reads its dataset (explicit VR
+     * little endian, encapsulated pixel data) right all the same: OpenJPEG
+     * decodes the frames. */
+    const char *j2k_name = lq_j2k_transfer_syntax_name(in->transfer_syntax_uid);
+    if (!s->syntax_known && j2k_name) {
+        s->syntax_known = 1;
+        snprintf(in->transfer_syntax_name, sizeof in->transfer_syntax_name, "%s", j2k_name);
+    }
 }
 
 static unsigned get_uint(LqStudy *s, uint32_t tag, unsigned fallback)
