@@ -179,6 +179,34 @@ static void test_htj2k(void **state)
     lq_study_close(&st);
 }
 
+/* A segmented palette (PS3.3 C.7.9.2: discrete, linear and indirect
+ * segments), which DCMTK 3.6.7 cannot render: an ultrasound screen whose
+ * grey bar at the top left runs from white down to black. */
+static void test_segmented_palette(void **state)
+{
+    (void)state;
+    char path[1024];
+    snprintf(path, sizeof path, "%s/pydicom-data/gdcm-US-ALOKA-16.dcm", data_dir);
+    if (access(path, R_OK) != 0) skip();
+    LqStudy *st = NULL;
+    LqError err = {0};
+    assert_int_equal(lq_study_open(path, NULL, &st, &err), LQ_OK);
+    const char *why = NULL;
+    assert_true(lq_study_measurable(st, &why));
+    const LqStudyInfo *in = lq_study_info(st);
+    uint8_t *l = malloc((size_t)in->rows * in->cols);
+    assert_int_equal(lq_study_read_frame(st, 0, l, &err), LQ_OK);
+    double top = 0, bottom = 0, image = 0;
+    for (unsigned x = 40; x < 56; x++) top += l[45 * in->cols + x], bottom += l[95 * in->cols + x];
+    for (size_t i = 0; i < (size_t)in->rows * in->cols; i++) image += l[i];
+    top /= 16, bottom /= 16, image /= (double)in->rows * in->cols;
+    print_message("segmented palette: bar %.0f at the top, %.0f at the bottom; image mean %.1f\n", top, bottom, image);
+    assert_true(top > 200 && bottom < 60);
+    assert_true(image > 15 && image < 60);
+    free(l);
+    lq_study_close(&st);
+}
+
 static void test_palette_native(void **state) { (void)state; compare("pydicom/examples_palette.dcm"); }
 static void test_palette_implicit(void **state) { (void)state; compare("orthanc-tests/Implicit-vr-us-palette.dcm"); }
 static void test_palette_rle(void **state) { (void)state; compare("cornerstone3D/no-pixel-spacing.dcm"); }
@@ -199,6 +227,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_ybr422_native),  cmocka_unit_test(test_ybr422_jpeg),
         cmocka_unit_test(test_j2k_lossless_us), cmocka_unit_test(test_j2k_lossy_us),
         cmocka_unit_test(test_j2k_lossless_ct), cmocka_unit_test(test_htj2k),
+        cmocka_unit_test(test_segmented_palette),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
