@@ -574,6 +574,39 @@ static inline unsigned sample8(const LqStudy *s, size_t idx)
 }
 
 
+/* The RLE header of a frame (PS3.5 G.5: 16 little-endian words, the number
+ * of segments then their offsets) checked before DCMTK decodes the frame:
+ * DCMTK 3.6.7 follows offsets past the end of the data and crashes (found by
+ * fuzz_reader). One segment per sample byte, the first at 64, increasing,
+ * all within the frame. */
+static int check_rle_frame(LqStudy *s, unsigned index, char *msg, size_t msg_len)
+{
+    const LqStudyInfo *in = &s->info;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    int rc = lqd_encapsulated_frame(s->file, index, in->frames, &data, &len, msg, msg_len);
+    if (rc != LQ_OK) return rc;
+    uint32_t h[16] = {0};
+    if (len >= 64)
+        for (int i = 0; i < 16; i++)
+            h[i] = (uint32_t)data[4 * i] | (uint32_t)data[4 * i + 1] << 8 | (uint32_t)data[4 * i + 2] << 16 |
+                   (uint32_t)data[4 * i + 3] << 24;
+    free(data);
+    unsigned want = in->samples_per_pixel * (in->bits_allocated / 8);
+    if (len < 64 || h[0] != want || h[1] != 64) {
+        snprintf(msg, msg_len, "frame %u: RLE header says %u segments starting at %u, expected %u at 64", index + 1,
+                 len < 64 ? 0 : h[0], h[1], want);
+        return LQ_ERR_DATA;
+    }
+    for (unsigned k = 1; k <= h[0]; k++)
+        if (h[k] >= len || (k > 1 && h[k] <= h[k - 1])) {
+            snprintf(msg, msg_len, "frame %u: RLE segment %u starts at %u, outside the %zu bytes of the frame", index + 1,
+                     k, h[k], len);
+            return LQ_ERR_DATA;
+        }
+    return LQ_OK;
+}
+
 int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
 {
     const LqStudyInfo *in = &s->info;
@@ -594,7 +627,9 @@ int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
         free(cs);
         if (rc != LQ_OK) return lq_fail(err, rc, "%s: frame %u: %s", in->path, index + 1, msg);
     } else {
-        rc = lqd_read_frame(s->file, index, s->decode_buf, s->decode_len, model, msg, sizeof msg);
+        rc = LQ_OK;
+        if (strcmp(in->transfer_syntax_uid, "1.2.840.10008.1.2.5") == 0) rc = check_rle_frame(s, index, msg, sizeof msg);
+        if (rc == LQ_OK) rc = lqd_read_frame(s->file, index, s->decode_buf, s->decode_len, model, msg, sizeof msg);
     }
     if (rc != LQ_OK) return lq_fail(err, rc, "%s: %s", in->path, msg);
 
