@@ -111,6 +111,24 @@ static void make_phantom(const char *path, unsigned frames, int calibration)
     assert_int_equal(lqp_write_study(&p, path, NULL, msg, sizeof msg), LQ_OK);
 }
 
+/* A phantom written as `name`, read back and walked; `bad` is a second path
+ * for the altered copies. */
+typedef struct Corpus {
+    char src[128], bad[128];
+    Bytes b;
+    Element els[512];
+    size_t n;
+} Corpus;
+
+static void corpus_make(Corpus *c, const char *name, unsigned frames, int calibration)
+{
+    snprintf(c->src, sizeof c->src, "%s/%s.dcm", tmp_dir, name);
+    snprintf(c->bad, sizeof c->bad, "%s/%s-bad.dcm", tmp_dir, name);
+    make_phantom(c->src, frames, calibration);
+    c->b = read_all(c->src);
+    c->n = walk(&c->b, c->els, 512);
+}
+
 /* Open, check it can be measured, decode every frame: LQ_OK only if all of
  * it worked. The error, when there is one, must name the file. */
 static int open_and_decode(const char *path, LqError *err)
@@ -137,13 +155,12 @@ static int open_and_decode(const char *path, LqError *err)
 static void test_truncated_at_every_boundary(void **state)
 {
     (void)state;
-    char src[128], cut[128];
-    snprintf(src, sizeof src, "%s/whole.dcm", tmp_dir);
-    snprintf(cut, sizeof cut, "%s/cut.dcm", tmp_dir);
-    make_phantom(src, FRAMES, 1);
-    Bytes b = read_all(src);
-    Element els[512];
-    size_t n = walk(&b, els, 512);
+    static Corpus c;
+    corpus_make(&c, "whole", FRAMES, 1);
+    const char *src = c.src, *cut = c.bad;
+    Bytes b = c.b;
+    const Element *els = c.els;
+    size_t n = c.n;
     assert_true(n > 40);
     const Element *pixels = find(els, n, 0x7FE0, 0x0010);
     assert_non_null(pixels);
@@ -172,13 +189,12 @@ static void test_truncated_at_every_boundary(void **state)
 static void test_wrong_lengths(void **state)
 {
     (void)state;
-    char src[128], bad[128];
-    snprintf(src, sizeof src, "%s/lengths.dcm", tmp_dir);
-    snprintf(bad, sizeof bad, "%s/bad-length.dcm", tmp_dir);
-    make_phantom(src, 4, 1);
-    Bytes b = read_all(src);
-    Element els[512];
-    size_t n = walk(&b, els, 512);
+    static Corpus c;
+    corpus_make(&c, "lengths", 4, 1);
+    const char *bad = c.bad;
+    Bytes b = c.b;
+    const Element *els = c.els;
+    size_t n = c.n;
     size_t refused = 0, read = 0;
     for (size_t i = 0; i < n; i++) {
         const uint32_t variants[] = {els[i].len + 1, els[i].len + 2, els[i].len ? els[i].len - 1 : 3, 0xFFFFFFF0u,
@@ -227,13 +243,12 @@ static void expect_refused(const char *path, const Bytes *b, const char *why)
 static void test_declared_sizes(void **state)
 {
     (void)state;
-    char src[128], bad[128];
-    snprintf(src, sizeof src, "%s/sizes.dcm", tmp_dir);
-    snprintf(bad, sizeof bad, "%s/bad-size.dcm", tmp_dir);
-    make_phantom(src, FRAMES, 1);
-    Bytes b = read_all(src), copy;
-    Element els[512];
-    size_t n = walk(&b, els, 512);
+    static Corpus c;
+    corpus_make(&c, "sizes", FRAMES, 1);
+    const char *bad = c.bad;
+    Bytes b = c.b, copy;
+    const Element *els = c.els;
+    size_t n = c.n;
     const Element *rows = find(els, n, 0x0028, 0x0010), *cols = find(els, n, 0x0028, 0x0011);
     const Element *nframes = find(els, n, 0x0028, 0x0008);
     assert_non_null(rows), assert_non_null(cols), assert_non_null(nframes);
@@ -262,13 +277,12 @@ static void test_declared_sizes(void **state)
 static void test_bad_spacing(void **state)
 {
     (void)state;
-    char src[128], bad[128];
-    snprintf(src, sizeof src, "%s/spacing.dcm", tmp_dir);
-    snprintf(bad, sizeof bad, "%s/bad-spacing.dcm", tmp_dir);
-    make_phantom(src, 4, 2);
-    Bytes b = read_all(src);
-    Element els[512];
-    size_t n = walk(&b, els, 512);
+    static Corpus c;
+    corpus_make(&c, "spacing", 4, 2);
+    const char *bad = c.bad;
+    Bytes b = c.b;
+    const Element *els = c.els;
+    size_t n = c.n;
     const Element *ps = find(els, n, 0x0028, 0x0030);
     assert_non_null(ps);
     static const char *const values[] = {"nan\\nan", "0\\0", "-.1\\-.1", "1e9\\1e9", "inf\\inf", "abc", "0.1"};
@@ -318,13 +332,12 @@ static void fill_frames(Bytes *b, const Element *pixels, unsigned first, unsigne
 static void test_blank_white_noise_frames(void **state)
 {
     (void)state;
-    char src[128], bad[128];
-    snprintf(src, sizeof src, "%s/frames.dcm", tmp_dir);
-    snprintf(bad, sizeof bad, "%s/filled.dcm", tmp_dir);
-    make_phantom(src, FRAMES, 1);
-    Bytes b = read_all(src);
-    Element els[512];
-    size_t n = walk(&b, els, 512);
+    static Corpus c;
+    corpus_make(&c, "frames", FRAMES, 1);
+    const char *bad = c.bad;
+    Bytes b = c.b;
+    const Element *els = c.els;
+    size_t n = c.n;
     const Element *pixels = find(els, n, 0x7FE0, 0x0010);
     for (int kind = 0; kind < 3; kind++) {
         Bytes copy = {malloc(b.len), b.len};
