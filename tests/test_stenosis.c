@@ -388,12 +388,20 @@ static void test_dynamic_flag(void **state)
     assert_float_equal(s.dynamic_variation_pct, 100 * 150 * 0.45 * cos(3.14159265358979 / 4) / 75, 1e-6);
     assert_float_equal(s.dynamic_area_min_mm2, 75, 1e-6);
     assert_float_equal(s.dynamic_area_max_mm2, 150, 1e-6);
-    /* too few frames near the lesion: not judged */
+    /* frames too far apart to see a breath: not judged */
     set.positions_are_indices = 0;
     anatomy_step(f, 2.0);
     s = measure_with(f, &set);
     assert_false(s.dynamic_checked);
     assert_false(s.dynamic);
+    assert_non_null(strstr(s.dynamic_note, "too sparse to see breathing"));
+    /* too few usable frames near the lesion: not judged either */
+    anatomy(f);
+    for (int i = 15; i <= 35; i++)
+        if (i != 25) f[i].confidence = 0.1;
+    s = measure_with(f, &set);
+    assert_false(s.dynamic_checked);
+    assert_non_null(strstr(s.dynamic_note, "usable frames"));
 }
 
 int main(void)

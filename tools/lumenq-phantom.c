@@ -47,7 +47,7 @@ int main(int argc, char **argv)
         {"no-timing", no_argument, 0, 't'},      {"calibration", required_argument, 0, 'k'},
         {"hard", no_argument, 0, 'H'},           {"row-step", required_argument, 0, 'R'},
         {"stationary", required_argument, 0, 'S'},           {"help", no_argument, 0, 'h'},
-        {"dynamic", no_argument, 0, 'D'},
+        {"dynamic", no_argument, 0, 'D'},       {"overlay", no_argument, 0, 'O'},
         {0, 0, 0, 0}};
     int c;
     double v;
@@ -70,6 +70,7 @@ int main(int argc, char **argv)
             break;
         case 'H': p.hard = 1; break;
         case 'D': p.dynamic = 1; break;
+        case 'O': p.overlay = 1, p.rgb = 1; break;
         case 'R': if (!number(optarg, 1, 8, &v)) goto bad; p.row_step = (unsigned)v; break;
         case 'S': if (!number(optarg, 0, 10000, &v)) goto bad; p.stationary = (unsigned)v; break;
         case 'h': usage(stdout); return 0;

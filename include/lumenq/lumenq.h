@@ -245,6 +245,7 @@ typedef struct LqSummary {
     double dynamic_window_mm;      /* half-width of the window around the lesion */
     int dynamic_frames;            /* usable frames in it */
     double dynamic_area_min_mm2, dynamic_area_max_mm2;
+    char dynamic_note[120];        /* why not judged ("" when judged) */
     /* stent sizing (advisory) */
     double stent_diameter_min_mm, stent_diameter_max_mm;   /* D_ref + 1 .. D_ref + 4 */
     int stent_sizes_mm[LQ_STENT_MAX_SIZES];                /* nominal diameters in that range */

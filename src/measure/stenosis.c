@@ -21,6 +21,7 @@
 #define DYNAMIC_WINDOW_FRAMES 10 /* the same for untimed pullbacks */
 #define DYNAMIC_MIN_FRAMES 7     /* fewer usable frames: not judged */
 #define DYNAMIC_SMOOTH_MM 0.5    /* running median half-width before looking for a re-narrowing */
+#define DYNAMIC_MAX_STEP_MM 1.0  /* sparser frames cannot show a breath (3-5 mm of pullback) */
 #define STENT_OVERSIZE_MIN_MM 1.0
 #define STENT_OVERSIZE_MAX_MM 4.0
 #define STENT_MIN_LENGTH_MM 60.0 /* shorter stents account for most migrations */
@@ -172,15 +173,24 @@ static int cmp_double(const void *a, const void *b)
  * on either side, however sharp the narrowing; a lesion that comes and goes
  * with breathing or position opens and then narrows again within a breath
  * (a few mm of pullback). On each side, within the window, the areas are
- * smoothed (running median over +-0.5 mm, so one stray frame does not count)
+ * smoothed (running median over +-0.5 mm and at least the two neighbours, so
+ * one stray frame does not count)
  * and the largest fall after a rise is taken; the figure is that fall in
  * percent of the MLA. Measured on the phantoms (docs/phantom.md): 0 % on
  * every static seed, 17-63 % on the dynamic ones; flagged at 10 %. */
 static int dynamic_check(const Walk *w, size_t lesion_k, int untimed, LqSummary *out)
 {
     double half = untimed ? DYNAMIC_WINDOW_FRAMES : DYNAMIC_WINDOW_MM;
-    double smooth_half = untimed ? 1.0 : DYNAMIC_SMOOTH_MM;
+    /* at least one neighbour on each side, however sparse the frames */
+    double smooth_half = untimed ? 1.0 : fmax(DYNAMIC_SMOOTH_MM, 1.01 * frame_step(w));
     out->dynamic_window_mm = half;
+    if (!untimed && frame_step(w) > DYNAMIC_MAX_STEP_MM) {
+        /* a breath spans a few mm of pullback: sparser frames alias it */
+        snprintf(out->dynamic_note, sizeof out->dynamic_note,
+                 "frames %.1f mm apart, too sparse to see breathing (%.1f mm at most)", frame_step(w),
+                 DYNAMIC_MAX_STEP_MM);
+        return 0;
+    }
     double x0 = untimed ? (double)lesion_k : pos(w, lesion_k);
     size_t k0 = lesion_k, k1 = lesion_k; /* window in walk order */
     while (k0 > 0 && fabs((untimed ? (double)(k0 - 1) : pos(w, k0 - 1)) - x0) <= half + 1e-9) k0--;
@@ -203,6 +213,9 @@ static int dynamic_check(const Walk *w, size_t lesion_k, int untimed, LqSummary 
         used++;
     }
     out->dynamic_frames = (int)used;
+    if (used < DYNAMIC_MIN_FRAMES)
+        snprintf(out->dynamic_note, sizeof out->dynamic_note, "%zu usable frames within +-%.0f %s of the lesion",
+                 used, half, untimed ? "frames" : "mm");
     if (used >= DYNAMIC_MIN_FRAMES) {
         for (size_t i = 0; i < used; i++) {
             size_t c = 0;

@@ -128,6 +128,8 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
             s->dynamic_frames);
     field(fp, ", ", "area_min_mm2", s->dynamic_checked ? s->dynamic_area_min_mm2 : NAN, 2);
     field(fp, ", ", "area_max_mm2", s->dynamic_checked ? s->dynamic_area_max_mm2 : NAN, 2);
+    fprintf(fp, ", \"not_judged_because\": ");
+    str(fp, s->dynamic_note);
     fprintf(fp, "},\n    \"stent\": {");
     field(fp, "", "diameter_min_mm", s->ok ? s->stent_diameter_min_mm : NAN, 2);
     field(fp, ", ", "diameter_max_mm", s->ok ? s->stent_diameter_max_mm : NAN, 2);

@@ -160,8 +160,7 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
                 s->dynamic_variation_pct, s->dynamic ? "YES" : "no", s->dynamic_window_mm,
                 in->timing == LQ_TIMING_NONE ? "frames" : "mm", LQ_DYNAMIC_VARIATION_PCT);
     else
-        fprintf(fp, "  Dynamic                -        not judged: %d usable frames within +-%.0f %s of the lesion\n",
-                s->dynamic_frames, s->dynamic_window_mm, in->timing == LQ_TIMING_NONE ? "frames" : "mm");
+        fprintf(fp, "  Dynamic                -        not judged: %s\n", s->dynamic_note);
 
     switch (s->reference_method) {
     case LQ_METHOD_USER:

@@ -24,6 +24,7 @@ typedef struct LqpParams {
     unsigned row_step;        /* keep every row_step-th row: pixels row_step times taller than wide */
     unsigned stationary;      /* frames before the pullback starts (catheter still at the IVC) */
     int dynamic;              /* a dynamic lesion: its minor axis opens and closes with breathing */
+    int overlay;              /* with rgb: coloured console graphics burned into the frames */
 } LqpParams;
 
 void lqp_params_default(LqpParams *p);

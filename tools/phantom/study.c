@@ -2,6 +2,7 @@
 #include "dicom_writer.h"
 #include "phantom.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -51,6 +52,34 @@ static void write_truth(FILE *fp, const LqpPhantom *ph, const LqpParams *p, cons
     fprintf(fp, "\n  ]\n}\n");
 }
 
+static void put_rgb(uint8_t *rgb, unsigned cols, unsigned rows, long x, long y, const uint8_t c[3])
+{
+    if (x < 0 || y < 0 || x >= (long)cols || y >= (long)rows) return;
+    memcpy(rgb + 3 * ((size_t)y * cols + (size_t)x), c, 3);
+}
+
+/* What consoles burn into colour frames: a yellow text block (the frame
+ * number as bars), a green dashed ring as an automatic border would be drawn
+ * across the vessel, and a cyan caliper through the middle. Pure colours, 2-3
+ * pixels thick; the truth (the anatomy) is unchanged. */
+static void draw_overlay(uint8_t *rgb, unsigned cols, unsigned rows, unsigned frame)
+{
+    static const uint8_t yellow[3] = {255, 230, 0}, green[3] = {0, 230, 60}, cyan[3] = {0, 220, 255};
+    double cx = cols / 2.0, cy = rows / 2.0, r = cols * 0.14;
+    for (unsigned k = 0; k < 8; k++) /* text: 8 glyph-sized bars, the frame number's bits as their heights */
+        for (long y = 0; y < (long)(rows / 40 + ((frame >> k) & 1) * rows / 60); y++)
+            for (long x = 0; x < (long)(cols / 80 + 1); x++)
+                put_rgb(rgb, cols, rows, (long)(cols * 0.30) + (long)k * (long)(cols / 50) + x, (long)(rows * 0.30) + y, yellow);
+    for (int a = 0; a < 720; a++) { /* dashed ring */
+        if ((a / 24) % 2) continue;
+        double t = a * 3.14159265358979 / 360.0;
+        for (int w = -1; w <= 1; w++)
+            put_rgb(rgb, cols, rows, lround(cx + (r + w) * cos(t)), lround(cy + (r + w) * sin(t)), green);
+    }
+    for (long x = (long)(cx - 1.6 * r); x <= (long)(cx + 1.6 * r); x++) /* caliper */
+        for (int w = -1; w <= 0; w++) put_rgb(rgb, cols, rows, x, lround(cy + 0.3 * r) + w, cyan);
+}
+
 /* Temporary name beside the target, so rename() is atomic. */
 static int temp_beside(const char *path, char *tmp, size_t len)
 {
@@ -90,6 +119,7 @@ int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_
         } else {
             /* colour export of a grey image, as many IVUS consoles write; luma equals grey */
             for (size_t k = 0; k < px; k++) dst[3 * k] = dst[3 * k + 1] = dst[3 * k + 2] = grey[k];
+            if (p->overlay) draw_overlay(dst, p->size, rows, j);
         }
         lq_shape_measure(c, LQP_CONTOUR_POINTS, &m[i].shape);
         m[i].position_mm = lqp_position_mm(ph, i);
