@@ -96,6 +96,16 @@ if command -v dcmcjpeg >/dev/null && dcmcjpeg +eb "$work/rgb.dcm" "$work/ybr.dcm
     "$lumenq" measure -q -f json -o "$work/ybr.json" "$work/ybr.dcm"
     check "YBR_FULL_422 JPEG measures within 1 % of the grey original" within_1pct "$work/best.json" "$work/ybr.json"
 fi
+# Coloured console graphics burned into the frames (text, a ring inside the
+# lumen, a caliper) are not tissue: the same measurement as without them
+# (left in as grey, the ring takes the MLA down by 22 %).
+"$phantom" "$work/overlay.dcm" --frames 120 --size 256 --seed 11 --overlay
+"$lumenq" measure -q -f json -o "$work/overlay.json" "$work/overlay.dcm"
+check "coloured overlays measure within 1 % of the clean pullback" within_1pct "$work/best.json" "$work/overlay.json"
+if command -v dcmcjpeg >/dev/null && dcmcjpeg +eb "$work/overlay.dcm" "$work/overlay-ybr.dcm" >/dev/null 2>&1; then
+    "$lumenq" measure -q -f json -o "$work/overlay-ybr.json" "$work/overlay-ybr.dcm"
+    check "coloured overlays in YBR_FULL_422 JPEG: within 1 %" within_1pct "$work/best.json" "$work/overlay-ybr.json"
+fi
 # Frames before IVUS Pullback Start Frame Number (catheter still) are not part
 # of the pullback: the same lesion, 10 frames later in the file, at the same position.
 "$phantom" "$work/still.dcm" --frames 120 --size 256 --seed 11 --stationary 10

@@ -43,6 +43,16 @@ static uint8_t *read_ppm(const char *path, unsigned *w, unsigned *h)
     return rgb;
 }
 
+/* Saturated colours (with a margin around the reader's thresholds, for the
+ * YBR rounding): console graphics, which the reader fills from around them. */
+static int console_graphics(const uint8_t *p)
+{
+    int hi = p[0] > p[1] ? (p[0] > p[2] ? p[0] : p[2]) : (p[1] > p[2] ? p[1] : p[2]);
+    int lo = p[0] < p[1] ? (p[0] < p[2] ? p[0] : p[2]) : (p[1] < p[2] ? p[1] : p[2]);
+    double cb = -0.1687 * p[0] - 0.3313 * p[1] + 0.5 * p[2], cr = 0.5 * p[0] - 0.4187 * p[1] - 0.0813 * p[2];
+    return (hi - lo > 84 && 2.2 * (hi - lo) > hi) || fabs(cb) + fabs(cr) > 84;
+}
+
 static void compare(const char *name)
 {
     char path[1024], ppm[256], cmd[1400];
@@ -66,7 +76,7 @@ static void compare(const char *name)
     assert_int_equal(lq_study_read_frame(st, 0, luma, &err), LQ_OK);
     int worst = 0, ybr = strncmp(in->photometric, "YBR", 3) == 0;
     double sum = 0;
-    size_t compared = 0, n = (size_t)w * h, content = 0, content_compared = 0;
+    size_t compared = 0, n = (size_t)w * h, content = 0, content_compared = 0, graphics = 0;
     for (size_t i = 0; i < n; i++) {
         const uint8_t *p = rgb + 3 * i;
         int clipped = p[0] == 0 || p[0] == 255 || p[1] == 0 || p[1] == 255 || p[2] == 0 || p[2] == 255;
@@ -74,6 +84,10 @@ static void compare(const char *name)
         int has_content = luma[i] >= 16 && luma[i] <= 239;
         content += has_content;
         if (ybr && clipped && !grey) continue;
+        if (console_graphics(p)) { /* replaced on purpose by the overlay fill */
+            graphics++;
+            continue;
+        }
         content_compared += has_content;
         int ref = (int)((77u * p[0] + 150u * p[1] + 29u * p[2] + 128u) >> 8);
         int d = abs(ref - luma[i]);
@@ -82,10 +96,11 @@ static void compare(const char *name)
         compared++;
     }
     print_message("%s (%s): %.1f %% of pixels (%.1f %% of those with content) compared, max difference %d, "
-                  "mean %.3f grey levels\n",
+                  "mean %.3f grey levels; %zu pixels of coloured graphics left out\n",
                   name, in->photometric, 100.0 * compared / n, 100.0 * content_compared / (content ? content : 1),
-                  worst, sum / (double)compared);
-    assert_true(content_compared >= content * 9 / 10);
+                  worst, sum / (double)compared, graphics);
+    /* a colourful test picture loses more than an ultrasound screen */
+    assert_true(content_compared >= content * 85 / 100);
     assert_true(worst <= 2);
     free(luma), free(rgb);
     lq_study_close(&st);

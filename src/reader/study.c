@@ -72,6 +72,9 @@ struct LqStudy {
     double *position_mm;   /* one per frame */
     uint8_t *decode_buf;   /* one decoded frame as DCMTK delivers it */
     uint8_t *palette_luma; /* PALETTE COLOR: stored index -> luma, 2^bits_stored entries */
+    uint8_t *overlay_mask; /* colour frames: console graphics found in the frame being read */
+    uint8_t *palette_luma_graphics; /* bit per palette entry: a saturated colour (graphics) */
+    int palette_has_graphics;
     size_t decode_len;
     int measurable;
     int j2k;               /* frames decoded with OpenJPEG */
@@ -305,6 +308,48 @@ static inline uint8_t luma(unsigned r, unsigned g, unsigned b)
     return (uint8_t)((77u * r + 150u * g + 29u * b + 128u) >> 8);
 }
 
+/* Console graphics burned into colour frames (text, measurement marks,
+ * borders) are saturated colours; ultrasound is grey or a gentle tint. A
+ * pixel whose chroma is large both in itself and against its brightness is
+ * graphics, not tissue. */
+static int is_overlay_colour(int ybr, unsigned a, unsigned b, unsigned c)
+{
+    if (ybr) { /* Y, Cb, Cr */
+        unsigned chroma = (unsigned)abs((int)b - 128) + (unsigned)abs((int)c - 128);
+        return chroma > 96;
+    }
+    unsigned hi = a > b ? (a > c ? a : c) : (b > c ? b : c), lo = a < b ? (a < c ? a : c) : (b < c ? b : c);
+    return hi - lo > 96 && 2 * (hi - lo) > hi;
+}
+
+/* Overlay pixels take the values of the image around them: repeatedly, every
+ * marked pixel with unmarked 4-neighbours becomes their mean and is unmarked,
+ * so the graphics are filled from their edges inwards, as by peeling. */
+static void fill_overlay(uint8_t *img, uint8_t *mask, unsigned cols, unsigned rows)
+{
+    for (int pass = 0; pass < 64; pass++) {
+        size_t left = 0;
+        for (unsigned y = 0; y < rows; y++)
+            for (unsigned x = 0; x < cols; x++) {
+                size_t i = (size_t)y * cols + x;
+                if (mask[i] != 1) continue;
+                unsigned sum = 0, count = 0;
+                const long nb[4][2] = {{-1, 0}, {1, 0}, {0, -1}, {0, 1}};
+                for (int k = 0; k < 4; k++) {
+                    long nx = (long)x + nb[k][0], ny = (long)y + nb[k][1];
+                    if (nx < 0 || ny < 0 || nx >= (long)cols || ny >= (long)rows) continue;
+                    size_t j = (size_t)ny * cols + (size_t)nx;
+                    if (mask[j] == 0) sum += img[j], count++;
+                }
+                if (count) img[i] = (uint8_t)((sum + count / 2) / count), mask[i] = 2; /* done, after this pass */
+                else left++;
+            }
+        for (size_t i = 0; i < (size_t)cols * rows; i++)
+            if (mask[i] == 2) mask[i] = 0;
+        if (!left) break;
+    }
+}
+
 /* Segmented palette data (PS3.3 C.7.9.2): from word `at`, up to `segments`
  * segments (or to the end) appended to out[*o..n_out): discrete (opcode 0:
  * length, values), linear (1: length, end value; from the last entry) and,
@@ -390,7 +435,8 @@ static const char *load_palette(LqStudy *s)
         if (count[c] < need) problem = "palette color lookup table shorter than its descriptor";
     }
     unsigned levels = 1u << s->info.bits_stored;
-    if (!problem && !(s->palette_luma = malloc(levels))) problem = "out of memory for the palette";
+    if (!problem && (!(s->palette_luma = malloc(levels)) || !(s->palette_luma_graphics = calloc(levels / 8 + 1, 1))))
+        problem = "out of memory for the palette";
     for (unsigned v = 0; !problem && v < levels; v++) {
         unsigned rgb[3];
         for (int c = 0; c < 3; c++) {
@@ -404,6 +450,10 @@ static const char *load_palette(LqStudy *s)
             }
         }
         s->palette_luma[v] = luma(rgb[0], rgb[1], rgb[2]);
+        if (is_overlay_colour(0, rgb[0], rgb[1], rgb[2])) {
+            s->palette_has_graphics = 1;
+            s->palette_luma_graphics[v / 8] |= (uint8_t)(1u << (v % 8));
+        }
     }
     for (int c = 0; c < 3; c++) free(expanded[c]);
     return problem;
@@ -520,6 +570,8 @@ void lq_study_close(LqStudy **study)
     free(s->position_mm);
     free(s->decode_buf);
     free(s->palette_luma);
+    free(s->overlay_mask);
+    free(s->palette_luma_graphics);
     free(s);
     *study = NULL;
 }
@@ -640,6 +692,7 @@ int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
             return lq_fail(err, LQ_ERR_DATA, "%s: %s", in->path, s->not_measurable_why);
         if (s->palette_luma) {
             unsigned mask = (1u << in->bits_stored) - 1u;
+            size_t overlay = 0;
             for (size_t i = 0; i < px; i++) {
                 unsigned v;
                 if (in->bits_allocated == 8) {
@@ -650,7 +703,14 @@ int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
                     v = raw;
                 }
                 out[i] = s->palette_luma[v & mask];
+                if (s->palette_has_graphics && (s->palette_luma_graphics[(v & mask) / 8] >> ((v & mask) % 8) & 1)) {
+                    if (!s->overlay_mask && !(s->overlay_mask = malloc(px)))
+                        return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", in->path);
+                    if (!overlay++) memset(s->overlay_mask, 0, px);
+                    s->overlay_mask[i] = 1;
+                }
             }
+            if (overlay) fill_overlay(out, s->overlay_mask, in->cols, in->rows);
             return LQ_OK;
         }
         if (in->bits_allocated == 8 && !s->pixel_signed && !invert) {
@@ -671,9 +731,18 @@ int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
     }
     int ybr = strncmp(pm, "YBR_FULL", 8) == 0;
     int planar = s->planar_configuration == 1;
+    size_t overlay = 0;
     for (size_t i = 0; i < px; i++) {
         size_t i0 = planar ? i : 3 * i, i1 = planar ? px + i : 3 * i + 1, i2 = planar ? 2 * px + i : 3 * i + 2;
-        out[i] = ybr ? (uint8_t)sample8(s, i0) : luma(sample8(s, i0), sample8(s, i1), sample8(s, i2));
+        unsigned a = sample8(s, i0), b = sample8(s, i1), c = sample8(s, i2);
+        out[i] = ybr ? (uint8_t)a : luma(a, b, c);
+        if (is_overlay_colour(ybr, a, b, c)) {
+            if (!overlay++ && !s->overlay_mask && !(s->overlay_mask = malloc(px)))
+                return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", in->path);
+            if (overlay == 1) memset(s->overlay_mask, 0, px);
+            s->overlay_mask[i] = 1;
+        }
     }
+    if (overlay) fill_overlay(out, s->overlay_mask, in->cols, in->rows);
     return LQ_OK;
 }

@@ -59,20 +59,20 @@ static void put_rgb(uint8_t *rgb, unsigned cols, unsigned rows, long x, long y, 
 }
 
 /* What consoles burn into colour frames: a yellow text block (the frame
- * number as bars), a green dashed ring as an automatic border would be drawn
- * across the vessel, and a cyan caliper through the middle. Pure colours, 2-3
+ * number as bars), a green ring as an automatic border would be drawn (here
+ * inside the wider lumens, where a bright closed curve could pass for the
+ * wall), and a cyan caliper through the middle. Pure colours, 2-3
  * pixels thick; the truth (the anatomy) is unchanged. */
 static void draw_overlay(uint8_t *rgb, unsigned cols, unsigned rows, unsigned frame)
 {
-    static const uint8_t yellow[3] = {255, 230, 0}, green[3] = {0, 230, 60}, cyan[3] = {0, 220, 255};
-    double cx = cols / 2.0, cy = rows / 2.0, r = cols * 0.14;
+    static const uint8_t yellow[3] = {255, 230, 0}, green[3] = {40, 255, 40}, cyan[3] = {0, 220, 255};
+    double cx = cols / 2.0, cy = rows / 2.0, r = cols * 0.09; /* inside the wider lumens */
     for (unsigned k = 0; k < 8; k++) /* text: 8 glyph-sized bars, the frame number's bits as their heights */
         for (long y = 0; y < (long)(rows / 40 + ((frame >> k) & 1) * rows / 60); y++)
             for (long x = 0; x < (long)(cols / 80 + 1); x++)
                 put_rgb(rgb, cols, rows, (long)(cols * 0.30) + (long)k * (long)(cols / 50) + x, (long)(rows * 0.30) + y, yellow);
-    for (int a = 0; a < 720; a++) { /* dashed ring */
-        if ((a / 24) % 2) continue;
-        double t = a * 3.14159265358979 / 360.0;
+    for (int a = 0; a < 1440; a++) { /* ring */
+        double t = a * 3.14159265358979 / 720.0;
         for (int w = -1; w <= 1; w++)
             put_rgb(rgb, cols, rows, lround(cx + (r + w) * cos(t)), lround(cy + (r + w) * sin(t)), green);
     }
