@@ -96,6 +96,13 @@ if command -v dcmcjpeg >/dev/null && dcmcjpeg +eb "$work/rgb.dcm" "$work/ybr.dcm
     "$lumenq" measure -q -f json -o "$work/ybr.json" "$work/ybr.dcm"
     check "YBR_FULL_422 JPEG measures within 1 % of the grey original" within_1pct "$work/best.json" "$work/ybr.json"
 fi
+# PALETTE COLOR: a sepia lookup table whose luma is the grey level measures
+# exactly as the grey pullback.
+"$phantom" "$work/palette.dcm" --frames 120 --size 256 --seed 11 --palette
+"$lumenq" info "$work/palette.dcm" >"$work/out"
+check "the palette export is PALETTE COLOR" grep -q "PALETTE COLOR" "$work/out"
+"$lumenq" measure -q -f json -o "$work/palette.json" "$work/palette.dcm"
+check "PALETTE COLOR measures exactly as grey" cmp -s <(strip_ids "$work/best.json" | grep -v photometric) <(strip_ids "$work/palette.json" | grep -v photometric)
 # Coloured console graphics burned into the frames (text, a ring inside the
 # lumen, a caliper) are not tissue: the same measurement as without them
 # (left in as grey, the ring takes the MLA down by 22 %).

@@ -48,6 +48,7 @@ int main(int argc, char **argv)
         {"hard", no_argument, 0, 'H'},           {"row-step", required_argument, 0, 'R'},
         {"stationary", required_argument, 0, 'S'},           {"help", no_argument, 0, 'h'},
         {"dynamic", no_argument, 0, 'D'},       {"overlay", no_argument, 0, 'O'},
+        {"palette", no_argument, 0, 'P'},
         {0, 0, 0, 0}};
     int c;
     double v;
@@ -71,6 +72,7 @@ int main(int argc, char **argv)
         case 'H': p.hard = 1; break;
         case 'D': p.dynamic = 1; break;
         case 'O': p.overlay = 1, p.rgb = 1; break;
+        case 'P': p.palette = 1, p.rgb = 0; break;
         case 'R': if (!number(optarg, 1, 8, &v)) goto bad; p.row_step = (unsigned)v; break;
         case 'S': if (!number(optarg, 0, 10000, &v)) goto bad; p.stationary = (unsigned)v; break;
         case 'h': usage(stdout); return 0;

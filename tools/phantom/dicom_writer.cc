@@ -52,7 +52,20 @@ extern "C" int lqp_dicom_write(const LqpDicomImage *im, const char *path, char *
         ok &= put(ds, DCM_BurnedInAnnotation, "YES");
         ok &= put(ds, DCM_LossyImageCompression, "00");
         ok &= ds->putAndInsertUint16(DCM_SamplesPerPixel, Uint16(im->samples)).good();
-        ok &= put(ds, DCM_PhotometricInterpretation, im->samples == 3 ? "RGB" : "MONOCHROME2");
+        ok &= put(ds, DCM_PhotometricInterpretation,
+                  im->samples == 3 ? "RGB" : im->palette ? "PALETTE COLOR" : "MONOCHROME2");
+        if (im->samples == 1 && im->palette) {
+            const DcmTagKey desc[3] = {DCM_RedPaletteColorLookupTableDescriptor,
+                                       DCM_GreenPaletteColorLookupTableDescriptor,
+                                       DCM_BluePaletteColorLookupTableDescriptor};
+            const DcmTagKey data[3] = {DCM_RedPaletteColorLookupTableData, DCM_GreenPaletteColorLookupTableData,
+                                       DCM_BluePaletteColorLookupTableData};
+            const Uint16 d[3] = {256, 0, 16};
+            for (int c = 0; c < 3; c++) {
+                ok &= ds->putAndInsertUint16Array(desc[c], d, 3).good();
+                ok &= ds->putAndInsertUint16Array(data[c], im->palette + 256 * c, 256).good();
+            }
+        }
         if (im->samples == 3) ok &= ds->putAndInsertUint16(DCM_PlanarConfiguration, 0).good();
         ok &= ds->putAndInsertUint16(DCM_Rows, Uint16(im->rows)).good();
         ok &= ds->putAndInsertUint16(DCM_Columns, Uint16(im->cols)).good();

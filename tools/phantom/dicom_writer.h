@@ -18,6 +18,7 @@ typedef struct LqpDicomImage {
     const char *patient_name, *patient_id, *study_date;
     const char *study_uid, *series_uid, *sop_uid;
     unsigned pullback_start;                /* IVUS Pullback Start Frame Number (1-based) */
+    const uint16_t *palette;                /* with samples 1: PALETTE COLOR, 256 R, G, B entries of 16 bits */
 } LqpDicomImage;
 
 /* Writes an Ultrasound Multi-frame Image (explicit VR little endian) to `path`. */

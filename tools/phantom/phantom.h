@@ -25,6 +25,7 @@ typedef struct LqpParams {
     unsigned stationary;      /* frames before the pullback starts (catheter still at the IVC) */
     int dynamic;              /* a dynamic lesion: its minor axis opens and closes with breathing */
     int overlay;              /* with rgb: coloured console graphics burned into the frames */
+    int palette;              /* PALETTE COLOR with a sepia lookup table whose luma is the grey level */
 } LqpParams;
 
 void lqp_params_default(LqpParams *p);

@@ -80,6 +80,21 @@ static void draw_overlay(uint8_t *rgb, unsigned cols, unsigned rows, unsigned fr
         for (int w = -1; w <= 0; w++) put_rgb(rgb, cols, rows, x, lround(cy + 0.3 * r) + w, cyan);
 }
 
+/* A warm (sepia) palette, as some consoles use, whose BT.601 luma is exactly
+ * the index: the PALETTE COLOR export must measure as the grey one. Entries
+ * at the extremes where no tint fits stay grey. */
+static void sepia_palette(uint16_t *lut)
+{
+    for (int g = 0; g < 256; g++) {
+        int r = g + 18 > 255 ? 255 : g + 18, b = g - 27 < 0 ? 0 : g - 27, gg = -1;
+        int guess = (256 * g - 77 * r - 29 * b) / 150;
+        for (int t = guess - 2; t <= guess + 2; t++)
+            if (t >= 0 && t <= 255 && ((77 * r + 150 * t + 29 * b + 128) >> 8) == g) gg = t;
+        if (gg < 0) r = gg = b = g;
+        lut[g] = (uint16_t)(r * 257), lut[256 + g] = (uint16_t)(gg * 257), lut[512 + g] = (uint16_t)(b * 257);
+    }
+}
+
 /* Temporary name beside the target, so rename() is atomic. */
 static int temp_beside(const char *path, char *tmp, size_t len)
 {
@@ -135,7 +150,9 @@ int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_
     LqpDicomImage im = {rows, p->size, total, (unsigned)samples, pixels, lqp_pixel_mm(ph), lqp_pixel_mm(ph) * step,
                         p->calibration,
                         p->timing, lqp_frame_time_ms(ph), p->pullback_rate_mm_s, name, "LQ-PHANTOM",
-                        "20261125", study, series, sop, still + 1};
+                        "20261125", study, series, sop, still + 1, NULL};
+    uint16_t lut[3 * 256];
+    if (p->palette && samples == 1) sepia_palette(lut), im.palette = lut;
     if (!temp_beside(dcm_path, tmp, sizeof tmp) || lqp_dicom_write(&im, tmp, msg, msg_len) != 0 ||
         rename(tmp, dcm_path) != 0) {
         if (!msg[0]) snprintf(msg, msg_len, "cannot write %s", dcm_path);
