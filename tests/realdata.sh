@@ -43,5 +43,21 @@ if [ -f "$echo_cine" ]; then
     fi
     rm -f "$out"
 fi
+# A folder is listed by study and series: a CT series of five slices is one
+# series of five single-frame images.
+series_dir="$data/pydicom/dicomdirtests/98892001"
+if [ -d "$series_dir" ]; then
+    out=$(mktemp)
+    "$lumenq" info "$series_dir" >"$out" 2>/dev/null
+    if grep -q "^Study 1.3.6.1.4.1.5962.1.1.0.0.0.1194734704.16302.0.1: Doe^Peter" "$out" &&
+        grep -q "^Series .*: 5 objects, CT" "$out" && grep -q "5 single-frame images" "$out" &&
+        [ "$(grep -c '^Series' "$out")" -eq 1 ]; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "not ok - info on a CT series folder is not grouped by series:"; head -5 "$out"
+    fi
+    rm -f "$out"
+fi
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -380,6 +380,52 @@ static void print_info(const LqStudyInfo *in, int ok, const char *why)
     printf("  Measurable       %s%s%s\n", ok ? "yes" : "no", ok ? "" : ": ", ok ? "" : why);
 }
 
+/* Entries a..b-1 of a scan: one series. Multi-frame objects (pullbacks) are
+ * described one by one; a series of single-frame images is summed up. */
+static void print_one_series(const LqScanEntry *e, size_t count)
+{
+    const LqStudyInfo *in = &e[0].info;
+    size_t measurable = 0;
+    unsigned frames = 0;
+    for (size_t k = 0; k < count; k++) measurable += e[k].measurable != 0, frames += e[k].info.frames;
+    printf("Series %s: %zu object%s, %s\n", in->series_instance_uid[0] ? in->series_instance_uid : "(no UID)", count,
+           count == 1 ? "" : "s", in->modality[0] ? in->modality : "no modality");
+    if (count <= 3 || e[0].info.frames > 1) {
+        for (size_t k = 0; k < count; k++) print_info(&e[k].info, e[k].measurable, e[k].why);
+        return;
+    }
+    printf("  %zu single-frame images, %u frames in all; the first: %s\n", count, frames, in->path);
+    printf("  SOP class        %s %s\n", in->sop_class_uid, in->sop_class_name);
+    printf("  Transfer syntax  %s %s\n", in->transfer_syntax_uid, in->transfer_syntax_name);
+    printf("  Image            %ux%u, %s, %u sample(s), %u/%u bits\n", in->cols, in->rows, in->photometric,
+           in->samples_per_pixel, in->bits_stored, in->bits_allocated);
+    if (in->calibration != LQ_CAL_NONE)
+        printf("  Calibration      %.5f x %.5f mm/pixel from %s\n", in->pixel_dx_mm, in->pixel_dy_mm,
+               lq_calibration_source_name(in->calibration));
+    else
+        printf("  Calibration      none\n");
+    printf("  Measurable       %zu of %zu%s%s\n", measurable, count, measurable < count ? "; the first not: " : "",
+           measurable < count ? e[0].why : "");
+}
+
+/* A scan grouped by study, then series (the scan is sorted that way). */
+static void print_series(const LqScan *scan)
+{
+    for (size_t a = 0; a < scan->count;) {
+        const LqStudyInfo *in = &scan->entries[a].info;
+        if (a == 0 || strcmp(in->study_instance_uid, scan->entries[a - 1].info.study_instance_uid) != 0)
+            printf("Study %s: %s (ID %s), %s\n", in->study_instance_uid[0] ? in->study_instance_uid : "(no UID)",
+                   in->patient_name[0] ? in->patient_name : "(no name)", in->patient_id[0] ? in->patient_id : "-",
+                   in->study_date[0] ? in->study_date : "no date");
+        size_t b = a + 1;
+        while (b < scan->count && strcmp(scan->entries[b].info.study_instance_uid, in->study_instance_uid) == 0 &&
+               strcmp(scan->entries[b].info.series_instance_uid, in->series_instance_uid) == 0)
+            b++;
+        print_one_series(&scan->entries[a], b - a);
+        a = b;
+    }
+}
+
 /* A folder, or a DICOMDIR (read as the file set it indexes). */
 static int is_collection(const char *path)
 {
@@ -401,8 +447,7 @@ static int cmd_info(int argc, char **argv, Cli *cli)
             rc = lq_scan(argv[i], &cli->open, &scan, &err);
             if (rc == LQ_OK) {
                 printf("%s: %zu DICOM objects, %zu other files skipped\n", argv[i], scan.count, scan.skipped);
-                for (size_t k = 0; k < scan.count; k++)
-                    print_info(&scan.entries[k].info, scan.entries[k].measurable, scan.entries[k].why);
+                print_series(&scan);
                 lq_scan_free(&scan);
             }
         } else {

@@ -256,7 +256,7 @@ typedef struct LqSummary {
     int stent_length_mm;           /* nominal length >= max(span, 60); 0 if above 150 */
 } LqSummary;
 
-#define LQ_DYNAMIC_VARIATION_PCT 10.0
+#define LQ_DYNAMIC_VARIATION_PCT 5.0
 
 /* Lesion, reference and stenosis from per-frame measures, as docs/measurements.md. */
 int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSettings *s,

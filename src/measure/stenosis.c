@@ -177,7 +177,7 @@ static int cmp_double(const void *a, const void *b)
  * one stray frame does not count)
  * and the largest fall after a rise is taken; the figure is that fall in
  * percent of the MLA. Measured on the phantoms (docs/phantom.md): 0 % on
- * every static seed, 17-63 % on the dynamic ones; flagged at 10 %. */
+ * every static seed, 7-52 % on the dynamic ones; flagged at 5 %. */
 static int dynamic_check(const Walk *w, size_t lesion_k, int untimed, LqSummary *out)
 {
     double half = untimed ? DYNAMIC_WINDOW_FRAMES : DYNAMIC_WINDOW_MM;
