@@ -324,30 +324,38 @@ static int is_overlay_colour(int ybr, unsigned a, unsigned b, unsigned c)
 
 /* Overlay pixels take the values of the image around them: repeatedly, every
  * marked pixel with unmarked 4-neighbours becomes their mean and is unmarked,
- * so the graphics are filled from their edges inwards, as by peeling. */
+ * so the graphics are filled from their edges inwards, as by peeling. Only
+ * the marked pixels are visited (a list, shrinking each pass), so the cost
+ * follows the graphics, not the frame. */
 static void fill_overlay(uint8_t *img, uint8_t *mask, unsigned cols, unsigned rows)
 {
-    for (int pass = 0; pass < 64; pass++) {
-        size_t left = 0;
-        for (unsigned y = 0; y < rows; y++)
-            for (unsigned x = 0; x < cols; x++) {
-                size_t i = (size_t)y * cols + x;
-                if (mask[i] != 1) continue;
-                unsigned sum = 0, count = 0;
-                const long nb[4][2] = {{-1, 0}, {1, 0}, {0, -1}, {0, 1}};
-                for (int k = 0; k < 4; k++) {
-                    long nx = (long)x + nb[k][0], ny = (long)y + nb[k][1];
-                    if (nx < 0 || ny < 0 || nx >= (long)cols || ny >= (long)rows) continue;
-                    size_t j = (size_t)ny * cols + (size_t)nx;
-                    if (mask[j] == 0) sum += img[j], count++;
-                }
-                if (count) img[i] = (uint8_t)((sum + count / 2) / count), mask[i] = 2; /* done, after this pass */
-                else left++;
-            }
-        for (size_t i = 0; i < (size_t)cols * rows; i++)
-            if (mask[i] == 2) mask[i] = 0;
-        if (!left) break;
+    size_t px = (size_t)cols * rows, n = 0;
+    for (size_t i = 0; i < px; i++) n += mask[i] == 1;
+    size_t *todo = malloc(n * sizeof *todo), *done = malloc(n * sizeof *done);
+    if (!todo || !done) {
+        free(todo), free(done);
+        return; /* out of memory: the graphics stay as they were read */
     }
+    n = 0;
+    for (size_t i = 0; i < px; i++)
+        if (mask[i] == 1) todo[n++] = i;
+    for (int pass = 0; pass < 64 && n; pass++) {
+        size_t left = 0, filled = 0;
+        for (size_t k = 0; k < n; k++) {
+            size_t i = todo[k];
+            unsigned x = (unsigned)(i % cols), y = (unsigned)(i / cols), sum = 0, count = 0;
+            if (x > 0 && !mask[i - 1]) sum += img[i - 1], count++;
+            if (x + 1 < cols && !mask[i + 1]) sum += img[i + 1], count++;
+            if (y > 0 && !mask[i - cols]) sum += img[i - cols], count++;
+            if (y + 1 < rows && !mask[i + cols]) sum += img[i + cols], count++;
+            if (count) img[i] = (uint8_t)((sum + count / 2) / count), done[filled++] = i;
+            else todo[left++] = i;
+        }
+        for (size_t k = 0; k < filled; k++) mask[done[k]] = 0; /* usable as neighbours from the next pass */
+        n = left;
+    }
+    for (size_t k = 0; k < n; k++) mask[todo[k]] = 0;
+    free(todo), free(done);
 }
 
 /* Segmented palette data (PS3.3 C.7.9.2): from word `at`, up to `segments`
