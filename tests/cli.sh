@@ -226,6 +226,28 @@ check "--reference-file range: the message names that file" grep -q "untimed.dcm
 check "untimed study and a position: exit 64" expect_exit 64 "$lumenq" measure --lesion-at 20mm "$work/untimed.dcm"
 check "untimed and a position: says why" grep -q "no frame time or pullback rate" "$work/err"
 check "--csv to /dev/null leaves /dev/null a device" sh -c "'$lumenq' measure -q --csv /dev/null '$work/study.dcm' >/dev/null && test -c /dev/null"
+# The PDF as a DICOM Encapsulated PDF in the source's study: a valid object
+# (dciodvfy), the same UIDs on every run (a study handled twice makes no copy).
+check "--pdf-dicom" expect_exit 0 "$lumenq" measure -q --pdf-dicom "$work/report.dcm" "$work/study.dcm"
+uid_of() { dcmdump "$1" 2>/dev/null | grep "($2)" | head -1 | sed 's/.*\[\(.*\)\].*/\1/'; }
+if command -v dcmdump >/dev/null; then
+    check "--pdf-dicom: in the source's study" test "$(uid_of "$work/report.dcm" 0020,000d)" = "$(uid_of "$work/study.dcm" 0020,000d)"
+    check "--pdf-dicom: a new series" test "$(uid_of "$work/report.dcm" 0020,000e)" != "$(uid_of "$work/study.dcm" 0020,000e)"
+    check "--pdf-dicom: Encapsulated PDF Storage" sh -c "dcmdump '$work/report.dcm' | grep -q '(0008,0016) UI =EncapsulatedPDFStorage'"
+    check "--pdf-dicom: references the source instance" test "$(uid_of "$work/report.dcm" 0008,1155)" = "$(uid_of "$work/study.dcm" 0008,0018)"
+    "$lumenq" measure -q --pdf-dicom "$work/report2.dcm" "$work/study.dcm" >/dev/null
+    check "--pdf-dicom: the same SOP Instance UID on a second run" test "$(uid_of "$work/report.dcm" 0008,0018)" = "$(uid_of "$work/report2.dcm" 0008,0018)"
+fi
+if command -v dcm2pdf >/dev/null; then
+    dcm2pdf "$work/report.dcm" "$work/back.pdf" >/dev/null 2>&1
+    check "--pdf-dicom: the document is the PDF" sh -c "head -c 5 '$work/back.pdf' | grep -q '%PDF-' && tail -c 8 '$work/back.pdf' | grep -q '%%EOF'"
+fi
+if command -v dciodvfy >/dev/null; then
+    dciodvfy "$work/report.dcm" >"$work/dciodvfy.out" 2>&1
+    check "--pdf-dicom: dciodvfy finds no error" sh -c "! grep -q '^Error' '$work/dciodvfy.out'"
+fi
+check "--pdf-dicom to standard output is refused" expect_exit 64 "$lumenq" measure --pdf-dicom - "$work/study.dcm"
+
 # Batch work: many runs append to one summary CSV, concurrently, one header.
 for i in 1 2 3 4; do "$lumenq" measure -q --summary-csv "$work/batch.csv" "$work/study.dcm" >/dev/null & done
 wait

@@ -28,6 +28,7 @@ enum {
     OPT_SUMMARY_CSV,
     OPT_PNG,
     OPT_PDF,
+    OPT_PDF_DICOM,
     OPT_OUT,
     OPT_PULLBACK_FROM,
     OPT_CPU,
@@ -54,6 +55,7 @@ static const Option options[] = {
     {"summary-csv", OPT_SUMMARY_CSV, "FILE", "append one row for this study to FILE (created with a header)"},
     {"png", OPT_PNG, "DIR", "write lesion.png, reference.png and profile.png into DIR"},
     {"pdf", OPT_PDF, "FILE", "write the one-page PDF report to FILE"},
+    {"pdf-dicom", OPT_PDF_DICOM, "FILE", "write that PDF as a DICOM Encapsulated PDF in the study (a new series)"},
     {"out", OPT_OUT, "DIR", "write every output into DIR: report.txt, report.json, frames.csv, report.pdf and the PNGs"},
     {"pixel-size", OPT_PIXEL_SIZE, "MM", "pixel size when the file has no calibration"},
     {"pullback-rate", OPT_PULLBACK_RATE, "MM_S", "pullback rate in mm/s (overrides the file)"},
@@ -162,7 +164,7 @@ typedef struct Cli {
     FrameSpec lesion_frame, reference_frame;
     RangeSpec lesion_range, reference_range, reference_file_range;
     char reference_file[1024];
-    const char *json, *csv, *summary_csv, *png_dir, *pdf, *out_dir;
+    const char *json, *csv, *summary_csv, *png_dir, *pdf, *pdf_dicom, *out_dir;
 } Cli;
 
 /* "12" (frame 12) or "42.5mm" (position); mm_only refuses frame numbers. */
@@ -310,6 +312,7 @@ static int parse(int argc, char **argv, Cli *cli)
         case OPT_SUMMARY_CSV: cli->summary_csv = optarg; break;
         case OPT_PNG: cli->png_dir = optarg; break;
         case OPT_PDF: cli->pdf = optarg; break;
+        case OPT_PDF_DICOM: cli->pdf_dicom = optarg; break;
         case OPT_OUT: cli->out_dir = optarg; break;
         case OPT_PULLBACK_FROM:
             if (strcmp(optarg, "ivc") == 0) cli->run.measure.pullback_from_cfv = 0;
@@ -588,6 +591,7 @@ static int plan_outputs(const Cli *cli, Output *outs, int *n)
     if (cli->json) ok &= add_output(outs, n, LQ_REPORT_JSON, NULL, cli->json);
     if (cli->csv) ok &= add_output(outs, n, LQ_REPORT_CSV, NULL, cli->csv);
     if (cli->pdf) ok &= add_output(outs, n, LQ_REPORT_PDF, NULL, cli->pdf);
+    if (cli->pdf_dicom) ok &= add_output(outs, n, LQ_REPORT_PDF_DICOM, NULL, cli->pdf_dicom);
     const char *dirs[2] = {cli->png_dir, cli->out_dir};
     for (int d = 0; d < 2; d++) {
         if (!dirs[d]) continue;

@@ -317,9 +317,10 @@ typedef enum LqReportFormat {
     LQ_REPORT_LESION_PNG, /* the lesion frame with contour, calipers, scale bar */
     LQ_REPORT_REFERENCE_PNG, /* the reference frame, the same way */
     LQ_REPORT_PROFILE_PNG,   /* area, %AS and the verdict metric along the pullback */
+    LQ_REPORT_PDF_DICOM,     /* the PDF as a DICOM Encapsulated PDF in the source's study (a file only) */
 } LqReportFormat;
 
-/* "text", "json", "csv", "pdf"; the pictures are "lesion-png", "reference-png", "profile-png". */
+/* "text", "json", "csv", "pdf", "pdf-dicom"; the pictures are "lesion-png", "reference-png", "profile-png". */
 int lq_report_format_from_name(const char *name, LqReportFormat *fmt);
 /* Write a report; path NULL or "-" writes to stdout, otherwise atomically
  * (temporary file in the target folder, then rename). Pictures decode the

@@ -2,8 +2,10 @@
 
 #include "internal.h"
 #include "output.h"
+#include "dicom_write.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
 
 typedef struct Reporter {
@@ -21,6 +23,7 @@ static const Reporter reporters[] = {
     {"lesion-png", LQ_REPORT_LESION_PNG, NULL, lq_report_lesion_png},
     {"reference-png", LQ_REPORT_REFERENCE_PNG, NULL, lq_report_reference_png},
     {"profile-png", LQ_REPORT_PROFILE_PNG, NULL, lq_report_profile_png},
+    {"pdf-dicom", LQ_REPORT_PDF_DICOM, NULL, NULL}, /* written by path: write_pdf_dicom() */
 };
 #define N_REPORTERS (sizeof reporters / sizeof reporters[0])
 
@@ -34,8 +37,44 @@ int lq_report_format_from_name(const char *name, LqReportFormat *fmt)
     return LQ_ERR_USAGE;
 }
 
+/* The one-page PDF wrapped as a DICOM Encapsulated PDF. DCMTK writes by path:
+ * it gets the atomic output's own file (the unnamed file through /proc, or
+ * the temporary name), which is then named as any other output. */
+static int write_pdf_dicom(LqStudy *study, const LqResult *r, const char *path, LqError *err)
+{
+    if (!path || strcmp(path, "-") == 0) return lq_fail(err, LQ_ERR_USAGE, "a DICOM PDF needs a file name");
+    char *pdf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&pdf, &len);
+    if (!mem) return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
+    int rc = lq_report_pdf(mem, study, r, err);
+    if (fclose(mem) != 0 && rc == LQ_OK) rc = lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
+    LqOutput out;
+    if (rc == LQ_OK) rc = lq_output_open(&out, path, err);
+    if (rc != LQ_OK) {
+        free(pdf);
+        return rc;
+    }
+    const LqStudyInfo *in = lq_study_info(study);
+    char series[65], sop[65], target[4200], msg[300] = "";
+    lq_derived_uid(in->sop_instance_uid, "pdf-series", series);
+    lq_derived_uid(in->sop_instance_uid, "pdf", sop);
+    fflush(out.fp);
+    if (out.is_special) snprintf(target, sizeof target, "%s", path);
+    else if (out.unnamed) snprintf(target, sizeof target, "/proc/self/fd/%d", fileno(out.fp));
+    else snprintf(target, sizeof target, "%s", out.tmp);
+    rc = lq_dicom_write_encapsulated_pdf(in->path, (const uint8_t *)pdf, len, series, sop, target, msg, sizeof msg);
+    free(pdf);
+    if (rc != LQ_OK) {
+        lq_output_abort(&out);
+        return lq_fail(err, rc, "%s: %s", path, msg);
+    }
+    return lq_output_commit(&out, err);
+}
+
 int lq_report_write(LqStudy *study, const LqResult *r, LqReportFormat fmt, const char *path, LqError *err)
 {
+    if (fmt == LQ_REPORT_PDF_DICOM) return write_pdf_dicom(study, r, path, err);
     const Reporter *rep = NULL;
     for (size_t i = 0; i < N_REPORTERS; i++)
         if (reporters[i].format == fmt) rep = &reporters[i];

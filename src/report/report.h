@@ -16,6 +16,10 @@ int lq_report_lesion_png(FILE *fp, LqStudy *study, const LqResult *r, LqError *e
 int lq_report_reference_png(FILE *fp, LqStudy *study, const LqResult *r, LqError *err);
 int lq_report_profile_png(FILE *fp, LqStudy *study, const LqResult *r, LqError *err);
 
+/* A UID derived from a source instance's UID and a purpose ("pdf", ...):
+ * the same inputs and lumenq version always give the same UID. */
+void lq_derived_uid(const char *source_uid, const char *purpose, char out[65]);
+
 /* What a frame is in this study, for the CSV and JSON: any of "lesion",
  * "lesion-segment", "reference", "low-confidence", "no-contour",
  * "outside-pullback", joined by `sep`; "" for an ordinary frame. */
