@@ -247,6 +247,34 @@ if command -v dciodvfy >/dev/null; then
     check "--pdf-dicom: dciodvfy finds no error" sh -c "! grep -q '^Error' '$work/dciodvfy.out'"
 fi
 check "--pdf-dicom to standard output is refused" expect_exit 64 "$lumenq" measure --pdf-dicom - "$work/study.dcm"
+# The measurements as a DICOM SR (TID 1500): valid, every value as in the JSON.
+check "--sr" expect_exit 0 "$lumenq" measure -q --sr "$work/sr.dcm" --json "$work/sr.json" "$work/study.dcm"
+if command -v dsrdump >/dev/null; then
+    dsrdump "$work/sr.dcm" >"$work/sr.txt" 2>&1
+    sr_value() { grep -F "NUM:(,,\"$1\")" "$work/sr.txt" | sed -n "${2:-1}p" | sed 's/.*")="\([-0-9.]*\)".*/\1/'; }
+    json2() { awk -v v="$(value "$work/sr.json" "$1")" 'BEGIN { printf "%.2f", v }'; }
+    check "SR: MLA as in the JSON" test "$(sr_value "Vessel Lumen Cross-Sectional Area" 1)" = "$(json2 mla_mm2)"
+    check "SR: MLD as in the JSON" test "$(sr_value Diameter 1)" = "$(json2 mld_mm)"
+    check "SR: %DS as in the JSON" test "$(sr_value "Lumen Diameter Stenosis" 1)" = "$(json2 diameter_stenosis_pct)"
+    check "SR: %AS as in the JSON" test "$(sr_value "Lumen Area Stenosis" 1)" = "$(json2 area_stenosis_pct)"
+    check "SR: equivalent %DS as in the JSON" test "$(sr_value "Lumen Diameter Stenosis" 2)" = "$(json2 equiv_diameter_stenosis_pct)"
+    check "SR: A_ref as in the JSON" test "$(sr_value "Vessel Lumen Cross-Sectional Area" 2)" = "$(json2 area_mm2)"
+    check "SR: lesion length as in the JSON" test "$(sr_value Length 1)" = "$(json2 length_mm)"
+    lesion=$(grep -o '"lesion": {"method": "[a-z]*", "frame": [0-9]*' "$work/sr.json" | sed 's/.*: //')
+    check "SR: the lesion frame is referenced" grep -q "Source of Measurement\")=(USm image,,$lesion)" "$work/sr.txt"
+    check "SR: the verdict as text" grep -q 'TEXT:(,,"Finding")="SIGNIFICANT\|TEXT:(,,"Finding")="not significant' "$work/sr.txt"
+    check "SR: complete" grep -q "Completion Flag *: COMPLETE" "$work/sr.txt"
+fi
+if command -v dcmdump >/dev/null; then
+    check "SR: in the source's study" test "$(uid_of "$work/sr.dcm" 0020,000d)" = "$(uid_of "$work/study.dcm" 0020,000d)"
+    "$lumenq" measure -q --sr "$work/sr2.dcm" "$work/study.dcm" >/dev/null
+    check "SR: the same SOP Instance UID on a second run" test "$(uid_of "$work/sr.dcm" 0008,0018)" = "$(uid_of "$work/sr2.dcm" 0008,0018)"
+    check "SR and PDF: different instances" test "$(uid_of "$work/sr.dcm" 0008,0018)" != "$(uid_of "$work/report.dcm" 0008,0018)"
+fi
+if command -v dciodvfy >/dev/null; then
+    dciodvfy "$work/sr.dcm" >"$work/dciodvfy-sr.out" 2>&1
+    check "SR: dciodvfy finds no error" sh -c "! grep -q '^Error' '$work/dciodvfy-sr.out'"
+fi
 
 # Batch work: many runs append to one summary CSV, concurrently, one header.
 for i in 1 2 3 4; do "$lumenq" measure -q --summary-csv "$work/batch.csv" "$work/study.dcm" >/dev/null & done

@@ -29,6 +29,7 @@ enum {
     OPT_PNG,
     OPT_PDF,
     OPT_PDF_DICOM,
+    OPT_SR,
     OPT_OUT,
     OPT_PULLBACK_FROM,
     OPT_CPU,
@@ -56,6 +57,7 @@ static const Option options[] = {
     {"png", OPT_PNG, "DIR", "write lesion.png, reference.png and profile.png into DIR"},
     {"pdf", OPT_PDF, "FILE", "write the one-page PDF report to FILE"},
     {"pdf-dicom", OPT_PDF_DICOM, "FILE", "write that PDF as a DICOM Encapsulated PDF in the study (a new series)"},
+    {"sr", OPT_SR, "FILE", "write the measurements as a DICOM Structured Report (TID 1500) in the study"},
     {"out", OPT_OUT, "DIR", "write every output into DIR: report.txt, report.json, frames.csv, report.pdf and the PNGs"},
     {"pixel-size", OPT_PIXEL_SIZE, "MM", "pixel size when the file has no calibration"},
     {"pullback-rate", OPT_PULLBACK_RATE, "MM_S", "pullback rate in mm/s (overrides the file)"},
@@ -164,7 +166,7 @@ typedef struct Cli {
     FrameSpec lesion_frame, reference_frame;
     RangeSpec lesion_range, reference_range, reference_file_range;
     char reference_file[1024];
-    const char *json, *csv, *summary_csv, *png_dir, *pdf, *pdf_dicom, *out_dir;
+    const char *json, *csv, *summary_csv, *png_dir, *pdf, *pdf_dicom, *sr, *out_dir;
 } Cli;
 
 /* "12" (frame 12) or "42.5mm" (position); mm_only refuses frame numbers. */
@@ -313,6 +315,7 @@ static int parse(int argc, char **argv, Cli *cli)
         case OPT_PNG: cli->png_dir = optarg; break;
         case OPT_PDF: cli->pdf = optarg; break;
         case OPT_PDF_DICOM: cli->pdf_dicom = optarg; break;
+        case OPT_SR: cli->sr = optarg; break;
         case OPT_OUT: cli->out_dir = optarg; break;
         case OPT_PULLBACK_FROM:
             if (strcmp(optarg, "ivc") == 0) cli->run.measure.pullback_from_cfv = 0;
@@ -592,6 +595,7 @@ static int plan_outputs(const Cli *cli, Output *outs, int *n)
     if (cli->csv) ok &= add_output(outs, n, LQ_REPORT_CSV, NULL, cli->csv);
     if (cli->pdf) ok &= add_output(outs, n, LQ_REPORT_PDF, NULL, cli->pdf);
     if (cli->pdf_dicom) ok &= add_output(outs, n, LQ_REPORT_PDF_DICOM, NULL, cli->pdf_dicom);
+    if (cli->sr) ok &= add_output(outs, n, LQ_REPORT_SR, NULL, cli->sr);
     const char *dirs[2] = {cli->png_dir, cli->out_dir};
     for (int d = 0; d < 2; d++) {
         if (!dirs[d]) continue;

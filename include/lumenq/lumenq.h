@@ -318,6 +318,7 @@ typedef enum LqReportFormat {
     LQ_REPORT_REFERENCE_PNG, /* the reference frame, the same way */
     LQ_REPORT_PROFILE_PNG,   /* area, %AS and the verdict metric along the pullback */
     LQ_REPORT_PDF_DICOM,     /* the PDF as a DICOM Encapsulated PDF in the source's study (a file only) */
+    LQ_REPORT_SR,            /* DICOM Structured Report, TID 1500, in the source's study (a file only) */
 } LqReportFormat;
 
 /* "text", "json", "csv", "pdf", "pdf-dicom"; the pictures are "lesion-png", "reference-png", "profile-png". */

@@ -6,6 +6,11 @@
 
 #include <dcmtk/config/osconfig.h>
 #include <dcmtk/dcmdata/dctk.h>
+#include <dcmtk/dcmsr/cmr/tid1500.h>
+#include <dcmtk/dcmsr/codes/dcm.h>
+#include <dcmtk/dcmsr/dsrdoc.h>
+
+#include <cmath>
 
 #include <cstdio>
 #include <ctime>
@@ -28,6 +33,54 @@ bool put(DcmDataset *ds, const DcmTagKey &tag, const char *value)
     return ds->putAndInsertString(tag, value).good();
 }
 
+// The source's patient and study, on the new object (type 2 ones present).
+bool copy_patient_study(DcmDataset *src, DcmDataset *ds)
+{
+    bool ok = true;
+    for (const DcmTagKey &tag : copied) {
+        DcmElement *e = nullptr;
+        if (src->findAndGetElement(tag, e).good() && e) {
+            DcmElement *copy = OFstatic_cast(DcmElement *, e->clone());
+            ok &= copy && ds->insert(copy, true).good();
+        }
+    }
+    for (const DcmTagKey &tag : type2) ok &= ds->insertEmptyElement(tag, false).good() || ds->tagExists(tag);
+    return ok;
+}
+
+// Codes for what lumenq measures (docs/sr.md says where each comes from).
+const DSRBasicCodedEntry code_lumen_area("122480", "DCM", "Vessel Lumen Cross-Sectional Area");
+const DSRBasicCodedEntry code_diameter("81827009", "SCT", "Diameter");
+const DSRBasicCodedEntry code_length("410668003", "SCT", "Length");
+const DSRBasicCodedEntry code_diameter_stenosis("R-101BB", "SRT", "Lumen Diameter Stenosis");
+const DSRBasicCodedEntry code_area_stenosis("R-101BA", "SRT", "Lumen Area Stenosis");
+const DSRBasicCodedEntry unit_mm("mm", "UCUM", "millimeter");
+const DSRBasicCodedEntry unit_mm2("mm2", "UCUM", "square millimeter");
+const DSRBasicCodedEntry unit_percent("%", "UCUM", "percent");
+const DSRBasicCodedEntry code_minimum("255605001", "SCT", "Minimum");
+const DSRBasicCodedEntry code_maximum("56851009", "SCT", "Maximum");
+const DSRBasicCodedEntry code_mean("373098007", "SCT", "Mean");
+
+typedef TID1500_MeasurementReport::TID1501_Measurements Group;
+
+// One NUM in the current measurement group, with its derivation, its
+// equivalent meaning and the image it was measured on (when given).
+bool add_measure(Group &g, const DSRBasicCodedEntry &concept, double value, const DSRBasicCodedEntry &unit,
+                 const DSRBasicCodedEntry *derivation, const char *meaning, const DSRImageReferenceValue *image)
+{
+    if (!std::isfinite(value)) return true;
+    char text[32];
+    snprintf(text, sizeof text, "%.2f", value);
+    Group::MeasurementValue num;
+    bool ok = num.setValue(text, CID7181_AbstractMultiDimensionalImageModelComponentUnits(unit), OFFalse).good();
+    ok &= g.addMeasurement(CID7469_GenericIntensityAndSizeMeasurements(concept), num, OFTrue, OFFalse).good();
+    Group::TID300_Measurement &m = g.getMeasurement();
+    if (derivation) ok &= m.setDerivation(CID7464_GeneralRegionOfInterestMeasurementModifiers(*derivation), OFFalse).good();
+    if (meaning) ok &= m.setEquivalentMeaningOfConceptName(meaning, OFFalse).good();
+    if (image) ok &= m.addImage(CODE_DCM_SourceOfMeasurement, *image, OFFalse).good();
+    return ok;
+}
+
 } // namespace
 
 extern "C" int lq_dicom_write_encapsulated_pdf(const char *source_path, const uint8_t *pdf, size_t pdf_len,
@@ -44,15 +97,7 @@ extern "C" int lq_dicom_write_encapsulated_pdf(const char *source_path, const ui
         DcmDataset *src = source.getDataset();
         DcmFileFormat out;
         DcmDataset *ds = out.getDataset();
-        bool ok = true;
-        for (const DcmTagKey &tag : copied) {
-            DcmElement *e = nullptr;
-            if (src->findAndGetElement(tag, e).good() && e) {
-                DcmElement *copy = OFstatic_cast(DcmElement *, e->clone());
-                ok &= copy && ds->insert(copy, true).good();
-            }
-        }
-        for (const DcmTagKey &tag : type2) ok &= ds->insertEmptyElement(tag, false).good() || ds->tagExists(tag);
+        bool ok = copy_patient_study(src, ds);
         OFString source_class, source_instance;
         src->findAndGetOFString(DCM_SOPClassUID, source_class);
         src->findAndGetOFString(DCM_SOPInstanceUID, source_instance);
@@ -112,6 +157,116 @@ extern "C" int lq_dicom_write_encapsulated_pdf(const char *source_path, const ui
         return LQ_OK;
     } catch (...) {
         snprintf(msg, msg_len, "unexpected error writing the Encapsulated PDF");
+        return LQ_ERR_INTERNAL;
+    }
+}
+
+extern "C" int lq_dicom_write_sr(const char *source_path, const LqSrValues *v, const char *series_uid,
+                                 const char *sop_uid, const char *out_path, char *msg, size_t msg_len)
+{
+    try {
+        DcmFileFormat source;
+        if (source.loadFile(source_path, EXS_Unknown, EGL_noChange, 4096).bad()) {
+            snprintf(msg, msg_len, "cannot read %s again", source_path);
+            return LQ_ERR_OPEN;
+        }
+        DcmDataset *src = source.getDataset();
+        OFString study_uid, series_src, class_uid, instance_uid;
+        src->findAndGetOFString(DCM_StudyInstanceUID, study_uid);
+        src->findAndGetOFString(DCM_SeriesInstanceUID, series_src);
+        src->findAndGetOFString(DCM_SOPClassUID, class_uid);
+        src->findAndGetOFString(DCM_SOPInstanceUID, instance_uid);
+
+        TID1500_MeasurementReport report(CMR_CID7021::ImagingMeasurementReport);
+        const char *failed = "";
+/* the first failing step is named in the message */
+#define STEP(what, call) if (ok && !(call)) ok = false, failed = what
+        bool ok = report.setLanguage(CID5000_Languages::English).good();
+        STEP("observer", report.getObservationContext()
+                  .addDeviceObserver(v->device_uid, "lumenq", "lumenq", "lumenq " LUMENQ_VERSION)
+                  .good());
+        STEP("procedure", report.addProcedureReported(CID100_QuantitativeDiagnosticImagingProcedures(
+                                              DSRCodedEntryValue("IVUS", "DCM", "Intravascular Ultrasound")),
+                                          OFFalse)
+                  .good());
+        if (!report.getImageLibrary().hasImageLibrary()) STEP("library", report.getImageLibrary().createNewImageLibrary().good());
+        STEP("image group", report.getImageLibrary().addImageGroup().good());
+        STEP("image entry", report.getImageLibrary().addImageEntry(*src, TID1600_ImageLibrary::withoutDescriptors, TID1600_ImageLibrary::ConceptNameList(), OFFalse).good());
+
+        DSRImageReferenceValue lesion_image(class_uid, instance_uid), reference_image(class_uid, instance_uid);
+        if (v->lesion_frame) lesion_image.getFrameList().addItem(Sint32(v->lesion_frame));
+        for (unsigned f = v->reference_first; f && f <= v->reference_last; f++)
+            reference_image.getFrameList().addItem(Sint32(f));
+
+        STEP("lesion group", report.addIndividualMeasurements().good());
+        Group &lesion = report.getIndividualMeasurements();
+        STEP("lesion tracking id", lesion.setTrackingIdentifier("lesion (minimal lumen area)").good());
+        STEP("MLA", add_measure(lesion, code_lumen_area, v->mla_mm2, unit_mm2, &code_minimum, "MLA", &lesion_image));
+        STEP("MLD", add_measure(lesion, code_diameter, v->mld_mm, unit_mm, &code_minimum, "MLD, minimal Feret diameter",
+                          &lesion_image));
+        STEP("maximal diameter", add_measure(lesion, code_diameter, v->max_diameter_mm, unit_mm, &code_maximum,
+                          "maximal Feret diameter", &lesion_image));
+        STEP("%DS", add_measure(lesion, code_diameter_stenosis, v->diameter_stenosis_pct, unit_percent, nullptr,
+                          "%DS = 100*(1 - MLD/D_ref)", nullptr));
+        STEP("%AS", add_measure(lesion, code_area_stenosis, v->area_stenosis_pct, unit_percent, nullptr,
+                          "%AS = 100*(1 - MLA/A_ref)", nullptr));
+        STEP("equivalent %DS", add_measure(lesion, code_diameter_stenosis, v->equiv_diameter_stenosis_pct, unit_percent, nullptr,
+                          "equivalent-diameter stenosis = 100*(1 - sqrt(MLA/A_ref))", nullptr));
+        STEP("lesion length", add_measure(lesion, code_length, v->lesion_length_mm, unit_mm, nullptr,
+                          "lesion length: contiguous frames below 50 % of A_ref", nullptr));
+
+        if (std::isfinite(v->reference_area_mm2)) {
+            STEP("reference group", report.addIndividualMeasurements().good());
+            Group &ref = report.getIndividualMeasurements();
+            STEP("reference tracking id", ref.setTrackingIdentifier("reference (external iliac vein)").good());
+            const DSRImageReferenceValue *img = v->reference_first ? &reference_image : nullptr;
+            STEP("A_ref", add_measure(ref, code_lumen_area, v->reference_area_mm2, unit_mm2, &code_mean, "A_ref", img));
+            STEP("D_ref", add_measure(ref, code_diameter, v->reference_diameter_mm, unit_mm, nullptr,
+                              "D_ref = 2*sqrt(A_ref/pi)", img));
+        }
+        STEP("verdict", report.addQualitativeEvaluation(CODE_DCM_Finding, OFString(v->verdict), OFFalse).good());
+        STEP("method", report.addQualitativeEvaluation(CODE_DCM_Comment, OFString(v->method), OFFalse).good());
+        if (!ok || !report.isValid()) {
+            snprintf(msg, msg_len, "cannot build the measurement report (TID 1500)%s%s", ok ? ": incomplete" : ": ",
+                     failed);
+            return LQ_ERR_INTERNAL;
+        }
+
+        DSRDocument doc;
+        if (doc.setTreeFromRootTemplate(report, OFTrue).bad()) {
+            snprintf(msg, msg_len, "cannot build the structured report document");
+            return LQ_ERR_INTERNAL;
+        }
+        doc.createNewSeriesInStudy(study_uid);
+        doc.completeDocument(); /* every measurement lumenq makes is in it */
+        doc.setManufacturer("lumenq");
+        doc.setSeriesDescription("lumenq venous stenosis measurements");
+        doc.getCurrentRequestedProcedureEvidence().addItem(study_uid, series_src, class_uid, instance_uid);
+        DcmFileFormat out;
+        DcmDataset *ds = out.getDataset();
+        if (doc.write(*ds).bad()) {
+            snprintf(msg, msg_len, "cannot encode the structured report");
+            return LQ_ERR_INTERNAL;
+        }
+        ok = copy_patient_study(src, ds);
+        if (!ok) failed = "patient and study";
+        STEP("series UID", put(ds, DCM_SeriesInstanceUID, series_uid));
+        STEP("SOP instance UID", put(ds, DCM_SOPInstanceUID, sop_uid));
+        STEP("series number", put(ds, DCM_SeriesNumber, "9502"));
+        STEP("instance number", put(ds, DCM_InstanceNumber, "1"));
+        STEP("software version", put(ds, DCM_SoftwareVersions, LUMENQ_VERSION));
+        if (!ok) {
+            snprintf(msg, msg_len, "cannot set the report's identification: %s", failed);
+            return LQ_ERR_INTERNAL;
+        }
+        OFCondition c = out.saveFile(out_path, EXS_LittleEndianExplicit);
+        if (c.bad()) {
+            snprintf(msg, msg_len, "%s", c.text());
+            return LQ_ERR_IO;
+        }
+        return LQ_OK;
+    } catch (...) {
+        snprintf(msg, msg_len, "unexpected error writing the structured report");
         return LQ_ERR_INTERNAL;
     }
 }

@@ -17,6 +17,24 @@ int lq_dicom_write_encapsulated_pdf(const char *source_path, const uint8_t *pdf,
                                     const char *series_uid, const char *sop_uid, const char *out_path, char *msg,
                                     size_t msg_len);
 
+/* The numbers of a measurement for the Structured Report; NAN where absent.
+ * Frames are 1-based (0: none). */
+typedef struct LqSrValues {
+    double mla_mm2, mld_mm, max_diameter_mm, lesion_length_mm;
+    double reference_area_mm2, reference_diameter_mm;
+    double diameter_stenosis_pct, area_stenosis_pct, equiv_diameter_stenosis_pct;
+    unsigned lesion_frame, reference_first, reference_last;
+    const char *verdict;      /* one line, as the text report */
+    const char *method;       /* how lesion and reference were chosen */
+    const char *device_uid;   /* the observer: this lumenq */
+} LqSrValues;
+
+/* A TID 1500 Measurement Report (Enhanced SR) in the source's study, a new
+ * series, the source instance and the lesion and reference frames
+ * referenced. Written to `out_path`. Returns an LqStatus. */
+int lq_dicom_write_sr(const char *source_path, const LqSrValues *v, const char *series_uid, const char *sop_uid,
+                      const char *out_path, char *msg, size_t msg_len);
+
 #ifdef __cplusplus
 }
 #endif

@@ -24,6 +24,7 @@ static const Reporter reporters[] = {
     {"reference-png", LQ_REPORT_REFERENCE_PNG, NULL, lq_report_reference_png},
     {"profile-png", LQ_REPORT_PROFILE_PNG, NULL, lq_report_profile_png},
     {"pdf-dicom", LQ_REPORT_PDF_DICOM, NULL, NULL}, /* written by path: write_pdf_dicom() */
+    {"sr", LQ_REPORT_SR, NULL, NULL},               /* written by path: write_sr() */
 };
 #define N_REPORTERS (sizeof reporters / sizeof reporters[0])
 
@@ -37,34 +38,23 @@ int lq_report_format_from_name(const char *name, LqReportFormat *fmt)
     return LQ_ERR_USAGE;
 }
 
-/* The one-page PDF wrapped as a DICOM Encapsulated PDF. DCMTK writes by path:
- * it gets the atomic output's own file (the unnamed file through /proc, or
- * the temporary name), which is then named as any other output. */
-static int write_pdf_dicom(LqStudy *study, const LqResult *r, const char *path, LqError *err)
+/* DCMTK writes DICOM objects by path: it gets the atomic output's own file
+ * (the unnamed file through /proc, or the temporary name), which is then
+ * named as any other output. `write` fills `target`; returns an LqStatus. */
+typedef int (*DicomWriter)(const char *target, void *ctx, char *msg, size_t msg_len);
+
+static int write_dicom_output(const char *path, DicomWriter write, void *ctx, LqError *err)
 {
-    if (!path || strcmp(path, "-") == 0) return lq_fail(err, LQ_ERR_USAGE, "a DICOM PDF needs a file name");
-    char *pdf = NULL;
-    size_t len = 0;
-    FILE *mem = open_memstream(&pdf, &len);
-    if (!mem) return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
-    int rc = lq_report_pdf(mem, study, r, err);
-    if (fclose(mem) != 0 && rc == LQ_OK) rc = lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
+    if (!path || strcmp(path, "-") == 0) return lq_fail(err, LQ_ERR_USAGE, "a DICOM object needs a file name");
     LqOutput out;
-    if (rc == LQ_OK) rc = lq_output_open(&out, path, err);
-    if (rc != LQ_OK) {
-        free(pdf);
-        return rc;
-    }
-    const LqStudyInfo *in = lq_study_info(study);
-    char series[65], sop[65], target[4200], msg[300] = "";
-    lq_derived_uid(in->sop_instance_uid, "pdf-series", series);
-    lq_derived_uid(in->sop_instance_uid, "pdf", sop);
+    int rc = lq_output_open(&out, path, err);
+    if (rc != LQ_OK) return rc;
+    char target[4200], msg[300] = "";
     fflush(out.fp);
     if (out.is_special) snprintf(target, sizeof target, "%s", path);
     else if (out.unnamed) snprintf(target, sizeof target, "/proc/self/fd/%d", fileno(out.fp));
     else snprintf(target, sizeof target, "%s", out.tmp);
-    rc = lq_dicom_write_encapsulated_pdf(in->path, (const uint8_t *)pdf, len, series, sop, target, msg, sizeof msg);
-    free(pdf);
+    rc = write(target, ctx, msg, sizeof msg);
     if (rc != LQ_OK) {
         lq_output_abort(&out);
         return lq_fail(err, rc, "%s: %s", path, msg);
@@ -72,9 +62,82 @@ static int write_pdf_dicom(LqStudy *study, const LqResult *r, const char *path, 
     return lq_output_commit(&out, err);
 }
 
+typedef struct PdfJob {
+    const LqStudyInfo *in;
+    const char *pdf;
+    size_t len;
+} PdfJob;
+
+static int pdf_writer(const char *target, void *ctx, char *msg, size_t msg_len)
+{
+    const PdfJob *j = ctx;
+    char series[65], sop[65];
+    lq_derived_uid(j->in->sop_instance_uid, "pdf-series", series);
+    lq_derived_uid(j->in->sop_instance_uid, "pdf", sop);
+    return lq_dicom_write_encapsulated_pdf(j->in->path, (const uint8_t *)j->pdf, j->len, series, sop, target, msg,
+                                           msg_len);
+}
+
+/* The one-page PDF wrapped as a DICOM Encapsulated PDF. */
+static int write_pdf_dicom(LqStudy *study, const LqResult *r, const char *path, LqError *err)
+{
+    char *pdf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&pdf, &len);
+    if (!mem) return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path ? path : "-");
+    int rc = lq_report_pdf(mem, study, r, err);
+    if (fclose(mem) != 0 && rc == LQ_OK) rc = lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
+    PdfJob job = {lq_study_info(study), pdf, len};
+    if (rc == LQ_OK) rc = write_dicom_output(path, pdf_writer, &job, err);
+    free(pdf);
+    return rc;
+}
+
+typedef struct SrJob {
+    const LqStudyInfo *in;
+    LqSrValues v;
+} SrJob;
+
+static int sr_writer(const char *target, void *ctx, char *msg, size_t msg_len)
+{
+    const SrJob *j = ctx;
+    char series[65], sop[65];
+    lq_derived_uid(j->in->sop_instance_uid, "sr-series", series);
+    lq_derived_uid(j->in->sop_instance_uid, "sr", sop);
+    return lq_dicom_write_sr(j->in->path, &j->v, series, sop, target, msg, msg_len);
+}
+
+/* The measurement as a DICOM Structured Report (TID 1500, docs/sr.md). */
+static int write_sr(LqStudy *study, const LqResult *r, const char *path, LqError *err)
+{
+    const LqSummary *s = &r->summary;
+    const LqStudyInfo *in = lq_study_info(study);
+    if (!s->ok) return lq_fail(err, LQ_ERR_DATA, "%s: no structured report: not measured (%s)", path, s->problem);
+    int timed = in->timing != LQ_TIMING_NONE, own_reference = s->reference_first >= 0;
+    char verdict[200], method[600], device[65];
+    snprintf(verdict, sizeof verdict, "%s: %s %.1f %% %s threshold %.0f %%%s",
+             s->significant ? "SIGNIFICANT" : "not significant", lq_metric_phrase(s->metric), s->verdict_pct,
+             s->significant ? ">" : "<=", s->threshold_pct,
+             s->dynamic ? "; the lesion looks dynamic (not for stenting without checking)" : "");
+    snprintf(method, sizeof method, "lesion: %s, frame %d%s; reference: %s%s%s", lq_method_name(s->lesion_method),
+             s->lesion_frame + 1,
+             s->lesion_method == LQ_METHOD_AUTO ? " (minimal lumen area proximal to the EIV)" : "",
+             lq_method_name(s->reference_method),
+             own_reference ? ", frames of this pullback" : ": ", own_reference ? "" : s->reference_note);
+    lq_derived_uid("lumenq", "device", device);
+    SrJob job = {in, {s->mla_mm2, s->mld_mm, s->lesion_max_diameter_mm,
+                      timed && s->lesion_first >= 0 ? s->lesion_length_mm : NAN, s->reference_area_mm2,
+                      s->reference_diameter_mm, s->diameter_stenosis_pct, s->area_stenosis_pct,
+                      s->equiv_diameter_stenosis_pct, (unsigned)s->lesion_frame + 1,
+                      own_reference ? (unsigned)s->reference_first + 1 : 0,
+                      own_reference ? (unsigned)s->reference_last + 1 : 0, verdict, method, device}};
+    return write_dicom_output(path, sr_writer, &job, err);
+}
+
 int lq_report_write(LqStudy *study, const LqResult *r, LqReportFormat fmt, const char *path, LqError *err)
 {
     if (fmt == LQ_REPORT_PDF_DICOM) return write_pdf_dicom(study, r, path, err);
+    if (fmt == LQ_REPORT_SR) return write_sr(study, r, path, err);
     const Reporter *rep = NULL;
     for (size_t i = 0; i < N_REPORTERS; i++)
         if (reporters[i].format == fmt) rep = &reporters[i];
