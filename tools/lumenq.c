@@ -1,6 +1,8 @@
 /* lumenq command-line tool: a client of the public API only. */
 #include "lumenq/lumenq.h"
 
+#include "hook.h"
+
 #include <errno.h>
 #include <getopt.h>
 #include <math.h>
@@ -30,6 +32,7 @@ enum {
     OPT_PDF,
     OPT_PDF_DICOM,
     OPT_SR,
+    OPT_LOG,
     OPT_OUT,
     OPT_PULLBACK_FROM,
     OPT_CPU,
@@ -59,6 +62,7 @@ static const Option options[] = {
     {"pdf-dicom", OPT_PDF_DICOM, "FILE", "write that PDF as a DICOM Encapsulated PDF in the study (a new series)"},
     {"sr", OPT_SR, "FILE", "write the measurements as a DICOM Structured Report (TID 1500) in the study"},
     {"out", OPT_OUT, "DIR", "write every output into DIR: report.txt, report.json, frames.csv, report.pdf and the PNGs"},
+    {"log", OPT_LOG, "FILE", "hook: append the log lines to FILE (default: standard error)"},
     {"pixel-size", OPT_PIXEL_SIZE, "MM", "pixel size when the file has no calibration"},
     {"pullback-rate", OPT_PULLBACK_RATE, "MM_S", "pullback rate in mm/s (overrides the file)"},
     {"frame-time", OPT_FRAME_TIME, "MS", "time between frames in ms (overrides the file)"},
@@ -103,6 +107,9 @@ static void usage(FILE *fp)
     fprintf(fp,
             "Usage: lumenq measure FILE [options]   measure venous stenosis on an IVUS pullback\n"
             "       lumenq info FILE...              describe DICOM files and what lumenq will use\n"
+            "       lumenq hook DIR [--out OUT] [--log FILE]\n"
+            "                                        measure every IVUS pullback of a received study (PACS hook)\n"
+            "                                        into OUT/<study UID>/<instance UID>/ (default OUT: " LQ_HOOK_DEFAULT_OUT ")\n"
             "FILE may be a folder (searched recursively) or a DICOMDIR; measure then takes\n"
             "the folder's one IVUS pullback.\n"
             "       lumenq --help | --version\n\nOptions:\n");
@@ -166,7 +173,7 @@ typedef struct Cli {
     FrameSpec lesion_frame, reference_frame;
     RangeSpec lesion_range, reference_range, reference_file_range;
     char reference_file[1024];
-    const char *json, *csv, *summary_csv, *png_dir, *pdf, *pdf_dicom, *sr, *out_dir;
+    const char *json, *csv, *summary_csv, *png_dir, *pdf, *pdf_dicom, *sr, *out_dir, *log;
 } Cli;
 
 /* "12" (frame 12) or "42.5mm" (position); mm_only refuses frame numbers. */
@@ -316,6 +323,7 @@ static int parse(int argc, char **argv, Cli *cli)
         case OPT_PDF: cli->pdf = optarg; break;
         case OPT_PDF_DICOM: cli->pdf_dicom = optarg; break;
         case OPT_SR: cli->sr = optarg; break;
+        case OPT_LOG: cli->log = optarg; break;
         case OPT_OUT: cli->out_dir = optarg; break;
         case OPT_PULLBACK_FROM:
             if (strcmp(optarg, "ivc") == 0) cli->run.measure.pullback_from_cfv = 0;
@@ -709,6 +717,13 @@ static int cmd_measure(int argc, char **argv, Cli *cli)
     return lq_exit_code(rc);
 }
 
+static int cmd_hook(int argc, char **argv, Cli *cli)
+{
+    if (optind + 1 != argc) return usage_error("%s", "hook needs exactly one DIR (the received study)");
+    HookOptions o = {&cli->open, &cli->run, cli->out_dir ? cli->out_dir : LQ_HOOK_DEFAULT_OUT, cli->log};
+    return lumenq_hook(argv[optind], &o);
+}
+
 int main(int argc, char **argv)
 {
     Cli cli = {0};
@@ -727,5 +742,6 @@ int main(int argc, char **argv)
     }
     if (strcmp(cli.command, "measure") == 0) return cmd_measure(argc, argv, &cli);
     if (strcmp(cli.command, "info") == 0) return cmd_info(argc, argv, &cli);
-    return usage_error("unknown command '%s' (measure or info)", cli.command);
+    if (strcmp(cli.command, "hook") == 0) return cmd_hook(argc, argv, &cli);
+    return usage_error("unknown command '%s' (measure, info or hook)", cli.command);
 }

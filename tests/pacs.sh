@@ -1,0 +1,89 @@
+#!/bin/bash
+# lumenq as a PACS post-processing hook, on 127.0.0.1 (issue 7): storescu
+# sends a phantom study to DCMTK's storescp, whose --exec-on-eostudy runs
+# `lumenq hook`. Checks: the outputs land in OUT/<study UID>/<instance UID>/
+# (SR valid per dciodvfy, its values as in the JSON), the same study sent
+# twice is measured once, a study without IVUS gives no output and exit 0,
+# a hostile Patient Name changes no path. Bounded in time; processes cleaned up.
+# Usage: pacs.sh LUMENQ LUMENQ_PHANTOM
+set -u
+lumenq=$(readlink -f "$1") phantom=$(readlink -f "$2")
+for tool in storescp storescu dcmodify; do
+    command -v "$tool" >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
+done
+work=$(mktemp -d /tmp/lumenq-test-pacs-XXXXXX)
+scp_pid=""
+cleanup() { [ -n "$scp_pid" ] && kill "$scp_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+trap cleanup EXIT
+pass=0 fail=0
+check() { local name=$1; shift; if "$@"; then pass=$((pass + 1)); echo "ok - $name"; else fail=$((fail + 1)); echo "not ok - $name"; fi; }
+
+mkdir -p "$work/incoming" "$work/out"
+# storescp on a free port: try random ones until it listens.
+for attempt in 1 2 3 4 5 6 7 8; do
+    port=$((20000 + RANDOM % 40000))
+    storescp --aetitle LUMENQ --output-directory "$work/incoming" --sort-on-study-uid st \
+        --eostudy-timeout 2 --exec-on-eostudy "'$lumenq' hook '#p' --out '$work/out' --log '$work/hook.log'" \
+        "$port" >"$work/storescp.log" 2>&1 &
+    scp_pid=$!
+    sleep 0.5
+    kill -0 "$scp_pid" 2>/dev/null && break
+    scp_pid=""
+done
+[ -n "$scp_pid" ] || { echo "not ok - storescp could not listen"; exit 1; }
+
+send() { storescu -aec LUMENQ 127.0.0.1 "$port" "$@" >>"$work/storescu.log" 2>&1; }
+wait_log() { # wait_log PATTERN COUNT: until the hook log has COUNT matching lines (30 s at most)
+    for _ in $(seq 1 60); do
+        local n
+        n=$(grep -c -- "$1" "$work/hook.log" 2>/dev/null)
+        [ "${n:-0}" -ge "$2" ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
+
+"$phantom" "$work/study.dcm" --frames 120 --size 256 --seed 21 || exit 1
+check "storescu sends the pullback" send "$work/study.dcm"
+check "the hook ran and logged one line for the study" wait_log "instance" 1
+(cd "$work/incoming" && find . -type f -exec sha256sum {} + | sort) >"$work/received.sums"
+study_uid=$(dcmdump +P 0020,000d "$work/study.dcm" | sed 's/.*\[\(.*\)\].*/\1/')
+sop_uid=$(dcmdump +P 0008,0018 "$work/study.dcm" | sed 's/.*\[\(.*\)\].*/\1/')
+dest="$work/out/$study_uid/$sop_uid"
+for f in report.txt report.json frames.csv report.pdf report-pdf.dcm sr.dcm lesion.png reference.png profile.png; do
+    check "hook output $f" test -s "$dest/$f"
+done
+check "the log line gives the verdict and the time" grep -qE "instance $sop_uid: (SIGNIFICANT|not significant).*, [0-9.]+ s, outputs in" "$work/hook.log"
+if command -v dciodvfy >/dev/null; then
+    dciodvfy "$dest/sr.dcm" >"$work/dciodvfy.out" 2>&1
+    check "the SR passes dciodvfy" sh -c "! grep -q '^Error' '$work/dciodvfy.out'"
+fi
+if command -v dsrdump >/dev/null; then
+    mla=$(grep -o '"mla_mm2": [0-9.]*' "$dest/report.json" | head -1 | sed 's/.*: //')
+    check "the SR's MLA is the JSON's" sh -c "dsrdump '$dest/sr.dcm' | grep -q 'Vessel Lumen Cross-Sectional Area\")=\"$(printf %.2f "$mla")\"'"
+fi
+
+# The same study again: measured once, nothing duplicated.
+sum_before=$(sha256sum "$dest/sr.dcm" | cut -d' ' -f1)
+check "the same study sent again" send "$work/study.dcm"
+check "the second arrival is recognised" wait_log "already measured" 1
+check "one set of outputs for the instance" test "$(find "$work/out" -name sr.dcm | wc -l)" -eq 1
+check "the SR was not rewritten" test "$(sha256sum "$dest/sr.dcm" | cut -d' ' -f1)" = "$sum_before"
+
+# A study with no IVUS: the Encapsulated PDF (a DOC object) in a study of its own.
+cp "$dest/report-pdf.dcm" "$work/doc.dcm"
+dcmodify -nb -gst -gse -gin "$work/doc.dcm" >/dev/null 2>&1
+check "a study without IVUS is received" send "$work/doc.dcm"
+check "the hook says there is nothing to measure" wait_log "nothing to measure" 1
+check "no output for it" test "$(ls "$work/out" | wc -l)" -eq 1
+
+# A hostile Patient Name: the path comes from UIDs only.
+cp "$work/study.dcm" "$work/hostile.dcm"
+dcmodify -nb -gst -gse -gin -m "(0010,0010)=../../x; rm -rf /" "$work/hostile.dcm" >/dev/null 2>&1
+check "a study with a hostile Patient Name is received" send "$work/hostile.dcm"
+check "and measured" wait_log "instance" 3
+check "no file outside the output folder" test ! -e "$work/x" -a ! -e "$work/out/../x"
+check "every output path is made of UIDs" sh -c "! find '$work/out' -mindepth 1 | sed 's|^$work/out/||' | grep -vE '^[0-9.]+(/(\\.lock|[0-9.]+(/[a-z.-]+)?))?$'"
+check "the received files are unchanged by the hooks" sh -c "cd '$work/incoming' && sha256sum --quiet -c '$work/received.sums'"
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]

@@ -1,0 +1,200 @@
+/* `lumenq hook DIR`: what a PACS runs when a study has arrived (DCMTK
+ * storescp --exec-on-eostudy, an Orthanc script). It finds the measurable
+ * IVUS pullbacks in DIR, measures each and writes every output into
+ * OUT/<Study Instance UID>/<SOP Instance UID>/. Output names come only from
+ * UIDs, reduced to digits and dots: never from patient names or any other
+ * text the sender controls. The same study handled twice is measured once
+ * (a marker per instance, the DICOM outputs' UIDs derived from the source);
+ * a lock per study keeps two hooks apart. One log line per study. */
+#include "hook.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#define DEFAULT_TIME_LIMIT_S 300.0 /* per pullback: a PACS must not wait forever */
+
+static double now_s(void)
+{
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + t.tv_nsec * 1e-9;
+}
+
+/* A UID as a file name: digits and dots only, at most 64 characters. */
+static void safe_name(const char *uid, char *out, size_t len)
+{
+    size_t n = 0;
+    for (const char *p = uid; *p && n + 1 < len && n < 64; p++) out[n++] = (*p >= '0' && *p <= '9') || *p == '.' ? *p : '_';
+    out[n] = 0;
+    if (!n || strspn(out, ".") == n) snprintf(out, len, "unknown");
+}
+
+/* One line, to the log file (appended) or standard error. */
+static void log_line(const HookOptions *o, const char *fmt, ...)
+{
+    char line[1200], stamp[32];
+    time_t t = time(NULL);
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    for (char *p = line; *p; p++)
+        if (*p == '\n' || *p == '\r') *p = ' '; /* one line, whatever a message holds */
+    FILE *fp = o->log_path ? fopen(o->log_path, "a") : stderr;
+    if (!fp) fp = stderr;
+    fprintf(fp, "%s lumenq hook: %s\n", stamp, line);
+    if (fp != stderr) fclose(fp);
+}
+
+static int make_dir(const char *path)
+{
+    return mkdir(path, 0755) == 0 || errno == EEXIST ? 0 : -1;
+}
+
+/* The marker that an instance was measured by this version. */
+static int already_done(const char *marker)
+{
+    char buf[64] = "";
+    FILE *fp = fopen(marker, "r");
+    if (!fp) return 0;
+    size_t got = fread(buf, 1, sizeof buf - 1, fp);
+    fclose(fp);
+    buf[got] = 0;
+    return strcmp(buf, "lumenq " LUMENQ_VERSION "\n") == 0;
+}
+
+static int mark_done(const char *marker)
+{
+    char tmp[4400];
+    snprintf(tmp, sizeof tmp, "%s.tmp-%ld", marker, (long)getpid());
+    FILE *fp = fopen(tmp, "w");
+    if (!fp) return -1;
+    int bad = fputs("lumenq " LUMENQ_VERSION "\n", fp) < 0;
+    bad |= fclose(fp) != 0;
+    if (bad || rename(tmp, marker) != 0) {
+        unlink(tmp);
+        return -1;
+    }
+    return 0;
+}
+
+typedef struct Output {
+    LqReportFormat format;
+    const char *name;
+    int needs_lesion, needs_own_reference;
+} Output;
+
+static const Output outputs[] = {
+    {LQ_REPORT_TEXT, "report.txt", 0, 0},        {LQ_REPORT_JSON, "report.json", 0, 0},
+    {LQ_REPORT_CSV, "frames.csv", 0, 0},         {LQ_REPORT_PDF, "report.pdf", 0, 0},
+    {LQ_REPORT_PDF_DICOM, "report-pdf.dcm", 0, 0}, {LQ_REPORT_SR, "sr.dcm", 1, 0},
+    {LQ_REPORT_LESION_PNG, "lesion.png", 1, 0},  {LQ_REPORT_REFERENCE_PNG, "reference.png", 1, 1},
+    {LQ_REPORT_PROFILE_PNG, "profile.png", 0, 0},
+};
+
+/* Measures one pullback into dir; the log line's text in `what`. */
+static int measure_into(const HookOptions *o, const char *path, const char *dir, char *what, size_t what_len)
+{
+    LqStudy *study = NULL;
+    LqResult *result = NULL;
+    LqError err = {0};
+    LqRunOptions run = *o->run;
+    if (run.time_limit_s <= 0) run.time_limit_s = DEFAULT_TIME_LIMIT_S;
+    int rc = lq_study_open(path, o->open, &study, &err);
+    if (rc == LQ_OK) rc = lq_study_measure(study, &run, &result, &err);
+    const LqSummary *s = rc == LQ_OK ? lq_result_summary(result) : NULL;
+    for (size_t i = 0; rc == LQ_OK && i < sizeof outputs / sizeof outputs[0]; i++) {
+        if ((outputs[i].needs_lesion && !s->ok) || (outputs[i].needs_own_reference && s->reference_first < 0)) continue;
+        char file[4400];
+        snprintf(file, sizeof file, "%s/%s", dir, outputs[i].name);
+        rc = lq_report_write(study, result, outputs[i].format, file, &err);
+    }
+    if (rc != LQ_OK)
+        snprintf(what, what_len, "error: %s", err.message);
+    else if (!s->ok)
+        snprintf(what, what_len, "not measured: %s", s->problem);
+    else
+        snprintf(what, what_len, "%s, %s %.1f %% (threshold %.0f %%)%s", s->significant ? "SIGNIFICANT" : "not significant",
+                 lq_metric_name(s->metric), s->verdict_pct, s->threshold_pct, s->dynamic ? ", looks dynamic" : "");
+    lq_result_free(&result);
+    lq_study_close(&study);
+    return rc;
+}
+
+int lumenq_hook(const char *dir, const HookOptions *o)
+{
+    double t0 = now_s();
+    LqScan scan;
+    LqError err = {0};
+    int rc = lq_scan(dir, o->open, &scan, &err);
+    if (rc != LQ_OK) {
+        log_line(o, "folder %s: error: %s", dir, err.message);
+        return lq_exit_code(rc);
+    }
+    size_t pullbacks = 0;
+    for (size_t k = 0; k < scan.count; k++) pullbacks += scan.entries[k].pullback != 0;
+    if (!pullbacks) {
+        char study[80];
+        safe_name(scan.count ? scan.entries[0].info.study_instance_uid : "", study, sizeof study);
+        log_line(o, "study %s: nothing to measure (%zu DICOM objects, %zu other files), %.2f s", study, scan.count,
+                 scan.skipped, now_s() - t0);
+        lq_scan_free(&scan);
+        return 0;
+    }
+    int worst = 0;
+    if (make_dir(o->out_root) != 0) {
+        log_line(o, "folder %s: error: cannot create %s (%s)", dir, o->out_root, strerror(errno));
+        lq_scan_free(&scan);
+        return 73;
+    }
+    for (size_t k = 0; k < scan.count; k++) {
+        const LqScanEntry *e = &scan.entries[k];
+        if (!e->pullback) continue;
+        double t1 = now_s();
+        char study[80], sop[80], study_dir[4200], inst_dir[4300], lock_path[4310], marker[4310], what[700];
+        safe_name(e->info.study_instance_uid, study, sizeof study);
+        safe_name(e->info.sop_instance_uid, sop, sizeof sop);
+        snprintf(study_dir, sizeof study_dir, "%s/%s", o->out_root, study);
+        snprintf(inst_dir, sizeof inst_dir, "%s/%s", study_dir, sop);
+        snprintf(lock_path, sizeof lock_path, "%s/.lock", study_dir);
+        snprintf(marker, sizeof marker, "%s/done", inst_dir);
+        if (make_dir(study_dir) != 0 || make_dir(inst_dir) != 0) {
+            log_line(o, "study %s instance %s: error: cannot create %s (%s)", study, sop, inst_dir, strerror(errno));
+            worst = worst > 73 ? worst : 73;
+            continue;
+        }
+        /* one hook at a time per study; the second finds it done */
+        int lock = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+        if (lock < 0 || flock(lock, LOCK_EX) != 0) {
+            log_line(o, "study %s: error: cannot lock %s (%s)", study, lock_path, strerror(errno));
+            if (lock >= 0) close(lock);
+            worst = worst > 73 ? worst : 73;
+            continue;
+        }
+        if (already_done(marker)) {
+            log_line(o, "study %s instance %s: already measured by lumenq %s, outputs in %s", study, sop,
+                     LUMENQ_VERSION, inst_dir);
+        } else {
+            rc = measure_into(o, e->info.path, inst_dir, what, sizeof what);
+            if (rc == LQ_OK && mark_done(marker) != 0) rc = LQ_ERR_IO;
+            log_line(o, "study %s instance %s: %s, %.2f s, outputs in %s", study, sop, what, now_s() - t1, inst_dir);
+            int code = lq_exit_code(rc);
+            worst = code > worst ? code : worst;
+        }
+        flock(lock, LOCK_UN);
+        close(lock);
+    }
+    lq_scan_free(&scan);
+    return worst;
+}
