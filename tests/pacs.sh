@@ -12,26 +12,32 @@ for tool in storescp storescu dcmodify; do
     command -v "$tool" >/dev/null || { echo "SKIP: $tool missing"; exit 77; }
 done
 work=$(mktemp -d /tmp/lumenq-test-pacs-XXXXXX)
-scp_pid=""
-cleanup() { [ -n "$scp_pid" ] && kill "$scp_pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
+scp_pids=()
+cleanup() { for p in "${scp_pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
 pass=0 fail=0
 check() { local name=$1; shift; if "$@"; then pass=$((pass + 1)); echo "ok - $name"; else fail=$((fail + 1)); echo "not ok - $name"; fi; }
 
-mkdir -p "$work/incoming" "$work/out"
-# storescp on a free port: try random ones until it listens.
-for attempt in 1 2 3 4 5 6 7 8; do
-    port=$((20000 + RANDOM % 40000))
-    storescp --aetitle LUMENQ --output-directory "$work/incoming" --sort-on-study-uid st \
-        --eostudy-timeout 2 --exec-on-eostudy "'$lumenq' hook '#p' --out '$work/out' --log '$work/hook.log'" \
-        "$port" >"$work/storescp.log" 2>&1 &
-    scp_pid=$!
-    sleep 0.5
-    kill -0 "$scp_pid" 2>/dev/null && break
-    scp_pid=""
-done
-[ -n "$scp_pid" ] || { echo "not ok - storescp could not listen"; exit 1; }
-
+mkdir -p "$work/incoming" "$work/out" "$work/archive"
+scp_pids=()
+start_scp() { # start_scp AET LOG ARGS...: storescp on a free port (tried at random); sets $port
+    local aet=$1 log=$2; shift 2
+    for _ in 1 2 3 4 5 6 7 8; do
+        port=$((20000 + RANDOM % 40000))
+        storescp --aetitle "$aet" "$@" "$port" >"$log" 2>&1 &
+        local pid=$!
+        sleep 0.5
+        if kill -0 "$pid" 2>/dev/null; then scp_pids+=("$pid"); return 0; fi
+    done
+    return 1
+}
+# The archive the results go back to, then the node that runs the hook.
+start_scp ARCHIVE "$work/archive.log" --output-directory "$work/archive" || { echo "not ok - archive storescp"; exit 1; }
+archive_port=$port
+start_scp LUMENQ "$work/storescp.log" --output-directory "$work/incoming" --sort-on-study-uid st \
+    --eostudy-timeout 2 \
+    --exec-on-eostudy "'$lumenq' hook '#p' --out '$work/out' --log '$work/hook.log' --send ARCHIVE@127.0.0.1:$archive_port --calling-aet LQHOOK" ||
+    { echo "not ok - hook storescp"; exit 1; }
 send() { storescu -aec LUMENQ 127.0.0.1 "$port" "$@" >>"$work/storescu.log" 2>&1; }
 wait_log() { # wait_log PATTERN COUNT: until the hook log has COUNT matching lines (30 s at most)
     for _ in $(seq 1 60); do
@@ -63,12 +69,35 @@ if command -v dsrdump >/dev/null; then
     check "the SR's MLA is the JSON's" sh -c "dsrdump '$dest/sr.dcm' | grep -q 'Vessel Lumen Cross-Sectional Area\")=\"$(printf %.2f "$mla")\"'"
 fi
 
+# The SR and the PDF went back to the archive, in the same study.
+check "the log says they were sent" grep -q "sent to ARCHIVE@127.0.0.1:$archive_port" "$work/hook.log"
+received_sr=$(grep -l "Enhanced SR\|EnhancedSR" "$work"/archive/* 2>/dev/null | head -1)
+[ -n "$received_sr" ] || received_sr=$(ls "$work"/archive/SR* 2>/dev/null | head -1)
+check "the archive received the SR" test -n "$received_sr"
+check "the archive received the PDF" sh -c "ls '$work'/archive/ | grep -q '^DOC\|^EPDF\|^OT' || ls '$work'/archive/ | grep -v '^SR' | grep -q ."
+check "two objects arrived, no more" test "$(ls "$work/archive" | wc -l)" -eq 2
+if [ -n "$received_sr" ] && command -v dciodvfy >/dev/null; then
+    dciodvfy "$received_sr" >"$work/dciodvfy-rx.out" 2>&1
+    check "the received SR passes dciodvfy" sh -c "! grep -q '^Error' '$work/dciodvfy-rx.out'"
+fi
+if [ -n "$received_sr" ] && command -v dsrdump >/dev/null; then
+    json() { grep -o "\"$1\": [0-9.]*" "$dest/report.json" | head -1 | sed 's/.*: //'; }
+    dsrdump "$received_sr" >"$work/rx.txt" 2>&1
+    for pair in "Vessel Lumen Cross-Sectional Area:mla_mm2" "Lumen Diameter Stenosis:diameter_stenosis_pct" \
+                "Lumen Area Stenosis:area_stenosis_pct" "Diameter:mld_mm"; do
+        concept=${pair%%:*} key=${pair##*:}
+        check "received SR: $concept = JSON $key" grep -q "NUM:(,,\"$concept\")=\"$(printf %.2f "$(json "$key")")\"" "$work/rx.txt"
+    done
+    check "received SR: in the study sent" sh -c "dcmdump +P 0020,000d '$received_sr' | grep -q '$study_uid'"
+fi
+
 # The same study again: measured once, nothing duplicated.
 sum_before=$(sha256sum "$dest/sr.dcm" | cut -d' ' -f1)
 check "the same study sent again" send "$work/study.dcm"
 check "the second arrival is recognised" wait_log "already measured" 1
 check "one set of outputs for the instance" test "$(find "$work/out" -name sr.dcm | wc -l)" -eq 1
 check "the SR was not rewritten" test "$(sha256sum "$dest/sr.dcm" | cut -d' ' -f1)" = "$sum_before"
+check "the archive still has one SR and one PDF" test "$(ls "$work/archive" | wc -l)" -eq 2
 
 # A study with no IVUS: the Encapsulated PDF (a DOC object) in a study of its own.
 cp "$dest/report-pdf.dcm" "$work/doc.dcm"

@@ -132,6 +132,33 @@ static int measure_into(const HookOptions *o, const char *path, const char *dir,
     return rc;
 }
 
+int lumenq_parse_node(const char *text, char *buf, size_t len, const char **aet, const char **host, unsigned *port)
+{
+    if (strlen(text) >= len) return 0;
+    snprintf(buf, len, "%s", text);
+    char *at = strchr(buf, '@'), *colon = strrchr(buf, ':');
+    if (!at || !colon || colon < at || at == buf || at - buf > 16 || colon == at + 1) return 0;
+    *at = 0, *colon = 0;
+    char *end;
+    long p = strtol(colon + 1, &end, 10);
+    if (*end || end == colon + 1 || p < 1 || p > 65535) return 0;
+    *aet = buf, *host = at + 1, *port = (unsigned)p;
+    return 1;
+}
+
+/* The DICOM outputs of an instance to the node the options name. */
+static int send_outputs(const HookOptions *o, const char *dir, LqError *err)
+{
+    char sr[4400], pdf[4400];
+    snprintf(sr, sizeof sr, "%s/sr.dcm", dir);
+    snprintf(pdf, sizeof pdf, "%s/report-pdf.dcm", dir);
+    const char *files[2];
+    size_t n = 0;
+    if (access(sr, R_OK) == 0) files[n++] = sr;
+    if (access(pdf, R_OK) == 0) files[n++] = pdf;
+    return lq_dicom_send(files, n, o->send_aet, o->send_host, o->send_port, o->calling_aet, err);
+}
+
 int lumenq_hook(const char *dir, const HookOptions *o)
 {
     double t0 = now_s();
@@ -187,6 +214,13 @@ int lumenq_hook(const char *dir, const HookOptions *o)
                      LUMENQ_VERSION, inst_dir);
         } else {
             rc = measure_into(o, e->info.path, inst_dir, what, sizeof what);
+            if (rc == LQ_OK && o->send_aet) { /* the marker only once the node has them */
+                LqError serr = {0};
+                rc = send_outputs(o, inst_dir, &serr);
+                size_t used = strlen(what);
+                snprintf(what + used, sizeof what - used, rc == LQ_OK ? ", sent to %s@%s:%u" : ", not sent: %s",
+                         rc == LQ_OK ? o->send_aet : serr.message, o->send_host, o->send_port);
+            }
             if (rc == LQ_OK && mark_done(marker) != 0) rc = LQ_ERR_IO;
             log_line(o, "study %s instance %s: %s, %.2f s, outputs in %s", study, sop, what, now_s() - t1, inst_dir);
             int code = lq_exit_code(rc);

@@ -33,6 +33,8 @@ enum {
     OPT_PDF_DICOM,
     OPT_SR,
     OPT_LOG,
+    OPT_SEND,
+    OPT_CALLING_AET,
     OPT_OUT,
     OPT_PULLBACK_FROM,
     OPT_CPU,
@@ -63,6 +65,8 @@ static const Option options[] = {
     {"sr", OPT_SR, "FILE", "write the measurements as a DICOM Structured Report (TID 1500) in the study"},
     {"out", OPT_OUT, "DIR", "write every output into DIR: report.txt, report.json, frames.csv, report.pdf and the PNGs"},
     {"log", OPT_LOG, "FILE", "hook: append the log lines to FILE (default: standard error)"},
+    {"send", OPT_SEND, "AET@HOST:PORT", "hook: send the SR and the DICOM PDF to that node (C-STORE)"},
+    {"calling-aet", OPT_CALLING_AET, "AET", "hook: our AE title when sending (default LUMENQ)"},
     {"pixel-size", OPT_PIXEL_SIZE, "MM", "pixel size when the file has no calibration"},
     {"pullback-rate", OPT_PULLBACK_RATE, "MM_S", "pullback rate in mm/s (overrides the file)"},
     {"frame-time", OPT_FRAME_TIME, "MS", "time between frames in ms (overrides the file)"},
@@ -107,7 +111,7 @@ static void usage(FILE *fp)
     fprintf(fp,
             "Usage: lumenq measure FILE [options]   measure venous stenosis on an IVUS pullback\n"
             "       lumenq info FILE...              describe DICOM files and what lumenq will use\n"
-            "       lumenq hook DIR [--out OUT] [--log FILE]\n"
+            "       lumenq hook DIR [--out OUT] [--log FILE] [--send AET@HOST:PORT]\n"
             "                                        measure every IVUS pullback of a received study (PACS hook)\n"
             "                                        into OUT/<study UID>/<instance UID>/ (default OUT: " LQ_HOOK_DEFAULT_OUT ")\n"
             "FILE may be a folder (searched recursively) or a DICOMDIR; measure then takes\n"
@@ -174,6 +178,9 @@ typedef struct Cli {
     RangeSpec lesion_range, reference_range, reference_file_range;
     char reference_file[1024];
     const char *json, *csv, *summary_csv, *png_dir, *pdf, *pdf_dicom, *sr, *out_dir, *log;
+    char send_buf[300];
+    const char *send_aet, *send_host, *calling_aet;
+    unsigned send_port;
 } Cli;
 
 /* "12" (frame 12) or "42.5mm" (position); mm_only refuses frame numbers. */
@@ -324,6 +331,15 @@ static int parse(int argc, char **argv, Cli *cli)
         case OPT_PDF_DICOM: cli->pdf_dicom = optarg; break;
         case OPT_SR: cli->sr = optarg; break;
         case OPT_LOG: cli->log = optarg; break;
+        case OPT_SEND:
+            if (!lumenq_parse_node(optarg, cli->send_buf, sizeof cli->send_buf, &cli->send_aet, &cli->send_host,
+                                   &cli->send_port))
+                return usage_error("--send '%s' is not AET@HOST:PORT", optarg);
+            break;
+        case OPT_CALLING_AET:
+            if (!*optarg || strlen(optarg) > 16) return usage_error("--calling-aet '%s' is not 1-16 characters", optarg);
+            cli->calling_aet = optarg;
+            break;
         case OPT_OUT: cli->out_dir = optarg; break;
         case OPT_PULLBACK_FROM:
             if (strcmp(optarg, "ivc") == 0) cli->run.measure.pullback_from_cfv = 0;
@@ -720,7 +736,9 @@ static int cmd_measure(int argc, char **argv, Cli *cli)
 static int cmd_hook(int argc, char **argv, Cli *cli)
 {
     if (optind + 1 != argc) return usage_error("%s", "hook needs exactly one DIR (the received study)");
-    HookOptions o = {&cli->open, &cli->run, cli->out_dir ? cli->out_dir : LQ_HOOK_DEFAULT_OUT, cli->log};
+    HookOptions o = {&cli->open,    &cli->run,       cli->out_dir ? cli->out_dir : LQ_HOOK_DEFAULT_OUT,
+                     cli->log,      cli->send_aet,   cli->send_host,
+                     cli->send_port, cli->calling_aet};
     return lumenq_hook(argv[optind], &o);
 }
 

@@ -336,6 +336,12 @@ int lq_report_append_summary_csv(const LqStudy *study, const LqResult *r, const 
 
 const char *lq_method_name(LqMethod m);   /* "auto", "user", "external", "normal" */
 
+/* Send DICOM files to a node with C-STORE (DCMTK's storage SCU): called AE
+ * title, host, port; calling AE title (NULL: "LUMENQ"). LQ_OK only when the
+ * peer accepted every instance. */
+int lq_dicom_send(const char *const *files, size_t count, const char *peer_aet, const char *host, unsigned port,
+                  const char *calling_aet, LqError *err);
+
 /* ------------------------------------------------------------------ CPU */
 
 typedef enum LqCpuLevel {
