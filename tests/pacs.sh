@@ -114,5 +114,19 @@ check "and measured" wait_log "instance" 3
 check "no file outside the output folder" test ! -e "$work/x" -a ! -e "$work/out/../x"
 check "every output path is made of UIDs" sh -c "! find '$work/out' -mindepth 1 | sed 's|^$work/out/||' | grep -vE '^[0-9.]+(/(\\.lock|[0-9.]+(/[a-z.-]+)?))?$'"
 check "the received files are unchanged by the hooks" sh -c "cd '$work/incoming' && sha256sum --quiet -c '$work/received.sums'"
+# Hooks at once: the same study twice is measured once; two studies each.
+mkdir -p "$work/twice/a" "$work/twice/b" "$work/two/a" "$work/two/b"
+cp "$work/study.dcm" "$work/twice/a/"; cp "$work/study.dcm" "$work/twice/b/"
+"$lumenq" hook "$work/twice/a" --out "$work/out2" --log "$work/twice.log" & h1=$!
+"$lumenq" hook "$work/twice/b" --out "$work/out2" --log "$work/twice.log" & h2=$!
+wait "$h1" "$h2"
+check "the same study by two hooks at once: measured once" test "$(grep -c 'SIGNIFICANT\|not significant' "$work/twice.log")" -eq 1
+check "the other hook found it done" test "$(grep -c 'already measured' "$work/twice.log")" -eq 1
+"$phantom" "$work/two/b/other.dcm" --frames 60 --size 128 --seed 22 >/dev/null
+cp "$work/study.dcm" "$work/two/a/"
+"$lumenq" hook "$work/two/a" --out "$work/out3" --log "$work/two.log" & h1=$!
+"$lumenq" hook "$work/two/b" --out "$work/out3" --log "$work/two.log" & h2=$!
+wait "$h1" "$h2"
+check "two studies at once: both measured" test "$(grep -c 'SIGNIFICANT\|not significant' "$work/two.log")" -eq 2
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
