@@ -33,6 +33,16 @@ bool put(DcmDataset *ds, const DcmTagKey &tag, const char *value)
     return ds->putAndInsertString(tag, value).good();
 }
 
+int save(DcmFileFormat &out, const char *path, char *msg, size_t msg_len)
+{
+    OFCondition c = out.saveFile(path, EXS_LittleEndianExplicit);
+    if (c.bad()) {
+        snprintf(msg, msg_len, "%s", c.text());
+        return LQ_ERR_IO;
+    }
+    return LQ_OK;
+}
+
 // The source's patient and study, on the new object (type 2 ones present).
 bool copy_patient_study(DcmDataset *src, DcmDataset *ds)
 {
@@ -149,12 +159,7 @@ extern "C" int lq_dicom_write_encapsulated_pdf(const char *source_path, const ui
             snprintf(msg, msg_len, "cannot build the Encapsulated PDF dataset");
             return LQ_ERR_INTERNAL;
         }
-        OFCondition c = out.saveFile(out_path, EXS_LittleEndianExplicit);
-        if (c.bad()) {
-            snprintf(msg, msg_len, "%s", c.text());
-            return LQ_ERR_IO;
-        }
-        return LQ_OK;
+        return save(out, out_path, msg, msg_len);
     } catch (...) {
         snprintf(msg, msg_len, "unexpected error writing the Encapsulated PDF");
         return LQ_ERR_INTERNAL;
@@ -259,12 +264,7 @@ extern "C" int lq_dicom_write_sr(const char *source_path, const LqSrValues *v, c
             snprintf(msg, msg_len, "cannot set the report's identification: %s", failed);
             return LQ_ERR_INTERNAL;
         }
-        OFCondition c = out.saveFile(out_path, EXS_LittleEndianExplicit);
-        if (c.bad()) {
-            snprintf(msg, msg_len, "%s", c.text());
-            return LQ_ERR_IO;
-        }
-        return LQ_OK;
+        return save(out, out_path, msg, msg_len);
     } catch (...) {
         snprintf(msg, msg_len, "unexpected error writing the structured report");
         return LQ_ERR_INTERNAL;

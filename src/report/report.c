@@ -41,9 +41,12 @@ int lq_report_format_from_name(const char *name, LqReportFormat *fmt)
 /* DCMTK writes DICOM objects by path: it gets the atomic output's own file
  * (the unnamed file through /proc, or the temporary name), which is then
  * named as any other output. `write` fills `target`; returns an LqStatus. */
-typedef int (*DicomWriter)(const char *target, void *ctx, char *msg, size_t msg_len);
+typedef int (*DicomWriter)(const char *target, const char *series_uid, const char *sop_uid, void *ctx, char *msg,
+                           size_t msg_len);
 
-static int write_dicom_output(const char *path, DicomWriter write, void *ctx, LqError *err)
+/* `purpose` names the object for its derived UIDs ("pdf", "sr"). */
+static int write_dicom_output(const LqStudyInfo *in, const char *path, const char *purpose, DicomWriter write,
+                              void *ctx, LqError *err)
 {
     if (!path || strcmp(path, "-") == 0) return lq_fail(err, LQ_ERR_USAGE, "a DICOM object needs a file name");
     LqOutput out;
@@ -54,7 +57,11 @@ static int write_dicom_output(const char *path, DicomWriter write, void *ctx, Lq
     if (out.is_special) snprintf(target, sizeof target, "%s", path);
     else if (out.unnamed) snprintf(target, sizeof target, "/proc/self/fd/%d", fileno(out.fp));
     else snprintf(target, sizeof target, "%s", out.tmp);
-    rc = write(target, ctx, msg, sizeof msg);
+    char series[65], sop[65], series_purpose[32];
+    snprintf(series_purpose, sizeof series_purpose, "%s-series", purpose);
+    lq_derived_uid(in->sop_instance_uid, series_purpose, series);
+    lq_derived_uid(in->sop_instance_uid, purpose, sop);
+    rc = write(target, series, sop, ctx, msg, sizeof msg);
     if (rc != LQ_OK) {
         lq_output_abort(&out);
         return lq_fail(err, rc, "%s: %s", path, msg);
@@ -68,12 +75,9 @@ typedef struct PdfJob {
     size_t len;
 } PdfJob;
 
-static int pdf_writer(const char *target, void *ctx, char *msg, size_t msg_len)
+static int pdf_writer(const char *target, const char *series, const char *sop, void *ctx, char *msg, size_t msg_len)
 {
     const PdfJob *j = ctx;
-    char series[65], sop[65];
-    lq_derived_uid(j->in->sop_instance_uid, "pdf-series", series);
-    lq_derived_uid(j->in->sop_instance_uid, "pdf", sop);
     return lq_dicom_write_encapsulated_pdf(j->in->path, (const uint8_t *)j->pdf, j->len, series, sop, target, msg,
                                            msg_len);
 }
@@ -88,7 +92,7 @@ static int write_pdf_dicom(LqStudy *study, const LqResult *r, const char *path, 
     int rc = lq_report_pdf(mem, study, r, err);
     if (fclose(mem) != 0 && rc == LQ_OK) rc = lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
     PdfJob job = {lq_study_info(study), pdf, len};
-    if (rc == LQ_OK) rc = write_dicom_output(path, pdf_writer, &job, err);
+    if (rc == LQ_OK) rc = write_dicom_output(job.in, path, "pdf", pdf_writer, &job, err);
     free(pdf);
     return rc;
 }
@@ -98,12 +102,9 @@ typedef struct SrJob {
     LqSrValues v;
 } SrJob;
 
-static int sr_writer(const char *target, void *ctx, char *msg, size_t msg_len)
+static int sr_writer(const char *target, const char *series, const char *sop, void *ctx, char *msg, size_t msg_len)
 {
     const SrJob *j = ctx;
-    char series[65], sop[65];
-    lq_derived_uid(j->in->sop_instance_uid, "sr-series", series);
-    lq_derived_uid(j->in->sop_instance_uid, "sr", sop);
     return lq_dicom_write_sr(j->in->path, &j->v, series, sop, target, msg, msg_len);
 }
 
@@ -131,7 +132,7 @@ static int write_sr(LqStudy *study, const LqResult *r, const char *path, LqError
                       s->equiv_diameter_stenosis_pct, (unsigned)s->lesion_frame + 1,
                       own_reference ? (unsigned)s->reference_first + 1 : 0,
                       own_reference ? (unsigned)s->reference_last + 1 : 0, verdict, method, device}};
-    return write_dicom_output(path, sr_writer, &job, err);
+    return write_dicom_output(in, path, "sr", sr_writer, &job, err);
 }
 
 int lq_report_write(LqStudy *study, const LqResult *r, LqReportFormat fmt, const char *path, LqError *err)
