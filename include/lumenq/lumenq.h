@@ -99,6 +99,11 @@ typedef struct LqStudyInfo {
     double pullback_rate_mm_s;   /* 0 when unknown */
     LqTimingSource timing;
     unsigned pullback_start_frame, pullback_stop_frame; /* 0-based, inclusive */
+    /* cross-sectional images (CT): patient geometry, LPS mm */
+    int has_geometry;            /* Image Position and Orientation (Patient) present */
+    double image_position[3];    /* centre of the first (top left) pixel */
+    double image_orientation[6]; /* row direction, then column direction (unit vectors) */
+    double rescale_slope, rescale_intercept; /* stored value -> HU (1, 0 when absent) */
 } LqStudyInfo;
 
 typedef struct LqStudy LqStudy;
@@ -110,6 +115,9 @@ const LqStudyInfo *lq_study_info(const LqStudy *study);
 int lq_study_measurable(const LqStudy *study, const char **why);
 /* Decode frame `index` (0-based) to 8-bit luminance, rows*cols bytes, row-major. */
 int lq_study_read_frame(LqStudy *study, unsigned index, uint8_t *luma, LqError *err);
+/* Decode frame `index` to rescaled values (Hounsfield units for CT), rows*cols
+ * int16, clamped; single-sample images only. */
+int lq_study_read_frame_hu(LqStudy *study, unsigned index, int16_t *out, LqError *err);
 /* Position of a frame along the pullback, mm from the first frame (or the index when untimed). */
 double lq_study_frame_position_mm(const LqStudy *study, unsigned index);
 /* The frame nearest a position (mm) within the pullback proper; LQ_ERR_USAGE
@@ -134,6 +142,26 @@ typedef struct LqScan {
 
 int lq_scan(const char *path, const LqOpenOptions *opt, LqScan *scan, LqError *err);
 void lq_scan_free(LqScan *scan);
+
+/* A CT series as a volume (CT venography, docs/ct.md): the slices of one
+ * series sorted by their position along the slice normal (never by file
+ * name), in Hounsfield units. */
+typedef struct LqVolume {
+    char study_uid[65], series_uid[65];
+    unsigned cols, rows, slices;
+    double dx_mm, dy_mm, dz_mm;     /* along rows (column spacing), columns, slices */
+    double origin[3];               /* centre of the first voxel, LPS mm */
+    double row_dir[3], col_dir[3], normal[3];
+    int16_t *hu;                    /* slices x rows x cols; slice 0 lowest along the normal */
+} LqVolume;
+
+/* The CT series in `path` (a folder or a DICOMDIR): the one given by
+ * `series_uid`, else the series with the most slices. Refused with a
+ * one-line reason (LQ_ERR_DATA): slices of different size or orientation,
+ * two slices at one position, a missing slice or uneven spacing, gantry tilt. */
+int lq_volume_open(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume **out,
+                   LqError *err);
+void lq_volume_free(LqVolume **v);
 
 /* ------------------------------------------------------------- geometry */
 

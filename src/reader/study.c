@@ -49,6 +49,10 @@ enum {
     T_ROWS = TAG(0x0028, 0x0010),
     T_COLUMNS = TAG(0x0028, 0x0011),
     T_PIXEL_SPACING = TAG(0x0028, 0x0030),
+    T_IMAGE_POSITION = TAG(0x0020, 0x0032),
+    T_IMAGE_ORIENTATION = TAG(0x0020, 0x0037),
+    T_RESCALE_INTERCEPT = TAG(0x0028, 0x1052),
+    T_RESCALE_SLOPE = TAG(0x0028, 0x1053),
     T_BITS_ALLOCATED = TAG(0x0028, 0x0100),
     T_BITS_STORED = TAG(0x0028, 0x0101),
     T_PIXEL_REPRESENTATION = TAG(0x0028, 0x0103),
@@ -245,9 +249,29 @@ static void timing(LqStudy *s, const LqOpenOptions *opt)
         s->position_mm[i] = in->timing == LQ_TIMING_NONE ? (double)i - origin : ((double)i - origin) * step_mm;
 }
 
+/* Image Position / Orientation (Patient) and the rescale, for CT. */
+static void read_patient_geometry(LqStudy *s)
+{
+    LqStudyInfo *in = &s->info;
+    int ok = 1;
+    for (int k = 0; k < 3; k++) ok &= lqd_get_float(s->file, 0, 0, T_IMAGE_POSITION, (unsigned)k, &in->image_position[k]);
+    for (int k = 0; k < 6; k++)
+        ok &= lqd_get_float(s->file, 0, 0, T_IMAGE_ORIENTATION, (unsigned)k, &in->image_orientation[k]);
+    for (int k = 0; ok && k < 9; k++)
+        ok &= isfinite(k < 3 ? in->image_position[k] : in->image_orientation[k - 3]);
+    in->has_geometry = ok;
+    if (!lqd_get_float(s->file, 0, 0, T_RESCALE_SLOPE, 0, &in->rescale_slope) || !isfinite(in->rescale_slope) ||
+        in->rescale_slope == 0)
+        in->rescale_slope = 1.0;
+    if (!lqd_get_float(s->file, 0, 0, T_RESCALE_INTERCEPT, 0, &in->rescale_intercept) ||
+        !isfinite(in->rescale_intercept))
+        in->rescale_intercept = 0.0;
+}
+
 static void read_identification(LqStudy *s)
 {
     LqStudyInfo *in = &s->info;
+    read_patient_geometry(s);
     lqd_get_string(s->file, 0, 0, T_SOP_CLASS, in->sop_class_uid, sizeof in->sop_class_uid);
     lqd_sop_class_name(in->sop_class_uid, in->sop_class_name, sizeof in->sop_class_name);
     lqd_get_string(s->file, 0, 0, T_SOP_INSTANCE, in->sop_instance_uid, sizeof in->sop_instance_uid);
@@ -664,6 +688,36 @@ static int check_rle_frame(LqStudy *s, unsigned index, char *msg, size_t msg_len
                      k, h[k], len);
             return LQ_ERR_DATA;
         }
+    return LQ_OK;
+}
+
+int lq_study_read_frame_hu(LqStudy *s, unsigned index, int16_t *out, LqError *err)
+{
+    const LqStudyInfo *in = &s->info;
+    if (in->samples_per_pixel != 1)
+        return lq_fail(err, LQ_ERR_DATA, "%s: %u samples per pixel: no single value per pixel", in->path,
+                       in->samples_per_pixel);
+    /* decode through the common path (it fills decode_buf); the 8-bit view is discarded */
+    uint8_t *luma = malloc((size_t)in->rows * in->cols);
+    if (!luma) return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", in->path);
+    int rc = lq_study_read_frame(s, index, luma, err);
+    free(luma);
+    if (rc != LQ_OK) return rc;
+    size_t px = (size_t)in->rows * in->cols;
+    unsigned bits = in->bits_stored;
+    for (size_t i = 0; i < px; i++) {
+        long raw;
+        if (in->bits_allocated == 8) {
+            raw = s->decode_buf[i];
+        } else {
+            uint16_t w;
+            memcpy(&w, s->decode_buf + 2 * i, 2);
+            unsigned v = w & ((1u << bits) - 1u);
+            raw = s->pixel_signed && (v >> (bits - 1)) ? (long)v - (1L << bits) : (long)v;
+        }
+        double hu = raw * in->rescale_slope + in->rescale_intercept;
+        out[i] = (int16_t)(hu < -32768 ? -32768 : hu > 32767 ? 32767 : lround(hu));
+    }
     return LQ_OK;
 }
 

@@ -125,3 +125,58 @@ extern "C" int lqp_dicom_write(const LqpDicomImage *im, const char *path, char *
         return -1;
     }
 }
+
+extern "C" int lqp_dicom_write_ct_slice(const LqpCtSlice *sl, const char *path, char *msg, size_t msg_len)
+{
+    try {
+        OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
+        DcmFileFormat file;
+        DcmDataset *ds = file.getDataset();
+        bool ok = true;
+        char v[200];
+        ok &= put(ds, DCM_SOPClassUID, UID_CTImageStorage);
+        ok &= put(ds, DCM_SOPInstanceUID, sl->sop_uid);
+        ok &= put(ds, DCM_StudyInstanceUID, sl->study_uid);
+        ok &= put(ds, DCM_SeriesInstanceUID, sl->series_uid);
+        ok &= put(ds, DCM_PatientName, "PHANTOM^CT");
+        ok &= put(ds, DCM_PatientID, "LQ-PHANTOM-CT");
+        ok &= put(ds, DCM_Modality, "CT");
+        ok &= put(ds, DCM_StudyDate, "20261125");
+        ok &= put(ds, DCM_ImageType, "ORIGINAL\\PRIMARY\\AXIAL");
+        snprintf(v, sizeof v, "%u", sl->instance_number);
+        ok &= put(ds, DCM_InstanceNumber, v);
+        snprintf(v, sizeof v, "%.4f\\%.4f\\%.4f", sl->position[0], sl->position[1], sl->position[2]);
+        ok &= put(ds, DCM_ImagePositionPatient, v);
+        snprintf(v, sizeof v, "%.6f\\%.6f\\%.6f\\%.6f\\%.6f\\%.6f", sl->orientation[0], sl->orientation[1],
+                 sl->orientation[2], sl->orientation[3], sl->orientation[4], sl->orientation[5]);
+        ok &= put(ds, DCM_ImageOrientationPatient, v);
+        snprintf(v, sizeof v, "%.4f\\%.4f", sl->pixel_mm, sl->pixel_mm);
+        ok &= put(ds, DCM_PixelSpacing, v);
+        snprintf(v, sizeof v, "%.3f", sl->thickness_mm);
+        ok &= put(ds, DCM_SliceThickness, v);
+        ok &= put(ds, DCM_RescaleIntercept, "0");
+        ok &= put(ds, DCM_RescaleSlope, "1");
+        ok &= ds->putAndInsertUint16(DCM_SamplesPerPixel, 1).good();
+        ok &= put(ds, DCM_PhotometricInterpretation, "MONOCHROME2");
+        ok &= ds->putAndInsertUint16(DCM_Rows, Uint16(sl->rows)).good();
+        ok &= ds->putAndInsertUint16(DCM_Columns, Uint16(sl->cols)).good();
+        ok &= ds->putAndInsertUint16(DCM_BitsAllocated, 16).good();
+        ok &= ds->putAndInsertUint16(DCM_BitsStored, 16).good();
+        ok &= ds->putAndInsertUint16(DCM_HighBit, 15).good();
+        ok &= ds->putAndInsertUint16(DCM_PixelRepresentation, 1).good();
+        ok &= ds->putAndInsertUint16Array(DCM_PixelData, reinterpret_cast<const Uint16 *>(sl->hu),
+                                          sl->rows * sl->cols).good();
+        if (!ok) {
+            snprintf(msg, msg_len, "cannot build the CT slice");
+            return -1;
+        }
+        if (file.saveFile(path, EXS_LittleEndianExplicit).bad()) {
+            snprintf(msg, msg_len, "cannot write %s", path);
+            return -1;
+        }
+        return 0;
+    } catch (...) {
+        snprintf(msg, msg_len, "unexpected error writing a CT slice");
+        return -1;
+    }
+}

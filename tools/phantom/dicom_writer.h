@@ -21,6 +21,18 @@ typedef struct LqpDicomImage {
     const uint16_t *palette;                /* with samples 1: PALETTE COLOR, 256 R, G, B entries of 16 bits */
 } LqpDicomImage;
 
+/* One CT slice (CT Image Storage, MONOCHROME2, 16-bit signed, HU with
+ * rescale 1/0). */
+typedef struct LqpCtSlice {
+    unsigned rows, cols;
+    const int16_t *hu;
+    double pixel_mm, thickness_mm;
+    double position[3], orientation[6];  /* LPS mm; row then column direction */
+    unsigned instance_number;
+    const char *study_uid, *series_uid, *sop_uid;
+} LqpCtSlice;
+int lqp_dicom_write_ct_slice(const LqpCtSlice *s, const char *path, char *msg, size_t msg_len);
+
 /* Writes an Ultrasound Multi-frame Image (explicit VR little endian) to `path`. */
 int lqp_dicom_write(const LqpDicomImage *im, const char *path, char *msg, size_t msg_len);
 
