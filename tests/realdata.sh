@@ -51,6 +51,7 @@ if [ -d "$series_dir" ]; then
     "$lumenq" info "$series_dir" >"$out" 2>/dev/null
     if grep -q "^Study 1.3.6.1.4.1.5962.1.1.0.0.0.1194734704.16302.0.1: Doe^Peter" "$out" &&
         grep -q "^Series .*: 5 objects, CT" "$out" && grep -q "5 single-frame images" "$out" &&
+        grep -q "Volume *5 slices sorted along the slice normal, 0.488 x 0.488 x 2.500 mm" "$out" &&
         [ "$(grep -c '^Series' "$out")" -eq 1 ]; then
         pass=$((pass + 1))
     else

@@ -412,6 +412,19 @@ static void print_info(const LqStudyInfo *in, int ok, const char *why)
 
 /* Entries a..b-1 of a scan: one series. Multi-frame objects (pullbacks) are
  * described one by one; a series of single-frame images is summed up. */
+/* A CT series as lumenq would read it as a volume: its geometry, or why not. */
+static void print_volume(const char *folder, const LqScanEntry *e, size_t count)
+{
+    if (count < 2 || strcmp(e->info.modality, "CT") != 0 || !e->info.has_geometry) return;
+    LqVolume g;
+    LqError err = {0};
+    if (lq_volume_probe(folder, e->info.series_instance_uid, NULL, &g, &err) == LQ_OK)
+        printf("  Volume           %u slices sorted along the slice normal, %.3f x %.3f x %.3f mm\n", g.slices,
+               g.dx_mm, g.dy_mm, g.dz_mm);
+    else
+        printf("  Volume           not usable: %s\n", err.message);
+}
+
 static void print_one_series(const LqScanEntry *e, size_t count)
 {
     const LqStudyInfo *in = &e[0].info;
@@ -439,7 +452,7 @@ static void print_one_series(const LqScanEntry *e, size_t count)
 }
 
 /* A scan grouped by study, then series (the scan is sorted that way). */
-static void print_series(const LqScan *scan)
+static void print_series(const char *folder, const LqScan *scan)
 {
     for (size_t a = 0; a < scan->count;) {
         const LqStudyInfo *in = &scan->entries[a].info;
@@ -452,6 +465,7 @@ static void print_series(const LqScan *scan)
                strcmp(scan->entries[b].info.series_instance_uid, in->series_instance_uid) == 0)
             b++;
         print_one_series(&scan->entries[a], b - a);
+        print_volume(folder, &scan->entries[a], b - a);
         a = b;
     }
 }
@@ -477,7 +491,7 @@ static int cmd_info(int argc, char **argv, Cli *cli)
             rc = lq_scan(argv[i], &cli->open, &scan, &err);
             if (rc == LQ_OK) {
                 printf("%s: %zu DICOM objects, %zu other files skipped\n", argv[i], scan.count, scan.skipped);
-                print_series(&scan);
+                print_series(argv[i], &scan);
                 lq_scan_free(&scan);
             }
         } else {

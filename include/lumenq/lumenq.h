@@ -162,6 +162,10 @@ typedef struct LqVolume {
 int lq_volume_open(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume **out,
                    LqError *err);
 void lq_volume_free(LqVolume **v);
+/* The same checks and geometry without reading the voxels (`geometry->hu`
+ * stays NULL): what `lumenq info` shows for a CT series. */
+int lq_volume_probe(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume *geometry,
+                    LqError *err);
 
 /* ------------------------------------------------------------- geometry */
 

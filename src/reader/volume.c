@@ -104,9 +104,10 @@ static int sort_and_check(const char *path, Slice *sl, size_t n, LqVolume *v, Lq
     return LQ_OK;
 }
 
-int lq_volume_open(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume **out, LqError *err)
+static int load(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume **out,
+                LqVolume *probe, LqError *err)
 {
-    *out = NULL;
+    if (out) *out = NULL;
     LqScan scan;
     int rc = lq_scan(path, opt, &scan, err);
     if (rc != LQ_OK) return rc;
@@ -133,7 +134,8 @@ int lq_volume_open(const char *path, const char *series_uid, const LqOpenOptions
         return rc;
     }
     Slice *sl = calloc(best, sizeof *sl);
-    LqVolume *v = calloc(1, sizeof *v);
+    LqVolume *v = probe ? probe : calloc(1, sizeof *v);
+    if (probe) memset(probe, 0, sizeof *probe);
     size_t n = 0;
     for (size_t a = 0; sl && v && a < scan.count; a++)
         if (is_ct_slice(&scan.entries[a]) && strcmp(scan.entries[a].info.series_instance_uid, chosen) == 0)
@@ -147,12 +149,14 @@ int lq_volume_open(const char *path, const char *series_uid, const LqOpenOptions
         v->dx_mm = in->pixel_dx_mm, v->dy_mm = in->pixel_dy_mm;
         memcpy(v->origin, in->image_position, sizeof v->origin);
         size_t px = (size_t)v->rows * v->cols;
-        if ((unsigned long long)px * n * sizeof(int16_t) > MAX_VOLUME_BYTES)
+        if (probe) {
+            /* geometry only */
+        } else if ((unsigned long long)px * n * sizeof(int16_t) > MAX_VOLUME_BYTES)
             rc = lq_fail(err, LQ_ERR_LIMIT, "%s: the volume (%zu slices of %ux%u) exceeds 2 GiB", path, n, v->cols,
                          v->rows);
         else if (!(v->hu = malloc(px * n * sizeof(int16_t))))
             rc = lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory for %zu slices", path, n);
-        for (size_t i = 0; rc == LQ_OK && i < n; i++) {
+        for (size_t i = 0; rc == LQ_OK && !probe && i < n; i++) {
             LqStudy *st = NULL;
             rc = lq_study_open(sl[i].in->path, opt, &st, err);
             if (rc == LQ_OK) rc = lq_study_read_frame_hu(st, 0, v->hu + i * px, err);
@@ -161,7 +165,19 @@ int lq_volume_open(const char *path, const char *series_uid, const LqOpenOptions
     }
     free(sl);
     lq_scan_free(&scan);
+    if (probe) return rc;
     if (rc != LQ_OK) lq_volume_free(&v);
     *out = v;
     return rc;
+}
+
+int lq_volume_open(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume **out, LqError *err)
+{
+    return load(path, series_uid, opt, out, NULL, err);
+}
+
+int lq_volume_probe(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume *geometry,
+                    LqError *err)
+{
+    return load(path, series_uid, opt, NULL, geometry, err);
 }
