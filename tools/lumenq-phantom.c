@@ -1,4 +1,5 @@
 /* lumenq-phantom: writes a realistic IVUS venous pullback with known truth. */
+#include "phantom/ct.h"
 #include "phantom/phantom.h"
 
 #include <errno.h>
@@ -11,6 +12,7 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "Usage: lumenq-phantom OUT.dcm [TRUTH.json] [options]\n"
+            "       lumenq-phantom --ct DIR [--seed N] [--missing-slice K]\n"
             "  --seed N            random seed (default 1)\n"
             "  --frames N          number of frames (default 300)\n"
             "  --size N            rows = columns (default 512; field of view 51.2 mm)\n"
@@ -49,9 +51,11 @@ int main(int argc, char **argv)
         {"stationary", required_argument, 0, 'S'},           {"help", no_argument, 0, 'h'},
         {"dynamic", no_argument, 0, 'D'},       {"overlay", no_argument, 0, 'O'},
         {"palette", no_argument, 0, 'P'},
+        {"ct", required_argument, 0, 'T'},       {"missing-slice", required_argument, 0, 'M'},
         {0, 0, 0, 0}};
-    int c;
+    int c, missing = -1;
     double v;
+    const char *ct_dir = NULL;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
         switch (c) {
@@ -73,11 +77,30 @@ int main(int argc, char **argv)
         case 'D': p.dynamic = 1; break;
         case 'O': p.overlay = 1, p.rgb = 1; break;
         case 'P': p.palette = 1, p.rgb = 0; break;
+        case 'T': ct_dir = optarg; break;
+        case 'M': if (!number(optarg, 0, 100000, &v)) goto bad; missing = (int)v; break;
         case 'R': if (!number(optarg, 1, 8, &v)) goto bad; p.row_step = (unsigned)v; break;
         case 'S': if (!number(optarg, 0, 10000, &v)) goto bad; p.stationary = (unsigned)v; break;
         case 'h': usage(stdout); return 0;
         default: goto bad;
         }
+    }
+    if (ct_dir) { /* a CT venography series instead of a pullback */
+        LqpCtParams cp;
+        lqp_ct_params_default(&cp);
+        cp.seed = p.seed, cp.missing = missing;
+        LqpCtTruth t;
+        char msg[512] = "";
+        if (lqp_ct_write_series(&cp, ct_dir, &t, msg, sizeof msg) != 0) {
+            fprintf(stderr, "lumenq-phantom: %s: %s\n", ct_dir, msg);
+            return 73;
+        }
+        printf("lesion point %.2f,%.2f,%.2f\nreference point %.2f,%.2f,%.2f\n"
+               "truth: MLA %.2f mm2, MLD %.3f mm, A_ref %.2f mm2, D_ref %.3f mm, %%DS %.2f, %%AS %.2f\n",
+               t.lesion_point[0], t.lesion_point[1], t.lesion_point[2], t.reference_point[0], t.reference_point[1],
+               t.reference_point[2], t.mla_mm2, t.mld_mm, t.reference_area_mm2, t.reference_diameter_mm,
+               t.diameter_stenosis_pct, t.area_stenosis_pct);
+        return 0;
     }
     if (optind >= argc || argc - optind > 2) goto bad;
     char msg[512] = "";

@@ -294,6 +294,35 @@ typedef struct LqSummary {
 int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSettings *s,
                       LqSummary *out, LqError *err);
 
+/* CT venography along a traced centreline (docs/ct.md). */
+typedef struct LqCtOptions {
+    double step_mm;       /* cross-sections every step_mm along the centreline (default 1) */
+    double reference_mm;  /* A_ref: mean of the sections within this of the reference point (default 5) */
+    int cpu_level;        /* -1: best */
+} LqCtOptions;
+
+typedef struct LqCtResult {
+    size_t n;                  /* cross-sections, from the lesion point to the reference point */
+    double *points;            /* n x 3: centreline, LPS mm */
+    double *planes;            /* n x 6: each section's plane, unit vectors u (its columns) and w (its rows),
+                                  LPS; the centreline runs along u x w */
+    LqFrameMeasure *sections;  /* position_mm = arc length from the lesion point */
+    double lumen_hu;           /* lumen level (around the reference point) */
+    int ok;
+    char problem[256];
+    int lesion, reference_first, reference_last, segment_first, segment_last; /* section indices (-1: none) */
+    double mla_mm2, mld_mm, max_diameter_mm, reference_area_mm2, reference_diameter_mm;
+    double diameter_stenosis_pct, area_stenosis_pct, equiv_diameter_stenosis_pct, lesion_length_mm;
+} LqCtResult;
+
+void lq_ct_options_default(LqCtOptions *o);
+/* Traces the vein from `lesion` to `reference` (LPS mm) through the
+ * contrast-filled lumen, cuts cross-sections perpendicular to it and measures
+ * the lumen in each. LQ_ERR_USAGE for a point outside the volume. */
+int lq_ct_measure(const LqVolume *v, const double lesion[3], const double reference[3], const LqCtOptions *o,
+                  LqCtResult **out, LqError *err);
+void lq_ct_result_free(LqCtResult **r);
+
 /* -------------------------------------------------------- segmentation */
 
 typedef struct LqContour {

@@ -154,7 +154,7 @@ static int load(const char *path, const char *series_uid, const LqOpenOptions *o
         } else if ((unsigned long long)px * n * sizeof(int16_t) > MAX_VOLUME_BYTES)
             rc = lq_fail(err, LQ_ERR_LIMIT, "%s: the volume (%zu slices of %ux%u) exceeds 2 GiB", path, n, v->cols,
                          v->rows);
-        else if (!(v->hu = malloc(px * n * sizeof(int16_t))))
+        else if (!(v->hu = malloc(px * n * sizeof(int16_t) + 16))) /* + the kernels' read-ahead */
             rc = lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory for %zu slices", path, n);
         for (size_t i = 0; rc == LQ_OK && !probe && i < n; i++) {
             LqStudy *st = NULL;

@@ -1,0 +1,219 @@
+/* CT venography phantom. Geometry in LPS mm: axial slices (z towards the
+ * head), the vein running from the confluence (z = 0) down and to the
+ * patient's left. Its cross-section perpendicular to its axis is an ellipse:
+ * round in the common and external iliac vein, flattened front to back where
+ * the artery crosses it (0.4 mm of wall between them; the vein yields where
+ * they would meet). Partial volume by supersampling
+ * 2x2x2; noise 12 to 22 HU by seed (venous phase, 1 mm slices). */
+#include "ct.h"
+
+#include "dicom_writer.h"
+#include "lumenq/lumenq.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define PI 3.14159265358979323846
+#define HU_TISSUE 40.0
+#define HU_VEIN 180.0
+#define HU_ARTERY 250.0
+#define HU_BONE 650.0
+#define ORIGIN_XY -30.0
+#define ARTERY_RADIUS 4.5
+#define WALL_MM 0.4
+
+typedef struct Design {
+    double length, t_c, half, a_l, b_l, slope_x, noise_hu;
+    double artery_point[3], artery_dir[3];
+} Design;
+
+static uint64_t next(uint64_t *s)
+{
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+static double uniform(uint64_t *s) { return (next(s) >> 11) * (1.0 / 9007199254740992.0); }
+static double between(uint64_t *s, double lo, double hi) { return lo + (hi - lo) * uniform(s); }
+
+void lqp_ct_params_default(LqpCtParams *p)
+{
+    memset(p, 0, sizeof *p);
+    p->seed = 1, p->size = 128, p->slices = 100, p->pixel_mm = 0.6, p->slice_mm = 1.0, p->missing = -1;
+}
+
+static void design(const LqpCtParams *p, Design *d)
+{
+    uint64_t s = p->seed * 0x2545f4914f6cdd1dull + 0xc7;
+    d->length = (p->slices - 1) * p->slice_mm;
+    d->t_c = between(&s, 0.25, 0.35);
+    d->half = between(&s, 0.08, 0.12);
+    d->a_l = between(&s, 8.5, 10.0);
+    d->b_l = between(&s, 1.6, 2.2);
+    d->slope_x = 18.0 / d->length; /* mm of x per mm of descent */
+    d->noise_hu = between(&s, 12.0, 22.0);
+    /* the artery crosses just in front of the flattened vein, running to the right and down */
+    double zc = -d->t_c * d->length;
+    d->artery_point[0] = 4.0 + 18.0 * d->t_c;
+    d->artery_point[1] = 12.0 - d->b_l - ARTERY_RADIUS - WALL_MM;
+    d->artery_point[2] = zc;
+    double n = sqrt(1.0 + 0.36);
+    d->artery_dir[0] = -1.0 / n, d->artery_dir[1] = 0.0, d->artery_dir[2] = -0.6 / n;
+}
+
+static double smoothstep(double a, double b, double x)
+{
+    double t = x <= a ? 0 : x >= b ? 1 : (x - a) / (b - a);
+    return t * t * (3 - 2 * t);
+}
+
+/* Perpendicular semi-axes at parameter t (0 at the top). */
+static void axes(const Design *d, double t, double *a, double *b)
+{
+    double r = 7.5 - 1.0 * smoothstep(0.5, 0.7, t);
+    double u = fabs(t - d->t_c) / d->half, c = u < 1 ? pow(cos(0.5 * PI * u), 2) : 0;
+    *a = r * (1 - c) + d->a_l * c;
+    *b = r * (1 - c) + d->b_l * c;
+}
+
+static double artery_distance2(const Design *d, const double *x)
+{
+    double v[3] = {x[0] - d->artery_point[0], x[1] - d->artery_point[1], x[2] - d->artery_point[2]};
+    double along = v[0] * d->artery_dir[0] + v[1] * d->artery_dir[1] + v[2] * d->artery_dir[2];
+    return v[0] * v[0] + v[1] * v[1] + v[2] * v[2] - along * along;
+}
+
+static int in_artery(const Design *d, const double *x) { return artery_distance2(d, x) <= ARTERY_RADIUS * ARTERY_RADIUS; }
+
+/* The vein's ellipse, indented by the artery: the two lumens never touch,
+ * their walls keep WALL_MM between them. */
+static int in_vein(const Design *d, const double *x)
+{
+    double t = -x[2] / d->length;
+    if (t < 0 || t > 1) return 0;
+    double a, b, cos_tilt = 1.0 / sqrt(1.0 + d->slope_x * d->slope_x);
+    axes(d, t, &a, &b);
+    double dx = (x[0] - (4.0 + 18.0 * t)) * cos_tilt, dy = x[1] - 12.0;
+    if ((dx / a) * (dx / a) + (dy / b) * (dy / b) > 1.0) return 0;
+    return artery_distance2(d, x) > (ARTERY_RADIUS + WALL_MM) * (ARTERY_RADIUS + WALL_MM);
+}
+
+static int in_spine(const double *x) { return (x[0]) * (x[0]) + (x[1] - 31.0) * (x[1] - 31.0) <= 100.0; }
+
+int lqp_ct_in_vein(const LqpCtParams *p, const double x[3])
+{
+    Design d;
+    design(p, &d);
+    return in_vein(&d, x);
+}
+
+void lqp_ct_axis(const LqpCtParams *p, double dir[3])
+{
+    Design d;
+    design(p, &d);
+    double n = sqrt(1 + d.slope_x * d.slope_x);
+    dir[0] = d.slope_x / n, dir[1] = 0, dir[2] = -1 / n;
+}
+
+double lqp_ct_area_in_plane(const LqpCtParams *p, const double point[3], const double u[3], const double w[3])
+{
+    Design d;
+    design(p, &d);
+    const double pitch = 0.05, half = 12.0;
+    long inside = 0;
+    for (double b = -half + pitch / 2; b < half; b += pitch)
+        for (double a = -half + pitch / 2; a < half; a += pitch) {
+            double x[3] = {point[0] + a * u[0] + b * w[0], point[1] + a * u[1] + b * w[1],
+                           point[2] + a * u[2] + b * w[2]};
+            inside += in_vein(&d, x);
+        }
+    return inside * pitch * pitch;
+}
+
+double lqp_ct_noise_hu(const LqpCtParams *p)
+{
+    Design d;
+    design(p, &d);
+    return d.noise_hu;
+}
+
+int lqp_ct_write_series(const LqpCtParams *p, const char *dir, LqpCtTruth *truth, char *msg, size_t msg_len)
+{
+    Design d;
+    design(p, &d);
+    if (mkdir(dir, 0755) != 0 && access(dir, W_OK) != 0) {
+        snprintf(msg, msg_len, "cannot create %s", dir);
+        return -1;
+    }
+    unsigned n = p->size;
+    int16_t *hu = malloc((size_t)n * n * sizeof *hu);
+    if (!hu) {
+        snprintf(msg, msg_len, "out of memory");
+        return -1;
+    }
+    uint64_t noise = p->seed * 0x9e3779b97f4a7c15ull + 0x51;
+    char series[80], study[80];
+    snprintf(study, sizeof study, "2.25.77%llu1", (unsigned long long)p->seed);
+    snprintf(series, sizeof series, "2.25.77%llu2", (unsigned long long)p->seed);
+    int rc = 0;
+    for (unsigned k = 0; k < p->slices && rc == 0; k++) {
+        if ((int)k == p->missing) continue;
+        double z = -(double)k * p->slice_mm;
+        for (unsigned j = 0; j < n; j++)
+            for (unsigned i = 0; i < n; i++) {
+                double vein = 0, artery = 0, bone = 0;
+                for (int s = 0; s < 8; s++) { /* 2x2x2 sub-voxels */
+                    double x[3] = {ORIGIN_XY + (i + ((s & 1) ? 0.25 : -0.25)) * p->pixel_mm,
+                                   ORIGIN_XY + (j + ((s & 2) ? 0.25 : -0.25)) * p->pixel_mm,
+                                   z + ((s & 4) ? 0.25 : -0.25) * p->slice_mm};
+                    if (in_vein(&d, x)) vein += 0.125;
+                    else if (in_artery(&d, x)) artery += 0.125;
+                    else if (in_spine(x)) bone += 0.125;
+                }
+                double v = HU_TISSUE * (1 - vein - artery - bone) + HU_VEIN * vein + HU_ARTERY * artery + HU_BONE * bone;
+                double g = sqrt(-2 * log(fmax(uniform(&noise), 1e-300))) * cos(2 * PI * uniform(&noise));
+                hu[(size_t)j * n + i] = (int16_t)lround(v + d.noise_hu * g);
+            }
+        char sop[96], path[1024];
+        snprintf(sop, sizeof sop, "%s.%u", series, k + 1);
+        /* shuffled names: nothing in them follows the anatomy */
+        snprintf(path, sizeof path, "%s/CT%05u.dcm", dir, (unsigned)((k * 7919u + 13u) % 99991u));
+        LqpCtSlice sl = {n, n, hu, p->pixel_mm, p->slice_mm, {ORIGIN_XY, ORIGIN_XY, z}, {1, 0, 0, 0, 1, 0},
+                         k + 1, study, series, sop};
+        rc = lqp_dicom_write_ct_slice(&sl, path, msg, msg_len);
+    }
+    free(hu);
+    if (rc == 0 && truth) {
+        double t_ref = 0.85, a, b;
+        truth->lesion_point[0] = 4.0 + 18.0 * d.t_c, truth->lesion_point[1] = 12.0;
+        truth->lesion_point[2] = -d.t_c * d.length;
+        truth->reference_point[0] = 4.0 + 18.0 * t_ref, truth->reference_point[1] = 12.0;
+        truth->reference_point[2] = -t_ref * d.length;
+        /* the MLA: the smallest perpendicular section around the crossing
+         * (the artery's indentation may move it off the ellipse's waist) */
+        double axis[3], u[3] = {0, 1, 0}, w[3], best = INFINITY, t_best = d.t_c;
+        lqp_ct_axis(p, axis);
+        w[0] = axis[1] * u[2] - axis[2] * u[1], w[1] = axis[2] * u[0] - axis[0] * u[2];
+        w[2] = axis[0] * u[1] - axis[1] * u[0];
+        for (double t = d.t_c - d.half; t <= d.t_c + d.half; t += 0.25 / d.length) {
+            double c[3] = {4.0 + 18.0 * t, 12.0, -t * d.length}, area = lqp_ct_area_in_plane(p, c, u, w);
+            if (area < best) best = area, t_best = t;
+        }
+        axes(&d, t_best, &a, &b);
+        truth->mla_mm2 = best;
+        truth->mld_mm = 2 * fmin(a, b);
+        truth->lesion_point[0] = 4.0 + 18.0 * t_best, truth->lesion_point[2] = -t_best * d.length;
+        axes(&d, t_ref, &a, &b);
+        truth->reference_area_mm2 = PI * a * b;
+        truth->reference_diameter_mm = 2 * sqrt(truth->reference_area_mm2 / PI);
+        truth->diameter_stenosis_pct = 100 * (1 - truth->mld_mm / truth->reference_diameter_mm);
+        truth->area_stenosis_pct = 100 * (1 - truth->mla_mm2 / truth->reference_area_mm2);
+    }
+    return rc;
+}
