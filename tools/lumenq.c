@@ -43,6 +43,11 @@ enum {
     OPT_MAX_PIXELS,
     OPT_MAX_MEMORY,
     OPT_TIME_LIMIT,
+    OPT_LESION_POINT,
+    OPT_REFERENCE_POINT,
+    OPT_LESION_VOXEL,
+    OPT_REFERENCE_VOXEL,
+    OPT_SERIES,
 };
 
 typedef struct Option {
@@ -80,6 +85,11 @@ static const Option options[] = {
     {"reference-file", OPT_REFERENCE_FILE, "F[:A-B]", "take the reference from another pullback F (its frames A-B)"},
     {"reference-normal", OPT_REFERENCE_NORMAL, "eiv|civ|cfv", "use Raju's normal value for that vein as the reference"},
     {"pullback-from", OPT_PULLBACK_FROM, "ivc|cfv", "where the pullback starts (default ivc: femoral access)"},
+    {"lesion-point", OPT_LESION_POINT, "X,Y,Z", "ct: the lesion, patient coordinates in mm (LPS, as DICOM viewers show)"},
+    {"reference-point", OPT_REFERENCE_POINT, "X,Y,Z", "ct: the reference (normal vein), LPS mm"},
+    {"lesion-voxel", OPT_LESION_VOXEL, "I,J,K", "ct: the lesion as column, row, slice (0-based; slices in position order)"},
+    {"reference-voxel", OPT_REFERENCE_VOXEL, "I,J,K", "ct: the reference as column, row, slice"},
+    {"series", OPT_SERIES, "UID", "ct: the CT series to use (default: the one with the most slices)"},
     {"cpu", OPT_CPU, "LEVEL", "scalar|sse2|sse41|avx2: highest SIMD level to use (default: best)"},
     {"threads", OPT_THREADS, "N", "worker threads (default: one per CPU); results do not depend on it"},
     {"max-frames", OPT_MAX_FRAMES, "N", "refuse files of more frames (default 20000; 0: no limit)"},
@@ -111,6 +121,8 @@ static void usage(FILE *fp)
     fprintf(fp,
             "Usage: lumenq measure FILE [options]   measure venous stenosis on an IVUS pullback\n"
             "       lumenq info FILE...              describe DICOM files and what lumenq will use\n"
+            "       lumenq ct DIR --lesion-point X,Y,Z --reference-point X,Y,Z [options]\n"
+            "                                        measure iliac vein compression on a CT venography series\n"
             "       lumenq hook DIR [--out OUT] [--log FILE] [--send AET@HOST:PORT]\n"
             "                                        measure every IVUS pullback of a received study (PACS hook)\n"
             "                                        into OUT/<study UID>/<instance UID>/ (default OUT: " LQ_HOOK_DEFAULT_OUT ")\n"
@@ -168,6 +180,31 @@ typedef struct RangeSpec {
     double a, b;
 } RangeSpec;
 
+/* A CT point: LPS mm, or voxel indices. */
+typedef struct PointSpec {
+    int given, is_voxel;
+    double v[3];
+} PointSpec;
+
+/* "x,y,z": three finite numbers (whole and not negative for voxels). */
+static int parse_point(const char *s, int voxel, PointSpec *out)
+{
+    char buf[128];
+    if (strlen(s) >= sizeof buf) return 0;
+    snprintf(buf, sizeof buf, "%s", s);
+    char *save = NULL, *tok = strtok_r(buf, ",", &save);
+    double v[3];
+    for (int k = 0; k < 3; k++, tok = strtok_r(NULL, ",", &save)) {
+        long l;
+        if (!tok) return 0;
+        if (voxel ? !parse_int(tok, 0, 100000, &l) : !parse_double(tok, -1e5, 1e5, &v[k])) return 0;
+        if (voxel) v[k] = (double)l;
+    }
+    if (tok) return 0;
+    *out = (PointSpec){1, voxel, {v[0], v[1], v[2]}};
+    return 1;
+}
+
 typedef struct Cli {
     const char *command;
     LqOpenOptions open;
@@ -181,6 +218,8 @@ typedef struct Cli {
     char send_buf[300];
     const char *send_aet, *send_host, *calling_aet;
     unsigned send_port;
+    PointSpec lesion_point, reference_point;
+    const char *series;
 } Cli;
 
 /* "12" (frame 12) or "42.5mm" (position); mm_only refuses frame numbers. */
@@ -371,6 +410,22 @@ static int parse(int argc, char **argv, Cli *cli)
         case OPT_TIME_LIMIT:
             if (!parse_double(optarg, 0.0, 1e7, &dv)) return usage_error("--time-limit '%s' is not a number of seconds", optarg);
             cli->run.time_limit_s = dv;
+            break;
+        case OPT_LESION_POINT:
+        case OPT_LESION_VOXEL:
+            if (!parse_point(optarg, c == OPT_LESION_VOXEL, &cli->lesion_point))
+                return usage_error(c == OPT_LESION_VOXEL ? "--lesion-voxel '%s' is not I,J,K (whole numbers)"
+                                                         : "--lesion-point '%s' is not X,Y,Z in mm", optarg);
+            break;
+        case OPT_REFERENCE_POINT:
+        case OPT_REFERENCE_VOXEL:
+            if (!parse_point(optarg, c == OPT_REFERENCE_VOXEL, &cli->reference_point))
+                return usage_error(c == OPT_REFERENCE_VOXEL ? "--reference-voxel '%s' is not I,J,K (whole numbers)"
+                                                            : "--reference-point '%s' is not X,Y,Z in mm", optarg);
+            break;
+        case OPT_SERIES:
+            if (!*optarg || strlen(optarg) > 64) return usage_error("--series '%s' is not a UID", optarg);
+            cli->series = optarg;
             break;
         case 'q': quiet = 1; break;
         case 'v': verbose = 1; break;
@@ -747,6 +802,94 @@ static int cmd_measure(int argc, char **argv, Cli *cli)
     return lq_exit_code(rc);
 }
 
+/* A CT point as LPS mm (voxel indices through the volume's geometry). */
+static void point_mm(const LqVolume *v, const PointSpec *p, double out[3])
+{
+    if (!p->is_voxel) {
+        memcpy(out, p->v, 3 * sizeof *out);
+        return;
+    }
+    for (int k = 0; k < 3; k++)
+        out[k] = v->origin[k] + p->v[0] * v->dx_mm * v->row_dir[k] + p->v[1] * v->dy_mm * v->col_dir[k] +
+                 p->v[2] * v->dz_mm * v->normal[k];
+}
+
+/* The outputs of a CT measurement: PDF and the summary CSV are IVUS only. */
+static int plan_ct_outputs(const Cli *cli, Output *outs, int *n)
+{
+    int ok = 1;
+    *n = 0;
+    if (cli->json) ok &= add_output(outs, n, LQ_REPORT_JSON, NULL, cli->json);
+    if (cli->csv) ok &= add_output(outs, n, LQ_REPORT_CSV, NULL, cli->csv);
+    if (cli->sr) ok &= add_output(outs, n, LQ_REPORT_SR, NULL, cli->sr);
+    const char *dirs[2] = {cli->png_dir, cli->out_dir};
+    for (int d = 0; d < 2; d++) {
+        if (!dirs[d]) continue;
+        if (d == 1) {
+            ok &= add_output(outs, n, LQ_REPORT_TEXT, dirs[d], "report.txt");
+            ok &= add_output(outs, n, LQ_REPORT_JSON, dirs[d], "report.json");
+            ok &= add_output(outs, n, LQ_REPORT_CSV, dirs[d], "sections.csv");
+        }
+        ok &= add_output(outs, n, LQ_REPORT_LESION_PNG, dirs[d], "lesion.png");
+        ok &= add_output(outs, n, LQ_REPORT_REFERENCE_PNG, dirs[d], "reference.png");
+        ok &= add_output(outs, n, LQ_REPORT_PROFILE_PNG, dirs[d], "profile.png");
+    }
+    return ok;
+}
+
+static int cmd_ct(int argc, char **argv, Cli *cli)
+{
+    if (optind + 1 != argc) return usage_error("%s", "ct needs exactly one DIR (the CT series' folder or a DICOMDIR)");
+    if (!cli->lesion_point.given || !cli->reference_point.given)
+        return usage_error("%s", "ct needs --lesion-point (or --lesion-voxel) and --reference-point (or --reference-voxel)");
+    const char *ivus_only = cli->pdf ? "--pdf" : cli->pdf_dicom ? "--pdf-dicom" : cli->summary_csv ? "--summary-csv" : NULL;
+    if (ivus_only) return usage_error("%s is made for IVUS pullbacks, not for ct", ivus_only);
+    const char *path = argv[optind];
+    static Output outs[MAX_OUTPUTS];
+    int n_outs;
+    if (!plan_ct_outputs(cli, outs, &n_outs)) return usage_error("%s", "an output path is too long");
+    LqVolume *v = NULL;
+    LqCtResult *r = NULL;
+    LqError err = {0};
+    int rc = lq_volume_open(path, cli->series, &cli->open, &v, &err);
+    if (rc == LQ_OK) {
+        double lesion[3], reference[3];
+        point_mm(v, &cli->lesion_point, lesion);
+        point_mm(v, &cli->reference_point, reference);
+        LqCtOptions o;
+        lq_ct_options_default(&o);
+        o.threshold_pct = cli->run.measure.threshold_pct;
+        o.cpu_level = cli->run.cpu_level;
+        if (verbose) say("%s: %u slices %ux%u, tracing the centreline", path, v->slices, v->cols, v->rows);
+        rc = lq_ct_measure(v, lesion, reference, &o, &r, &err);
+        if (rc == LQ_ERR_USAGE) { /* a point off the volume: name the folder */
+            char msg[256];
+            snprintf(msg, sizeof msg, "%s", err.message);
+            snprintf(err.message, sizeof err.message, "%.200s: %s", path, msg);
+        }
+    }
+    int code = 0;
+    if (rc == LQ_OK && ((code = make_dir(cli->png_dir)) || (code = make_dir(cli->out_dir)))) {
+        lq_ct_result_free(&r);
+        lq_volume_free(&v);
+        return code;
+    }
+    if (rc == LQ_OK) rc = lq_ct_report_write(v, r, cli->format, cli->output, &err);
+    for (int i = 0; rc == LQ_OK && r->ok && i < n_outs; i++) {
+        rc = lq_ct_report_write(v, r, outs[i].format, outs[i].path, &err);
+        if (rc == LQ_OK && verbose) say("wrote %s", outs[i].path);
+    }
+    if (rc != LQ_OK) {
+        say("%s", err.message);
+    } else if (!r->ok) {
+        say("%s: not measured: %s", path, r->problem);
+        rc = LQ_ERR_DATA;
+    }
+    lq_ct_result_free(&r);
+    lq_volume_free(&v);
+    return lq_exit_code(rc);
+}
+
 static int cmd_hook(int argc, char **argv, Cli *cli)
 {
     if (optind + 1 != argc) return usage_error("%s", "hook needs exactly one DIR (the received study)");
@@ -775,5 +918,6 @@ int main(int argc, char **argv)
     if (strcmp(cli.command, "measure") == 0) return cmd_measure(argc, argv, &cli);
     if (strcmp(cli.command, "info") == 0) return cmd_info(argc, argv, &cli);
     if (strcmp(cli.command, "hook") == 0) return cmd_hook(argc, argv, &cli);
-    return usage_error("unknown command '%s' (measure, info or hook)", cli.command);
+    if (strcmp(cli.command, "ct") == 0) return cmd_ct(argc, argv, &cli);
+    return usage_error("unknown command '%s' (measure, info, ct or hook)", cli.command);
 }

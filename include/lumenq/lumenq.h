@@ -147,7 +147,11 @@ void lq_scan_free(LqScan *scan);
  * series sorted by their position along the slice normal (never by file
  * name), in Hounsfield units. */
 typedef struct LqVolume {
+    char path[1024];                /* the folder or DICOMDIR it was read from */
     char study_uid[65], series_uid[65];
+    char patient_name[128], patient_id[65], study_date[9];
+    char (*slice_paths)[1024];      /* the file of each slice, in volume order (NULL from lq_volume_probe) */
+    char (*slice_uids)[65];         /* and its SOP Instance UID */
     unsigned cols, rows, slices;
     double dx_mm, dy_mm, dz_mm;     /* along rows (column spacing), columns, slices */
     double origin[3];               /* centre of the first voxel, LPS mm */
@@ -296,23 +300,30 @@ int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSet
 
 /* CT venography along a traced centreline (docs/ct.md). */
 typedef struct LqCtOptions {
-    double step_mm;       /* cross-sections every step_mm along the centreline (default 1) */
+    double step_mm;       /* cross-sections every step_mm along the centreline, at most (default 1) */
     double reference_mm;  /* A_ref: mean of the sections within this of the reference point (default 5) */
+    double threshold_pct; /* a diameter stenosis above it is called significant (default 61) */
     int cpu_level;        /* -1: best */
 } LqCtOptions;
 
 typedef struct LqCtResult {
+    double lesion_point[3], reference_point[3]; /* as given, LPS mm */
     size_t n;                  /* cross-sections, from the lesion point to the reference point */
     double *points;            /* n x 3: centreline, LPS mm */
-    double *planes;            /* n x 6: each section's plane, unit vectors u (its columns) and w (its rows),
-                                  LPS; the centreline runs along u x w */
+    double *planes;            /* n x 6: each section's plane, unit vectors u (its columns, as the slices'
+                                  rows run) and w (its rows, as the slices' columns run), LPS; u x w is
+                                  the centreline's direction or its opposite */
     LqFrameMeasure *sections;  /* position_mm = arc length from the lesion point */
+    unsigned outline_points;   /* points of each section's lumen outline */
+    double *outlines;          /* n x outline_points x 2: (u, w) in mm from the centreline point */
     double lumen_hu;           /* lumen level (around the reference point) */
     int ok;
     char problem[256];
     int lesion, reference_first, reference_last, segment_first, segment_last; /* section indices (-1: none) */
     double mla_mm2, mld_mm, max_diameter_mm, reference_area_mm2, reference_diameter_mm;
     double diameter_stenosis_pct, area_stenosis_pct, equiv_diameter_stenosis_pct, lesion_length_mm;
+    double threshold_pct;
+    int significant;           /* %DS > threshold (CT alone never decides treatment) */
 } LqCtResult;
 
 void lq_ct_options_default(LqCtOptions *o);
@@ -322,6 +333,15 @@ void lq_ct_options_default(LqCtOptions *o);
 int lq_ct_measure(const LqVolume *v, const double lesion[3], const double reference[3], const LqCtOptions *o,
                   LqCtResult **out, LqError *err);
 void lq_ct_result_free(LqCtResult **r);
+/* The HU image of section s as the outline was found on it: size x size
+ * samples `pitch_mm` apart, centred on the centreline point, x along u. */
+int lq_ct_section_image(const LqVolume *v, const LqCtResult *r, size_t s, int16_t *img, int size, double pitch_mm);
+/* The vein straightened along its centreline: column x at arc length
+ * total * x / (width - 1) from the lesion point, row y at (y - height / 2) *
+ * pitch_mm along that section's w (row-major, width x height): w is the
+ * front-back direction of an axial series, across which the artery
+ * flattens the vein. */
+int lq_ct_straightened(const LqVolume *v, const LqCtResult *r, int16_t *img, int width, int height, double pitch_mm);
 
 /* -------------------------------------------------------- segmentation */
 
@@ -394,6 +414,12 @@ int lq_report_write(LqStudy *study, const LqResult *r, LqReportFormat fmt,
  * with its header; the file is rewritten atomically under a lock, so several
  * lumenq processes can add to the same file. */
 int lq_report_append_summary_csv(const LqStudy *study, const LqResult *r, const char *path, LqError *err);
+/* Reports of a CT measurement: text, JSON, CSV (one row per section);
+ * LQ_REPORT_LESION_PNG and LQ_REPORT_REFERENCE_PNG the cross-sections,
+ * LQ_REPORT_PROFILE_PNG the straightened vein over the area profile;
+ * LQ_REPORT_SR a TID 1500 report in the CT's study. Atomic like
+ * lq_report_write. */
+int lq_ct_report_write(const LqVolume *v, const LqCtResult *r, LqReportFormat fmt, const char *path, LqError *err);
 
 const char *lq_method_name(LqMethod m);   /* "auto", "user", "external", "normal" */
 

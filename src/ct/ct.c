@@ -23,6 +23,7 @@ void lq_ct_options_default(LqCtOptions *o)
 {
     o->step_mm = 1.0;
     o->reference_mm = 5.0;
+    o->threshold_pct = 61.0;
     o->cpu_level = -1;
 }
 
@@ -31,6 +32,7 @@ void lq_ct_result_free(LqCtResult **r)
     if (!r || !*r) return;
     free((*r)->points);
     free((*r)->planes);
+    free((*r)->outlines);
     free((*r)->sections);
     free(*r);
     *r = NULL;
@@ -388,30 +390,38 @@ static int section_axes(const LqVolume *v, const double *pts, size_t n, size_t s
     double ul = sqrt(dot3(u, u));
     for (int k = 0; k < 3; k++) u[k] /= ul;
     w[0] = t[1] * u[2] - t[2] * u[1], w[1] = t[2] * u[0] - t[0] * u[2], w[2] = t[0] * u[1] - t[1] * u[0];
+    /* rows run the way the slices' columns do (towards posterior in an axial
+     * series): sections look as a reader sees the CT, whichever way the
+     * centreline runs */
+    if (dot3(w, v->col_dir) < 0)
+        for (int k = 0; k < 3; k++) w[k] = -w[k];
     return 1;
 }
 
-/* The SAMPLES x SAMPLES HU image of the plane through `p` spanned by u, w,
- * row by row through the trilinear kernel (16.16 fixed-point voxel steps). */
-static void cut(const LqVolume *v, const LqSegDsp *dsp, const double *p, const double *u, const double *w,
-                int16_t *img)
+/* n HU samples from `p` along unit vector `dir`, `pitch` mm apart, through
+ * the trilinear kernel (16.16 fixed-point voxel steps). */
+static void line(const LqVolume *v, const LqSegDsp *dsp, const double *p, const double *dir, double pitch, int n,
+                 int16_t *out)
 {
-    double su[3], sv[3], qc[3], tmp[3], zero[3];
-    to_voxel(v, p, qc);
-    to_voxel(v, v->origin, zero);
-    for (int k = 0; k < 3; k++) tmp[k] = v->origin[k] + u[k] * SECTION_PITCH_MM;
-    to_voxel(v, tmp, su);
-    for (int k = 0; k < 3; k++) tmp[k] = v->origin[k] + w[k] * SECTION_PITCH_MM;
-    to_voxel(v, tmp, sv);
-    const int half = SECTION_SAMPLES / 2;
-    int32_t step[3];
-    for (int k = 0; k < 3; k++) step[k] = (int32_t)lround((su[k] - zero[k]) * 65536);
-    for (int row = 0; row < SECTION_SAMPLES; row++) {
-        int32_t p0[3];
-        for (int k = 0; k < 3; k++)
-            p0[k] = (int32_t)lround((qc[k] - half * (su[k] - zero[k]) + (row - half) * (sv[k] - zero[k])) * 65536);
-        dsp->trilinear(img + row * SECTION_SAMPLES, v->hu, (int)v->cols, (int)v->rows, (int)v->slices, p0, step,
-                       SECTION_SAMPLES, -1024);
+    double q0[3], q1[3], tmp[3];
+    to_voxel(v, p, q0);
+    for (int k = 0; k < 3; k++) tmp[k] = p[k] + dir[k] * pitch;
+    to_voxel(v, tmp, q1);
+    int32_t p0[3], step[3];
+    for (int k = 0; k < 3; k++) p0[k] = (int32_t)lround(q0[k] * 65536), step[k] = (int32_t)lround((q1[k] - q0[k]) * 65536);
+    dsp->trilinear(out, v->hu, (int)v->cols, (int)v->rows, (int)v->slices, p0, step, n, -1024);
+}
+
+/* The size x size HU image of the plane through `p` spanned by u, w,
+ * samples `pitch` mm apart, centred on p (sample size / 2), row by row. */
+static void cut(const LqVolume *v, const LqSegDsp *dsp, const double *p, const double *u, const double *w,
+                int16_t *img, int size, double pitch)
+{
+    const int half = size / 2;
+    for (int row = 0; row < size; row++) {
+        double start[3];
+        for (int k = 0; k < 3; k++) start[k] = p[k] + (row - half) * pitch * w[k] - half * pitch * u[k];
+        line(v, dsp, start, u, pitch, size, img + (size_t)row * size);
     }
 }
 
@@ -419,23 +429,65 @@ static void cut(const LqVolume *v, const LqSegDsp *dsp, const double *p, const d
  * parallel planes SLAB_GAP_MM apart along the centreline (a thin slab, as a
  * reader would set it), which takes CT noise of 20 HU down to where it no
  * longer puts spurious edges on the rays; a vein running through the plane
- * keeps its outline. */
+ * keeps its outline. `acc` holds size x size sums. */
 #define SLAB_PLANES 3
 #define SLAB_GAP_MM 0.5
 static void section_image(const LqVolume *v, const LqSegDsp *dsp, const double *p, const double *u, const double *w,
-                          int16_t *img)
+                          int16_t *img, int size, double pitch, int32_t *acc)
 {
-    enum { N = SECTION_SAMPLES * SECTION_SAMPLES };
-    int32_t acc[N];
+    const size_t n = (size_t)size * size;
     double t[3] = {u[1] * w[2] - u[2] * w[1], u[2] * w[0] - u[0] * w[2], u[0] * w[1] - u[1] * w[0]};
-    memset(acc, 0, sizeof acc);
+    memset(acc, 0, n * sizeof *acc);
     for (int plane = 0; plane < SLAB_PLANES; plane++) {
         double off = (plane - (SLAB_PLANES - 1) / 2.0) * SLAB_GAP_MM, q[3];
         for (int k = 0; k < 3; k++) q[k] = p[k] + off * t[k];
-        cut(v, dsp, q, u, w, img);
-        for (int i = 0; i < N; i++) acc[i] += img[i];
+        cut(v, dsp, q, u, w, img, size, pitch);
+        for (size_t i = 0; i < n; i++) acc[i] += img[i];
     }
-    for (int i = 0; i < N; i++) img[i] = (int16_t)((acc[i] + (acc[i] >= 0 ? 1 : -1)) / SLAB_PLANES);
+    for (size_t i = 0; i < n; i++) img[i] = (int16_t)((acc[i] + (acc[i] >= 0 ? 1 : -1)) / SLAB_PLANES);
+}
+
+int lq_ct_straightened(const LqVolume *v, const LqCtResult *r, int16_t *img, int width, int height, double pitch_mm)
+{
+    if (r->n < 2 || width < 1 || height < 1 || !(pitch_mm > 0)) return LQ_ERR_USAGE;
+    LqSegDsp dsp;
+    lq_seg_dsp_init(&dsp, -1);
+    double total = r->sections[r->n - 1].position_mm;
+    int16_t *col = malloc((size_t)height * sizeof *col);
+    if (!col) return LQ_ERR_INTERNAL;
+    size_t s = 0;
+    for (int x = 0; x < width; x++) {
+        /* the point and the across direction, interpolated between sections */
+        double t = total * x / (width > 1 ? width - 1 : 1);
+        while (s + 2 < r->n && r->sections[s + 1].position_mm < t) s++;
+        double a = r->sections[s].position_mm, b = r->sections[s + 1].position_mm;
+        double f = b > a ? fmin(1.0, fmax(0.0, (t - a) / (b - a))) : 0, p[3], u[3];
+        for (int k = 0; k < 3; k++) {
+            p[k] = r->points[3 * s + k] + f * (r->points[3 * s + 3 + k] - r->points[3 * s + k]);
+            u[k] = r->planes[6 * s + 3 + k] + f * (r->planes[6 * s + 9 + k] - r->planes[6 * s + 3 + k]);
+        }
+        double ul = sqrt(dot3(u, u));
+        for (int k = 0; k < 3; k++) u[k] /= ul;
+        double start[3];
+        for (int k = 0; k < 3; k++) start[k] = p[k] - (height / 2) * pitch_mm * u[k];
+        line(v, &dsp, start, u, pitch_mm, height, col);
+        for (int y = 0; y < height; y++) img[(size_t)y * width + x] = col[y];
+    }
+    free(col);
+    return LQ_OK;
+}
+
+int lq_ct_section_image(const LqVolume *v, const LqCtResult *r, size_t s, int16_t *img, int size, double pitch_mm)
+{
+    if (s >= r->n || size < 1 || !(pitch_mm > 0)) return LQ_ERR_USAGE;
+    int32_t *acc = malloc((size_t)size * size * sizeof *acc);
+    if (!acc) return LQ_ERR_INTERNAL;
+    LqSegDsp dsp;
+    lq_seg_dsp_init(&dsp, -1);
+    const double *u = r->planes + 6 * s;
+    section_image(v, &dsp, r->points + 3 * s, u, u + 3, img, size, pitch_mm, acc);
+    free(acc);
+    return LQ_OK;
 }
 
 /* Cuts the section at point s and outlines the lumen: levels are the
@@ -445,7 +497,8 @@ static void section_image(const LqVolume *v, const LqSegDsp *dsp, const double *
 static int section_outline(const LqVolume *v, const LqSegDsp *dsp, double lumen, const double *p, const double *u,
                            const double *w, int16_t *img, double *xy)
 {
-    section_image(v, dsp, p, u, w, img);
+    int32_t acc[SECTION_SAMPLES * SECTION_SAMPLES];
+    section_image(v, dsp, p, u, w, img, SECTION_SAMPLES, SECTION_PITCH_MM, acc);
     int16_t sorted[SECTION_SAMPLES * SECTION_SAMPLES];
     memcpy(sorted, img, sizeof sorted);
     qsort(sorted, SECTION_SAMPLES * SECTION_SAMPLES, sizeof *sorted, cmp_i16);
@@ -539,6 +592,9 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
         to_world(v, q, raw + 3 * i);
     }
     free(path);
+    memcpy(r->lesion_point, lesion, sizeof r->lesion_point);
+    memcpy(r->reference_point, reference, sizeof r->reference_point);
+    r->threshold_pct = o->threshold_pct;
     memcpy(raw, lesion, 3 * sizeof *raw);
     memcpy(raw + 3 * (plen - 1), reference, 3 * sizeof *raw);
     size_t n = 0;
@@ -550,7 +606,9 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
     r->points = line;
     r->sections = calloc(n, sizeof *r->sections);
     r->planes = calloc(n * 6, sizeof *r->planes);
-    if (!r->points || !r->sections || !r->planes) {
+    r->outlines = calloc(n * RAYS * 2, sizeof *r->outlines);
+    r->outline_points = RAYS;
+    if (!r->points || !r->sections || !r->planes || !r->outlines) {
         free(img), free(xy);
         lq_ct_result_free(&r);
         return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
@@ -570,6 +628,7 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
         if (section_axes(v, line, n, s, u, w) && section_outline(v, &dsp, lumen, line + 3 * s, u, w, img, xy)) {
             m->valid = lq_shape_measure(xy, RAYS, &m->shape) == LQ_OK;
             m->confidence = 1.0;
+            memcpy(r->outlines + s * RAYS * 2, xy, 2 * RAYS * sizeof *xy);
         }
     }
     free(img), free(xy);
@@ -613,6 +672,7 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
         r->segment_first = a, r->segment_last = b;
         r->lesion_length_mm = (b - a + 1) * step;
     }
+    r->significant = r->diameter_stenosis_pct > r->threshold_pct;
     r->ok = 1;
     *out = r;
     return LQ_OK;

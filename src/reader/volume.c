@@ -44,6 +44,8 @@ void lq_volume_free(LqVolume **v)
 {
     if (!v || !*v) return;
     free((*v)->hu);
+    free((*v)->slice_paths);
+    free((*v)->slice_uids);
     free(*v);
     *v = NULL;
 }
@@ -143,6 +145,10 @@ static int load(const char *path, const char *series_uid, const LqOpenOptions *o
     rc = sl && v ? sort_and_check(path, sl, n, v, err) : lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
     if (rc == LQ_OK) {
         const LqStudyInfo *in = sl[0].in;
+        snprintf(v->path, sizeof v->path, "%s", path);
+        snprintf(v->patient_name, sizeof v->patient_name, "%s", in->patient_name);
+        snprintf(v->patient_id, sizeof v->patient_id, "%s", in->patient_id);
+        snprintf(v->study_date, sizeof v->study_date, "%s", in->study_date);
         snprintf(v->study_uid, sizeof v->study_uid, "%s", in->study_instance_uid);
         snprintf(v->series_uid, sizeof v->series_uid, "%s", in->series_instance_uid);
         v->cols = in->cols, v->rows = in->rows, v->slices = (unsigned)n;
@@ -154,8 +160,13 @@ static int load(const char *path, const char *series_uid, const LqOpenOptions *o
         } else if ((unsigned long long)px * n * sizeof(int16_t) > MAX_VOLUME_BYTES)
             rc = lq_fail(err, LQ_ERR_LIMIT, "%s: the volume (%zu slices of %ux%u) exceeds 2 GiB", path, n, v->cols,
                          v->rows);
-        else if (!(v->hu = malloc(px * n * sizeof(int16_t) + 16))) /* + the kernels' read-ahead */
+        else if (!(v->hu = malloc(px * n * sizeof(int16_t) + 16)) || /* + the kernels' read-ahead */
+                 !(v->slice_paths = calloc(n, sizeof *v->slice_paths)) || !(v->slice_uids = calloc(n, sizeof *v->slice_uids)))
             rc = lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory for %zu slices", path, n);
+        for (size_t i = 0; rc == LQ_OK && !probe && i < n; i++) {
+            snprintf(v->slice_paths[i], sizeof v->slice_paths[i], "%s", sl[i].in->path);
+            snprintf(v->slice_uids[i], sizeof v->slice_uids[i], "%s", sl[i].in->sop_instance_uid);
+        }
         for (size_t i = 0; rc == LQ_OK && !probe && i < n; i++) {
             LqStudy *st = NULL;
             rc = lq_study_open(sl[i].in->path, opt, &st, err);

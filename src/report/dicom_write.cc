@@ -181,6 +181,20 @@ extern "C" int lq_dicom_write_sr(const char *source_path, const LqSrValues *v, c
         src->findAndGetOFString(DCM_SeriesInstanceUID, series_src);
         src->findAndGetOFString(DCM_SOPClassUID, class_uid);
         src->findAndGetOFString(DCM_SOPInstanceUID, instance_uid);
+        /* the reference's own instance (another CT slice), else the source */
+        DcmFileFormat ref_file;
+        DcmDataset *ref_src = src;
+        if (v->reference_source_path) {
+            if (ref_file.loadFile(v->reference_source_path, EXS_Unknown, EGL_noChange, 4096).bad()) {
+                snprintf(msg, msg_len, "cannot read %s again", v->reference_source_path);
+                return LQ_ERR_OPEN;
+            }
+            ref_src = ref_file.getDataset();
+        }
+        OFString ref_series, ref_class, ref_instance;
+        ref_src->findAndGetOFString(DCM_SeriesInstanceUID, ref_series);
+        ref_src->findAndGetOFString(DCM_SOPClassUID, ref_class);
+        ref_src->findAndGetOFString(DCM_SOPInstanceUID, ref_instance);
 
         TID1500_MeasurementReport report(CMR_CID7021::ImagingMeasurementReport);
         const char *failed = "";
@@ -190,22 +204,26 @@ extern "C" int lq_dicom_write_sr(const char *source_path, const LqSrValues *v, c
         STEP("observer", report.getObservationContext()
                   .addDeviceObserver(v->device_uid, "lumenq", "lumenq", "lumenq " LUMENQ_VERSION)
                   .good());
-        STEP("procedure", report.addProcedureReported(CID100_QuantitativeDiagnosticImagingProcedures(
-                                              DSRCodedEntryValue("IVUS", "DCM", "Intravascular Ultrasound")),
-                                          OFFalse)
-                  .good());
+        const DSRCodedEntryValue procedure =
+            v->procedure_code ? DSRCodedEntryValue(v->procedure_code, v->procedure_scheme, v->procedure_meaning)
+                              : DSRCodedEntryValue("IVUS", "DCM", "Intravascular Ultrasound");
+        STEP("procedure",
+             report.addProcedureReported(CID100_QuantitativeDiagnosticImagingProcedures(procedure), OFFalse).good());
         if (!report.getImageLibrary().hasImageLibrary()) STEP("library", report.getImageLibrary().createNewImageLibrary().good());
         STEP("image group", report.getImageLibrary().addImageGroup().good());
         STEP("image entry", report.getImageLibrary().addImageEntry(*src, TID1600_ImageLibrary::withoutDescriptors, TID1600_ImageLibrary::ConceptNameList(), OFFalse).good());
+        if (ref_src != src)
+            STEP("reference image entry", report.getImageLibrary().addImageEntry(*ref_src, TID1600_ImageLibrary::withoutDescriptors, TID1600_ImageLibrary::ConceptNameList(), OFFalse).good());
 
-        DSRImageReferenceValue lesion_image(class_uid, instance_uid), reference_image(class_uid, instance_uid);
+        DSRImageReferenceValue lesion_image(class_uid, instance_uid), reference_image(ref_class, ref_instance);
         if (v->lesion_frame) lesion_image.getFrameList().addItem(Sint32(v->lesion_frame));
         for (unsigned f = v->reference_first; f && f <= v->reference_last; f++)
             reference_image.getFrameList().addItem(Sint32(f));
 
         STEP("lesion group", report.addIndividualMeasurements().good());
         Group &lesion = report.getIndividualMeasurements();
-        STEP("lesion tracking id", lesion.setTrackingIdentifier("lesion (minimal lumen area)").good());
+        STEP("lesion tracking id",
+             lesion.setTrackingIdentifier(v->lesion_label ? v->lesion_label : "lesion (minimal lumen area)").good());
         STEP("MLA", add_measure(lesion, code_lumen_area, v->mla_mm2, unit_mm2, &code_minimum, "MLA", &lesion_image));
         STEP("MLD", add_measure(lesion, code_diameter, v->mld_mm, unit_mm, &code_minimum, "MLD, minimal Feret diameter",
                           &lesion_image));
@@ -218,13 +236,15 @@ extern "C" int lq_dicom_write_sr(const char *source_path, const LqSrValues *v, c
         STEP("equivalent %DS", add_measure(lesion, code_diameter_stenosis, v->equiv_diameter_stenosis_pct, unit_percent, nullptr,
                           "equivalent-diameter stenosis = 100*(1 - sqrt(MLA/A_ref))", nullptr));
         STEP("lesion length", add_measure(lesion, code_length, v->lesion_length_mm, unit_mm, nullptr,
-                          "lesion length: contiguous frames below 50 % of A_ref", nullptr));
+                          "lesion length: contiguous frames (CT: sections) below 50 % of A_ref", nullptr));
 
         if (std::isfinite(v->reference_area_mm2)) {
             STEP("reference group", report.addIndividualMeasurements().good());
             Group &ref = report.getIndividualMeasurements();
-            STEP("reference tracking id", ref.setTrackingIdentifier("reference (external iliac vein)").good());
-            const DSRImageReferenceValue *img = v->reference_first ? &reference_image : nullptr;
+            STEP("reference tracking id",
+                 ref.setTrackingIdentifier(v->reference_label ? v->reference_label : "reference (external iliac vein)")
+                     .good());
+            const DSRImageReferenceValue *img = v->reference_first || ref_src != src ? &reference_image : nullptr;
             STEP("A_ref", add_measure(ref, code_lumen_area, v->reference_area_mm2, unit_mm2, &code_mean, "A_ref", img));
             STEP("D_ref", add_measure(ref, code_diameter, v->reference_diameter_mm, unit_mm, nullptr,
                               "D_ref = 2*sqrt(A_ref/pi)", img));
@@ -247,6 +267,7 @@ extern "C" int lq_dicom_write_sr(const char *source_path, const LqSrValues *v, c
         doc.setManufacturer("lumenq");
         doc.setSeriesDescription("lumenq venous stenosis measurements");
         doc.getCurrentRequestedProcedureEvidence().addItem(study_uid, series_src, class_uid, instance_uid);
+        if (ref_src != src) doc.getCurrentRequestedProcedureEvidence().addItem(study_uid, ref_series, ref_class, ref_instance);
         DcmFileFormat out;
         DcmDataset *ds = out.getDataset();
         if (doc.write(*ds).bad()) {

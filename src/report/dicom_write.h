@@ -27,6 +27,12 @@ typedef struct LqSrValues {
     const char *verdict;      /* one line, as the text report */
     const char *method;       /* how lesion and reference were chosen */
     const char *device_uid;   /* the observer: this lumenq */
+    /* CT venography (NULL for an IVUS pullback): the procedure reported, the
+     * file holding the reference (the lesion is the source file), and the
+     * two groups' tracking identifiers */
+    const char *procedure_code, *procedure_scheme, *procedure_meaning;
+    const char *reference_source_path;
+    const char *lesion_label, *reference_label;
 } LqSrValues;
 
 /* A TID 1500 Measurement Report (Enhanced SR) in the source's study, a new

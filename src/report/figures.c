@@ -12,10 +12,10 @@
 
 #define FONT "DejaVu Sans"
 
-static const double contour_rgb[3] = {1.0, 0.86, 0.0};
+const double lq_fig_contour_rgb[3] = {1.0, 0.86, 0.0};
 static const double mld_rgb[3] = {1.0, 0.22, 0.22};
 static const double dmax_rgb[3] = {0.25, 0.85, 1.0};
-static const double reference_rgb[3] = {0.15, 0.62, 0.25};
+const double lq_fig_reference_rgb[3] = {0.15, 0.62, 0.25};
 const double lq_fig_lesion_rgb[3] = {0.85, 0.1, 0.1};
 
 void lq_fig_font(cairo_t *cr, double size, int bold)
@@ -24,7 +24,7 @@ void lq_fig_font(cairo_t *cr, double size, int bold)
     cairo_set_font_size(cr, size);
 }
 
-static void rgb(cairo_t *cr, const double c[3]) { cairo_set_source_rgb(cr, c[0], c[1], c[2]); }
+void lq_fig_rgb(cairo_t *cr, const double c[3]) { cairo_set_source_rgb(cr, c[0], c[1], c[2]); }
 
 /* Text at (x, y) baseline; align -1 left, 0 centre, 1 right. Returns its advance. */
 double lq_fig_text(cairo_t *cr, double x, double y, int align, const char *s)
@@ -37,25 +37,23 @@ double lq_fig_text(cairo_t *cr, double x, double y, int align, const char *s)
 }
 
 /* Text with a dark outline, legible over the image. */
-static void halo_text(cairo_t *cr, double x, double y, const char *s, const double c[3])
+void lq_fig_halo_text(cairo_t *cr, double x, double y, const char *s, const double c[3])
 {
     cairo_move_to(cr, x, y);
     cairo_text_path(cr, s);
     cairo_set_source_rgb(cr, 0, 0, 0);
     cairo_set_line_width(cr, 3);
     cairo_stroke_preserve(cr);
-    rgb(cr, c);
+    lq_fig_rgb(cr, c);
     cairo_fill(cr);
 }
 
+static double band_height(double w) { return 0.11 * w; }
+
 double lq_frame_figure_height(const LqStudyInfo *in, double w)
 {
-    double band = 0.11 * w;
-    double aspect = (in->rows * in->pixel_dy_mm) / (in->cols * in->pixel_dx_mm);
-    return band + w * aspect;
+    return band_height(w) + w * (in->rows * in->pixel_dy_mm) / (in->cols * in->pixel_dx_mm);
 }
-
-static double band_height(double w) { return 0.11 * w; }
 
 int lq_figure_frame(const LqResult *r, LqFigureFrame which, size_t *index, LqError *err)
 {
@@ -106,7 +104,7 @@ static void caliper(cairo_t *cr, const LqContour *c, double angle, double cx, do
         cairo_move_to(cr, x1 - tx, y1 - ty), cairo_line_to(cr, x1 + tx, y1 + ty);
         cairo_stroke(cr);
         cairo_set_line_width(cr, lw);
-        rgb(cr, colour);
+        lq_fig_rgb(cr, colour);
     }
 }
 
@@ -125,60 +123,47 @@ static void centroid(const LqContour *c, double *cx, double *cy)
     *cx = x / (3 * a), *cy = y / (3 * a);
 }
 
-int lq_draw_frame_figure(cairo_t *cr, LqStudy *study, const LqResult *r, LqFigureFrame which, double w, LqError *err)
+double lq_view_height(const LqFigureView *v, double w)
 {
-    const LqStudyInfo *in = lq_study_info(study);
-    const LqSummary *s = &r->summary;
-    size_t idx;
-    int rc = lq_figure_frame(r, which, &idx, err);
-    if (rc != LQ_OK) return rc;
-    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)in->cols, (int)in->rows);
-    uint8_t *luma = malloc((size_t)in->rows * in->cols);
-    if (cairo_surface_status(img) != CAIRO_STATUS_SUCCESS || !luma) {
-        cairo_surface_destroy(img);
-        free(luma);
-        return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory for a picture", in->path);
-    }
-    rc = lq_study_read_frame(study, (unsigned)idx, luma, err);
-    if (rc != LQ_OK) {
-        cairo_surface_destroy(img);
-        free(luma);
-        return rc;
-    }
-    cairo_surface_flush(img);
-    uint8_t *data = cairo_image_surface_get_data(img);
-    int stride = cairo_image_surface_get_stride(img);
-    for (unsigned y = 0; y < in->rows; y++) {
-        uint32_t *row = (uint32_t *)(void *)(data + (size_t)y * (size_t)stride);
-        for (unsigned x = 0; x < in->cols; x++) {
-            uint32_t g = luma[(size_t)y * in->cols + x];
-            row[x] = g << 16 | g << 8 | g;
-        }
-    }
-    free(luma);
-    cairo_surface_mark_dirty(img);
+    return band_height(w) + w * (v->rows * v->dy_mm) / (v->cols * v->dx_mm);
+}
 
-    double band = band_height(w), h = lq_frame_figure_height(in, w);
-    double scale = w / (in->cols * in->pixel_dx_mm); /* output units per mm */
+void lq_draw_view(cairo_t *cr, const LqFigureView *v, double w)
+{
+    double band = band_height(w), h = lq_view_height(v, w);
+    double scale = w / (v->cols * v->dx_mm); /* output units per mm */
     cairo_save(cr);
     cairo_rectangle(cr, 0, 0, w, h);
     cairo_clip(cr);
     cairo_set_source_rgb(cr, 0, 0, 0);
     cairo_paint(cr);
-    cairo_save(cr);
-    cairo_translate(cr, 0, band);
-    cairo_scale(cr, scale * in->pixel_dx_mm, scale * in->pixel_dy_mm);
-    cairo_set_source_surface(cr, img, 0, 0);
-    cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_GOOD);
-    cairo_paint(cr);
-    cairo_restore(cr);
+    cairo_surface_t *img = cairo_image_surface_create(CAIRO_FORMAT_RGB24, (int)v->cols, (int)v->rows);
+    if (cairo_surface_status(img) == CAIRO_STATUS_SUCCESS) {
+        cairo_surface_flush(img);
+        uint8_t *data = cairo_image_surface_get_data(img);
+        int stride = cairo_image_surface_get_stride(img);
+        for (unsigned y = 0; y < v->rows; y++) {
+            uint32_t *row = (uint32_t *)(void *)(data + (size_t)y * (size_t)stride);
+            for (unsigned x = 0; x < v->cols; x++) {
+                uint32_t g = v->luma[(size_t)y * v->cols + x];
+                row[x] = g << 16 | g << 8 | g;
+            }
+        }
+        cairo_surface_mark_dirty(img);
+        cairo_save(cr);
+        cairo_translate(cr, 0, band);
+        cairo_scale(cr, scale * v->dx_mm, scale * v->dy_mm);
+        cairo_set_source_surface(cr, img, 0, 0);
+        cairo_pattern_set_filter(cairo_get_source(cr), CAIRO_FILTER_GOOD);
+        cairo_paint(cr);
+        cairo_restore(cr);
+    }
     cairo_surface_destroy(img);
 
     /* contour coordinates are pixel centres: shift by half a pixel */
-    const LqContour *c = &r->contours[idx];
-    const LqFrameMeasure *m = &r->frames[idx];
-    double ox = 0.5 * in->pixel_dx_mm, oyy = 0.5 * in->pixel_dy_mm, lw = fmax(1.5, w / 320);
-    if (m->valid && c->n > 2) {
+    const LqContour *c = v->contour;
+    double ox = 0.5 * v->dx_mm, oyy = 0.5 * v->dy_mm, lw = fmax(1.5, w / 320);
+    if (v->valid && c->n > 2) {
         cairo_set_line_join(cr, CAIRO_LINE_JOIN_ROUND);
         for (unsigned k = 0; k <= c->n; k++) {
             const double *p = &c->xy_mm[2 * (k % c->n)];
@@ -187,18 +172,18 @@ int lq_draw_frame_figure(cairo_t *cr, LqStudy *study, const LqResult *r, LqFigur
             else cairo_line_to(cr, X, Y);
         }
         cairo_close_path(cr);
-        rgb(cr, contour_rgb);
+        lq_fig_rgb(cr, lq_fig_contour_rgb);
         cairo_set_line_width(cr, lw);
         cairo_stroke(cr);
         double cx, cy;
         centroid(c, &cx, &cy);
         Placement pl = {ox, oyy, scale, band};
-        caliper(cr, c, m->shape.max_feret_angle_rad, cx, cy, &pl, dmax_rgb, lw);
-        caliper(cr, c, m->shape.min_feret_angle_rad, cx, cy, &pl, mld_rgb, lw);
+        caliper(cr, c, v->shape->max_feret_angle_rad, cx, cy, &pl, dmax_rgb, lw);
+        caliper(cr, c, v->shape->min_feret_angle_rad, cx, cy, &pl, mld_rgb, lw);
     }
 
     /* scale bar: 10 mm (5 mm on a narrow field) */
-    double bar_mm = in->cols * in->pixel_dx_mm >= 30 ? 10 : 5, fs = w * 0.026;
+    double bar_mm = v->cols * v->dx_mm >= 30 ? 10 : 5, fs = w * 0.026;
     double bx = 0.04 * w, by = h - 0.04 * w;
     cairo_set_source_rgb(cr, 0, 0, 0);
     cairo_rectangle(cr, bx - 2, by - 2, bar_mm * scale + 4, lw + 5);
@@ -210,49 +195,70 @@ int lq_draw_frame_figure(cairo_t *cr, LqStudy *study, const LqResult *r, LqFigur
     char buf[200];
     snprintf(buf, sizeof buf, "%.0f mm", bar_mm);
     static const double white[3] = {1, 1, 1};
-    halo_text(cr, bx, by - 0.4 * fs, buf, white);
+    lq_fig_halo_text(cr, bx, by - 0.4 * fs, buf, white);
 
     /* label band */
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.12);
     cairo_rectangle(cr, 0, 0, w, band);
     cairo_fill(cr);
     double t1 = band * 0.40, t2 = band * 0.82, x = 0.02 * w;
-    char where[48] = "";
-    if (in->timing != LQ_TIMING_NONE) snprintf(where, sizeof where, " \xc2\xb7 %.1f mm", m->position_mm);
     lq_fig_font(cr, w * 0.032, 1);
     cairo_set_source_rgb(cr, 1, 1, 1);
-    if (which == LQ_FIGURE_LESION)
-        snprintf(buf, sizeof buf, "LESION  frame %zu%s", idx + 1, where);
-    else
-        snprintf(buf, sizeof buf, "REFERENCE  frame %zu%s (of %d-%d)", idx + 1, where, s->reference_first + 1,
-                 s->reference_last + 1);
-    lq_fig_text(cr, x, t1, -1, buf);
+    lq_fig_text(cr, x, t1, -1, v->title);
     lq_fig_font(cr, w * 0.027, 0);
-    if (!m->valid) {
+    if (!v->valid) {
         cairo_set_source_rgb(cr, 1, 1, 1);
-        lq_fig_text(cr, x, t2, -1, "no lumen contour on this frame");
+        lq_fig_text(cr, x, t2, -1, v->empty);
     } else {
-        snprintf(buf, sizeof buf, "area %.1f mm\xc2\xb2   ", m->shape.area_mm2);
+        snprintf(buf, sizeof buf, "area %.1f mm\xc2\xb2   ", v->shape->area_mm2);
         cairo_set_source_rgb(cr, 1, 1, 1);
         x += lq_fig_text(cr, x, t2, -1, buf);
-        rgb(cr, mld_rgb);
-        snprintf(buf, sizeof buf, "MLD %.2f mm   ", m->shape.min_feret_mm);
+        lq_fig_rgb(cr, mld_rgb);
+        snprintf(buf, sizeof buf, "MLD %.2f mm   ", v->shape->min_feret_mm);
         x += lq_fig_text(cr, x, t2, -1, buf);
-        rgb(cr, dmax_rgb);
-        snprintf(buf, sizeof buf, "max %.2f mm", m->shape.max_feret_mm);
+        lq_fig_rgb(cr, dmax_rgb);
+        snprintf(buf, sizeof buf, "max %.2f mm", v->shape->max_feret_mm);
         x += lq_fig_text(cr, x, t2, -1, buf);
         cairo_set_source_rgb(cr, 1, 1, 1);
-        if (which == LQ_FIGURE_LESION)
-            snprintf(buf, sizeof buf, "%%DS %.0f %%", s->diameter_stenosis_pct);
-        else
-            snprintf(buf, sizeof buf, "A_ref %.0f mm\xc2\xb2", s->reference_area_mm2);
-        lq_fig_text(cr, 0.98 * w, t2, 1, buf);
-        if (m->confidence < r->low_confidence) {
+        lq_fig_text(cr, 0.98 * w, t2, 1, v->right);
+        if (v->note) {
             static const double amber[3] = {1, 0.7, 0.2};
-            halo_text(cr, 0.02 * w, band + 1.4 * fs, "low confidence", amber);
+            lq_fig_halo_text(cr, 0.02 * w, band + 1.4 * fs, v->note, amber);
         }
     }
     cairo_restore(cr);
+}
+
+int lq_draw_frame_figure(cairo_t *cr, LqStudy *study, const LqResult *r, LqFigureFrame which, double w, LqError *err)
+{
+    const LqStudyInfo *in = lq_study_info(study);
+    const LqSummary *s = &r->summary;
+    size_t idx;
+    int rc = lq_figure_frame(r, which, &idx, err);
+    if (rc != LQ_OK) return rc;
+    uint8_t *luma = malloc((size_t)in->rows * in->cols);
+    if (!luma) return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory for a picture", in->path);
+    rc = lq_study_read_frame(study, (unsigned)idx, luma, err);
+    if (rc != LQ_OK) {
+        free(luma);
+        return rc;
+    }
+    const LqFrameMeasure *m = &r->frames[idx];
+    char where[48] = "", title[160], right[64];
+    if (in->timing != LQ_TIMING_NONE) snprintf(where, sizeof where, " \xc2\xb7 %.1f mm", m->position_mm);
+    if (which == LQ_FIGURE_LESION) {
+        snprintf(title, sizeof title, "LESION  frame %zu%s", idx + 1, where);
+        snprintf(right, sizeof right, "%%DS %.0f %%", s->diameter_stenosis_pct);
+    } else {
+        snprintf(title, sizeof title, "REFERENCE  frame %zu%s (of %d-%d)", idx + 1, where, s->reference_first + 1,
+                 s->reference_last + 1);
+        snprintf(right, sizeof right, "A_ref %.0f mm\xc2\xb2", s->reference_area_mm2);
+    }
+    LqFigureView view = {luma, in->cols, in->rows, in->pixel_dx_mm, in->pixel_dy_mm, &r->contours[idx], &m->shape,
+                         m->valid, title, right, m->confidence < r->low_confidence ? "low confidence" : NULL,
+                         "no lumen contour on this frame"};
+    lq_draw_view(cr, &view, w);
+    free(luma);
     return LQ_OK;
 }
 
@@ -264,22 +270,17 @@ static double nice_step(double range, int target)
     return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
 }
 
-typedef struct Axes {
-    double x0, x1, y0, y1;       /* plot box in output units (y0 top) */
-    double vx0, vx1, vy0, vy1;   /* value ranges */
-    int timed;                   /* x is the position in mm, else the 1-based frame number */
-} Axes;
 
 /* Where frame i lies along the x axis. */
-static double frame_value(const Axes *a, const LqResult *r, size_t i)
+static double frame_value(const LqAxes *a, const LqResult *r, size_t i)
 {
     return a->timed ? r->frames[i].position_mm : (double)i + 1;
 }
 
-static double ax_x(const Axes *a, double v) { return a->x0 + (v - a->vx0) / (a->vx1 - a->vx0) * (a->x1 - a->x0); }
-static double ax_y(const Axes *a, double v) { return a->y1 - (v - a->vy0) / (a->vy1 - a->vy0) * (a->y1 - a->y0); }
+double lq_ax_x(const LqAxes *a, double v) { return a->x0 + (v - a->vx0) / (a->vx1 - a->vx0) * (a->x1 - a->x0); }
+double lq_ax_y(const LqAxes *a, double v) { return a->y1 - (v - a->vy0) / (a->vy1 - a->vy0) * (a->y1 - a->y0); }
 
-static void frame_box(cairo_t *cr, const Axes *a)
+void lq_fig_box(cairo_t *cr, const LqAxes *a)
 {
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_rectangle(cr, a->x0, a->y0, a->x1 - a->x0, a->y1 - a->y0);
@@ -290,14 +291,14 @@ static void frame_box(cairo_t *cr, const Axes *a)
 }
 
 /* Grid lines at round values along x (vertical lines) or y, with labels. */
-static void grid(cairo_t *cr, const Axes *a, double fs, int along_x, int labels)
+void lq_fig_grid(cairo_t *cr, const LqAxes *a, double fs, int along_x, int labels)
 {
     double lo = along_x ? a->vx0 : a->vy0, hi = along_x ? a->vx1 : a->vy1;
     double step = nice_step(hi - lo, along_x ? 10 : 5);
     char buf[32];
     lq_fig_font(cr, fs, 0);
     for (double v = ceil(lo / step) * step; v <= hi + 1e-9; v += step) {
-        double p = along_x ? ax_x(a, v) : ax_y(a, v);
+        double p = along_x ? lq_ax_x(a, v) : lq_ax_y(a, v);
         cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
         cairo_set_line_width(cr, 0.8);
         if (along_x) cairo_move_to(cr, p, a->y0), cairo_line_to(cr, p, a->y1);
@@ -311,7 +312,7 @@ static void grid(cairo_t *cr, const Axes *a, double fs, int along_x, int labels)
     }
 }
 
-static void vertical_text(cairo_t *cr, double x, double y, const char *s)
+void lq_fig_vertical_text(cairo_t *cr, double x, double y, const char *s)
 {
     cairo_save(cr);
     cairo_translate(cr, x, y);
@@ -321,11 +322,11 @@ static void vertical_text(cairo_t *cr, double x, double y, const char *s)
 }
 
 /* A band over frames [a, b] (file order), half a frame beyond each end. */
-static void frame_band(cairo_t *cr, const Axes *ax, const LqResult *r, int a, int b, const double c[3], double alpha)
+static void frame_band(cairo_t *cr, const LqAxes *ax, const LqResult *r, int a, int b, const double c[3], double alpha)
 {
     double step = r->n > 1 ? (frame_value(ax, r, r->n - 1) - frame_value(ax, r, 0)) / (double)(r->n - 1) : 1;
-    double x0 = ax_x(ax, frame_value(ax, r, (size_t)a) - 0.5 * step);
-    double x1 = ax_x(ax, frame_value(ax, r, (size_t)b) + 0.5 * step);
+    double x0 = lq_ax_x(ax, frame_value(ax, r, (size_t)a) - 0.5 * step);
+    double x1 = lq_ax_x(ax, frame_value(ax, r, (size_t)b) + 0.5 * step);
     x0 = fmax(x0, ax->x0), x1 = fmin(x1, ax->x1);
     cairo_set_source_rgba(cr, c[0], c[1], c[2], alpha);
     cairo_rectangle(cr, fmin(x0, x1), ax->y0, fmax(fabs(x1 - x0), 1.5), ax->y1 - ax->y0);
@@ -334,22 +335,22 @@ static void frame_band(cairo_t *cr, const Axes *ax, const LqResult *r, int a, in
 
 /* Right-aligned label just above a line, on a light backing so a curve
  * passing behind it does not hide it. */
-static void line_label(cairo_t *cr, const Axes *a, double v, const char *s, const double c[3], double fs)
+void lq_fig_line_label(cairo_t *cr, const LqAxes *a, double v, const char *s, const double c[3], double fs)
 {
     cairo_text_extents_t e;
     lq_fig_font(cr, fs * 0.9, 0);
     cairo_text_extents(cr, s, &e);
-    double x = a->x1 - 4 - e.x_advance, y = ax_y(a, v) - 4;
+    double x = a->x1 - 4 - e.x_advance, y = lq_ax_y(a, v) - 4;
     cairo_set_source_rgba(cr, 1, 1, 1, 0.8);
     cairo_rectangle(cr, x - 2, y - 0.9 * fs, e.x_advance + 4, 1.05 * fs);
     cairo_fill(cr);
-    rgb(cr, c);
+    lq_fig_rgb(cr, c);
     lq_fig_text(cr, x, y, -1, s);
 }
 
-static void hline(cairo_t *cr, const Axes *a, double v, const double c[3], double dash)
+void lq_fig_hline(cairo_t *cr, const LqAxes *a, double v, const double c[3], double dash)
 {
-    double y = ax_y(a, v);
+    double y = lq_ax_y(a, v);
     cairo_set_source_rgb(cr, c[0], c[1], c[2]);
     cairo_set_line_width(cr, 1.5);
     cairo_set_dash(cr, &dash, 1, 0);
@@ -360,7 +361,7 @@ static void hline(cairo_t *cr, const Axes *a, double v, const double c[3], doubl
 
 /* A curve of value(frame) over the pullback; NAN breaks it. Frames below the
  * confidence cut are dots, not joined. */
-static void curve(cairo_t *cr, const Axes *a, const LqResult *r, const double *v, const double c[3], double lw)
+static void curve(cairo_t *cr, const LqAxes *a, const LqResult *r, const double *v, const double c[3], double lw)
 {
     int pen = 0;
     cairo_set_line_width(cr, lw);
@@ -368,7 +369,7 @@ static void curve(cairo_t *cr, const Axes *a, const LqResult *r, const double *v
     for (size_t i = r->pullback_first; i <= r->pullback_last; i++) {
         const LqFrameMeasure *m = &r->frames[i];
         int good = isfinite(v[i]) && m->valid && m->confidence >= r->low_confidence;
-        double x = ax_x(a, frame_value(a, r, i)), y = ax_y(a, fmin(fmax(v[i], a->vy0), a->vy1));
+        double x = lq_ax_x(a, frame_value(a, r, i)), y = lq_ax_y(a, fmin(fmax(v[i], a->vy0), a->vy1));
         if (!good) {
             pen = 0;
             continue;
@@ -383,18 +384,18 @@ static void curve(cairo_t *cr, const Axes *a, const LqResult *r, const double *v
         const LqFrameMeasure *m = &r->frames[i];
         if (!isfinite(v[i]) || !m->valid || m->confidence >= r->low_confidence) continue;
         cairo_new_path(cr);
-        cairo_arc(cr, ax_x(a, frame_value(a, r, i)), ax_y(a, fmin(fmax(v[i], a->vy0), a->vy1)), lw, 0, 2 * LQ_PI);
+        cairo_arc(cr, lq_ax_x(a, frame_value(a, r, i)), lq_ax_y(a, fmin(fmax(v[i], a->vy0), a->vy1)), lw, 0, 2 * LQ_PI);
         cairo_fill(cr);
     }
 }
 
-static void marker(cairo_t *cr, double x, double y, const double c[3])
+void lq_fig_marker(cairo_t *cr, double x, double y, const double c[3])
 {
     cairo_new_path(cr);
     cairo_arc(cr, x, y, 5, 0, 2 * LQ_PI);
     cairo_set_source_rgb(cr, 1, 1, 1);
     cairo_fill_preserve(cr);
-    rgb(cr, c);
+    lq_fig_rgb(cr, c);
     cairo_set_line_width(cr, 2.5);
     cairo_stroke(cr);
 }
@@ -418,7 +419,7 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
             amax = fmax(amax, area[i]);
     }
     if (!(amax > 0)) amax = 100;
-    Axes span = {.timed = timed};
+    LqAxes span = {.timed = timed};
     double p0 = frame_value(&span, r, r->pullback_first), p1 = frame_value(&span, r, r->pullback_last);
     if (!(p1 > p0)) p1 = p0 + 1;
 
@@ -430,8 +431,8 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
 
     double left = 5.2 * fs, right = 4.6 * fs, top = 3.9 * fs, bottom = 3.0 * fs, gap = 1.6 * fs;
     double plot_h = h - top - bottom - gap;
-    Axes A = {left, w - right, top, top + 0.62 * plot_h, p0, p1, 0, amax * 1.05, timed};
-    Axes P = {left, w - right, A.y1 + gap, h - bottom, p0, p1, 0, 100, timed};
+    LqAxes A = {left, w - right, top, top + 0.62 * plot_h, p0, p1, 0, amax * 1.05, timed};
+    LqAxes P = {left, w - right, A.y1 + gap, h - bottom, p0, p1, 0, 100, timed};
 
     /* title */
     char buf[256];
@@ -440,31 +441,31 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
     double title_w = lq_fig_text(cr, left, 1.5 * fs, -1, "Lumen area along the pullback");
     if (s->ok && s->dynamic) {
         static const double amber[3] = {0.8, 0.45, 0.0};
-        rgb(cr, amber);
+        lq_fig_rgb(cr, amber);
         lq_fig_text(cr, left + title_w + fs, 1.5 * fs, -1, "lesion looks DYNAMIC");
     }
     if (s->ok) {
         snprintf(buf, sizeof buf, "%s: %s %.1f %% %s %.0f %%", s->significant ? "SIGNIFICANT" : "not significant",
                  lq_metric_phrase(s->metric), s->verdict_pct, s->significant ? ">" : "\xe2\x89\xa4", s->threshold_pct);
-        if (s->significant) rgb(cr, lq_fig_lesion_rgb);
+        if (s->significant) lq_fig_rgb(cr, lq_fig_lesion_rgb);
         lq_fig_text(cr, w - right, 1.5 * fs, 1, buf);
     }
 
     for (int panel = 0; panel < 2; panel++) {
-        const Axes *ax = panel ? &P : &A;
-        frame_box(cr, ax);
-        grid(cr, ax, fs, 1, panel == 1);
+        const LqAxes *ax = panel ? &P : &A;
+        lq_fig_box(cr, ax);
+        lq_fig_grid(cr, ax, fs, 1, panel == 1);
         if (have_ref && s->reference_first >= 0)
-            frame_band(cr, ax, r, s->reference_first, s->reference_last, reference_rgb, 0.16);
+            frame_band(cr, ax, r, s->reference_first, s->reference_last, lq_fig_reference_rgb, 0.16);
         if (s->ok && s->lesion_first >= 0) frame_band(cr, ax, r, s->lesion_first, s->lesion_last, lq_fig_lesion_rgb, 0.16);
         else if (s->ok) frame_band(cr, ax, r, s->lesion_frame, s->lesion_frame, lq_fig_lesion_rgb, 0.3);
     }
 
     /* area panel */
-    grid(cr, &A, fs, 0, 1);
+    lq_fig_grid(cr, &A, fs, 0, 1);
     if (have_ref) {
-        hline(cr, &A, s->reference_area_mm2, reference_rgb, 6);
-        hline(cr, &A, 0.5 * s->reference_area_mm2, lq_fig_lesion_rgb, 3);
+        lq_fig_hline(cr, &A, s->reference_area_mm2, lq_fig_reference_rgb, 6);
+        lq_fig_hline(cr, &A, 0.5 * s->reference_area_mm2, lq_fig_lesion_rgb, 3);
         /* %AS on the right: the same curve, read against the reference */
         lq_fig_font(cr, fs, 0);
         cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
@@ -472,48 +473,48 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
         for (int p = 0; p <= 100; p += step) {
             double a = s->reference_area_mm2 * (1 - p / 100.0);
             if (a > A.vy1) continue;
-            double y = ax_y(&A, a);
+            double y = lq_ax_y(&A, a);
             cairo_move_to(cr, A.x1, y), cairo_line_to(cr, A.x1 + 4, y);
             cairo_stroke(cr);
             snprintf(buf, sizeof buf, "%d", p);
             lq_fig_text(cr, A.x1 + 6, y + 0.35 * fs, -1, buf);
         }
-        vertical_text(cr, w - 0.8 * fs, 0.5 * (A.y0 + A.y1), "area stenosis %AS (%)");
+        lq_fig_vertical_text(cr, w - 0.8 * fs, 0.5 * (A.y0 + A.y1), "area stenosis %AS (%)");
     }
     static const double blue[3] = {0.1, 0.25, 0.65};
     curve(cr, &A, r, area, blue, 1.8);
     if (have_ref) { /* labels over the curve */
         snprintf(buf, sizeof buf, "A_ref %.0f mm\xc2\xb2", s->reference_area_mm2);
-        line_label(cr, &A, s->reference_area_mm2, buf, reference_rgb, fs);
-        line_label(cr, &A, 0.5 * s->reference_area_mm2, "50 % A_ref", lq_fig_lesion_rgb, fs);
+        lq_fig_line_label(cr, &A, s->reference_area_mm2, buf, lq_fig_reference_rgb, fs);
+        lq_fig_line_label(cr, &A, 0.5 * s->reference_area_mm2, "50 % A_ref", lq_fig_lesion_rgb, fs);
     }
     cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
     lq_fig_font(cr, fs, 0);
-    vertical_text(cr, 1.2 * fs, 0.5 * (A.y0 + A.y1), "lumen area (mm\xc2\xb2)");
+    lq_fig_vertical_text(cr, 1.2 * fs, 0.5 * (A.y0 + A.y1), "lumen area (mm\xc2\xb2)");
     if (s->ok) {
-        double x = ax_x(&A, frame_value(&A, r, (size_t)s->lesion_frame)), y = ax_y(&A, fmin(s->mla_mm2, A.vy1));
-        marker(cr, x, y, lq_fig_lesion_rgb);
+        double x = lq_ax_x(&A, frame_value(&A, r, (size_t)s->lesion_frame)), y = lq_ax_y(&A, fmin(s->mla_mm2, A.vy1));
+        lq_fig_marker(cr, x, y, lq_fig_lesion_rgb);
         snprintf(buf, sizeof buf, "MLA %.1f mm\xc2\xb2, frame %d", s->mla_mm2, s->lesion_frame + 1);
         lq_fig_font(cr, fs, 1);
         int align = x > 0.7 * w ? 1 : -1;
         static const double dark_red[3] = {0.6, 0.0, 0.0};
-        rgb(cr, dark_red);
+        lq_fig_rgb(cr, dark_red);
         lq_fig_text(cr, x + (align < 0 ? 9 : -9), y + 1.4 * fs > A.y1 ? y - 0.8 * fs : y + 1.4 * fs, align, buf);
     }
 
     /* verdict metric panel */
-    grid(cr, &P, fs, 0, 1);
+    lq_fig_grid(cr, &P, fs, 0, 1);
     if (have_ref) {
         curve(cr, &P, r, pct, blue, 1.4);
-        hline(cr, &P, s->threshold_pct, lq_fig_lesion_rgb, 6);
+        lq_fig_hline(cr, &P, s->threshold_pct, lq_fig_lesion_rgb, 6);
         snprintf(buf, sizeof buf, "threshold %.0f %%", s->threshold_pct);
-        line_label(cr, &P, s->threshold_pct, buf, lq_fig_lesion_rgb, fs);
-        if (s->ok) marker(cr, ax_x(&P, frame_value(&P, r, (size_t)s->lesion_frame)), ax_y(&P, fmin(fmax(s->verdict_pct, 0), 100)), lq_fig_lesion_rgb);
+        lq_fig_line_label(cr, &P, s->threshold_pct, buf, lq_fig_lesion_rgb, fs);
+        if (s->ok) lq_fig_marker(cr, lq_ax_x(&P, frame_value(&P, r, (size_t)s->lesion_frame)), lq_ax_y(&P, fmin(fmax(s->verdict_pct, 0), 100)), lq_fig_lesion_rgb);
     }
     cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
     lq_fig_font(cr, fs, 0);
     static const char *const short_names[] = {"%DS (%)", "%AS (%)", "eq. %DS (%)"};
-    vertical_text(cr, 1.2 * fs, 0.5 * (P.y0 + P.y1), short_names[s->metric <= 2 ? s->metric : 0]);
+    lq_fig_vertical_text(cr, 1.2 * fs, 0.5 * (P.y0 + P.y1), short_names[s->metric <= 2 ? s->metric : 0]);
 
     /* x axis: position and anatomy at each end */
     snprintf(buf, sizeof buf, "%s", timed ? "position along the pullback (mm)" : "frame (untimed pullback)");
@@ -525,7 +526,7 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
     lq_fig_font(cr, fs * 0.9, 0);
     double lx = left, ly = A.y0 - 0.6 * fs;
     struct { const double *c; const char *label; } legend[] = {
-        {lq_fig_lesion_rgb, "lesion segment (< 50 % A_ref)"}, {reference_rgb, "reference frames"}};
+        {lq_fig_lesion_rgb, "lesion segment (< 50 % A_ref)"}, {lq_fig_reference_rgb, "reference frames"}};
     for (size_t i = 0; i < (s->reference_first >= 0 ? 2u : 1u); i++) {
         cairo_set_source_rgba(cr, legend[i].c[0], legend[i].c[1], legend[i].c[2], 0.35);
         cairo_rectangle(cr, lx, ly - 0.8 * fs, 1.6 * fs, 0.9 * fs);

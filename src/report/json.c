@@ -6,7 +6,7 @@
 #include <math.h>
 #include <string.h>
 
-static void str(FILE *fp, const char *s)
+void lq_json_string(FILE *fp, const char *s)
 {
     fputc('"', fp);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
@@ -20,7 +20,7 @@ static void str(FILE *fp, const char *s)
     fputc('"', fp);
 }
 
-static void num(FILE *fp, double v, int decimals)
+void lq_json_number(FILE *fp, double v, int decimals)
 {
     if (isfinite(v))
         fprintf(fp, "%.*f", decimals, v);
@@ -35,7 +35,7 @@ static void field(FILE *fp, const char *sep, const char *name, double v, int dec
 {
     fputs(sep, fp);
     key(fp, name);
-    num(fp, v, decimals);
+    lq_json_number(fp, v, decimals);
 }
 
 static void frame_or_null(FILE *fp, int index0)
@@ -51,7 +51,7 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
     const LqStudyInfo *in = lq_study_info(study);
     const LqSummary *s = lq_result_summary(r);
     fprintf(fp, "{\n  \"schema_version\": 2,\n  \"lumenq_version\": ");
-    str(fp, LUMENQ_VERSION);
+    lq_json_string(fp, LUMENQ_VERSION);
     fprintf(fp, ",\n  \"study\": {");
     const struct { const char *k, *v; } ids[] = {
         {"file", in->path}, {"patient_name", in->patient_name}, {"patient_id", in->patient_id},
@@ -62,28 +62,28 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
     for (size_t i = 0; i < sizeof ids / sizeof ids[0]; i++) {
         fprintf(fp, "%s\n    ", i ? "," : "");
         key(fp, ids[i].k);
-        str(fp, ids[i].v);
+        lq_json_string(fp, ids[i].v);
     }
     fprintf(fp, ",\n    \"frames\": %u, \"rows\": %u, \"columns\": %u\n  },\n", in->frames, in->rows, in->cols);
 
     fprintf(fp, "  \"calibration\": {\"pixel_dx_mm\": ");
-    num(fp, in->pixel_dx_mm, 6);
+    lq_json_number(fp, in->pixel_dx_mm, 6);
     fprintf(fp, ", \"pixel_dy_mm\": ");
-    num(fp, in->pixel_dy_mm, 6);
+    lq_json_number(fp, in->pixel_dy_mm, 6);
     fprintf(fp, ", \"source\": ");
-    str(fp, lq_calibration_source_name(in->calibration));
+    lq_json_string(fp, lq_calibration_source_name(in->calibration));
     fprintf(fp, ", \"note\": ");
-    str(fp, in->calibration_note);
+    lq_json_string(fp, in->calibration_note);
     fprintf(fp, "},\n  \"pullback\": {\"timed\": %s, \"frame_time_ms\": ", in->timing != LQ_TIMING_NONE ? "true" : "false");
-    num(fp, in->frame_time_ms, 3);
+    lq_json_number(fp, in->frame_time_ms, 3);
     fprintf(fp, ", \"rate_mm_s\": ");
-    num(fp, in->pullback_rate_mm_s, 3);
+    lq_json_number(fp, in->pullback_rate_mm_s, 3);
     fprintf(fp, ", \"timing_source\": \"%s\", \"order\": \"%s\"},\n",
             in->timing == LQ_TIMING_USER ? "user" : in->timing == LQ_TIMING_DICOM ? "dicom" : "none",
             r->order_from_cfv ? "cfv-to-ivc" : "ivc-to-cfv");
 
     fprintf(fp, "  \"summary\": {\n    \"ok\": %s,\n    \"problem\": ", s->ok ? "true" : "false");
-    str(fp, s->problem);
+    lq_json_string(fp, s->problem);
     fprintf(fp, ",\n    \"verdict\": {\"metric\": \"%s\", ", lq_metric_name(s->metric));
     field(fp, "", "value_pct", s->ok ? s->verdict_pct : NAN, 2);
     field(fp, ", ", "threshold_pct", s->threshold_pct, 1);
@@ -106,9 +106,9 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
     fprintf(fp, ", \"segment_last\": ");
     frame_or_null(fp, s->lesion_last);
     fprintf(fp, ", \"length_mm\": ");
-    num(fp, s->lesion_first >= 0 && in->timing != LQ_TIMING_NONE ? s->lesion_length_mm : NAN, 2);
+    lq_json_number(fp, s->lesion_first >= 0 && in->timing != LQ_TIMING_NONE ? s->lesion_length_mm : NAN, 2);
     fprintf(fp, "},\n    \"reference\": {\"method\": \"%s\", \"note\": ", lq_method_name(s->reference_method));
-    str(fp, s->reference_note);
+    lq_json_string(fp, s->reference_note);
     fprintf(fp, ", \"first\": ");
     frame_or_null(fp, s->reference_area_mm2 > 0 ? s->reference_first : -1);
     fprintf(fp, ", \"last\": ");
@@ -129,7 +129,7 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
     field(fp, ", ", "area_min_mm2", s->dynamic_checked ? s->dynamic_area_min_mm2 : NAN, 2);
     field(fp, ", ", "area_max_mm2", s->dynamic_checked ? s->dynamic_area_max_mm2 : NAN, 2);
     fprintf(fp, ", \"not_judged_because\": ");
-    str(fp, s->dynamic_note);
+    lq_json_string(fp, s->dynamic_note);
     fprintf(fp, "},\n    \"stent\": {");
     field(fp, "", "diameter_min_mm", s->ok ? s->stent_diameter_min_mm : NAN, 2);
     field(fp, ", ", "diameter_max_mm", s->ok ? s->stent_diameter_max_mm : NAN, 2);
@@ -146,7 +146,7 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
     fprintf(fp, ", \"more_than_one\": %s},\n", s->stent_length_known && !s->stent_length_mm ? "true" : "false");
     fprintf(fp, "    \"pullback_first\": %zu, \"pullback_last\": %zu,\n", r->pullback_first + 1, r->pullback_last + 1);
     fprintf(fp, "    \"low_confidence_frames\": %d, \"confidence_cut\": ", s->low_confidence_frames);
-    num(fp, r->low_confidence, 2);
+    lq_json_number(fp, r->low_confidence, 2);
     fprintf(fp, "\n  },\n  \"frames\": [");
 
     size_t n = lq_result_frame_count(r);
@@ -154,7 +154,7 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
         const LqFrameMeasure *m = lq_result_frame(r, i);
         const LqContour *c = lq_result_contour(r, i);
         fprintf(fp, "%s\n    {\"frame\": %zu, \"position_mm\": ", i ? "," : "", i + 1);
-        num(fp, m->position_mm, 3);
+        lq_json_number(fp, m->position_mm, 3);
         fprintf(fp, ", \"valid\": %s", m->valid ? "true" : "false");
         field(fp, ", ", "area_mm2", m->shape.area_mm2, 3);
         field(fp, ", ", "equiv_diameter_mm", m->shape.equiv_diameter_mm, 3);
@@ -174,9 +174,9 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
         fprintf(fp, ",\n     \"contour_mm\": [");
         for (unsigned k = 0; k < c->n; k++) {
             fprintf(fp, "%s[", k ? "," : "");
-            num(fp, c->xy_mm[2 * k], 3);
+            lq_json_number(fp, c->xy_mm[2 * k], 3);
             fputc(',', fp);
-            num(fp, c->xy_mm[2 * k + 1], 3);
+            lq_json_number(fp, c->xy_mm[2 * k + 1], 3);
             fputc(']', fp);
         }
         fprintf(fp, "]}");

@@ -23,7 +23,7 @@ static void png_error_quiet(png_structp png, png_const_charp msg)
 static void png_warning_quiet(png_structp png, png_const_charp msg) { (void)png, (void)msg; }
 
 /* Opaque RGB rows from cairo's native-endian xRGB words. */
-static int write_png(FILE *fp, cairo_surface_t *surface, LqError *err)
+int lq_png_write(FILE *fp, cairo_surface_t *surface, LqError *err)
 {
     cairo_surface_flush(surface);
     int w = cairo_image_surface_get_width(surface), h = cairo_image_surface_get_height(surface);
@@ -66,7 +66,7 @@ static int write_png(FILE *fp, cairo_surface_t *surface, LqError *err)
     return LQ_OK;
 }
 
-static int surface(int w, int h, cairo_surface_t **s, cairo_t **cr, LqError *err)
+int lq_png_surface(int w, int h, cairo_surface_t **s, cairo_t **cr, LqError *err)
 {
     *s = cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
     *cr = cairo_create(*s);
@@ -87,10 +87,10 @@ static int frame_png(FILE *fp, LqStudy *study, const LqResult *r, LqFigureFrame 
     if (h > 4 * FRAME_FIGURE_WIDTH) return lq_fail(err, LQ_ERR_DATA, "pixel aspect too extreme for a picture");
     cairo_surface_t *s;
     cairo_t *cr;
-    if ((rc = surface(FRAME_FIGURE_WIDTH, h, &s, &cr, err)) != LQ_OK) return rc;
+    if ((rc = lq_png_surface(FRAME_FIGURE_WIDTH, h, &s, &cr, err)) != LQ_OK) return rc;
     rc = lq_draw_frame_figure(cr, study, r, which, FRAME_FIGURE_WIDTH, err);
     cairo_destroy(cr);
-    if (rc == LQ_OK) rc = write_png(fp, s, err);
+    if (rc == LQ_OK) rc = lq_png_write(fp, s, err);
     cairo_surface_destroy(s);
     return rc;
 }
@@ -109,11 +109,11 @@ int lq_report_profile_png(FILE *fp, LqStudy *study, const LqResult *r, LqError *
 {
     cairo_surface_t *s;
     cairo_t *cr;
-    int rc = surface(PROFILE_WIDTH, PROFILE_HEIGHT, &s, &cr, err);
+    int rc = lq_png_surface(PROFILE_WIDTH, PROFILE_HEIGHT, &s, &cr, err);
     if (rc != LQ_OK) return rc;
     lq_draw_profile(cr, lq_study_info(study), r, PROFILE_WIDTH, PROFILE_HEIGHT);
     cairo_destroy(cr);
-    rc = write_png(fp, s, err);
+    rc = lq_png_write(fp, s, err);
     cairo_surface_destroy(s);
     return rc;
 }

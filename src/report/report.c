@@ -38,15 +38,8 @@ int lq_report_format_from_name(const char *name, LqReportFormat *fmt)
     return LQ_ERR_USAGE;
 }
 
-/* DCMTK writes DICOM objects by path: it gets the atomic output's own file
- * (the unnamed file through /proc, or the temporary name), which is then
- * named as any other output. `write` fills `target`; returns an LqStatus. */
-typedef int (*DicomWriter)(const char *target, const char *series_uid, const char *sop_uid, void *ctx, char *msg,
-                           size_t msg_len);
-
-/* `purpose` names the object for its derived UIDs ("pdf", "sr"). */
-static int write_dicom_output(const LqStudyInfo *in, const char *path, const char *purpose, DicomWriter write,
-                              void *ctx, LqError *err)
+int lq_write_dicom_output(const char *source_uid, const char *path, const char *purpose, LqDicomWriter write,
+                          void *ctx, LqError *err)
 {
     if (!path || strcmp(path, "-") == 0) return lq_fail(err, LQ_ERR_USAGE, "a DICOM object needs a file name");
     LqOutput out;
@@ -59,8 +52,8 @@ static int write_dicom_output(const LqStudyInfo *in, const char *path, const cha
     else snprintf(target, sizeof target, "%s", out.tmp);
     char series[65], sop[65], series_purpose[32];
     snprintf(series_purpose, sizeof series_purpose, "%s-series", purpose);
-    lq_derived_uid(in->sop_instance_uid, series_purpose, series);
-    lq_derived_uid(in->sop_instance_uid, purpose, sop);
+    lq_derived_uid(source_uid, series_purpose, series);
+    lq_derived_uid(source_uid, purpose, sop);
     rc = write(target, series, sop, ctx, msg, sizeof msg);
     if (rc != LQ_OK) {
         lq_output_abort(&out);
@@ -92,7 +85,7 @@ static int write_pdf_dicom(LqStudy *study, const LqResult *r, const char *path, 
     int rc = lq_report_pdf(mem, study, r, err);
     if (fclose(mem) != 0 && rc == LQ_OK) rc = lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
     PdfJob job = {lq_study_info(study), pdf, len};
-    if (rc == LQ_OK) rc = write_dicom_output(job.in, path, "pdf", pdf_writer, &job, err);
+    if (rc == LQ_OK) rc = lq_write_dicom_output(job.in->sop_instance_uid, path, "pdf", pdf_writer, &job, err);
     free(pdf);
     return rc;
 }
@@ -131,8 +124,9 @@ static int write_sr(LqStudy *study, const LqResult *r, const char *path, LqError
                       s->reference_diameter_mm, s->diameter_stenosis_pct, s->area_stenosis_pct,
                       s->equiv_diameter_stenosis_pct, (unsigned)s->lesion_frame + 1,
                       own_reference ? (unsigned)s->reference_first + 1 : 0,
-                      own_reference ? (unsigned)s->reference_last + 1 : 0, verdict, method, device}};
-    return write_dicom_output(in, path, "sr", sr_writer, &job, err);
+                      own_reference ? (unsigned)s->reference_last + 1 : 0, verdict, method, device,
+                      NULL, NULL, NULL, NULL, NULL, NULL}};
+    return lq_write_dicom_output(in->sop_instance_uid, path, "sr", sr_writer, &job, err);
 }
 
 int lq_report_write(LqStudy *study, const LqResult *r, LqReportFormat fmt, const char *path, LqError *err)

@@ -1,6 +1,7 @@
 /* Report writers: one function per format, chosen by name in report.c. */
 #ifndef LQ_REPORT_H
 #define LQ_REPORT_H
+#include <cairo.h>
 #include <stdio.h>
 
 #include "lumenq/lumenq.h"
@@ -15,6 +16,29 @@ int lq_report_pdf(FILE *fp, LqStudy *study, const LqResult *r, LqError *err);
 int lq_report_lesion_png(FILE *fp, LqStudy *study, const LqResult *r, LqError *err);
 int lq_report_reference_png(FILE *fp, LqStudy *study, const LqResult *r, LqError *err);
 int lq_report_profile_png(FILE *fp, LqStudy *study, const LqResult *r, LqError *err);
+
+/* DCMTK writes DICOM objects by path: it gets the atomic output's own file
+ * (the unnamed file through /proc, or the temporary name), which is then
+ * named as any other output. `write` fills `target`; returns an LqStatus. */
+typedef int (*LqDicomWriter)(const char *target, const char *series_uid, const char *sop_uid, void *ctx, char *msg,
+                             size_t msg_len);
+/* `purpose` names the object for the UIDs derived from the source instance's
+ * ("pdf", "sr"). */
+int lq_write_dicom_output(const char *source_uid, const char *path, const char *purpose, LqDicomWriter write,
+                          void *ctx, LqError *err);
+
+/* JSON values: a string escaped, a number or null. */
+void lq_json_string(FILE *fp, const char *s);
+void lq_json_number(FILE *fp, double v, int decimals);
+/* DICOM DA "20260102" as "2026-01-02" ("unknown" if empty). */
+void lq_date_iso(const char *da, char *out, size_t len);
+/* A cairo image surface written as an opaque RGB PNG. */
+int lq_png_write(FILE *fp, cairo_surface_t *surface, LqError *err);
+int lq_png_surface(int w, int h, cairo_surface_t **s, cairo_t **cr, LqError *err);
+
+/* A CT measurement's pictures: the lesion or reference cross-section, or
+ * the straightened vein over the area profile (ct_figures.c). */
+int lq_ct_report_png(FILE *fp, const LqVolume *v, const LqCtResult *r, LqReportFormat fmt, LqError *err);
 
 /* A UID derived from a source instance's UID and a purpose ("pdf", ...):
  * the same inputs and lumenq version always give the same UID. */

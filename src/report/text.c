@@ -9,7 +9,7 @@
 
 #define COARSE_FRAME_STEP_MM 2.0 /* lesions are a few mm long: sparser frames can miss them */
 
-static void date_iso(const char *da, char *out, size_t len)
+void lq_date_iso(const char *da, char *out, size_t len)
 {
     if (strlen(da) == 8)
         snprintf(out, len, "%.4s-%.2s-%.2s", da, da + 4, da + 6);
@@ -88,7 +88,7 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
     const LqStudyInfo *in = lq_study_info(study);
     const LqSummary *s = lq_result_summary(r);
     char date[16], where[64], where2[64];
-    date_iso(in->study_date, date, sizeof date);
+    lq_date_iso(in->study_date, date, sizeof date);
 
     fprintf(fp, "lumenq %s - IVUS venous stenosis report\n", LUMENQ_VERSION);
     fprintf(fp, "Patient    %s  (ID %s)  study date %s\n", in->patient_name[0] ? in->patient_name : "(no name)",
