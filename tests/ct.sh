@@ -119,6 +119,9 @@ fi
 
 check "a point outside the volume: exit 64" expect_exit 64 "$lumenq" ct "$work/ctv" --lesion-point 4,12,-500 --reference-point "$reference"
 check "... one line naming the folder and the point" one_line_with "$work/ctv: the lesion point lies outside the volume"
+check "a reference point off the vein: exit 65" expect_exit 65 "$lumenq" ct "$work/ctv" --lesion-point "$lesion" --reference-point 25,25,-60
+check "... the report says why" grep -q "^NOT MEASURED  the reference point is at .* HU: not in a contrast-filled vein" "$work/out"
+check "... one line on standard error" one_line_with "not measured: the reference point"
 check "no points: exit 64" expect_exit 64 "$lumenq" ct "$work/ctv"
 check "a malformed point: exit 64" expect_exit 64 "$lumenq" ct "$work/ctv" --lesion-point 1,2 --reference-point "$reference"
 check "--pdf is for IVUS: exit 64" expect_exit 64 "$lumenq" ct "$work/ctv" --lesion-point "$lesion" --reference-point "$reference" --pdf "$work/x.pdf"

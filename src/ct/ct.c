@@ -18,6 +18,8 @@
 #define RAY_MAX_MM 11.5
 #define COST_SIGMA_HU 30.0      /* cost 1 + ((HU - lumen) / sigma)^2 on the smoothed volume */
 #define LESION_FRACTION 0.5
+#define MIN_LUMEN_HU 100.0      /* contrast-filled vein in the venous phase; tissue is 20-60 HU */
+#define MIN_AREA_MM2 3.0        /* smaller outlines (2 mm across) are below what CT resolves */
 
 void lq_ct_options_default(LqCtOptions *o)
 {
@@ -570,7 +572,27 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
     if (!smooth) return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
     int32_t ia = (int32_t)(((lround(qa[2]) - roi.z0) * roi.ny + lround(qa[1]) - roi.y0) * roi.nx + lround(qa[0]) - roi.x0);
     int32_t ib = (int32_t)(((lround(qb[2]) - roi.z0) * roi.ny + lround(qb[1]) - roi.y0) * roi.nx + lround(qb[0]) - roi.x0);
-    double lumen = smooth[ib];
+    double lumen = smooth[ib], at_lesion = smooth[ia];
+    if (lumen < MIN_LUMEN_HU || at_lesion < 0.5 * lumen) {
+        /* a point off the vein: no centreline to trace, and a report that says why */
+        free(smooth);
+        LqCtResult *r = calloc(1, sizeof *r);
+        if (!r) return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
+        memcpy(r->lesion_point, lesion, sizeof r->lesion_point);
+        memcpy(r->reference_point, reference, sizeof r->reference_point);
+        r->threshold_pct = o->threshold_pct, r->lumen_hu = lumen;
+        r->lesion = r->reference_first = r->reference_last = r->segment_first = r->segment_last = -1;
+        if (lumen < MIN_LUMEN_HU)
+            snprintf(r->problem, sizeof r->problem,
+                     "the reference point is at %.0f HU: not in a contrast-filled vein (above %.0f HU)", lumen,
+                     MIN_LUMEN_HU);
+        else
+            snprintf(r->problem, sizeof r->problem,
+                     "the lesion point is at %.0f HU, under half the reference's %.0f HU: not in the vein's lumen",
+                     at_lesion, lumen);
+        *out = r;
+        return LQ_OK;
+    }
     int32_t *path = NULL;
     size_t plen = 0;
     int rc = trace(v, &roi, smooth, lumen, ia, ib, &path, &plen);
@@ -626,7 +648,7 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
         m->position_mm = total;
         double *u = r->planes + 6 * s, *w = u + 3;
         if (section_axes(v, line, n, s, u, w) && section_outline(v, &dsp, lumen, line + 3 * s, u, w, img, xy)) {
-            m->valid = lq_shape_measure(xy, RAYS, &m->shape) == LQ_OK;
+            m->valid = lq_shape_measure(xy, RAYS, &m->shape) == LQ_OK && m->shape.area_mm2 >= MIN_AREA_MM2;
             m->confidence = 1.0;
             memcpy(r->outlines + s * RAYS * 2, xy, 2 * RAYS * sizeof *xy);
         }

@@ -691,20 +691,23 @@ static int check_rle_frame(LqStudy *s, unsigned index, char *msg, size_t msg_len
     return LQ_OK;
 }
 
+static int decode_frame(LqStudy *s, unsigned index, char model[17], LqError *err);
+
 int lq_study_read_frame_hu(LqStudy *s, unsigned index, int16_t *out, LqError *err)
 {
     const LqStudyInfo *in = &s->info;
     if (in->samples_per_pixel != 1)
         return lq_fail(err, LQ_ERR_DATA, "%s: %u samples per pixel: no single value per pixel", in->path,
                        in->samples_per_pixel);
-    /* decode through the common path (it fills decode_buf); the 8-bit view is discarded */
-    uint8_t *luma = malloc((size_t)in->rows * in->cols);
-    if (!luma) return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", in->path);
-    int rc = lq_study_read_frame(s, index, luma, err);
-    free(luma);
+    char model[17] = "";
+    int rc = decode_frame(s, index, model, err);
     if (rc != LQ_OK) return rc;
     size_t px = (size_t)in->rows * in->cols;
-    unsigned bits = in->bits_stored;
+    unsigned bits = in->bits_stored, mask = (1u << bits) - 1u, sign = 1u << (bits - 1);
+    double slope = in->rescale_slope, intercept = in->rescale_intercept;
+    /* CT stores whole HU steps (slope 1, whole intercept): integer arithmetic */
+    int exact = slope == 1.0 && intercept > -70000 && intercept < 70000 && intercept == (double)(long)intercept;
+    long ib = exact ? (long)intercept : 0;
     for (size_t i = 0; i < px; i++) {
         long raw;
         if (in->bits_allocated == 8) {
@@ -712,19 +715,26 @@ int lq_study_read_frame_hu(LqStudy *s, unsigned index, int16_t *out, LqError *er
         } else {
             uint16_t w;
             memcpy(&w, s->decode_buf + 2 * i, 2);
-            unsigned v = w & ((1u << bits) - 1u);
-            raw = s->pixel_signed && (v >> (bits - 1)) ? (long)v - (1L << bits) : (long)v;
+            unsigned v = w & mask;
+            raw = s->pixel_signed && (v & sign) ? (long)v - (1L << bits) : (long)v;
         }
-        double hu = raw * in->rescale_slope + in->rescale_intercept;
-        out[i] = (int16_t)(hu < -32768 ? -32768 : hu > 32767 ? 32767 : lround(hu));
+        if (exact) {
+            long hu = raw + ib;
+            out[i] = (int16_t)(hu < -32768 ? -32768 : hu > 32767 ? 32767 : hu);
+        } else {
+            double hu = raw * slope + intercept;
+            out[i] = (int16_t)(hu < -32768 ? -32768 : hu > 32767 ? 32767 : floor(hu + 0.5));
+        }
     }
     return LQ_OK;
 }
 
-int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
+/* The stored values of frame `index` into s->decode_buf; `model` gets the
+ * colour model the codec delivered ("" when unchanged). */
+static int decode_frame(LqStudy *s, unsigned index, char model[17], LqError *err)
 {
     const LqStudyInfo *in = &s->info;
-    char msg[400], model[17] = "";
+    char msg[400];
     if (!s->decode_buf)
         return lq_fail(err, LQ_ERR_DATA, "%s: %s", in->path, s->not_measurable_why);
     if (index >= in->frames)
@@ -746,7 +756,15 @@ int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
         if (rc == LQ_OK) rc = lqd_read_frame(s->file, index, s->decode_buf, s->decode_len, model, msg, sizeof msg);
     }
     if (rc != LQ_OK) return lq_fail(err, rc, "%s: %s", in->path, msg);
+    return LQ_OK;
+}
 
+int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
+{
+    const LqStudyInfo *in = &s->info;
+    char model[17] = "";
+    int rc = decode_frame(s, index, model, err);
+    if (rc != LQ_OK) return rc;
     size_t px = (size_t)in->rows * in->cols;
     if (in->samples_per_pixel == 1) {
         int invert = strcmp(model[0] ? model : in->photometric, "MONOCHROME1") == 0;

@@ -48,9 +48,13 @@ static void ct_text(FILE *fp, const LqVolume *v, const LqCtResult *r)
     fprintf(fp, "CAUTION    %s\n\n", CT_CAUTION);
     const double *a = r->lesion_point, *b = r->reference_point;
     double length = r->n ? r->sections[r->n - 1].position_mm : 0;
-    fprintf(fp, "Centreline lesion point (%.1f, %.1f, %.1f) to reference point (%.1f, %.1f, %.1f) mm LPS:\n"
-                "           %.1f mm through the lumen (%.0f HU), %zu cross-sections at most %.1f mm apart\n",
-            a[0], a[1], a[2], b[0], b[1], b[2], length, r->lumen_hu, r->n, length / (r->n > 1 ? r->n - 1 : 1));
+    fprintf(fp, "Centreline lesion point (%.1f, %.1f, %.1f) to reference point (%.1f, %.1f, %.1f) mm LPS:\n", a[0],
+            a[1], a[2], b[0], b[1], b[2]);
+    if (r->n > 1)
+        fprintf(fp, "           %.1f mm through the lumen (%.0f HU), %zu cross-sections at most %.1f mm apart\n",
+                length, r->lumen_hu, r->n, length / (double)(r->n - 1));
+    else
+        fprintf(fp, "           not traced\n");
     if (!r->ok) {
         fprintf(fp, "\nNOT MEASURED  %s\n", r->problem);
         return;
