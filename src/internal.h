@@ -13,6 +13,10 @@
 /* Sets err (if not NULL) and returns `code`, so callers can `return lq_fail(...)`. */
 int lq_fail(LqError *err, int code, const char *fmt, ...) LQ_PRINTF(3, 4);
 
+/* Image Position (Patient) of one frame: an Enhanced object's per-frame
+ * Plane Position, else the object's own. 0 when the study has no geometry. */
+int lq_study_frame_patient_position(const LqStudy *s, unsigned frame, double pos[3]);
+
 #define LQ_MIN(a, b) ((a) < (b) ? (a) : (b))
 #define LQ_MAX(a, b) ((a) > (b) ? (a) : (b))
 #define LQ_CLAMP(v, lo, hi) ((v) < (lo) ? (lo) : (v) > (hi) ? (hi) : (v))

@@ -103,6 +103,27 @@ assert sr.count("IMAGE:=(CT image") == 2  # the lesion slice and the reference s
 EOF
 fi
 
+# the same series as one Enhanced CT object (frames stored out of order)
+"$phantom" --ct "$work/enh" --seed 7 --enhanced >/dev/null
+check "Enhanced CT: one file" sh -c "[ \$(ls '$work/enh' | wc -l) -eq 1 ]"
+check "Enhanced CT: exit 0" expect_exit 0 "$lumenq" ct "$work/enh" --lesion-point "$lesion" --reference-point "$reference" \
+    -f json -o "$work/enh.json" --sr "$work/enh-sr.dcm"
+if command -v python3 >/dev/null; then
+    check "Enhanced CT measures exactly as the slices" python3 - "$work/enh.json" "$work/out1/report.json" <<'EOF'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a["result"] == b["result"] and a["cross_sections"] == b["cross_sections"]
+EOF
+fi
+if command -v dsrdump >/dev/null; then
+    dsrdump "$work/enh-sr.dcm" >"$work/enh-sr.txt" 2>&1
+    check "Enhanced CT SR references frames of the object" grep -q 'Source of Measurement")=(CTe image,,[0-9]' "$work/enh-sr.txt"
+fi
+if command -v dciodvfy >/dev/null; then
+    dciodvfy "$work/enh-sr.dcm" >"$work/dciodvfy2.out" 2>&1
+    check "Enhanced CT SR passes dciodvfy" sh -c "! grep -q '^Error' '$work/dciodvfy2.out'"
+fi
+
 # the same points as voxels: column, row, slice in position order
 vox() { # LPS "x,y,z" -> "i,j,k" for the phantom (origin -30,-30; 0.6 mm; slices 1 mm from z = -99)
     echo "$1" | awk -F, '{printf "%d,%d,%d", ($1 + 30) / 0.6 + 0.5, ($2 + 30) / 0.6 + 0.5, $3 + 99 + 0.5}'

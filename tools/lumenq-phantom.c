@@ -12,7 +12,7 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "Usage: lumenq-phantom OUT.dcm [TRUTH.json] [options]\n"
-            "       lumenq-phantom --ct DIR [--seed N] [--missing-slice K]\n"
+            "       lumenq-phantom --ct DIR [--seed N] [--missing-slice K] [--enhanced]\n"
             "  --seed N            random seed (default 1)\n"
             "  --frames N          number of frames (default 300)\n"
             "  --size N            rows = columns (default 512; field of view 51.2 mm)\n"
@@ -52,8 +52,9 @@ int main(int argc, char **argv)
         {"dynamic", no_argument, 0, 'D'},       {"overlay", no_argument, 0, 'O'},
         {"palette", no_argument, 0, 'P'},
         {"ct", required_argument, 0, 'T'},       {"missing-slice", required_argument, 0, 'M'},
+        {"enhanced", no_argument, 0, 'E'},
         {0, 0, 0, 0}};
-    int c, missing = -1;
+    int c, missing = -1, enhanced = 0;
     double v;
     const char *ct_dir = NULL;
     opterr = 0;
@@ -78,6 +79,7 @@ int main(int argc, char **argv)
         case 'O': p.overlay = 1, p.rgb = 1; break;
         case 'P': p.palette = 1, p.rgb = 0; break;
         case 'T': ct_dir = optarg; break;
+        case 'E': enhanced = 1; break;
         case 'M': if (!number(optarg, 0, 100000, &v)) goto bad; missing = (int)v; break;
         case 'R': if (!number(optarg, 1, 8, &v)) goto bad; p.row_step = (unsigned)v; break;
         case 'S': if (!number(optarg, 0, 10000, &v)) goto bad; p.stationary = (unsigned)v; break;
@@ -88,7 +90,7 @@ int main(int argc, char **argv)
     if (ct_dir) { /* a CT venography series instead of a pullback */
         LqpCtParams cp;
         lqp_ct_params_default(&cp);
-        cp.seed = p.seed, cp.missing = missing;
+        cp.seed = p.seed, cp.missing = missing, cp.enhanced = enhanced;
         LqpCtTruth t;
         char msg[512] = "";
         if (lqp_ct_write_series(&cp, ct_dir, &t, msg, sizeof msg) != 0) {

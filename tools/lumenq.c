@@ -454,7 +454,10 @@ static void print_info(const LqStudyInfo *in, int ok, const char *why)
                    lq_calibration_source_name(in->calibration));
         else
             printf("  Calibration      none\n");
-        if (in->timing != LQ_TIMING_NONE)
+        if (in->has_geometry) /* a CT slice or volume: positions in space, no pullback */
+            printf("  Position         first frame at (%.1f, %.1f, %.1f) mm LPS\n", in->image_position[0],
+                   in->image_position[1], in->image_position[2]);
+        else if (in->timing != LQ_TIMING_NONE)
             printf("  Pullback         %.3f mm/s, frame time %.3f ms, %.3f mm/frame, frames %u-%u\n",
                    in->pullback_rate_mm_s, in->frame_time_ms, in->pullback_rate_mm_s * in->frame_time_ms / 1000.0,
                    in->pullback_start_frame + 1, in->pullback_stop_frame + 1);
@@ -470,7 +473,9 @@ static void print_info(const LqStudyInfo *in, int ok, const char *why)
 /* A CT series as lumenq would read it as a volume: its geometry, or why not. */
 static void print_volume(const char *folder, const LqScanEntry *e, size_t count)
 {
-    if (count < 2 || strcmp(e->info.modality, "CT") != 0 || !e->info.has_geometry) return;
+    unsigned frames = 0;
+    for (size_t k = 0; k < count; k++) frames += e[k].info.frames;
+    if (frames < 2 || strcmp(e->info.modality, "CT") != 0 || !e->info.has_geometry) return;
     LqVolume g;
     LqError err = {0};
     if (lq_volume_probe(folder, e->info.series_instance_uid, NULL, &g, &err) == LQ_OK)
@@ -864,7 +869,7 @@ static int cmd_ct(int argc, char **argv, Cli *cli)
         rc = lq_ct_measure(v, lesion, reference, &o, &r, &err);
         if (rc == LQ_ERR_USAGE) { /* a point off the volume: name the folder */
             char msg[256];
-            snprintf(msg, sizeof msg, "%s", err.message);
+            snprintf(msg, sizeof msg, "%.250s", err.message);
             snprintf(err.message, sizeof err.message, "%.200s: %s", path, msg);
         }
     }

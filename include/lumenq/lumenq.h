@@ -145,13 +145,15 @@ void lq_scan_free(LqScan *scan);
 
 /* A CT series as a volume (CT venography, docs/ct.md): the slices of one
  * series sorted by their position along the slice normal (never by file
- * name), in Hounsfield units. */
+ * name), in Hounsfield units. Slices are single-frame CT images or the
+ * frames of Enhanced CT objects (per-frame plane positions). */
 typedef struct LqVolume {
     char path[1024];                /* the folder or DICOMDIR it was read from */
     char study_uid[65], series_uid[65];
     char patient_name[128], patient_id[65], study_date[9];
     char (*slice_paths)[1024];      /* the file of each slice, in volume order (NULL from lq_volume_probe) */
     char (*slice_uids)[65];         /* and its SOP Instance UID */
+    unsigned *slice_frames;         /* and its frame number in an Enhanced CT object (1-based; 0: single-frame) */
     unsigned cols, rows, slices;
     double dx_mm, dy_mm, dz_mm;     /* along rows (column spacing), columns, slices */
     double origin[3];               /* centre of the first voxel, LPS mm */

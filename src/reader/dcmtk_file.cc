@@ -112,6 +112,18 @@ extern "C" int lqd_get_float(LqDicomFile *f, uint32_t seq_tag, unsigned item, ui
     return 1;
 }
 
+extern "C" int lqd_get_float_nested(LqDicomFile *f, uint32_t seq_tag, unsigned item, uint32_t inner_seq,
+                                    uint32_t tag, unsigned vm_index, double *value)
+{
+    DcmItem *outer = item_for(f, seq_tag, item), *inner = nullptr;
+    Float64 v = 0;
+    if (!outer || outer->findAndGetSequenceItem(key(inner_seq), inner, 0).bad() || !inner ||
+        inner->findAndGetFloat64(key(tag), v, vm_index).bad())
+        return 0;
+    *value = v;
+    return 1;
+}
+
 extern "C" int lqd_get_long(LqDicomFile *f, uint32_t seq_tag, unsigned item, uint32_t tag,
                             long *value)
 {

@@ -24,6 +24,10 @@ int lqd_get_string(LqDicomFile *f, uint32_t seq_tag, unsigned item, uint32_t tag
                    char *buf, size_t len);
 int lqd_get_float(LqDicomFile *f, uint32_t seq_tag, unsigned item, uint32_t tag,
                   unsigned vm_index, double *value);
+/* The same one level deeper: `tag` in the first item of sequence `inner_seq`
+ * of item `item` of `seq_tag` (an Enhanced object's functional group macro). */
+int lqd_get_float_nested(LqDicomFile *f, uint32_t seq_tag, unsigned item, uint32_t inner_seq, uint32_t tag,
+                         unsigned vm_index, double *value);
 int lqd_get_long(LqDicomFile *f, uint32_t seq_tag, unsigned item, uint32_t tag,
                  long *value);
 /* Value `vm_index` of an unsigned or signed 16-bit attribute (US, SS, or the

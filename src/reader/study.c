@@ -53,6 +53,13 @@ enum {
     T_IMAGE_ORIENTATION = TAG(0x0020, 0x0037),
     T_RESCALE_INTERCEPT = TAG(0x0028, 0x1052),
     T_RESCALE_SLOPE = TAG(0x0028, 0x1053),
+    /* Enhanced (multi-frame) objects: functional groups and their macros */
+    T_SHARED_GROUPS = TAG(0x5200, 0x9229),
+    T_PER_FRAME_GROUPS = TAG(0x5200, 0x9230),
+    T_PIXEL_MEASURES = TAG(0x0028, 0x9110),
+    T_PLANE_POSITION = TAG(0x0020, 0x9113),
+    T_PLANE_ORIENTATION = TAG(0x0020, 0x9116),
+    T_PIXEL_VALUE_TRANSFORM = TAG(0x0028, 0x9145),
     T_BITS_ALLOCATED = TAG(0x0028, 0x0100),
     T_BITS_STORED = TAG(0x0028, 0x0101),
     T_PIXEL_REPRESENTATION = TAG(0x0028, 0x0103),
@@ -74,6 +81,7 @@ struct LqStudy {
     int planar_configuration;
     int pixel_signed;
     double *position_mm;   /* one per frame */
+    double *frame_position; /* Enhanced objects: Image Position (Patient) of each frame (frames x 3) */
     uint8_t *decode_buf;   /* one decoded frame as DCMTK delivers it */
     uint8_t *palette_luma; /* PALETTE COLOR: stored index -> luma, 2^bits_stored entries */
     uint8_t *overlay_mask; /* colour frames: console graphics found in the frame being read */
@@ -149,6 +157,66 @@ static int us_region_calibration(LqStudy *s)
     return best_area >= 0.0;
 }
 
+/* An attribute of a functional group macro (Pixel Measures, Plane
+ * Position...) for one frame: the frame's own group, else the shared one. */
+static int group_float(LqStudy *s, unsigned frame, uint32_t macro, uint32_t tag, unsigned vm_index, double *v)
+{
+    return lqd_get_float_nested(s->file, T_PER_FRAME_GROUPS, frame, macro, tag, vm_index, v) ||
+           lqd_get_float_nested(s->file, T_SHARED_GROUPS, 0, macro, tag, vm_index, v);
+}
+
+/* Pixel Spacing: the attribute, or an Enhanced object's Pixel Measures. */
+static int pixel_spacing(LqStudy *s, double *row_mm, double *col_mm)
+{
+    if (lqd_get_float(s->file, 0, 0, T_PIXEL_SPACING, 0, row_mm) &&
+        lqd_get_float(s->file, 0, 0, T_PIXEL_SPACING, 1, col_mm))
+        return 1;
+    return group_float(s, 0, T_PIXEL_MEASURES, T_PIXEL_SPACING, 0, row_mm) &&
+           group_float(s, 0, T_PIXEL_MEASURES, T_PIXEL_SPACING, 1, col_mm);
+}
+
+/* Enhanced CT (and any multi-frame object with plane positions): each frame's
+ * Image Position, the orientation and the rescale from the functional groups.
+ * Frames without a position leave the object without geometry. */
+static int read_enhanced_geometry(LqStudy *s)
+{
+    LqStudyInfo *in = &s->info;
+    if (in->has_geometry || in->frames < 2 || lqd_sequence_length(s->file, T_PER_FRAME_GROUPS) != in->frames)
+        return LQ_OK;
+    int ok = 1;
+    for (int k = 0; k < 6; k++)
+        ok &= group_float(s, 0, T_PLANE_ORIENTATION, T_IMAGE_ORIENTATION, (unsigned)k, &in->image_orientation[k]) &&
+              isfinite(in->image_orientation[k]);
+    if (!ok) return LQ_OK;
+    s->frame_position = malloc((size_t)in->frames * 3 * sizeof *s->frame_position);
+    if (!s->frame_position) return LQ_ERR_INTERNAL;
+    for (unsigned f = 0; ok && f < in->frames; f++)
+        for (int k = 0; ok && k < 3; k++)
+            ok = lqd_get_float_nested(s->file, T_PER_FRAME_GROUPS, f, T_PLANE_POSITION, T_IMAGE_POSITION,
+                                      (unsigned)k, &s->frame_position[3 * f + k]) &&
+                 isfinite(s->frame_position[3 * f + k]);
+    if (!ok) {
+        free(s->frame_position);
+        s->frame_position = NULL;
+        return LQ_OK;
+    }
+    memcpy(in->image_position, s->frame_position, sizeof in->image_position);
+    in->has_geometry = 1;
+    double v;
+    if (group_float(s, 0, T_PIXEL_VALUE_TRANSFORM, T_RESCALE_SLOPE, 0, &v) && isfinite(v) && v != 0)
+        in->rescale_slope = v;
+    if (group_float(s, 0, T_PIXEL_VALUE_TRANSFORM, T_RESCALE_INTERCEPT, 0, &v) && isfinite(v))
+        in->rescale_intercept = v;
+    return LQ_OK;
+}
+
+int lq_study_frame_patient_position(const LqStudy *s, unsigned frame, double pos[3])
+{
+    if (frame >= s->info.frames || !s->info.has_geometry) return 0;
+    memcpy(pos, s->frame_position ? s->frame_position + 3 * frame : s->info.image_position, 3 * sizeof *pos);
+    return 1;
+}
+
 static void calibrate(LqStudy *s, const LqOpenOptions *opt)
 {
     LqStudyInfo *in = &s->info;
@@ -171,9 +239,7 @@ static void calibrate(LqStudy *s, const LqOpenOptions *opt)
     }
     /* Pixel Spacing is "row spacing \ column spacing": the first value is the
      * distance between rows, i.e. along y. */
-    if (lqd_get_float(s->file, 0, 0, T_PIXEL_SPACING, 0, &row_mm) &&
-        lqd_get_float(s->file, 0, 0, T_PIXEL_SPACING, 1, &col_mm) && spacing_ok(row_mm) &&
-        spacing_ok(col_mm)) {
+    if (pixel_spacing(s, &row_mm, &col_mm) && spacing_ok(row_mm) && spacing_ok(col_mm)) {
         in->pixel_dx_mm = col_mm;
         in->pixel_dy_mm = row_mm;
         in->calibration = LQ_CAL_PIXEL_SPACING;
@@ -529,6 +595,10 @@ int lq_study_open(const char *path, const LqOpenOptions *opt, LqStudy **out, LqE
         lq_study_close(&s);
         return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
     }
+    if (read_enhanced_geometry(s) != LQ_OK) {
+        lq_study_close(&s);
+        return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
+    }
     calibrate(s, opt);
     timing(s, opt);
     if (!s->syntax_known) {
@@ -587,6 +657,11 @@ int lq_study_open(const char *path, const LqOpenOptions *opt, LqStudy **out, LqE
         snprintf(s->not_measurable_why, sizeof s->not_measurable_why,
                  "no calibration (no ultrasound region, Pixel Spacing or Imager Pixel Spacing); "
                  "give --pixel-size MM");
+    } else if (s->frame_position) {
+        /* its frames are slices at positions in space, not a pullback */
+        snprintf(s->not_measurable_why, sizeof s->not_measurable_why,
+                 "a multi-frame %s volume (frames are slices, not a pullback): use lumenq ct",
+                 s->info.modality[0] ? s->info.modality : "image");
     } else {
         s->measurable = 1;
     }
@@ -600,6 +675,7 @@ void lq_study_close(LqStudy **study)
     LqStudy *s = *study;
     if (s->file) lqd_close(s->file);
     free(s->position_mm);
+    free(s->frame_position);
     free(s->decode_buf);
     free(s->palette_luma);
     free(s->overlay_mask);

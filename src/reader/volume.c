@@ -10,20 +10,28 @@
 #include <string.h>
 
 #define CT_IMAGE_STORAGE "1.2.840.10008.5.1.4.1.1.2"
+#define ENHANCED_CT_IMAGE_STORAGE "1.2.840.10008.5.1.4.1.1.2.1"
 #define MAX_VOLUME_BYTES (2ull << 30)  /* 2 GiB of int16 voxels */
 #define MAX_TILT_DEG 0.5               /* more is gantry tilt */
 #define SPACING_TOLERANCE 0.10         /* +-10 % of the median slice spacing */
 
+/* One slice of the volume: a single-frame CT image, or one frame of an
+ * Enhanced CT object. */
 typedef struct Slice {
     const LqStudyInfo *in;
-    double z;  /* position along the normal */
+    unsigned frame;     /* 0-based frame in its file */
+    double position[3]; /* Image Position (Patient) */
+    double z;           /* position along the normal */
 } Slice;
 
+/* A CT object with geometry: single-frame CT images, and Enhanced CT objects
+ * (their frames are the slices). */
 static int is_ct_slice(const LqScanEntry *e)
 {
     const LqStudyInfo *in = &e->info;
-    return in->has_geometry && in->samples_per_pixel == 1 && in->frames == 1 && in->rows && in->cols &&
-           (strcmp(in->sop_class_uid, CT_IMAGE_STORAGE) == 0 || strcmp(in->modality, "CT") == 0);
+    return in->has_geometry && in->samples_per_pixel == 1 && in->frames >= 1 && in->rows && in->cols &&
+           (strcmp(in->sop_class_uid, CT_IMAGE_STORAGE) == 0 ||
+            strcmp(in->sop_class_uid, ENHANCED_CT_IMAGE_STORAGE) == 0 || strcmp(in->modality, "CT") == 0);
 }
 
 static int cmp_z(const void *a, const void *b)
@@ -46,6 +54,7 @@ void lq_volume_free(LqVolume **v)
     free((*v)->hu);
     free((*v)->slice_paths);
     free((*v)->slice_uids);
+    free((*v)->slice_frames);
     free(*v);
     *v = NULL;
 }
@@ -74,7 +83,7 @@ static int sort_and_check(const char *path, Slice *sl, size_t n, LqVolume *v, Lq
                 return lq_fail(err, LQ_ERR_DATA, "%s: slices of different orientations: %s", path, in->path);
         if (fabs(in->pixel_dx_mm - first->pixel_dx_mm) > 1e-4 || fabs(in->pixel_dy_mm - first->pixel_dy_mm) > 1e-4)
             return lq_fail(err, LQ_ERR_DATA, "%s: slices of different pixel spacing: %s", path, in->path);
-        sl[i].z = dot(in->image_position, v->normal);
+        sl[i].z = dot(sl[i].position, v->normal);
     }
     qsort(sl, n, sizeof *sl, cmp_z);
     double *gaps = malloc((n - 1) * sizeof *gaps);
@@ -87,7 +96,7 @@ static int sort_and_check(const char *path, Slice *sl, size_t n, LqVolume *v, Lq
         double d = sl[i + 1].z - sl[i].z;
         if (d < 0.01)
             return lq_fail(err, LQ_ERR_DATA, "%s: two slices at one position (%.2f mm along the normal): %s and %s",
-                           path, sl[i].z, sl[i].in->path, sl[i + 1].in->path);
+                           path, sl[i].z, sl[i].in->path, sl[i + 1].in->path); /* (frames of one file: its name twice) */
         if (d > (1 + SPACING_TOLERANCE) * median || d < (1 - SPACING_TOLERANCE) * median)
             return lq_fail(err, LQ_ERR_DATA,
                            "%s: %s between %.2f and %.2f mm along the normal (%.2f mm elsewhere): refused",
@@ -96,7 +105,7 @@ static int sort_and_check(const char *path, Slice *sl, size_t n, LqVolume *v, Lq
     }
     /* the slices must stack along the normal: a tilted gantry shifts them sideways */
     double step[3];
-    for (int k = 0; k < 3; k++) step[k] = sl[n - 1].in->image_position[k] - sl[0].in->image_position[k];
+    for (int k = 0; k < 3; k++) step[k] = sl[n - 1].position[k] - sl[0].position[k];
     double cosang = fabs(dot(step, v->normal)) / sqrt(dot(step, step));
     double tilt = acos(fmin(1.0, cosang)) * 180.0 / LQ_PI;
     if (tilt > MAX_TILT_DEG)
@@ -113,7 +122,8 @@ static int load(const char *path, const char *series_uid, const LqOpenOptions *o
     LqScan scan;
     int rc = lq_scan(path, opt, &scan, err);
     if (rc != LQ_OK) return rc;
-    /* the series: the one asked for, else the one with the most CT slices */
+    /* the series: the one asked for, else the one with the most CT slices
+     * (an Enhanced CT object counts its frames) */
     const char *chosen = NULL;
     size_t best = 0;
     for (size_t a = 0; a < scan.count; a++) {
@@ -121,7 +131,8 @@ static int load(const char *path, const char *series_uid, const LqOpenOptions *o
         const char *uid = scan.entries[a].info.series_instance_uid;
         size_t count = 0;
         for (size_t b = 0; b < scan.count; b++)
-            count += is_ct_slice(&scan.entries[b]) && strcmp(scan.entries[b].info.series_instance_uid, uid) == 0;
+            if (is_ct_slice(&scan.entries[b]) && strcmp(scan.entries[b].info.series_instance_uid, uid) == 0)
+                count += scan.entries[b].info.frames;
         if (series_uid ? strcmp(uid, series_uid) == 0 : count > best) chosen = uid, best = count;
     }
     if (!chosen) {
@@ -139,9 +150,31 @@ static int load(const char *path, const char *series_uid, const LqOpenOptions *o
     LqVolume *v = probe ? probe : calloc(1, sizeof *v);
     if (probe) memset(probe, 0, sizeof *probe);
     size_t n = 0;
-    for (size_t a = 0; sl && v && a < scan.count; a++)
-        if (is_ct_slice(&scan.entries[a]) && strcmp(scan.entries[a].info.series_instance_uid, chosen) == 0)
-            sl[n++].in = &scan.entries[a].info;
+    rc = sl && v ? LQ_OK : lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
+    for (size_t a = 0; rc == LQ_OK && a < scan.count; a++) {
+        const LqStudyInfo *in = &scan.entries[a].info;
+        if (!is_ct_slice(&scan.entries[a]) || strcmp(in->series_instance_uid, chosen) != 0) continue;
+        if (in->frames == 1) {
+            sl[n].in = in, sl[n].frame = 0;
+            memcpy(sl[n++].position, in->image_position, sizeof sl->position);
+            continue;
+        }
+        /* an Enhanced CT object: each frame's own plane position */
+        LqStudy *st = NULL;
+        rc = lq_study_open(in->path, opt, &st, err);
+        for (unsigned f = 0; rc == LQ_OK && f < in->frames && n < best; f++) {
+            sl[n].in = in, sl[n].frame = f;
+            if (!lq_study_frame_patient_position(st, f, sl[n++].position))
+                rc = lq_fail(err, LQ_ERR_DATA, "%s: frame %u has no plane position", in->path, f + 1);
+        }
+        lq_study_close(&st);
+    }
+    if (rc != LQ_OK) {
+        free(sl);
+        lq_scan_free(&scan);
+        if (!probe) free(v);
+        return rc;
+    }
     rc = sl && v ? sort_and_check(path, sl, n, v, err) : lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
     if (rc == LQ_OK) {
         const LqStudyInfo *in = sl[0].in;
@@ -153,7 +186,7 @@ static int load(const char *path, const char *series_uid, const LqOpenOptions *o
         snprintf(v->series_uid, sizeof v->series_uid, "%s", in->series_instance_uid);
         v->cols = in->cols, v->rows = in->rows, v->slices = (unsigned)n;
         v->dx_mm = in->pixel_dx_mm, v->dy_mm = in->pixel_dy_mm;
-        memcpy(v->origin, in->image_position, sizeof v->origin);
+        memcpy(v->origin, sl[0].position, sizeof v->origin);
         size_t px = (size_t)v->rows * v->cols;
         if (probe) {
             /* geometry only */
@@ -161,18 +194,26 @@ static int load(const char *path, const char *series_uid, const LqOpenOptions *o
             rc = lq_fail(err, LQ_ERR_LIMIT, "%s: the volume (%zu slices of %ux%u) exceeds 2 GiB", path, n, v->cols,
                          v->rows);
         else if (!(v->hu = malloc(px * n * sizeof(int16_t) + 16)) || /* + the kernels' read-ahead */
-                 !(v->slice_paths = calloc(n, sizeof *v->slice_paths)) || !(v->slice_uids = calloc(n, sizeof *v->slice_uids)))
+                 !(v->slice_paths = calloc(n, sizeof *v->slice_paths)) || !(v->slice_uids = calloc(n, sizeof *v->slice_uids)) ||
+                 !(v->slice_frames = calloc(n, sizeof *v->slice_frames)))
             rc = lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory for %zu slices", path, n);
         for (size_t i = 0; rc == LQ_OK && !probe && i < n; i++) {
             snprintf(v->slice_paths[i], sizeof v->slice_paths[i], "%s", sl[i].in->path);
             snprintf(v->slice_uids[i], sizeof v->slice_uids[i], "%s", sl[i].in->sop_instance_uid);
+            v->slice_frames[i] = sl[i].in->frames > 1 ? sl[i].frame + 1 : 0;
         }
+        /* frames of one file stay in one open study */
+        LqStudy *st = NULL;
+        const LqStudyInfo *open_in = NULL;
         for (size_t i = 0; rc == LQ_OK && !probe && i < n; i++) {
-            LqStudy *st = NULL;
-            rc = lq_study_open(sl[i].in->path, opt, &st, err);
-            if (rc == LQ_OK) rc = lq_study_read_frame_hu(st, 0, v->hu + i * px, err);
-            lq_study_close(&st);
+            if (sl[i].in != open_in) {
+                lq_study_close(&st);
+                open_in = sl[i].in;
+                rc = lq_study_open(open_in->path, opt, &st, err);
+            }
+            if (rc == LQ_OK) rc = lq_study_read_frame_hu(st, sl[i].frame, v->hu + i * px, err);
         }
+        lq_study_close(&st);
     }
     free(sl);
     lq_scan_free(&scan);

@@ -203,12 +203,13 @@ static int ct_sr_writer(const char *target, const char *series, const char *sop,
 
 /* TID 1500 in the CT's study: the lesion group references the slice through
  * the MLA section's centre, the reference group the slice through the
- * reference point (docs/sr.md). */
+ * reference point (their frame numbers in an Enhanced CT object; docs/sr.md). */
 static int ct_sr(const LqVolume *v, const LqCtResult *r, const char *path, LqError *err)
 {
     if (!r->ok) return lq_fail(err, LQ_ERR_DATA, "%s: no structured report: not measured (%s)", path, r->problem);
     if (!v->slice_paths) return lq_fail(err, LQ_ERR_USAGE, "%s: the volume has no source files", path);
     size_t ls = slice_of(v, r->points + 3 * r->lesion), rs = slice_of(v, r->reference_point);
+    int same = strcmp(v->slice_paths[ls], v->slice_paths[rs]) == 0; /* an Enhanced CT: frames of one object */
     char verdict[300], method[300], device[65];
     snprintf(verdict, sizeof verdict, "%s: diameter stenosis %.1f %% %s %.0f %%. %s",
              r->significant ? "COMPRESSION" : "no significant compression", r->diameter_stenosis_pct,
@@ -223,8 +224,9 @@ static int ct_sr(const LqVolume *v, const LqCtResult *r, const char *path, LqErr
     CtSrJob job = {v->slice_paths[ls],
                    {r->mla_mm2, r->mld_mm, r->max_diameter_mm, r->segment_first >= 0 ? r->lesion_length_mm : NAN,
                     r->reference_area_mm2, r->reference_diameter_mm, r->diameter_stenosis_pct, r->area_stenosis_pct,
-                    r->equiv_diameter_stenosis_pct, 0, 0, 0, verdict, method, device, "1148701004", "SCT",
-                    "CT of abdomen and pelvis with intravenous contrast", v->slice_paths[rs],
+                    r->equiv_diameter_stenosis_pct, v->slice_frames[ls], v->slice_frames[rs], v->slice_frames[rs],
+                    verdict, method, device, "1148701004", "SCT", "CT of abdomen and pelvis with intravenous contrast",
+                    same ? NULL : v->slice_paths[rs],
                     "lesion (minimal lumen area, CT)", "reference (around the reference point, CT)"}};
     return lq_write_dicom_output(v->slice_uids[ls], path, "ct-sr", ct_sr_writer, &job, err);
 }

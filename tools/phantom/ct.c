@@ -67,6 +67,8 @@ static void design(const LqpCtParams *p, Design *d)
     d->artery_dir[0] = -1.0 / n, d->artery_dir[1] = 0.0, d->artery_dir[2] = -0.6 / n;
 }
 
+static unsigned gcd(unsigned a, unsigned b) { return b ? gcd(b, a % b) : a; }
+
 static double smoothstep(double a, double b, double x)
 {
     double t = x <= a ? 0 : x >= b ? 1 : (x - a) / (b - a);
@@ -152,8 +154,14 @@ int lqp_ct_write_series(const LqpCtParams *p, const char *dir, LqpCtTruth *truth
         return -1;
     }
     unsigned n = p->size;
+    /* Enhanced: every frame kept for the one object, stored in the order f -> slice (f * stride) % slices */
+    unsigned frames = p->slices - (p->missing >= 0 && (unsigned)p->missing < p->slices), stride = 37;
+    while (p->enhanced && frames > 1 && gcd(stride, frames) != 1) stride++;
+    int16_t *all = p->enhanced ? malloc((size_t)n * n * frames * sizeof *all) : NULL;
+    double *positions = p->enhanced ? malloc((size_t)frames * 3 * sizeof *positions) : NULL;
     int16_t *hu = malloc((size_t)n * n * sizeof *hu);
-    if (!hu) {
+    if (!hu || (p->enhanced && (!all || !positions))) {
+        free(hu), free(all), free(positions);
         snprintf(msg, msg_len, "out of memory");
         return -1;
     }
@@ -162,9 +170,9 @@ int lqp_ct_write_series(const LqpCtParams *p, const char *dir, LqpCtTruth *truth
     snprintf(study, sizeof study, "2.25.77%llu1", (unsigned long long)p->seed);
     snprintf(series, sizeof series, "2.25.77%llu2", (unsigned long long)p->seed);
     int rc = 0;
-    for (unsigned k = 0; k < p->slices && rc == 0; k++) {
+    for (unsigned k = 0, kept = 0; k < p->slices && rc == 0; k++) {
         if ((int)k == p->missing) continue;
-        double z = -(double)k * p->slice_mm;
+        double z = -(double)k * p->slice_mm + 0.0; /* no -0 */
         for (unsigned j = 0; j < n; j++)
             for (unsigned i = 0; i < n; i++) {
                 double vein = 0, artery = 0, bone = 0;
@@ -180,6 +188,14 @@ int lqp_ct_write_series(const LqpCtParams *p, const char *dir, LqpCtTruth *truth
                 double g = sqrt(-2 * log(fmax(uniform(&noise), 1e-300))) * cos(2 * PI * uniform(&noise));
                 hu[(size_t)j * n + i] = (int16_t)lround(v + d.noise_hu * g);
             }
+        if (p->enhanced) { /* file frame f holds slice kept = (f * stride) % frames */
+            unsigned f = 0;
+            while ((f * stride) % frames != kept) f++;
+            memcpy(all + (size_t)f * n * n, hu, (size_t)n * n * sizeof *hu);
+            positions[3 * f] = ORIGIN_XY, positions[3 * f + 1] = ORIGIN_XY, positions[3 * f + 2] = z;
+            kept++;
+            continue;
+        }
         char sop[96], path[1024];
         snprintf(sop, sizeof sop, "%s.%u", series, k + 1);
         /* shuffled names: nothing in them follows the anatomy */
@@ -189,6 +205,14 @@ int lqp_ct_write_series(const LqpCtParams *p, const char *dir, LqpCtTruth *truth
         rc = lqp_dicom_write_ct_slice(&sl, path, msg, msg_len);
     }
     free(hu);
+    if (rc == 0 && p->enhanced) {
+        char sop[96], path[1024];
+        snprintf(sop, sizeof sop, "%s.1", series);
+        snprintf(path, sizeof path, "%s/ENHANCED.dcm", dir);
+        LqpCtEnhanced e = {n, n, frames, all, positions, p->pixel_mm, p->slice_mm, {1, 0, 0, 0, 1, 0}, study, series, sop};
+        rc = lqp_dicom_write_enhanced_ct(&e, path, msg, msg_len);
+    }
+    free(all), free(positions);
     if (rc == 0 && truth) {
         double t_ref = 0.85, a, b;
         truth->lesion_point[0] = 4.0 + 18.0 * d.t_c, truth->lesion_point[1] = 12.0;

@@ -14,6 +14,7 @@ typedef struct LqpCtParams {
     double pixel_mm;     /* default 0.6 */
     double slice_mm;     /* default 1.0 */
     int missing;         /* >= 0: that slice is not written */
+    int enhanced;        /* one Enhanced CT object (frames in a shuffled order) instead of CT slices */
 } LqpCtParams;
 
 typedef struct LqpCtTruth {

@@ -180,3 +180,84 @@ extern "C" int lqp_dicom_write_ct_slice(const LqpCtSlice *sl, const char *path, 
         return -1;
     }
 }
+
+/* One item appended to sequence `seq` of `parent`, and inside it the first
+ * item of macro sequence `macro`. */
+static DcmItem *macro_item(DcmItem *parent, const DcmTagKey &macro)
+{
+    DcmItem *it = nullptr;
+    return parent && parent->findOrCreateSequenceItem(macro, it, 0).good() ? it : nullptr;
+}
+
+extern "C" int lqp_dicom_write_enhanced_ct(const LqpCtEnhanced *e, const char *path, char *msg, size_t msg_len)
+{
+    try {
+        OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
+        DcmFileFormat file;
+        DcmDataset *ds = file.getDataset();
+        bool ok = true;
+        char v[200];
+        ok &= put(ds, DCM_SOPClassUID, UID_EnhancedCTImageStorage);
+        ok &= put(ds, DCM_SOPInstanceUID, e->sop_uid);
+        ok &= put(ds, DCM_StudyInstanceUID, e->study_uid);
+        ok &= put(ds, DCM_SeriesInstanceUID, e->series_uid);
+        ok &= put(ds, DCM_PatientName, "PHANTOM^CT");
+        ok &= put(ds, DCM_PatientID, "LQ-PHANTOM-CT");
+        ok &= put(ds, DCM_Modality, "CT");
+        ok &= put(ds, DCM_StudyDate, "20261125");
+        ok &= put(ds, DCM_ImageType, "ORIGINAL\\PRIMARY\\AXIAL\\NONE");
+        ok &= put(ds, DCM_InstanceNumber, "1");
+        snprintf(v, sizeof v, "%u", e->frames);
+        ok &= put(ds, DCM_NumberOfFrames, v);
+        DcmItem *shared = nullptr;
+        ok &= ds->findOrCreateSequenceItem(DCM_SharedFunctionalGroupsSequence, shared, 0).good();
+        DcmItem *measures = macro_item(shared, DCM_PixelMeasuresSequence);
+        DcmItem *orientation = macro_item(shared, DCM_PlaneOrientationSequence);
+        DcmItem *transform = macro_item(shared, DCM_PixelValueTransformationSequence);
+        ok &= measures && orientation && transform;
+        if (ok) {
+            snprintf(v, sizeof v, "%.4f\\%.4f", e->pixel_mm, e->pixel_mm);
+            ok &= put(measures, DCM_PixelSpacing, v);
+            snprintf(v, sizeof v, "%.3f", e->thickness_mm);
+            ok &= put(measures, DCM_SliceThickness, v);
+            snprintf(v, sizeof v, "%.6f\\%.6f\\%.6f\\%.6f\\%.6f\\%.6f", e->orientation[0], e->orientation[1],
+                     e->orientation[2], e->orientation[3], e->orientation[4], e->orientation[5]);
+            ok &= put(orientation, DCM_ImageOrientationPatient, v);
+            ok &= put(transform, DCM_RescaleIntercept, "0");
+            ok &= put(transform, DCM_RescaleSlope, "1");
+            ok &= put(transform, DCM_RescaleType, "HU");
+        }
+        for (unsigned f = 0; ok && f < e->frames; f++) {
+            DcmItem *frame = nullptr;
+            ok &= ds->findOrCreateSequenceItem(DCM_PerFrameFunctionalGroupsSequence, frame, -2).good();
+            DcmItem *position = macro_item(frame, DCM_PlanePositionSequence);
+            ok &= position != nullptr;
+            if (!ok) break;
+            const double *p = e->positions + 3 * f;
+            snprintf(v, sizeof v, "%.4f\\%.4f\\%.4f", p[0], p[1], p[2]);
+            ok &= put(position, DCM_ImagePositionPatient, v);
+        }
+        ok &= ds->putAndInsertUint16(DCM_SamplesPerPixel, 1).good();
+        ok &= put(ds, DCM_PhotometricInterpretation, "MONOCHROME2");
+        ok &= ds->putAndInsertUint16(DCM_Rows, Uint16(e->rows)).good();
+        ok &= ds->putAndInsertUint16(DCM_Columns, Uint16(e->cols)).good();
+        ok &= ds->putAndInsertUint16(DCM_BitsAllocated, 16).good();
+        ok &= ds->putAndInsertUint16(DCM_BitsStored, 16).good();
+        ok &= ds->putAndInsertUint16(DCM_HighBit, 15).good();
+        ok &= ds->putAndInsertUint16(DCM_PixelRepresentation, 1).good();
+        ok &= ds->putAndInsertUint16Array(DCM_PixelData, reinterpret_cast<const Uint16 *>(e->hu),
+                                          (unsigned long)e->rows * e->cols * e->frames).good();
+        if (!ok) {
+            snprintf(msg, msg_len, "cannot build the Enhanced CT object");
+            return -1;
+        }
+        if (file.saveFile(path, EXS_LittleEndianExplicit).bad()) {
+            snprintf(msg, msg_len, "cannot write %s", path);
+            return -1;
+        }
+        return 0;
+    } catch (...) {
+        snprintf(msg, msg_len, "unexpected error writing an Enhanced CT object");
+        return -1;
+    }
+}

@@ -33,6 +33,18 @@ typedef struct LqpCtSlice {
 } LqpCtSlice;
 int lqp_dicom_write_ct_slice(const LqpCtSlice *s, const char *path, char *msg, size_t msg_len);
 
+/* A whole series as one Enhanced CT Image object: the frames in file order,
+ * each with its own Plane Position in the per-frame functional groups;
+ * spacing, orientation and rescale shared. */
+typedef struct LqpCtEnhanced {
+    unsigned rows, cols, frames;
+    const int16_t *hu;          /* frames x rows x cols, file order */
+    const double *positions;    /* frames x 3, LPS mm */
+    double pixel_mm, thickness_mm, orientation[6];
+    const char *study_uid, *series_uid, *sop_uid;
+} LqpCtEnhanced;
+int lqp_dicom_write_enhanced_ct(const LqpCtEnhanced *e, const char *path, char *msg, size_t msg_len);
+
 /* Writes an Ultrasound Multi-frame Image (explicit VR little endian) to `path`. */
 int lqp_dicom_write(const LqpDicomImage *im, const char *path, char *msg, size_t msg_len);
 
