@@ -4,6 +4,7 @@
  * cross-sections; peak memory against the volume's own size.
  * Usage: bench-ct DIR X,Y,Z X,Y,Z            a series and its lesion and reference points (LPS mm)
  *        bench-ct --phantom DIR [SIZE SLICES] write a phantom series first (default 512 x 512 x 300) */
+#include "bench.h"
 #include "lumenq/lumenq.h"
 #include "phantom/ct.h"
 
@@ -15,20 +16,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static double peak_mib(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss / 1024.0;
-}
 
 /* dcmdump -q over every regular file of dir, in one process; its wall time. */
 static int time_dcmdump(const char *dir, double *seconds)

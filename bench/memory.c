@@ -6,6 +6,7 @@
  * same file uncompressed: both times and the ratio.
  * Usage: bench-memory FILE
  * A 3000-frame 512x512 RGB pullback (2.3 GB): lumenq-phantom big.dcm --frames 3000 --rgb */
+#include "bench.h"
 #include "lumenq/lumenq.h"
 
 #include <stdio.h>
@@ -15,20 +16,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-static double now_s(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return t.tv_sec + t.tv_nsec * 1e-9;
-}
-
-static double peak_mib(void)
-{
-    struct rusage ru;
-    getrusage(RUSAGE_SELF, &ru);
-    return ru.ru_maxrss / 1024.0; /* kilobytes on Linux */
-}
 
 /* DCMTK's decoder for a transfer syntax, or NULL. */
 static const char *dcmtk_decoder(const char *uid)

@@ -7,20 +7,8 @@ set -u
 lumenq=$1 phantom=$2 manpage=$3
 work=$(mktemp -d /tmp/lumenq-test-cli-XXXXXX)
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-check() { # check NAME CONDITION...
-    local name=$1; shift
-    if "$@"; then pass=$((pass + 1)); echo "ok - $name"; else fail=$((fail + 1)); echo "not ok - $name"; fi
-}
-expect_exit() { # expect_exit CODE CMD...
-    local want=$1; shift
-    "$@" >"$work/out" 2>"$work/err"
-    local got=$?
-    [ "$got" -eq "$want" ] || { echo "  exit $got, want $want: $*"; cat "$work/err"; return 1; }
-}
-one_line_naming() { # the error is one line and names the file
-    [ "$(wc -l <"$work/err")" -eq 1 ] && grep -qF -- "$1" "$work/err"
-}
+. "$(dirname "$0")/harness.sh"
+one_line_naming() { one_line_with "$1"; } # the error is one line and names the file
 
 check "--help exits 0 and documents exit codes" expect_exit 0 "$lumenq" --help
 check "--help lists the exit codes" grep -q "65 bad or unmeasurable data" "$work/out"

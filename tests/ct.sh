@@ -9,18 +9,7 @@ set -u
 lumenq=$1 phantom=$2
 work=$(mktemp -d /tmp/lumenq-test-ct-XXXXXX)
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0
-check() { # check NAME CONDITION...
-    local name=$1; shift
-    if "$@"; then pass=$((pass + 1)); echo "ok - $name"; else fail=$((fail + 1)); echo "not ok - $name"; fi
-}
-expect_exit() { # expect_exit CODE CMD...
-    local want=$1; shift
-    "$@" >"$work/out" 2>"$work/err"
-    local got=$?
-    [ "$got" -eq "$want" ] || { echo "  exit $got, want $want: $*"; cat "$work/err"; return 1; }
-}
-one_line_with() { [ "$(wc -l <"$work/err")" -eq 1 ] && grep -qF -- "$1" "$work/err"; }
+. "$(dirname "$0")/harness.sh"
 
 "$phantom" --ct "$work/ctv" --seed 7 >"$work/truth.txt" || { echo "phantom failed"; exit 1; }
 lesion=$(sed -n 's/^lesion point //p' "$work/truth.txt")

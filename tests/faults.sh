@@ -8,11 +8,8 @@ set -u
 lumenq=$1 phantom=$2
 work=$(mktemp -d /tmp/lumenq-test-faults-XXXXXX)
 trap 'rm -rf "$work"' EXIT
-pass=0 fail=0 skip=0
-check() { # check NAME CONDITION...
-    local name=$1; shift
-    if "$@"; then pass=$((pass + 1)); echo "ok - $name"; else fail=$((fail + 1)); echo "not ok - $name"; fi
-}
+. "$(dirname "$0")/harness.sh"
+skip=0
 no_temporaries() { ! find "$1" -name '.*.tmp-*' | grep -q .; }
 
 "$phantom" "$work/study.dcm" --frames 200 --size 256 --seed 4 || { echo "phantom failed"; exit 1; }

@@ -12,8 +12,7 @@ work=$(mktemp -d /tmp/lumenq-test-orthanc-XXXXXX)
 pid=""
 cleanup() { [ -n "$pid" ] && kill "$pid" 2>/dev/null; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-pass=0 fail=0
-check() { local name=$1; shift; if "$@"; then pass=$((pass + 1)); echo "ok - $name"; else fail=$((fail + 1)); echo "not ok - $name"; fi; }
+. "$(dirname "$0")/harness.sh"
 
 for _ in 1 2 3 4 5 6; do
     http=$((20000 + RANDOM % 40000)) dicom=$((20000 + RANDOM % 40000))

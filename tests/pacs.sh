@@ -15,8 +15,7 @@ work=$(mktemp -d /tmp/lumenq-test-pacs-XXXXXX)
 scp_pids=()
 cleanup() { for p in "${scp_pids[@]}"; do kill "$p" 2>/dev/null; done; wait 2>/dev/null; rm -rf "$work"; }
 trap cleanup EXIT
-pass=0 fail=0
-check() { local name=$1; shift; if "$@"; then pass=$((pass + 1)); echo "ok - $name"; else fail=$((fail + 1)); echo "not ok - $name"; fi; }
+. "$(dirname "$0")/harness.sh"
 
 mkdir -p "$work/incoming" "$work/out" "$work/archive"
 scp_pids=()

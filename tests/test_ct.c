@@ -110,18 +110,25 @@ static void test_enhanced(void **state)
     for (int e = 0; e < 2; e++) lq_ct_result_free(&r[e]), lq_volume_free(&v[e]);
 }
 
+/* A phantom series written into tmp_dir/name and read back; the status of
+ * reading it. */
+static int open_phantom(const LqpCtParams *p, const char *name, LqVolume **v, LqError *err)
+{
+    char dir[128], msg[256] = "";
+    snprintf(dir, sizeof dir, "%s/%s", tmp_dir, name);
+    assert_int_equal(lqp_ct_write_series(p, dir, NULL, msg, sizeof msg), 0);
+    return lq_volume_open(dir, NULL, NULL, v, err);
+}
+
 static void test_missing_slice(void **state)
 {
     (void)state;
     LqpCtParams p;
     lqp_ct_params_default(&p);
     p.seed = 4, p.missing = 40;
-    char dir[128], msg[256] = "";
-    snprintf(dir, sizeof dir, "%s/ct-missing", tmp_dir);
-    assert_int_equal(lqp_ct_write_series(&p, dir, NULL, msg, sizeof msg), 0);
     LqVolume *v = NULL;
     LqError err = {0};
-    assert_int_equal(lq_volume_open(dir, NULL, NULL, &v, &err), LQ_ERR_DATA);
+    assert_int_equal(open_phantom(&p, "ct-missing", &v, &err), LQ_ERR_DATA);
     assert_non_null(strstr(err.message, "slice missing between -41.00 and -39.00 mm"));
 }
 
@@ -131,12 +138,9 @@ static void test_point_outside(void **state)
     LqpCtParams p;
     lqp_ct_params_default(&p);
     p.seed = 5, p.slices = 20;
-    char dir[128], msg[256] = "";
-    snprintf(dir, sizeof dir, "%s/ct-small", tmp_dir);
-    assert_int_equal(lqp_ct_write_series(&p, dir, NULL, msg, sizeof msg), 0);
     LqVolume *v = NULL;
     LqError err = {0};
-    assert_int_equal(lq_volume_open(dir, NULL, NULL, &v, &err), LQ_OK);
+    assert_int_equal(open_phantom(&p, "ct-small", &v, &err), LQ_OK);
     LqCtResult *r = NULL;
     const double in[3] = {4, 12, -5}, out[3] = {4, 12, -500};
     assert_int_equal(lq_ct_measure(v, in, out, NULL, &r, &err), LQ_ERR_USAGE);

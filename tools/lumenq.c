@@ -684,15 +684,16 @@ static int add_output(Output *outs, int *n, LqReportFormat fmt, const char *dir,
     return 1;
 }
 
-/* Every file the options ask for (the main report, stdout or -o, apart). */
-static int plan_outputs(const Cli *cli, Output *outs, int *n)
+/* Every file the options ask for (the main report, stdout or -o, apart).
+ * A CT measurement has no PDF, and its per-row CSV is of sections. */
+static int plan_outputs(const Cli *cli, int ct, Output *outs, int *n)
 {
     int ok = 1;
     *n = 0;
     if (cli->json) ok &= add_output(outs, n, LQ_REPORT_JSON, NULL, cli->json);
     if (cli->csv) ok &= add_output(outs, n, LQ_REPORT_CSV, NULL, cli->csv);
-    if (cli->pdf) ok &= add_output(outs, n, LQ_REPORT_PDF, NULL, cli->pdf);
-    if (cli->pdf_dicom) ok &= add_output(outs, n, LQ_REPORT_PDF_DICOM, NULL, cli->pdf_dicom);
+    if (cli->pdf && !ct) ok &= add_output(outs, n, LQ_REPORT_PDF, NULL, cli->pdf);
+    if (cli->pdf_dicom && !ct) ok &= add_output(outs, n, LQ_REPORT_PDF_DICOM, NULL, cli->pdf_dicom);
     if (cli->sr) ok &= add_output(outs, n, LQ_REPORT_SR, NULL, cli->sr);
     const char *dirs[2] = {cli->png_dir, cli->out_dir};
     for (int d = 0; d < 2; d++) {
@@ -700,8 +701,8 @@ static int plan_outputs(const Cli *cli, Output *outs, int *n)
         if (d == 1) {
             ok &= add_output(outs, n, LQ_REPORT_TEXT, dirs[d], "report.txt");
             ok &= add_output(outs, n, LQ_REPORT_JSON, dirs[d], "report.json");
-            ok &= add_output(outs, n, LQ_REPORT_CSV, dirs[d], "frames.csv");
-            ok &= add_output(outs, n, LQ_REPORT_PDF, dirs[d], "report.pdf");
+            ok &= add_output(outs, n, LQ_REPORT_CSV, dirs[d], ct ? "sections.csv" : "frames.csv");
+            if (!ct) ok &= add_output(outs, n, LQ_REPORT_PDF, dirs[d], "report.pdf");
         }
         ok &= add_output(outs, n, LQ_REPORT_LESION_PNG, dirs[d], "lesion.png");
         ok &= add_output(outs, n, LQ_REPORT_REFERENCE_PNG, dirs[d], "reference.png");
@@ -765,7 +766,7 @@ static int cmd_measure(int argc, char **argv, Cli *cli)
     }
     static Output outs[MAX_OUTPUTS];
     int n_outs;
-    if (!plan_outputs(cli, outs, &n_outs)) return usage_error("%s", "an output path is too long");
+    if (!plan_outputs(cli, 0, outs, &n_outs)) return usage_error("%s", "an output path is too long");
     const char *others[] = {cli->output, cli->summary_csv};
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
         if (same_file(path, others[i]))
@@ -819,29 +820,6 @@ static void point_mm(const LqVolume *v, const PointSpec *p, double out[3])
                  p->v[2] * v->dz_mm * v->normal[k];
 }
 
-/* The outputs of a CT measurement: PDF and the summary CSV are IVUS only. */
-static int plan_ct_outputs(const Cli *cli, Output *outs, int *n)
-{
-    int ok = 1;
-    *n = 0;
-    if (cli->json) ok &= add_output(outs, n, LQ_REPORT_JSON, NULL, cli->json);
-    if (cli->csv) ok &= add_output(outs, n, LQ_REPORT_CSV, NULL, cli->csv);
-    if (cli->sr) ok &= add_output(outs, n, LQ_REPORT_SR, NULL, cli->sr);
-    const char *dirs[2] = {cli->png_dir, cli->out_dir};
-    for (int d = 0; d < 2; d++) {
-        if (!dirs[d]) continue;
-        if (d == 1) {
-            ok &= add_output(outs, n, LQ_REPORT_TEXT, dirs[d], "report.txt");
-            ok &= add_output(outs, n, LQ_REPORT_JSON, dirs[d], "report.json");
-            ok &= add_output(outs, n, LQ_REPORT_CSV, dirs[d], "sections.csv");
-        }
-        ok &= add_output(outs, n, LQ_REPORT_LESION_PNG, dirs[d], "lesion.png");
-        ok &= add_output(outs, n, LQ_REPORT_REFERENCE_PNG, dirs[d], "reference.png");
-        ok &= add_output(outs, n, LQ_REPORT_PROFILE_PNG, dirs[d], "profile.png");
-    }
-    return ok;
-}
-
 static int cmd_ct(int argc, char **argv, Cli *cli)
 {
     if (optind + 1 != argc) return usage_error("%s", "ct needs exactly one DIR (the CT series' folder or a DICOMDIR)");
@@ -852,7 +830,7 @@ static int cmd_ct(int argc, char **argv, Cli *cli)
     const char *path = argv[optind];
     static Output outs[MAX_OUTPUTS];
     int n_outs;
-    if (!plan_ct_outputs(cli, outs, &n_outs)) return usage_error("%s", "an output path is too long");
+    if (!plan_outputs(cli, 1, outs, &n_outs)) return usage_error("%s", "an output path is too long");
     LqVolume *v = NULL;
     LqCtResult *r = NULL;
     LqError err = {0};

@@ -17,20 +17,13 @@ static int within(size_t i, int a, int b) { return a >= 0 && (long)i >= a && (lo
 /* "lesion", "lesion-segment", "reference", "no-contour", joined by `sep`. */
 static void section_flags(const LqCtResult *r, size_t i, char *buf, size_t len, char sep)
 {
-    const struct { int on; const char *name; } flags[] = {
+    const LqFlag flags[] = {
         {r->ok && (long)i == r->lesion, "lesion"},
         {r->ok && within(i, r->segment_first, r->segment_last), "lesion-segment"},
         {within(i, r->reference_first, r->reference_last), "reference"},
         {!r->sections[i].valid, "no-contour"},
     };
-    size_t used = 0;
-    buf[0] = 0;
-    for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++) {
-        if (!flags[k].on) continue;
-        int w = snprintf(buf + used, len - used, "%s%s", used ? (char[2]){sep, 0} : "", flags[k].name);
-        if (w < 0 || (size_t)w >= len - used) return;
-        used += (size_t)w;
-    }
+    lq_join_flags(flags, sizeof flags / sizeof flags[0], buf, len, sep);
 }
 
 static void ct_text(FILE *fp, const LqVolume *v, const LqCtResult *r)

@@ -182,7 +182,7 @@ void lq_frame_flags(const LqResult *r, size_t i, char *buf, size_t len, char sep
 {
     const LqSummary *s = &r->summary;
     const LqFrameMeasure *m = &r->frames[i];
-    const struct { int on; const char *name; } flags[] = {
+    const LqFlag flags[] = {
         {s->ok && (long)i == s->lesion_frame, "lesion"},
         {s->ok && within(i, s->lesion_first, s->lesion_last), "lesion-segment"},
         {s->reference_area_mm2 > 0 && within(i, s->reference_first, s->reference_last), "reference"},
@@ -190,9 +190,14 @@ void lq_frame_flags(const LqResult *r, size_t i, char *buf, size_t len, char sep
         {!m->valid, "no-contour"},
         {i < r->pullback_first || i > r->pullback_last, "outside-pullback"},
     };
+    lq_join_flags(flags, sizeof flags / sizeof flags[0], buf, len, sep);
+}
+
+void lq_join_flags(const LqFlag *flags, size_t n, char *buf, size_t len, char sep)
+{
     size_t used = 0;
     buf[0] = 0;
-    for (size_t k = 0; k < sizeof flags / sizeof flags[0]; k++) {
+    for (size_t k = 0; k < n; k++) {
         if (!flags[k].on) continue;
         int w = snprintf(buf + used, len - used, "%s%s", used ? (char[2]){sep, 0} : "", flags[k].name);
         if (w < 0 || (size_t)w >= len - used) return;

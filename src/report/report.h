@@ -44,6 +44,13 @@ int lq_ct_report_png(FILE *fp, const LqVolume *v, const LqCtResult *r, LqReportF
  * the same inputs and lumenq version always give the same UID. */
 void lq_derived_uid(const char *source_uid, const char *purpose, char out[65]);
 
+/* The names of the flags that are on, joined by `sep` ("" if none). */
+typedef struct LqFlag {
+    int on;
+    const char *name;
+} LqFlag;
+void lq_join_flags(const LqFlag *flags, size_t n, char *buf, size_t len, char sep);
+
 /* What a frame is in this study, for the CSV and JSON: any of "lesion",
  * "lesion-segment", "reference", "low-confidence", "no-contour",
  * "outside-pullback", joined by `sep`; "" for an ordinary frame. */

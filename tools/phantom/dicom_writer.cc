@@ -126,23 +126,62 @@ extern "C" int lqp_dicom_write(const LqpDicomImage *im, const char *path, char *
     }
 }
 
+
+/* The attributes every CT object of the phantom carries: identification,
+ * patient and study, and the 16-bit signed single-sample pixel module with
+ * `count` samples of data. */
+static bool put_ct_common(DcmDataset *ds, const char *sop_class, const char *sop_uid, const char *study_uid,
+                          const char *series_uid, const char *image_type)
+{
+    bool ok = put(ds, DCM_SOPClassUID, sop_class);
+    ok &= put(ds, DCM_SOPInstanceUID, sop_uid);
+    ok &= put(ds, DCM_StudyInstanceUID, study_uid);
+    ok &= put(ds, DCM_SeriesInstanceUID, series_uid);
+    ok &= put(ds, DCM_PatientName, "PHANTOM^CT");
+    ok &= put(ds, DCM_PatientID, "LQ-PHANTOM-CT");
+    ok &= put(ds, DCM_Modality, "CT");
+    ok &= put(ds, DCM_StudyDate, "20261125");
+    ok &= put(ds, DCM_ImageType, image_type);
+    return ok;
+}
+
+static bool put_ct_pixels(DcmDataset *ds, unsigned rows, unsigned cols, const int16_t *hu, unsigned long count)
+{
+    bool ok = ds->putAndInsertUint16(DCM_SamplesPerPixel, 1).good();
+    ok &= put(ds, DCM_PhotometricInterpretation, "MONOCHROME2");
+    ok &= ds->putAndInsertUint16(DCM_Rows, Uint16(rows)).good();
+    ok &= ds->putAndInsertUint16(DCM_Columns, Uint16(cols)).good();
+    ok &= ds->putAndInsertUint16(DCM_BitsAllocated, 16).good();
+    ok &= ds->putAndInsertUint16(DCM_BitsStored, 16).good();
+    ok &= ds->putAndInsertUint16(DCM_HighBit, 15).good();
+    ok &= ds->putAndInsertUint16(DCM_PixelRepresentation, 1).good();
+    ok &= ds->putAndInsertUint16Array(DCM_PixelData, reinterpret_cast<const Uint16 *>(hu), count).good();
+    return ok;
+}
+
+/* The file saved as explicit VR little endian; `what` names it in errors. */
+static int save_ct(DcmFileFormat &file, bool ok, const char *what, const char *path, char *msg, size_t msg_len)
+{
+    if (!ok) {
+        snprintf(msg, msg_len, "cannot build the %s", what);
+        return -1;
+    }
+    if (file.saveFile(path, EXS_LittleEndianExplicit).bad()) {
+        snprintf(msg, msg_len, "cannot write %s", path);
+        return -1;
+    }
+    return 0;
+}
+
 extern "C" int lqp_dicom_write_ct_slice(const LqpCtSlice *sl, const char *path, char *msg, size_t msg_len)
 {
     try {
         OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
         DcmFileFormat file;
         DcmDataset *ds = file.getDataset();
-        bool ok = true;
+        bool ok = put_ct_common(ds, UID_CTImageStorage, sl->sop_uid, sl->study_uid, sl->series_uid,
+                                "ORIGINAL\\PRIMARY\\AXIAL");
         char v[200];
-        ok &= put(ds, DCM_SOPClassUID, UID_CTImageStorage);
-        ok &= put(ds, DCM_SOPInstanceUID, sl->sop_uid);
-        ok &= put(ds, DCM_StudyInstanceUID, sl->study_uid);
-        ok &= put(ds, DCM_SeriesInstanceUID, sl->series_uid);
-        ok &= put(ds, DCM_PatientName, "PHANTOM^CT");
-        ok &= put(ds, DCM_PatientID, "LQ-PHANTOM-CT");
-        ok &= put(ds, DCM_Modality, "CT");
-        ok &= put(ds, DCM_StudyDate, "20261125");
-        ok &= put(ds, DCM_ImageType, "ORIGINAL\\PRIMARY\\AXIAL");
         snprintf(v, sizeof v, "%u", sl->instance_number);
         ok &= put(ds, DCM_InstanceNumber, v);
         snprintf(v, sizeof v, "%.4f\\%.4f\\%.4f", sl->position[0], sl->position[1], sl->position[2]);
@@ -156,25 +195,8 @@ extern "C" int lqp_dicom_write_ct_slice(const LqpCtSlice *sl, const char *path, 
         ok &= put(ds, DCM_SliceThickness, v);
         ok &= put(ds, DCM_RescaleIntercept, "0");
         ok &= put(ds, DCM_RescaleSlope, "1");
-        ok &= ds->putAndInsertUint16(DCM_SamplesPerPixel, 1).good();
-        ok &= put(ds, DCM_PhotometricInterpretation, "MONOCHROME2");
-        ok &= ds->putAndInsertUint16(DCM_Rows, Uint16(sl->rows)).good();
-        ok &= ds->putAndInsertUint16(DCM_Columns, Uint16(sl->cols)).good();
-        ok &= ds->putAndInsertUint16(DCM_BitsAllocated, 16).good();
-        ok &= ds->putAndInsertUint16(DCM_BitsStored, 16).good();
-        ok &= ds->putAndInsertUint16(DCM_HighBit, 15).good();
-        ok &= ds->putAndInsertUint16(DCM_PixelRepresentation, 1).good();
-        ok &= ds->putAndInsertUint16Array(DCM_PixelData, reinterpret_cast<const Uint16 *>(sl->hu),
-                                          sl->rows * sl->cols).good();
-        if (!ok) {
-            snprintf(msg, msg_len, "cannot build the CT slice");
-            return -1;
-        }
-        if (file.saveFile(path, EXS_LittleEndianExplicit).bad()) {
-            snprintf(msg, msg_len, "cannot write %s", path);
-            return -1;
-        }
-        return 0;
+        ok &= put_ct_pixels(ds, sl->rows, sl->cols, sl->hu, (unsigned long)sl->rows * sl->cols);
+        return save_ct(file, ok, "CT slice", path, msg, msg_len);
     } catch (...) {
         snprintf(msg, msg_len, "unexpected error writing a CT slice");
         return -1;
@@ -195,17 +217,9 @@ extern "C" int lqp_dicom_write_enhanced_ct(const LqpCtEnhanced *e, const char *p
         OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
         DcmFileFormat file;
         DcmDataset *ds = file.getDataset();
-        bool ok = true;
+        bool ok = put_ct_common(ds, UID_EnhancedCTImageStorage, e->sop_uid, e->study_uid, e->series_uid,
+                                "ORIGINAL\\PRIMARY\\AXIAL\\NONE");
         char v[200];
-        ok &= put(ds, DCM_SOPClassUID, UID_EnhancedCTImageStorage);
-        ok &= put(ds, DCM_SOPInstanceUID, e->sop_uid);
-        ok &= put(ds, DCM_StudyInstanceUID, e->study_uid);
-        ok &= put(ds, DCM_SeriesInstanceUID, e->series_uid);
-        ok &= put(ds, DCM_PatientName, "PHANTOM^CT");
-        ok &= put(ds, DCM_PatientID, "LQ-PHANTOM-CT");
-        ok &= put(ds, DCM_Modality, "CT");
-        ok &= put(ds, DCM_StudyDate, "20261125");
-        ok &= put(ds, DCM_ImageType, "ORIGINAL\\PRIMARY\\AXIAL\\NONE");
         ok &= put(ds, DCM_InstanceNumber, "1");
         snprintf(v, sizeof v, "%u", e->frames);
         ok &= put(ds, DCM_NumberOfFrames, v);
@@ -237,25 +251,8 @@ extern "C" int lqp_dicom_write_enhanced_ct(const LqpCtEnhanced *e, const char *p
             snprintf(v, sizeof v, "%.4f\\%.4f\\%.4f", p[0], p[1], p[2]);
             ok &= put(position, DCM_ImagePositionPatient, v);
         }
-        ok &= ds->putAndInsertUint16(DCM_SamplesPerPixel, 1).good();
-        ok &= put(ds, DCM_PhotometricInterpretation, "MONOCHROME2");
-        ok &= ds->putAndInsertUint16(DCM_Rows, Uint16(e->rows)).good();
-        ok &= ds->putAndInsertUint16(DCM_Columns, Uint16(e->cols)).good();
-        ok &= ds->putAndInsertUint16(DCM_BitsAllocated, 16).good();
-        ok &= ds->putAndInsertUint16(DCM_BitsStored, 16).good();
-        ok &= ds->putAndInsertUint16(DCM_HighBit, 15).good();
-        ok &= ds->putAndInsertUint16(DCM_PixelRepresentation, 1).good();
-        ok &= ds->putAndInsertUint16Array(DCM_PixelData, reinterpret_cast<const Uint16 *>(e->hu),
-                                          (unsigned long)e->rows * e->cols * e->frames).good();
-        if (!ok) {
-            snprintf(msg, msg_len, "cannot build the Enhanced CT object");
-            return -1;
-        }
-        if (file.saveFile(path, EXS_LittleEndianExplicit).bad()) {
-            snprintf(msg, msg_len, "cannot write %s", path);
-            return -1;
-        }
-        return 0;
+        ok &= put_ct_pixels(ds, e->rows, e->cols, e->hu, (unsigned long)e->rows * e->cols * e->frames);
+        return save_ct(file, ok, "Enhanced CT object", path, msg, msg_len);
     } catch (...) {
         snprintf(msg, msg_len, "unexpected error writing an Enhanced CT object");
         return -1;
