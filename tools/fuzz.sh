@@ -42,6 +42,11 @@ if [ ! -d "$seeds/reader" ]; then
     "$ph" "$seeds/reader/untimed.dcm" --frames 4 --size 64 --seed 3 --no-timing --calibration none
     "$ph" "$seeds/reader/tall.dcm" --frames 4 --size 64 --seed 4 --row-step 2 --calibration pixel-spacing
     "$ph" "$seeds/reader/still.dcm" --frames 4 --size 64 --seed 5 --stationary 2
+    "$ph" --ct "$seeds/reader/ct" --size 64 --frames 4 --seed 6 >/dev/null
+    "$ph" --ct "$seeds/reader/ctenh" --size 64 --frames 4 --seed 6 --enhanced >/dev/null
+    mv "$seeds/reader/ctenh/ENHANCED.dcm" "$seeds/reader/enhanced-ct.dcm"
+    mv "$(ls "$seeds"/reader/ct/*.dcm | head -1)" "$seeds/reader/ct-slice.dcm"
+    rm -rf "$seeds/reader/ct" "$seeds/reader/ctenh"
     dcmcrle "$seeds/reader/grey.dcm" "$seeds/reader/rle.dcm" 2>/dev/null || true
     dcmcjpeg "$seeds/reader/grey.dcm" "$seeds/reader/jpeg.dcm" 2>/dev/null || true
     dcmcjpls "$seeds/reader/grey.dcm" "$seeds/reader/jpls.dcm" 2>/dev/null || true

@@ -12,7 +12,7 @@ static void usage(FILE *fp)
 {
     fprintf(fp,
             "Usage: lumenq-phantom OUT.dcm [TRUTH.json] [options]\n"
-            "       lumenq-phantom --ct DIR [--seed N] [--missing-slice K] [--enhanced]\n"
+            "       lumenq-phantom --ct DIR [--seed N] [--missing-slice K] [--enhanced] [--size N] [--frames SLICES]\n"
             "  --seed N            random seed (default 1)\n"
             "  --frames N          number of frames (default 300)\n"
             "  --size N            rows = columns (default 512; field of view 51.2 mm)\n"
@@ -54,15 +54,15 @@ int main(int argc, char **argv)
         {"ct", required_argument, 0, 'T'},       {"missing-slice", required_argument, 0, 'M'},
         {"enhanced", no_argument, 0, 'E'},
         {0, 0, 0, 0}};
-    int c, missing = -1, enhanced = 0;
+    int c, missing = -1, enhanced = 0, size_given = 0, frames_given = 0;
     double v;
     const char *ct_dir = NULL;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
         switch (c) {
         case 's': if (!number(optarg, 0, 1e15, &v)) goto bad; p.seed = (uint64_t)v; break;
-        case 'n': if (!number(optarg, 1, 100000, &v)) goto bad; p.frames = (unsigned)v; break;
-        case 'z': if (!number(optarg, 64, 4096, &v)) goto bad; p.size = (unsigned)v; break;
+        case 'n': if (!number(optarg, 1, 100000, &v)) goto bad; p.frames = (unsigned)v, frames_given = 1; break;
+        case 'z': if (!number(optarg, 64, 4096, &v)) goto bad; p.size = (unsigned)v, size_given = 1; break;
         case 'l': if (!number(optarg, 1, 1000, &v)) goto bad; p.length_mm = v; break;
         case 'r': if (!number(optarg, 0.01, 100, &v)) goto bad; p.pullback_rate_mm_s = v; break;
         case 'c': p.rgb = 1; break;
@@ -91,6 +91,8 @@ int main(int argc, char **argv)
         LqpCtParams cp;
         lqp_ct_params_default(&cp);
         cp.seed = p.seed, cp.missing = missing, cp.enhanced = enhanced;
+        if (size_given) cp.size = p.size;       /* default 128 */
+        if (frames_given) cp.slices = p.frames; /* default 100 */
         LqpCtTruth t;
         char msg[512] = "";
         if (lqp_ct_write_series(&cp, ct_dir, &t, msg, sizeof msg) != 0) {
