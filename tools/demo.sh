@@ -25,3 +25,16 @@ printf 'Phantom truth: %%DS %.1f %%, %%AS %.1f %%, MLA %.1f mm2, MLD %.2f mm, A_
     "$(truth reference_area_mm2)"
 echo "Files in $out/report/: report.txt, report.json (every frame's contour), frames.csv, report.pdf," >&2
 echo "  lesion.png, reference.png, profile.png; the phantom's truth: $out/truth.json" >&2
+
+# CT venography: a phantom series (shuffled file names, the artery crossing
+# the left common iliac vein), measured between its lesion and reference points.
+echo >&2
+echo "lumenq demo: writing a CT venography phantom series to $out/ctv/" >&2
+rm -rf "$out/ctv"
+build/tools/lumenq-phantom --ct "$out/ctv" --seed 1 >"$out/ct-truth.txt"
+lesion=$(sed -n 's/^lesion point //p' "$out/ct-truth.txt")
+reference=$(sed -n 's/^reference point //p' "$out/ct-truth.txt")
+build/tools/lumenq ct "$out/ctv" --lesion-point "$lesion" --reference-point "$reference" --out "$out/ct-report"
+echo
+echo "Phantom $(grep '^truth' "$out/ct-truth.txt")"
+echo "Files in $out/ct-report/: report.txt, report.json, sections.csv, lesion.png, reference.png, profile.png" >&2
