@@ -14,6 +14,7 @@
 #define SECTION_SAMPLES 81      /* cross-section image: 81 x 81 */
 #define SECTION_PITCH_MM 0.3    /* 24 mm across */
 #define RAYS 90
+#define MEDIAN_RAYS 5           /* a median over 5 rays (16 degrees) removes one- and two-ray escapes */
 #define RAY_STEP_MM 0.1
 #define RAY_MAX_MM 11.5
 #define COST_SIGMA_HU 30.0      /* cost 1 + ((HU - lumen) / sigma)^2 on the smoothed volume */
@@ -200,42 +201,62 @@ static int trace(const LqVolume *v, const Roi *roi, const float *smooth, double 
 }
 
 #define RAY_SAMPLES ((int)(RAY_MAX_MM / RAY_STEP_MM))
+/* Valleys count from 1 mm out: near the centre the rays share their samples,
+ * one noise hole there would stop a whole fan of them (no lumen CT can
+ * outline is thinner than 2 mm) */
+#define VALLEY_FROM 10
 #define PERSIST 5     /* samples (0.5 mm) an edge must hold */
 #define DIP_WINDOW 12 /* samples: a shallow dip counts within 1.2 mm of the brighter vessel */
 #define DIP_FRACTION 0.10 /* of the lumen-tissue contrast */
+#define VALLEY_DIPS 2.5   /* a valley this many dips below the lumen... */
+#define VALLEY_RETURN 1.0 /* ...back up to within a dip of the lumen: another vessel */
+#define DIP_BLEND 0.5     /* edge before a thin wall: between the half-way fall and the bottom */
+
+/* The lumen's edge before a dip at `lo` (a wall thinner than the blur,
+ * between the vein and another vessel): the half-way fall from the lumen
+ * to the dip's bottom lies inside the lumen, the bottom itself at the
+ * wall's centre, beyond the edge; whichever of the two the voxel grid
+ * favours, their mean is the least biased (docs/ct.md). In samples. */
+static double edge_before_dip(const double *prof, int len, double lumen, int lo)
+{
+    double level = 0.5 * (lumen + prof[lo]);
+    int at = lo;
+    while (at > 1 && prof[at - 1] < level) at--;
+    double half_way = at - 1 + (prof[at - 1] - level) / (prof[at - 1] - prof[at]);
+    double a = prof[lo - 1], b = prof[lo], c = lo + 1 < len ? prof[lo + 1] : b, curve = a - 2 * b + c;
+    double bottom = lo + (curve > 0 ? 0.5 * (a - c) / curve : 0);
+    return DIP_BLEND * bottom + (1 - DIP_BLEND) * half_way;
+}
 
 /* Where a ray profile (HU every RAY_STEP_MM from the centre) leaves the
  * lumen, in mm:
  *  - below `low` (half way to tissue), unless it comes back clearly above it
  *    within PERSIST samples (a noise spot);
- *  - back up by 1.5 dip after a valley deeper than 3 dip below the lumen: a
- *    neighbouring vessel's blurred edge, reached through the wall between
- *    them; the edge is where the profile fell half way to that valley;
+ *  - back up by VALLEY_RETURN dip after a valley deeper than VALLEY_DIPS dip
+ *    below the lumen: a neighbouring vessel's blurred edge, reached through
+ *    the wall between them; the edge is before that valley;
  *  - above `high` (a brighter vessel: the artery), held for 2 PERSIST samples
- *    (a vessel is wider than a noise blob);
- *    through a dip on the way, again half way to the dip.
+ *    (a vessel is wider than a noise blob); the edge is before the dip on
+ *    the way, if there is one.
  * RAY_MAX_MM if none. */
 static double ray_edge(const double *prof, int len, double lumen, double low, double high, double dip)
 {
-    int valley = 0;
+    int valley = VALLEY_FROM;
     for (int i = 1; i < len; i++) {
         double val = prof[i];
-        if (val < prof[valley]) valley = i;
-        int held = 1, at = i;
-        double edge;
+        if (i > VALLEY_FROM && val < prof[valley]) valley = i;
+        int held = 1;
         if (val < low) {
             for (int j = i + 1; j < len && j <= i + PERSIST && held; j++) held = prof[j] < low + dip;
             if (!held) continue;
-            edge = low;
-        } else if (prof[valley] < lumen - 3 * dip && val >= prof[valley] + 1.5 * dip) {
+            return (i - 1 + (prof[i - 1] - low) / (prof[i - 1] - prof[i])) * RAY_STEP_MM;
+        } else if (i > VALLEY_FROM && prof[valley] < lumen - VALLEY_DIPS * dip && val >= lumen - VALLEY_RETURN * dip) {
             for (int j = i + 1; j < len && j <= i + PERSIST && held; j++) held = prof[j] >= prof[valley] + dip;
             if (!held) continue;
-            edge = 0.5 * (lumen + prof[valley]);
-            for (at = valley; at > 1 && prof[at - 1] < edge; at--) {}
+            return edge_before_dip(prof, len, lumen, valley) * RAY_STEP_MM;
         } else if (val > high) {
             for (int j = i + 1; j < len && j <= i + 2 * PERSIST && held; j++) held = prof[j] > high - dip;
             if (!held) continue;
-            edge = high;
             /* a shallow dip next to the vessel, or a deep one anywhere on the way */
             int lo = i - 1, deep = i - 1;
             for (int j = i - 2; j > 0; j--) {
@@ -243,13 +264,9 @@ static double ray_edge(const double *prof, int len, double lumen, double low, do
                 if (prof[j] < prof[deep]) deep = j;
             }
             if (prof[deep] < lumen - 2 * dip) lo = deep;
-            if (prof[lo] < lumen - dip) {
-                edge = 0.5 * (lumen + prof[lo]);
-                for (at = lo; at > 1 && prof[at - 1] < edge; at--) {}
-            }
-        } else
-            continue;
-        return (at - 1 + (prof[at - 1] - edge) / (prof[at - 1] - prof[at])) * RAY_STEP_MM;
+            if (prof[lo] < lumen - dip) return edge_before_dip(prof, len, lumen, lo) * RAY_STEP_MM;
+            return (i - 1 + (prof[i - 1] - high) / (prof[i - 1] - prof[i])) * RAY_STEP_MM;
+        }
     }
     return RAY_MAX_MM;
 }
@@ -259,8 +276,7 @@ static double ray_edge(const double *prof, int len, double lumen, double low, do
  * `low` (half way from the lumen to tissue) or `high` (a brighter vessel).
  * Where a ray reaches a brighter vessel through a dip below the lumen level
  * (the thin wall or fat between the vein and the artery pressing on it,
- * blurred by partial volume), the edge is where the profile falls half way
- * from the lumen to the bottom of that dip, searched back from the dip.
+ * blurred by partial volume), the edge is before that dip (edge_before_dip).
  * Polygon in section mm (x along the columns); returns 0 if the centre is not
  * lumen. */
 static int outline(const int16_t *img, double lumen, double low, double high, double *xy)
@@ -288,17 +304,16 @@ static int outline(const int16_t *img, double lumen, double low, double high, do
         r_end = ray_edge(prof, len, lumen, low, high, dip);
         radius[k] = r_end;
     }
-    /* a median of five rays removes single- and two-ray escapes through noise */
     for (int k = 0; k < RAYS; k++) {
-        double w[5];
-        for (int j = 0; j < 5; j++) w[j] = radius[(k + j - 2 + RAYS) % RAYS];
-        for (int x = 1; x < 5; x++)
+        double w[MEDIAN_RAYS];
+        for (int j = 0; j < MEDIAN_RAYS; j++) w[j] = radius[(k + j - MEDIAN_RAYS / 2 + RAYS) % RAYS];
+        for (int x = 1; x < MEDIAN_RAYS; x++)
             for (int y = x; y > 0 && w[y - 1] > w[y]; y--) {
                 double t = w[y];
                 w[y] = w[y - 1], w[y - 1] = t;
             }
         double a = 2 * LQ_PI * k / RAYS;
-        xy[2 * k] = w[2] * cos(a), xy[2 * k + 1] = w[2] * sin(a);
+        xy[2 * k] = w[MEDIAN_RAYS / 2] * cos(a), xy[2 * k + 1] = w[MEDIAN_RAYS / 2] * sin(a);
     }
     return 1;
 }
@@ -504,7 +519,13 @@ static int section_outline(const LqVolume *v, const LqSegDsp *dsp, double lumen,
     int16_t sorted[SECTION_SAMPLES * SECTION_SAMPLES];
     memcpy(sorted, img, sizeof sorted);
     qsort(sorted, SECTION_SAMPLES * SECTION_SAMPLES, sizeof *sorted, cmp_i16);
-    double tissue = sorted[SECTION_SAMPLES * SECTION_SAMPLES / 4];
+    /* tissue: the median of what is clearly not enhanced (under half the
+     * lumen's level); where bone and the artery fill most of the section, a
+     * fixed quantile would land on them */
+    const int total = SECTION_SAMPLES * SECTION_SAMPLES;
+    int dark = 0;
+    while (dark < total && sorted[dark] < 0.5 * lumen) dark++;
+    double tissue = dark >= total / 20 ? sorted[dark / 2] : sorted[total / 4];
     double low = lumen - 0.5 * (lumen - tissue), high = lumen + 0.25 * (lumen - tissue);
     if (!outline(img, lumen, low, high, xy)) return 0;
     smooth_polygon(xy, RAYS);

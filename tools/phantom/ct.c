@@ -19,16 +19,20 @@
 
 #define PI 3.14159265358979323846
 #define HU_TISSUE 40.0
-#define HU_VEIN 180.0
-#define HU_ARTERY 250.0
-#define HU_BONE 650.0
+#define HU_CORTEX 700.0
+#define HU_CANCELLOUS 230.0 /* as bright as an enhanced vessel: only the cortex tells them apart */
 #define ORIGIN_XY -30.0
 #define ARTERY_RADIUS 4.5
 #define WALL_MM 0.4
+#define SPINE_HALF_WIDTH 24.0 /* the vertebral body, centred under the crossing */
+#define SPINE_DEPTH 35.0
+#define SPINE_CURVE_MM 20.0   /* radius of its front across */
+#define CORTEX_MM 1.5
 
 typedef struct Design {
-    double length, t_c, half, a_l, b_l, slope_x, noise_hu;
+    double length, t_c, half, a_l, b_l, slope_x, noise_hu, hu_vein, hu_artery;
     double artery_point[3], artery_dir[3];
+    double spine_x, spine_gap; /* the vertebral body's centre across, the tissue between it and the vein */
 } Design;
 
 static uint64_t next(uint64_t *s)
@@ -58,6 +62,9 @@ static void design(const LqpCtParams *p, Design *d)
     d->b_l = between(&s, 1.6, 2.2);
     d->slope_x = 18.0 / d->length; /* mm of x per mm of descent */
     d->noise_hu = between(&s, 12.0, 22.0);
+    /* venous-phase enhancement varies with timing and cardiac output; the artery stays brighter */
+    d->hu_vein = between(&s, 150.0, 210.0);
+    d->hu_artery = d->hu_vein + between(&s, 45.0, 90.0);
     /* the artery crosses just in front of the flattened vein, running to the right and down */
     double zc = -d->t_c * d->length;
     d->artery_point[0] = 4.0 + 18.0 * d->t_c;
@@ -65,6 +72,9 @@ static void design(const LqpCtParams *p, Design *d)
     d->artery_point[2] = zc;
     double n = sqrt(1.0 + 0.36);
     d->artery_dir[0] = -1.0 / n, d->artery_dir[1] = 0.0, d->artery_dir[2] = -0.6 / n;
+    /* the vertebral body right behind the vein, a thin layer of tissue between them */
+    d->spine_gap = between(&s, 1.0, 2.0);
+    d->spine_x = 4.0 + 18.0 * d->t_c;
 }
 
 static unsigned gcd(unsigned a, unsigned b) { return b ? gcd(b, a % b) : a; }
@@ -93,8 +103,28 @@ static double artery_distance2(const Design *d, const double *x)
 
 static int in_artery(const Design *d, const double *x) { return artery_distance2(d, x) <= ARTERY_RADIUS * ARTERY_RADIUS; }
 
-/* The vein's ellipse, indented by the artery: the two lumens never touch,
- * their walls keep WALL_MM between them. */
+/* The vertebral body's front (y) at x, z: rounded across; along the vein it
+ * follows the vein's back wall at spine_gap, so the flattened segment lies
+ * pressed against it (a promontory where the artery crosses). */
+static double spine_front(const Design *d, double x, double z)
+{
+    double a, b, dx = x - d->spine_x;
+    axes(d, fmin(1.0, fmax(0.0, -z / d->length)), &a, &b);
+    return 12.0 + b + d->spine_gap + dx * dx / (2 * SPINE_CURVE_MM);
+}
+
+enum { NOT_BONE, CORTEX, CANCELLOUS };
+static int in_spine(const Design *d, const double *x)
+{
+    if (fabs(x[0] - d->spine_x) > SPINE_HALF_WIDTH) return NOT_BONE;
+    double f = spine_front(d, x[0], x[2]);
+    if (x[1] < f || x[1] > f + SPINE_DEPTH) return NOT_BONE;
+    return x[1] < f + CORTEX_MM || fabs(x[0] - d->spine_x) > SPINE_HALF_WIDTH - CORTEX_MM ? CORTEX : CANCELLOUS;
+}
+
+/* The vein's ellipse, indented by the artery (the two lumens never touch,
+ * their walls keep WALL_MM between them) and pressed against the spine
+ * (spine_gap of tissue in front of the bone). */
 static int in_vein(const Design *d, const double *x)
 {
     double t = -x[2] / d->length;
@@ -103,10 +133,9 @@ static int in_vein(const Design *d, const double *x)
     axes(d, t, &a, &b);
     double dx = (x[0] - (4.0 + 18.0 * t)) * cos_tilt, dy = x[1] - 12.0;
     if ((dx / a) * (dx / a) + (dy / b) * (dy / b) > 1.0) return 0;
+    if (in_spine(d, (double[3]){x[0], x[1] + d->spine_gap, x[2]})) return 0; /* never closer than the gap */
     return artery_distance2(d, x) > (ARTERY_RADIUS + WALL_MM) * (ARTERY_RADIUS + WALL_MM);
 }
-
-static int in_spine(const double *x) { return (x[0]) * (x[0]) + (x[1] - 31.0) * (x[1] - 31.0) <= 100.0; }
 
 int lqp_ct_in_vein(const LqpCtParams *p, const double x[3])
 {
@@ -123,19 +152,43 @@ void lqp_ct_axis(const LqpCtParams *p, double dir[3])
     dir[0] = d.slope_x / n, dir[1] = 0, dir[2] = -1 / n;
 }
 
+/* The vein's section by the plane through `point` spanned by u, w (within
+ * 12 mm, 0.05 mm grid): its area and, if mld is given, its minimal Feret
+ * diameter (smallest width over 1-degree steps; the artery and the spine
+ * indent the ellipse, so twice its semi-axis is not the truth). */
+#define TRUTH_PITCH 0.05
+#define TRUTH_HALF 12.0
+static double section_truth(const Design *d, const double point[3], const double u[3], const double w[3], double *mld)
+{
+    long inside = 0;
+    double lo[180], hi[180], cs[180][2];
+    for (int k = 0; k < 180; k++) {
+        lo[k] = INFINITY, hi[k] = -INFINITY;
+        cs[k][0] = cos(k * PI / 180), cs[k][1] = sin(k * PI / 180);
+    }
+    for (double b = -TRUTH_HALF + TRUTH_PITCH / 2; b < TRUTH_HALF; b += TRUTH_PITCH)
+        for (double a = -TRUTH_HALF + TRUTH_PITCH / 2; a < TRUTH_HALF; a += TRUTH_PITCH) {
+            double x[3] = {point[0] + a * u[0] + b * w[0], point[1] + a * u[1] + b * w[1],
+                           point[2] + a * u[2] + b * w[2]};
+            if (!in_vein(d, x)) continue;
+            inside++;
+            for (int k = 0; mld && k < 180; k++) {
+                double t = a * cs[k][0] + b * cs[k][1];
+                lo[k] = fmin(lo[k], t), hi[k] = fmax(hi[k], t);
+            }
+        }
+    if (mld) {
+        *mld = INFINITY;
+        for (int k = 0; k < 180; k++) *mld = fmin(*mld, hi[k] - lo[k] + TRUTH_PITCH);
+    }
+    return inside * TRUTH_PITCH * TRUTH_PITCH;
+}
+
 double lqp_ct_area_in_plane(const LqpCtParams *p, const double point[3], const double u[3], const double w[3])
 {
     Design d;
     design(p, &d);
-    const double pitch = 0.05, half = 12.0;
-    long inside = 0;
-    for (double b = -half + pitch / 2; b < half; b += pitch)
-        for (double a = -half + pitch / 2; a < half; a += pitch) {
-            double x[3] = {point[0] + a * u[0] + b * w[0], point[1] + a * u[1] + b * w[1],
-                           point[2] + a * u[2] + b * w[2]};
-            inside += in_vein(&d, x);
-        }
-    return inside * pitch * pitch;
+    return section_truth(&d, point, u, w, NULL);
 }
 
 double lqp_ct_noise_hu(const LqpCtParams *p)
@@ -175,16 +228,20 @@ int lqp_ct_write_series(const LqpCtParams *p, const char *dir, LqpCtTruth *truth
         double z = -(double)k * p->slice_mm + 0.0; /* no -0 */
         for (unsigned j = 0; j < n; j++)
             for (unsigned i = 0; i < n; i++) {
-                double vein = 0, artery = 0, bone = 0;
+                double vein = 0, artery = 0, cortex = 0, cancellous = 0;
                 for (int s = 0; s < 8; s++) { /* 2x2x2 sub-voxels */
                     double x[3] = {ORIGIN_XY + (i + ((s & 1) ? 0.25 : -0.25)) * p->pixel_mm,
                                    ORIGIN_XY + (j + ((s & 2) ? 0.25 : -0.25)) * p->pixel_mm,
                                    z + ((s & 4) ? 0.25 : -0.25) * p->slice_mm};
                     if (in_vein(&d, x)) vein += 0.125;
                     else if (in_artery(&d, x)) artery += 0.125;
-                    else if (in_spine(x)) bone += 0.125;
+                    else {
+                        int bone = in_spine(&d, x);
+                        cortex += 0.125 * (bone == CORTEX), cancellous += 0.125 * (bone == CANCELLOUS);
+                    }
                 }
-                double v = HU_TISSUE * (1 - vein - artery - bone) + HU_VEIN * vein + HU_ARTERY * artery + HU_BONE * bone;
+                double v = HU_TISSUE * (1 - vein - artery - cortex - cancellous) + d.hu_vein * vein +
+                           d.hu_artery * artery + HU_CORTEX * cortex + HU_CANCELLOUS * cancellous;
                 double g = sqrt(-2 * log(fmax(uniform(&noise), 1e-300))) * cos(2 * PI * uniform(&noise));
                 hu[(size_t)j * n + i] = (int16_t)lround(v + d.noise_hu * g);
             }
@@ -226,12 +283,11 @@ int lqp_ct_write_series(const LqpCtParams *p, const char *dir, LqpCtTruth *truth
         w[0] = axis[1] * u[2] - axis[2] * u[1], w[1] = axis[2] * u[0] - axis[0] * u[2];
         w[2] = axis[0] * u[1] - axis[1] * u[0];
         for (double t = d.t_c - d.half; t <= d.t_c + d.half; t += 0.25 / d.length) {
-            double c[3] = {4.0 + 18.0 * t, 12.0, -t * d.length}, area = lqp_ct_area_in_plane(p, c, u, w);
+            double c[3] = {4.0 + 18.0 * t, 12.0, -t * d.length}, area = section_truth(&d, c, u, w, NULL);
             if (area < best) best = area, t_best = t;
         }
-        axes(&d, t_best, &a, &b);
-        truth->mla_mm2 = best;
-        truth->mld_mm = 2 * fmin(a, b);
+        double c_best[3] = {4.0 + 18.0 * t_best, 12.0, -t_best * d.length};
+        truth->mla_mm2 = section_truth(&d, c_best, u, w, &truth->mld_mm);
         truth->lesion_point[0] = 4.0 + 18.0 * t_best, truth->lesion_point[2] = -t_best * d.length;
         axes(&d, t_ref, &a, &b);
         truth->reference_area_mm2 = PI * a * b;
