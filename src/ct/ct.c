@@ -204,7 +204,7 @@ static int trace(const LqVolume *v, const Roi *roi, const float *smooth, double 
 /* Valleys count from 1 mm out: near the centre the rays share their samples,
  * one noise hole there would stop a whole fan of them (no lumen CT can
  * outline is thinner than 2 mm) */
-#define VALLEY_FROM 10
+#define VALLEY_FROM 15
 #define PERSIST 5     /* samples (0.5 mm) an edge must hold */
 #define DIP_WINDOW 12 /* samples: a shallow dip counts within 1.2 mm of the brighter vessel */
 #define DIP_FRACTION 0.10 /* of the lumen-tissue contrast */
@@ -279,7 +279,7 @@ static double ray_edge(const double *prof, int len, double lumen, double low, do
  * blurred by partial volume), the edge is before that dip (edge_before_dip).
  * Polygon in section mm (x along the columns); returns 0 if the centre is not
  * lumen. */
-static int outline(const int16_t *img, double lumen, double low, double high, double *xy)
+static int ray_radii(const int16_t *img, double lumen, double low, double high, double *radius)
 {
     const int c = SECTION_SAMPLES / 2;
     const int16_t *m = img + c * SECTION_SAMPLES + c;
@@ -287,9 +287,9 @@ static int outline(const int16_t *img, double lumen, double low, double high, do
                      m[SECTION_SAMPLES - 1] + m[SECTION_SAMPLES] + m[SECTION_SAMPLES + 1]) / 9.0;
     if (centre < low || centre > high) return 0;
     const double dip = DIP_FRACTION * (lumen - low) / 0.5; /* of the lumen-tissue contrast */
-    double prof[RAY_SAMPLES + 1], radius[RAYS];
+    double prof[RAY_SAMPLES + 1];
     for (int k = 0; k < RAYS; k++) {
-        double a = 2 * LQ_PI * k / RAYS, ca = cos(a), sa = sin(a), r_end = RAY_MAX_MM;
+        double a = 2 * LQ_PI * k / RAYS, ca = cos(a), sa = sin(a);
         int len = 1;
         prof[0] = centre;
         for (; len <= RAY_SAMPLES; len++) {
@@ -301,9 +301,17 @@ static int outline(const int16_t *img, double lumen, double low, double high, do
             prof[len] = (p[0] * (1 - fx) + p[1] * fx) * (1 - fy) +
                         (p[SECTION_SAMPLES] * (1 - fx) + p[SECTION_SAMPLES + 1] * fx) * fy;
         }
-        r_end = ray_edge(prof, len, lumen, low, high, dip);
-        radius[k] = r_end;
+        radius[k] = ray_edge(prof, len, lumen, low, high, dip);
     }
+    return 1;
+}
+
+static void smooth_polygon(double *xy, int n);
+
+/* The outline from the rays' radii: a median over MEDIAN_RAYS neighbouring
+ * rays, then smoothed along its arc. */
+static void polygon(const double *radius, double *xy)
+{
     for (int k = 0; k < RAYS; k++) {
         double w[MEDIAN_RAYS];
         for (int j = 0; j < MEDIAN_RAYS; j++) w[j] = radius[(k + j - MEDIAN_RAYS / 2 + RAYS) % RAYS];
@@ -315,7 +323,7 @@ static int outline(const int16_t *img, double lumen, double low, double high, do
         double a = 2 * LQ_PI * k / RAYS;
         xy[2 * k] = w[MEDIAN_RAYS / 2] * cos(a), xy[2 * k + 1] = w[MEDIAN_RAYS / 2] * sin(a);
     }
-    return 1;
+    smooth_polygon(xy, RAYS);
 }
 
 /* Each vertex replaced by the triangle-weighted mean of the vertices within
@@ -511,8 +519,8 @@ int lq_ct_section_image(const LqVolume *v, const LqCtResult *r, size_t s, int16_
  * lumen's and the section's tissue (its lower quartile); the lumen's edge is
  * half way to tissue, or a quarter of that contrast above the lumen where a
  * brighter vessel (the artery) touches it. Returns 1 with the polygon in xy. */
-static int section_outline(const LqVolume *v, const LqSegDsp *dsp, double lumen, const double *p, const double *u,
-                           const double *w, int16_t *img, double *xy)
+static int section_radii(const LqVolume *v, const LqSegDsp *dsp, double lumen, const double *p, const double *u,
+                         const double *w, int16_t *img, double *radius)
 {
     int32_t acc[SECTION_SAMPLES * SECTION_SAMPLES];
     section_image(v, dsp, p, u, w, img, SECTION_SAMPLES, SECTION_PITCH_MM, acc);
@@ -527,12 +535,36 @@ static int section_outline(const LqVolume *v, const LqSegDsp *dsp, double lumen,
     while (dark < total && sorted[dark] < 0.5 * lumen) dark++;
     double tissue = dark >= total / 20 ? sorted[dark / 2] : sorted[total / 4];
     double low = lumen - 0.5 * (lumen - tissue), high = lumen + 0.25 * (lumen - tissue);
-    if (!outline(img, lumen, low, high, xy)) return 0;
-    smooth_polygon(xy, RAYS);
+    return ray_radii(img, lumen, low, high, radius);
+}
+
+static int section_outline(const LqVolume *v, const LqSegDsp *dsp, double lumen, const double *p, const double *u,
+                           const double *w, int16_t *img, double *xy)
+{
+    double radius[RAYS];
+    if (!section_radii(v, dsp, lumen, p, u, w, img, radius)) return 0;
+    polygon(radius, xy);
     return 1;
 }
 
-#define RECENTRE_PASSES 3
+/* A ray that reaches more than LEAK_MM beyond the same ray of both
+ * neighbouring sections (1 mm away) has run into something else: where the
+ * artery crosses almost in the section's plane, its partial-volume fringe
+ * meets the vein at lumen-like HU and a fan of rays runs along it. The vein
+ * itself never widens that fast; a narrowing (the lesion) is never touched. */
+#define LEAK_MM 1.5
+static void clamp_leaks(const double *radii, const unsigned char *found, size_t n, double *out)
+{
+    for (size_t s = 0; s < n; s++)
+        for (int k = 0; k < RAYS; k++) {
+            double r = radii[s * RAYS + k], farther = -1;
+            if (s > 0 && found[s - 1]) farther = fmax(farther, radii[(s - 1) * RAYS + k]);
+            if (s + 1 < n && found[s + 1]) farther = fmax(farther, radii[(s + 1) * RAYS + k]);
+            out[s * RAYS + k] = farther < 0 ? r : fmin(r, farther + LEAK_MM);
+        }
+}
+
+#define RECENTRE_PASSES 5
 #define RECENTRE_MAX_MM 1.0 /* per pass */
 
 /* The traced path follows the cheapest voxels, which in a wide flat lumen
@@ -658,23 +690,35 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
     }
     r->n = n;
     r->lumen_hu = lumen;
-    double total = 0;
+    double total = 0, *radii = malloc(2 * n * RAYS * sizeof *radii);
+    unsigned char *found = calloc(n, 1);
+    if (!radii || !found) {
+        free(img), free(xy), free(radii), free(found);
+        lq_ct_result_free(&r);
+        return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
+    }
     for (size_t s = 0; s < n; s++) {
         if (s) {
             double d[3] = {line[3 * s] - line[3 * s - 3], line[3 * s + 1] - line[3 * s - 2],
                            line[3 * s + 2] - line[3 * s - 1]};
             total += sqrt(dot3(d, d));
         }
-        LqFrameMeasure *m = &r->sections[s];
-        m->position_mm = total;
+        r->sections[s].position_mm = total;
         double *u = r->planes + 6 * s, *w = u + 3;
-        if (section_axes(v, line, n, s, u, w) && section_outline(v, &dsp, lumen, line + 3 * s, u, w, img, xy)) {
-            m->valid = lq_shape_measure(xy, RAYS, &m->shape) == LQ_OK && m->shape.area_mm2 >= MIN_AREA_MM2;
-            m->confidence = 1.0;
-            memcpy(r->outlines + s * RAYS * 2, xy, 2 * RAYS * sizeof *xy);
-        }
+        found[s] = section_axes(v, line, n, s, u, w) &&
+                   section_radii(v, &dsp, lumen, line + 3 * s, u, w, img, radii + s * RAYS);
     }
-    free(img), free(xy);
+    double *clamped = radii + n * RAYS;
+    clamp_leaks(radii, found, n, clamped);
+    for (size_t s = 0; s < n; s++) {
+        if (!found[s]) continue;
+        LqFrameMeasure *m = &r->sections[s];
+        polygon(clamped + s * RAYS, xy);
+        m->valid = lq_shape_measure(xy, RAYS, &m->shape) == LQ_OK && m->shape.area_mm2 >= MIN_AREA_MM2;
+        m->confidence = 1.0;
+        memcpy(r->outlines + s * RAYS * 2, xy, 2 * RAYS * sizeof *xy);
+    }
+    free(img), free(xy), free(radii), free(found);
 
     /* measures: the reference near the reference point, the lesion the MLA before it */
     double step = n > 1 ? total / (double)(n - 1) : o->step_mm;
