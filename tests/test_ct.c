@@ -19,12 +19,12 @@
 #include "tmpdir.h"
 
 /* Per section: the lumen area against the phantom's vein cut by the same
- * plane (what the outline can be held to): within 10 % but for at most one
- * section in fifty, none beyond 15 % -- the sections where the artery grazes
- * the plane obliquely are the weakest (docs/ct.md: 2 sections beyond 10 %
- * among ~5500 on seeds 1-96); the plane's tilt from the vein's axis within
- * 10 degrees (at most 1.5 % more area). The decisive figures (MLA, A_ref,
- * %AS, %DS) are held to the perpendicular truth. */
+ * plane (what the outline can be held to), within 10 %; the plane's tilt
+ * from the vein's axis within 10 degrees (at most 1.5 % more area). The
+ * decisive figures (MLA, A_ref, %AS, %DS) are held to the perpendicular
+ * truth. On seeds 1-144 (docs/ct.md) one seed misses by a point: %DS 6.2
+ * below the truth on seed 80, where the artery's oblique fringe hides the
+ * wall. */
 static int run_seed(uint64_t seed)
 {
     LqpCtParams p;
@@ -37,11 +37,14 @@ static int run_seed(uint64_t seed)
     LqVolume *v = NULL;
     LqError err = {0};
     assert_int_equal(lq_volume_open(dir, NULL, NULL, &v, &err), LQ_OK);
-    LqCtResult *r = NULL;
-    assert_int_equal(lq_ct_measure(v, t.lesion_point, t.reference_point, NULL, &r, &err), LQ_OK);
-    assert_true(r->ok);
-    double axis[3];
+    /* the lesion point where a reader would click it: on the narrowing, not
+     * on its smallest section (here 6 mm towards the confluence) */
+    double axis[3], clicked[3];
     lqp_ct_axis(&p, axis);
+    for (int k = 0; k < 3; k++) clicked[k] = t.lesion_point[k] - 6.0 * axis[k];
+    LqCtResult *r = NULL;
+    assert_int_equal(lq_ct_measure(v, clicked, t.reference_point, NULL, &r, &err), LQ_OK);
+    assert_true(r->ok);
     size_t outside = 0, valid = 0, off = 0;
     double worst = 0, worst_tilt = 0, spacing = 0;
     for (size_t s = 0; s < r->n; s++) {
@@ -69,8 +72,7 @@ static int run_seed(uint64_t seed)
                          : valid != r->n ? "section without outline"
                          : spacing > 1.0 + 1e-9 ? "sections more than 1 mm apart"
                          : worst_tilt > 10.0 ? "plane tilted more than 10 degrees"
-                         : worst > 0.15 ? "a section's area off by more than 15 %"
-                         : off > r->n / 50 ? "more than 2 % of the sections off by more than 10 %"
+                         : worst > 0.10 ? "a section's area off by more than 10 %"
                          : fabs(r->mla_mm2 / t.mla_mm2 - 1) > 0.10 ? "MLA off by more than 10 %"
                          : fabs(r->reference_area_mm2 / t.reference_area_mm2 - 1) > 0.10 ? "A_ref off by more than 10 %"
                          : fabs(r->area_stenosis_pct - t.area_stenosis_pct) > 5.0 ? "%AS off by more than 5 points"

@@ -210,6 +210,13 @@ static int trace(const LqVolume *v, const Roi *roi, const float *smooth, double 
 #define DIP_FRACTION 0.10 /* of the lumen-tissue contrast */
 #define VALLEY_DIPS 2.5   /* a valley this many dips below the lumen... */
 #define VALLEY_RETURN 1.0 /* ...back up to within a dip of the lumen: another vessel */
+#define VALLEY_SIGMAS 4.0 /* ...and deeper than this many times the lumen's noise */
+
+/* The lumen's level (HU at the reference point) and its noise in a section
+ * image (standard deviation) */
+typedef struct LumenLevel {
+    double hu, noise_hu;
+} LumenLevel;
 #define DIP_BLEND 0.5     /* edge before a thin wall: between the half-way fall and the bottom */
 
 /* The lumen's edge before a dip at `lo` (a wall thinner than the blur,
@@ -232,14 +239,15 @@ static double edge_before_dip(const double *prof, int len, double lumen, int lo)
  * lumen, in mm:
  *  - below `low` (half way to tissue), unless it comes back clearly above it
  *    within PERSIST samples (a noise spot);
- *  - back up by VALLEY_RETURN dip after a valley deeper than VALLEY_DIPS dip
- *    below the lumen: a neighbouring vessel's blurred edge, reached through
- *    the wall between them; the edge is before that valley;
+ *  - back up to within VALLEY_RETURN dip of the lumen after a valley deeper
+ *    than valley_depth below it: a neighbouring vessel's blurred edge,
+ *    reached through the wall between them; the edge is before that valley;
  *  - above `high` (a brighter vessel: the artery), held for 2 PERSIST samples
  *    (a vessel is wider than a noise blob); the edge is before the dip on
  *    the way, if there is one.
  * RAY_MAX_MM if none. */
-static double ray_edge(const double *prof, int len, double lumen, double low, double high, double dip)
+static double ray_edge(const double *prof, int len, double lumen, double low, double high, double dip,
+                       double valley_depth)
 {
     int valley = VALLEY_FROM;
     for (int i = 1; i < len; i++) {
@@ -250,7 +258,7 @@ static double ray_edge(const double *prof, int len, double lumen, double low, do
             for (int j = i + 1; j < len && j <= i + PERSIST && held; j++) held = prof[j] < low + dip;
             if (!held) continue;
             return (i - 1 + (prof[i - 1] - low) / (prof[i - 1] - prof[i])) * RAY_STEP_MM;
-        } else if (i > VALLEY_FROM && prof[valley] < lumen - VALLEY_DIPS * dip && val >= lumen - VALLEY_RETURN * dip) {
+        } else if (i > VALLEY_FROM && prof[valley] < lumen - valley_depth && val >= lumen - VALLEY_RETURN * dip) {
             for (int j = i + 1; j < len && j <= i + PERSIST && held; j++) held = prof[j] >= prof[valley] + dip;
             if (!held) continue;
             return edge_before_dip(prof, len, lumen, valley) * RAY_STEP_MM;
@@ -279,14 +287,16 @@ static double ray_edge(const double *prof, int len, double lumen, double low, do
  * blurred by partial volume), the edge is before that dip (edge_before_dip).
  * Polygon in section mm (x along the columns); returns 0 if the centre is not
  * lumen. */
-static int ray_radii(const int16_t *img, double lumen, double low, double high, double *radius)
+static int ray_radii(const int16_t *img, const LumenLevel *level, double low, double high, double *radius)
 {
     const int c = SECTION_SAMPLES / 2;
     const int16_t *m = img + c * SECTION_SAMPLES + c;
     double centre = (m[-SECTION_SAMPLES - 1] + m[-SECTION_SAMPLES] + m[-SECTION_SAMPLES + 1] + m[-1] + m[0] + m[1] +
                      m[SECTION_SAMPLES - 1] + m[SECTION_SAMPLES] + m[SECTION_SAMPLES + 1]) / 9.0;
     if (centre < low || centre > high) return 0;
-    const double dip = DIP_FRACTION * (lumen - low) / 0.5; /* of the lumen-tissue contrast */
+    const double lumen = level->hu, dip = DIP_FRACTION * (lumen - low) / 0.5; /* of the lumen-tissue contrast */
+    /* a valley must be deeper than noise makes them in the lumen itself */
+    const double valley_depth = fmax(VALLEY_DIPS * dip, VALLEY_SIGMAS * level->noise_hu);
     double prof[RAY_SAMPLES + 1];
     for (int k = 0; k < RAYS; k++) {
         double a = 2 * LQ_PI * k / RAYS, ca = cos(a), sa = sin(a);
@@ -301,7 +311,7 @@ static int ray_radii(const int16_t *img, double lumen, double low, double high, 
             prof[len] = (p[0] * (1 - fx) + p[1] * fx) * (1 - fy) +
                         (p[SECTION_SAMPLES] * (1 - fx) + p[SECTION_SAMPLES + 1] * fx) * fy;
         }
-        radius[k] = ray_edge(prof, len, lumen, low, high, dip);
+        radius[k] = ray_edge(prof, len, lumen, low, high, dip, valley_depth);
     }
     return 1;
 }
@@ -401,7 +411,11 @@ static double *resample(const double *pts, size_t np, double step, size_t *n_out
 #define TANGENT_HALF 4
 static int section_axes(const LqVolume *v, const double *pts, size_t n, size_t s, double *u, double *w)
 {
-    size_t a = s >= TANGENT_HALF ? s - TANGENT_HALF : 0, b = s + TANGENT_HALF < n ? s + TANGENT_HALF : n - 1;
+    /* the window keeps its width at the ends (shifted inwards): five points
+     * at the very end would follow the end point's own error */
+    size_t a = s >= TANGENT_HALF ? s - TANGENT_HALF : 0;
+    if (n > 2 * TANGENT_HALF && a + 2 * TANGENT_HALF >= n) a = n - 1 - 2 * TANGENT_HALF;
+    size_t b = a + 2 * TANGENT_HALF < n ? a + 2 * TANGENT_HALF : n - 1;
     double mean_i = 0.5 * ((double)a + (double)b), t[3] = {0, 0, 0};
     for (size_t i = a; i <= b; i++)
         for (int k = 0; k < 3; k++) t[k] += ((double)i - mean_i) * pts[3 * i + k];
@@ -515,12 +529,57 @@ int lq_ct_section_image(const LqVolume *v, const LqCtResult *r, size_t s, int16_
     return LQ_OK;
 }
 
+/* The lumen's level and noise as the section images show them (slab mean of
+ * trilinear samples), from three axial section images 2 mm apart within
+ * 3.9 mm of the reference point, inside the normal vein (~1500 samples, a
+ * few hundred independent): their median, and their standard deviation
+ * without outliers. */
+#define NOISE_REACH 13 /* samples */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static LumenLevel lumen_level(const LqVolume *v, const LqSegDsp *dsp, const double *reference, int16_t *img)
+{
+    LumenLevel level = {0, 0};
+    int32_t acc[SECTION_SAMPLES * SECTION_SAMPLES];
+    const double u[3] = {1, 0, 0}, w[3] = {0, 1, 0};
+    const int c = SECTION_SAMPLES / 2, reach = NOISE_REACH, side = 2 * NOISE_REACH + 1;
+    double *values = malloc(6 * side * side * sizeof *values);
+    if (!values) return level;
+    double *deviation = values + 3 * side * side;
+    int n = 0;
+    for (int plane = -1; plane <= 1; plane++) {
+        const double p[3] = {reference[0], reference[1], reference[2] + 2.0 * plane};
+        section_image(v, dsp, p, u, w, img, SECTION_SAMPLES, SECTION_PITCH_MM, acc);
+        for (int y = -reach; y <= reach; y++)
+            for (int x = -reach; x <= reach; x++)
+                if (x * x + y * y <= reach * reach) values[n++] = img[(c + y) * SECTION_SAMPLES + c + x];
+    }
+    qsort(values, n, sizeof *values, cmp_double);
+    double median = values[n / 2];
+    /* the standard deviation of what lies within 4 robust spreads (1.4826 x
+     * median absolute deviation) of the median: no edge or calcium in it */
+    for (int k = 0; k < n; k++) deviation[k] = fabs(values[k] - median);
+    qsort(deviation, n, sizeof *deviation, cmp_double);
+    double mad = 1.4826 * deviation[n / 2], sum = 0, sum2 = 0;
+    int used = 0;
+    for (int k = 0; k < n; k++)
+        if (fabs(values[k] - median) <= 4 * mad + 1) sum += values[k], sum2 += values[k] * values[k], used++;
+    free(values);
+    level.hu = median;
+    level.noise_hu = used > 1 ? sqrt(fmax(0, (sum2 - sum * sum / used) / (used - 1))) : 0;
+    return level;
+}
+
 /* Cuts the section at point s and outlines the lumen: levels are the
  * lumen's and the section's tissue (its lower quartile); the lumen's edge is
  * half way to tissue, or a quarter of that contrast above the lumen where a
  * brighter vessel (the artery) touches it. Returns 1 with the polygon in xy. */
-static int section_radii(const LqVolume *v, const LqSegDsp *dsp, double lumen, const double *p, const double *u,
-                         const double *w, int16_t *img, double *radius)
+static int section_radii(const LqVolume *v, const LqSegDsp *dsp, const LumenLevel *level, const double *p,
+                         const double *u, const double *w, int16_t *img, double *radius)
 {
     int32_t acc[SECTION_SAMPLES * SECTION_SAMPLES];
     section_image(v, dsp, p, u, w, img, SECTION_SAMPLES, SECTION_PITCH_MM, acc);
@@ -532,17 +591,19 @@ static int section_radii(const LqVolume *v, const LqSegDsp *dsp, double lumen, c
      * fixed quantile would land on them */
     const int total = SECTION_SAMPLES * SECTION_SAMPLES;
     int dark = 0;
+    const double lumen = level->hu;
     while (dark < total && sorted[dark] < 0.5 * lumen) dark++;
     double tissue = dark >= total / 20 ? sorted[dark / 2] : sorted[total / 4];
-    double low = lumen - 0.5 * (lumen - tissue), high = lumen + 0.25 * (lumen - tissue);
-    return ray_radii(img, lumen, low, high, radius);
+    /* brighter than a noise blob can make the lumen */
+    double low = lumen - 0.5 * (lumen - tissue), high = lumen + fmax(0.25 * (lumen - tissue), 4 * level->noise_hu);
+    return ray_radii(img, level, low, high, radius);
 }
 
-static int section_outline(const LqVolume *v, const LqSegDsp *dsp, double lumen, const double *p, const double *u,
-                           const double *w, int16_t *img, double *xy)
+static int section_outline(const LqVolume *v, const LqSegDsp *dsp, const LumenLevel *level, const double *p,
+                           const double *u, const double *w, int16_t *img, double *xy)
 {
     double radius[RAYS];
-    if (!section_radii(v, dsp, lumen, p, u, w, img, radius)) return 0;
+    if (!section_radii(v, dsp, level, p, u, w, img, radius)) return 0;
     polygon(radius, xy);
     return 1;
 }
@@ -572,7 +633,8 @@ static void clamp_leaks(const double *radii, const unsigned char *found, size_t 
  * section's lumen and resamples, so the section planes end up perpendicular
  * to the vein's own axis (a tilted plane through a flattened lumen inflates
  * its area). */
-static double *recentre(const LqVolume *v, const LqSegDsp *dsp, double lumen, double *pts, size_t *n, double step,
+static double *recentre(const LqVolume *v, const LqSegDsp *dsp, const LumenLevel *level, double *pts, size_t *n,
+                        double step,
                         int16_t *img, double *xy)
 {
     for (int pass = 0; pass < RECENTRE_PASSES && pts; pass++) {
@@ -584,7 +646,7 @@ static double *recentre(const LqVolume *v, const LqSegDsp *dsp, double lumen, do
         memcpy(moved, pts, *n * 3 * sizeof *moved);
         for (size_t s = 0; s < *n; s++) {
             double u[3], w[3], cx, cy;
-            if (!section_axes(v, pts, *n, s, u, w) || !section_outline(v, dsp, lumen, pts + 3 * s, u, w, img, xy))
+            if (!section_axes(v, pts, *n, s, u, w) || !section_outline(v, dsp, level, pts + 3 * s, u, w, img, xy))
                 continue;
             centroid(xy, RAYS, &cx, &cy);
             double shift = hypot(cx, cy), scale = shift > RECENTRE_MAX_MM ? RECENTRE_MAX_MM / shift : 1;
@@ -677,7 +739,12 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
     lq_seg_dsp_init(&dsp, o->cpu_level);
     double *line = resample(raw, plen, o->step_mm, &n);
     free(raw);
-    line = line ? recentre(v, &dsp, lumen, line, &n, o->step_mm, img, xy) : NULL;
+    /* the level the path was traced on came from a 3x3x3 mean at one point;
+     * the outlines need it to a few HU */
+    LumenLevel level = lumen_level(v, &dsp, reference, img);
+    if (!(level.hu >= MIN_LUMEN_HU)) level.hu = lumen;
+    lumen = level.hu;
+    line = line ? recentre(v, &dsp, &level, line, &n, o->step_mm, img, xy) : NULL;
     r->points = line;
     r->sections = calloc(n, sizeof *r->sections);
     r->planes = calloc(n * 6, sizeof *r->planes);
@@ -706,7 +773,7 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
         r->sections[s].position_mm = total;
         double *u = r->planes + 6 * s, *w = u + 3;
         found[s] = section_axes(v, line, n, s, u, w) &&
-                   section_radii(v, &dsp, lumen, line + 3 * s, u, w, img, radii + s * RAYS);
+                   section_radii(v, &dsp, &level, line + 3 * s, u, w, img, radii + s * RAYS);
     }
     double *clamped = radii + n * RAYS;
     clamp_leaks(radii, found, n, clamped);

@@ -137,6 +137,20 @@ static int in_vein(const Design *d, const double *x)
     return artery_distance2(d, x) > (ARTERY_RADIUS + WALL_MM) * (ARTERY_RADIUS + WALL_MM);
 }
 
+/* The right common iliac vein: round, running down and to the patient's
+ * right from the confluence (where it merges with the left, z = 0), 2-4 mm
+ * from the flattened left vein's tip, and lying under the artery like
+ * the left (it yields to it). Not measured: only a neighbour at lumen HU. */
+#define RIGHT_RADIUS 7.0
+static int in_right_vein(const Design *d, const double *x)
+{
+    double t = -x[2] / d->length;
+    if (t < 0 || t > 1) return 0;
+    double dx = x[0] - (-4.5 - 18.0 * t), dy = x[1] - 13.0;
+    if (dx * dx + dy * dy > RIGHT_RADIUS * RIGHT_RADIUS) return 0;
+    return artery_distance2(d, x) > (ARTERY_RADIUS + WALL_MM) * (ARTERY_RADIUS + WALL_MM);
+}
+
 int lqp_ct_in_vein(const LqpCtParams *p, const double x[3])
 {
     Design d;
@@ -233,7 +247,7 @@ int lqp_ct_write_series(const LqpCtParams *p, const char *dir, LqpCtTruth *truth
                     double x[3] = {ORIGIN_XY + (i + ((s & 1) ? 0.25 : -0.25)) * p->pixel_mm,
                                    ORIGIN_XY + (j + ((s & 2) ? 0.25 : -0.25)) * p->pixel_mm,
                                    z + ((s & 4) ? 0.25 : -0.25) * p->slice_mm};
-                    if (in_vein(&d, x)) vein += 0.125;
+                    if (in_vein(&d, x) || in_right_vein(&d, x)) vein += 0.125;
                     else if (in_artery(&d, x)) artery += 0.125;
                     else {
                         int bone = in_spine(&d, x);
