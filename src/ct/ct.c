@@ -17,7 +17,10 @@
 #define MEDIAN_RAYS 5           /* a median over 5 rays (16 degrees) removes one- and two-ray escapes */
 #define RAY_STEP_MM 0.1
 #define RAY_MAX_MM 11.5
-#define COST_SIGMA_HU 30.0      /* cost 1 + ((HU - lumen) / sigma)^2 on the smoothed volume */
+#define COST_SIGMA_HU 30.0      /* cost 1 + ((HU - lumen) / sigma)^2 on the smoothed volume... */
+#define WALL_WEIGHT 4.0         /* ...+ weight (1 - d / reach)^2 within `reach` of the wall */
+#define WALL_REACH_MM 3.0
+#define WALL_TISSUE_HU 40.0     /* soft tissue, for the lumen's half-contrast edge */
 #define LESION_FRACTION 0.5
 #define MIN_LUMEN_HU 100.0      /* contrast-filled vein in the venous phase; tissue is 20-60 HU */
 #define MIN_AREA_MM2 3.0        /* smaller outlines (2 mm across) are below what CT resolves */
@@ -102,6 +105,44 @@ static float *smoothed(const LqVolume *v, const Roi *roi)
     return out;
 }
 
+/* Distance (mm) from each lumen-like voxel of the box to the nearest voxel
+ * that is not (smoothed HU off the lumen's level by more than half its
+ * contrast to tissue, or brighter than that: the artery), by a two-pass
+ * 3x3x3 chamfer; 0 outside the lumen. In place of `out`. */
+static void wall_distance(const Roi *roi, const float *smooth, double lumen, const LqVolume *v, float *out)
+{
+    const int nx = roi->nx, ny = roi->ny, nz = roi->nz;
+    const double half = 0.5 * (lumen - WALL_TISSUE_HU);
+    const size_t nv = (size_t)nx * ny * nz;
+    for (size_t i = 0; i < nv; i++) out[i] = fabs(smooth[i] - lumen) <= half ? INFINITY : 0;
+    float step[27];
+    for (int k = 0; k < 27; k++) {
+        int dx = k % 3 - 1, dy = (k / 3) % 3 - 1, dz = k / 9 - 1;
+        step[k] = (float)sqrt(dx * dx * v->dx_mm * v->dx_mm + dy * dy * v->dy_mm * v->dy_mm +
+                              dz * dz * v->dz_mm * v->dz_mm);
+    }
+    for (int pass = 0; pass < 2; pass++) {
+        const int dir = pass ? -1 : 1;
+        for (int zi = 0; zi < nz; zi++)
+            for (int yi = 0; yi < ny; yi++)
+                for (int xi = 0; xi < nx; xi++) {
+                    int x = pass ? nx - 1 - xi : xi, y = pass ? ny - 1 - yi : yi, z = pass ? nz - 1 - zi : zi;
+                    float *d = out + ((size_t)z * ny + y) * nx + x;
+                    if (*d == 0) continue;
+                    /* the 13 neighbours already visited in this pass's order */
+                    for (int k = 0; k < 13; k++) {
+                        int dx = (k % 3 - 1) * dir, dy = ((k / 3) % 3 - 1) * dir, dz = (k / 9 - 1) * dir;
+                        int xx = x + dx, yy = y + dy, zz = z + dz;
+                        if (xx < 0 || yy < 0 || zz < 0 || xx >= nx || yy >= ny || zz >= nz) {
+                            *d = fminf(*d, step[k]); /* the box's edge counts as wall */
+                            continue;
+                        }
+                        *d = fminf(*d, out[((size_t)zz * ny + yy) * nx + xx] + step[k]);
+                    }
+                }
+    }
+}
+
 /* Binary heap of (distance, voxel) for Dijkstra; stale entries are skipped. */
 typedef struct Heap {
     float *key;
@@ -148,8 +189,14 @@ static void heap_pop(Heap *h, float *key, int32_t *id)
 
 /* Minimal-cost 26-connected path from voxel a to voxel b; voxel indices from b
  * back to a into *path. */
-static int trace(const LqVolume *v, const Roi *roi, const float *smooth, double lumen, int32_t a, int32_t b,
-                 int32_t **path, size_t *len)
+static double voxel_cost(const float *smooth, const float *wall, double lumen, int32_t i)
+{
+    double h = (smooth[i] - lumen) / COST_SIGMA_HU, near = 1 - fmin(wall[i], WALL_REACH_MM) / WALL_REACH_MM;
+    return 1 + h * h + WALL_WEIGHT * near * near;
+}
+
+static int trace(const LqVolume *v, const Roi *roi, const float *smooth, const float *wall, double lumen, int32_t a,
+                 int32_t b, int32_t **path, size_t *len)
 {
     int nx = roi->nx, ny = roi->ny, nz = roi->nz;
     size_t nv = (size_t)nx * ny * nz;
@@ -170,7 +217,7 @@ static int trace(const LqVolume *v, const Roi *roi, const float *smooth, double 
         if (d > dist[cur]) continue;
         if (cur == b) break;
         int x = cur % nx, y = (cur / nx) % ny, z = cur / (nx * ny);
-        double hc = (smooth[cur] - lumen) / COST_SIGMA_HU, cost_cur = 1 + hc * hc;
+        double cost_cur = voxel_cost(smooth, wall, lumen, cur);
         for (int dz = -1; dz <= 1; dz++)
             for (int dy = -1; dy <= 1; dy++)
                 for (int dx = -1; dx <= 1; dx++) {
@@ -178,10 +225,9 @@ static int trace(const LqVolume *v, const Roi *roi, const float *smooth, double 
                     int xx = x + dx, yy = y + dy, zz = z + dz;
                     if (xx < 0 || yy < 0 || zz < 0 || xx >= nx || yy >= ny || zz >= nz) continue;
                     int32_t nb = (int32_t)(((size_t)zz * ny + yy) * nx + xx);
-                    double hn = (smooth[nb] - lumen) / COST_SIGMA_HU;
                     double step = sqrt(dx * dx * v->dx_mm * v->dx_mm + dy * dy * v->dy_mm * v->dy_mm +
                                        dz * dz * v->dz_mm * v->dz_mm);
-                    float nd = (float)(d + step * 0.5 * (cost_cur + 1 + hn * hn));
+                    float nd = (float)(d + step * 0.5 * (cost_cur + voxel_cost(smooth, wall, lumen, nb)));
                     if (nd < dist[nb]) {
                         dist[nb] = nd, prev[nb] = cur;
                         if (heap_push(&h, nd, nb) != 0) rc = -1;
@@ -710,8 +756,13 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
     }
     int32_t *path = NULL;
     size_t plen = 0;
-    int rc = trace(v, &roi, smooth, lumen, ia, ib, &path, &plen);
-    free(smooth);
+    float *wall = malloc((size_t)roi.nx * roi.ny * roi.nz * sizeof *wall);
+    int rc = -1;
+    if (wall) {
+        wall_distance(&roi, smooth, lumen, v, wall);
+        rc = trace(v, &roi, smooth, wall, lumen, ia, ib, &path, &plen);
+    }
+    free(smooth), free(wall);
     if (rc != 0) return lq_fail(err, LQ_ERR_INTERNAL, "out of memory tracing the centreline");
 
     /* voxel path (reference -> lesion) to mm, lesion first, the user's points at the ends */
