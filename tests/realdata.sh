@@ -58,6 +58,26 @@ if [ -d "$series_dir" ]; then
         fail=$((fail + 1))
         echo "not ok - info on a CT series folder is not grouped by series:"; head -5 "$out"
     fi
+    # The same real series through `lumenq ct`: the reference point falls in
+    # fat, so nothing is measured and the report says why (exit 65, one line
+    # naming the folder); a point off the volume is a usage error (exit 64).
+    "$lumenq" ct "$series_dir" --lesion-voxel 8,8,1 --reference-voxel 8,8,3 >"$out" 2>"$err"
+    rc=$?
+    if [ "$rc" -eq 65 ] && grep -q "^NOT MEASURED  the reference point is at -[0-9]* HU: not in a contrast-filled vein" "$out" &&
+        [ "$(wc -l <"$err")" -eq 1 ] && grep -qF "$series_dir: not measured" "$err"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "not ok - lumenq ct on a real series with the reference in fat: exit $rc: $(cat "$err")"
+    fi
+    "$lumenq" ct "$series_dir" --lesion-voxel 0,0,0 --reference-voxel 8,8,3 >/dev/null 2>"$err"
+    rc=$?
+    if [ "$rc" -eq 64 ] && grep -q "the lesion point lies outside the volume" "$err"; then
+        pass=$((pass + 1))
+    else
+        fail=$((fail + 1))
+        echo "not ok - lumenq ct with a point on the volume's edge: exit $rc: $(cat "$err")"
+    fi
     rm -f "$out"
 fi
 echo "$pass passed, $fail failed"

@@ -726,7 +726,8 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
     for (int i = 0; i < 2; i++)
         if (pts[i][0] < 1 || pts[i][1] < 1 || pts[i][2] < 1 || pts[i][0] > nx - 2 || pts[i][1] > ny - 2 ||
             pts[i][2] > nz - 2)
-            return lq_fail(err, LQ_ERR_USAGE, "the %s point lies outside the volume", i ? "reference" : "lesion");
+            return lq_fail(err, LQ_ERR_USAGE, "the %s point lies outside the volume or on its outermost voxels",
+                           i ? "reference" : "lesion");
     Roi roi;
     roi_around(v, qa, qb, &roi);
     float *smooth = smoothed(v, &roi);
