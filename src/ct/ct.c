@@ -263,6 +263,8 @@ static int trace(const LqVolume *v, const Roi *roi, const float *smooth, const f
 typedef struct LumenLevel {
     double hu, noise_hu;
 } LumenLevel;
+#define SOFT_TISSUE_HU 20.0 /* muscle and connective tissue: 20-60 HU */
+#define OUTSIDE_SAMPLES 12 /* 1.2 mm beyond the fall: the level the lumen meets there */
 #define DIP_BLEND 0.5     /* edge before a thin wall: between the half-way fall and the bottom */
 
 /* The lumen's edge before a dip at `lo` (a wall thinner than the blur,
@@ -279,6 +281,28 @@ static double edge_before_dip(const double *prof, int len, double lumen, int lo)
     double a = prof[lo - 1], b = prof[lo], c = lo + 1 < len ? prof[lo + 1] : b, curve = a - 2 * b + c;
     double bottom = lo + (curve > 0 ? 0.5 * (a - c) / curve : 0);
     return DIP_BLEND * bottom + (1 - DIP_BLEND) * half_way;
+}
+
+/* The half-maximum edge between the lumen and what this ray meets beyond it
+ * (fat at -100 HU or muscle at 50 lie side by side around the iliac veins:
+ * the section's one tissue level would put the edge 0.4 mm out next to
+ * muscle, or in next to fat): the level beyond is the lowest 0.3 mm mean
+ * within OUTSIDE_SAMPLES of where the profile fell below `low` (sample i).
+ * In samples. */
+static double local_half_max(const double *prof, int len, double lumen, int i)
+{
+    double outside = INFINITY;
+    for (int j = i; j + 2 < len && j < i + OUTSIDE_SAMPLES; j++)
+        outside = fmin(outside, (prof[j] + prof[j + 1] + prof[j + 2]) / 3);
+    if (!isfinite(outside)) outside = prof[i];
+    double level = 0.5 * (lumen + outside);
+    int at = i;
+    if (prof[at] >= level) /* the edge is further out */
+        while (at + 1 < len && prof[at] >= level) at++;
+    else
+        while (at > 1 && prof[at - 1] < level) at--;
+    if (at < 1 || prof[at] >= level || prof[at - 1] < level) return i; /* no clean crossing: where it fell below low */
+    return at - 1 + (prof[at - 1] - level) / (prof[at - 1] - prof[at]);
 }
 
 /* Where a ray profile (HU every RAY_STEP_MM from the centre) leaves the
@@ -303,7 +327,7 @@ static double ray_edge(const double *prof, int len, double lumen, double low, do
         if (val < low) {
             for (int j = i + 1; j < len && j <= i + PERSIST && held; j++) held = prof[j] < low + dip;
             if (!held) continue;
-            return (i - 1 + (prof[i - 1] - low) / (prof[i - 1] - prof[i])) * RAY_STEP_MM;
+            return local_half_max(prof, len, lumen, i) * RAY_STEP_MM;
         } else if (i > VALLEY_FROM && prof[valley] < lumen - valley_depth && val >= lumen - VALLEY_RETURN * dip) {
             for (int j = i + 1; j < len && j <= i + PERSIST && held; j++) held = prof[j] >= prof[valley] + dip;
             if (!held) continue;
@@ -333,14 +357,15 @@ static double ray_edge(const double *prof, int len, double lumen, double low, do
  * blurred by partial volume), the edge is before that dip (edge_before_dip).
  * Polygon in section mm (x along the columns); returns 0 if the centre is not
  * lumen. */
-static int ray_radii(const int16_t *img, const LumenLevel *level, double low, double high, double *radius)
+static int ray_radii(const int16_t *img, const LumenLevel *level, double low, double high, double contrast,
+                     double *radius)
 {
     const int c = SECTION_SAMPLES / 2;
     const int16_t *m = img + c * SECTION_SAMPLES + c;
     double centre = (m[-SECTION_SAMPLES - 1] + m[-SECTION_SAMPLES] + m[-SECTION_SAMPLES + 1] + m[-1] + m[0] + m[1] +
                      m[SECTION_SAMPLES - 1] + m[SECTION_SAMPLES] + m[SECTION_SAMPLES + 1]) / 9.0;
     if (centre < low || centre > high) return 0;
-    const double lumen = level->hu, dip = DIP_FRACTION * (lumen - low) / 0.5; /* of the lumen-tissue contrast */
+    const double lumen = level->hu, dip = DIP_FRACTION * contrast;
     /* a valley must be deeper than noise makes them in the lumen itself */
     const double valley_depth = fmax(VALLEY_DIPS * dip, VALLEY_SIGMAS * level->noise_hu);
     double prof[RAY_SAMPLES + 1];
@@ -641,8 +666,13 @@ static int section_radii(const LqVolume *v, const LqSegDsp *dsp, const LumenLeve
     while (dark < total && sorted[dark] < 0.5 * lumen) dark++;
     double tissue = dark >= total / 20 ? sorted[dark / 2] : sorted[total / 4];
     /* brighter than a noise blob can make the lumen */
-    double low = lumen - 0.5 * (lumen - tissue), high = lumen + fmax(0.25 * (lumen - tissue), 4 * level->noise_hu);
-    return ray_radii(img, level, low, high, radius);
+    /* the lumen's contrast to soft tissue: fat (-100 HU) filling the section
+     * lowers its tissue level, but must neither let a ray run on through
+     * muscle to the fat beyond nor raise the bar for the artery; where fat
+     * does lie next to the lumen, local_half_max moves the edge out */
+    double contrast = lumen - fmax(tissue, SOFT_TISSUE_HU);
+    double low = lumen - 0.5 * contrast, high = lumen + fmax(0.25 * contrast, 4 * level->noise_hu);
+    return ray_radii(img, level, low, high, contrast, radius);
 }
 
 static int section_outline(const LqVolume *v, const LqSegDsp *dsp, const LumenLevel *level, const double *p,

@@ -19,6 +19,8 @@
 
 #define PI 3.14159265358979323846
 #define HU_TISSUE 40.0
+#define HU_FAT -90.0
+#define FAT_WAVES 6
 #define HU_CORTEX 700.0
 #define HU_CANCELLOUS 230.0 /* as bright as an enhanced vessel: only the cortex tells them apart */
 #define ORIGIN_XY -30.0
@@ -33,6 +35,7 @@ typedef struct Design {
     double length, t_c, half, a_l, b_l, slope_x, noise_hu, hu_vein, hu_artery;
     double artery_point[3], artery_dir[3];
     double spine_x, spine_gap; /* the vertebral body's centre across, the tissue between it and the vein */
+    double fat_wave[FAT_WAVES][4], fat_level; /* fat where the sum of these waves is above the level */
 } Design;
 
 static uint64_t next(uint64_t *s)
@@ -75,6 +78,23 @@ static void design(const LqpCtParams *p, Design *d)
     /* the vertebral body right behind the vein, a thin layer of tissue between them */
     d->spine_gap = between(&s, 1.0, 2.0);
     d->spine_x = 4.0 + 18.0 * d->t_c;
+    /* retroperitoneal fat in lobules of 6-12 mm among muscle and connective
+     * tissue: around the vessels some directions meet fat, others not */
+    for (int k = 0; k < FAT_WAVES; k++) {
+        double theta = between(&s, 0, PI), phi = between(&s, 0, 2 * PI), wavelength = between(&s, 12.0, 25.0);
+        double kk = 2 * PI / wavelength;
+        d->fat_wave[k][0] = kk * sin(theta) * cos(phi), d->fat_wave[k][1] = kk * sin(theta) * sin(phi);
+        d->fat_wave[k][2] = kk * cos(theta), d->fat_wave[k][3] = between(&s, 0, 2 * PI);
+    }
+    d->fat_level = between(&s, -0.5, 0.5);
+}
+
+static int in_fat(const Design *d, const double *x)
+{
+    double sum = 0;
+    for (int k = 0; k < FAT_WAVES; k++)
+        sum += sin(d->fat_wave[k][0] * x[0] + d->fat_wave[k][1] * x[1] + d->fat_wave[k][2] * x[2] + d->fat_wave[k][3]);
+    return sum > d->fat_level;
 }
 
 static unsigned gcd(unsigned a, unsigned b) { return b ? gcd(b, a % b) : a; }
@@ -242,7 +262,7 @@ int lqp_ct_write_series(const LqpCtParams *p, const char *dir, LqpCtTruth *truth
         double z = -(double)k * p->slice_mm + 0.0; /* no -0 */
         for (unsigned j = 0; j < n; j++)
             for (unsigned i = 0; i < n; i++) {
-                double vein = 0, artery = 0, cortex = 0, cancellous = 0;
+                double vein = 0, artery = 0, cortex = 0, cancellous = 0, fat = 0;
                 for (int s = 0; s < 8; s++) { /* 2x2x2 sub-voxels */
                     double x[3] = {ORIGIN_XY + (i + ((s & 1) ? 0.25 : -0.25)) * p->pixel_mm,
                                    ORIGIN_XY + (j + ((s & 2) ? 0.25 : -0.25)) * p->pixel_mm,
@@ -252,10 +272,13 @@ int lqp_ct_write_series(const LqpCtParams *p, const char *dir, LqpCtTruth *truth
                     else {
                         int bone = in_spine(&d, x);
                         cortex += 0.125 * (bone == CORTEX), cancellous += 0.125 * (bone == CANCELLOUS);
+                        /* the wall between artery and vein stays soft tissue */
+                        fat += 0.125 * (!bone && in_fat(&d, x) &&
+                                        artery_distance2(&d, x) > (ARTERY_RADIUS + WALL_MM) * (ARTERY_RADIUS + WALL_MM));
                     }
                 }
-                double v = HU_TISSUE * (1 - vein - artery - cortex - cancellous) + d.hu_vein * vein +
-                           d.hu_artery * artery + HU_CORTEX * cortex + HU_CANCELLOUS * cancellous;
+                double v = HU_TISSUE * (1 - vein - artery - cortex - cancellous - fat) + HU_FAT * fat +
+                           d.hu_vein * vein + d.hu_artery * artery + HU_CORTEX * cortex + HU_CANCELLOUS * cancellous;
                 double g = sqrt(-2 * log(fmax(uniform(&noise), 1e-300))) * cos(2 * PI * uniform(&noise));
                 hu[(size_t)j * n + i] = (int16_t)lround(v + d.noise_hu * g);
             }
