@@ -14,7 +14,8 @@
 #define SECTION_SAMPLES 81      /* cross-section image: 81 x 81 */
 #define SECTION_PITCH_MM 0.3    /* 24 mm across */
 #define RAYS 90
-#define MEDIAN_RAYS 5           /* a median over 5 rays (16 degrees) removes one- and two-ray escapes */
+#define MEDIAN_RAYS 5           /* a ray more than ESCAPE_MM off the median of the 5 around it (16 degrees) */
+#define ESCAPE_MM 1.0           /* has escaped (or stopped on noise): it takes that median */
 #define RAY_STEP_MM 0.1
 #define RAY_MAX_MM 11.5
 #define COST_SIGMA_HU 30.0      /* cost 1 + ((HU - lumen) / sigma)^2 on the smoothed volume... */
@@ -402,7 +403,8 @@ static void polygon(const double *radius, double *xy)
                 w[y] = w[y - 1], w[y - 1] = t;
             }
         double a = 2 * LQ_PI * k / RAYS;
-        xy[2 * k] = w[MEDIAN_RAYS / 2] * cos(a), xy[2 * k + 1] = w[MEDIAN_RAYS / 2] * sin(a);
+        double r = fabs(radius[k] - w[MEDIAN_RAYS / 2]) > ESCAPE_MM ? w[MEDIAN_RAYS / 2] : radius[k];
+        xy[2 * k] = r * cos(a), xy[2 * k + 1] = r * sin(a);
     }
     smooth_polygon(xy, RAYS);
 }
