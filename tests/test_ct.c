@@ -173,6 +173,62 @@ static void test_point_outside(void **state)
     lq_volume_free(&v);
 }
 
+/* Points a reader might click anywhere in the series -- in fat, bone, the
+ * artery, the other vein, on the volume's edge: never a crash, never a
+ * number that is not finite; a usage error (exit 64) for edge points, else a
+ * result that is measured or says why not. */
+static void test_points_anywhere(void **state)
+{
+    (void)state;
+    LqpCtParams p;
+    lqp_ct_params_default(&p);
+    p.seed = 3, p.size = 96, p.slices = 60;
+    LqVolume *v = NULL;
+    LqError err = {0};
+    assert_int_equal(open_phantom(&p, "ct-anywhere", &v, &err), LQ_OK);
+    uint64_t state64 = 12345;
+    int measured = 0, refused = 0, usage = 0;
+    for (int trial = 0; trial < 40; trial++) {
+        double pt[2][3];
+        for (int e = 0; e < 2; e++) {
+            double q[3];
+            for (int k = 0; k < 3; k++) {
+                state64 = state64 * 6364136223846793005ull + 1442695040888963407ull;
+                q[k] = (double)(state64 >> 11) / 9007199254740992.0;
+            }
+            double i = q[0] * (v->cols - 1), j = q[1] * (v->rows - 1), z = q[2] * (v->slices - 1);
+            for (int k = 0; k < 3; k++)
+                pt[e][k] = v->origin[k] + i * v->dx_mm * v->row_dir[k] + j * v->dy_mm * v->col_dir[k] +
+                           z * v->dz_mm * v->normal[k];
+        }
+        LqCtResult *r = NULL;
+        int rc = lq_ct_measure(v, pt[0], pt[1], NULL, &r, &err);
+        if (rc == LQ_ERR_USAGE) {
+            assert_null(r);
+            usage++;
+            continue;
+        }
+        assert_int_equal(rc, LQ_OK);
+        assert_non_null(r);
+        if (r->ok) {
+            measured++;
+            assert_true(r->n >= 1 && isfinite(r->mla_mm2) && isfinite(r->diameter_stenosis_pct) &&
+                        isfinite(r->area_stenosis_pct) && r->reference_area_mm2 > 0);
+            for (size_t sct = 0; sct < r->n; sct++)
+                assert_true(!r->sections[sct].valid || (isfinite(r->sections[sct].shape.area_mm2) &&
+                                                         r->sections[sct].shape.area_mm2 > 0));
+        } else {
+            refused++;
+            assert_true(r->problem[0] != 0);
+        }
+        lq_ct_result_free(&r);
+    }
+    print_message("40 random point pairs: %d measured, %d not measured with a reason, %d usage errors\n", measured,
+                  refused, usage);
+    assert_true(refused > 0); /* most clicks land outside any vein */
+    lq_volume_free(&v);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -180,6 +236,7 @@ int main(void)
         cmocka_unit_test(test_seed_4), cmocka_unit_test(test_seed_5), cmocka_unit_test(test_seed_6),
         cmocka_unit_test(test_seed_sweep),
         cmocka_unit_test(test_enhanced), cmocka_unit_test(test_missing_slice), cmocka_unit_test(test_point_outside),
+        cmocka_unit_test(test_points_anywhere),
     };
     return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }
