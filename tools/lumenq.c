@@ -815,9 +815,7 @@ static void point_mm(const LqVolume *v, const PointSpec *p, double out[3])
         memcpy(out, p->v, 3 * sizeof *out);
         return;
     }
-    for (int k = 0; k < 3; k++)
-        out[k] = v->origin[k] + p->v[0] * v->dx_mm * v->row_dir[k] + p->v[1] * v->dy_mm * v->col_dir[k] +
-                 p->v[2] * v->dz_mm * v->normal[k];
+    lq_volume_to_patient(v, p->v, out);
 }
 
 static int cmd_ct(int argc, char **argv, Cli *cli)

@@ -168,6 +168,10 @@ typedef struct LqVolume {
 int lq_volume_open(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume **out,
                    LqError *err);
 void lq_volume_free(LqVolume **v);
+/* Voxel coordinates (column, row, slice; fractional) of a patient point (LPS
+ * mm), and back, through the volume's geometry. */
+void lq_volume_to_voxel(const LqVolume *v, const double patient[3], double voxel[3]);
+void lq_volume_to_patient(const LqVolume *v, const double voxel[3], double patient[3]);
 /* The same checks and geometry without reading the voxels (`geometry->hu`
  * stays NULL): what `lumenq info` shows for a CT series. */
 int lq_volume_probe(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume *geometry,
@@ -305,6 +309,8 @@ typedef struct LqCtOptions {
     double step_mm;       /* cross-sections every step_mm along the centreline, at most (default 1) */
     double reference_mm;  /* A_ref: mean of the sections within this of the reference point (default 5) */
     double threshold_pct; /* a diameter stenosis above it is called significant (default 61) */
+    double wall_weight;   /* path cost near the lumen's wall, docs/ct.md (default 4; 0: HU alone) */
+    int recentre_passes;  /* centreline recentring passes, docs/ct.md (default 5) */
     int cpu_level;        /* -1: best */
 } LqCtOptions;
 

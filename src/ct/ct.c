@@ -19,7 +19,7 @@
 #define RAY_STEP_MM 0.1
 #define RAY_MAX_MM 11.5
 #define COST_SIGMA_HU 30.0      /* cost 1 + ((HU - lumen) / sigma)^2 on the smoothed volume... */
-#define WALL_WEIGHT 4.0         /* ...+ weight (1 - d / reach)^2 within `reach` of the wall */
+                                /* ...+ wall_weight (1 - d / reach)^2 within `reach` of the wall */
 #define WALL_REACH_MM 3.0
 #define WALL_TISSUE_HU 40.0     /* soft tissue, for the lumen's half-contrast edge */
 #define LESION_FRACTION 0.5
@@ -31,6 +31,8 @@ void lq_ct_options_default(LqCtOptions *o)
     o->step_mm = 1.0;
     o->reference_mm = 5.0;
     o->threshold_pct = 61.0;
+    o->wall_weight = 4.0;
+    o->recentre_passes = 5;
     o->cpu_level = -1;
 }
 
@@ -46,22 +48,6 @@ void lq_ct_result_free(LqCtResult **r)
 }
 
 static double dot3(const double *a, const double *b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
-
-/* LPS mm -> voxel coordinates (column, row, slice). */
-static void to_voxel(const LqVolume *v, const double *p, double *q)
-{
-    double rel[3] = {p[0] - v->origin[0], p[1] - v->origin[1], p[2] - v->origin[2]};
-    q[0] = dot3(rel, v->row_dir) / v->dx_mm;
-    q[1] = dot3(rel, v->col_dir) / v->dy_mm;
-    q[2] = dot3(rel, v->normal) / v->dz_mm;
-}
-
-static void to_world(const LqVolume *v, const double *q, double *p)
-{
-    for (int k = 0; k < 3; k++)
-        p[k] = v->origin[k] + q[0] * v->dx_mm * v->row_dir[k] + q[1] * v->dy_mm * v->col_dir[k] +
-               q[2] * v->dz_mm * v->normal[k];
-}
 
 /* The box the centreline is searched in: both points with ROI_MARGIN_MM
  * around them, so the search costs memory for the region, not the volume. */
@@ -106,22 +92,26 @@ static float *smoothed(const LqVolume *v, const Roi *roi)
     return out;
 }
 
+/* The length (mm) of each step to a 3x3x3 neighbour, indexed
+ * (dz + 1) * 9 + (dy + 1) * 3 + dx + 1. */
+static void neighbour_steps(const LqVolume *v, double step[27])
+{
+    for (int k = 0; k < 27; k++) {
+        int dx = k % 3 - 1, dy = (k / 3) % 3 - 1, dz = k / 9 - 1;
+        step[k] = sqrt(dx * dx * v->dx_mm * v->dx_mm + dy * dy * v->dy_mm * v->dy_mm + dz * dz * v->dz_mm * v->dz_mm);
+    }
+}
+
 /* Distance (mm) from each lumen-like voxel of the box to the nearest voxel
  * that is not (smoothed HU off the lumen's level by more than half its
  * contrast to tissue, or brighter than that: the artery), by a two-pass
  * 3x3x3 chamfer; 0 outside the lumen. In place of `out`. */
-static void wall_distance(const Roi *roi, const float *smooth, double lumen, const LqVolume *v, float *out)
+static void wall_distance(const Roi *roi, const float *smooth, double lumen, const double *step, float *out)
 {
     const int nx = roi->nx, ny = roi->ny, nz = roi->nz;
     const double half = 0.5 * (lumen - WALL_TISSUE_HU);
     const size_t nv = (size_t)nx * ny * nz;
     for (size_t i = 0; i < nv; i++) out[i] = fabs(smooth[i] - lumen) <= half ? INFINITY : 0;
-    float step[27];
-    for (int k = 0; k < 27; k++) {
-        int dx = k % 3 - 1, dy = (k / 3) % 3 - 1, dz = k / 9 - 1;
-        step[k] = (float)sqrt(dx * dx * v->dx_mm * v->dx_mm + dy * dy * v->dy_mm * v->dy_mm +
-                              dz * dz * v->dz_mm * v->dz_mm);
-    }
     for (int pass = 0; pass < 2; pass++) {
         const int dir = pass ? -1 : 1;
         for (int zi = 0; zi < nz; zi++)
@@ -135,10 +125,10 @@ static void wall_distance(const Roi *roi, const float *smooth, double lumen, con
                         int dx = (k % 3 - 1) * dir, dy = ((k / 3) % 3 - 1) * dir, dz = (k / 9 - 1) * dir;
                         int xx = x + dx, yy = y + dy, zz = z + dz;
                         if (xx < 0 || yy < 0 || zz < 0 || xx >= nx || yy >= ny || zz >= nz) {
-                            *d = fminf(*d, step[k]); /* the box's edge counts as wall */
+                            *d = fminf(*d, (float)step[k]); /* the box's edge counts as wall */
                             continue;
                         }
-                        *d = fminf(*d, out[((size_t)zz * ny + yy) * nx + xx] + step[k]);
+                        *d = fminf(*d, out[((size_t)zz * ny + yy) * nx + xx] + (float)step[k]);
                     }
                 }
     }
@@ -190,14 +180,22 @@ static void heap_pop(Heap *h, float *key, int32_t *id)
 
 /* Minimal-cost 26-connected path from voxel a to voxel b; voxel indices from b
  * back to a into *path. */
-static double voxel_cost(const float *smooth, const float *wall, double lumen, int32_t i)
+/* The path cost of every voxel of the box, computed once: Dijkstra reads
+ * each up to 26 times. */
+static double *voxel_costs(const Roi *roi, const float *smooth, const float *wall, double lumen, double wall_weight)
 {
-    double h = (smooth[i] - lumen) / COST_SIGMA_HU, near = 1 - fmin(wall[i], WALL_REACH_MM) / WALL_REACH_MM;
-    return 1 + h * h + WALL_WEIGHT * near * near;
+    size_t nv = (size_t)roi->nx * roi->ny * roi->nz;
+    double *cost = malloc(nv * sizeof *cost);
+    if (!cost) return NULL;
+    for (size_t i = 0; i < nv; i++) {
+        double h = (smooth[i] - lumen) / COST_SIGMA_HU, near = 1 - fmin(wall[i], WALL_REACH_MM) / WALL_REACH_MM;
+        cost[i] = 1 + h * h + wall_weight * near * near;
+    }
+    return cost;
 }
 
-static int trace(const LqVolume *v, const Roi *roi, const float *smooth, const float *wall, double lumen, int32_t a,
-                 int32_t b, int32_t **path, size_t *len)
+static int trace(const Roi *roi, const double *cost, const double *step, int32_t a, int32_t b, int32_t **path,
+                 size_t *len)
 {
     int nx = roi->nx, ny = roi->ny, nz = roi->nz;
     size_t nv = (size_t)nx * ny * nz;
@@ -218,7 +216,7 @@ static int trace(const LqVolume *v, const Roi *roi, const float *smooth, const f
         if (d > dist[cur]) continue;
         if (cur == b) break;
         int x = cur % nx, y = (cur / nx) % ny, z = cur / (nx * ny);
-        double cost_cur = voxel_cost(smooth, wall, lumen, cur);
+        double cost_cur = cost[cur];
         for (int dz = -1; dz <= 1; dz++)
             for (int dy = -1; dy <= 1; dy++)
                 for (int dx = -1; dx <= 1; dx++) {
@@ -226,9 +224,8 @@ static int trace(const LqVolume *v, const Roi *roi, const float *smooth, const f
                     int xx = x + dx, yy = y + dy, zz = z + dz;
                     if (xx < 0 || yy < 0 || zz < 0 || xx >= nx || yy >= ny || zz >= nz) continue;
                     int32_t nb = (int32_t)(((size_t)zz * ny + yy) * nx + xx);
-                    double step = sqrt(dx * dx * v->dx_mm * v->dx_mm + dy * dy * v->dy_mm * v->dy_mm +
-                                       dz * dz * v->dz_mm * v->dz_mm);
-                    float nd = (float)(d + step * 0.5 * (cost_cur + voxel_cost(smooth, wall, lumen, nb)));
+                    double length = step[(dz + 1) * 9 + (dy + 1) * 3 + dx + 1];
+                    float nd = (float)(d + length * 0.5 * (cost_cur + cost[nb]));
                     if (nd < dist[nb]) {
                         dist[nb] = nd, prev[nb] = cur;
                         if (heap_push(&h, nd, nb) != 0) rc = -1;
@@ -516,9 +513,9 @@ static void line(const LqVolume *v, const LqSegDsp *dsp, const double *p, const 
                  int16_t *out)
 {
     double q0[3], q1[3], tmp[3];
-    to_voxel(v, p, q0);
+    lq_volume_to_voxel(v, p, q0);
     for (int k = 0; k < 3; k++) tmp[k] = p[k] + dir[k] * pitch;
-    to_voxel(v, tmp, q1);
+    lq_volume_to_voxel(v, tmp, q1);
     int32_t p0[3], step[3];
     for (int k = 0; k < 3; k++) p0[k] = (int32_t)lround(q0[k] * 65536), step[k] = (int32_t)lround((q1[k] - q0[k]) * 65536);
     dsp->trilinear(out, v->hu, (int)v->cols, (int)v->rows, (int)v->slices, p0, step, n, -1024);
@@ -703,7 +700,6 @@ static void clamp_leaks(const double *radii, const unsigned char *found, size_t 
         }
 }
 
-#define RECENTRE_PASSES 5
 #define RECENTRE_MAX_MM 1.0 /* per pass */
 
 /* The traced path follows the cheapest voxels, which in a wide flat lumen
@@ -711,11 +707,10 @@ static void clamp_leaks(const double *radii, const unsigned char *found, size_t 
  * section's lumen and resamples, so the section planes end up perpendicular
  * to the vein's own axis (a tilted plane through a flattened lumen inflates
  * its area). */
-static double *recentre(const LqVolume *v, const LqSegDsp *dsp, const LumenLevel *level, double *pts, size_t *n,
-                        double step,
-                        int16_t *img, double *xy)
+static double *recentre(const LqVolume *v, const LqSegDsp *dsp, const LumenLevel *level, int passes, double *pts,
+                        size_t *n, double step, int16_t *img, double *xy)
 {
-    for (int pass = 0; pass < RECENTRE_PASSES && pts; pass++) {
+    for (int pass = 0; pass < passes && pts; pass++) {
         double *moved = malloc(*n * 3 * sizeof *moved);
         if (!moved) {
             free(pts);
@@ -751,8 +746,8 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
     LqCtOptions defaults;
     if (!o) lq_ct_options_default(&defaults), o = &defaults;
     double qa[3], qb[3];
-    to_voxel(v, lesion, qa);
-    to_voxel(v, reference, qb);
+    lq_volume_to_voxel(v, lesion, qa);
+    lq_volume_to_voxel(v, reference, qb);
     int nx = (int)v->cols, ny = (int)v->rows, nz = (int)v->slices;
     const double *pts[2] = {qa, qb};
     for (int i = 0; i < 2; i++)
@@ -789,13 +784,17 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
     }
     int32_t *path = NULL;
     size_t plen = 0;
+    double neighbour[27];
+    neighbour_steps(v, neighbour);
     float *wall = malloc((size_t)roi.nx * roi.ny * roi.nz * sizeof *wall);
-    int rc = -1;
+    double *cost = NULL;
     if (wall) {
-        wall_distance(&roi, smooth, lumen, v, wall);
-        rc = trace(v, &roi, smooth, wall, lumen, ia, ib, &path, &plen);
+        wall_distance(&roi, smooth, lumen, neighbour, wall);
+        cost = voxel_costs(&roi, smooth, wall, lumen, o->wall_weight);
     }
     free(smooth), free(wall);
+    int rc = cost ? trace(&roi, cost, neighbour, ia, ib, &path, &plen) : -1;
+    free(cost);
     if (rc != 0) return lq_fail(err, LQ_ERR_INTERNAL, "out of memory tracing the centreline");
 
     /* voxel path (reference -> lesion) to mm, lesion first, the user's points at the ends */
@@ -810,7 +809,7 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
     for (size_t i = 0; i < plen; i++) {
         int32_t c = path[plen - 1 - i];
         double q[3] = {roi.x0 + c % roi.nx, roi.y0 + (c / roi.nx) % roi.ny, roi.z0 + c / (roi.nx * roi.ny)};
-        to_world(v, q, raw + 3 * i);
+        lq_volume_to_patient(v, q, raw + 3 * i);
     }
     free(path);
     memcpy(r->lesion_point, lesion, sizeof r->lesion_point);
@@ -828,7 +827,7 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
     LumenLevel level = lumen_level(v, &dsp, reference, img);
     if (!(level.hu >= MIN_LUMEN_HU)) level.hu = lumen;
     lumen = level.hu;
-    line = line ? recentre(v, &dsp, &level, line, &n, o->step_mm, img, xy) : NULL;
+    line = line ? recentre(v, &dsp, &level, o->recentre_passes, line, &n, o->step_mm, img, xy) : NULL;
     r->points = line;
     r->sections = calloc(n, sizeof *r->sections);
     r->planes = calloc(n * 6, sizeof *r->planes);

@@ -48,6 +48,21 @@ static int cmp_double(const void *a, const void *b)
 
 static double dot(const double *a, const double *b) { return a[0] * b[0] + a[1] * b[1] + a[2] * b[2]; }
 
+void lq_volume_to_voxel(const LqVolume *v, const double patient[3], double voxel[3])
+{
+    double rel[3] = {patient[0] - v->origin[0], patient[1] - v->origin[1], patient[2] - v->origin[2]};
+    voxel[0] = dot(rel, v->row_dir) / v->dx_mm;
+    voxel[1] = dot(rel, v->col_dir) / v->dy_mm;
+    voxel[2] = dot(rel, v->normal) / v->dz_mm;
+}
+
+void lq_volume_to_patient(const LqVolume *v, const double voxel[3], double patient[3])
+{
+    for (int k = 0; k < 3; k++)
+        patient[k] = v->origin[k] + voxel[0] * v->dx_mm * v->row_dir[k] + voxel[1] * v->dy_mm * v->col_dir[k] +
+                     voxel[2] * v->dz_mm * v->normal[k];
+}
+
 void lq_volume_free(LqVolume **v)
 {
     if (!v || !*v) return;

@@ -1,7 +1,6 @@
 /* Reports of a CT venography measurement (docs/ct.md): text, JSON, CSV, the
  * pictures (ct_figures.c) and the Structured Report. Every report says in
  * one line that CT alone does not decide treatment (domain.md). */
-#include "dicom_write.h"
 #include "output.h"
 #include "report.h"
 
@@ -177,21 +176,10 @@ static void ct_csv(FILE *fp, const LqVolume *v, const LqCtResult *r)
 /* The slice a point lies on (nearest along the normal). */
 static size_t slice_of(const LqVolume *v, const double *p)
 {
-    double rel[3] = {p[0] - v->origin[0], p[1] - v->origin[1], p[2] - v->origin[2]};
-    double k = (rel[0] * v->normal[0] + rel[1] * v->normal[1] + rel[2] * v->normal[2]) / v->dz_mm;
-    long i = lround(k);
+    double q[3];
+    lq_volume_to_voxel(v, p, q);
+    long i = lround(q[2]);
     return (size_t)(i < 0 ? 0 : i >= (long)v->slices ? (long)v->slices - 1 : i);
-}
-
-typedef struct CtSrJob {
-    const char *source;
-    LqSrValues v;
-} CtSrJob;
-
-static int ct_sr_writer(const char *target, const char *series, const char *sop, void *ctx, char *msg, size_t msg_len)
-{
-    const CtSrJob *j = ctx;
-    return lq_dicom_write_sr(j->source, &j->v, series, sop, target, msg, msg_len);
 }
 
 /* TID 1500 in the CT's study: the lesion group references the slice through
@@ -214,14 +202,13 @@ static int ct_sr(const LqVolume *v, const LqCtResult *r, const char *path, LqErr
              r->lesion_point[0], r->lesion_point[1], r->lesion_point[2], r->reference_point[0], r->reference_point[1],
              r->reference_point[2], r->lesion + 1);
     lq_derived_uid("lumenq", "device", device);
-    CtSrJob job = {v->slice_paths[ls],
-                   {r->mla_mm2, r->mld_mm, r->max_diameter_mm, r->segment_first >= 0 ? r->lesion_length_mm : NAN,
+    const LqSrValues values = {r->mla_mm2, r->mld_mm, r->max_diameter_mm, r->segment_first >= 0 ? r->lesion_length_mm : NAN,
                     r->reference_area_mm2, r->reference_diameter_mm, r->diameter_stenosis_pct, r->area_stenosis_pct,
                     r->equiv_diameter_stenosis_pct, v->slice_frames[ls], v->slice_frames[rs], v->slice_frames[rs],
                     verdict, method, device, "1148701004", "SCT", "CT of abdomen and pelvis with intravenous contrast",
                     same ? NULL : v->slice_paths[rs],
-                    "lesion (minimal lumen area, CT)", "reference (around the reference point, CT)"}};
-    return lq_write_dicom_output(v->slice_uids[ls], path, "ct-sr", ct_sr_writer, &job, err);
+                    "lesion (minimal lumen area, CT)", "reference (around the reference point, CT)"};
+    return lq_write_sr_output(v->slice_paths[ls], v->slice_uids[ls], "ct-sr", &values, path, err);
 }
 
 int lq_ct_report_write(const LqVolume *v, const LqCtResult *r, LqReportFormat fmt, const char *path, LqError *err)

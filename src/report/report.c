@@ -91,14 +91,21 @@ static int write_pdf_dicom(LqStudy *study, const LqResult *r, const char *path, 
 }
 
 typedef struct SrJob {
-    const LqStudyInfo *in;
-    LqSrValues v;
+    const char *source;
+    const LqSrValues *v;
 } SrJob;
 
 static int sr_writer(const char *target, const char *series, const char *sop, void *ctx, char *msg, size_t msg_len)
 {
     const SrJob *j = ctx;
-    return lq_dicom_write_sr(j->in->path, &j->v, series, sop, target, msg, msg_len);
+    return lq_dicom_write_sr(j->source, j->v, series, sop, target, msg, msg_len);
+}
+
+int lq_write_sr_output(const char *source_path, const char *source_uid, const char *purpose, const LqSrValues *v,
+                       const char *path, LqError *err)
+{
+    SrJob job = {source_path, v};
+    return lq_write_dicom_output(source_uid, path, purpose, sr_writer, &job, err);
 }
 
 /* The measurement as a DICOM Structured Report (TID 1500, docs/sr.md). */
@@ -119,14 +126,14 @@ static int write_sr(LqStudy *study, const LqResult *r, const char *path, LqError
              lq_method_name(s->reference_method),
              own_reference ? ", frames of this pullback" : ": ", own_reference ? "" : s->reference_note);
     lq_derived_uid("lumenq", "device", device);
-    SrJob job = {in, {s->mla_mm2, s->mld_mm, s->lesion_max_diameter_mm,
+    const LqSrValues values = {s->mla_mm2, s->mld_mm, s->lesion_max_diameter_mm,
                       timed && s->lesion_first >= 0 ? s->lesion_length_mm : NAN, s->reference_area_mm2,
                       s->reference_diameter_mm, s->diameter_stenosis_pct, s->area_stenosis_pct,
                       s->equiv_diameter_stenosis_pct, (unsigned)s->lesion_frame + 1,
                       own_reference ? (unsigned)s->reference_first + 1 : 0,
                       own_reference ? (unsigned)s->reference_last + 1 : 0, verdict, method, device,
-                      NULL, NULL, NULL, NULL, NULL, NULL}};
-    return lq_write_dicom_output(in->sop_instance_uid, path, "sr", sr_writer, &job, err);
+                      NULL, NULL, NULL, NULL, NULL, NULL};
+    return lq_write_sr_output(in->path, in->sop_instance_uid, "sr", &values, path, err);
 }
 
 int lq_report_write(LqStudy *study, const LqResult *r, LqReportFormat fmt, const char *path, LqError *err)

@@ -5,6 +5,7 @@
 #include <stdio.h>
 
 #include "lumenq/lumenq.h"
+#include "dicom_write.h"
 #include "result.h"
 
 void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r);
@@ -26,6 +27,11 @@ typedef int (*LqDicomWriter)(const char *target, const char *series_uid, const c
  * ("pdf", "sr"). */
 int lq_write_dicom_output(const char *source_uid, const char *path, const char *purpose, LqDicomWriter write,
                           void *ctx, LqError *err);
+
+/* A TID 1500 Structured Report of `v` in the study of the source object (its
+ * path and SOP Instance UID), written to `path` as lq_write_dicom_output. */
+int lq_write_sr_output(const char *source_path, const char *source_uid, const char *purpose, const LqSrValues *v,
+                       const char *path, LqError *err);
 
 /* JSON values: a string escaped, a number or null. */
 void lq_json_string(FILE *fp, const char *s);

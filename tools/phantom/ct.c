@@ -143,8 +143,8 @@ static int in_spine(const Design *d, const double *x)
 }
 
 /* The vein's ellipse, indented by the artery (the two lumens never touch,
- * their walls keep WALL_MM between them) and pressed against the spine
- * (spine_gap of tissue in front of the bone). */
+ * their walls keep WALL_MM between them). The spine needs no test here: its
+ * front follows the ellipse's back wall at spine_gap (spine_front). */
 static int in_vein(const Design *d, const double *x)
 {
     double t = -x[2] / d->length;
@@ -153,7 +153,6 @@ static int in_vein(const Design *d, const double *x)
     axes(d, t, &a, &b);
     double dx = (x[0] - (4.0 + 18.0 * t)) * cos_tilt, dy = x[1] - 12.0;
     if ((dx / a) * (dx / a) + (dy / b) * (dy / b) > 1.0) return 0;
-    if (in_spine(d, (double[3]){x[0], x[1] + d->spine_gap, x[2]})) return 0; /* never closer than the gap */
     return artery_distance2(d, x) > (ARTERY_RADIUS + WALL_MM) * (ARTERY_RADIUS + WALL_MM);
 }
 

@@ -128,8 +128,7 @@ extern "C" int lqp_dicom_write(const LqpDicomImage *im, const char *path, char *
 
 
 /* The attributes every CT object of the phantom carries: identification,
- * patient and study, and the 16-bit signed single-sample pixel module with
- * `count` samples of data. */
+ * patient and study. */
 static bool put_ct_common(DcmDataset *ds, const char *sop_class, const char *sop_uid, const char *study_uid,
                           const char *series_uid, const char *image_type)
 {
@@ -145,6 +144,7 @@ static bool put_ct_common(DcmDataset *ds, const char *sop_class, const char *sop
     return ok;
 }
 
+/* The 16-bit signed single-sample pixel module with `count` samples. */
 static bool put_ct_pixels(DcmDataset *ds, unsigned rows, unsigned cols, const int16_t *hu, unsigned long count)
 {
     bool ok = ds->putAndInsertUint16(DCM_SamplesPerPixel, 1).good();
@@ -203,8 +203,7 @@ extern "C" int lqp_dicom_write_ct_slice(const LqpCtSlice *sl, const char *path, 
     }
 }
 
-/* One item appended to sequence `seq` of `parent`, and inside it the first
- * item of macro sequence `macro`. */
+/* The first item of sequence `macro` in `parent` (created if missing). */
 static DcmItem *macro_item(DcmItem *parent, const DcmTagKey &macro)
 {
     DcmItem *it = nullptr;
