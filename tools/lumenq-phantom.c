@@ -27,6 +27,16 @@ static void usage(FILE *fp)
             "  --hard              the hard cases: catheter against the wall, 5:1 lesion, echogenic\n"
             "                      blood, faint wall, neighbours against the wall, side branch,\n"
             "                      stent struts, steeper depth loss (docs/phantom.md)\n"
+            "  --scar              hypoechoic wall thickening (0.5-2 mm, 1.2-2x blood) between the\n"
+            "                      lumen and the bright wall, all round or on sectors\n"
+            "  --trabeculae        thin echogenic strands across the lumen over 5-20 mm stretches\n"
+            "  --transducer MHZ    10-60: anechoic blood and a deep view at 10-20 MHz; echogenic\n"
+            "                      blood, fine speckle and a 12 mm view at 40-60 MHz\n"
+            "  --gated             one frame per heartbeat (60-90 bpm), 0.4 mm apart unless --length\n"
+            "                      is given; tissue speckle decorrelates between frames\n"
+            "  --motion            ungated, 30 frames/s, with cardiac and respiratory motion\n"
+            "  --capture           console screen capture: RGB with crosshair, ticks, ring, caliper,\n"
+            "                      text and a masked catheter burned in\n"
             "Exit status: 0 ok, 64 usage error, 70 internal error, 73 cannot create output.\n");
 }
 
@@ -53,8 +63,11 @@ int main(int argc, char **argv)
         {"palette", no_argument, 0, 'P'},
         {"ct", required_argument, 0, 'T'},       {"missing-slice", required_argument, 0, 'M'},
         {"enhanced", no_argument, 0, 'E'},
+        {"scar", no_argument, 0, 'a'},          {"trabeculae", no_argument, 0, 'b'},
+        {"transducer", required_argument, 0, 'f'}, {"gated", no_argument, 0, 'g'},
+        {"motion", no_argument, 0, 'm'},        {"capture", no_argument, 0, 'C'},
         {0, 0, 0, 0}};
-    int c, missing = -1, enhanced = 0, size_given = 0, frames_given = 0;
+    int c, missing = -1, enhanced = 0, size_given = 0, frames_given = 0, length_given = 0;
     double v;
     const char *ct_dir = NULL;
     opterr = 0;
@@ -63,7 +76,7 @@ int main(int argc, char **argv)
         case 's': if (!number(optarg, 0, 1e15, &v)) goto bad; p.seed = (uint64_t)v; break;
         case 'n': if (!number(optarg, 1, 100000, &v)) goto bad; p.frames = (unsigned)v, frames_given = 1; break;
         case 'z': if (!number(optarg, 64, 4096, &v)) goto bad; p.size = (unsigned)v, size_given = 1; break;
-        case 'l': if (!number(optarg, 1, 1000, &v)) goto bad; p.length_mm = v; break;
+        case 'l': if (!number(optarg, 1, 1000, &v)) goto bad; p.length_mm = v, length_given = 1; break;
         case 'r': if (!number(optarg, 0.01, 100, &v)) goto bad; p.pullback_rate_mm_s = v; break;
         case 'c': p.rgb = 1; break;
         case 't': p.timing = 0; break;
@@ -83,6 +96,12 @@ int main(int argc, char **argv)
         case 'M': if (!number(optarg, 0, 100000, &v)) goto bad; missing = (int)v; break;
         case 'R': if (!number(optarg, 1, 8, &v)) goto bad; p.row_step = (unsigned)v; break;
         case 'S': if (!number(optarg, 0, 10000, &v)) goto bad; p.stationary = (unsigned)v; break;
+        case 'a': p.scar = 1; break;
+        case 'b': p.trabeculae = 1; break;
+        case 'f': if (!number(optarg, 10, 60, &v)) goto bad; p.transducer_mhz = v; break;
+        case 'g': p.gated = 1; break;
+        case 'm': p.motion = 1; break;
+        case 'C': p.capture = 1, p.rgb = 1; break;
         case 'h': usage(stdout); return 0;
         default: goto bad;
         }
@@ -106,7 +125,8 @@ int main(int argc, char **argv)
                t.diameter_stenosis_pct, t.area_stenosis_pct);
         return 0;
     }
-    if (optind >= argc || argc - optind > 2) goto bad;
+    if (optind >= argc || argc - optind > 2 || (p.gated && p.motion)) goto bad;
+    if (p.gated && !length_given) p.length_mm = 0.4 * (p.frames > 1 ? p.frames - 1 : 1); /* a frame every 0.4 mm */
     char msg[512] = "";
     int rc = lqp_write_study(&p, argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL, msg, sizeof msg);
     if (rc != LQ_OK) {

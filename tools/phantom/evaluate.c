@@ -95,7 +95,9 @@ double lqp_hausdorff(const double *a, size_t na, const double *b, size_t nb)
 
 static int cmp_dbl(const void *a, const void *b) { return cmp_double(a, b); }
 
-int lqp_score(const LqpParams *p, const LqResult *r, LqpScore *sc)
+int lqp_score(const LqpParams *p, const LqResult *r, LqpScore *sc) { return lqp_score_frames(p, r, sc, NULL); }
+
+int lqp_score_frames(const LqpParams *p, const LqResult *r, LqpScore *sc, double *frame_jaccard)
 {
     memset(sc, 0, sizeof *sc);
     LqpPhantom *ph = NULL;
@@ -116,6 +118,7 @@ int lqp_score(const LqpParams *p, const LqResult *r, LqpScore *sc)
     lqp_design(ph, &d);
     sc->frames = n;
     sc->min_jaccard = 1.0;
+    size_t zone = 0;
     for (size_t i = 0; i < n; i++) {
         lqp_truth_contour(ph, (unsigned)i, xy);
         double fov = lqp_fov_mm(ph, (unsigned)i), mid = (p->size - 1) * 0.5 * lqp_pixel_mm(ph);
@@ -131,7 +134,11 @@ int lqp_score(const LqpParams *p, const LqResult *r, LqpScore *sc)
         jac[i] = lqp_jaccard(xy, LQP_CONTOUR_POINTS, c->xy_mm, c->n, 0.02);
         double hd = lqp_hausdorff(xy, LQP_CONTOUR_POINTS, c->xy_mm, c->n);
         sc->mean_jaccard += jac[i] / n;
+        if (jac[i] < sc->min_jaccard) sc->worst_frame = i;
         sc->min_jaccard = fmin(sc->min_jaccard, jac[i]);
+        if (frame_jaccard) frame_jaccard[i] = jac[i];
+        if (fabs(truth[i].position_mm - lqp_position_mm(ph, d.lesion_frame)) <= 3.0)
+            sc->lesion_zone_jaccard += jac[i], zone++;
         sc->frac_jaccard_085 += (jac[i] >= 0.85) / (double)n;
         sc->mean_hausdorff_mm += hd / n;
         sc->max_hausdorff_mm = fmax(sc->max_hausdorff_mm, hd);
@@ -139,6 +146,15 @@ int lqp_score(const LqpParams *p, const LqResult *r, LqpScore *sc)
             100.0 * (lq_result_frame(r, i)->shape.area_mm2 / truth[i].shape.area_mm2 - 1.0) / n;
         if (i == d.lesion_frame) sc->lesion_jaccard = jac[i];
     }
+    if (zone) sc->lesion_zone_jaccard /= (double)zone;
+    /* single-frame jumps: a frame off both neighbours by more than 25 % */
+    size_t spikes = 0;
+    for (size_t i = 1; i + 1 < n; i++) {
+        double a = lq_result_frame(r, i - 1)->shape.area_mm2, x = lq_result_frame(r, i)->shape.area_mm2,
+               b = lq_result_frame(r, i + 1)->shape.area_mm2;
+        spikes += fabs(x - a) > 0.25 * a && fabs(x - b) > 0.25 * b;
+    }
+    sc->spike_share = n > 2 ? (double)spikes / (double)(n - 2) : 0.0;
     LqMeasureSettings set;
     lq_measure_settings_default(&set);
     lq_measure_frames(truth, n, &set, &sc->truth, NULL);

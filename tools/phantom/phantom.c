@@ -17,6 +17,9 @@
 #define RINGDOWN_MM 0.25
 #define DYNAMIC_RANGE_DB 50.0
 #define AMP_MAX 3.0
+#define WALL_AMP 1.45           /* vein wall echogenicity */
+#define MAX_STRANDS 12          /* trabeculae: up to 4 stretches of up to 3 strands */
+#define GATED_KEEP 0.3          /* gated: share of a frame's tissue speckle carried to the next */
 
 typedef struct Rng {
     uint64_t s[4];
@@ -94,6 +97,15 @@ typedef struct Branch {
     double present, angle, half_width, length;
 } Branch;
 
+/* A trabecula: a thin strand across the lumen between two border points. */
+typedef struct Strand {
+    double u0, u1;          /* stretch of the pullback it spans */
+    double th1, th2;        /* its ends on the border at u0 (lumen axes, rad) */
+    double drift1, drift2;  /* how the ends move along the pullback (rad per mm) */
+    double half_width, amp;
+    double bow;             /* sag of its middle off the straight chord (mm) */
+} Strand;
+
 typedef struct Anatomy {
     double ox, oy;          /* lumen centre */
     double a, b, phi;       /* semi-axes and orientation of the lumen */
@@ -122,6 +134,26 @@ struct LqpPhantom {
     double faint_angle, branch_u, branch_angle, strut_u0, strut_u1, strut_phase, vein_angle;
     /* breathing: every vein swells a little; a dynamic lesion opens widely */
     double breath_period_s, breath_phase, breath_swell, lesion_opening;
+    /* transducer: speckle grain (side tap of the blur, 1 = ~3 pixels) and depth of view */
+    double grain_tap, fov_radius_mm;
+    /* scar: per-seed layer design and this frame's thickness and gain over angle */
+    double scar_mean, scar_gain, scar_gain_angle, scar_ph1, scar_ph2, scar_turn1, scar_turn2;
+    int scar_sectors;       /* 0: all round */
+    double scar_centre[3], scar_half[3], scar_sector_gain[3], scar_sector_turn;
+    double thin_u[2], thin_half[2], thin_depth[2];
+    double scar_edge_mm, scar_edge_amp; /* bright leading edge (0 mm: none) */
+    Wiggle w_scar;
+    double scar_t[LUT_N], scar_g[LUT_N];
+    Rng scar_rng;
+    float *scar_a, *scar_b; /* fine-grained tissue speckle of the layer (persistent) */
+    /* trabeculae */
+    Strand strand[MAX_STRANDS];
+    int strands;
+    /* gated and motion: heart period, cycle shape, and the motion amplitudes */
+    double heart_period_s, heart_phase, heart_shape, heart_norm;
+    double beat_area, breath_area, cath_mm, cath_dir, cath_ellipse, rot_rad;
+    Rng gate_rng;           /* gated: fresh tissue speckle for each beat */
+    LqpCapture capture;
     Rng rng;
     /* speckle */
     int n;                  /* pixels */
@@ -145,8 +177,9 @@ void lqp_params_default(LqpParams *p)
     p->row_step = 1;
 }
 
-/* Complex Gaussian field with a grain of about 3 pixels (scanner resolution). */
-static void speckle_field(Rng *r, float *out, float *work, unsigned size)
+/* Complex Gaussian field blurred by [tap 1 tap] in both directions: tap 1 gives
+ * a grain of about 3 pixels (scanner resolution), less a finer one, 0 none. */
+static void speckle_field_tap(Rng *r, float *out, float *work, unsigned size, float tap)
 {
     size_t n = (size_t)size * size;
     for (size_t i = 0; i < n; i++) gauss2(r, &work[2 * i], &work[2 * i + 1]);
@@ -156,23 +189,36 @@ static void speckle_field(Rng *r, float *out, float *work, unsigned size)
             for (int c = 0; c < 2; c++) {
                 unsigned xl = x ? x - 1 : x, xr = x + 1 < size ? x + 1 : x;
                 size_t row = (size_t)y * size;
-                out[2 * (row + x) + c] = work[2 * (row + xl) + c] + work[2 * (row + x) + c] + work[2 * (row + xr) + c];
+                out[2 * (row + x) + c] = tap * work[2 * (row + xl) + c] + work[2 * (row + x) + c] + tap * work[2 * (row + xr) + c];
             }
     for (unsigned y = 0; y < size; y++)
         for (unsigned x = 0; x < size; x++)
             for (int c = 0; c < 2; c++) {
                 unsigned yu = y ? y - 1 : y, yd = y + 1 < size ? y + 1 : y;
-                work[2 * ((size_t)y * size + x) + c] = out[2 * ((size_t)yu * size + x) + c] +
+                work[2 * ((size_t)y * size + x) + c] = tap * out[2 * ((size_t)yu * size + x) + c] +
                                                        out[2 * ((size_t)y * size + x) + c] +
-                                                       out[2 * ((size_t)yd * size + x) + c];
+                                                       tap * out[2 * ((size_t)yd * size + x) + c];
             }
-    /* 9 summed unit-variance normals: scale so |z| has mean 1 (Rayleigh). */
-    float k = (float)(1.0 / (3.0 * sqrt(PI / 4.0) * sqrt(2.0)));
+    /* weighted sum of unit-variance normals (9 at tap 1): scale so |z| has mean 1 (Rayleigh) */
+    float k = (float)(1.0 / ((1.0 + 2.0 * tap * tap) * sqrt(PI / 4.0) * sqrt(2.0)));
     for (size_t i = 0; i < 2 * n; i++) out[i] = work[i] * k;
 }
 
+/* Gated: the next beat's field keeps `keep` of this one and is fresh for the
+ * rest (unit variance kept, so the Rayleigh mean stays 1). */
+static void evolve_field(Rng *r, float *field, float *fresh, float *work, unsigned size, float tap, float keep)
+{
+    speckle_field_tap(r, fresh, work, size, tap);
+    float rest = sqrtf(1.0f - keep * keep);
+    for (size_t i = 0; i < 2 * (size_t)size * size; i++) field[i] = keep * field[i] + rest * fresh[i];
+}
+
+/* The scar's speckle is finer than the other tissue's at any frequency. */
+static double scar_tap(const LqpPhantom *ph) { return 0.35 * ph->grain_tap; }
+
 double lqp_pixel_mm(const LqpPhantom *ph) { return ph->pixel_mm; }
 double lqp_frame_time_ms(const LqpPhantom *ph) { return ph->frame_time_ms; }
+double lqp_pullback_rate_mm_s(const LqpPhantom *ph) { return ph->p.pullback_rate_mm_s; }
 double lqp_position_mm(const LqpPhantom *ph, unsigned i)
 {
     return (double)i * ph->p.pullback_rate_mm_s * ph->frame_time_ms / 1000.0;
@@ -183,18 +229,131 @@ static double u_of(const LqpPhantom *ph, unsigned i)
     return ph->p.frames > 1 ? (double)i / (ph->p.frames - 1) : 0.0;
 }
 
+/* 0 for a 10-20 MHz transducer, 1 for 40-60 MHz, linear between. */
+static double transducer_high(double mhz)
+{
+    double f = (mhz - 20.0) / 20.0;
+    return f < 0 ? 0 : f > 1 ? 1 : f;
+}
+
+/* One cardiac cycle as a function of its phase: a smooth periodic swing in
+ * [-1, 1], made unequal (quick systole, slow diastole) by a second harmonic. */
+static double heartbeat(const LqpPhantom *ph, double phase)
+{
+    return (sin(phase) + 0.35 * sin(2 * phase + ph->heart_shape)) / ph->heart_norm;
+}
+
+static void scar_design(LqpPhantom *ph, Rng *sr)
+{
+    ph->scar_mean = range(sr, 0.8, 1.4); /* varied by -45..+45 % and kept within 0.5-2 mm */
+    wiggle_init(&ph->w_scar, sr);
+    ph->scar_ph1 = range(sr, 0, 2 * PI), ph->scar_ph2 = range(sr, 0, 2 * PI);
+    ph->scar_turn1 = range(sr, -3, 3), ph->scar_turn2 = range(sr, -3, 3);
+    ph->scar_gain = range(sr, 1.35, 1.85), ph->scar_gain_angle = range(sr, 0, 2 * PI);
+    if (uniform(sr) < 0.65) { /* 1-3 sectors, 60-200 deg in all; otherwise all round */
+        ph->scar_sectors = 1 + (int)(3 * uniform(sr));
+        double total = range(sr, 60, 200) * PI / 180, c0 = range(sr, 0, 2 * PI), w[3], sum = 0;
+        for (int k = 0; k < ph->scar_sectors; k++) sum += w[k] = range(sr, 0.5, 1.5);
+        for (int k = 0; k < ph->scar_sectors; k++) {
+            ph->scar_half[k] = 0.5 * total * w[k] / sum;
+            ph->scar_centre[k] = c0 + 2 * PI * k / ph->scar_sectors + range(sr, -0.4, 0.4);
+            ph->scar_sector_gain[k] = range(sr, 1.2, 2.0);
+        }
+        ph->scar_sector_turn = range(sr, -1, 1);
+    }
+    int thins = (int)(3 * uniform(sr)); /* stretches where the layer thins out */
+    for (int k = 0; k < thins; k++)
+        ph->thin_u[k] = range(sr, 0.05, 0.95), ph->thin_half[k] = range(sr, 0.02, 0.05),
+        ph->thin_depth[k] = range(sr, 0.6, 0.85);
+    if (uniform(sr) < 0.5) ph->scar_edge_mm = range(sr, 0.05, 0.1), ph->scar_edge_amp = WALL_AMP * range(sr, 0.8, 1.0);
+}
+
+/* 2-4 stretches of 5-20 mm, each with 1-3 strands across the lumen. Each
+ * stretch lies in its own share of the pullback, so no more than 3 strands
+ * are seen at once; a short pullback has fewer, shorter stretches. */
+static void strand_design(LqpPhantom *ph, Rng *tr)
+{
+    int stretches = 2 + (int)(3 * uniform(tr));
+    while (stretches > 1 && ph->p.length_mm / stretches < 5) stretches--;
+    double slot = 1.0 / stretches;
+    for (int s = 0; s < stretches; s++) {
+        double span = fmin(slot, range(tr, 5, 20) / ph->p.length_mm), u0 = s * slot + range(tr, 0, slot - span);
+        int n = 1 + (int)(3 * uniform(tr));
+        for (int k = 0; k < n && ph->strands < MAX_STRANDS; k++) {
+            Strand *st = &ph->strand[ph->strands++];
+            st->u0 = u0 + range(tr, 0, 0.15) * span, st->u1 = u0 + span - range(tr, 0, 0.15) * span;
+            st->th1 = range(tr, 0, 2 * PI);
+            st->th2 = st->th1 + (uniform(tr) < 0.5 ? 1 : -1) * range(tr, 1.1, 2.7);
+            st->drift1 = range(tr, -0.07, 0.07), st->drift2 = range(tr, -0.07, 0.07); /* up to 4 deg/mm */
+            st->half_width = 0.5 * range(tr, 0.1, 0.25);
+            st->amp = WALL_AMP * range(tr, 0.5, 1.0);
+            st->bow = range(tr, -0.5, 0.5);
+        }
+    }
+}
+
+static void capture_design(LqpCapture *c, Rng *cr)
+{
+    static const uint8_t dull[3][3] = {{40, 60, 140}, {70, 45, 105}, {35, 80, 90}};
+    c->ring_mm = range(cr, 3, 8);
+    c->mask_mm = range(cr, 1.6, 2.2);
+    int colour = uniform(cr) < 0.5, which = (int)(3 * uniform(cr)) % 3;
+    for (int k = 0; k < 3; k++) c->mask_rgb[k] = colour ? dull[which][k] : 0;
+    c->cross_px = uniform(cr) < 0.5 ? 1 : 2;
+    c->tick_grey = (uint8_t)lround(range(cr, 190, 255));
+    c->caliper_angle = range(cr, 0, PI);
+    c->label_angle = range(cr, 0, 2 * PI);
+}
+
+void lqp_capture_design(const LqpPhantom *ph, LqpCapture *c) { *c = ph->capture; }
+
 int lqp_new(const LqpParams *p, LqpPhantom **out)
 {
     *out = NULL;
     if (p->frames < 1 || p->frames > 100000 || p->size < 64 || p->size > 4096 || !(p->length_mm > 0) ||
-        !(p->pullback_rate_mm_s > 0))
+        !(p->pullback_rate_mm_s > 0) || (p->transducer_mhz != 0 && !(p->transducer_mhz >= 10 && p->transducer_mhz <= 60)) ||
+        (p->gated && p->motion))
         return LQ_ERR_USAGE;
     LqpPhantom *ph = calloc(1, sizeof *ph);
     if (!ph) return LQ_ERR_INTERNAL;
     ph->p = *p;
     ph->pixel_mm = 51.2 / p->size;
+    ph->fov_radius_mm = FOV_RADIUS_MM;
+    ph->grain_tap = 1.0;
+    if (p->transducer_mhz > 0) {
+        /* a higher frequency sees less deep; the display zooms so the view fills the image as before */
+        double f = transducer_high(p->transducer_mhz);
+        ph->fov_radius_mm = FOV_RADIUS_MM + (12.0 - FOV_RADIUS_MM) * f;
+        ph->pixel_mm = 51.2 * (ph->fov_radius_mm / FOV_RADIUS_MM) / p->size;
+        /* and resolves finer: ~3 pixels of grain up to 20 MHz, ~1.5 at 40, ~1 at 60 */
+        ph->grain_tap = p->transducer_mhz <= 40 ? 1.0 - 0.6 * f : 0.4 - 0.2 * (p->transducer_mhz - 40) / 20;
+    }
     double step = p->frames > 1 ? p->length_mm / (p->frames - 1) : 0.5;
     ph->frame_time_ms = 1000.0 * step / p->pullback_rate_mm_s;
+    /* The heart, from its own stream: gated frames lie one RR interval apart;
+     * an ungated recording runs at 30 frames/s and moves with each beat. The
+     * stated rate is then the frame spacing over the frame time. */
+    Rng hs;
+    rng_seed(&hs, p->seed * 0x8cb92ba72f3d8dd7ull + 0x4ea27);
+    double bpm = range(&hs, 60, 90);
+    ph->heart_phase = range(&hs, 0, 2 * PI), ph->heart_shape = range(&hs, 0, 2 * PI);
+    ph->beat_area = range(&hs, 0.04, 0.07), ph->breath_area = range(&hs, 0.03, 0.05);
+    if (ph->beat_area + ph->breath_area > 0.1) { /* the lumen area within +-10 % */
+        double k = 0.1 / (ph->beat_area + ph->breath_area);
+        ph->beat_area *= k, ph->breath_area *= k;
+    }
+    ph->cath_mm = range(&hs, 0.2, 0.4), ph->cath_dir = range(&hs, 0, 2 * PI), ph->cath_ellipse = range(&hs, 0.3, 0.8);
+    ph->rot_rad = range(&hs, 2, 4) * PI / 180;
+    ph->heart_norm = 1;
+    double peak = 0;
+    for (int k = 0; k < 512; k++) peak = fmax(peak, fabs(heartbeat(ph, 2 * PI * k / 512)));
+    ph->heart_norm = peak;
+    if (p->gated || p->motion) {
+        ph->heart_period_s = 60.0 / bpm;
+        ph->frame_time_ms = p->gated ? 1000.0 * ph->heart_period_s : 1000.0 / 30.0;
+        ph->p.pullback_rate_mm_s = 1000.0 * step / ph->frame_time_ms;
+    }
+    rng_seed(&ph->gate_rng, p->seed * 0xff51afd7ed558ccdull + 0x6a7ed);
     Rng *r = &ph->rng;
     rng_seed(r, p->seed * 0x2545f4914f6cdd1dull + 17);
     /* Venous calibres after Raju, varied per seed (mm, radius). */
@@ -254,8 +413,33 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
     ph->breath_period_s = range(&br, 3.5, 5.0);
     ph->breath_phase = range(&br, 0, 2 * PI);
     double opening = range(&br, 0.8, 1.6);
-    ph->breath_swell = p->hard || p->dynamic ? 0.03 : 0.0;
+    ph->breath_swell = (p->hard || p->dynamic) && !p->motion ? 0.03 : 0.0; /* motion has its own */
     ph->lesion_opening = p->dynamic ? opening : 0.0;
+    if (p->transducer_mhz > 0) {
+        /* blood scatters steeply more with frequency: nearly anechoic at 10-20 MHz,
+         * about -10 to -7 dB under tissue at 40-60 MHz (interpolated in dB between) */
+        Rng tr;
+        rng_seed(&tr, p->seed * 0xa0761d6478bd642full + 0x7a5d);
+        double f = transducer_high(p->transducer_mhz), low = range(&tr, 0.03, 0.07), high = range(&tr, 0.25, 0.45);
+        ph->blood_base = low * pow(high / low, f);
+        ph->attenuation = fmax(ph->attenuation, 0.025 + (0.07 - 0.025) * f);
+    }
+    if (p->scar) {
+        Rng sr;
+        rng_seed(&sr, p->seed * 0xe7037ed1a0b428dbull + 0x5ca7);
+        scar_design(ph, &sr);
+        rng_seed(&ph->scar_rng, p->seed * 0x8ebc6af09c88c6e3ull + 0xf1e1d);
+    }
+    if (p->trabeculae) {
+        Rng tr;
+        rng_seed(&tr, p->seed * 0xc2b2ae3d27d4eb4full + 0x7eab);
+        strand_design(ph, &tr);
+    }
+    if (p->capture) {
+        Rng cr;
+        rng_seed(&cr, p->seed * 0x9fb21c651e98df25ull + 0xca97);
+        capture_design(&ph->capture, &cr);
+    }
 
     ph->n = (int)(p->size * p->size);
     size_t n = (size_t)ph->n;
@@ -264,12 +448,17 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
     ph->work = malloc(2 * n * sizeof(float));
     ph->blood = malloc(2 * n * sizeof(float));
     ph->texture = malloc(n * sizeof(float));
-    if (!ph->tis_a || !ph->tis_b || !ph->work || !ph->blood || !ph->texture) {
+    if (p->scar) ph->scar_a = malloc(2 * n * sizeof(float)), ph->scar_b = malloc(2 * n * sizeof(float));
+    if (!ph->tis_a || !ph->tis_b || !ph->work || !ph->blood || !ph->texture || (p->scar && (!ph->scar_a || !ph->scar_b))) {
         lqp_free(&ph);
         return LQ_ERR_INTERNAL;
     }
-    speckle_field(r, ph->tis_a, ph->work, p->size);
-    speckle_field(r, ph->tis_b, ph->work, p->size);
+    speckle_field_tap(r, ph->tis_a, ph->work, p->size, (float)ph->grain_tap);
+    speckle_field_tap(r, ph->tis_b, ph->work, p->size, (float)ph->grain_tap);
+    if (p->scar) {
+        speckle_field_tap(&ph->scar_rng, ph->scar_a, ph->work, p->size, (float)scar_tap(ph));
+        speckle_field_tap(&ph->scar_rng, ph->scar_b, ph->work, p->size, (float)scar_tap(ph));
+    }
     ph->tis_index = 0;
     /* Low-frequency texture of perivascular tissue (fat lobules, fascia). */
     double kx[4], ky[4], kp[4];
@@ -288,6 +477,7 @@ void lqp_free(LqpPhantom **ph)
 {
     if (!ph || !*ph) return;
     free((*ph)->tis_a), free((*ph)->tis_b), free((*ph)->work), free((*ph)->blood), free((*ph)->texture);
+    free((*ph)->scar_a), free((*ph)->scar_b);
     free(*ph);
     *ph = NULL;
 }
@@ -314,13 +504,50 @@ static void fill_lut(LqpPhantom *ph, const Anatomy *an)
     for (int k = 0; k < LUT_N; k++) ph->lut[k] = lumen_radius(an, 2 * PI * k / LUT_N);
 }
 
-static double lut_radius(const LqpPhantom *ph, double th)
+static double lut_at(const double *lut, double th)
 {
     double t = th / (2 * PI) * LUT_N;
     t -= floor(t / LUT_N) * LUT_N;
     int k = (int)t;
     double f = t - k;
-    return ph->lut[k % LUT_N] * (1 - f) + ph->lut[(k + 1) % LUT_N] * f;
+    return lut[k % LUT_N] * (1 - f) + lut[(k + 1) % LUT_N] * f;
+}
+
+static double lut_radius(const LqpPhantom *ph, double th) { return lut_at(ph->lut, th); }
+
+/* Scar thickness (mm) at angle th (lumen axes) in the current frame; 0 without scar. */
+static double scar_thickness(const LqpPhantom *ph, double th) { return ph->p.scar ? lut_at(ph->scar_t, th) : 0.0; }
+
+/* The scar layer at pullback position u: thickness and echogenicity (x blood)
+ * over angle. Its thickness varies smoothly with angle (harmonics turning along
+ * the pullback) and along it, thins out over a stretch or two, and on sectored
+ * seeds tapers to nothing at the sector ends. */
+static void fill_scar(LqpPhantom *ph, double u)
+{
+    double along = 1 + 0.15 * wiggle(&ph->w_scar, u), thin = 1;
+    for (int k = 0; k < 2; k++) {
+        double x = ph->thin_depth[k] > 0 ? fabs(u - ph->thin_u[k]) / ph->thin_half[k] : 1;
+        if (x < 1) thin *= 1 - ph->thin_depth[k] * pow(cos(0.5 * PI * x), 2);
+    }
+    double p1 = ph->scar_ph1 + ph->scar_turn1 * u, p2 = ph->scar_ph2 + ph->scar_turn2 * u;
+    double turn = ph->scar_sector_turn * u;
+    for (int k = 0; k < LUT_N; k++) {
+        double th = 2 * PI * k / LUT_N;
+        double t = ph->scar_mean * (along + 0.25 * (0.6 * cos(th - p1) + 0.4 * cos(2 * th - p2)));
+        t = (t < 0.5 ? 0.5 : t > 2.0 ? 2.0 : t) * thin;
+        double gain = ph->scar_gain + 0.3 * cos(th - ph->scar_gain_angle);
+        if (ph->scar_sectors) {
+            double mask = 0;
+            for (int s = 0; s < ph->scar_sectors; s++) {
+                double h = ph->scar_half[s], taper = fmin(0.25, 0.5 * h);
+                double m = 1 - smoothstep(h - taper, h + taper, fabs(remainder(th - ph->scar_centre[s] - turn, 2 * PI)));
+                if (m > mask) mask = m, gain = ph->scar_sector_gain[s];
+            }
+            t *= mask;
+        }
+        ph->scar_t[k] = t;
+        ph->scar_g[k] = gain < 1.2 ? 1.2 : gain > 2.0 ? 2.0 : gain;
+    }
 }
 
 /* Distance from the catheter centre to the lumen border along direction th. */
@@ -344,6 +571,46 @@ static double breath(const LqpPhantom *ph, unsigned i)
     return 0.5 * (1 - cos(2 * PI * t / ph->breath_period_s + ph->breath_phase));
 }
 
+/* Lumen area factor, lumen shift relative to the catheter (mm) and image
+ * rotation (rad) in frame i: heart and breathing in an ungated recording; in a
+ * gated one (same cardiac phase every frame) only a small beat-to-beat scatter. */
+static void frame_motion(const LqpPhantom *ph, unsigned i, double inspiration, double *area, double *mx, double *my,
+                         double *rot)
+{
+    *area = 1, *mx = *my = *rot = 0;
+    if (ph->p.motion) {
+        double t = (double)i * ph->frame_time_ms / 1000.0, beat = 2 * PI * t / ph->heart_period_s + ph->heart_phase;
+        *area = 1 + ph->beat_area * heartbeat(ph, beat) + ph->breath_area * (2 * inspiration - 1);
+        /* the catheter swings through a flat loop in the lumen, lagging the pulse */
+        double c = ph->cath_mm * heartbeat(ph, beat + 1.1), s = ph->cath_mm * ph->cath_ellipse * heartbeat(ph, beat + 2.3);
+        *mx = c * cos(ph->cath_dir) - s * sin(ph->cath_dir);
+        *my = c * sin(ph->cath_dir) + s * cos(ph->cath_dir);
+        *rot = ph->rot_rad * heartbeat(ph, beat + 0.6);
+    } else if (ph->p.gated) {
+        Rng jr; /* seeded by the frame, so any frame's anatomy can be made alone */
+        rng_seed(&jr, ph->p.seed * 0x94d049bb133111ebull + 0x9a7e + (uint64_t)i * 0x632be59bd9b4e019ull);
+        *area = 1 + range(&jr, -0.01, 0.01);
+        *mx = range(&jr, -0.05, 0.05), *my = range(&jr, -0.05, 0.05);
+    }
+}
+
+static void rotate_point(double *x, double *y, double c, double s)
+{
+    double t = *x * c - *y * s;
+    *y = *x * s + *y * c, *x = t;
+}
+
+/* The whole anatomy turned about the catheter by rot (cardiac torsion). */
+static void rotate_anatomy(Anatomy *an, double rot)
+{
+    double c = cos(rot), s = sin(rot);
+    rotate_point(&an->ox, &an->oy, c, s);
+    rotate_point(&an->artery.cx, &an->artery.cy, c, s);
+    rotate_point(&an->node.cx, &an->node.cy, c, s);
+    rotate_point(&an->vein.cx, &an->vein.cy, c, s);
+    an->phi += rot, an->branch.angle += rot, an->wire_angle += rot;
+}
+
 static void anatomy(LqpPhantom *ph, unsigned i, Anatomy *an)
 {
     double u = u_of(ph, i), inspiration = breath(ph, i);
@@ -363,6 +630,12 @@ static void anatomy(LqpPhantom *ph, unsigned i, Anatomy *an)
     an->a = a * (1 - c) + ph->lesion_a * c;
     an->b = b * (1 - c) + ph->lesion_b * (1 + ph->lesion_opening * inspiration) * c;
     an->phi = phi * (1 - c) + ph->lesion_phi * c;
+    const int moving = ph->p.motion || ph->p.gated;
+    double area = 1, mx = 0, my = 0, rot = 0;
+    if (moving) {
+        frame_motion(ph, i, inspiration, &area, &mx, &my, &rot);
+        an->a *= sqrt(area), an->b *= sqrt(area);
+    }
     an->h3 = 0.035 * (1 - c), an->p3 = ph->ph3 + 2 * u;
     an->h5 = 0.02, an->p5 = ph->ph5 - 3 * u;
     an->wall = ph->wall_base * (1 + 0.15 * wiggle(&ph->w_radius, u + 0.3));
@@ -371,6 +644,7 @@ static void anatomy(LqpPhantom *ph, unsigned i, Anatomy *an)
                     (1 - smoothstep(ph->lesion_u + 0.15, ph->lesion_u + 0.25, u));
     an->blood = ph->blood_base * (1 + 0.15 * wiggle(&ph->w_blood, u) + ph->stasis_gain * stasis);
     fill_lut(ph, an);
+    if (ph->p.scar) fill_scar(ph, u);
 
     /* Eccentric catheter: offset of the lumen centre, kept so the catheter
      * stays inside the lumen with a small gap. */
@@ -380,10 +654,11 @@ static void anatomy(LqpPhantom *ph, unsigned i, Anatomy *an)
     for (int it = 0; it < 30; it++) {
         an->ox = op * cos(an->phi) - oq * sin(an->phi);
         an->oy = op * sin(an->phi) + oq * cos(an->phi);
+        if (moving) an->ox += mx, an->oy += my;
         double closest = 1e9;
         for (int k = 0; k < 64; k++) closest = fmin(closest, border_from_catheter(ph, an, 2 * PI * k / 64));
         if (closest >= CATHETER_RADIUS_MM + ph->min_gap_mm) break;
-        op *= 0.9, oq *= 0.9;
+        op *= 0.9, oq *= 0.9, mx *= 0.9, my *= 0.9;
     }
 
     /* Neighbouring artery: the right common iliac artery across the lesion
@@ -391,25 +666,27 @@ static void anatomy(LqpPhantom *ph, unsigned i, Anatomy *an)
     if (c > 0 || fabs(u - ph->lesion_u) < 1.5 * ph->lesion_half) {
         double side = ph->lesion_phi + PI / 2 + 0.3 * (u - ph->lesion_u) / ph->lesion_half;
         double R = 4.6, wall = 0.6;
-        double d = lut_radius(ph, side - an->phi) + an->wall + wall + R;
+        double d = lut_radius(ph, side - an->phi) + scar_thickness(ph, side - an->phi) + an->wall + wall + R;
         an->artery = (Vessel){an->ox + d * cos(side), an->oy + d * sin(side), R, wall,
                               1 - smoothstep(1.0, 1.5, fabs(u - ph->lesion_u) / ph->lesion_half)};
     } else if (u > 0.42 && u < 0.84) {
         double side = ph->eia_angle + 0.4 * wiggle(&ph->w_phi, u + 0.5);
         double R = 3.3, wall = 0.55, gap = 0.9;
-        double d = lut_radius(ph, side - an->phi) + an->wall + gap + wall + R;
+        double d = lut_radius(ph, side - an->phi) + scar_thickness(ph, side - an->phi) + an->wall + gap + wall + R;
         an->artery = (Vessel){an->ox + d * cos(side), an->oy + d * sin(side), R, wall,
                               smoothstep(0.42, 0.46, u) * (1 - smoothstep(0.80, 0.84, u))};
     }
     if (fabs(u - ph->node_u) < 0.06) {
-        double d = lut_radius(ph, ph->node_angle - an->phi) + an->wall + ph->node_gap_mm + 2.2;
+        double d = lut_radius(ph, ph->node_angle - an->phi) + scar_thickness(ph, ph->node_angle - an->phi) + an->wall +
+                   ph->node_gap_mm + 2.2;
         an->node = (Vessel){an->ox + d * cos(ph->node_angle), an->oy + d * sin(ph->node_angle), 2.2, 0,
                             1 - smoothstep(0.04, 0.06, fabs(u - ph->node_u))};
     }
     if (ph->p.hard) {
         /* the other common iliac vein beside the confluence, wall to wall */
         if (u < 0.16) {
-            double d = lut_radius(ph, ph->vein_angle - an->phi) + an->wall + 0.5 + 6.0;
+            double d = lut_radius(ph, ph->vein_angle - an->phi) + scar_thickness(ph, ph->vein_angle - an->phi) +
+                       an->wall + 0.5 + 6.0;
             an->vein = (Vessel){an->ox + d * cos(ph->vein_angle), an->oy + d * sin(ph->vein_angle), 6.0, 0.5,
                                 1 - smoothstep(0.12, 0.16, u)};
         }
@@ -422,6 +699,7 @@ static void anatomy(LqpPhantom *ph, unsigned i, Anatomy *an)
     an->wire_angle = 2.0 + 1.2 * wiggle(&ph->w_wire, u);
     double room = border_from_catheter(ph, an, an->wire_angle);
     an->wire_r = fmin(CATHETER_RADIUS_MM + 0.9, 0.5 * (CATHETER_RADIUS_MM + room));
+    if (rot != 0) rotate_anatomy(an, rot);
 }
 
 static double vessel_amp(const Vessel *v, double x, double y, double base, int *is_blood)
@@ -467,7 +745,54 @@ static void contour_of(const LqpPhantom *ph, const Anatomy *an, double *truth);
 /* hard: a shallow acquisition over the wide IVC, whose far wall lies beyond it */
 double lqp_fov_mm(const LqpPhantom *ph, unsigned i)
 {
-    return ph->p.hard && u_of(ph, i) < 0.12 ? 12.5 : FOV_RADIUS_MM;
+    return ph->p.hard && u_of(ph, i) < 0.12 ? fmin(12.5, ph->fov_radius_mm) : ph->fov_radius_mm;
+}
+
+/* A trabecula as drawn in one frame: from (ax, ay) along the unit (dx, dy),
+ * sagging sideways by 4 bow t (1 - t) at a fraction t of its length; seen
+ * through the scanner's blur as a Gaussian ridge of width sigma whose height
+ * keeps the echo of a strand thinner than that blur. */
+typedef struct Chord {
+    double ax, ay, dx, dy, len, bow, sigma, peak, amp, fade;
+} Chord;
+
+/* This frame's trabeculae: chords between two border points whose ends drift
+ * along the pullback, fading in and out over 1 mm at the ends of their
+ * stretch. One that would cross the catheter keeps only its longer piece
+ * (a strand from one wall ending free in the lumen), or is left out. */
+static int place_strands(const LqpPhantom *ph, const Anatomy *an, double u, Chord *out)
+{
+    int n = 0;
+    const double length = ph->p.length_mm, clear = CATHETER_RADIUS_MM + RINGDOWN_MM + 0.1;
+    for (int k = 0; k < ph->strands; k++) {
+        const Strand *s = &ph->strand[k];
+        if (u <= s->u0 || u >= s->u1) continue;
+        double ramp = fmin(1.0 / length, 0.25 * (s->u1 - s->u0));
+        double fade = smoothstep(s->u0, s->u0 + ramp, u) * (1 - smoothstep(s->u1 - ramp, s->u1, u));
+        double from = (u - s->u0) * length, t1 = s->th1 + s->drift1 * from, t2 = s->th2 + s->drift2 * from;
+        double r1 = lut_radius(ph, t1) + 0.1, r2 = lut_radius(ph, t2) + 0.1; /* ends into the wall */
+        double ax = an->ox + r1 * cos(t1 + an->phi), ay = an->oy + r1 * sin(t1 + an->phi);
+        double dx = an->ox + r2 * cos(t2 + an->phi) - ax, dy = an->oy + r2 * sin(t2 + an->phi) - ay;
+        double len = hypot(dx, dy);
+        if (fade <= 0 || len < 1.0) continue;
+        dx /= len, dy /= len;
+        double c = clear + s->half_width + fabs(s->bow), along = -(ax * dx + ay * dy), miss = fabs(ax * dy - ay * dx);
+        double bow = s->bow;
+        if (miss < c) {
+            double half = sqrt(c * c - miss * miss), lo = along - half, hi = along + half;
+            if (hi > 0 && lo < len) {
+                double first = fmax(0, lo), second = fmax(0, len - hi);
+                if (first >= second) len = first;
+                else ax += dx * hi, ay += dy * hi, len = second;
+                bow *= 0.5; /* a piece ending free hangs straighter */
+            }
+            if (len < 1.0) continue;
+        }
+        double blur = 0.5 * ph->pixel_mm, sigma = sqrt(s->half_width * s->half_width + blur * blur);
+        out[n++] = (Chord){ax, ay, dx, dy, len, bow, sigma, fmin(1.0, 2 * s->half_width / (sigma * sqrt(2 * PI))),
+                           s->amp, fade};
+    }
+    return n;
 }
 
 void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
@@ -478,18 +803,32 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
     Anatomy an;
     anatomy(ph, i, &an);
 
-    /* Tissue speckle crossfades to a new independent field every ~8 mm. */
-    double per = 8.0 / (ph->p.length_mm > 0 ? ph->p.length_mm : 1);
-    int want = (int)floor(u / per);
-    while (ph->tis_index < want) {
-        float *t = ph->tis_a;
-        ph->tis_a = ph->tis_b, ph->tis_b = t;
-        speckle_field(&ph->rng, ph->tis_b, ph->work, size);
-        ph->tis_index++;
+    const float tap = (float)ph->grain_tap, fine_tap = (float)scar_tap(ph);
+    float wa = 1, wb = 0;
+    if (ph->p.gated) {
+        /* a heartbeat later the tissue has moved and deformed: its speckle mostly renews */
+        evolve_field(&ph->gate_rng, ph->tis_a, ph->tis_b, ph->work, size, tap, GATED_KEEP);
+        if (ph->p.scar) evolve_field(&ph->scar_rng, ph->scar_a, ph->scar_b, ph->work, size, fine_tap, GATED_KEEP);
+    } else {
+        /* Tissue speckle crossfades to a new independent field every ~8 mm. */
+        double per = 8.0 / (ph->p.length_mm > 0 ? ph->p.length_mm : 1);
+        int want = (int)floor(u / per);
+        while (ph->tis_index < want) {
+            float *t = ph->tis_a;
+            ph->tis_a = ph->tis_b, ph->tis_b = t;
+            speckle_field_tap(&ph->rng, ph->tis_b, ph->work, size, tap);
+            if (ph->p.scar) {
+                t = ph->scar_a, ph->scar_a = ph->scar_b, ph->scar_b = t;
+                speckle_field_tap(&ph->scar_rng, ph->scar_b, ph->work, size, fine_tap);
+            }
+            ph->tis_index++;
+        }
+        double w = u / per - want;
+        wa = (float)sqrt(1 - w), wb = (float)sqrt(w);
     }
-    double w = u / per - want;
-    float wa = (float)sqrt(1 - w), wb = (float)sqrt(w);
-    speckle_field(&ph->rng, ph->blood, ph->work, size);
+    speckle_field_tap(&ph->rng, ph->blood, ph->work, size, tap);
+    Chord chord[MAX_STRANDS];
+    const int chords = ph->p.trabeculae ? place_strands(ph, &an, u, chord) : 0;
 
     double wire_half = atan2(0.2, an.wire_r) + 0.01;
     /* stent struts on the lumen border: bright, with a short shadow each */
@@ -500,7 +839,9 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
         strut_x[k] = an.ox + rr * cos(th), strut_y[k] = an.oy + rr * sin(th);
         strut_r[k] = hypot(strut_x[k], strut_y[k]), strut_a[k] = atan2(strut_y[k], strut_x[k]);
     }
-    const double branch_base = an.branch.present > 0 ? lut_radius(ph, an.branch.angle - an.phi) : 0;
+    const double branch_base = an.branch.present > 0 ? lut_radius(ph, an.branch.angle - an.phi) +
+                                                           scar_thickness(ph, an.branch.angle - an.phi)
+                                                     : 0;
     const double fov_mm = lqp_fov_mm(ph, i);
     for (unsigned y = 0; y < size; y++)
         for (unsigned x = 0; x < size; x++) {
@@ -511,9 +852,10 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
                 grey[k] = 0;
                 continue;
             }
-            double lx = X - an.ox, ly = Y - an.oy;
-            double d = hypot(lx, ly) - lut_radius(ph, atan2(ly, lx) - an.phi);
-            int blood = 0;
+            double lx = X - an.ox, ly = Y - an.oy, ang = atan2(ly, lx) - an.phi;
+            double d = hypot(lx, ly) - lut_radius(ph, ang);
+            double scar = scar_thickness(ph, ang); /* the bright wall lies beyond it */
+            int blood = 0, fine = 0;
             double amp;
             /* a faint wall over one sector (hard): the wall no brighter than fat */
             double faint = 0;
@@ -532,11 +874,28 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
             }
             if (d < 0 || in_branch) {
                 amp = an.blood, blood = 1;
-            } else if (d < an.wall || branch_wall) {
-                amp = 1.45 - 0.7 * faint;
+                for (int s_ = 0; s_ < chords && d < 0; s_++) { /* trabeculae: tissue strands in the blood */
+                    const Chord *ch = &chord[s_];
+                    double qx = X - ch->ax, qy = Y - ch->ay, along = qx * ch->dx + qy * ch->dy;
+                    if (along < 0 || along > ch->len) continue;
+                    double t = along / ch->len, off = (qx * ch->dy - qy * ch->dx - 4 * ch->bow * t * (1 - t)) / ch->sigma;
+                    if (fabs(off) > 3) continue;
+                    double cover = ch->peak * exp(-0.5 * off * off) * ch->fade;
+                    amp += (ch->amp - amp) * cover;
+                    if (cover > 0.25) blood = 0;
+                }
+            } else if (d < scar) {
+                /* post-thrombotic scar: hypoechoic, a little brighter than blood, fine static speckle */
+                amp = lut_at(ph->scar_g, ang) * an.blood, fine = 1;
+                if (ph->scar_edge_mm > 0 && d < ph->scar_edge_mm + 0.5 * px) { /* a thin bright leading edge, by its share of the pixel */
+                    double cover = (fmin(ph->scar_edge_mm, d + 0.5 * px) - fmax(0.0, d - 0.5 * px)) / px;
+                    amp += (ph->scar_edge_amp - amp) * cover * smoothstep(0, 0.3, scar);
+                }
+            } else if (d - scar < an.wall || branch_wall) {
+                amp = WALL_AMP - 0.7 * faint;
             } else {
                 /* perivascular tissue: a bright adventitial band fading into fat */
-                amp = (0.75 + 0.35 * (1 - faint) * exp(-(d - an.wall) / 0.8)) * ph->texture[k];
+                amp = (0.75 + 0.35 * (1 - faint) * exp(-(d - scar - an.wall) / 0.8)) * ph->texture[k];
                 amp = vessel_amp(&an.artery, X, Y, amp, &blood);
                 amp = vessel_amp(&an.vein, X, Y, amp, &blood);
                 int node_blood = 0;
@@ -548,6 +907,9 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
             float re, im;
             if (blood) {
                 re = ph->blood[2 * k], im = ph->blood[2 * k + 1];
+            } else if (fine) {
+                re = wa * ph->scar_a[2 * k] + wb * ph->scar_b[2 * k];
+                im = wa * ph->scar_a[2 * k + 1] + wb * ph->scar_b[2 * k + 1];
             } else {
                 re = wa * ph->tis_a[2 * k] + wb * ph->tis_b[2 * k];
                 im = wa * ph->tis_a[2 * k + 1] + wb * ph->tis_b[2 * k + 1];
@@ -612,4 +974,5 @@ void lqp_design(const LqpPhantom *ph, LqpDesign *d)
     d->lesion_major_mm = ph->lesion_a;
     d->breath_period_s = ph->breath_period_s;
     d->lesion_opening = ph->lesion_opening;
+    d->heart_period_s = ph->heart_period_s;
 }

@@ -26,6 +26,15 @@ typedef struct LqpParams {
     int dynamic;              /* a dynamic lesion: its minor axis opens and closes with breathing */
     int overlay;              /* with rgb: coloured console graphics burned into the frames */
     int palette;              /* PALETTE COLOR with a sepia lookup table whose luma is the grey level */
+    /* Kinds that resemble recordings the default phantom did not (docs/phantom.md);
+     * each draws from its own random stream, so with all of them off every seed
+     * renders as before. */
+    int scar;                 /* hypoechoic wall thickening between the lumen and the bright wall */
+    int trabeculae;           /* thin echogenic strands across the lumen over stretches */
+    double transducer_mhz;    /* 0: as before; 10-60: blood echogenicity, grain, depth of view */
+    int gated;                /* one frame per heartbeat; tissue speckle decorrelates between frames */
+    int motion;               /* ungated 30 frames/s with cardiac and respiratory motion */
+    int capture;              /* console screen capture: RGB with crosshair, ticks, ring, text, mask */
 } LqpParams;
 
 void lqp_params_default(LqpParams *p);
@@ -36,6 +45,10 @@ int lqp_new(const LqpParams *p, LqpPhantom **out);
 void lqp_free(LqpPhantom **ph);
 double lqp_pixel_mm(const LqpPhantom *ph);
 double lqp_frame_time_ms(const LqpPhantom *ph);
+/* The pullback rate the study states: the parameter's, except with gated or
+ * motion, whose frame time is set by the heart or the frame rate and whose
+ * rate is then the frame spacing over the frame time. */
+double lqp_pullback_rate_mm_s(const LqpPhantom *ph);
 double lqp_position_mm(const LqpPhantom *ph, unsigned frame);
 /* Renders frame `i` (frames must be rendered in order: tissue texture evolves)
  * to 8-bit grey, size*size bytes; writes the truth lumen contour (mm, image
@@ -55,8 +68,21 @@ typedef struct LqpDesign {
     double lesion_minor_mm, lesion_major_mm; /* semi-axes at the lesion (at expiration) */
     double breath_period_s;           /* respiratory cycle */
     double lesion_opening;            /* dynamic: peak minor-axis gain at the lesion (0 if static) */
+    double heart_period_s;            /* gated or motion: the RR interval (0 otherwise) */
 } LqpDesign;
 void lqp_design(const LqpPhantom *ph, LqpDesign *d);
+
+/* What a screen capture (params.capture) burns in, chosen per seed. */
+typedef struct LqpCapture {
+    double ring_mm;           /* red ring around the catheter */
+    double mask_mm;           /* disc hiding the catheter */
+    uint8_t mask_rgb[3];      /* black, or a solid dull colour */
+    unsigned cross_px;        /* thickness of the yellow crosshair (1-2) */
+    uint8_t tick_grey;        /* grey level of the 1 mm ticks */
+    double caliper_angle;     /* direction of the caliper across the lumen (rad) */
+    double label_angle;       /* where the short label sits inside the field of view */
+} LqpCapture;
+void lqp_capture_design(const LqpPhantom *ph, LqpCapture *c);
 
 /* Writes the whole pullback as an Ultrasound Multi-frame Image (DCMTK) and,
  * if truth_json is not NULL, the truth (contours, measures, summary). */
@@ -78,9 +104,14 @@ typedef struct LqpScore {
     double lesion_jaccard;                         /* at the truth lesion frame */
     double mean_hausdorff_mm, max_hausdorff_mm;
     double mean_area_error_pct;                    /* signed, measured vs truth */
+    double lesion_zone_jaccard;                    /* mean within 3 mm of the truth lesion frame */
+    double spike_share;                            /* frames > 25 % off both neighbours' areas */
+    size_t worst_frame;                            /* lowest Jaccard (0-based) */
     LqSummary truth, measured;
 } LqpScore;
 
 int lqp_score(const LqpParams *p, const LqResult *r, LqpScore *score);
+/* The same, and each frame's Jaccard into frame_jaccard (p->frames values). */
+int lqp_score_frames(const LqpParams *p, const LqResult *r, LqpScore *score, double *frame_jaccard);
 
 #endif

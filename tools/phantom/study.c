@@ -26,7 +26,7 @@ static void write_truth(FILE *fp, const LqpPhantom *ph, const LqpParams *p, cons
     fprintf(fp, "{\n  \"schema_version\": 1,\n  \"seed\": %llu,\n  \"frames\": %u,\n", (unsigned long long)p->seed,
             p->frames);
     fprintf(fp, "  \"pixel_mm\": %.6f,\n  \"frame_time_ms\": %.4f,\n  \"pullback_rate_mm_s\": %.4f,\n",
-            lqp_pixel_mm(ph), lqp_frame_time_ms(ph), p->pullback_rate_mm_s);
+            lqp_pixel_mm(ph), lqp_frame_time_ms(ph), lqp_pullback_rate_mm_s(ph));
     fprintf(fp, "  \"design\": {\"lesion_frame\": %u, \"eiv_first\": %u, \"eiv_last\": %u, "
                 "\"lesion_minor_semi_axis_mm\": %.3f, \"lesion_major_semi_axis_mm\": %.3f},\n",
             d.lesion_frame + 1, d.eiv_first + 1, d.eiv_last + 1, d.lesion_minor_mm, d.lesion_major_mm);
@@ -80,6 +80,157 @@ static void draw_overlay(uint8_t *rgb, unsigned cols, unsigned rows, unsigned fr
         for (int w = -1; w <= 0; w++) put_rgb(rgb, cols, rows, x, lround(cy + 0.3 * r) + w, cyan);
 }
 
+/* A console screen capture (docs/phantom.md, --capture) drawn on an RGB frame
+ * whose rows may be every step-th rendered row. Coordinates are in rendered
+ * pixels: x across, y down, the catheter at (c0, c0). */
+typedef struct Canvas {
+    uint8_t *rgb;
+    unsigned cols, rows, step;
+    double c0, px_mm, fov_mm;
+} Canvas;
+
+static void dot(const Canvas *cv, double x, double y, const uint8_t c[3])
+{
+    put_rgb(cv->rgb, cv->cols, cv->rows, lround(x), lround(y / cv->step), c);
+}
+
+static void segment(const Canvas *cv, double x0, double y0, double x1, double y1, const uint8_t c[3])
+{
+    int n = (int)ceil(2 * hypot(x1 - x0, y1 - y0)) + 1;
+    for (int k = 0; k <= n; k++) dot(cv, x0 + (x1 - x0) * k / n, y0 + (y1 - y0) * k / n, c);
+}
+
+/* 3x5 glyphs, rows top down, as consoles' small fonts. */
+static const char *glyph(char ch)
+{
+    static const char *const letters[26] = {
+        "010101111101101", "110101110101110", "011100100100011", "110101101101110", "111100110100111",
+        "111100110100100", "011100101101011", "101101111101101", "111010010010111", "001001001101010",
+        "101101110101101", "100100100100111", "101111111101101", "110101101101101", "010101101101010",
+        "110101110100100", "010101101110011", "110101110101101", "011100010001110", "111010010010010",
+        "101101101101111", "101101101101010", "101101111111101", "101101010101101", "101101010010010",
+        "111001010100111"};
+    static const char *const digits[10] = {"111101101101111", "010110010010111", "111001111100111",
+                                           "111001111001111", "101101111001001", "111100111001111",
+                                           "111100111101111", "111001001001001", "111101111101111",
+                                           "111101111001111"};
+    if (ch >= 'A' && ch <= 'Z') return letters[ch - 'A'];
+    if (ch >= '0' && ch <= '9') return digits[ch - '0'];
+    switch (ch) {
+    case ':': return "000010000010000";
+    case '.': return "000000000000010";
+    case '/': return "001001010100100";
+    case '-': return "000000111000000";
+    default: return "000000000000000";
+    }
+}
+
+/* Text at (x, y), glyphs `scale` pixels a dot; outside_fov: pixels within the
+ * field of view are left alone (the corner blocks sit outside it). */
+static void text(const Canvas *cv, double x, double y, unsigned scale, const char *s, const uint8_t c[3],
+                 int outside_fov)
+{
+    for (unsigned n = 0; s[n]; n++) {
+        const char *g = glyph(s[n]);
+        for (unsigned row = 0; row < 5; row++)
+            for (unsigned col = 0; col < 3; col++) {
+                if (g[row * 3 + col] != '1') continue;
+                for (unsigned sy = 0; sy < scale; sy++)
+                    for (unsigned sx = 0; sx < scale; sx++) {
+                        double X = x + (4 * n + col) * scale + sx, Y = y + row * scale + sy;
+                        if (outside_fov && hypot(X - cv->c0, Y - cv->c0) * cv->px_mm < cv->fov_mm + 0.2) continue;
+                        dot(cv, X, Y, c);
+                    }
+            }
+    }
+}
+
+/* The lumen's extent along the line through its centroid in direction a:
+ * where the line leaves the contour (pixels), clipped to the field of view. */
+static void caliper_ends(const Canvas *cv, const double *contour, double a, double ends[4])
+{
+    double cx = 0, cy = 0, dx = cos(a), dy = sin(a), lo = 0, hi = 0;
+    for (int k = 0; k < LQP_CONTOUR_POINTS; k++) cx += contour[2 * k], cy += contour[2 * k + 1];
+    cx /= LQP_CONTOUR_POINTS * cv->px_mm, cy /= LQP_CONTOUR_POINTS * cv->px_mm;
+    for (int k = 0; k < LQP_CONTOUR_POINTS; k++) {
+        int j = (k + 1) % LQP_CONTOUR_POINTS;
+        double px = contour[2 * k] / cv->px_mm - cx, py = contour[2 * k + 1] / cv->px_mm - cy;
+        double ex = contour[2 * j] / cv->px_mm - cx - px, ey = contour[2 * j + 1] / cv->px_mm - cy - py;
+        double den = dx * ey - dy * ex;
+        if (fabs(den) < 1e-12) continue;
+        double t = (px * ey - py * ex) / den, s = (px * dy - py * dx) / den; /* along the line, along the edge */
+        if (s < 0 || s > 1) continue;
+        lo = fmin(lo, t), hi = fmax(hi, t);
+    }
+    double fov = cv->fov_mm / cv->px_mm - 1, ox = cx - cv->c0, oy = cy - cv->c0;
+    double b = ox * dx + oy * dy, disc = b * b - (ox * ox + oy * oy - fov * fov);
+    if (disc > 0) lo = fmax(lo, -b - sqrt(disc)), hi = fmin(hi, -b + sqrt(disc));
+    ends[0] = cx + lo * dx, ends[1] = cy + lo * dy, ends[2] = cx + hi * dx, ends[3] = cy + hi * dy;
+}
+
+/* What a console screen capture carries besides the image: the catheter
+ * masked by a disc (black or a dull colour), a yellow crosshair through the
+ * centre with grey ticks every 1 mm (grey, so no colour test removes them), a
+ * red ring, a cyan caliper with end bars across the lumen, text blocks in the
+ * corners outside the field of view and a short label inside it. */
+static void draw_capture(const Canvas *cv, const LqpPhantom *ph, const LqpParams *p, unsigned frame, unsigned shown,
+                         const double *contour)
+{
+    static const uint8_t yellow[3] = {240, 225, 30}, red[3] = {225, 35, 30}, cyan[3] = {0, 225, 235},
+                         white[3] = {255, 255, 255}, green[3] = {150, 230, 70}, orange[3] = {250, 150, 40};
+    LqpCapture cap;
+    lqp_capture_design(ph, &cap);
+    const double c0 = cv->c0, mm = 1.0 / cv->px_mm;
+    const unsigned size = cv->cols;
+    for (unsigned row = 0; row < cv->rows; row++) /* the mask over the catheter */
+        for (unsigned x = 0; x < size; x++)
+            if (hypot(x - c0, (double)row * cv->step - c0) < cap.mask_mm * mm) put_rgb(cv->rgb, size, cv->rows, x, row, cap.mask_rgb);
+    for (unsigned t = 0; t < cap.cross_px; t++) { /* crosshair, full width and height */
+        double at = c0 + t - 0.5 * (cap.cross_px - 1);
+        segment(cv, 0, at, size - 1, at, yellow);
+        for (unsigned row = 0; row < cv->rows; row++) put_rgb(cv->rgb, size, cv->rows, lround(at), row, yellow);
+    }
+    const uint8_t tick[3] = {cap.tick_grey, cap.tick_grey, cap.tick_grey};
+    for (int k = 1; k * mm < c0; k++) /* ticks every mm, longer every 5 */
+        for (int side = -1; side <= 1; side += 2) {
+            double at = c0 + side * k * mm, half = fmax(k % 5 ? 0.25 * mm : 0.5 * mm, 3.0);
+            segment(cv, at, c0 - half, at, c0 + half, tick);
+            segment(cv, c0 - half, at, c0 + half, at, tick);
+        }
+    int n = (int)(16 * cap.ring_mm * mm) + 64;
+    for (int a = 0; a < n; a++) /* ring, 2 pixels */
+        for (int w = 0; w < 2; w++) {
+            double t = 2 * 3.14159265358979 * a / n, r = cap.ring_mm * mm + w;
+            dot(cv, c0 + r * cos(t), c0 + r * sin(t), red);
+        }
+    double e[4], bx = -sin(cap.caliper_angle), by = cos(cap.caliper_angle), bar = fmax(0.35 * mm, 3.0);
+    caliper_ends(cv, contour, cap.caliper_angle, e);
+    segment(cv, e[0], e[1], e[2], e[3], cyan);
+    for (int k = 0; k < 4; k += 2) segment(cv, e[k] - bar * bx, e[k + 1] - bar * by, e[k] + bar * bx, e[k + 1] + bar * by, cyan);
+
+    unsigned s = size / 256 ? size / 256 : 1, margin = size / 64, counter = size / 128 ? size / 128 : 1;
+    double line = 7.0 * s, top = margin + 6.0 * counter, bottom = size - margin - 2 * line;
+    double ft = lqp_frame_time_ms(ph), secs = frame * ft / 1000.0;
+    char a[40], b[40];
+    snprintf(a, sizeof a, "%g MHZ", p->transducer_mhz > 0 ? p->transducer_mhz : 20.0);
+    text(cv, margin, top, s, "IVUS VEIN", white, 1);
+    text(cv, margin, top + line, s, a, white, 1);
+    snprintf(a, sizeof a, "DEPTH %.0f MM", lqp_fov_mm(ph, shown));
+    text(cv, size - margin - 4.0 * s * strlen(a), margin, s, a, green, 1);
+    text(cv, size - margin - 4.0 * s * 7, margin + line, s, "GAIN 52", green, 1);
+    snprintf(a, sizeof a, "FR %u", frame + 1);
+    snprintf(b, sizeof b, "%02u:%04.1f", (unsigned)(secs / 60), fmod(secs, 60.0));
+    text(cv, margin, bottom, s, a, white, 1);
+    text(cv, margin, bottom + line, s, b, white, 1);
+    snprintf(a, sizeof a, "%.2f MM/S", lqp_pullback_rate_mm_s(ph));
+    double right = size - margin - 4.0 * counter - 2.0 * s;
+    text(cv, right - 4.0 * s * 8, bottom, s, "PULLBACK", orange, 1);
+    text(cv, right - 4.0 * s * strlen(a), bottom + line, s, a, orange, 1);
+    /* a short label just inside the edge of the view */
+    double r = cv->fov_mm * mm - 3.0 * s * 5 - 2, lx = c0 + r * cos(cap.label_angle), ly = c0 + r * sin(cap.label_angle);
+    text(cv, lx - 6.0 * s, ly - 2.5 * s, s, "ANT", white, 0);
+}
+
 /* A warm (sepia) palette, as some consoles use, whose BT.601 luma is exactly
  * the index: the PALETTE COLOR export must measure as the grey one. Entries
  * at the extremes where no tint fits stay grey. */
@@ -110,7 +261,7 @@ int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_
         return LQ_ERR_USAGE;
     }
     unsigned step = p->row_step ? p->row_step : 1, rows = (p->size + step - 1) / step;
-    size_t px = (size_t)rows * p->size, samples = p->rgb ? 3 : 1;
+    size_t px = (size_t)rows * p->size, samples = p->rgb || p->capture ? 3 : 1;
     unsigned still = p->stationary, total = p->frames + still; /* stationary frames first */
     uint8_t *pixels = malloc(px * samples * total), *grey = malloc((size_t)p->size * p->size);
     double *contours = malloc(sizeof(double) * 2 * LQP_CONTOUR_POINTS * p->frames);
@@ -135,6 +286,10 @@ int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_
             /* colour export of a grey image, as many IVUS consoles write; luma equals grey */
             for (size_t k = 0; k < px; k++) dst[3 * k] = dst[3 * k + 1] = dst[3 * k + 2] = grey[k];
             if (p->overlay) draw_overlay(dst, p->size, rows, j);
+            if (p->capture) {
+                Canvas cv = {dst, p->size, rows, step, (p->size - 1) * 0.5, lqp_pixel_mm(ph), lqp_fov_mm(ph, i)};
+                draw_capture(&cv, ph, p, j, i, c);
+            }
         }
         lq_shape_measure(c, LQP_CONTOUR_POINTS, &m[i].shape);
         m[i].position_mm = lqp_position_mm(ph, i);
@@ -149,7 +304,7 @@ int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_
     snprintf(name, sizeof name, "PHANTOM^SEED%llu", (unsigned long long)p->seed);
     LqpDicomImage im = {rows, p->size, total, (unsigned)samples, pixels, lqp_pixel_mm(ph), lqp_pixel_mm(ph) * step,
                         p->calibration,
-                        p->timing, lqp_frame_time_ms(ph), p->pullback_rate_mm_s, name, "LQ-PHANTOM",
+                        p->timing, lqp_frame_time_ms(ph), lqp_pullback_rate_mm_s(ph), name, "LQ-PHANTOM",
                         "20261125", study, series, sop, still + 1, NULL};
     uint16_t lut[3 * 256];
     if (p->palette && samples == 1) sepia_palette(lut), im.palette = lut;
