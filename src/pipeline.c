@@ -4,6 +4,7 @@
 #include "result.h"
 #include "segment/segment.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +132,102 @@ static void *segment_block(void *arg)
     return NULL;
 }
 
+/* Consistency along the pullback (docs/segmentation.md). The true lumen
+ * changes smoothly with breathing and the heartbeat; a frame whose area
+ * differs by more than OUTLIER_SHARE from both neighbours, while they agree
+ * with each other, has most likely taken another edge (a leak into the
+ * outer layer, a wall lost in echogenic blood). It is segmented again under
+ * the mean of its neighbours' borders as a firm prior; the result is kept
+ * if it agrees better. Candidates go in order of rising confidence, and are
+ * checked again just before, so that in an alternating run the doubtful
+ * frames yield to the sure ones, not the other way round. */
+#define OUTLIER_SHARE 0.25
+
+static double frame_area(const LqResult *r, size_t t)
+{
+    return r->frames[t].valid ? r->frames[t].shape.area_mm2 : 0.0;
+}
+
+static int is_outlier(const LqResult *r, size_t t)
+{
+    if (t == 0 || t + 1 >= r->n) return 0;
+    double a = frame_area(r, t - 1), b = frame_area(r, t + 1), x = frame_area(r, t);
+    if (!(a > 0 && b > 0 && x > 0) || r->frames[t].confidence <= 0) return 0;
+    if (fabs(a - b) > OUTLIER_SHARE * fmax(a, b)) return 0; /* the neighbours disagree: no prior */
+    return fabs(x - a) > OUTLIER_SHARE * a && fabs(x - b) > OUTLIER_SHARE * b;
+}
+
+static double disagreement(const LqResult *r, size_t t, double area)
+{
+    double mid = 0.5 * (frame_area(r, t - 1) + frame_area(r, t + 1));
+    return mid > 0 ? fabs(area - mid) / mid : 0.0;
+}
+
+typedef struct Candidate {
+    size_t t;
+    double confidence;
+} Candidate;
+
+static int by_confidence(const void *a, const void *b)
+{
+    const Candidate *x = a, *y = b;
+    if (x->confidence != y->confidence) return x->confidence < y->confidence ? -1 : 1;
+    return x->t < y->t ? -1 : x->t > y->t;
+}
+
+static int resegment_outliers(LqStudy *study, LqSegmenter *seg, uint8_t *polar, uint8_t *luma, LqResult *r,
+                              LqError *err)
+{
+    size_t n = r->n, count = 0, pn = lq_segmenter_polar_size(seg);
+    for (size_t t = 1; t + 1 < n; t++) count += is_outlier(r, t);
+    if (!count) return LQ_OK;
+    Candidate *list = malloc(count * sizeof *list);
+    if (!list) return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", lq_study_info(study)->path);
+    count = 0;
+    for (size_t t = 1; t + 1 < n; t++)
+        if (is_outlier(r, t)) list[count++] = (Candidate){t, r->frames[t].confidence};
+    qsort(list, count, sizeof *list, by_confidence);
+    double guide[2 * LQ_SEG_ANGLES], xy[2 * LQ_SEG_ANGLES], conf;
+    int rc = LQ_OK;
+    for (size_t k = 0; k < count && rc == LQ_OK; k++) {
+        size_t t = list[k].t;
+        if (!is_outlier(r, t)) continue; /* a neighbour was mended first */
+        for (size_t j = 0; j < 3 && rc == LQ_OK; j++) {
+            if ((rc = lq_study_read_frame(study, (unsigned)(t - 1 + j), luma, err)) == LQ_OK)
+                lq_segmenter_to_polar(seg, luma, polar + j * pn);
+        }
+        if (rc != LQ_OK) break;
+        const double *a = r->contours[t - 1].xy_mm, *b = r->contours[t + 1].xy_mm;
+        for (int i = 0; i < 2 * LQ_SEG_ANGLES; i++) guide[i] = 0.5 * (a[i] + b[i]);
+        lq_segmenter_frame_guided(seg, polar, polar + pn, polar + 2 * pn, guide, xy, &conf);
+        LqShape shape;
+        if (lq_shape_measure(xy, LQ_SEG_ANGLES, &shape) != LQ_OK) continue;
+        if (disagreement(r, t, shape.area_mm2) >= disagreement(r, t, frame_area(r, t))) continue;
+        memcpy(r->contours[t].xy_mm, xy, sizeof xy);
+        r->frames[t].shape = shape;
+        r->frames[t].valid = 1;
+        r->frames[t].confidence = conf;
+    }
+    free(list);
+    return rc;
+}
+
+/* Confidence reports disagreement with the neighbours: a frame more than
+ * 20 % off their mean area loses up to 60 % of its confidence (at 60 % off). */
+static void neighbour_confidence(LqResult *r)
+{
+    double *factor = malloc(r->n * sizeof *factor);
+    if (!factor) return;
+    for (size_t t = 0; t < r->n; t++) {
+        factor[t] = 1.0;
+        if (t == 0 || t + 1 >= r->n || !(frame_area(r, t - 1) > 0 && frame_area(r, t + 1) > 0)) continue;
+        double off = disagreement(r, t, frame_area(r, t));
+        factor[t] = 1.0 - LQ_CLAMP((off - 0.2) / 0.4 * 0.6, 0.0, 0.6);
+    }
+    for (size_t t = 0; t < r->n; t++) r->frames[t].confidence *= factor[t];
+    free(factor);
+}
+
 static int default_threads(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -182,9 +279,7 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
     }
     if ((rc = lq_study_read_frame(study, 0, luma, err)) != LQ_OK) goto done;
     lq_segmenter_find_centre(slot[0].seg, luma);
-    double cx, cy;
-    lq_segmenter_centre(slot[0].seg, &cx, &cy);
-    for (int i = 1; i < threads; i++) lq_segmenter_set_centre(slot[i].seg, cx, cy);
+    for (int i = 1; i < threads; i++) lq_segmenter_adopt(slot[i].seg, slot[0].seg);
 
     /* Rounds: the calling thread reads `threads` consecutive blocks in frame
      * order (sharing overlapping frames with the previous block), then the
@@ -232,6 +327,8 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
      * border was found means nothing (docs/measurements.md, confidence). */
     for (size_t t = 0; rc == LQ_OK && t < n; t++)
         if (!(r->speckle[t] >= LQ_MIN_SPECKLE_CORRELATION)) r->frames[t].confidence = 0.0;
+    if (rc == LQ_OK) rc = resegment_outliers(study, slot[0].seg, slot[0].polar, luma, r, err);
+    if (rc == LQ_OK) neighbour_confidence(r);
 
     LqMeasureSettings ms = opt->measure;
     ms.positions_are_indices = in->timing == LQ_TIMING_NONE;

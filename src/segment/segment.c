@@ -30,7 +30,24 @@ enum {
     SMOOTH_LAMBDA = 10,    /* angular smoothness: lambda * d^2 */
     PRIOR_MU = 3,         /* previous-frame prior: mu * d^2 ... */
     PRIOR_CAP = 600,      /* ... capped, so that real changes are not smeared */
+    GUIDE_MU_GAIN = 8,    /* a frame re-segmented under its neighbours' border: */
+    GUIDE_CAP_GAIN = 4,   /* a firmer prior, still capped so a clear edge wins */
 };
+
+/* Leading edge: tissue starts where the feature rises LEAD_NOISE median
+ * absolute deviations of blood above the blood level. */
+#define LEAD_NOISE 2.5
+/* Outer window of the border cost: tissue must be sustained over 1 mm. (A
+ * longer window rejects more trabeculae but, where a faint wall has fat
+ * beyond it, lets the border run out through it: tried at 1.5 mm.) */
+#define WINDOW_MM 1.0
+#define SPIKE_MM 0.3
+#define SPIKE_RAYS 7 /* the median of this many rays around each */
+/* Tissue speckle shared with a neighbouring frame (radial-difference
+ * correlation) below MATCH_LO: no decorrelation term; full weight from
+ * MATCH_HI. */
+#define MATCH_LO 0.3
+#define MATCH_HI 0.6
 
 struct LqSegmenter {
     LqSegGeometry g;
@@ -54,6 +71,8 @@ struct LqSegmenter {
     double cos_a[NA], sin_a[NA]; /* ray directions */
     int have_prev;
     int prev_border[NA];
+    int lead_step;               /* this frame's leading-edge step over the blood level */
+    int mid_level, half_span;    /* midpoint between blood and tissue, and half their distance */
 };
 
 static void *xcalloc(size_t n, size_t size) { return calloc(n ? n : 1, size); }
@@ -96,7 +115,7 @@ static void set_centre(LqSegmenter *s, double cx, double cy)
     s->dr_mm = rmax / NR;
     s->r_min = (int)ceil(g->catheter_radius_mm / s->dr_mm);
     s->r_mask = (int)ceil((g->catheter_radius_mm + 0.3) / s->dr_mm);
-    s->window = LQ_CLAMP((int)lround(1.0 / s->dr_mm), 4, 24);
+    s->window = LQ_CLAMP((int)lround(WINDOW_MM / s->dr_mm), 4, 24);
     /* border costs come scaled by the window length (cost_row), and so do these */
     for (int d = 0; d <= JUMP_C; d++) s->pen[d] = SMOOTH_LAMBDA * (2 * d) * (2 * d) * s->window;
     build_map(s);
@@ -155,9 +174,10 @@ void lq_segmenter_centre(const LqSegmenter *seg, double *cx, double *cy)
     *cy = seg->cy;
 }
 
-void lq_segmenter_set_centre(LqSegmenter *seg, double cx, double cy)
+void lq_segmenter_adopt(LqSegmenter *seg, const LqSegmenter *from)
 {
-    if (cx != seg->cx || cy != seg->cy) set_centre(seg, cx, cy);
+    seg->g.catheter_radius_mm = from->g.catheter_radius_mm;
+    set_centre(seg, from->cx, from->cy);
 }
 
 size_t lq_segmenter_polar_size(const LqSegmenter *seg)
@@ -181,12 +201,53 @@ static double circle_mean(const LqSegmenter *s, const uint8_t *img, double cx, d
     return n ? sum / n : 0.0;
 }
 
+/* Consoles often mask the catheter with a flat disc (black, or a colour the
+ * reader has filled in smoothly): no speckle there. The disc's radius is the
+ * largest circle, up to 3.5 mm, on which most points are flat (a pixel
+ * equal to its right and lower neighbours within 1; a burned-in
+ * crosshair's ticks cross a few, and a tangent tick spoils a circle or two,
+ * which are skipped). Speckle, even the transducer's dark noise, is never
+ * flat on a whole circle. */
+static double masked_radius(const LqSegmenter *s, const uint8_t *img, double cx, double cy)
+{
+    double step = 0.05, found = 0.0;
+    int misses = 0;
+    for (double r = 0.5 * s->g.catheter_radius_mm; r <= 3.5; r += step) {
+        int flat = 0, seen = 0;
+        for (int k = 0; k < 64; k++) {
+            double th = 2.0 * LQ_PI * k / 64;
+            long x = lround(cx + r * cos(th) / s->g.dx_mm), y = lround(cy + r * sin(th) / s->g.dy_mm);
+            if (x < 0 || y < 0 || x + 1 >= (long)s->g.cols || y + 1 >= (long)s->g.rows) continue;
+            const uint8_t *p = img + (size_t)y * s->g.cols + (size_t)x;
+            seen++;
+            flat += abs(p[0] - p[1]) <= 1 && abs(p[0] - p[s->g.cols]) <= 1;
+        }
+        if (seen < 48) break;
+        if (flat < seen * 3 / 5) {
+            if (++misses > 3) break; /* a burned-in tick is one or two circles wide */
+            continue;
+        }
+        misses = 0;
+        found = r;
+    }
+    return found > 0 ? found + 2 * step : 0.0;
+}
+
 /* The catheter is the polar origin of the acquisition: a dark transducer disc
  * inside a bright ring-down ring. Search near the region centre. */
 void lq_segmenter_find_centre(LqSegmenter *s, const uint8_t *luma)
 {
     double c0x = 0.5 * (s->g.x0 + s->g.x1), c0y = 0.5 * (s->g.y0 + s->g.y1);
     double rc = s->g.catheter_radius_mm;
+    /* A console's catheter mask is drawn on the polar origin: with one at
+     * the region centre, that is the centre (its flat disc has no ring to
+     * search for). */
+    double masked = masked_radius(s, luma, c0x, c0y);
+    if (masked > rc + 0.1) {
+        s->g.catheter_radius_mm = masked;
+        set_centre(s, c0x, c0y);
+        return;
+    }
     double best = -1e9, bx = c0x, by = c0y;
     int reach = (int)ceil(1.0 / LQ_MIN(s->g.dx_mm, s->g.dy_mm));
     reach = LQ_CLAMP(reach, 2, 24);
@@ -233,16 +294,27 @@ static int32_t select_kth(int32_t *v, int n, int k)
 /* Blood level B and tissue level T of the feature for this frame. B: the lower
  * third of the per-ray means just outside the ring-down (lumen on most rays,
  * even at a flattened lesion). T: the upper quartile of the field of view. */
-static void frame_levels(const LqSegmenter *s, int *thr, int *gain)
+static void frame_levels(LqSegmenter *s, int *thr, int *gain)
 {
-    int32_t ray_mean[NA];
-    int band = LQ_MAX(2, (int)lround(0.5 / s->dr_mm));
+    int32_t ray_mean[NA], sorted[NA];
+    /* just outside the ring-down, and far enough that the radial box of the
+     * feature does not reach back into it */
+    int band = LQ_MAX(2, (int)lround(0.5 / s->dr_mm)), b0 = LQ_MIN(s->r_mask + BOX_HALF, NR - band);
     for (int a = 0; a < NA; a++) {
         int32_t sum = 0;
-        for (int r = s->r_mask; r < s->r_mask + band; r++) sum += s->feat[a * NR + r];
-        ray_mean[a] = sum / band;
+        for (int r = b0; r < b0 + band; r++) sum += s->feat[a * NR + r];
+        ray_mean[a] = sorted[a] = sum / band;
     }
-    int blood = select_kth(ray_mean, NA, NA / 3);
+    int blood = select_kth(sorted, NA, NA / 3);
+    /* Spread of blood: the median absolute deviation of the samples on the
+     * rays of that lower third (lumen next to the catheter). */
+    int32_t dev[NA * 8];
+    int count = 0;
+    for (int a = 0; a < NA; a++) {
+        if (ray_mean[a] > blood) continue;
+        for (int r = b0; r < b0 + band && count < NA * 8; r += 1 + band / 8) dev[count++] = abs(s->feat[a * NR + r] - blood);
+    }
+    double noise = count ? (double)select_kth(dev, count, count / 2) : 0.0;
 
     enum { BINS = 1024 };
     static const int lo = -32768, hi = 32768;
@@ -282,10 +354,22 @@ static void frame_levels(const LqSegmenter *s, int *thr, int *gain)
         int otsu_tissue = lo + (int)((upper_mean + 0.5) * (hi - lo) / BINS);
         if (otsu_tissue > tissue) tissue = otsu_tissue;
     }
-    /* The edge is where the feature crosses the midpoint of the two levels. */
+    /* The lumen ends at the leading edge: the first rise out of blood into
+     * any still tissue, however dim (hypoechoic intima, scar), not at the
+     * midpoint to the bright wall. A rise is significant when it stands
+     * clear of blood's own speckle; it is never asked to reach beyond the
+     * midpoint, where a blurred step to bright tissue lies. */
     int half = LQ_MAX((tissue - blood) / 2, 64);
-    *thr = blood + half;
-    *gain = (256 * 4096) / half;
+    int step = (int)lround(LEAD_NOISE * noise);
+    /* Where blood and tissue are not far apart (blood fills the view, or the
+     * tissue is dim), the step stays clear of blood's speckle even if it
+     * passes the midpoint: blood's own fluctuations are never an edge. */
+    step = LQ_MAX(step, LQ_MAX(half / 8, 32));
+    s->lead_step = step;
+    s->mid_level = blood + half;
+    s->half_span = half;
+    *thr = blood + step;
+    *gain = (256 * 4096) / step;
 }
 
 /* A guidewire casts a dark wedge: rays whose far field is much darker than the
@@ -326,7 +410,7 @@ static void find_extent(LqSegmenter *s, const uint8_t *cur)
     }
 }
 
-static void build_costs(LqSegmenter *s)
+static void build_costs(LqSegmenter *s, int prior_mu, int prior_cap)
 {
     for (int a = 0; a < NA; a++) {
         int16_t *sc = s->score + a * NR;
@@ -348,7 +432,7 @@ static void build_costs(LqSegmenter *s)
             continue;
         }
         if (s->have_prev) {
-            s->dsp.prior_add(c, NR, s->r_min, s->prev_border[a], PRIOR_MU * s->window, PRIOR_CAP * s->window);
+            s->dsp.prior_add(c, NR, s->r_min, s->prev_border[a], prior_mu * s->window, prior_cap * s->window);
         }
     }
 }
@@ -387,14 +471,38 @@ static void solve_border(LqSegmenter *s, int *border)
     }
 }
 
-/* The border on one ray: the blood -> tissue zero crossing of the score
- * nearest to the DP's radius (within REFINE_REACH samples), interpolated. */
+/* The border on one ray, to a fraction of a sample: the local half
+ * maximum, where the feature crosses half-way between the blood just inside
+ * the DP's radius and the tissue just beyond it, nearest that radius
+ * (within REFINE_REACH samples). The local levels keep the edge unbiased
+ * whether the tissue there is a bright wall or a hypoechoic layer. Without
+ * a clear local step: the score's zero crossing. */
 #define REFINE_REACH 3
 static double refine(const LqSegmenter *s, int a, int r)
 {
-    const int16_t *sc = s->score + a * NR;
     if (s->shadow[a]) return r - 0.5;
+
     if (r <= s->r_mask) return s->r_mask - 0.5; /* hidden by ring-down: its edge */
+    const int16_t *f = s->feat + a * NR, *sc = s->score + a * NR;
+    int w = s->window, reach = BOX_HALF + 1;
+    int in0 = LQ_MAX(s->r_mask + BOX_HALF, r - w), in1 = r - reach, out0 = LQ_MIN(r + reach, NR - 1),
+        out1 = LQ_MIN(r + reach + w / 2, NR);
+    if (in1 - in0 >= 2 && out1 - out0 >= 2) {
+        int32_t inner = 0, outer = 0;
+        for (int j = in0; j < in1; j++) inner += f[j];
+        for (int j = out0; j < out1; j++) outer += f[j];
+        double lo = (double)inner / (in1 - in0), hi = (double)outer / (out1 - out0);
+        if (hi - lo >= 0.5 * s->lead_step) {
+            double level = 0.5 * (lo + hi);
+            for (int k = 0; k <= REFINE_REACH; k++)
+                for (int sign = -1; sign <= 1; sign += 2) {
+                    int j = r + sign * k;
+                    if (j - 1 < s->r_mask || j >= NR || (k == 0 && sign > 0)) continue;
+                    if (f[j - 1] < level && f[j] >= level)
+                        return (j - 1) + (level - f[j - 1]) / (double)(f[j] - f[j - 1]);
+                }
+        }
+    }
     for (int k = 0; k <= REFINE_REACH; k++)
         for (int sign = -1; sign <= 1; sign += 2) {
             int j = r + sign * k;
@@ -405,7 +513,17 @@ static double refine(const LqSegmenter *s, int a, int r)
 }
 
 /* Confidence: how clearly blood is inside and tissue outside along each ray,
- * averaged over the rays; shadowed rays count half. */
+ * averaged over the rays; shadowed rays count half. Judged on the scale of
+ * blood to tissue (the midpoint score), not on the leading-edge score, which
+ * saturates on any rise: a border in dim tissue is less sure than one on a
+ * bright wall, and a frame without the contrast of blood and tissue (not
+ * IVUS) must not look sure. */
+static int mid_score(const LqSegmenter *s, int f)
+{
+    int v = (f - s->mid_level) * 256 / s->half_span;
+    return LQ_CLAMP(v, -256, 256);
+}
+
 static double confidence(const LqSegmenter *s, const int *border)
 {
     double sum = 0;
@@ -415,12 +533,12 @@ static double confidence(const LqSegmenter *s, const int *border)
             shadowed++;
             continue;
         }
-        const int16_t *sc = s->score + a * NR;
+        const int16_t *f = s->feat + a * NR;
         int r = border[a], w = s->window;
         double out = 0, in = 0;
         int no = 0, ni = 0;
-        for (int j = r; j < LQ_MIN(NR, r + w); j++) out += sc[j], no++;
-        for (int j = LQ_MAX(s->r_mask, r - w); j < r; j++) in += sc[j], ni++;
+        for (int j = r; j < LQ_MIN(NR, r + w); j++) out += mid_score(s, f[j]), no++;
+        for (int j = LQ_MAX(s->r_mask, r - w); j < r; j++) in += mid_score(s, f[j]), ni++;
         double contrast = (no ? out / no : 0) - (ni ? in / ni : 0);
         sum += LQ_CLAMP(contrast / 384.0, 0.0, 1.0);
         n++;
@@ -431,11 +549,41 @@ static double confidence(const LqSegmenter *s, const int *border)
     return c * (1.0 - 0.5 * (double)shadowed / NA) * (1.0 - (double)cut / NA);
 }
 
-void lq_segmenter_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cur,
-                        const uint8_t *next, double *xy_mm, double *conf)
+/* Whether two polar frames share their tissue speckle: the correlation of
+ * radial first differences (speckle rather than anatomy) over every 8th ray.
+ * Consecutive ungated frames share it (tissue is still, about 0.6-0.99);
+ * frames a heartbeat apart (gated) or far apart along the pullback do not
+ * (about 0.1), and then blood and tissue decorrelate alike. */
+static double speckle_match(const LqSegmenter *s, const uint8_t *a, const uint8_t *b)
+{
+    int64_t ab = 0, aa = 0, bb = 0;
+    for (int ray = 0; ray < NA; ray += 8) {
+        const uint8_t *p = a + (size_t)ray * NR, *q = b + (size_t)ray * NR;
+        for (int r = s->r_mask + 1; r <= s->extent[ray]; r++) {
+            int da = p[r] - p[r - 1], db = q[r] - q[r - 1];
+            ab += da * db, aa += da * da, bb += db * db;
+        }
+    }
+    return aa > 0 && bb > 0 ? (double)ab / sqrt((double)aa * (double)bb) : 0.0;
+}
+
+/* Weight of the decorrelation term for this frame (Q3): full where a
+ * neighbour shares the tissue speckle, none where none does. */
+static int decorrelation_weight(const LqSegmenter *s, const uint8_t *prev, const uint8_t *cur, const uint8_t *next)
+{
+    double match = 0.0;
+    if (prev != cur) match = speckle_match(s, cur, prev);
+    if (next != cur && match < MATCH_HI) match = LQ_MAX(match, speckle_match(s, cur, next));
+    double t = LQ_CLAMP((match - MATCH_LO) / (MATCH_HI - MATCH_LO), 0.0, 1.0);
+    return (int)lround(DIFF_K_Q3 * t);
+}
+
+static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cur, const uint8_t *next,
+                          int prior_mu, int prior_cap, double *xy_mm, double *conf)
 {
     const size_t n = (size_t)NA * NR;
     const LqSegDsp *d = &s->dsp;
+    find_extent(s, cur);
     d->temporal(s->mean, s->diff, prev, cur, next, n);
     for (int a = 0; a < NA; a++) {
         d->box_row(s->tmp_a + a * NR, s->mean + a * NR, NR, BOX_HALF);
@@ -446,21 +594,37 @@ void lq_segmenter_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cur,
         d->add3(s->mean_s + c, s->tmp_a + p, s->tmp_a + c, s->tmp_a + q, NR);
         d->add3(s->diff_s + c, s->tmp_b + p, s->tmp_b + c, s->tmp_b + q, NR);
     }
-    d->feature(s->feat, s->mean_s, s->diff_s, n, DIFF_K_Q3);
-    find_extent(s, cur);
+    d->feature(s->feat, s->mean_s, s->diff_s, n, decorrelation_weight(s, prev, cur, next));
     int thr, gain;
     frame_levels(s, &thr, &gain);
     d->score(s->score, s->feat, n, thr, gain);
     find_shadow(s);
-    build_costs(s);
+    build_costs(s, prior_mu, prior_cap);
 
     int border[NA];
     solve_border(s, border);
 
-    double rad[NA], smooth[NA];
+    double rad[NA], despiked[NA], smooth[NA];
     for (int a = 0; a < NA; a++) rad[a] = refine(s, a, border[a]);
+    /* A ray off the median of the SPIKE_RAYS around it by more than SPIKE_MM (an
+     * edge found in a speckle blob, at the catheter's contact with the wall)
+     * takes that median: a one-ray spike would set the caliper MLD. Then
+     * [1 4 6 4 1]: the local half maximum is found on each ray alone. */
+    double spike = SPIKE_MM / s->dr_mm;
+    for (int a = 0; a < NA; a++) {
+        double v[SPIKE_RAYS];
+        for (int k = 0; k < SPIKE_RAYS; k++) v[k] = rad[(a + NA - SPIKE_RAYS / 2 + k) % NA];
+        for (int i = 1; i < SPIKE_RAYS; i++)
+            for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
+                double t = v[j];
+                v[j] = v[j - 1], v[j - 1] = t;
+            }
+        despiked[a] = fabs(rad[a] - v[SPIKE_RAYS / 2]) > spike ? v[SPIKE_RAYS / 2] : rad[a];
+    }
+    memcpy(rad, despiked, sizeof rad);
     for (int a = 0; a < NA; a++)
-        smooth[a] = 0.25 * rad[(a + NA - 1) % NA] + 0.5 * rad[a] + 0.25 * rad[(a + 1) % NA];
+        smooth[a] = (rad[(a + NA - 2) % NA] + 4 * rad[(a + NA - 1) % NA] + 6 * rad[a] + 4 * rad[(a + 1) % NA] +
+                     rad[(a + 2) % NA]) / 16.0;
     double r_floor = s->g.catheter_radius_mm / s->dr_mm;
     for (int a = 0; a < NA; a++) {
         double r_mm = LQ_MAX(smooth[a], r_floor) * s->dr_mm; /* the lumen contains the catheter */
@@ -470,6 +634,24 @@ void lq_segmenter_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cur,
     }
     s->have_prev = 1;
     *conf = confidence(s, border);
+}
+
+void lq_segmenter_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cur, const uint8_t *next,
+                        double *xy_mm, double *conf)
+{
+    segment_frame(s, prev, cur, next, PRIOR_MU, PRIOR_CAP, xy_mm, conf);
+}
+
+void lq_segmenter_frame_guided(LqSegmenter *s, const uint8_t *prev, const uint8_t *cur, const uint8_t *next,
+                               const double *guide_xy_mm, double *xy_mm, double *conf)
+{
+    /* guide point a lies on ray a: its distance from the catheter is the radius */
+    for (int a = 0; a < NA; a++) {
+        double r = hypot(guide_xy_mm[2 * a] - s->cx * s->g.dx_mm, guide_xy_mm[2 * a + 1] - s->cy * s->g.dy_mm);
+        s->prev_border[a] = (int)LQ_CLAMP(lround(r / s->dr_mm), 0, NR - 1);
+    }
+    s->have_prev = 1;
+    segment_frame(s, prev, cur, next, PRIOR_MU * GUIDE_MU_GAIN, PRIOR_CAP * GUIDE_CAP_GAIN, xy_mm, conf);
 }
 
 double lq_speckle_correlation(const uint8_t *luma, const LqSegGeometry *g)

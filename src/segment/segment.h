@@ -25,8 +25,9 @@ void lq_segmenter_free(LqSegmenter **seg);
  * Without it, the centre of the image region is used. */
 void lq_segmenter_find_centre(LqSegmenter *seg, const uint8_t *luma);
 void lq_segmenter_centre(const LqSegmenter *seg, double *cx_px, double *cy_px);
-/* Use a centre found by another segmenter (one per worker thread). */
-void lq_segmenter_set_centre(LqSegmenter *seg, double cx_px, double cy_px);
+/* Use the centre and catheter (or its mask) found by another segmenter (one
+ * per worker thread). */
+void lq_segmenter_adopt(LqSegmenter *seg, const LqSegmenter *from);
 
 size_t lq_segmenter_polar_size(const LqSegmenter *seg);
 /* Resample one frame (rows*cols luma) to polar (LQ_SEG_ANGLES x LQ_SEG_RADII). */
@@ -37,6 +38,12 @@ void lq_segmenter_to_polar(LqSegmenter *seg, const uint8_t *luma, uint8_t *polar
  * previous border is a weak prior. Writes LQ_SEG_ANGLES points into xy_mm. */
 void lq_segmenter_frame(LqSegmenter *seg, const uint8_t *prev, const uint8_t *cur,
                         const uint8_t *next, double *xy_mm, double *confidence);
+/* The same frame segmented under a firm prior: the border of guide_xy_mm
+ * (LQ_SEG_ANGLES points on the same rays, e.g. the mean of the neighbouring
+ * frames' contours). Used to re-segment a frame that disagrees with both
+ * neighbours while they agree (docs/segmentation.md). */
+void lq_segmenter_frame_guided(LqSegmenter *seg, const uint8_t *prev, const uint8_t *cur, const uint8_t *next,
+                               const double *guide_xy_mm, double *xy_mm, double *confidence);
 /* Texture check on one frame (rows*cols luma): the correlation of
  * horizontally neighbouring pixels over the image region, from the
  * differences, counting only pixels above the black background. Ultrasound
