@@ -656,20 +656,23 @@ void lq_segmenter_frame_guided(LqSegmenter *s, const uint8_t *prev, const uint8_
 
 double lq_speckle_correlation(const uint8_t *luma, const LqSegGeometry *g)
 {
-    double sum = 0, sum2 = 0, diff2 = 0;
-    size_t count = 0;
+    /* integer sums: exact, as the double sums were, and cheaper */
+    uint64_t sum = 0, sum2 = 0, diff2 = 0, count = 0;
     unsigned x1 = g->x1 < g->cols ? g->x1 : g->cols - 1, y1 = g->y1 < g->rows ? g->y1 : g->rows - 1;
     for (unsigned y = g->y0; y <= y1; y += 2) {
         const uint8_t *row = luma + (size_t)y * g->cols;
+        uint32_t rs = 0, rs2 = 0, rd2 = 0, rn = 0; /* one row: at most 4096 * 255^2 < 2^32 */
         for (unsigned x = g->x0; x + 1 <= x1; x++) {
-            unsigned a = row[x], b = row[x + 1];
+            uint32_t a = row[x], b = row[x + 1];
             if (a <= 8 || b <= 8) continue; /* background outside the field of view */
-            sum += a, sum2 += (double)a * a, diff2 += ((double)a - b) * ((double)a - b);
-            count++;
+            int32_t d = (int32_t)a - (int32_t)b;
+            rs += a, rs2 += a * a, rd2 += (uint32_t)(d * d), rn++;
         }
+        sum += rs, sum2 += rs2, diff2 += rd2, count += rn;
     }
     if (count < 64) return 0.0;
-    double var = sum2 / count - (sum / count) * (sum / count);
+    double n = (double)count, mean = (double)sum / n;
+    double var = (double)sum2 / n - mean * mean;
     if (var < 1.0) return 0.0; /* uniform */
-    return 1.0 - diff2 / count / (2.0 * var);
+    return 1.0 - (double)diff2 / n / (2.0 * var);
 }
