@@ -22,6 +22,18 @@
 #include "phantom/phantom.h"
 #include "tmpdir.h"
 
+/* Writes the phantom into the test folder, measures it and scores it. */
+static void measure_phantom(const LqpParams *p, const char *name, char *path, size_t path_len, LqStudy **st,
+                            LqResult **r, LqpScore *sc)
+{
+    char msg[256] = "";
+    snprintf(path, path_len, "%s/seed%llu-%s.dcm", tmp_dir, (unsigned long long)p->seed, name);
+    assert_int_equal(lqp_write_study(p, path, NULL, msg, sizeof msg), LQ_OK);
+    LqError err = {0};
+    assert_int_equal(lq_study_open(path, NULL, st, &err), LQ_OK);
+    assert_int_equal(lq_study_measure(*st, NULL, r, &err), LQ_OK);
+    assert_int_equal(lqp_score(p, *r, sc), LQ_OK);
+}
 
 static void run_case(uint64_t seed, int hard, unsigned row_step, int dynamic)
 {
@@ -31,18 +43,13 @@ static void run_case(uint64_t seed, int hard, unsigned row_step, int dynamic)
     p.hard = hard;
     p.row_step = row_step;
     p.dynamic = dynamic;
-    char path[128], msg[256] = "";
-    snprintf(path, sizeof path, "%s/seed%llu%s%s-%u.dcm", tmp_dir, (unsigned long long)seed, hard ? "-hard" : "",
-             dynamic ? "-dynamic" : "", row_step);
-    assert_int_equal(lqp_write_study(&p, path, NULL, msg, sizeof msg), LQ_OK);
-
+    char name[64];
+    snprintf(name, sizeof name, "%s%s-%u", hard ? "hard" : "", dynamic ? "-dynamic" : "", row_step);
+    char path[160];
     LqStudy *st = NULL;
     LqResult *r = NULL;
-    LqError err = {0};
-    assert_int_equal(lq_study_open(path, NULL, &st, &err), LQ_OK);
-    assert_int_equal(lq_study_measure(st, NULL, &r, &err), LQ_OK);
     LqpScore sc;
-    assert_int_equal(lqp_score(&p, r, &sc), LQ_OK);
+    measure_phantom(&p, name, path, sizeof path, &st, &r, &sc);
     const LqSummary *m = &sc.measured, *t = &sc.truth;
     print_message("%sseed %llu: mean Jaccard %.4f (min %.4f, p1 %.4f, lesion %.4f), Hausdorff mean %.2f max %.2f mm, "
                   "area error %+.2f %%\n",
@@ -156,16 +163,11 @@ static void run_kind(uint64_t seed, void (*kind)(LqpParams *), const char *name,
     p.seed = seed;
     p.frames = 200;
     kind(&p);
-    char path[160], msg[256] = "";
-    snprintf(path, sizeof path, "%s/seed%llu-%s.dcm", tmp_dir, (unsigned long long)seed, name);
-    assert_int_equal(lqp_write_study(&p, path, NULL, msg, sizeof msg), LQ_OK);
+    char path[160];
     LqStudy *st = NULL;
     LqResult *r = NULL;
-    LqError err = {0};
-    assert_int_equal(lq_study_open(path, NULL, &st, &err), LQ_OK);
-    assert_int_equal(lq_study_measure(st, NULL, &r, &err), LQ_OK);
     LqpScore sc;
-    assert_int_equal(lqp_score(&p, r, &sc), LQ_OK);
+    measure_phantom(&p, name, path, sizeof path, &st, &r, &sc);
     const LqSummary *m = &sc.measured, *t = &sc.truth;
     print_message("%s seed %llu: mean Jaccard %.4f (p1 %.4f, within 3 mm of the lesion %.4f), area error %+.2f %%, "
                   "%%DS %.1f (truth %.1f), single-frame jumps %.2f %%\n",
