@@ -189,6 +189,9 @@ static void trabeculae(LqpParams *p) { p->trabeculae = 1; }
 static void gated(LqpParams *p) { p->gated = 1, p->length_mm = 0.4 * (p->frames - 1); }
 static void motion(LqpParams *p) { p->motion = 1; }
 static void transducer_40(LqpParams *p) { p->transducer_mhz = 40; }
+/* a coronary-size catheter (3 F), as on the real 20-40 MHz recordings: the
+ * segmentation must find it, or no border could come closer than 1.75 mm */
+static void catheter_3f(LqpParams *p) { p->transducer_mhz = 40, p->catheter_mm = 0.5; }
 static void capture(LqpParams *p) { p->capture = 1, p->rgb = 1; }
 
 static const KindGoal usual = {0.95, 0.90, 3.0, 3.0};
@@ -209,6 +212,7 @@ static void test_motion_seed_1(void **state) { (void)state; run_kind(1, motion, 
 static void test_motion_seed_2(void **state) { (void)state; run_kind(2, motion, "motion", usual); }
 static void test_40mhz_seed_1(void **state) { (void)state; run_kind(1, transducer_40, "40mhz", usual); }
 static void test_40mhz_seed_2(void **state) { (void)state; run_kind(2, transducer_40, "40mhz", usual); }
+static void test_3f_catheter_seed_1(void **state) { (void)state; run_kind(1, catheter_3f, "3f", usual); }
 static void test_capture_seed_1(void **state) { (void)state; run_kind(1, capture, "capture", usual); }
 static void test_capture_seed_2(void **state) { (void)state; run_kind(2, capture, "capture", usual); }
 
@@ -226,6 +230,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_gated_seed_1),      cmocka_unit_test(test_gated_seed_2),
         cmocka_unit_test(test_motion_seed_1),     cmocka_unit_test(test_motion_seed_2),
         cmocka_unit_test(test_40mhz_seed_1),      cmocka_unit_test(test_40mhz_seed_2),
+        cmocka_unit_test(test_3f_catheter_seed_1),
         cmocka_unit_test(test_capture_seed_1),    cmocka_unit_test(test_capture_seed_2)};
     if (argc > 1 && strcmp(argv[1], "kinds") == 0) return cmocka_run_group_tests(kinds, tmpdir_setup, tmpdir_teardown);
     return cmocka_run_group_tests(classic, tmpdir_setup, tmpdir_teardown);

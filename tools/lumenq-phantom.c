@@ -32,6 +32,7 @@ static void usage(FILE *fp)
             "  --trabeculae        thin echogenic strands across the lumen over 5-20 mm stretches\n"
             "  --transducer MHZ    10-60: anechoic blood and a deep view at 10-20 MHz; echogenic\n"
             "                      blood, fine speckle and a 12 mm view at 40-60 MHz\n"
+            "  --catheter MM       catheter radius, 0.3-2 (default 1.45, 8.7 F venous; about 0.5 for 3 F)\n"
             "  --gated             one frame per heartbeat (60-90 bpm), 0.4 mm apart unless --length\n"
             "                      is given; tissue speckle decorrelates between frames\n"
             "  --motion            ungated, 30 frames/s, with cardiac and respiratory motion\n"
@@ -65,6 +66,7 @@ int main(int argc, char **argv)
         {"enhanced", no_argument, 0, 'E'},
         {"scar", no_argument, 0, 'a'},          {"trabeculae", no_argument, 0, 'b'},
         {"transducer", required_argument, 0, 'f'}, {"gated", no_argument, 0, 'g'},
+        {"catheter", required_argument, 0, 'W'},
         {"motion", no_argument, 0, 'm'},        {"capture", no_argument, 0, 'C'},
         {0, 0, 0, 0}};
     int c, missing = -1, enhanced = 0, size_given = 0, frames_given = 0, length_given = 0;
@@ -99,6 +101,7 @@ int main(int argc, char **argv)
         case 'a': p.scar = 1; break;
         case 'b': p.trabeculae = 1; break;
         case 'f': if (!number(optarg, 10, 60, &v)) goto bad; p.transducer_mhz = v; break;
+        case 'W': if (!number(optarg, 0.3, 2.0, &v)) goto bad; p.catheter_mm = v; break;
         case 'g': p.gated = 1; break;
         case 'm': p.motion = 1; break;
         case 'C': p.capture = 1, p.rgb = 1; break;

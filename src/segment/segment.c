@@ -42,6 +42,7 @@ enum {
  * beyond it, lets the border run out through it: tried at 1.5 mm.) */
 #define WINDOW_MM 1.0
 #define SPIKE_MM 0.3
+#define MASK_MIN_MM 0.3 /* a flat disc at least this wide is a console's catheter mask */
 #define SPIKE_RAYS 7 /* the median of this many rays around each */
 /* Tissue speckle shared with a neighbouring frame (radial-difference
  * correlation) below MATCH_LO: no decorrelation term; full weight from
@@ -69,6 +70,7 @@ struct LqSegmenter {
     uint8_t shadow[NA];
     int16_t extent[NA];     /* last radius with signal on each ray (field of view) */
     double cos_a[NA], sin_a[NA]; /* ray directions */
+    double unit[64][2];          /* 64 points on the unit circle, for the catheter search */
     int have_prev;
     int prev_border[NA];
     int lead_step;               /* this frame's leading-edge step over the blood level */
@@ -150,6 +152,7 @@ int lq_segmenter_new(LqSegmenter **out, const LqSegGeometry *g, int cpu_level)
         for (int k = 0; k < MAX_JUMP + NR + MAX_JUMP; k++)
             s->acc[i][k] = LQ_DP_SENTINEL;
     for (int a = 0; a < NA; a++) s->cos_a[a] = cos(2.0 * LQ_PI * a / NA), s->sin_a[a] = sin(2.0 * LQ_PI * a / NA);
+    for (int k = 0; k < 64; k++) s->unit[k][0] = cos(2.0 * LQ_PI * k / 64), s->unit[k][1] = sin(2.0 * LQ_PI * k / 64);
     set_centre(s, 0.5 * (g->x0 + g->x1), 0.5 * (g->y0 + g->y1));
     *out = s;
     return LQ_OK;
@@ -192,8 +195,7 @@ static double circle_mean(const LqSegmenter *s, const uint8_t *img, double cx, d
     double sum = 0;
     int n = 0;
     for (int k = 0; k < 64; k++) {
-        double th = 2.0 * LQ_PI * k / 64;
-        long x = lround(cx + r_mm * cos(th) / s->g.dx_mm), y = lround(cy + r_mm * sin(th) / s->g.dy_mm);
+        long x = lround(cx + r_mm * s->unit[k][0] / s->g.dx_mm), y = lround(cy + r_mm * s->unit[k][1] / s->g.dy_mm);
         if (x < 0 || y < 0 || x >= (long)s->g.cols || y >= (long)s->g.rows) continue;
         sum += img[(size_t)y * s->g.cols + (size_t)x];
         n++;
@@ -212,7 +214,7 @@ static double masked_radius(const LqSegmenter *s, const uint8_t *img, double cx,
 {
     double step = 0.05, found = 0.0;
     int misses = 0;
-    for (double r = 0.5 * s->g.catheter_radius_mm; r <= 3.5; r += step) {
+    for (double r = 0.2; r <= 3.5; r += step) {
         int flat = 0, seen = 0;
         for (int k = 0; k < 64; k++) {
             double th = 2.0 * LQ_PI * k / 64;
@@ -233,8 +235,30 @@ static double masked_radius(const LqSegmenter *s, const uint8_t *img, double cx,
     return found > 0 ? found + 2 * step : 0.0;
 }
 
+/* The catheter centre within 1 mm of (c0x, c0y) for a catheter of radius rc:
+ * the position of the best ring-down contrast (ring brightness - disc
+ * brightness). Returns that contrast. */
+static double search_centre(const LqSegmenter *s, const uint8_t *luma, double c0x, double c0y, double rc, double *bx,
+                            double *by)
+{
+    double best = -1e9;
+    *bx = c0x, *by = c0y;
+    int reach = (int)ceil(1.0 / LQ_MIN(s->g.dx_mm, s->g.dy_mm));
+    reach = LQ_CLAMP(reach, 2, 24);
+    for (int dy = -reach; dy <= reach; dy++)
+        for (int dx = -reach; dx <= reach; dx++) {
+            double x = c0x + dx, y = c0y + dy;
+            double score = circle_mean(s, luma, x, y, rc + 0.1) - circle_mean(s, luma, x, y, rc * 0.5);
+            if (score > best + 1e-9) best = score, *bx = x, *by = y;
+        }
+    return best;
+}
+
 /* The catheter is the polar origin of the acquisition: a dark transducer disc
- * inside a bright ring-down ring. Search near the region centre. */
+ * inside a bright ring-down ring. Search near the region centre. Its radius
+ * is the venous catheter's (8.7 F) unless the image clearly shows another:
+ * coronary catheters at 20-60 MHz are 2.6-3.5 F (0.45-0.6 mm), and with the
+ * venous radius the border could never come closer than 1.75 mm. */
 void lq_segmenter_find_centre(LqSegmenter *s, const uint8_t *luma)
 {
     double c0x = 0.5 * (s->g.x0 + s->g.x1), c0y = 0.5 * (s->g.y0 + s->g.y1);
@@ -243,20 +267,19 @@ void lq_segmenter_find_centre(LqSegmenter *s, const uint8_t *luma)
      * the region centre, that is the centre (its flat disc has no ring to
      * search for). */
     double masked = masked_radius(s, luma, c0x, c0y);
-    if (masked > rc + 0.1) {
+    if (masked >= MASK_MIN_MM) {
         s->g.catheter_radius_mm = masked;
         set_centre(s, c0x, c0y);
         return;
     }
-    double best = -1e9, bx = c0x, by = c0y;
-    int reach = (int)ceil(1.0 / LQ_MIN(s->g.dx_mm, s->g.dy_mm));
-    reach = LQ_CLAMP(reach, 2, 24);
-    for (int dy = -reach; dy <= reach; dy++)
-        for (int dx = -reach; dx <= reach; dx++) {
-            double x = c0x + dx, y = c0y + dy;
-            double score = circle_mean(s, luma, x, y, rc + 0.1) - circle_mean(s, luma, x, y, rc * 0.5);
-            if (score > best + 1e-9) best = score, bx = x, by = y;
-        }
+    double bx, by, best = search_centre(s, luma, c0x, c0y, rc, &bx, &by);
+    /* smaller catheters: one must show a clearly better ring to be taken */
+    static const double coronary_mm[] = {0.45, 0.55, 0.7, 0.85, 1.0};
+    for (size_t k = 0; k < sizeof coronary_mm / sizeof *coronary_mm; k++) {
+        double x, y, score = search_centre(s, luma, c0x, c0y, coronary_mm[k], &x, &y);
+        if (score >= 20.0 && score > 1.5 * best + 10.0)
+            best = score, bx = x, by = y, rc = s->g.catheter_radius_mm = coronary_mm[k];
+    }
     double centre_score = circle_mean(s, luma, c0x, c0y, rc + 0.1) - circle_mean(s, luma, c0x, c0y, rc * 0.5);
     /* No visible catheter ring (ring-down subtracted): keep the geometric centre. */
     if (best < 20.0 || best - centre_score < 2.0) bx = c0x, by = c0y;

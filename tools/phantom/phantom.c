@@ -13,7 +13,7 @@
 #define PI 3.14159265358979323846
 #define LUT_N 1024              /* lumen radius lookup over angle */
 #define FOV_RADIUS_MM 24.5      /* acquisition circle */
-#define CATHETER_RADIUS_MM 1.45 /* 8.7 F */
+#define CATHETER_RADIUS_MM 1.45 /* 8.7 F venous; coronary catheters (--catheter) about 0.5 (3 F) */
 #define RINGDOWN_MM 0.25
 #define DYNAMIC_RANGE_DB 50.0
 #define AMP_MAX 3.0
@@ -136,6 +136,7 @@ struct LqpPhantom {
     double breath_period_s, breath_phase, breath_swell, lesion_opening;
     /* transducer: speckle grain (side tap of the blur, 1 = ~3 pixels) and depth of view */
     double grain_tap, fov_radius_mm;
+    double catheter_mm;     /* outer radius of the imaging catheter */
     /* scar: per-seed layer design and this frame's thickness and gain over angle */
     double scar_mean, scar_gain, scar_gain_angle, scar_ph1, scar_ph2, scar_turn1, scar_turn2;
     int scar_sectors;       /* 0: all round */
@@ -320,6 +321,7 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
     ph->pixel_mm = 51.2 / p->size;
     ph->fov_radius_mm = FOV_RADIUS_MM;
     ph->grain_tap = 1.0;
+    ph->catheter_mm = p->catheter_mm > 0 ? p->catheter_mm : CATHETER_RADIUS_MM;
     if (p->transducer_mhz > 0) {
         /* a higher frequency sees less deep; the display zooms so the view fills the image as before */
         double f = transducer_high(p->transducer_mhz);
@@ -649,15 +651,15 @@ static void anatomy(LqpPhantom *ph, unsigned i, Anatomy *an)
     /* Eccentric catheter: offset of the lumen centre, kept so the catheter
      * stays inside the lumen with a small gap. */
     double p = wiggle(&ph->w_offp, u), q = wiggle(&ph->w_offq, u);
-    double op = ph->contact_gain * 0.55 * p * fmax(0, an->a - CATHETER_RADIUS_MM - 0.4);
-    double oq = ph->contact_gain * 0.7 * q * fmax(0, an->b - CATHETER_RADIUS_MM - 0.3);
+    double op = ph->contact_gain * 0.55 * p * fmax(0, an->a - ph->catheter_mm - 0.4);
+    double oq = ph->contact_gain * 0.7 * q * fmax(0, an->b - ph->catheter_mm - 0.3);
     for (int it = 0; it < 30; it++) {
         an->ox = op * cos(an->phi) - oq * sin(an->phi);
         an->oy = op * sin(an->phi) + oq * cos(an->phi);
         if (moving) an->ox += mx, an->oy += my;
         double closest = 1e9;
         for (int k = 0; k < 64; k++) closest = fmin(closest, border_from_catheter(ph, an, 2 * PI * k / 64));
-        if (closest >= CATHETER_RADIUS_MM + ph->min_gap_mm) break;
+        if (closest >= ph->catheter_mm + ph->min_gap_mm) break;
         op *= 0.9, oq *= 0.9, mx *= 0.9, my *= 0.9;
     }
 
@@ -698,7 +700,7 @@ static void anatomy(LqpPhantom *ph, unsigned i, Anatomy *an)
     /* Guidewire beside the catheter, inside the lumen. */
     an->wire_angle = 2.0 + 1.2 * wiggle(&ph->w_wire, u);
     double room = border_from_catheter(ph, an, an->wire_angle);
-    an->wire_r = fmin(CATHETER_RADIUS_MM + 0.9, 0.5 * (CATHETER_RADIUS_MM + room));
+    an->wire_r = fmin(ph->catheter_mm + 0.9, 0.5 * (ph->catheter_mm + room));
     if (rot != 0) rotate_anatomy(an, rot);
 }
 
@@ -763,7 +765,7 @@ typedef struct Chord {
 static int place_strands(const LqpPhantom *ph, const Anatomy *an, double u, Chord *out)
 {
     int n = 0;
-    const double length = ph->p.length_mm, clear = CATHETER_RADIUS_MM + RINGDOWN_MM + 0.1;
+    const double length = ph->p.length_mm, clear = ph->catheter_mm + RINGDOWN_MM + 0.1;
     for (int k = 0; k < ph->strands; k++) {
         const Strand *s = &ph->strand[k];
         if (u <= s->u0 || u >= s->u1) continue;
@@ -934,9 +936,9 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
             /* attenuation, partly compensated by TGC; the hard case adds a noise floor */
             double v = amp * sp * exp(-ph->attenuation * rc) + (ph->p.hard ? 0.02 * hypot(re, im) : 0.0);
             /* catheter: dark transducer, bright ring-down */
-            if (rc < CATHETER_RADIUS_MM) v = 0.01 * sp;
-            else if (rc < CATHETER_RADIUS_MM + RINGDOWN_MM)
-                v += 1.6 * exp(-(rc - CATHETER_RADIUS_MM) / 0.1) * (0.7 + 0.3 * sp);
+            if (rc < ph->catheter_mm) v = 0.01 * sp;
+            else if (rc < ph->catheter_mm + RINGDOWN_MM)
+                v += 1.6 * exp(-(rc - ph->catheter_mm) / 0.1) * (0.7 + 0.3 * sp);
             double db = 20.0 * log10(fmax(v, 1e-6) / AMP_MAX);
             double g = 255.0 * (1.0 + db / DYNAMIC_RANGE_DB);
             grey[k] = (uint8_t)(g < 0 ? 0 : g > 255 ? 255 : lround(g));

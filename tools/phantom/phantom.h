@@ -26,6 +26,7 @@ typedef struct LqpParams {
     int dynamic;              /* a dynamic lesion: its minor axis opens and closes with breathing */
     int overlay;              /* with rgb: coloured console graphics burned into the frames */
     int palette;              /* PALETTE COLOR with a sepia lookup table whose luma is the grey level */
+    double catheter_mm;       /* catheter radius (0: 1.45 mm, 8.7 F venous; coronary ones about 0.5) */
     /* Kinds that resemble recordings the default phantom did not (docs/phantom.md);
      * each draws from its own random stream, so with all of them off every seed
      * renders as before. */
