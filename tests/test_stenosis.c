@@ -181,7 +181,7 @@ static void test_no_stable_reference(void **state)
     for (int i = 0; i < N; i++) set_frame(f, i, i % 2 ? 100 : 200, 10);
     LqSummary s;
     assert_int_equal(lq_measure_frames(f, N, NULL, &s, NULL), LQ_OK);
-    /* domain.md: Raju's EIV normal value, and the report says so */
+    /* docs/measurements.md: Raju's EIV normal value, and the report says so */
     assert_true(s.ok);
     assert_int_equal(s.reference_method, LQ_METHOD_NORMAL);
     assert_non_null(strstr(s.reference_note, "no stable EIV segment"));

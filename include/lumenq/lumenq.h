@@ -195,7 +195,7 @@ int lq_shape_measure(const double *xy, size_t n, LqShape *shape);
 /* ---------------------------------------------------------- measurement */
 
 typedef enum LqMethod {
-    LQ_METHOD_AUTO = 0,    /* chosen by lumenq as domain definitions say */
+    LQ_METHOD_AUTO = 0,    /* chosen by lumenq as docs/measurements.md defines */
     LQ_METHOD_USER,        /* given by the user (frame or range of this pullback) */
     LQ_METHOD_EXTERNAL,    /* reference measured on another pullback */
     LQ_METHOD_NORMAL,      /* reference from published normal values (Raju) */
@@ -211,7 +211,7 @@ typedef enum LqMetric {
 const char *lq_metric_name(LqMetric m);   /* "diameter", "area", "eqdiameter" */
 int lq_metric_from_name(const char *name); /* an LqMetric, or -1 */
 
-/* Veins with Raju's normal values (domain.md): CFV 12 mm / 125 mm2,
+/* Veins with Raju's normal values (docs/measurements.md): CFV 12 mm / 125 mm2,
  * EIV 14 mm / 150 mm2, CIV 16 mm / 200 mm2. */
 typedef enum LqVein { LQ_VEIN_CFV = 0, LQ_VEIN_EIV, LQ_VEIN_CIV } LqVein;
 

@@ -1,5 +1,5 @@
-/* Per-frame geometry of a closed lumen contour (domain.md, "Per-frame
- * measurements"): shoelace area, equivalent diameter, Feret diameters. */
+/* Per-frame geometry of a closed lumen contour (docs/measurements.md, "Per
+ * frame"): shoelace area, equivalent diameter, Feret diameters. */
 #include "internal.h"
 
 #include <math.h>

@@ -1,6 +1,6 @@
 /* Lesion, reference and stenosis from per-frame measures, exactly as
- * domain.md ("Lesion and reference", "Stenosis"); docs/measurements.md
- * restates every definition with the choices made where it is silent. */
+ * docs/measurements.md defines them ("Clinical basis", "Per study"),
+ * with the choices made where the clinical definition is silent. */
 #include "internal.h"
 
 #include <math.h>
@@ -11,7 +11,7 @@
 #define IVC_SKIP_FRACTION 0.10   /* the first 10 % of the pullback is the IVC */
 #define STABLE_TOLERANCE 0.15    /* reference run: CSA within +-15 % of its median */
 #define RUN_MAX_GAP 3            /* low-confidence frames skipped inside a run */
-#define REFERENCE_LENGTH_MM 15.0 /* central part of the run averaged (domain: ~10-20 mm) */
+#define REFERENCE_LENGTH_MM 15.0 /* central part of the run averaged (~10-20 mm of vein) */
 #define LESION_FRACTION 0.5      /* lesion segment: CSA below 50 % of A_ref */
 #define MIN_RUN_MM 5.0           /* a shorter "stable" run is not a reference segment */
 #define MIN_RUN_FRAMES 5         /* the same for untimed pullbacks */
@@ -168,8 +168,8 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Dynamic lesion (domain.md: area varying strongly from frame to frame at the
- * same place). A fixed lesion's lumen only widens walking away from the MLA
+/* Dynamic lesion (docs/measurements.md, 7.: area varying strongly from frame
+ * to frame at the same place). A fixed lesion's lumen only widens walking away from the MLA
  * on either side, however sharp the narrowing; a lesion that comes and goes
  * with breathing or position opens and then narrows again within a breath
  * (a few mm of pullback). On each side, within the window, the areas are
@@ -245,7 +245,7 @@ static int dynamic_check(const Walk *w, size_t lesion_k, int untimed, LqSummary 
 static const int stent_diameters_mm[] = {12, 14, 16, 18, 20, 22, 24};
 static const int stent_lengths_mm[] = {60, 80, 100, 120, 140, 150};
 
-/* Stent sizing (domain.md): diameter D_ref + 1..4 mm; length covering the
+/* Stent sizing (docs/measurements.md, 8.): diameter D_ref + 1..4 mm; length covering the
  * lesion segment with a landing zone above it and reaching LANDING_MM into
  * the straight EIV (the stable run) below it, never under 60 mm, rounded up
  * to a nominal length. Segment ends are walk indices a <= b. */
@@ -465,7 +465,7 @@ static int user_range(const char *what, int *a, int *b, size_t n, size_t first, 
 
 static const char *const metric_names[] = {"diameter", "area", "eqdiameter"};
 static const char *const vein_names[] = {"cfv", "eiv", "civ"};
-/* Raju's normal values (domain.md): diameter mm, area mm2 */
+/* Raju's normal values (docs/measurements.md, "Clinical basis"): diameter mm, area mm2 */
 static const double vein_normals[][2] = {{12.0, 125.0}, {14.0, 150.0}, {16.0, 200.0}};
 
 const char *lq_metric_name(LqMetric m) { return (unsigned)m < 3 ? metric_names[m] : "?"; }

@@ -1,5 +1,6 @@
 /* DICOM study → frames, calibration and pullback positions.
- * The calibration and timing chains follow docs/measurements.md (domain.md). */
+ * The calibration and timing chains follow docs/measurements.md ("Calibration
+ * and timing"). */
 #include "dicom_shim.h"
 #include "j2k.h"
 #include "prescan.h"
@@ -307,7 +308,7 @@ static void timing(LqStudy *s, const LqOpenOptions *opt)
     } else {
         in->timing = LQ_TIMING_NONE;
     }
-    /* Domain: position = frame index x pullback rate x frame time, from the
+    /* docs/measurements.md: position = frame index x pullback rate x frame time, from the
      * first frame of the pullback (IVUS Pullback Start Frame Number); frames
      * before it, the catheter still, get negative positions. */
     double origin = in->pullback_start_frame;

@@ -1,6 +1,7 @@
 /* Reports of a CT venography measurement (docs/ct.md): text, JSON, CSV, the
  * pictures (ct_figures.c) and the Structured Report. Every report says in
- * one line that CT alone does not decide treatment (domain.md). */
+ * one line that CT alone does not decide treatment (docs/measurements.md,
+ * "Clinical basis"). */
 #include "output.h"
 #include "report.h"
 
