@@ -1,7 +1,8 @@
 /* Reports on a phantom pullback: the CSV columns, the summary CSV, the PNG
  * pictures decoded back (size, and the contour drawn where it was measured),
  * the PDF, positions in mm, a reference from another pullback, and that a
- * failed write leaves nothing behind. */
+ * failed write leaves nothing behind. The figures' axis ticks through
+ * src/report/layout.c, compiled in. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -19,6 +20,7 @@
 #include <sys/stat.h>
 
 #include "phantom/phantom.h"
+#include "report/layout.h"
 #include "tmpdir.h"
 
 #define FRAMES 120
@@ -388,6 +390,54 @@ static void test_reference_from_another_pullback(void **state)
     lq_study_close(&other);
 }
 
+/* Position-axis ticks: a 2 mm pullback was labelled "0 0 0 1 1 1". Returns
+ * the labels, space-separated; every axis gets 4-10 ticks on a 1-2-5 step,
+ * inside the span, with distinct, increasing labels. */
+static void axis_labels(double lo, double hi, char *labels, size_t len)
+{
+    LqTicks t;
+    lq_axis_ticks(lo, hi, 8, &t);
+    assert_in_range(t.count, 4, 10);
+    assert_true(t.mantissa == 1 || t.mantissa == 2 || t.mantissa == 5);
+    labels[0] = 0;
+    double previous = -INFINITY, step = lq_axis_tick_step(&t);
+    for (int i = 0; i < t.count; i++) {
+        double v = lq_axis_tick_value(&t, i);
+        assert_true(v >= lo - 1e-9 * step && v <= hi + 1e-9 * step);
+        char label[32];
+        lq_axis_tick_label(&t, i, label, sizeof label);
+        double shown = strtod(label, NULL);
+        assert_float_equal(shown, v, 1e-9 * step); /* enough decimals for the step */
+        assert_true(shown > previous);             /* distinct, monotonic */
+        previous = shown;
+        size_t used = strlen(labels);
+        snprintf(labels + used, len - used, "%s%s", i ? " " : "", label);
+    }
+}
+
+static void test_axis_ticks(void **state)
+{
+    (void)state;
+    static const struct { double lo, hi; const char *want; } spans[] = {
+        {0, 2, "0.0 0.5 1.0 1.5 2.0"},
+        {0, 20, "0 5 10 15 20"},
+        {0, 200, "0 50 100 150 200"},
+        {0, 149.5, "0 20 40 60 80 100 120 140"}, /* the demo's 300 frames */
+        {-0.35, 1.65, "0.0 0.5 1.0 1.5"},        /* frames before the pullback start */
+        {0, 0.3, "0.00 0.05 0.10 0.15 0.20 0.25 0.30"},
+    };
+    char labels[256];
+    for (size_t i = 0; i < sizeof spans / sizeof spans[0]; i++) {
+        axis_labels(spans[i].lo, spans[i].hi, labels, sizeof labels);
+        print_message("%g to %g mm: %s\n", spans[i].lo, spans[i].hi, labels);
+        assert_string_equal(labels, spans[i].want);
+    }
+    /* and every span from 0.1 to 2000 mm, wherever it starts */
+    for (double span = 0.1; span < 2000; span *= 1.07)
+        for (double start = -0.3 * span; start <= 0.35 * span; start += 0.13 * span)
+            axis_labels(start, start + span, labels, sizeof labels);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -399,6 +449,7 @@ int main(void)
         cmocka_unit_test(test_failed_write_leaves_nothing),
         cmocka_unit_test(test_positions_in_mm),
         cmocka_unit_test(test_reference_from_another_pullback),
+        cmocka_unit_test(test_axis_ticks),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

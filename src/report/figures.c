@@ -4,13 +4,12 @@
 #include "figures.h"
 
 #include "internal.h"
+#include "layout.h"
 #include "report.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
-
-#define FONT "DejaVu Sans"
 
 const double lq_fig_contour_rgb[3] = {1.0, 0.86, 0.0};
 static const double mld_rgb[3] = {1.0, 0.22, 0.22};
@@ -20,7 +19,8 @@ const double lq_fig_lesion_rgb[3] = {0.85, 0.1, 0.1};
 
 void lq_fig_font(cairo_t *cr, double size, int bold)
 {
-    cairo_select_font_face(cr, FONT, CAIRO_FONT_SLANT_NORMAL, bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
+    cairo_select_font_face(cr, LQ_FIG_FONT, CAIRO_FONT_SLANT_NORMAL,
+                           bold ? CAIRO_FONT_WEIGHT_BOLD : CAIRO_FONT_WEIGHT_NORMAL);
     cairo_set_font_size(cr, size);
 }
 
@@ -264,12 +264,10 @@ int lq_draw_frame_figure(cairo_t *cr, LqStudy *study, const LqResult *r, LqFigur
 
 /* ------------------------------------------------------------- profile */
 
-static double nice_step(double range, int target)
-{
-    double raw = range / target, mag = pow(10, floor(log10(raw))), f = raw / mag;
-    return (f < 1.5 ? 1 : f < 3 ? 2 : f < 7 ? 5 : 10) * mag;
-}
-
+/* At most 8 round positions along a pullback or a centreline, at most 7 up
+ * the shorter value axes: labels stay apart at the figures' font sizes. */
+#define MAX_TICKS_X 8
+#define MAX_TICKS_Y 7
 
 /* Where frame i lies along the x axis. */
 static double frame_value(const LqAxes *a, const LqResult *r, size_t i)
@@ -294,11 +292,12 @@ void lq_fig_box(cairo_t *cr, const LqAxes *a)
 void lq_fig_grid(cairo_t *cr, const LqAxes *a, double fs, int along_x, int labels)
 {
     double lo = along_x ? a->vx0 : a->vy0, hi = along_x ? a->vx1 : a->vy1;
-    double step = nice_step(hi - lo, along_x ? 10 : 5);
+    LqTicks ticks;
+    lq_axis_ticks(lo, hi, along_x ? MAX_TICKS_X : MAX_TICKS_Y, &ticks);
     char buf[32];
     lq_fig_font(cr, fs, 0);
-    for (double v = ceil(lo / step) * step; v <= hi + 1e-9; v += step) {
-        double p = along_x ? lq_ax_x(a, v) : lq_ax_y(a, v);
+    for (int i = 0; i < ticks.count; i++) {
+        double v = lq_axis_tick_value(&ticks, i), p = along_x ? lq_ax_x(a, v) : lq_ax_y(a, v);
         cairo_set_source_rgb(cr, 0.88, 0.88, 0.88);
         cairo_set_line_width(cr, 0.8);
         if (along_x) cairo_move_to(cr, p, a->y0), cairo_line_to(cr, p, a->y1);
@@ -306,7 +305,7 @@ void lq_fig_grid(cairo_t *cr, const LqAxes *a, double fs, int along_x, int label
         cairo_stroke(cr);
         if (!labels) continue;
         cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
-        snprintf(buf, sizeof buf, "%.0f", v);
+        lq_axis_tick_label(&ticks, i, buf, sizeof buf);
         if (along_x) lq_fig_text(cr, p, a->y1 + 1.2 * fs, 0, buf);
         else lq_fig_text(cr, a->x0 - 5, p + 0.35 * fs, 1, buf);
     }
