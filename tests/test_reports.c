@@ -1,8 +1,8 @@
 /* Reports on a phantom pullback: the CSV columns, the summary CSV, the PNG
  * pictures decoded back (size, and the contour drawn where it was measured),
  * the PDF, positions in mm, a reference from another pullback, and that a
- * failed write leaves nothing behind. The figures' axis ticks through
- * src/report/layout.c, compiled in. */
+ * failed write leaves nothing behind. The figures' layout (axis ticks, the
+ * profile's title lines) through src/report/layout.c, compiled in. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -438,6 +438,58 @@ static void test_axis_ticks(void **state)
             axis_labels(start, start + span, labels, sizeof labels);
 }
 
+/* The profile's title: with a long verdict, the dynamic-lesion note takes a
+ * line of its own instead of being drawn over the verdict (issue 17); with
+ * room, all stays on one line as before. Sizes of the PNG (960 wide, font
+ * 14) and of the PDF's profile (523 wide, font 8 on an A4 page; 10 with
+ * room to spare). */
+static void test_title_layout(void **state)
+{
+    (void)state;
+    cairo_surface_t *surface = cairo_image_surface_create(CAIRO_FORMAT_RGB24, 16, 16);
+    cairo_t *cr = cairo_create(surface);
+    const char *heading = "Lumen area along the pullback", *note = "lesion looks DYNAMIC";
+    static const char *const verdicts[] = {
+        "SIGNIFICANT: diameter stenosis 65.8 % > 61 %",
+        "not significant: equivalent-diameter stenosis 45.2 % \xe2\x89\xa4 61 %",
+    };
+    static const struct { double w, fs; } sizes[] = {{960, 14}, {523.28, 8}, {523.28, 10}};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++)
+        for (size_t v = 0; v < 2; v++) {
+            double fs = sizes[k].fs, left = 5.2 * fs, right = sizes[k].w - 4.6 * fs;
+            LqTitleLayout t;
+            lq_title_layout(cr, 1.15 * fs, left, right, 1.5 * fs, fs, heading, note, verdicts[v], &t);
+            print_message("%.0f wide, font %.0f, verdict %zu: %d line(s); heading %.0f-%.0f, note %.0f-%.0f at %.0f, "
+                          "verdict %.0f-%.0f at %.0f\n", sizes[k].w, fs, v, t.lines, t.heading.left, t.heading.right,
+                          t.note.left, t.note.right, t.note.y, t.verdict.left, t.verdict.right, t.verdict.y);
+            assert_false(lq_text_boxes_overlap(&t.note, &t.verdict));
+            assert_false(lq_text_boxes_overlap(&t.heading, &t.note));
+            assert_false(lq_text_boxes_overlap(&t.heading, &t.verdict));
+            const LqTextBox *boxes[] = {&t.heading, &t.note, &t.verdict};
+            for (int b = 0; b < 3; b++) assert_true(boxes[b]->left >= 0 && boxes[b]->right <= right + 1e-9);
+            assert_float_equal(t.heading.left, left, 1e-9);
+            assert_float_equal(t.verdict.right, right, 1e-9);
+        }
+    /* the long verdict at the PNG's size: the note goes under it */
+    LqTitleLayout t;
+    lq_title_layout(cr, 1.15 * 14, 5.2 * 14, 960 - 4.6 * 14, 1.5 * 14, 14, heading, note, verdicts[0], &t);
+    assert_int_equal(t.lines, 2);
+    assert_true(t.note.y > t.verdict.y);
+    /* room enough: one line, the note just after the heading, as before */
+    lq_title_layout(cr, 1.15 * 14, 5.2 * 14, 1600, 1.5 * 14, 14, heading, note, verdicts[0], &t);
+    assert_int_equal(t.lines, 1);
+    assert_float_equal(t.note.x, t.heading.right + 14, 1e-9);
+    assert_float_equal(t.note.y, t.verdict.y, 1e-9);
+    /* without the note, the usual verdict keeps the first line; the longest
+     * (equivalent diameter, not significant) would touch the heading there */
+    lq_title_layout(cr, 1.15 * 14, 5.2 * 14, 960 - 4.6 * 14, 1.5 * 14, 14, heading, NULL, verdicts[0], &t);
+    assert_int_equal(t.lines, 1);
+    lq_title_layout(cr, 1.15 * 14, 5.2 * 14, 960 - 4.6 * 14, 1.5 * 14, 14, heading, NULL, verdicts[1], &t);
+    assert_int_equal(t.lines, 2);
+    cairo_destroy(cr);
+    cairo_surface_destroy(surface);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -450,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_positions_in_mm),
         cmocka_unit_test(test_reference_from_another_pullback),
         cmocka_unit_test(test_axis_ticks),
+        cmocka_unit_test(test_title_layout),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

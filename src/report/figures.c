@@ -428,27 +428,34 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
     cairo_set_source_rgb(cr, 0.97, 0.97, 0.96);
     cairo_paint(cr);
 
-    double left = 5.2 * fs, right = 4.6 * fs, top = 3.9 * fs, bottom = 3.0 * fs, gap = 1.6 * fs;
-    double plot_h = h - top - bottom - gap;
-    LqAxes A = {left, w - right, top, top + 0.62 * plot_h, p0, p1, 0, amax * 1.05, timed};
-    LqAxes P = {left, w - right, A.y1 + gap, h - bottom, p0, p1, 0, 100, timed};
-
-    /* title */
-    char buf[256];
-    lq_fig_font(cr, fs * 1.15, 1);
-    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
-    double title_w = lq_fig_text(cr, left, 1.5 * fs, -1, "Lumen area along the pullback");
+    /* title: the dynamic note and the verdict never drawn over each other;
+     * a line the title needs below the first moves the plots down */
+    char buf[256], verdict[160];
+    if (s->ok)
+        snprintf(verdict, sizeof verdict, "%s: %s %.1f %% %s %.0f %%", s->significant ? "SIGNIFICANT" : "not significant",
+                 lq_metric_phrase(s->metric), s->verdict_pct, s->significant ? ">" : "\xe2\x89\xa4", s->threshold_pct);
+    double left = 5.2 * fs, right = 4.6 * fs, bottom = 3.0 * fs, gap = 1.6 * fs;
+    LqTitleLayout title;
+    lq_title_layout(cr, fs * 1.15, left, w - right, 1.5 * fs, fs, "Lumen area along the pullback",
+                    s->ok && s->dynamic ? "lesion looks DYNAMIC" : NULL, s->ok ? verdict : NULL, &title);
+    static const double title_rgb[3] = {0.1, 0.1, 0.1}, amber[3] = {0.8, 0.45, 0.0};
+    lq_fig_rgb(cr, title_rgb);
+    cairo_move_to(cr, title.heading.x, title.heading.y);
+    cairo_show_text(cr, "Lumen area along the pullback");
     if (s->ok && s->dynamic) {
-        static const double amber[3] = {0.8, 0.45, 0.0};
         lq_fig_rgb(cr, amber);
-        lq_fig_text(cr, left + title_w + fs, 1.5 * fs, -1, "lesion looks DYNAMIC");
+        cairo_move_to(cr, title.note.x, title.note.y);
+        cairo_show_text(cr, "lesion looks DYNAMIC");
     }
     if (s->ok) {
-        snprintf(buf, sizeof buf, "%s: %s %.1f %% %s %.0f %%", s->significant ? "SIGNIFICANT" : "not significant",
-                 lq_metric_phrase(s->metric), s->verdict_pct, s->significant ? ">" : "\xe2\x89\xa4", s->threshold_pct);
-        if (s->significant) lq_fig_rgb(cr, lq_fig_lesion_rgb);
-        lq_fig_text(cr, w - right, 1.5 * fs, 1, buf);
+        lq_fig_rgb(cr, s->significant ? lq_fig_lesion_rgb : title_rgb);
+        cairo_move_to(cr, title.verdict.x, title.verdict.y);
+        cairo_show_text(cr, verdict);
     }
+
+    double top = 3.9 * fs + (title.lines - 1) * title.line_step, plot_h = h - top - bottom - gap;
+    LqAxes A = {left, w - right, top, top + 0.62 * plot_h, p0, p1, 0, amax * 1.05, timed};
+    LqAxes P = {left, w - right, A.y1 + gap, h - bottom, p0, p1, 0, 100, timed};
 
     for (int panel = 0; panel < 2; panel++) {
         const LqAxes *ax = panel ? &P : &A;

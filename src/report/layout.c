@@ -1,5 +1,5 @@
-/* Axis ticks of the figures (layout.h). Pure placement: no drawing, so
- * tests can check it directly. */
+/* Axis ticks and title lines of the figures (layout.h). Pure placement: no
+ * drawing, so tests can check it directly. */
 #include "layout.h"
 
 #include <math.h>
@@ -55,4 +55,52 @@ double lq_axis_tick_value(const LqTicks *t, int i) { return scaled(t->first + i,
 void lq_axis_tick_label(const LqTicks *t, int i, char *buf, size_t len)
 {
     snprintf(buf, len, "%.*f", t->decimals, lq_axis_tick_value(t, i));
+}
+
+int lq_text_boxes_overlap(const LqTextBox *a, const LqTextBox *b)
+{
+    return a->left < b->right && b->left < a->right && a->top < b->bottom && b->top < a->bottom;
+}
+
+static LqTextBox text_box(const cairo_font_extents_t *fe, double x, double y, double advance)
+{
+    return (LqTextBox){x, y, x, y - fe->ascent, x + advance, y + fe->descent};
+}
+
+static double advance_of(cairo_t *cr, const char *s)
+{
+    cairo_text_extents_t e;
+    cairo_text_extents(cr, s, &e);
+    return e.x_advance;
+}
+
+void lq_title_layout(cairo_t *cr, double font_size, double left, double right, double baseline, double gap,
+                     const char *heading, const char *note, const char *verdict, LqTitleLayout *out)
+{
+    memset(out, 0, sizeof *out);
+    cairo_select_font_face(cr, LQ_FIG_FONT, CAIRO_FONT_SLANT_NORMAL, CAIRO_FONT_WEIGHT_BOLD);
+    cairo_set_font_size(cr, font_size);
+    cairo_font_extents_t fe;
+    cairo_font_extents(cr, &fe);
+    /* hinted metrics can round the height below ascent + descent */
+    out->line_step = fmax(fe.height, fe.ascent + fe.descent);
+    out->lines = 1;
+    out->heading = text_box(&fe, left, baseline, advance_of(cr, heading));
+    int verdict_on_first_line = 0;
+    if (verdict) {
+        double w = advance_of(cr, verdict);
+        verdict_on_first_line = out->heading.right + gap + w <= right;
+        int line = verdict_on_first_line ? 0 : out->lines++;
+        out->verdict = text_box(&fe, right - w, baseline + line * out->line_step, w);
+    }
+    if (note) {
+        double w = advance_of(cr, note), x = out->heading.right + gap;
+        double limit = verdict_on_first_line ? out->verdict.left - gap : right;
+        if (x + w <= limit) {
+            out->note = text_box(&fe, x, baseline, w);
+        } else {
+            int line = out->lines++;
+            out->note = text_box(&fe, right - w, baseline + line * out->line_step, w);
+        }
+    }
 }
