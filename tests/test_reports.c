@@ -2,7 +2,9 @@
  * pictures decoded back (size, and the contour drawn where it was measured),
  * the PDF, positions in mm, a reference from another pullback, and that a
  * failed write leaves nothing behind. The figures' layout (axis ticks, the
- * profile's title lines) through src/report/layout.c, compiled in. */
+ * profile's title lines) through src/report/layout.c, compiled in; the JSON
+ * and docs/json.md agreeing on the dynamic-lesion threshold.
+ * Usage: test-reports DOCS_JSON_MD */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +31,7 @@
 static LqStudy *study;
 static LqResult *result;
 static char study_path[128];
+static const char *json_doc_path;
 
 static int setup(void **state)
 {
@@ -490,8 +493,43 @@ static void test_title_layout(void **state)
     cairo_surface_destroy(surface);
 }
 
-int main(void)
+/* The number after "flag_at_pct": in a text. */
+static double flag_at_pct(const char *text)
 {
+    const char *p = strstr(text, "\"flag_at_pct\": ");
+    assert_non_null(p);
+    char *end;
+    double v = strtod(p + strlen("\"flag_at_pct\": "), &end);
+    assert_true(end > p + strlen("\"flag_at_pct\": "));
+    return v;
+}
+
+/* The JSON gives the threshold the dynamic flag uses, and docs/json.md says
+ * the same number (it once said 10 where the code used 5). */
+static void test_json_dynamic_threshold(void **state)
+{
+    (void)state;
+    char path[160];
+    out_path(path, sizeof path, "report.json");
+    LqError err = {0};
+    assert_int_equal(lq_report_write(study, result, LQ_REPORT_JSON, path, &err), LQ_OK);
+    char *json = slurp(path, NULL), *doc = slurp(json_doc_path, NULL);
+    assert_non_null(json);
+    if (!doc) fail_msg("cannot read %s", json_doc_path);
+    print_message("flag_at_pct: %g in the JSON, %g in %s, LQ_DYNAMIC_VARIATION_PCT %g\n", flag_at_pct(json),
+                  flag_at_pct(doc), json_doc_path, LQ_DYNAMIC_VARIATION_PCT);
+    assert_float_equal(flag_at_pct(json), LQ_DYNAMIC_VARIATION_PCT, 1e-9);
+    assert_float_equal(flag_at_pct(doc), LQ_DYNAMIC_VARIATION_PCT, 1e-9);
+    free(json), free(doc);
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fprintf(stderr, "usage: test-reports DOCS_JSON_MD\n");
+        return 64;
+    }
+    json_doc_path = argv[1];
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_frames_csv),
         cmocka_unit_test(test_summary_csv),
@@ -503,6 +541,7 @@ int main(void)
         cmocka_unit_test(test_reference_from_another_pullback),
         cmocka_unit_test(test_axis_ticks),
         cmocka_unit_test(test_title_layout),
+        cmocka_unit_test(test_json_dynamic_threshold),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
