@@ -232,6 +232,16 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_40mhz_seed_1),      cmocka_unit_test(test_40mhz_seed_2),
         cmocka_unit_test(test_3f_catheter_seed_1),
         cmocka_unit_test(test_capture_seed_1),    cmocka_unit_test(test_capture_seed_2)};
+    /* LUMENQ_E2E_QUICK=1 (the sanitizer pass of tools/test.sh): seed 1 of each kind */
+    const char *quick = getenv("LUMENQ_E2E_QUICK");
+    if (argc > 1 && strcmp(argv[1], "kinds") == 0 && quick && strcmp(quick, "1") == 0) {
+        const struct CMUnitTest seed_1[] = {
+            cmocka_unit_test(test_scar_seed_1),   cmocka_unit_test(test_trabeculae_seed_1),
+            cmocka_unit_test(test_gated_seed_1),  cmocka_unit_test(test_motion_seed_1),
+            cmocka_unit_test(test_40mhz_seed_1),  cmocka_unit_test(test_3f_catheter_seed_1),
+            cmocka_unit_test(test_capture_seed_1)};
+        return cmocka_run_group_tests(seed_1, tmpdir_setup, tmpdir_teardown);
+    }
     if (argc > 1 && strcmp(argv[1], "kinds") == 0) return cmocka_run_group_tests(kinds, tmpdir_setup, tmpdir_teardown);
     return cmocka_run_group_tests(classic, tmpdir_setup, tmpdir_teardown);
 }
