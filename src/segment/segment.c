@@ -74,7 +74,7 @@ struct LqSegmenter {
     int have_prev;
     int prev_border[NA];
     int lead_step;               /* this frame's leading-edge step over the blood level */
-    int mid_level, half_span;    /* midpoint between blood and tissue, and half their distance */
+    int mid_level, mid_gain;     /* midpoint between blood and tissue; 256 * 4096 / half their distance */
 };
 
 static void *xcalloc(size_t n, size_t size) { return calloc(n ? n : 1, size); }
@@ -390,7 +390,7 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
     step = LQ_MAX(step, LQ_MAX(half / 8, 32));
     s->lead_step = step;
     s->mid_level = blood + half;
-    s->half_span = half;
+    s->mid_gain = (256 * 4096) / half;
     *thr = blood + step;
     *gain = (256 * 4096) / step;
 }
@@ -543,7 +543,7 @@ static double refine(const LqSegmenter *s, int a, int r)
  * IVUS) must not look sure. */
 static int mid_score(const LqSegmenter *s, int f)
 {
-    int v = (f - s->mid_level) * 256 / s->half_span;
+    int v = ((f - s->mid_level) * s->mid_gain) >> 12; /* the score kernel's form: no division per sample */
     return LQ_CLAMP(v, -256, 256);
 }
 
