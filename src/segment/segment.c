@@ -635,6 +635,17 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
      * [1 4 6 4 1]: the local half maximum is found on each ray alone. */
     double spike = SPIKE_MM / s->dr_mm;
     for (int a = 0; a < NA; a++) {
+        /* the median is more than `spike` below rad[a] only if most of the
+         * rays around are (and above likewise): sort only then */
+        int below = 0, above = 0;
+        for (int k = -SPIKE_RAYS / 2; k <= SPIKE_RAYS / 2; k++) {
+            double v = rad[(a + NA + k) % NA];
+            below += v < rad[a] - spike, above += v > rad[a] + spike;
+        }
+        if (below <= SPIKE_RAYS / 2 && above <= SPIKE_RAYS / 2) {
+            despiked[a] = rad[a];
+            continue;
+        }
         double v[SPIKE_RAYS];
         for (int k = 0; k < SPIKE_RAYS; k++) v[k] = rad[(a + NA - SPIKE_RAYS / 2 + k) % NA];
         for (int i = 1; i < SPIKE_RAYS; i++)
