@@ -179,11 +179,8 @@ static int resegment_outliers(LqStudy *study, LqSegmenter *seg, uint8_t *polar, 
                               LqError *err)
 {
     size_t n = r->n, count = 0, pn = lq_segmenter_polar_size(seg);
-    for (size_t t = 1; t + 1 < n; t++) count += is_outlier(r, t);
-    if (!count) return LQ_OK;
-    Candidate *list = malloc(count * sizeof *list);
+    Candidate *list = malloc(n * sizeof *list);
     if (!list) return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", lq_study_info(study)->path);
-    count = 0;
     for (size_t t = 1; t + 1 < n; t++)
         if (is_outlier(r, t)) list[count++] = (Candidate){t, r->frames[t].confidence};
     qsort(list, count, sizeof *list, by_confidence);

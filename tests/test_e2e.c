@@ -22,17 +22,31 @@
 #include "phantom/phantom.h"
 #include "tmpdir.h"
 
-/* Writes the phantom into the test folder, measures it and scores it. */
-static void measure_phantom(const LqpParams *p, const char *name, char *path, size_t path_len, LqStudy **st,
-                            LqResult **r, LqpScore *sc)
+/* A phantom written into the test folder, measured and scored. */
+typedef struct Measured {
+    char path[160];
+    LqStudy *study;
+    LqResult *result;
+    LqpScore score;
+} Measured;
+
+static void measure_phantom(const LqpParams *p, const char *name, Measured *out)
 {
     char msg[256] = "";
-    snprintf(path, path_len, "%s/seed%llu-%s.dcm", tmp_dir, (unsigned long long)p->seed, name);
-    assert_int_equal(lqp_write_study(p, path, NULL, msg, sizeof msg), LQ_OK);
+    snprintf(out->path, sizeof out->path, "%s/seed%llu-%s.dcm", tmp_dir, (unsigned long long)p->seed, name);
+    assert_int_equal(lqp_write_study(p, out->path, NULL, msg, sizeof msg), LQ_OK);
     LqError err = {0};
-    assert_int_equal(lq_study_open(path, NULL, st, &err), LQ_OK);
-    assert_int_equal(lq_study_measure(*st, NULL, r, &err), LQ_OK);
-    assert_int_equal(lqp_score(p, *r, sc), LQ_OK);
+    out->study = NULL, out->result = NULL;
+    assert_int_equal(lq_study_open(out->path, NULL, &out->study, &err), LQ_OK);
+    assert_int_equal(lq_study_measure(out->study, NULL, &out->result, &err), LQ_OK);
+    assert_int_equal(lqp_score(p, out->result, &out->score), LQ_OK);
+}
+
+static void measured_free(Measured *m)
+{
+    lq_result_free(&m->result);
+    lq_study_close(&m->study);
+    unlink(m->path);
 }
 
 static void run_case(uint64_t seed, int hard, unsigned row_step, int dynamic)
@@ -45,11 +59,9 @@ static void run_case(uint64_t seed, int hard, unsigned row_step, int dynamic)
     p.dynamic = dynamic;
     char name[64];
     snprintf(name, sizeof name, "%s%s-%u", hard ? "hard" : "", dynamic ? "-dynamic" : "", row_step);
-    char path[160];
-    LqStudy *st = NULL;
-    LqResult *r = NULL;
-    LqpScore sc;
-    measure_phantom(&p, name, path, sizeof path, &st, &r, &sc);
+    Measured run;
+    measure_phantom(&p, name, &run);
+    const LqpScore sc = run.score;
     const LqSummary *m = &sc.measured, *t = &sc.truth;
     print_message("%sseed %llu: mean Jaccard %.4f (min %.4f, p1 %.4f, lesion %.4f), Hausdorff mean %.2f max %.2f mm, "
                   "area error %+.2f %%\n",
@@ -94,9 +106,7 @@ static void run_case(uint64_t seed, int hard, unsigned row_step, int dynamic)
     lqp_free(&ph);
     assert_true(m->reference_first >= (int)d.eiv_first - 10 && m->reference_last <= (int)d.eiv_last + 10);
     assert_true(abs(m->lesion_frame - (int)d.lesion_frame) <= 6);
-    lq_result_free(&r);
-    lq_study_close(&st);
-    unlink(path);
+    measured_free(&run);
 }
 
 static void run_seed(uint64_t seed, int hard) { run_case(seed, hard, 1, 0); }
@@ -163,11 +173,9 @@ static void run_kind(uint64_t seed, void (*kind)(LqpParams *), const char *name,
     p.seed = seed;
     p.frames = 200;
     kind(&p);
-    char path[160];
-    LqStudy *st = NULL;
-    LqResult *r = NULL;
-    LqpScore sc;
-    measure_phantom(&p, name, path, sizeof path, &st, &r, &sc);
+    Measured run;
+    measure_phantom(&p, name, &run);
+    const LqpScore sc = run.score;
     const LqSummary *m = &sc.measured, *t = &sc.truth;
     print_message("%s seed %llu: mean Jaccard %.4f (p1 %.4f, within 3 mm of the lesion %.4f), area error %+.2f %%, "
                   "%%DS %.1f (truth %.1f), single-frame jumps %.2f %%\n",
@@ -179,9 +187,7 @@ static void run_kind(uint64_t seed, void (*kind)(LqpParams *), const char *name,
     assert_true(fabs(m->diameter_stenosis_pct - t->diameter_stenosis_pct) <= goal.ds_points);
     assert_true(fabs(sc.mean_area_error_pct) <= goal.area_error_pct);
     assert_true(sc.spike_share < 0.02);
-    lq_result_free(&r);
-    lq_study_close(&st);
-    unlink(path);
+    measured_free(&run);
 }
 
 static void scar(LqpParams *p) { p->scar = 1; }

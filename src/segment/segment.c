@@ -171,12 +171,6 @@ void lq_segmenter_free(LqSegmenter **seg)
 
 void lq_segmenter_reset(LqSegmenter *seg) { seg->have_prev = 0; }
 
-void lq_segmenter_centre(const LqSegmenter *seg, double *cx, double *cy)
-{
-    *cx = seg->cx;
-    *cy = seg->cy;
-}
-
 void lq_segmenter_adopt(LqSegmenter *seg, const LqSegmenter *from)
 {
     seg->g.catheter_radius_mm = from->g.catheter_radius_mm;
@@ -189,14 +183,22 @@ size_t lq_segmenter_polar_size(const LqSegmenter *seg)
     return (size_t)NA * NR;
 }
 
+/* Point k of the 64 on a circle of r_mm around (cx, cy), in pixels; 0 when
+ * it leaves the image (with `margin` pixels to spare on the right and below). */
+static int circle_point(const LqSegmenter *s, double cx, double cy, double r_mm, int k, long margin, long *x, long *y)
+{
+    *x = lround(cx + r_mm * s->unit[k][0] / s->g.dx_mm), *y = lround(cy + r_mm * s->unit[k][1] / s->g.dy_mm);
+    return *x >= 0 && *y >= 0 && *x + margin < (long)s->g.cols && *y + margin < (long)s->g.rows;
+}
+
 static double circle_mean(const LqSegmenter *s, const uint8_t *img, double cx, double cy,
                           double r_mm)
 {
     double sum = 0;
     int n = 0;
     for (int k = 0; k < 64; k++) {
-        long x = lround(cx + r_mm * s->unit[k][0] / s->g.dx_mm), y = lround(cy + r_mm * s->unit[k][1] / s->g.dy_mm);
-        if (x < 0 || y < 0 || x >= (long)s->g.cols || y >= (long)s->g.rows) continue;
+        long x, y;
+        if (!circle_point(s, cx, cy, r_mm, k, 0, &x, &y)) continue;
         sum += img[(size_t)y * s->g.cols + (size_t)x];
         n++;
     }
@@ -217,9 +219,8 @@ static double masked_radius(const LqSegmenter *s, const uint8_t *img, double cx,
     for (double r = 0.2; r <= 3.5; r += step) {
         int flat = 0, seen = 0;
         for (int k = 0; k < 64; k++) {
-            double th = 2.0 * LQ_PI * k / 64;
-            long x = lround(cx + r * cos(th) / s->g.dx_mm), y = lround(cy + r * sin(th) / s->g.dy_mm);
-            if (x < 0 || y < 0 || x + 1 >= (long)s->g.cols || y + 1 >= (long)s->g.rows) continue;
+            long x, y;
+            if (!circle_point(s, cx, cy, r, k, 1, &x, &y)) continue;
             const uint8_t *p = img + (size_t)y * s->g.cols + (size_t)x;
             seen++;
             flat += abs(p[0] - p[1]) <= 1 && abs(p[0] - p[s->g.cols]) <= 1;
@@ -380,8 +381,7 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
     /* The lumen ends at the leading edge: the first rise out of blood into
      * any still tissue, however dim (hypoechoic intima, scar), not at the
      * midpoint to the bright wall. A rise is significant when it stands
-     * clear of blood's own speckle; it is never asked to reach beyond the
-     * midpoint, where a blurred step to bright tissue lies. */
+     * clear of blood's own speckle. */
     int half = LQ_MAX((tissue - blood) / 2, 64);
     int step = (int)lround(LEAD_NOISE * noise);
     /* Where blood and tissue are not far apart (blood fills the view, or the
@@ -501,12 +501,24 @@ static void solve_border(LqSegmenter *s, int *border)
  * whether the tissue there is a bright wall or a hypoechoic layer. Without
  * a clear local step: the score's zero crossing. */
 #define REFINE_REACH 3
+/* The upward crossing of `level` by v nearest to r (within REFINE_REACH
+ * samples, never inside the ring-down), interpolated; -1 if none. */
+static double nearest_rise(const LqSegmenter *s, const int16_t *v, int r, double level)
+{
+    for (int k = 0; k <= REFINE_REACH; k++)
+        for (int sign = -1; sign <= 1; sign += 2) {
+            int j = r + sign * k;
+            if (j - 1 < s->r_mask || j >= NR || (k == 0 && sign > 0)) continue;
+            if (v[j - 1] < level && v[j] >= level) return (j - 1) + (level - v[j - 1]) / (double)(v[j] - v[j - 1]);
+        }
+    return -1.0;
+}
+
 static double refine(const LqSegmenter *s, int a, int r)
 {
     if (s->shadow[a]) return r - 0.5;
-
     if (r <= s->r_mask) return s->r_mask - 0.5; /* hidden by ring-down: its edge */
-    const int16_t *f = s->feat + a * NR, *sc = s->score + a * NR;
+    const int16_t *f = s->feat + a * NR;
     int w = s->window, reach = BOX_HALF + 1;
     int in0 = LQ_MAX(s->r_mask + BOX_HALF, r - w), in1 = r - reach, out0 = LQ_MIN(r + reach, NR - 1),
         out1 = LQ_MIN(r + reach + w / 2, NR);
@@ -515,24 +527,11 @@ static double refine(const LqSegmenter *s, int a, int r)
         for (int j = in0; j < in1; j++) inner += f[j];
         for (int j = out0; j < out1; j++) outer += f[j];
         double lo = (double)inner / (in1 - in0), hi = (double)outer / (out1 - out0);
-        if (hi - lo >= 0.5 * s->lead_step) {
-            double level = 0.5 * (lo + hi);
-            for (int k = 0; k <= REFINE_REACH; k++)
-                for (int sign = -1; sign <= 1; sign += 2) {
-                    int j = r + sign * k;
-                    if (j - 1 < s->r_mask || j >= NR || (k == 0 && sign > 0)) continue;
-                    if (f[j - 1] < level && f[j] >= level)
-                        return (j - 1) + (level - f[j - 1]) / (double)(f[j] - f[j - 1]);
-                }
-        }
+        double edge = hi - lo >= 0.5 * s->lead_step ? nearest_rise(s, f, r, 0.5 * (lo + hi)) : -1.0;
+        if (edge >= 0) return edge;
     }
-    for (int k = 0; k <= REFINE_REACH; k++)
-        for (int sign = -1; sign <= 1; sign += 2) {
-            int j = r + sign * k;
-            if (j - 1 < s->r_mask || j >= NR || (k == 0 && sign > 0)) continue;
-            if (sc[j - 1] < 0 && sc[j] >= 0) return (j - 1) + (double)(-sc[j - 1]) / (double)(sc[j] - sc[j - 1]);
-        }
-    return r - 0.5;
+    double edge = nearest_rise(s, s->score + a * NR, r, 0.0);
+    return edge >= 0 ? edge : r - 0.5;
 }
 
 /* Confidence: how clearly blood is inside and tissue outside along each ray,
@@ -655,10 +654,10 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
             }
         despiked[a] = fabs(rad[a] - v[SPIKE_RAYS / 2]) > spike ? v[SPIKE_RAYS / 2] : rad[a];
     }
-    memcpy(rad, despiked, sizeof rad);
+    const double *d5 = despiked;
     for (int a = 0; a < NA; a++)
-        smooth[a] = (rad[(a + NA - 2) % NA] + 4 * rad[(a + NA - 1) % NA] + 6 * rad[a] + 4 * rad[(a + 1) % NA] +
-                     rad[(a + 2) % NA]) / 16.0;
+        smooth[a] = (d5[(a + NA - 2) % NA] + 4 * d5[(a + NA - 1) % NA] + 6 * d5[a] + 4 * d5[(a + 1) % NA] +
+                     d5[(a + 2) % NA]) / 16.0;
     double r_floor = s->g.catheter_radius_mm / s->dr_mm;
     for (int a = 0; a < NA; a++) {
         double r_mm = LQ_MAX(smooth[a], r_floor) * s->dr_mm; /* the lumen contains the catheter */

@@ -24,7 +24,6 @@ void lq_segmenter_free(LqSegmenter **seg);
 /* Locate the catheter (polar origin) on a frame; call once before resampling.
  * Without it, the centre of the image region is used. */
 void lq_segmenter_find_centre(LqSegmenter *seg, const uint8_t *luma);
-void lq_segmenter_centre(const LqSegmenter *seg, double *cx_px, double *cy_px);
 /* Use the centre and catheter (or its mask) found by another segmenter (one
  * per worker thread). */
 void lq_segmenter_adopt(LqSegmenter *seg, const LqSegmenter *from);
