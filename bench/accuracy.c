@@ -1,7 +1,7 @@
 /* Segmentation accuracy on phantom pullbacks: prints, per seed, Jaccard and
  * Hausdorff against the truth contours and the stenosis errors.
  * Usage: bench-accuracy [--hard] [--dynamic] [--scar] [--trabeculae] [--gated | --motion] [--capture]
- *        [--transducer MHZ] [--catheter MM] [--frames N] [--size N] [--cache DIR] [--dump] SEED... (default seeds 1-5) */
+ *        [--transducer MHZ] [--catheter MM] [--scale F] [--frames N] [--size N] [--cache DIR] [--dump] SEED... (default seeds 1-5) */
 #include "phantom/phantom.h"
 
 #include <stdio.h>
@@ -30,6 +30,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--capture")) p.capture = 1, p.rgb = 1;
         else if (!strcmp(argv[i], "--transducer") && i + 1 < argc) p.transducer_mhz = atof(argv[++i]);
         else if (!strcmp(argv[i], "--catheter") && i + 1 < argc) p.catheter_mm = atof(argv[++i]);
+        else if (!strcmp(argv[i], "--scale") && i + 1 < argc) p.scale = atof(argv[++i]);
         else if (!strcmp(argv[i], "--cache") && i + 1 < argc) cache = argv[++i];
         else if (!strcmp(argv[i], "--dump")) dump = 1;
         else if (ns < 64) seeds[ns++] = strtoul(argv[i], NULL, 10);
@@ -44,6 +45,8 @@ int main(int argc, char **argv)
         snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "-%gmhz", p.transducer_mhz);
     if (p.catheter_mm > 0)
         snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "-cath%g", p.catheter_mm);
+    if (p.scale > 0 && p.scale != 1)
+        snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "-scale%g", p.scale);
     char path[512];
     snprintf(path, sizeof path, "/tmp/lumenq-bench-acc-%ld.dcm", (long)getpid());
     printf("seed  mean-J  p1-J   min-J (frame)  >=0.85  lesion-J  zone-J  spikes  mean-HD  max-HD  area-err  "

@@ -33,6 +33,9 @@ static void usage(FILE *fp)
             "  --transducer MHZ    10-60: anechoic blood and a deep view at 10-20 MHz; echogenic\n"
             "                      blood, fine speckle and a 12 mm view at 40-60 MHz\n"
             "  --catheter MM       catheter radius, 0.3-2 (default 1.45, 8.7 F venous; about 0.5 for 3 F)\n"
+            "  --scale F           0.15-1: anatomy, view and pullback times F with the catheter\n"
+            "                      (default 0.5 mm) in real size and a coarser grain in pixels;\n"
+            "                      0.2 is a coronary-sized lumen with 0.02 mm pixels at 512\n"
             "  --gated             one frame per heartbeat (60-90 bpm), 0.4 mm apart unless --length\n"
             "                      is given; tissue speckle decorrelates between frames\n"
             "  --motion            ungated, 30 frames/s, with cardiac and respiratory motion\n"
@@ -66,7 +69,7 @@ int main(int argc, char **argv)
         {"enhanced", no_argument, 0, 'E'},
         {"scar", no_argument, 0, 'a'},          {"trabeculae", no_argument, 0, 'b'},
         {"transducer", required_argument, 0, 'f'}, {"gated", no_argument, 0, 'g'},
-        {"catheter", required_argument, 0, 'W'},
+        {"catheter", required_argument, 0, 'W'}, {"scale", required_argument, 0, 'x'},
         {"motion", no_argument, 0, 'm'},        {"capture", no_argument, 0, 'C'},
         {0, 0, 0, 0}};
     int c, missing = -1, enhanced = 0, size_given = 0, frames_given = 0, length_given = 0;
@@ -102,6 +105,7 @@ int main(int argc, char **argv)
         case 'b': p.trabeculae = 1; break;
         case 'f': if (!number(optarg, 10, 60, &v)) goto bad; p.transducer_mhz = v; break;
         case 'W': if (!number(optarg, 0.3, 2.0, &v)) goto bad; p.catheter_mm = v; break;
+        case 'x': if (!number(optarg, 0.15, 1.0, &v)) goto bad; p.scale = v; break;
         case 'g': p.gated = 1; break;
         case 'm': p.motion = 1; break;
         case 'C': p.capture = 1, p.rgb = 1; break;

@@ -14,11 +14,13 @@
 #define LUT_N 1024              /* lumen radius lookup over angle */
 #define FOV_RADIUS_MM 24.5      /* acquisition circle */
 #define CATHETER_RADIUS_MM 1.45 /* 8.7 F venous; coronary catheters (--catheter) about 0.5 (3 F) */
+#define SMALL_CATHETER_MM 0.5   /* --scale below 1 without --catheter: a 3 F catheter */
 #define RINGDOWN_MM 0.25
 #define DYNAMIC_RANGE_DB 50.0
 #define AMP_MAX 3.0
 #define WALL_AMP 1.45           /* vein wall echogenicity */
 #define MAX_STRANDS 12          /* trabeculae: up to 4 stretches of up to 3 strands */
+#define MAX_GRAIN_PASSES 4      /* --scale: a grain up to about 4 times coarser in pixels */
 #define GATED_KEEP 0.3          /* gated: share of a frame's tissue speckle carried to the next */
 
 typedef struct Rng {
@@ -136,6 +138,10 @@ struct LqpPhantom {
     double breath_period_s, breath_phase, breath_swell, lesion_opening;
     /* transducer: speckle grain (side tap of the blur, 1 = ~3 pixels) and depth of view */
     double grain_tap, fov_radius_mm;
+    int grain_passes;
+    /* --scale: the anatomy is drawn in venous millimetres; the file states them
+     * times this (pixel spacing, truth, field of view, pullback positions) */
+    double scale;
     double catheter_mm;     /* outer radius of the imaging catheter */
     /* scar: per-seed layer design and this frame's thickness and gain over angle */
     double scar_mean, scar_gain, scar_gain_angle, scar_ph1, scar_ph2, scar_turn1, scar_turn2;
@@ -178,38 +184,56 @@ void lqp_params_default(LqpParams *p)
     p->row_step = 1;
 }
 
-/* Complex Gaussian field blurred by [tap 1 tap] in both directions: tap 1 gives
- * a grain of about 3 pixels (scanner resolution), less a finer one, 0 none. */
-static void speckle_field_tap(Rng *r, float *out, float *work, unsigned size, float tap)
+/* Complex Gaussian field blurred `passes` times by [tap 1 tap] in both
+ * directions: one pass at tap 1 gives a grain of about 3 pixels (scanner
+ * resolution), less a finer one, 0 none; more passes a coarser one. */
+static void speckle_field_tap(Rng *r, float *out, float *work, unsigned size, float tap, int passes)
 {
     size_t n = (size_t)size * size;
     for (size_t i = 0; i < n; i++) gauss2(r, &work[2 * i], &work[2 * i + 1]);
-    /* separable 3-tap box blur on both components, edges clamped */
-    for (unsigned y = 0; y < size; y++)
-        for (unsigned x = 0; x < size; x++)
-            for (int c = 0; c < 2; c++) {
-                unsigned xl = x ? x - 1 : x, xr = x + 1 < size ? x + 1 : x;
-                size_t row = (size_t)y * size;
-                out[2 * (row + x) + c] = tap * work[2 * (row + xl) + c] + work[2 * (row + x) + c] + tap * work[2 * (row + xr) + c];
-            }
-    for (unsigned y = 0; y < size; y++)
-        for (unsigned x = 0; x < size; x++)
-            for (int c = 0; c < 2; c++) {
-                unsigned yu = y ? y - 1 : y, yd = y + 1 < size ? y + 1 : y;
-                work[2 * ((size_t)y * size + x) + c] = tap * out[2 * ((size_t)yu * size + x) + c] +
-                                                       out[2 * ((size_t)y * size + x) + c] +
-                                                       tap * out[2 * ((size_t)yd * size + x) + c];
-            }
-    /* weighted sum of unit-variance normals (9 at tap 1): scale so |z| has mean 1 (Rayleigh) */
-    float k = (float)(1.0 / ((1.0 + 2.0 * tap * tap) * sqrt(PI / 4.0) * sqrt(2.0)));
+    for (int pass = 0; pass < passes; pass++) {
+        /* separable 3-tap blur on both components, edges clamped */
+        for (unsigned y = 0; y < size; y++)
+            for (unsigned x = 0; x < size; x++)
+                for (int c = 0; c < 2; c++) {
+                    unsigned xl = x ? x - 1 : x, xr = x + 1 < size ? x + 1 : x;
+                    size_t row = (size_t)y * size;
+                    out[2 * (row + x) + c] =
+                        tap * work[2 * (row + xl) + c] + work[2 * (row + x) + c] + tap * work[2 * (row + xr) + c];
+                }
+        for (unsigned y = 0; y < size; y++)
+            for (unsigned x = 0; x < size; x++)
+                for (int c = 0; c < 2; c++) {
+                    unsigned yu = y ? y - 1 : y, yd = y + 1 < size ? y + 1 : y;
+                    work[2 * ((size_t)y * size + x) + c] = tap * out[2 * ((size_t)yu * size + x) + c] +
+                                                           out[2 * ((size_t)y * size + x) + c] +
+                                                           tap * out[2 * ((size_t)yd * size + x) + c];
+                }
+    }
+    /* a weighted sum of unit-variance normals: the 1-D kernel's sum of squares
+     * (1 + 2 tap^2 for one pass) per direction; scale so |z| has mean 1 (Rayleigh) */
+    double kernel[1 + 2 * MAX_GRAIN_PASSES] = {1}, next[1 + 2 * MAX_GRAIN_PASSES];
+    int len = 1;
+    for (int pass = 0; pass < passes; pass++) {
+        for (int j = 0; j < len + 2; j++)
+            next[j] = (j >= 2 ? tap * kernel[j - 2] : 0) + (j >= 1 && j - 1 < len ? kernel[j - 1] : 0) +
+                      (j < len ? tap * kernel[j] : 0);
+        len += 2;
+        memcpy(kernel, next, (size_t)len * sizeof *kernel);
+    }
+    int mid = len / 2;
+    double squares = kernel[mid] * kernel[mid];
+    for (int j = 0; j < mid; j++) squares += 2 * kernel[j] * kernel[j];
+    float k = (float)(1.0 / (squares * sqrt(PI / 4.0) * sqrt(2.0)));
     for (size_t i = 0; i < 2 * n; i++) out[i] = work[i] * k;
 }
 
 /* Gated: the next beat's field keeps `keep` of this one and is fresh for the
  * rest (unit variance kept, so the Rayleigh mean stays 1). */
-static void evolve_field(Rng *r, float *field, float *fresh, float *work, unsigned size, float tap, float keep)
+static void evolve_field(Rng *r, float *field, float *fresh, float *work, unsigned size, float tap, int passes,
+                         float keep)
 {
-    speckle_field_tap(r, fresh, work, size, tap);
+    speckle_field_tap(r, fresh, work, size, tap, passes);
     float rest = sqrtf(1.0f - keep * keep);
     for (size_t i = 0; i < 2 * (size_t)size * size; i++) field[i] = keep * field[i] + rest * fresh[i];
 }
@@ -217,7 +241,7 @@ static void evolve_field(Rng *r, float *field, float *fresh, float *work, unsign
 /* The scar's speckle is finer than the other tissue's at any frequency. */
 static double scar_tap(const LqpPhantom *ph) { return 0.35 * ph->grain_tap; }
 
-double lqp_pixel_mm(const LqpPhantom *ph) { return ph->pixel_mm; }
+double lqp_pixel_mm(const LqpPhantom *ph) { return ph->pixel_mm * ph->scale; }
 double lqp_frame_time_ms(const LqpPhantom *ph) { return ph->frame_time_ms; }
 double lqp_pullback_rate_mm_s(const LqpPhantom *ph) { return ph->p.pullback_rate_mm_s; }
 double lqp_position_mm(const LqpPhantom *ph, unsigned i)
@@ -306,14 +330,21 @@ static void capture_design(LqpCapture *c, Rng *cr)
     c->label_angle = range(cr, 0, 2 * PI);
 }
 
-void lqp_capture_design(const LqpPhantom *ph, LqpCapture *c) { *c = ph->capture; }
+/* in the file's millimetres; the mask keeps its margin over the catheter */
+void lqp_capture_design(const LqpPhantom *ph, LqpCapture *c)
+{
+    *c = ph->capture;
+    if (ph->catheter_mm != CATHETER_RADIUS_MM) c->mask_mm += ph->catheter_mm - CATHETER_RADIUS_MM;
+    c->mask_mm *= ph->scale;
+    c->ring_mm *= ph->scale;
+}
 
 int lqp_new(const LqpParams *p, LqpPhantom **out)
 {
     *out = NULL;
     if (p->frames < 1 || p->frames > 100000 || p->size < 64 || p->size > 4096 || !(p->length_mm > 0) ||
         !(p->pullback_rate_mm_s > 0) || (p->transducer_mhz != 0 && !(p->transducer_mhz >= 10 && p->transducer_mhz <= 60)) ||
-        (p->gated && p->motion))
+        (p->gated && p->motion) || (p->scale != 0 && !(p->scale >= 0.15 && p->scale <= 1)))
         return LQ_ERR_USAGE;
     LqpPhantom *ph = calloc(1, sizeof *ph);
     if (!ph) return LQ_ERR_INTERNAL;
@@ -321,7 +352,14 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
     ph->pixel_mm = 51.2 / p->size;
     ph->fov_radius_mm = FOV_RADIUS_MM;
     ph->grain_tap = 1.0;
-    ph->catheter_mm = p->catheter_mm > 0 ? p->catheter_mm : CATHETER_RADIUS_MM;
+    ph->grain_passes = 1;
+    ph->scale = p->scale > 0 ? p->scale : 1.0;
+    /* the catheter keeps its real size (a small vessel is imaged by a coronary
+     * catheter) and the speckle grain grows in pixels as they shrink */
+    double catheter = p->catheter_mm > 0 ? p->catheter_mm : ph->scale < 1 ? SMALL_CATHETER_MM : CATHETER_RADIUS_MM;
+    ph->catheter_mm = catheter / ph->scale;
+    ph->grain_passes = (int)fmin(MAX_GRAIN_PASSES, lround(1.0 / sqrt(ph->scale)));
+    ph->p.length_mm = p->length_mm / ph->scale;
     if (p->transducer_mhz > 0) {
         /* a higher frequency sees less deep; the display zooms so the view fills the image as before */
         double f = transducer_high(p->transducer_mhz);
@@ -330,7 +368,7 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
         /* and resolves finer: ~3 pixels of grain up to 20 MHz, ~1.5 at 40, ~1 at 60 */
         ph->grain_tap = p->transducer_mhz <= 40 ? 1.0 - 0.6 * f : 0.4 - 0.2 * (p->transducer_mhz - 40) / 20;
     }
-    double step = p->frames > 1 ? p->length_mm / (p->frames - 1) : 0.5;
+    double step = p->frames > 1 ? p->length_mm / (p->frames - 1) : 0.5; /* as stated: real millimetres */
     ph->frame_time_ms = 1000.0 * step / p->pullback_rate_mm_s;
     /* The heart, from its own stream: gated frames lie one RR interval apart;
      * an ungated recording runs at 30 frames/s and moves with each beat. The
@@ -406,6 +444,10 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
         ph->strut_phase = range(&hr, 0, 2 * PI);
         ph->vein_angle = range(&hr, 0, 2 * PI);
     }
+    /* A catheter of real size in a scaled-down vessel: the flattened lesion
+     * still leaves it room, and a lumen beyond its ring-down (0.4 mm), so
+     * that the lesion can be measured at all. */
+    if (ph->scale < 1) ph->lesion_b = fmax(ph->lesion_b, ph->catheter_mm + 0.4 / ph->scale);
     /* Breathing, from its own stream too. A fixed lesion barely moves with it
      * (the artery holds it); the hard phantom gives every vein a slight swell
      * so that a static study is not perfectly still. A dynamic lesion's minor
@@ -455,11 +497,11 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
         lqp_free(&ph);
         return LQ_ERR_INTERNAL;
     }
-    speckle_field_tap(r, ph->tis_a, ph->work, p->size, (float)ph->grain_tap);
-    speckle_field_tap(r, ph->tis_b, ph->work, p->size, (float)ph->grain_tap);
+    speckle_field_tap(r, ph->tis_a, ph->work, p->size, (float)ph->grain_tap, ph->grain_passes);
+    speckle_field_tap(r, ph->tis_b, ph->work, p->size, (float)ph->grain_tap, ph->grain_passes);
     if (p->scar) {
-        speckle_field_tap(&ph->scar_rng, ph->scar_a, ph->work, p->size, (float)scar_tap(ph));
-        speckle_field_tap(&ph->scar_rng, ph->scar_b, ph->work, p->size, (float)scar_tap(ph));
+        speckle_field_tap(&ph->scar_rng, ph->scar_a, ph->work, p->size, (float)scar_tap(ph), ph->grain_passes);
+        speckle_field_tap(&ph->scar_rng, ph->scar_b, ph->work, p->size, (float)scar_tap(ph), ph->grain_passes);
     }
     ph->tis_index = 0;
     /* Low-frequency texture of perivascular tissue (fat lobules, fascia). */
@@ -745,10 +787,12 @@ static void burn_counter(uint8_t *img, unsigned size, unsigned value)
 static void contour_of(const LqpPhantom *ph, const Anatomy *an, double *truth);
 
 /* hard: a shallow acquisition over the wide IVC, whose far wall lies beyond it */
-double lqp_fov_mm(const LqpPhantom *ph, unsigned i)
+static double fov_radius(const LqpPhantom *ph, unsigned i)
 {
     return ph->p.hard && u_of(ph, i) < 0.12 ? fmin(12.5, ph->fov_radius_mm) : ph->fov_radius_mm;
 }
+
+double lqp_fov_mm(const LqpPhantom *ph, unsigned i) { return fov_radius(ph, i) * ph->scale; }
 
 /* A trabecula as drawn in one frame: from (ax, ay) along the unit (dx, dy),
  * sagging sideways by 4 bow t (1 - t) at a fraction t of its length; seen
@@ -765,7 +809,7 @@ typedef struct Chord {
 static int place_strands(const LqpPhantom *ph, const Anatomy *an, double u, Chord *out)
 {
     int n = 0;
-    const double length = ph->p.length_mm, clear = ph->catheter_mm + RINGDOWN_MM + 0.1;
+    const double length = ph->p.length_mm, clear = ph->catheter_mm + RINGDOWN_MM / ph->scale + 0.1 / ph->scale;
     for (int k = 0; k < ph->strands; k++) {
         const Strand *s = &ph->strand[k];
         if (u <= s->u0 || u >= s->u1) continue;
@@ -800,7 +844,7 @@ static int place_strands(const LqpPhantom *ph, const Anatomy *an, double u, Chor
 void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
 {
     const unsigned size = ph->p.size;
-    const double px = ph->pixel_mm, c0 = (size - 1) * 0.5;
+    const double px = ph->pixel_mm, c0 = (size - 1) * 0.5, ringdown = RINGDOWN_MM / ph->scale;
     double u = u_of(ph, i);
     Anatomy an;
     anatomy(ph, i, &an);
@@ -809,8 +853,8 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
     float wa = 1, wb = 0;
     if (ph->p.gated) {
         /* a heartbeat later the tissue has moved and deformed: its speckle mostly renews */
-        evolve_field(&ph->gate_rng, ph->tis_a, ph->tis_b, ph->work, size, tap, GATED_KEEP);
-        if (ph->p.scar) evolve_field(&ph->scar_rng, ph->scar_a, ph->scar_b, ph->work, size, fine_tap, GATED_KEEP);
+        evolve_field(&ph->gate_rng, ph->tis_a, ph->tis_b, ph->work, size, tap, ph->grain_passes, GATED_KEEP);
+        if (ph->p.scar) evolve_field(&ph->scar_rng, ph->scar_a, ph->scar_b, ph->work, size, fine_tap, ph->grain_passes, GATED_KEEP);
     } else {
         /* Tissue speckle crossfades to a new independent field every ~8 mm. */
         double per = 8.0 / (ph->p.length_mm > 0 ? ph->p.length_mm : 1);
@@ -818,17 +862,17 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
         while (ph->tis_index < want) {
             float *t = ph->tis_a;
             ph->tis_a = ph->tis_b, ph->tis_b = t;
-            speckle_field_tap(&ph->rng, ph->tis_b, ph->work, size, tap);
+            speckle_field_tap(&ph->rng, ph->tis_b, ph->work, size, tap, ph->grain_passes);
             if (ph->p.scar) {
                 t = ph->scar_a, ph->scar_a = ph->scar_b, ph->scar_b = t;
-                speckle_field_tap(&ph->scar_rng, ph->scar_b, ph->work, size, fine_tap);
+                speckle_field_tap(&ph->scar_rng, ph->scar_b, ph->work, size, fine_tap, ph->grain_passes);
             }
             ph->tis_index++;
         }
         double w = u / per - want;
         wa = (float)sqrt(1 - w), wb = (float)sqrt(w);
     }
-    speckle_field_tap(&ph->rng, ph->blood, ph->work, size, tap);
+    speckle_field_tap(&ph->rng, ph->blood, ph->work, size, tap, ph->grain_passes);
     Chord chord[MAX_STRANDS];
     const int chords = ph->p.trabeculae ? place_strands(ph, &an, u, chord) : 0;
 
@@ -844,7 +888,7 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
     const double branch_base = an.branch.present > 0 ? lut_radius(ph, an.branch.angle - an.phi) +
                                                            scar_thickness(ph, an.branch.angle - an.phi)
                                                      : 0;
-    const double fov_mm = lqp_fov_mm(ph, i);
+    const double fov_mm = fov_radius(ph, i);
     for (unsigned y = 0; y < size; y++)
         for (unsigned x = 0; x < size; x++) {
             size_t k = (size_t)y * size + x;
@@ -937,8 +981,8 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
             double v = amp * sp * exp(-ph->attenuation * rc) + (ph->p.hard ? 0.02 * hypot(re, im) : 0.0);
             /* catheter: dark transducer, bright ring-down */
             if (rc < ph->catheter_mm) v = 0.01 * sp;
-            else if (rc < ph->catheter_mm + RINGDOWN_MM)
-                v += 1.6 * exp(-(rc - ph->catheter_mm) / 0.1) * (0.7 + 0.3 * sp);
+            else if (rc < ph->catheter_mm + ringdown) /* a time artefact: real millimetres */
+                v += 1.6 * exp(-(rc - ph->catheter_mm) / (0.1 / ph->scale)) * (0.7 + 0.3 * sp);
             double db = 20.0 * log10(fmax(v, 1e-6) / AMP_MAX);
             double g = 255.0 * (1.0 + db / DYNAMIC_RANGE_DB);
             grey[k] = (uint8_t)(g < 0 ? 0 : g > 255 ? 255 : lround(g));
@@ -954,8 +998,8 @@ static void contour_of(const LqpPhantom *ph, const Anatomy *an, double *truth)
     for (int k = 0; k < LQP_CONTOUR_POINTS; k++) {
         double th = 2 * PI * k / LQP_CONTOUR_POINTS;
         double rr = lumen_radius(an, th);
-        truth[2 * k] = c + an->ox + rr * cos(th + an->phi);
-        truth[2 * k + 1] = c + an->oy + rr * sin(th + an->phi);
+        truth[2 * k] = (c + an->ox + rr * cos(th + an->phi)) * ph->scale;
+        truth[2 * k + 1] = (c + an->oy + rr * sin(th + an->phi)) * ph->scale;
     }
 }
 
@@ -972,8 +1016,8 @@ void lqp_design(const LqpPhantom *ph, LqpDesign *d)
     d->lesion_frame = (unsigned)lround(ph->lesion_u * (n - 1));
     d->eiv_first = (unsigned)ceil(0.45 * (n - 1));
     d->eiv_last = (unsigned)floor(0.80 * (n - 1));
-    d->lesion_minor_mm = ph->lesion_b;
-    d->lesion_major_mm = ph->lesion_a;
+    d->lesion_minor_mm = ph->lesion_b * ph->scale;
+    d->lesion_major_mm = ph->lesion_a * ph->scale;
     d->breath_period_s = ph->breath_period_s;
     d->lesion_opening = ph->lesion_opening;
     d->heart_period_s = ph->heart_period_s;

@@ -36,6 +36,8 @@ typedef struct LqpParams {
     int gated;                /* one frame per heartbeat; tissue speckle decorrelates between frames */
     int motion;               /* ungated 30 frames/s with cardiac and respiratory motion */
     int capture;              /* console screen capture: RGB with crosshair, ticks, ring, text, mask */
+    double scale;             /* 0 or 1: venous size; 0.15-1: anatomy, view and pullback times this,
+                                 the catheter (default 0.5 mm) and the speckle grain in real size */
 } LqpParams;
 
 void lqp_params_default(LqpParams *p);
