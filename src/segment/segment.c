@@ -191,18 +191,24 @@ static int circle_point(const LqSegmenter *s, double cx, double cy, double r_mm,
     return *x >= 0 && *y >= 0 && *x + margin < (long)s->g.cols && *y + margin < (long)s->g.rows;
 }
 
-static double circle_mean(const LqSegmenter *s, const uint8_t *img, double cx, double cy,
-                          double r_mm)
+static int32_t select_kth(int32_t *v, int n, int k);
+
+/* How clearly a catheter of radius r_mm sits at (cx, cy): the ring-down just
+ * outside its surface against the transducer disc inside, point by point
+ * around it, taken at the lower quartile. A catheter's ring is bright all
+ * round (a guidewire's shadow darkens a few points); a vessel wall that a
+ * wrong radius happens to meet is bright on some sides only. */
+static double ring_contrast(const LqSegmenter *s, const uint8_t *img, double cx, double cy, double r_mm)
 {
-    double sum = 0;
+    int32_t diff[64];
     int n = 0;
     for (int k = 0; k < 64; k++) {
-        long x, y;
-        if (!circle_point(s, cx, cy, r_mm, k, 0, &x, &y)) continue;
-        sum += img[(size_t)y * s->g.cols + (size_t)x];
-        n++;
+        long xo, yo, xi, yi;
+        if (!circle_point(s, cx, cy, r_mm + 0.1, k, 0, &xo, &yo) || !circle_point(s, cx, cy, 0.5 * r_mm, k, 0, &xi, &yi))
+            continue;
+        diff[n++] = img[(size_t)yo * s->g.cols + (size_t)xo] - img[(size_t)yi * s->g.cols + (size_t)xi];
     }
-    return n ? sum / n : 0.0;
+    return n >= 32 ? (double)select_kth(diff, n, n / 4) : 0.0;
 }
 
 /* Consoles often mask the catheter with a flat disc (black, or a colour the
@@ -237,8 +243,7 @@ static double masked_radius(const LqSegmenter *s, const uint8_t *img, double cx,
 }
 
 /* The catheter centre within 1 mm of (c0x, c0y) for a catheter of radius rc:
- * the position of the best ring-down contrast (ring brightness - disc
- * brightness). Returns that contrast. */
+ * the position of the best ring contrast. Returns that contrast. */
 static double search_centre(const LqSegmenter *s, const uint8_t *luma, double c0x, double c0y, double rc, double *bx,
                             double *by)
 {
@@ -249,7 +254,7 @@ static double search_centre(const LqSegmenter *s, const uint8_t *luma, double c0
     for (int dy = -reach; dy <= reach; dy++)
         for (int dx = -reach; dx <= reach; dx++) {
             double x = c0x + dx, y = c0y + dy;
-            double score = circle_mean(s, luma, x, y, rc + 0.1) - circle_mean(s, luma, x, y, rc * 0.5);
+            double score = ring_contrast(s, luma, x, y, rc);
             if (score > best + 1e-9) best = score, *bx = x, *by = y;
         }
     return best;
@@ -281,7 +286,7 @@ void lq_segmenter_find_centre(LqSegmenter *s, const uint8_t *luma)
         if (score >= 20.0 && score > 1.5 * best + 10.0)
             best = score, bx = x, by = y, rc = s->g.catheter_radius_mm = coronary_mm[k];
     }
-    double centre_score = circle_mean(s, luma, c0x, c0y, rc + 0.1) - circle_mean(s, luma, c0x, c0y, rc * 0.5);
+    double centre_score = ring_contrast(s, luma, c0x, c0y, rc);
     /* No visible catheter ring (ring-down subtracted): keep the geometric centre. */
     if (best < 20.0 || best - centre_score < 2.0) bx = c0x, by = c0y;
     set_centre(s, bx, by);
@@ -317,29 +322,14 @@ static int32_t select_kth(int32_t *v, int n, int k)
 
 /* Blood level B and tissue level T of the feature for this frame. B: the lower
  * third of the per-ray means just outside the ring-down (lumen on most rays,
- * even at a flattened lesion). T: the upper quartile of the field of view. */
+ * even at a flattened lesion), or their lower tenth. T: the upper quartile of
+ * the field of view, or Otsu's upper class. */
 static void frame_levels(LqSegmenter *s, int *thr, int *gain)
 {
     int32_t ray_mean[NA], sorted[NA];
     /* just outside the ring-down, and far enough that the radial box of the
      * feature does not reach back into it */
     int band = LQ_MAX(2, (int)lround(0.5 / s->dr_mm)), b0 = LQ_MIN(s->r_mask + BOX_HALF, NR - band);
-    for (int a = 0; a < NA; a++) {
-        int32_t sum = 0;
-        for (int r = b0; r < b0 + band; r++) sum += s->feat[a * NR + r];
-        ray_mean[a] = sorted[a] = sum / band;
-    }
-    int blood = select_kth(sorted, NA, NA / 3);
-    /* Spread of blood: the median absolute deviation of the samples on the
-     * rays of that lower third (lumen next to the catheter). */
-    int32_t dev[NA * 8];
-    int count = 0;
-    for (int a = 0; a < NA; a++) {
-        if (ray_mean[a] > blood) continue;
-        for (int r = b0; r < b0 + band && count < NA * 8; r += 1 + band / 8) dev[count++] = abs(s->feat[a * NR + r] - blood);
-    }
-    double noise = count ? (double)select_kth(dev, count, count / 2) : 0.0;
-
     enum { BINS = 1024 };
     static const int lo = -32768, hi = 32768;
     unsigned hist[BINS] = {0};
@@ -378,6 +368,49 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
         int otsu_tissue = lo + (int)((upper_mean + 0.5) * (hi - lo) / BINS);
         if (otsu_tissue > tissue) tissue = otsu_tissue;
     }
+    /* Blood on each ray: the band's samples, but none at or beyond the
+     * previous frame's border; and where that border was near (a small
+     * lumen, a lesion around the catheter: the wall may have come into the
+     * band), none from where the band passes the midpoint to tissue and
+     * stays beyond it. Rays left with hardly any samples see no blood. */
+    const int min_run = 2;
+    int16_t run[NA];
+    for (int a = 0; a < NA; a++) {
+        int end = b0 + band;
+        if (s->have_prev) end = LQ_MIN(end, s->prev_border[a] - BOX_HALF - 1);
+        run[a] = (int16_t)LQ_MAX(end - b0, 0);
+        int32_t sum = 0;
+        for (int r = b0; r < end; r++) sum += s->feat[a * NR + r];
+        ray_mean[a] = sorted[a] = run[a] >= min_run ? sum / run[a] : tissue;
+    }
+    int cut = (select_kth(sorted, NA, NA / 10) + tissue) / 2;
+    for (int a = 0; a < NA; a++) {
+        if (run[a] < min_run || !s->have_prev || s->prev_border[a] >= b0 + 2 * band) continue;
+        const int16_t *f = s->feat + a * NR;
+        int end = b0 + run[a], r = b0;
+        int32_t before = 0, after = 0;
+        while (r < end && f[r] <= cut) before += f[r++];
+        for (int j = r; j < end; j++) after += f[j];
+        if (end - r >= 2 && after > (int32_t)cut * (end - r)) {
+            run[a] = (int16_t)(r - b0);
+            ray_mean[a] = run[a] >= min_run ? before / run[a] : tissue;
+        }
+    }
+    memcpy(sorted, ray_mean, sizeof sorted);
+    /* the lower third of the rays, unless that already reaches into tissue
+     * (few rays see blood beyond the ring-down): then the lowest tenth */
+    int blood = select_kth(sorted, NA, NA / 3), lowest = select_kth(sorted, NA, NA / 10);
+    if (blood - lowest > (tissue - lowest) / 2) blood = lowest;
+    /* Spread of blood: the median absolute deviation of those samples on the
+     * rays at or below that level (lumen next to the catheter). */
+    int32_t dev[NA * 8];
+    int count = 0;
+    for (int a = 0; a < NA; a++) {
+        if (ray_mean[a] > blood || run[a] < min_run) continue;
+        for (int r = b0; r < b0 + run[a] && count < NA * 8; r += 1 + band / 8) dev[count++] = abs(s->feat[a * NR + r] - blood);
+    }
+    double noise = count ? (double)select_kth(dev, count, count / 2) : 0.0;
+
     /* The lumen ends at the leading edge: the first rise out of blood into
      * any still tissue, however dim (hypoechoic intima, scar), not at the
      * midpoint to the bright wall. A rise is significant when it stands
@@ -500,12 +533,14 @@ static void solve_border(LqSegmenter *s, int *border)
  * (within REFINE_REACH samples). The local levels keep the edge unbiased
  * whether the tissue there is a bright wall or a hypoechoic layer. Without
  * a clear local step: the score's zero crossing. */
-#define REFINE_REACH 3
+#define REFINE_REACH 3        /* samples, and at least ... */
+#define REFINE_REACH_MM 0.1   /* ... this (fine sampling: a small field of view) */
 /* The upward crossing of `level` by v nearest to r (within REFINE_REACH
  * samples, never inside the ring-down), interpolated; -1 if none. */
 static double nearest_rise(const LqSegmenter *s, const int16_t *v, int r, double level)
 {
-    for (int k = 0; k <= REFINE_REACH; k++)
+    const int reach = LQ_MAX(REFINE_REACH, (int)lround(REFINE_REACH_MM / s->dr_mm));
+    for (int k = 0; k <= reach; k++)
         for (int sign = -1; sign <= 1; sign += 2) {
             int j = r + sign * k;
             if (j - 1 < s->r_mask || j >= NR || (k == 0 && sign > 0)) continue;
