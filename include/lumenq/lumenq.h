@@ -8,8 +8,11 @@
  *  - Functions return LQ_OK (0) or a negative LqStatus; when an LqError is
  *    passed, it receives the status and a one-line message that names the
  *    file and the reason. The library never prints and never exits.
- *  - Handles are opaque; lq_*_free(&p) / lq_study_close(&p) free and set the
- *    pointer to NULL, and accept NULL.
+ *  - LqStudy and LqResult are opaque handles, read through their functions.
+ *    LqScan, LqVolume and LqCtResult are plain result structs whose fields
+ *    the caller reads: the library allocates them and their arrays, and the
+ *    caller owns them. Every lq_*_free(&p) and lq_study_close(&p) frees the
+ *    object and all it holds, sets the pointer to NULL, and accepts NULL.
  *  - Lengths are in mm, areas in mm², percentages in percent; names carry the
  *    unit. Frame indices are 0-based in the API (the CLI and reports show
  *    1-based frame numbers, as scanners do).
@@ -154,8 +157,8 @@ typedef struct LqScan {
     size_t skipped;            /* files that are not readable DICOM */
 } LqScan;
 
-LQ_API int lq_scan(const char *path, const LqOpenOptions *opt, LqScan *scan, LqError *err);
-LQ_API void lq_scan_free(LqScan *scan);
+LQ_API int lq_scan(const char *path, const LqOpenOptions *opt, LqScan **out, LqError *err);
+LQ_API void lq_scan_free(LqScan **scan);
 
 /* A CT series as a volume (CT venography, docs/ct.md): the slices of one
  * series sorted by their position along the slice normal (never by file
@@ -186,9 +189,9 @@ LQ_API void lq_volume_free(LqVolume **v);
  * mm), and back, through the volume's geometry. */
 LQ_API void lq_volume_to_voxel(const LqVolume *v, const double patient[3], double voxel[3]);
 LQ_API void lq_volume_to_patient(const LqVolume *v, const double voxel[3], double patient[3]);
-/* The same checks and geometry without reading the voxels (`geometry->hu`
- * stays NULL): what `lumenq info` shows for a CT series. */
-LQ_API int lq_volume_probe(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume *geometry,
+/* The same checks and geometry without reading the voxels (`hu` and the
+ * slice lists stay NULL): what `lumenq info` shows for a CT series. */
+LQ_API int lq_volume_probe(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume **out,
                            LqError *err);
 
 /* ------------------------------------------------------------- geometry */
