@@ -3,6 +3,8 @@
 #include <stdarg.h>
 #include <stdio.h>
 
+const char *lq_version(void) { return LUMENQ_VERSION; }
+
 int lq_fail(LqError *err, int code, const char *fmt, ...)
 {
     if (err) {

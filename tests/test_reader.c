@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "phantom/phantom.h"
@@ -231,12 +232,44 @@ static void test_deep_nesting_refused(void **state)
     assert_non_null(strstr(err.message, "nested deeper"));
 }
 
+/* A folder scanned: DICOM objects described and sorted, other files
+ * counted; the scan is the library's, freed with lq_scan_free(&scan). */
+static void test_scan(void **state)
+{
+    (void)state;
+    assert_int_equal(mkdir(path_in("scan"), 0755), 0);
+    LqpParams p;
+    small(&p, 5);
+    write_phantom(&p, "scan/b.dcm");
+    p.frames = 1; /* the same seed: the same study and series */
+    write_phantom(&p, "scan/a.dcm");
+    write_bytes(path_in("scan/notes.txt"), (const uint8_t *)"not DICOM", 9);
+    LqScan *scan = NULL;
+    LqError err = {0};
+    assert_int_equal(lq_scan(path_in("scan"), NULL, &scan, &err), LQ_OK);
+    assert_non_null(scan);
+    assert_int_equal(scan->count, 2);
+    assert_int_equal(scan->skipped, 1);
+    /* one study and series, so sorted by path */
+    assert_string_equal(scan->entries[0].info.series_instance_uid, scan->entries[1].info.series_instance_uid);
+    assert_non_null(strstr(scan->entries[0].info.path, "scan/a.dcm"));
+    assert_false(scan->entries[0].pullback); /* one frame */
+    assert_true(scan->entries[1].pullback);
+    lq_scan_free(&scan);
+    assert_null(scan);
+    lq_scan_free(&scan); /* freeing NULL is safe */
+    assert_int_equal(lq_scan(path_in("no-such-folder"), NULL, &scan, &err), LQ_ERR_OPEN);
+    assert_null(scan);
+    assert_non_null(strstr(err.message, "no-such-folder"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_regions_and_timing), cmocka_unit_test(test_rgb_equals_grey),
         cmocka_unit_test(test_calibration_chain),  cmocka_unit_test(test_untimed),
         cmocka_unit_test(test_bad_input),          cmocka_unit_test(test_deep_nesting_refused),
+        cmocka_unit_test(test_scan),
     };
     return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);
 }

@@ -71,11 +71,14 @@ static void test_sorted_by_position(void **state)
     lq_volume_free(&v);
     assert_null(v);
     /* the geometry alone, as `lumenq info` shows it */
-    LqVolume g;
+    LqVolume *g = NULL;
     assert_int_equal(lq_volume_probe(dir, NULL, NULL, &g, &err), LQ_OK);
-    assert_int_equal(g.slices, N);
-    assert_null(g.hu);
-    assert_float_equal(g.dz_mm, 1.25, 1e-6);
+    assert_int_equal(g->slices, N);
+    assert_null(g->hu);
+    assert_null(g->slice_paths);
+    assert_float_equal(g->dz_mm, 1.25, 1e-6);
+    lq_volume_free(&g);
+    assert_null(g);
 }
 
 static void expect_refused(const char *dir, const char *why)
@@ -96,9 +99,10 @@ static void test_refusals(void **state)
     snprintf(dir, sizeof dir, "%s/missing", tmp_dir);
     write_series(dir, "2.25.1002", N, 5, -1, 0, 0);
     expect_refused(dir, "slice missing between -195.00 and -192.50 mm");
-    LqVolume g;
+    LqVolume *g = NULL;
     LqError err = {0};
     assert_int_equal(lq_volume_probe(dir, NULL, NULL, &g, &err), LQ_ERR_DATA);
+    assert_null(g);
     assert_non_null(strstr(err.message, "slice missing"));
     snprintf(dir, sizeof dir, "%s/duplicate", tmp_dir);
     write_series(dir, "2.25.1003", N, -1, 6, 0, 0);

@@ -162,7 +162,7 @@ static int send_outputs(const HookOptions *o, const char *dir, LqError *err)
 int lumenq_hook(const char *dir, const HookOptions *o)
 {
     double t0 = now_s();
-    LqScan scan;
+    LqScan *scan = NULL;
     LqError err = {0};
     int rc = lq_scan(dir, o->open, &scan, &err);
     if (rc != LQ_OK) {
@@ -170,12 +170,12 @@ int lumenq_hook(const char *dir, const HookOptions *o)
         return lq_exit_code(rc);
     }
     size_t pullbacks = 0;
-    for (size_t k = 0; k < scan.count; k++) pullbacks += scan.entries[k].pullback != 0;
+    for (size_t k = 0; k < scan->count; k++) pullbacks += scan->entries[k].pullback != 0;
     if (!pullbacks) {
         char study[80];
-        safe_name(scan.count ? scan.entries[0].info.study_instance_uid : "", study, sizeof study);
-        log_line(o, "study %s: nothing to measure (%zu DICOM objects, %zu other files), %.2f s", study, scan.count,
-                 scan.skipped, now_s() - t0);
+        safe_name(scan->count ? scan->entries[0].info.study_instance_uid : "", study, sizeof study);
+        log_line(o, "study %s: nothing to measure (%zu DICOM objects, %zu other files), %.2f s", study, scan->count,
+                 scan->skipped, now_s() - t0);
         lq_scan_free(&scan);
         return 0;
     }
@@ -185,8 +185,8 @@ int lumenq_hook(const char *dir, const HookOptions *o)
         lq_scan_free(&scan);
         return 73;
     }
-    for (size_t k = 0; k < scan.count; k++) {
-        const LqScanEntry *e = &scan.entries[k];
+    for (size_t k = 0; k < scan->count; k++) {
+        const LqScanEntry *e = &scan->entries[k];
         if (!e->pullback) continue;
         double t1 = now_s();
         char study[80], sop[80], study_dir[4200], inst_dir[4300], lock_path[4310], marker[4310], what[700];

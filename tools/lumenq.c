@@ -476,13 +476,14 @@ static void print_volume(const char *folder, const LqScanEntry *e, size_t count)
     unsigned frames = 0;
     for (size_t k = 0; k < count; k++) frames += e[k].info.frames;
     if (frames < 2 || strcmp(e->info.modality, "CT") != 0 || !e->info.has_geometry) return;
-    LqVolume g;
+    LqVolume *g = NULL;
     LqError err = {0};
     if (lq_volume_probe(folder, e->info.series_instance_uid, NULL, &g, &err) == LQ_OK)
-        printf("  Volume           %u slices sorted along the slice normal, %.3f x %.3f x %.3f mm\n", g.slices,
-               g.dx_mm, g.dy_mm, g.dz_mm);
+        printf("  Volume           %u slices sorted along the slice normal, %.3f x %.3f x %.3f mm\n", g->slices,
+               g->dx_mm, g->dy_mm, g->dz_mm);
     else
         printf("  Volume           not usable: %s\n", err.message);
+    lq_volume_free(&g);
 }
 
 static void print_one_series(const LqScanEntry *e, size_t count)
@@ -547,11 +548,11 @@ static int cmd_info(int argc, char **argv, Cli *cli)
         LqError err = {0};
         int rc;
         if (is_collection(argv[i])) {
-            LqScan scan;
+            LqScan *scan = NULL;
             rc = lq_scan(argv[i], &cli->open, &scan, &err);
             if (rc == LQ_OK) {
-                printf("%s: %zu DICOM objects, %zu other files skipped\n", argv[i], scan.count, scan.skipped);
-                print_series(argv[i], &scan);
+                printf("%s: %zu DICOM objects, %zu other files skipped\n", argv[i], scan->count, scan->skipped);
+                print_series(argv[i], scan);
                 lq_scan_free(&scan);
             }
         } else {
@@ -586,7 +587,7 @@ static void append(char *buf, size_t len, const char *text)
 /* The one IVUS pullback in a folder; otherwise an exit code and a message. */
 static int pick_pullback(const char *dir, Cli *cli, char *picked, size_t len)
 {
-    LqScan scan;
+    LqScan *scan = NULL;
     LqError err = {0};
     int rc = lq_scan(dir, &cli->open, &scan, &err);
     if (rc != LQ_OK) {
@@ -595,16 +596,16 @@ static int pick_pullback(const char *dir, Cli *cli, char *picked, size_t len)
     }
     size_t found = 0;
     char list[600] = "";
-    for (size_t k = 0; k < scan.count; k++) {
-        if (!scan.entries[k].pullback) continue;
-        if (!found) snprintf(picked, len, "%s", scan.entries[k].info.path);
+    for (size_t k = 0; k < scan->count; k++) {
+        if (!scan->entries[k].pullback) continue;
+        if (!found) snprintf(picked, len, "%s", scan->entries[k].info.path);
         if (found) append(list, sizeof list, ", ");
-        append(list, sizeof list, scan.entries[k].info.path);
+        append(list, sizeof list, scan->entries[k].info.path);
         found++;
     }
     int code = 0;
     if (found == 0) {
-        say("%s: no measurable IVUS pullback (%zu DICOM objects, %zu other files)", dir, scan.count, scan.skipped);
+        say("%s: no measurable IVUS pullback (%zu DICOM objects, %zu other files)", dir, scan->count, scan->skipped);
         code = 65;
     } else if (found > 1) {
         say("%s: %zu pullbacks, measure one file: %s", dir, found, list);

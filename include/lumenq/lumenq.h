@@ -8,8 +8,11 @@
  *  - Functions return LQ_OK (0) or a negative LqStatus; when an LqError is
  *    passed, it receives the status and a one-line message that names the
  *    file and the reason. The library never prints and never exits.
- *  - Handles are opaque; lq_*_free(&p) / lq_study_close(&p) free and set the
- *    pointer to NULL, and accept NULL.
+ *  - LqStudy and LqResult are opaque handles, read through their functions.
+ *    LqScan, LqVolume and LqCtResult are plain result structs whose fields
+ *    the caller reads: the library allocates them and their arrays, and the
+ *    caller owns them. Every lq_*_free(&p) and lq_study_close(&p) frees the
+ *    object and all it holds, sets the pointer to NULL, and accepts NULL.
  *  - Lengths are in mm, areas in mm², percentages in percent; names carry the
  *    unit. Frame indices are 0-based in the API (the CLI and reports show
  *    1-based frame numbers, as scanners do).
@@ -20,11 +23,25 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "lumenq/version.h"
+
 #ifdef __cplusplus
 extern "C" {
 #endif
 
-#define LUMENQ_VERSION "0.1.0"
+/* Exported from the shared library: the functions below and nothing else
+ * (it is built with hidden visibility; tests/symbols.sh checks both ways). */
+#ifndef LQ_API
+#if defined(__GNUC__) && __GNUC__ >= 4
+#define LQ_API __attribute__((visibility("default")))
+#else
+#define LQ_API
+#endif
+#endif
+
+/* The version of the library a program runs with (LUMENQ_VERSION is the
+ * header's it was compiled with). */
+LQ_API const char *lq_version(void);
 
 typedef enum LqStatus {
     LQ_OK = 0,
@@ -43,8 +60,8 @@ typedef struct LqError {
 } LqError;
 
 /* Conventional exit code (sysexits.h) for a status: 0, 64, 65, 66, 70, 73, 74, 75. */
-int lq_exit_code(int status);
-const char *lq_status_name(int status);
+LQ_API int lq_exit_code(int status);
+LQ_API const char *lq_status_name(int status);
 
 /* ---------------------------------------------------------------- study */
 
@@ -68,7 +85,7 @@ typedef struct LqOpenOptions {
     double frame_time_ms;      /* > 0: overrides/completes the file's frame time */
 } LqOpenOptions;
 
-void lq_open_options_default(LqOpenOptions *opt);
+LQ_API void lq_open_options_default(LqOpenOptions *opt);
 
 typedef struct LqStudyInfo {
     char path[1024];
@@ -108,22 +125,22 @@ typedef struct LqStudyInfo {
 
 typedef struct LqStudy LqStudy;
 
-int lq_study_open(const char *path, const LqOpenOptions *opt, LqStudy **out, LqError *err);
-void lq_study_close(LqStudy **study);
-const LqStudyInfo *lq_study_info(const LqStudy *study);
+LQ_API int lq_study_open(const char *path, const LqOpenOptions *opt, LqStudy **out, LqError *err);
+LQ_API void lq_study_close(LqStudy **study);
+LQ_API const LqStudyInfo *lq_study_info(const LqStudy *study);
 /* Whether the study can be measured (calibrated, image object); *why gets the reason if not. */
-int lq_study_measurable(const LqStudy *study, const char **why);
+LQ_API int lq_study_measurable(const LqStudy *study, const char **why);
 /* Decode frame `index` (0-based) to 8-bit luminance, rows*cols bytes, row-major. */
-int lq_study_read_frame(LqStudy *study, unsigned index, uint8_t *luma, LqError *err);
+LQ_API int lq_study_read_frame(LqStudy *study, unsigned index, uint8_t *luma, LqError *err);
 /* Decode frame `index` to rescaled values (Hounsfield units for CT), rows*cols
  * int16, clamped; single-sample images only. */
-int lq_study_read_frame_hu(LqStudy *study, unsigned index, int16_t *out, LqError *err);
+LQ_API int lq_study_read_frame_hu(LqStudy *study, unsigned index, int16_t *out, LqError *err);
 /* Position of a frame along the pullback, mm from the first frame (or the index when untimed). */
-double lq_study_frame_position_mm(const LqStudy *study, unsigned index);
+LQ_API double lq_study_frame_position_mm(const LqStudy *study, unsigned index);
 /* The frame nearest a position (mm) within the pullback proper; LQ_ERR_USAGE
  * naming the valid span when it lies outside, or when the study is untimed. */
-int lq_study_frame_at_mm(const LqStudy *study, double mm, unsigned *index, LqError *err);
-const char *lq_calibration_source_name(LqCalibrationSource src);
+LQ_API int lq_study_frame_at_mm(const LqStudy *study, double mm, unsigned *index, LqError *err);
+LQ_API const char *lq_calibration_source_name(LqCalibrationSource src);
 
 /* Inputs: a file, a folder (walked recursively) or a DICOMDIR (its file-set
  * folder is walked). Files that are not DICOM are skipped and counted. */
@@ -140,8 +157,8 @@ typedef struct LqScan {
     size_t skipped;            /* files that are not readable DICOM */
 } LqScan;
 
-int lq_scan(const char *path, const LqOpenOptions *opt, LqScan *scan, LqError *err);
-void lq_scan_free(LqScan *scan);
+LQ_API int lq_scan(const char *path, const LqOpenOptions *opt, LqScan **out, LqError *err);
+LQ_API void lq_scan_free(LqScan **scan);
 
 /* A CT series as a volume (CT venography, docs/ct.md): the slices of one
  * series sorted by their position along the slice normal (never by file
@@ -165,17 +182,17 @@ typedef struct LqVolume {
  * `series_uid`, else the series with the most slices. Refused with a
  * one-line reason (LQ_ERR_DATA): slices of different size or orientation,
  * two slices at one position, a missing slice or uneven spacing, gantry tilt. */
-int lq_volume_open(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume **out,
-                   LqError *err);
-void lq_volume_free(LqVolume **v);
+LQ_API int lq_volume_open(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume **out,
+                          LqError *err);
+LQ_API void lq_volume_free(LqVolume **v);
 /* Voxel coordinates (column, row, slice; fractional) of a patient point (LPS
  * mm), and back, through the volume's geometry. */
-void lq_volume_to_voxel(const LqVolume *v, const double patient[3], double voxel[3]);
-void lq_volume_to_patient(const LqVolume *v, const double voxel[3], double patient[3]);
-/* The same checks and geometry without reading the voxels (`geometry->hu`
- * stays NULL): what `lumenq info` shows for a CT series. */
-int lq_volume_probe(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume *geometry,
-                    LqError *err);
+LQ_API void lq_volume_to_voxel(const LqVolume *v, const double patient[3], double voxel[3]);
+LQ_API void lq_volume_to_patient(const LqVolume *v, const double voxel[3], double patient[3]);
+/* The same checks and geometry without reading the voxels (`hu` and the
+ * slice lists stay NULL): what `lumenq info` shows for a CT series. */
+LQ_API int lq_volume_probe(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume **out,
+                           LqError *err);
 
 /* ------------------------------------------------------------- geometry */
 
@@ -190,7 +207,7 @@ typedef struct LqShape {
 } LqShape;
 
 /* Measure a closed polygon given as n (x,y) pairs in mm (xy[2*i], xy[2*i+1]). */
-int lq_shape_measure(const double *xy, size_t n, LqShape *shape);
+LQ_API int lq_shape_measure(const double *xy, size_t n, LqShape *shape);
 
 /* ---------------------------------------------------------- measurement */
 
@@ -208,16 +225,16 @@ typedef enum LqMetric {
     LQ_METRIC_EQUIV_DIAMETER,   /* 100*(1 - sqrt(MLA/A_ref)) */
 } LqMetric;
 
-const char *lq_metric_name(LqMetric m);   /* "diameter", "area", "eqdiameter" */
-int lq_metric_from_name(const char *name); /* an LqMetric, or -1 */
+LQ_API const char *lq_metric_name(LqMetric m);   /* "diameter", "area", "eqdiameter" */
+LQ_API int lq_metric_from_name(const char *name); /* an LqMetric, or -1 */
 
 /* Veins with Raju's normal values (docs/measurements.md): CFV 12 mm / 125 mm2,
  * EIV 14 mm / 150 mm2, CIV 16 mm / 200 mm2. */
 typedef enum LqVein { LQ_VEIN_CFV = 0, LQ_VEIN_EIV, LQ_VEIN_CIV } LqVein;
 
-const char *lq_vein_name(LqVein v);       /* "cfv", "eiv", "civ" */
-int lq_vein_from_name(const char *name);  /* an LqVein, or -1 */
-void lq_vein_normal(LqVein v, double *diameter_mm, double *area_mm2);
+LQ_API const char *lq_vein_name(LqVein v);       /* "cfv", "eiv", "civ" */
+LQ_API int lq_vein_from_name(const char *name);  /* an LqVein, or -1 */
+LQ_API void lq_vein_normal(LqVein v, double *diameter_mm, double *area_mm2);
 
 typedef struct LqMeasureSettings {
     double threshold_pct;      /* the metric strictly above this is significant; default 61 */
@@ -240,7 +257,7 @@ typedef struct LqMeasureSettings {
                                     Number); -1: from the first / to the last frame */
 } LqMeasureSettings;
 
-void lq_measure_settings_default(LqMeasureSettings *s);
+LQ_API void lq_measure_settings_default(LqMeasureSettings *s);
 
 typedef struct LqFrameMeasure {
     LqShape shape;
@@ -301,8 +318,8 @@ typedef struct LqSummary {
 #define LQ_DYNAMIC_VARIATION_PCT 5.0
 
 /* Lesion, reference and stenosis from per-frame measures, as docs/measurements.md. */
-int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSettings *s,
-                      LqSummary *out, LqError *err);
+LQ_API int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSettings *s,
+                             LqSummary *out, LqError *err);
 
 /* CT venography along a traced centreline (docs/ct.md). */
 typedef struct LqCtOptions {
@@ -334,22 +351,24 @@ typedef struct LqCtResult {
     int significant;           /* %DS > threshold (CT alone never decides treatment) */
 } LqCtResult;
 
-void lq_ct_options_default(LqCtOptions *o);
+LQ_API void lq_ct_options_default(LqCtOptions *o);
 /* Traces the vein from `lesion` to `reference` (LPS mm) through the
  * contrast-filled lumen, cuts cross-sections perpendicular to it and measures
  * the lumen in each. LQ_ERR_USAGE for a point outside the volume. */
-int lq_ct_measure(const LqVolume *v, const double lesion[3], const double reference[3], const LqCtOptions *o,
-                  LqCtResult **out, LqError *err);
-void lq_ct_result_free(LqCtResult **r);
+LQ_API int lq_ct_measure(const LqVolume *v, const double lesion[3], const double reference[3], const LqCtOptions *o,
+                         LqCtResult **out, LqError *err);
+LQ_API void lq_ct_result_free(LqCtResult **r);
 /* The HU image of section s as the outline was found on it: size x size
  * samples `pitch_mm` apart, centred on the centreline point, x along u. */
-int lq_ct_section_image(const LqVolume *v, const LqCtResult *r, size_t s, int16_t *img, int size, double pitch_mm);
+LQ_API int lq_ct_section_image(const LqVolume *v, const LqCtResult *r, size_t s, int16_t *img, int size,
+                               double pitch_mm);
 /* The vein straightened along its centreline: column x at arc length
  * total * x / (width - 1) from the lesion point, row y at (y - height / 2) *
  * pitch_mm along that section's w (row-major, width x height): w is the
  * front-back direction of an axial series, across which the artery
  * flattens the vein. */
-int lq_ct_straightened(const LqVolume *v, const LqCtResult *r, int16_t *img, int width, int height, double pitch_mm);
+LQ_API int lq_ct_straightened(const LqVolume *v, const LqCtResult *r, int16_t *img, int width, int height,
+                              double pitch_mm);
 
 /* -------------------------------------------------------- segmentation */
 
@@ -377,24 +396,24 @@ typedef struct LqRunOptions {
     double time_limit_s;       /* wall-clock seconds for lq_study_measure */
 } LqRunOptions;
 
-void lq_run_options_default(LqRunOptions *o);
+LQ_API void lq_run_options_default(LqRunOptions *o);
 
 /* Segment every frame of the study and measure. Frames are decoded one at a
  * time, in order; only the blocks being segmented are held (threads x 36 polar
  * frames of 64 KiB), never the whole pullback. */
-int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, LqError *err);
+LQ_API int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, LqError *err);
 /* A reference from another pullback of the same patient: measures `other`
  * (with opt's segmentation and pullback direction) and sets `into`'s external
  * reference to its A_ref and D_ref — its automatic EIV reference, or frames
  * first..last (0-based) when first >= 0. LQ_ERR_DATA when that pullback has
  * no reference segment of its own. */
-int lq_study_reference(LqStudy *other, const LqRunOptions *opt, int first, int last, LqMeasureSettings *into,
-                       LqError *err);
-void lq_result_free(LqResult **r);
-size_t lq_result_frame_count(const LqResult *r);
-const LqFrameMeasure *lq_result_frame(const LqResult *r, size_t i);
-const LqContour *lq_result_contour(const LqResult *r, size_t i);
-const LqSummary *lq_result_summary(const LqResult *r);
+LQ_API int lq_study_reference(LqStudy *other, const LqRunOptions *opt, int first, int last, LqMeasureSettings *into,
+                              LqError *err);
+LQ_API void lq_result_free(LqResult **r);
+LQ_API size_t lq_result_frame_count(const LqResult *r);
+LQ_API const LqFrameMeasure *lq_result_frame(const LqResult *r, size_t i);
+LQ_API const LqContour *lq_result_contour(const LqResult *r, size_t i);
+LQ_API const LqSummary *lq_result_summary(const LqResult *r);
 
 /* ------------------------------------------------------------- reports */
 
@@ -411,31 +430,32 @@ typedef enum LqReportFormat {
 } LqReportFormat;
 
 /* "text", "json", "csv", "pdf", "pdf-dicom"; the pictures are "lesion-png", "reference-png", "profile-png". */
-int lq_report_format_from_name(const char *name, LqReportFormat *fmt);
+LQ_API int lq_report_format_from_name(const char *name, LqReportFormat *fmt);
 /* Write a report; path NULL or "-" writes to stdout, otherwise atomically
  * (temporary file in the target folder, then rename). Pictures decode the
  * frames they show. LQ_REPORT_REFERENCE_PNG fails with LQ_ERR_DATA when the
  * reference is not a frame range of this pullback (external or normal value). */
-int lq_report_write(LqStudy *study, const LqResult *r, LqReportFormat fmt,
-                    const char *path, LqError *err);
+LQ_API int lq_report_write(LqStudy *study, const LqResult *r, LqReportFormat fmt,
+                           const char *path, LqError *err);
 /* Append one row for this study to a summary CSV (docs/csv.md), creating it
  * with its header; the file is rewritten atomically under a lock, so several
  * lumenq processes can add to the same file. */
-int lq_report_append_summary_csv(const LqStudy *study, const LqResult *r, const char *path, LqError *err);
+LQ_API int lq_report_append_summary_csv(const LqStudy *study, const LqResult *r, const char *path, LqError *err);
 /* Reports of a CT measurement: text, JSON, CSV (one row per section);
  * LQ_REPORT_LESION_PNG and LQ_REPORT_REFERENCE_PNG the cross-sections,
  * LQ_REPORT_PROFILE_PNG the straightened vein over the area profile;
  * LQ_REPORT_SR a TID 1500 report in the CT's study. Atomic like
  * lq_report_write. */
-int lq_ct_report_write(const LqVolume *v, const LqCtResult *r, LqReportFormat fmt, const char *path, LqError *err);
+LQ_API int lq_ct_report_write(const LqVolume *v, const LqCtResult *r, LqReportFormat fmt, const char *path,
+                              LqError *err);
 
-const char *lq_method_name(LqMethod m);   /* "auto", "user", "external", "normal" */
+LQ_API const char *lq_method_name(LqMethod m);   /* "auto", "user", "external", "normal" */
 
 /* Send DICOM files to a node with C-STORE (DCMTK's storage SCU): called AE
  * title, host, port; calling AE title (NULL: "LUMENQ"). LQ_OK only when the
  * peer accepted every instance. */
-int lq_dicom_send(const char *const *files, size_t count, const char *peer_aet, const char *host, unsigned port,
-                  const char *calling_aet, LqError *err);
+LQ_API int lq_dicom_send(const char *const *files, size_t count, const char *peer_aet, const char *host, unsigned port,
+                         const char *calling_aet, LqError *err);
 
 /* ------------------------------------------------------------------ CPU */
 
@@ -448,9 +468,9 @@ typedef enum LqCpuLevel {
 } LqCpuLevel;
 
 /* Highest level this CPU supports (after the LUMENQ_CPU environment override). */
-int lq_cpu_best_level(void);
-const char *lq_cpu_level_name(int level);
-int lq_cpu_level_from_name(const char *name);
+LQ_API int lq_cpu_best_level(void);
+LQ_API const char *lq_cpu_level_name(int level);
+LQ_API int lq_cpu_level_from_name(const char *name);
 
 #ifdef __cplusplus
 }

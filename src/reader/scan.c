@@ -75,11 +75,13 @@ static int by_study_series_path(const void *a, const void *b)
     return c ? c : strcmp(x->path, y->path);
 }
 
-int lq_scan(const char *path, const LqOpenOptions *opt, LqScan *scan, LqError *err)
+int lq_scan(const char *path, const LqOpenOptions *opt, LqScan **out, LqError *err)
 {
-    memset(scan, 0, sizeof *scan);
+    *out = NULL;
     struct stat sb;
     if (stat(path, &sb) != 0) return lq_fail(err, LQ_ERR_OPEN, "%s: %s", path, strerror(errno));
+    LqScan *scan = calloc(1, sizeof *scan);
+    if (!scan) return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
     Walk w = {scan, 0, opt};
     char folder[4096];
     snprintf(folder, sizeof folder, "%s", path);
@@ -88,7 +90,11 @@ int lq_scan(const char *path, const LqOpenOptions *opt, LqScan *scan, LqError *e
     int is_dicomdir = S_ISREG(sb.st_mode) && strcmp(base, "DICOMDIR") == 0;
     if (S_ISREG(sb.st_mode) && !is_dicomdir) {
         int rc = add(&w, path);
-        if (rc != LQ_OK) return lq_fail(err, rc, "%s: out of memory", path);
+        if (rc != LQ_OK) {
+            lq_scan_free(&scan);
+            return lq_fail(err, rc, "%s: out of memory", path);
+        }
+        *out = scan;
         return LQ_OK;
     }
     if (is_dicomdir) { /* the file set: the folder holding the DICOMDIR */
@@ -98,17 +104,19 @@ int lq_scan(const char *path, const LqOpenOptions *opt, LqScan *scan, LqError *e
     }
     int rc = walk_folder(&w, folder, 0);
     if (rc != LQ_OK) {
-        lq_scan_free(scan);
+        lq_scan_free(&scan);
         if (rc == LQ_ERR_OPEN) return lq_fail(err, rc, "%s: cannot read the folder (%s)", path, strerror(errno));
         return lq_fail(err, rc, "%s: out of memory while scanning", path);
     }
     if (scan->count > 1) qsort(scan->entries, scan->count, sizeof *scan->entries, by_study_series_path);
+    *out = scan;
     return LQ_OK;
 }
 
-void lq_scan_free(LqScan *scan)
+void lq_scan_free(LqScan **scan)
 {
-    if (!scan) return;
-    free(scan->entries);
-    memset(scan, 0, sizeof *scan);
+    if (!scan || !*scan) return;
+    free((*scan)->entries);
+    free(*scan);
+    *scan = NULL;
 }

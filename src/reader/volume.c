@@ -130,24 +130,25 @@ static int sort_and_check(const char *path, Slice *sl, size_t n, LqVolume *v, Lq
     return LQ_OK;
 }
 
-static int load(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume **out,
-                LqVolume *probe, LqError *err)
+/* The volume, or with `geometry_only` its geometry without the voxels. */
+static int load(const char *path, const char *series_uid, const LqOpenOptions *opt, int geometry_only,
+                LqVolume **out, LqError *err)
 {
-    if (out) *out = NULL;
-    LqScan scan;
+    *out = NULL;
+    LqScan *scan = NULL;
     int rc = lq_scan(path, opt, &scan, err);
     if (rc != LQ_OK) return rc;
     /* the series: the one asked for, else the one with the most CT slices
      * (an Enhanced CT object counts its frames) */
     const char *chosen = NULL;
     size_t best = 0;
-    for (size_t a = 0; a < scan.count; a++) {
-        if (!is_ct_slice(&scan.entries[a])) continue;
-        const char *uid = scan.entries[a].info.series_instance_uid;
+    for (size_t a = 0; a < scan->count; a++) {
+        if (!is_ct_slice(&scan->entries[a])) continue;
+        const char *uid = scan->entries[a].info.series_instance_uid;
         size_t count = 0;
-        for (size_t b = 0; b < scan.count; b++)
-            if (is_ct_slice(&scan.entries[b]) && strcmp(scan.entries[b].info.series_instance_uid, uid) == 0)
-                count += scan.entries[b].info.frames;
+        for (size_t b = 0; b < scan->count; b++)
+            if (is_ct_slice(&scan->entries[b]) && strcmp(scan->entries[b].info.series_instance_uid, uid) == 0)
+                count += scan->entries[b].info.frames;
         if (series_uid ? strcmp(uid, series_uid) == 0 : count > best) chosen = uid, best = count;
     }
     if (!chosen) {
@@ -162,13 +163,12 @@ static int load(const char *path, const char *series_uid, const LqOpenOptions *o
         return rc;
     }
     Slice *sl = calloc(best, sizeof *sl);
-    LqVolume *v = probe ? probe : calloc(1, sizeof *v);
-    if (probe) memset(probe, 0, sizeof *probe);
+    LqVolume *v = calloc(1, sizeof *v);
     size_t n = 0;
     rc = sl && v ? LQ_OK : lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
-    for (size_t a = 0; rc == LQ_OK && a < scan.count; a++) {
-        const LqStudyInfo *in = &scan.entries[a].info;
-        if (!is_ct_slice(&scan.entries[a]) || strcmp(in->series_instance_uid, chosen) != 0) continue;
+    for (size_t a = 0; rc == LQ_OK && a < scan->count; a++) {
+        const LqStudyInfo *in = &scan->entries[a].info;
+        if (!is_ct_slice(&scan->entries[a]) || strcmp(in->series_instance_uid, chosen) != 0) continue;
         if (in->frames == 1) {
             sl[n].in = in, sl[n].frame = 0;
             memcpy(sl[n++].position, in->image_position, sizeof sl->position);
@@ -187,7 +187,7 @@ static int load(const char *path, const char *series_uid, const LqOpenOptions *o
     if (rc != LQ_OK) {
         free(sl);
         lq_scan_free(&scan);
-        if (!probe) free(v);
+        free(v);
         return rc;
     }
     rc = sl && v ? sort_and_check(path, sl, n, v, err) : lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
@@ -203,8 +203,8 @@ static int load(const char *path, const char *series_uid, const LqOpenOptions *o
         v->dx_mm = in->pixel_dx_mm, v->dy_mm = in->pixel_dy_mm;
         memcpy(v->origin, sl[0].position, sizeof v->origin);
         size_t px = (size_t)v->rows * v->cols;
-        if (probe) {
-            /* geometry only */
+        if (geometry_only) {
+            /* no voxels */
         } else if ((unsigned long long)px * n * sizeof(int16_t) > MAX_VOLUME_BYTES)
             rc = lq_fail(err, LQ_ERR_LIMIT, "%s: the volume (%zu slices of %ux%u) exceeds 2 GiB", path, n, v->cols,
                          v->rows);
@@ -212,7 +212,7 @@ static int load(const char *path, const char *series_uid, const LqOpenOptions *o
                  !(v->slice_paths = calloc(n, sizeof *v->slice_paths)) || !(v->slice_uids = calloc(n, sizeof *v->slice_uids)) ||
                  !(v->slice_frames = calloc(n, sizeof *v->slice_frames)))
             rc = lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory for %zu slices", path, n);
-        for (size_t i = 0; rc == LQ_OK && !probe && i < n; i++) {
+        for (size_t i = 0; rc == LQ_OK && !geometry_only && i < n; i++) {
             snprintf(v->slice_paths[i], sizeof v->slice_paths[i], "%s", sl[i].in->path);
             snprintf(v->slice_uids[i], sizeof v->slice_uids[i], "%s", sl[i].in->sop_instance_uid);
             v->slice_frames[i] = sl[i].in->frames > 1 ? sl[i].frame + 1 : 0;
@@ -220,7 +220,7 @@ static int load(const char *path, const char *series_uid, const LqOpenOptions *o
         /* frames of one file stay in one open study */
         LqStudy *st = NULL;
         const LqStudyInfo *open_in = NULL;
-        for (size_t i = 0; rc == LQ_OK && !probe && i < n; i++) {
+        for (size_t i = 0; rc == LQ_OK && !geometry_only && i < n; i++) {
             if (sl[i].in != open_in) {
                 lq_study_close(&st);
                 open_in = sl[i].in;
@@ -232,7 +232,6 @@ static int load(const char *path, const char *series_uid, const LqOpenOptions *o
     }
     free(sl);
     lq_scan_free(&scan);
-    if (probe) return rc;
     if (rc != LQ_OK) lq_volume_free(&v);
     *out = v;
     return rc;
@@ -240,11 +239,11 @@ static int load(const char *path, const char *series_uid, const LqOpenOptions *o
 
 int lq_volume_open(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume **out, LqError *err)
 {
-    return load(path, series_uid, opt, out, NULL, err);
+    return load(path, series_uid, opt, 0, out, err);
 }
 
-int lq_volume_probe(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume *geometry,
+int lq_volume_probe(const char *path, const char *series_uid, const LqOpenOptions *opt, LqVolume **out,
                     LqError *err)
 {
-    return load(path, series_uid, opt, NULL, geometry, err);
+    return load(path, series_uid, opt, 1, out, err);
 }
