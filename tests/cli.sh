@@ -21,6 +21,59 @@ check "measure needs a file" expect_exit 64 "$lumenq" measure
 check "bad threshold value" expect_exit 64 "$lumenq" measure --threshold 150 x.dcm
 check "bad reference range" expect_exit 64 "$lumenq" measure --reference-range 9-3 x.dcm
 
+# Each command takes only its own options (issue 17): any other is exit 64
+# and one line naming the option and the command, before any file is read.
+# Every option a command's --help lists gets past the parser to the input
+# (exit 66: the input is missing); every other option of `lumenq --help` is
+# refused. So the help, the parser and the scope cannot drift apart.
+options_in() { sed -nE 's/^  (-[a-zA-Z], |    )--([a-z-]+).*/\2/p' | sort -u; }
+valid_value() { # a value the option accepts
+    case $1 in
+    format) echo json ;; metric) echo area ;; reference-normal) echo civ ;; pullback-from) echo cfv ;;
+    cpu) echo scalar ;; threshold) echo 50 ;; pixel-size) echo 0.1 ;; pullback-rate) echo 1 ;; frame-time) echo 30 ;;
+    threads) echo 2 ;; max-frames | max-memory | time-limit) echo 100 ;; max-pixels) echo 100000 ;;
+    lesion-frame | reference-frame) echo 3 ;; lesion-at) echo 5mm ;; lesion-range | reference-range) echo 2-5 ;;
+    lesion-point | lesion-voxel) echo 1,2,3 ;; reference-point | reference-voxel) echo 1,2,4 ;;
+    series) echo 1.2.3 ;; send) echo ARCHIVE@127.0.0.1:104 ;; calling-aet) echo LQ ;;
+    png | out) echo "$work/dir-$1" ;; reference-file) echo "$work/other.dcm:1-3" ;; *) echo "$work/file-$1" ;;
+    esac
+}
+is_flag() { case $1 in quiet | verbose | help | version) return 0 ;; *) return 1 ;; esac; }
+"$lumenq" --help | options_in >"$work/all-options"
+check "--help lists the options" test "$(wc -l <"$work/all-options")" -ge 40
+for cmd in measure info ct hook; do
+    check "$cmd --help: exit 0" expect_exit 0 "$lumenq" "$cmd" --help
+    check "$cmd --help: its usage" grep -q "^Usage: lumenq $cmd " "$work/out"
+    options_in <"$work/out" >"$work/takes-$cmd"
+    ct_points=()
+    [ "$cmd" = ct ] && ct_points=(--lesion-point 1,2,3 --reference-point 1,2,4)
+    taken="" refused=""
+    while read -r opt; do
+        if is_flag "$opt"; then args=(--"$opt"); else args=(--"$opt" "$(valid_value "$opt")"); fi
+        if grep -qx -- "$opt" "$work/takes-$cmd"; then
+            case $opt in help | version) continue ;; esac
+            "$lumenq" "$cmd" "${ct_points[@]}" "${args[@]}" "$work/missing" >/dev/null 2>&1
+            [ $? -eq 66 ] || taken="$taken --$opt"
+        else
+            expect_exit 64 "$lumenq" "$cmd" "${ct_points[@]}" "${args[@]}" "$work/missing" &&
+                one_line_with "lumenq: $cmd does not take --$opt (see lumenq $cmd --help)" || refused="$refused --$opt"
+        fi
+    done <"$work/all-options"
+    check "$cmd: every option of its help reaches the input${taken:+ (not:$taken)}" test -z "$taken"
+    check "$cmd: every other option is exit 64 naming it and $cmd${refused:+ (not:$refused)}" test -z "$refused"
+done
+check "ct --metric area: exit 64" expect_exit 64 "$lumenq" ct x --metric area --lesion-point 1,2,3 --reference-point 1,2,4
+check "ct --metric area: one line naming both" one_line_with "ct does not take --metric"
+check "an abbreviated option is named in full" expect_exit 64 "$lumenq" ct x --metr=area
+check "an abbreviated option: its full name" one_line_with "ct does not take --metric"
+check "a short option of another command: exit 64" expect_exit 64 "$lumenq" info -f json x.dcm
+check "a short option: named with its long name" one_line_with "info does not take -f (--format)"
+check "hook -q: exit 64 (the hook logs to its own log)" expect_exit 64 "$lumenq" hook -q x
+check "an option before the command: exit 64" expect_exit 64 "$lumenq" --threads 2 measure x.dcm
+check "an option before the command: says to give the command first" one_line_with "--threads is an option of a command"
+check "unknown command: one line naming it" expect_exit 64 "$lumenq" frobnicate --help
+check "unknown command: the message" one_line_with "unknown command 'frobnicate'"
+
 check "missing input: exit 66" expect_exit 66 "$lumenq" measure "$work/missing.dcm"
 check "missing input: one line naming the file" one_line_naming "$work/missing.dcm"
 echo "not a DICOM file" >"$work/notes.txt"
@@ -149,6 +202,8 @@ check "untimed: the lesion line is clean" grep -Eq '^Lesion     frame [0-9]+ \(a
 "$phantom" "$work/nocal.dcm" --frames 20 --size 128 --calibration none
 check "no calibration: exit 65" expect_exit 65 "$lumenq" measure "$work/nocal.dcm"
 check "no calibration: says --pixel-size" grep -q -- "--pixel-size" "$work/err"
+check "info --pixel-size: exit 0" expect_exit 0 "$lumenq" info --pixel-size 0.25 "$work/nocal.dcm"
+check "info --pixel-size: the calibration given" grep -q "Calibration      0.25000 x 0.25000 mm/pixel" "$work/out"
 # Contradictory calibration: the ultrasound region is used and the report names the disagreement.
 "$phantom" "$work/conflict.dcm" --frames 120 --size 256 --seed 11 --calibration conflicting
 check "contradictory calibration: measured" expect_exit 0 "$lumenq" measure "$work/conflict.dcm"
@@ -167,6 +222,10 @@ check "info on a folder" expect_exit 0 "$lumenq" info "$work/study"
 check "info counts objects and skipped files" grep -q "1 DICOM objects, 1 other files skipped" "$work/out"
 check "measure a folder" expect_exit 0 "$lumenq" measure -f json -o "$work/folder.json" "$work/study"
 check "the folder's pullback measures as the file does" cmp -s <(strip_ids "$work/best.json") <(strip_ids "$work/folder.json")
+# The options the hook shares with measure take effect there too.
+check "hook with the verdict's and the run's options" expect_exit 0 "$lumenq" hook "$work/study" --out "$work/hooked" \
+    --log "$work/hook.log" --metric area --threshold 50 --cpu scalar --threads 2 --time-limit 100
+check "hook --metric area --threshold 50: the log line's verdict" grep -Eq "area [0-9.]+ % \(threshold 50 %\)" "$work/hook.log"
 if command -v dcmmkdir >/dev/null; then
     (cd "$work/study" && dcmmkdir --general-purpose +I +r SERIES1/IMG1 >/dev/null 2>&1)
     check "info on a DICOMDIR" expect_exit 0 "$lumenq" info "$work/study/DICOMDIR"
@@ -286,6 +345,24 @@ check "--max-memory: one line with the estimate" one_line_naming "over the limit
 check "--time-limit reached: exit 75" expect_exit 75 "$lumenq" measure --time-limit 0.000001 --threads 1 -o "$work/timed-out.txt" "$work/study.dcm"
 check "--time-limit: nothing written" test ! -e "$work/timed-out.txt"
 check "limits of 0 mean none" expect_exit 0 "$lumenq" measure --max-frames 0 --max-pixels 0 --max-memory 0 "$work/study.dcm"
+
+# ct with the options it shares with measure (the CT phantom of tests/ct.sh).
+"$phantom" --ct "$work/ctv" --seed 7 >"$work/ct-truth.txt" || { echo "CT phantom failed"; exit 1; }
+lesion=$(sed -n 's/^lesion point //p' "$work/ct-truth.txt")
+reference=$(sed -n 's/^reference point //p' "$work/ct-truth.txt")
+check "ct with --threshold, --cpu, -f, -o, -q" expect_exit 0 "$lumenq" ct "$work/ctv" --lesion-point "$lesion" \
+    --reference-point "$reference" --threshold 40 --cpu scalar -f json -o "$work/ct.json" -q
+check "ct --threshold 40: in the JSON" grep -q '"threshold_pct": 40.0' "$work/ct.json"
+
+# The man page's options by command are the ones each command takes.
+man_options() { # the options listed for command $1 under "Options by command"
+    awk -v cmd="$1" '/^\.SS Options by command/ { on = 1; next } on && /^\.SS/ { exit }
+        on && /^\.TP/ { mine = 0; next } on && /^\.B / { mine = ($2 == cmd); next } on && mine' "$manpage" |
+        sed 's/\\-/-/g' | grep -o -- '--[a-z][a-z-]*' | sed 's/^--//' | sort -u
+}
+for cmd in measure info ct hook; do
+    check "man page: the options of $cmd" cmp -s <(man_options "$cmd") "$work/takes-$cmd"
+done
 
 # Every option in --help is in the man page.
 "$lumenq" --help | grep -o -- '--[a-z][a-z-]*' | sort -u >"$work/opts"

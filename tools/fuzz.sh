@@ -62,7 +62,12 @@ if [ ! -d "$seeds/reader" ]; then
     for line in "measure|x.dcm|--lesion-range|40-60mm|--reference-file|b.dcm:10-20" \
                 "measure|--lesion-at|42.5mm|--metric|eqdiameter|--threshold|50" \
                 "measure|--reference-frame|12|--reference-normal|civ|--out|o|--png|p|--pdf|r.pdf" \
-                "info|-f|json|--pixel-size|0.1|--pullback-rate|0.5|--frame-time|33|--cpu|sse2|--threads|2"; do
+                "measure|--pixel-size|0.1|--pullback-rate|0.5|--frame-time|33|--cpu|sse2|--threads|2|x.dcm" \
+                "info|-q|--pixel-size|0.1|a.dcm|dir" \
+                "ct|dir|--lesion-point|8.75,12,-26.13|--reference-voxel|4,5,6|--series|1.2.3|-f|json|--out|o" \
+                "hook|dir|--out|o|--log|l|--send|ARCHIVE@host:104|--calling-aet|LQ|--time-limit|5" \
+                "ct|--metric|area|dir" \
+                "hook|--help"; do
         i=$((i + 1))
         printf '%s' "$line" | tr '|' '\0' >"$seeds/cli/args$i"
     done

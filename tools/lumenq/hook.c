@@ -6,7 +6,7 @@
  * text the sender controls. The same study handled twice is measured once
  * (a marker per instance, the DICOM outputs' UIDs derived from the source);
  * a lock per study keeps two hooks apart. One log line per study. */
-#include "hook.h"
+#include "commands.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -20,6 +20,16 @@
 #include <unistd.h>
 
 #define DEFAULT_TIME_LIMIT_S 300.0 /* per pullback: a PACS must not wait forever */
+
+typedef struct HookOptions {
+    const LqOpenOptions *open;
+    const LqRunOptions *run;  /* time_limit_s 0: DEFAULT_TIME_LIMIT_S per pullback */
+    const char *out_root;     /* outputs in out_root/<study UID>/<SOP instance UID>/ */
+    const char *log_path;     /* NULL: standard error */
+    const char *send_aet, *send_host; /* send sr.dcm and report-pdf.dcm there (send_aet NULL: no) */
+    unsigned send_port;
+    const char *calling_aet;  /* NULL: LUMENQ */
+} HookOptions;
 
 static double now_s(void)
 {
@@ -89,13 +99,13 @@ static int mark_done(const char *marker)
     return 0;
 }
 
-typedef struct Output {
+typedef struct HookOutput {
     LqReportFormat format;
     const char *name;
     int needs_lesion, needs_own_reference;
-} Output;
+} HookOutput;
 
-static const Output outputs[] = {
+static const HookOutput outputs[] = {
     {LQ_REPORT_TEXT, "report.txt", 0, 0},        {LQ_REPORT_JSON, "report.json", 0, 0},
     {LQ_REPORT_CSV, "frames.csv", 0, 0},         {LQ_REPORT_PDF, "report.pdf", 0, 0},
     {LQ_REPORT_PDF_DICOM, "report-pdf.dcm", 0, 0}, {LQ_REPORT_SR, "sr.dcm", 1, 0},
@@ -132,20 +142,6 @@ static int measure_into(const HookOptions *o, const char *path, const char *dir,
     return rc;
 }
 
-int lumenq_parse_node(const char *text, char *buf, size_t len, const char **aet, const char **host, unsigned *port)
-{
-    if (strlen(text) >= len) return 0;
-    snprintf(buf, len, "%s", text);
-    char *at = strchr(buf, '@'), *colon = strrchr(buf, ':');
-    if (!at || !colon || colon < at || at == buf || at - buf > 16 || colon == at + 1) return 0;
-    *at = 0, *colon = 0;
-    char *end;
-    long p = strtol(colon + 1, &end, 10);
-    if (*end || end == colon + 1 || p < 1 || p > 65535) return 0;
-    *aet = buf, *host = at + 1, *port = (unsigned)p;
-    return 1;
-}
-
 /* The DICOM outputs of an instance to the node the options name. */
 static int send_outputs(const HookOptions *o, const char *dir, LqError *err)
 {
@@ -159,7 +155,9 @@ static int send_outputs(const HookOptions *o, const char *dir, LqError *err)
     return lq_dicom_send(files, n, o->send_aet, o->send_host, o->send_port, o->calling_aet, err);
 }
 
-int lumenq_hook(const char *dir, const HookOptions *o)
+/* Measures every IVUS pullback found in dir; returns an exit code (0 also
+ * when there is nothing to measure). */
+static int hook_study(const char *dir, const HookOptions *o)
 {
     double t0 = now_s();
     LqScan *scan = NULL;
@@ -231,4 +229,13 @@ int lumenq_hook(const char *dir, const HookOptions *o)
     }
     lq_scan_free(&scan);
     return worst;
+}
+
+int cmd_hook(const Cli *cli)
+{
+    if (cli->n_args != 1) return cli_usage_error(cli, "%s", "hook needs exactly one DIR (the received study)");
+    HookOptions o = {&cli->open,     &cli->run,     cli->out_dir ? cli->out_dir : CLI_HOOK_DEFAULT_OUT,
+                     cli->log,       cli->send_aet, cli->send_host,
+                     cli->send_port, cli->calling_aet};
+    return hook_study(cli->args[0], &o);
 }

@@ -1,0 +1,28 @@
+/* The commands of lumenq (one file each) and what they share. */
+#ifndef LUMENQ_COMMANDS_H
+#define LUMENQ_COMMANDS_H
+#include "cli.h"
+
+/* Each returns the exit status (sysexits). */
+int cmd_measure(const Cli *cli);
+int cmd_info(const Cli *cli);
+int cmd_ct(const Cli *cli);
+int cmd_hook(const Cli *cli);
+
+/* A folder, or a DICOMDIR (read as the file set it indexes). */
+int is_collection(const char *path);
+
+/* A file the options ask for besides the main report. */
+typedef struct Output {
+    LqReportFormat format;
+    char path[4096];
+} Output;
+
+#define MAX_OUTPUTS 16
+
+/* Every file the options ask for (the main report, stdout or -o, apart);
+ * ct: the measurement of a CT series. 0 if a path is too long. */
+int plan_outputs(const Cli *cli, int ct, Output *outs, int *n);
+/* Creates the folders of --png and --out; 0, or exit 73 with a message. */
+int make_output_dirs(const Cli *cli);
+#endif

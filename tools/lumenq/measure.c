@@ -1,0 +1,185 @@
+/* `lumenq measure FILE`: one IVUS pullback, measured and reported. */
+#include "commands.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+/* Appends `text` to `buf` (size `len`), cutting it if the buffer is full. */
+static void append(char *buf, size_t len, const char *text)
+{
+    size_t used = strlen(buf), add = strlen(text);
+    if (used + 1 >= len) return;
+    if (add > len - used - 1) add = len - used - 1;
+    memcpy(buf + used, text, add);
+    buf[used + add] = 0;
+}
+
+/* The one IVUS pullback in a folder; otherwise an exit code and a message. */
+static int pick_pullback(const char *dir, const Cli *cli, char *picked, size_t len)
+{
+    LqScan *scan = NULL;
+    LqError err = {0};
+    int rc = lq_scan(dir, &cli->open, &scan, &err);
+    if (rc != LQ_OK) {
+        cli_say(cli, "%s", err.message);
+        return lq_exit_code(rc);
+    }
+    size_t found = 0;
+    char list[600] = "";
+    for (size_t k = 0; k < scan->count; k++) {
+        if (!scan->entries[k].pullback) continue;
+        if (!found) snprintf(picked, len, "%s", scan->entries[k].info.path);
+        if (found) append(list, sizeof list, ", ");
+        append(list, sizeof list, scan->entries[k].info.path);
+        found++;
+    }
+    int code = 0;
+    if (found == 0) {
+        cli_say(cli, "%s: no measurable IVUS pullback (%zu DICOM objects, %zu other files)", dir, scan->count,
+                scan->skipped);
+        code = 65;
+    } else if (found > 1) {
+        cli_say(cli, "%s: %zu pullbacks, measure one file: %s", dir, found, list);
+        code = 64;
+    }
+    lq_scan_free(&scan);
+    return code;
+}
+
+/* Frame index (0-based) of a frame number or position in this study. */
+static int resolve_frame(LqStudy *study, int is_mm, double value, int *index0, LqError *err)
+{
+    if (!is_mm) {
+        *index0 = (int)value - 1;
+        return LQ_OK;
+    }
+    unsigned idx;
+    int rc = lq_study_frame_at_mm(study, value, &idx, err);
+    if (rc == LQ_OK) *index0 = (int)idx;
+    return rc;
+}
+
+static int resolve_range(LqStudy *study, const RangeSpec *r, int *a, int *b, LqError *err)
+{
+    int rc = resolve_frame(study, r->is_mm, r->a, a, err);
+    if (rc == LQ_OK) rc = resolve_frame(study, r->is_mm, r->b, b, err);
+    if (rc == LQ_OK && *a > *b) {
+        int t = *a;
+        *a = *b, *b = t;
+    }
+    return rc;
+}
+
+/* The reference measured on another pullback (--reference-file F[:A-B]). */
+static int external_reference(const Cli *cli, LqMeasureSettings *ms, LqError *err)
+{
+    LqStudy *other = NULL;
+    int first = -1, last = -1;
+    int rc = lq_study_open(cli->reference_file, &cli->open, &other, err);
+    if (rc == LQ_OK && cli->reference_file_range.given)
+        rc = resolve_range(other, &cli->reference_file_range, &first, &last, err);
+    if (rc == LQ_OK) rc = lq_study_reference(other, &cli->run, first, last, ms, err);
+    if (rc == LQ_OK && cli->verbose) cli_say(cli, "reference from %s", ms->external_reference_note);
+    lq_study_close(&other);
+    return rc;
+}
+
+/* The user's lesion and reference choices, in this study's frames. */
+static int apply_choices(const Cli *cli, LqStudy *study, LqRunOptions *run, LqError *err)
+{
+    LqMeasureSettings *ms = &run->measure;
+    int rc = LQ_OK;
+    if (cli->lesion_frame.given)
+        rc = resolve_frame(study, cli->lesion_frame.is_mm, cli->lesion_frame.value, &ms->lesion_frame, err);
+    if (rc == LQ_OK && cli->lesion_range.given)
+        rc = resolve_range(study, &cli->lesion_range, &ms->lesion_first, &ms->lesion_last, err);
+    if (rc == LQ_OK && cli->reference_range.given)
+        rc = resolve_range(study, &cli->reference_range, &ms->reference_first, &ms->reference_last, err);
+    if (rc == LQ_OK && cli->reference_file[0]) rc = external_reference(cli, ms, err);
+    return rc;
+}
+
+static int same_file(const char *a, const char *b)
+{
+    struct stat sa, sb;
+    return a && b && strcmp(b, "-") != 0 && stat(a, &sa) == 0 && stat(b, &sb) == 0 && sa.st_dev == sb.st_dev &&
+           sa.st_ino == sb.st_ino;
+}
+
+/* Writes the extra outputs; pictures that do not apply are skipped with a note. */
+static int write_outputs(const Cli *cli, LqStudy *study, const LqResult *result, const Output *outs, int n,
+                         LqError *err)
+{
+    const LqSummary *s = lq_result_summary(result);
+    for (int i = 0; i < n; i++) {
+        if (outs[i].format == LQ_REPORT_LESION_PNG && !s->ok) {
+            cli_say(cli, "%s not written: no lesion (not measured)", outs[i].path);
+            continue;
+        }
+        if (outs[i].format == LQ_REPORT_REFERENCE_PNG && (!(s->reference_area_mm2 > 0) || s->reference_first < 0)) {
+            cli_say(cli, "%s not written: the reference is not a frame of this pullback (%s)", outs[i].path,
+                s->reference_area_mm2 > 0 ? lq_method_name(s->reference_method) : "none");
+            continue;
+        }
+        int rc = lq_report_write(study, result, outs[i].format, outs[i].path, err);
+        if (rc != LQ_OK) return rc;
+        if (cli->verbose) cli_say(cli, "wrote %s", outs[i].path);
+    }
+    return LQ_OK;
+}
+
+int cmd_measure(const Cli *cli)
+{
+    if (cli->n_args != 1) return cli_usage_error(cli, "%s", "measure needs exactly one FILE");
+    const char *path = cli->args[0];
+    char picked[1024];
+    if (is_collection(path)) {
+        int code = pick_pullback(path, cli, picked, sizeof picked);
+        if (code) return code;
+        path = picked;
+    }
+    static Output outs[MAX_OUTPUTS];
+    int n_outs;
+    if (!plan_outputs(cli, 0, outs, &n_outs)) return cli_usage_error(cli, "%s", "an output path is too long");
+    const char *others[] = {cli->output, cli->summary_csv};
+    for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+        if (same_file(path, others[i]))
+            return cli_usage_error(cli, "'%s' is the input file: input files are never overwritten", others[i]);
+    for (int i = 0; i < n_outs; i++)
+        if (same_file(path, outs[i].path) || (cli->reference_file[0] && same_file(cli->reference_file, outs[i].path)))
+            return cli_usage_error(cli, "'%s' is an input file: input files are never overwritten", outs[i].path);
+    LqStudy *study = NULL;
+    LqResult *result = NULL;
+    LqError err = {0};
+    LqRunOptions run = cli->run;
+    int rc = lq_study_open(path, &cli->open, &study, &err);
+    if (rc == LQ_OK) {
+        const LqStudyInfo *in = lq_study_info(study);
+        if (cli->verbose) cli_say(cli, "%s: %u frames %ux%u, measuring", path, in->frames, in->cols, in->rows);
+        if (in->timing == LQ_TIMING_NONE && in->frames > 1)
+            cli_say(cli, "%s: no frame time or pullback rate; positions are frame numbers (give --pullback-rate)",
+                    path);
+        rc = apply_choices(cli, study, &run, &err);
+    }
+    if (rc == LQ_OK) rc = lq_study_measure(study, &run, &result, &err);
+    int code = 0;
+    if (rc == LQ_OK && (code = make_output_dirs(cli))) {
+        lq_result_free(&result);
+        lq_study_close(&study);
+        return code;
+    }
+    if (rc == LQ_OK) rc = lq_report_write(study, result, cli->format, cli->output, &err);
+    if (rc == LQ_OK) rc = write_outputs(cli, study, result, outs, n_outs, &err);
+    if (rc == LQ_OK && cli->summary_csv) rc = lq_report_append_summary_csv(study, result, cli->summary_csv, &err);
+    if (rc != LQ_OK) {
+        cli_say(cli, "%s", err.message);
+    } else if (!lq_result_summary(result)->ok) {
+        /* The report was written and says why; the exit status says it too. */
+        cli_say(cli, "%s: not measured: %s", path, lq_result_summary(result)->problem);
+        rc = LQ_ERR_DATA;
+    }
+    lq_result_free(&result);
+    lq_study_close(&study);
+    return lq_exit_code(rc);
+}
+
