@@ -295,7 +295,7 @@ double *lq_ct_resample(const double *pts, size_t np, double step, size_t *n_out)
  * section's lumen and resamples, so the section planes end up perpendicular
  * to the vein's own axis (a tilted plane through a flattened lumen inflates
  * its area). */
-double *lq_ct_recentre(const LqVolume *v, const LqSegDsp *dsp, const LqCtLumen *level, int passes, double *pts,
+double *lq_ct_recentre(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, int passes, double *pts,
                        size_t *n, double step, int16_t *img, double *xy)
 {
     for (int pass = 0; pass < passes && pts; pass++) {

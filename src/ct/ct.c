@@ -92,8 +92,8 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
     memcpy(raw, lesion, 3 * sizeof *raw);
     memcpy(raw + 3 * (plen - 1), reference, 3 * sizeof *raw);
     size_t n = 0;
-    LqSegDsp dsp;
-    lq_seg_dsp_init(&dsp, o->cpu_level);
+    LqCtDsp dsp;
+    lq_ct_dsp_init(&dsp, o->cpu_level);
     double *line = lq_ct_resample(raw, plen, o->step_mm, &n);
     free(raw);
     /* the level the path was traced on came from a 3x3x3 mean at one point;

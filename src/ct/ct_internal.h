@@ -5,7 +5,7 @@
 #define LQ_CT_INTERNAL_H
 
 #include "internal.h"
-#include "segment/dsp.h"
+#include "ct/dsp.h"
 
 #include <stddef.h>
 #include <stdint.h>
@@ -24,15 +24,15 @@ typedef struct LqCtLumen {
     double hu, noise_hu;
 } LqCtLumen;
 
-LqCtLumen lq_ct_lumen_level(const LqVolume *v, const LqSegDsp *dsp, const double *reference, int16_t *img);
+LqCtLumen lq_ct_lumen_level(const LqVolume *v, const LqCtDsp *dsp, const double *reference, int16_t *img);
 /* The RAYS radii (mm) of the lumen in the section through p spanned by u, w
  * (img: its image, SECTION_SAMPLES squared); 0 if the centre is not lumen. */
-int lq_ct_section_radii(const LqVolume *v, const LqSegDsp *dsp, const LqCtLumen *level, const double *p,
+int lq_ct_section_radii(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, const double *p,
                         const double *u, const double *w, int16_t *img, double *radius);
 /* The outline polygon (RAYS points, section mm) from the radii. */
 void lq_ct_polygon(const double *radius, double *xy);
 /* lq_ct_section_radii, then lq_ct_polygon into xy. */
-int lq_ct_section_outline(const LqVolume *v, const LqSegDsp *dsp, const LqCtLumen *level, const double *p,
+int lq_ct_section_outline(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, const double *p,
                           const double *u, const double *w, int16_t *img, double *xy);
 /* Rays that leak along a vessel crossing the plane, cut back (n sections of RAYS radii). */
 void lq_ct_clamp_leaks(const double *radii, const unsigned char *found, size_t n, double *out);
@@ -44,7 +44,7 @@ void lq_ct_clamp_leaks(const double *radii, const unsigned char *found, size_t n
 int lq_ct_plane(const LqVolume *v, const double *pts, size_t n, size_t s, double *u, double *w);
 /* The size x size HU image, `pitch` mm samples, of the thin slab through p
  * spanned by u, w (acc: size x size scratch). */
-void lq_ct_slab(const LqVolume *v, const LqSegDsp *dsp, const double *p, const double *u, const double *w,
+void lq_ct_slab(const LqVolume *v, const LqCtDsp *dsp, const double *p, const double *u, const double *w,
                 int16_t *img, int size, double pitch, int32_t *acc);
 
 /* ---- centreline.c */
@@ -73,7 +73,7 @@ int lq_ct_trace(const LqVolume *v, LqCtSearch *s, double lumen, double wall_weig
 double *lq_ct_resample(const double *pts, size_t np, double step, size_t *n_out);
 /* `passes` times: every point moved towards its section's lumen centroid,
  * smoothed and resampled. Frees pts on failure (NULL). */
-double *lq_ct_recentre(const LqVolume *v, const LqSegDsp *dsp, const LqCtLumen *level, int passes, double *pts,
+double *lq_ct_recentre(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, int passes, double *pts,
                        size_t *n, double step, int16_t *img, double *xy);
 
 #endif

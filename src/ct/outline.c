@@ -205,7 +205,7 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-LqCtLumen lq_ct_lumen_level(const LqVolume *v, const LqSegDsp *dsp, const double *reference, int16_t *img)
+LqCtLumen lq_ct_lumen_level(const LqVolume *v, const LqCtDsp *dsp, const double *reference, int16_t *img)
 {
     LqCtLumen level = {0, 0};
     int32_t acc[SECTION_SAMPLES * SECTION_SAMPLES];
@@ -242,7 +242,7 @@ LqCtLumen lq_ct_lumen_level(const LqVolume *v, const LqSegDsp *dsp, const double
  * lumen's and the section's tissue (its lower quartile); the lumen's edge is
  * half way to tissue, or a quarter of that contrast above the lumen where a
  * brighter vessel (the artery) touches it. Returns 1 with the polygon in xy. */
-int lq_ct_section_radii(const LqVolume *v, const LqSegDsp *dsp, const LqCtLumen *level, const double *p,
+int lq_ct_section_radii(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, const double *p,
                         const double *u, const double *w, int16_t *img, double *radius)
 {
     int32_t acc[SECTION_SAMPLES * SECTION_SAMPLES];
@@ -268,7 +268,7 @@ int lq_ct_section_radii(const LqVolume *v, const LqSegDsp *dsp, const LqCtLumen 
     return ray_radii(img, level, low, high, contrast, radius);
 }
 
-int lq_ct_section_outline(const LqVolume *v, const LqSegDsp *dsp, const LqCtLumen *level, const double *p,
+int lq_ct_section_outline(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, const double *p,
                           const double *u, const double *w, int16_t *img, double *xy)
 {
     double radius[RAYS];

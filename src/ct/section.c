@@ -42,7 +42,7 @@ int lq_ct_plane(const LqVolume *v, const double *pts, size_t n, size_t s, double
 
 /* n HU samples from `p` along unit vector `dir`, `pitch` mm apart, through
  * the trilinear kernel (16.16 fixed-point voxel steps). */
-static void line(const LqVolume *v, const LqSegDsp *dsp, const double *p, const double *dir, double pitch, int n,
+static void line(const LqVolume *v, const LqCtDsp *dsp, const double *p, const double *dir, double pitch, int n,
                  int16_t *out)
 {
     double q0[3], q1[3], tmp[3];
@@ -56,7 +56,7 @@ static void line(const LqVolume *v, const LqSegDsp *dsp, const double *p, const 
 
 /* The size x size HU image of the plane through `p` spanned by u, w,
  * samples `pitch` mm apart, centred on p (sample size / 2), row by row. */
-static void cut(const LqVolume *v, const LqSegDsp *dsp, const double *p, const double *u, const double *w,
+static void cut(const LqVolume *v, const LqCtDsp *dsp, const double *p, const double *u, const double *w,
                 int16_t *img, int size, double pitch)
 {
     const int half = size / 2;
@@ -74,7 +74,7 @@ static void cut(const LqVolume *v, const LqSegDsp *dsp, const double *p, const d
  * keeps its outline. `acc` holds size x size sums. */
 #define SLAB_PLANES 3
 #define SLAB_GAP_MM 0.5
-void lq_ct_slab(const LqVolume *v, const LqSegDsp *dsp, const double *p, const double *u, const double *w,
+void lq_ct_slab(const LqVolume *v, const LqCtDsp *dsp, const double *p, const double *u, const double *w,
                 int16_t *img, int size, double pitch, int32_t *acc)
 {
     const size_t n = (size_t)size * size;
@@ -92,8 +92,8 @@ void lq_ct_slab(const LqVolume *v, const LqSegDsp *dsp, const double *p, const d
 int lq_ct_straightened(const LqVolume *v, const LqCtResult *r, int16_t *img, int width, int height, double pitch_mm)
 {
     if (r->n < 2 || width < 1 || height < 1 || !(pitch_mm > 0)) return LQ_ERR_USAGE;
-    LqSegDsp dsp;
-    lq_seg_dsp_init(&dsp, -1);
+    LqCtDsp dsp;
+    lq_ct_dsp_init(&dsp, -1);
     double total = r->sections[r->n - 1].position_mm;
     int16_t *col = malloc((size_t)height * sizeof *col);
     if (!col) return LQ_ERR_INTERNAL;
@@ -124,8 +124,8 @@ int lq_ct_section_image(const LqVolume *v, const LqCtResult *r, size_t s, int16_
     if (s >= r->n || size < 1 || !(pitch_mm > 0)) return LQ_ERR_USAGE;
     int32_t *acc = malloc((size_t)size * size * sizeof *acc);
     if (!acc) return LQ_ERR_INTERNAL;
-    LqSegDsp dsp;
-    lq_seg_dsp_init(&dsp, -1);
+    LqCtDsp dsp;
+    lq_ct_dsp_init(&dsp, -1);
     const double *u = r->planes + 6 * s;
     lq_ct_slab(v, &dsp, r->points + 3 * s, u, u + 3, img, size, pitch_mm, acc);
     free(acc);
