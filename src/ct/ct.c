@@ -3,13 +3,13 @@
  * (centreline.c), cross-sections perpendicular to it (section.c) and the
  * lumen outlined in each (outline.c), then measures the stenosis along it. */
 #include "ct/ct_internal.h"
+#include "measure/measure.h"
 
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define LESION_FRACTION 0.5
 #define MIN_LUMEN_HU 100.0      /* contrast-filled vein in the venous phase; tissue is 20-60 HU */
 #define MIN_AREA_MM2 3.0        /* smaller outlines (2 mm across) are below what CT resolves */
 
@@ -144,27 +144,26 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
     }
     free(img), free(xy), free(radii), free(found);
 
-    /* measures: the reference near the reference point, the lesion the MLA before it */
+    /* measures, as for IVUS (measure/measure.h): the reference the sections
+     * with a lumen within reference_mm of the reference point, the lesion
+     * the MLA before them */
+    const LqFrameUse any_lumen = {0, 0};
     double step = n > 1 ? total / (double)(n - 1) : o->step_mm;
     r->lesion = r->reference_first = r->reference_last = r->segment_first = r->segment_last = -1;
-    double sum = 0;
-    int used = 0;
     for (size_t s = 0; s < n; s++)
         if (total - r->sections[s].position_mm <= o->reference_mm && r->sections[s].valid) {
-            sum += r->sections[s].shape.area_mm2, used++;
             if (r->reference_first < 0) r->reference_first = (int)s;
             r->reference_last = (int)s;
         }
-    if (!used) {
+    if (r->reference_first < 0 ||
+        !lq_reference_mean(r->sections, (size_t)r->reference_first, (size_t)r->reference_last, any_lumen,
+                           &r->reference_area_mm2, &r->reference_diameter_mm)) {
         snprintf(r->problem, sizeof r->problem, "no lumen found around the reference point");
         *out = r;
         return LQ_OK;
     }
-    r->reference_area_mm2 = sum / used;
-    r->reference_diameter_mm = 2 * sqrt(r->reference_area_mm2 / LQ_PI);
-    for (int s = 0; s < r->reference_first; s++)
-        if (r->sections[s].valid && (r->lesion < 0 || r->sections[s].shape.area_mm2 < r->sections[r->lesion].shape.area_mm2))
-            r->lesion = s;
+    if (r->reference_first > 0)
+        r->lesion = (int)lq_mla_frame(r->sections, 0, (size_t)r->reference_first - 1, any_lumen);
     if (r->lesion < 0) {
         snprintf(r->problem, sizeof r->problem, "no lumen found between the lesion point and the reference");
         *out = r;
@@ -172,18 +171,16 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
     }
     const LqShape *L = &r->sections[r->lesion].shape;
     r->mla_mm2 = L->area_mm2, r->mld_mm = L->min_feret_mm, r->max_diameter_mm = L->max_feret_mm;
-    r->diameter_stenosis_pct = 100 * (1 - r->mld_mm / r->reference_diameter_mm);
-    r->area_stenosis_pct = 100 * (1 - r->mla_mm2 / r->reference_area_mm2);
-    r->equiv_diameter_stenosis_pct = 100 * (1 - sqrt(r->mla_mm2 / r->reference_area_mm2));
-    double limit = LESION_FRACTION * r->reference_area_mm2;
-    if (r->mla_mm2 < limit) {
-        int a = r->lesion, b = r->lesion;
-        while (a > 0 && r->sections[a - 1].valid && r->sections[a - 1].shape.area_mm2 < limit) a--;
-        while (b + 1 < (int)n && r->sections[b + 1].valid && r->sections[b + 1].shape.area_mm2 < limit) b++;
-        r->segment_first = a, r->segment_last = b;
-        r->lesion_length_mm = (b - a + 1) * step;
-    }
-    r->significant = r->diameter_stenosis_pct > r->threshold_pct;
+    LqStenosis st = lq_stenosis(r->mla_mm2, r->mld_mm, r->reference_area_mm2, r->reference_diameter_mm);
+    r->diameter_stenosis_pct = st.diameter_pct;
+    r->area_stenosis_pct = st.area_pct;
+    r->equiv_diameter_stenosis_pct = st.equiv_diameter_pct;
+    size_t seg_first, seg_last;
+    if (lq_lesion_segment(r->sections, n, (size_t)r->lesion, r->reference_area_mm2, step, &seg_first, &seg_last,
+                          &r->lesion_length_mm))
+        r->segment_first = (int)seg_first, r->segment_last = (int)seg_last;
+    /* CT's finding is on %DS, IVUS's default metric */
+    r->significant = lq_stenosis_significant(lq_stenosis_pct(&st, LQ_METRIC_DIAMETER), r->threshold_pct);
     r->ok = 1;
     *out = r;
     return LQ_OK;

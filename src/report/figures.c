@@ -4,6 +4,7 @@
 #include "figures.h"
 
 #include "internal.h"
+#include "measure/measure.h"
 #include "layout.h"
 #include "report.h"
 
@@ -471,7 +472,7 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
     lq_fig_grid(cr, &A, fs, 0, 1);
     if (have_ref) {
         lq_fig_hline(cr, &A, s->reference_area_mm2, lq_fig_reference_rgb, 6);
-        lq_fig_hline(cr, &A, 0.5 * s->reference_area_mm2, lq_fig_lesion_rgb, 3);
+        lq_fig_hline(cr, &A, LQ_LESION_FRACTION * s->reference_area_mm2, lq_fig_lesion_rgb, 3);
         /* %AS on the right: the same curve, read against the reference */
         lq_fig_font(cr, fs, 0);
         cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);

@@ -3,6 +3,7 @@
 #include "internal.h"
 #include "output.h"
 #include "dicom_write.h"
+#include "measure/measure.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -176,11 +177,8 @@ const char *lq_metric_phrase(LqMetric m)
 double lq_frame_stenosis_pct(const LqSummary *s, const LqFrameMeasure *m, LqMetric metric)
 {
     if (!(s->reference_area_mm2 > 0) || !m->valid) return NAN;
-    switch (metric) {
-    case LQ_METRIC_AREA: return 100.0 * (1.0 - m->shape.area_mm2 / s->reference_area_mm2);
-    case LQ_METRIC_EQUIV_DIAMETER: return 100.0 * (1.0 - sqrt(m->shape.area_mm2 / s->reference_area_mm2));
-    default: return 100.0 * (1.0 - m->shape.min_feret_mm / s->reference_diameter_mm);
-    }
+    LqStenosis st = lq_stenosis(m->shape.area_mm2, m->shape.min_feret_mm, s->reference_area_mm2, s->reference_diameter_mm);
+    return lq_stenosis_pct(&st, metric);
 }
 
 static int within(size_t i, int a, int b) { return a >= 0 && (long)i >= a && (long)i <= b; }
