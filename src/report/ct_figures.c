@@ -189,8 +189,8 @@ static int profile_png(FILE *fp, const LqVolume *v, const LqCtResult *r, LqError
     lq_fig_font(cr, fs * 1.15, 1);
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
     lq_fig_text(cr, left, 1.4 * fs, -1, "CT venography: the vein straightened along its centreline");
-    snprintf(buf, sizeof buf, "%s: %%DS %.1f %% %s %.0f %%", r->significant ? "COMPRESSION" : "no significant compression",
-             r->diameter_stenosis_pct, r->significant ? ">" : "\xe2\x89\xa4", r->threshold_pct);
+    lq_verdict_text(buf, sizeof buf, LQ_VERDICT_CT | LQ_VERDICT_TYPESET, r->significant, "%DS", r->diameter_stenosis_pct,
+                    r->threshold_pct);
     if (r->significant) lq_fig_rgb(cr, lq_fig_lesion_rgb);
     lq_fig_text(cr, w - right, 1.4 * fs, 1, buf);
     lq_fig_font(cr, fs * 0.9, 0);

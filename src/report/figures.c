@@ -433,8 +433,8 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
      * a line the title needs below the first moves the plots down */
     char buf[256], verdict[160];
     if (s->ok)
-        snprintf(verdict, sizeof verdict, "%s: %s %.1f %% %s %.0f %%", s->significant ? "SIGNIFICANT" : "not significant",
-                 lq_metric_phrase(s->metric), s->verdict_pct, s->significant ? ">" : "\xe2\x89\xa4", s->threshold_pct);
+        lq_verdict_text(verdict, sizeof verdict, LQ_VERDICT_TYPESET, s->significant, lq_metric_phrase(s->metric),
+                        s->verdict_pct, s->threshold_pct);
     double left = 5.2 * fs, right = 4.6 * fs, bottom = 3.0 * fs, gap = 1.6 * fs;
     LqTitleLayout title;
     lq_title_layout(cr, fs * 1.15, left, w - right, 1.5 * fs, fs, "Lumen area along the pullback",
