@@ -22,8 +22,9 @@ typedef struct LqFrameUse {
 
 int lq_frame_usable(const LqFrameMeasure *m, LqFrameUse use);
 
-/* D_ref = 2 sqrt(A_ref / pi), the diameter of a circle of that area. */
-double lq_reference_diameter(double area_mm2);
+/* 2 sqrt(A / pi), the diameter of a circle of that area: a frame's
+ * equivalent diameter, and D_ref from A_ref. */
+double lq_equiv_diameter(double area_mm2);
 /* A_ref = the mean CSA of the usable frames from..to, D_ref from it.
  * Returns how many frames were used; with none, *area and *diameter are
  * left as they were. */

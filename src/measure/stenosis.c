@@ -48,7 +48,7 @@ int lq_frame_usable(const LqFrameMeasure *m, LqFrameUse use)
     return m->valid && (!use.confident || (m->confidence >= use.min_confidence && m->shape.area_mm2 > 0));
 }
 
-double lq_reference_diameter(double area_mm2) { return 2.0 * sqrt(area_mm2 / LQ_PI); }
+double lq_equiv_diameter(double area_mm2) { return 2.0 * sqrt(area_mm2 / LQ_PI); }
 
 int lq_reference_mean(const LqFrameMeasure *f, size_t from, size_t to, LqFrameUse use, double *area_mm2,
                       double *diameter_mm)
@@ -59,7 +59,7 @@ int lq_reference_mean(const LqFrameMeasure *f, size_t from, size_t to, LqFrameUs
         if (lq_frame_usable(&f[i], use)) sum += f[i].shape.area_mm2, used++;
         if (i == to) break;
     }
-    if (used) *area_mm2 = sum / used, *diameter_mm = lq_reference_diameter(*area_mm2);
+    if (used) *area_mm2 = sum / used, *diameter_mm = lq_equiv_diameter(*area_mm2);
     return used;
 }
 
@@ -420,7 +420,7 @@ static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeas
         out->reference_area_mm2 = set->external_reference_area_mm2;
         out->reference_diameter_mm = set->external_reference_diameter_mm > 0
                                          ? set->external_reference_diameter_mm
-                                         : lq_reference_diameter(out->reference_area_mm2);
+                                         : lq_equiv_diameter(out->reference_area_mm2);
         snprintf(out->reference_note, sizeof out->reference_note, "%s", set->external_reference_note);
     }
 
