@@ -357,6 +357,13 @@ int main(int argc, char **argv)
     }
     LqSegDsp ref;
     lq_seg_dsp_init_c(&ref);
+    /* -1 asks for the best level: each family's init resolves it itself
+     * (once it did not, and CT always ran the C kernels) */
+    LqSegDsp any, best;
+    lq_seg_dsp_init(&any, -1);
+    lq_seg_dsp_init(&best, lq_cpu_best_level());
+    report("init(-1)", lq_cpu_level_name(lq_cpu_best_level()), !memcmp(&any, &best, sizeof any), "segmentation");
+    checkasm_ct_resolve();
     int tested = 0;
     int first, last;
     checkasm_levels(max_level, &first, &last);

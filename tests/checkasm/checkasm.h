@@ -23,5 +23,7 @@ void checkasm_levels(int max_level, int *first, int *last);
 
 /* ct.c: the CT kernels at `level` against their scalar twins; their timing. */
 void checkasm_ct(int level, const char *name);
+/* lq_ct_dsp_init(-1) gives the best level's kernels. */
+void checkasm_ct_resolve(void);
 void bench_ct(int max_level);
 #endif

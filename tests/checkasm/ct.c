@@ -50,6 +50,14 @@ void checkasm_ct(int level, const char *name)
     check_trilinear(&ref, &d, name);
 }
 
+void checkasm_ct_resolve(void)
+{
+    LqCtDsp any, best;
+    lq_ct_dsp_init(&any, -1);
+    lq_ct_dsp_init(&best, lq_cpu_best_level());
+    report("init(-1)", lq_cpu_level_name(lq_cpu_best_level()), !memcmp(&any, &best, sizeof any), "CT");
+}
+
 /* 256 oblique lines of 256 samples through a 128 x 128 x 100 volume: about
  * the samples of one section slab (3 planes of 81 x 81) times 3. */
 static double time_trilinear(const LqCtDsp *d, const int16_t *vol, int16_t *line)
