@@ -1,5 +1,5 @@
 #!/bin/bash
-# Builds the segmentation kernels and tests/checkasm for aarch64 with a cross
+# Builds the segmentation and CT kernels and tests/checkasm for aarch64 with a cross
 # compiler and runs them under qemu-user, so the NEON kernels are checked
 # against their scalar twins on an x86 machine too. Installs the cross
 # toolchain and qemu-user when missing (Debian packages).
@@ -17,7 +17,8 @@ if [ ${#need[@]} -gt 0 ]; then
 fi
 out=build-aarch64
 mkdir -p "$out"
-aarch64-linux-gnu-gcc -std=c17 -O2 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -DLQ_ARCH_ARM -Iinclude -Isrc \
+aarch64-linux-gnu-gcc -std=c17 -O2 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -DLQ_ARCH_ARM -Iinclude -Isrc -Itests \
     src/cpu.c src/segment/dsp.c src/segment/generic/kernels_c.c src/segment/arm/dsp_init.c \
-    src/segment/arm/kernels_neon.c tests/checkasm/checkasm.c -o "$out/checkasm"
+    src/segment/arm/kernels_neon.c src/ct/dsp.c src/ct/generic/kernels_c.c \
+    tests/checkasm/checkasm.c tests/checkasm/ct.c -o "$out/checkasm"
 exec qemu-aarch64 -L /usr/aarch64-linux-gnu "$out/checkasm" "$@"

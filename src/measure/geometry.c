@@ -1,6 +1,7 @@
 /* Per-frame geometry of a closed lumen contour (docs/measurements.md, "Per
  * frame"): shoelace area, equivalent diameter, Feret diameters. */
 #include "internal.h"
+#include "measure/measure.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -47,7 +48,7 @@ int lq_shape_measure(const double *xy, size_t n, LqShape *shape)
         twice += xy[2 * i] * xy[2 * j + 1] - xy[2 * j] * xy[2 * i + 1];
     }
     shape->area_mm2 = fabs(twice) * 0.5;
-    shape->equiv_diameter_mm = 2.0 * sqrt(shape->area_mm2 / LQ_PI);
+    shape->equiv_diameter_mm = lq_equiv_diameter(shape->area_mm2);
 
     Pt *pts = malloc(n * sizeof *pts), *hull = malloc(2 * n * sizeof *hull);
     if (!pts || !hull) {

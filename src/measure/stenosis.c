@@ -1,6 +1,8 @@
 /* Lesion, reference and stenosis from per-frame measures, exactly as
  * docs/measurements.md defines them ("Clinical basis", "Per study"),
  * with the choices made where the clinical definition is silent. */
+#include "measure/measure.h"
+
 #include "internal.h"
 
 #include <math.h>
@@ -12,7 +14,6 @@
 #define STABLE_TOLERANCE 0.15    /* reference run: CSA within +-15 % of its median */
 #define RUN_MAX_GAP 3            /* low-confidence frames skipped inside a run */
 #define REFERENCE_LENGTH_MM 15.0 /* central part of the run averaged (~10-20 mm of vein) */
-#define LESION_FRACTION 0.5      /* lesion segment: CSA below 50 % of A_ref */
 #define MIN_RUN_MM 5.0           /* a shorter "stable" run is not a reference segment */
 #define MIN_RUN_FRAMES 5         /* the same for untimed pullbacks */
 #define MIN_RUN_FRAMES_TIMED 3   /* and never fewer frames than this */
@@ -40,6 +41,69 @@ void lq_measure_settings_default(LqMeasureSettings *s)
     s->first_frame = s->last_frame = -1;
 }
 
+/* ---- the measures IVUS and CT share (measure/measure.h) */
+
+int lq_frame_usable(const LqFrameMeasure *m, LqFrameUse use)
+{
+    return m->valid && (!use.confident || (m->confidence >= use.min_confidence && m->shape.area_mm2 > 0));
+}
+
+double lq_equiv_diameter(double area_mm2) { return 2.0 * sqrt(area_mm2 / LQ_PI); }
+
+int lq_reference_mean(const LqFrameMeasure *f, size_t from, size_t to, LqFrameUse use, double *area_mm2,
+                      double *diameter_mm)
+{
+    double sum = 0;
+    int used = 0;
+    for (size_t i = from;; i = to >= from ? i + 1 : i - 1) {
+        if (lq_frame_usable(&f[i], use)) sum += f[i].shape.area_mm2, used++;
+        if (i == to) break;
+    }
+    if (used) *area_mm2 = sum / used, *diameter_mm = lq_equiv_diameter(*area_mm2);
+    return used;
+}
+
+long lq_mla_frame(const LqFrameMeasure *f, size_t from, size_t to, LqFrameUse use)
+{
+    long best = -1;
+    for (size_t i = from;; i = to >= from ? i + 1 : i - 1) {
+        if (lq_frame_usable(&f[i], use) && (best < 0 || f[i].shape.area_mm2 < f[best].shape.area_mm2)) best = (long)i;
+        if (i == to) break;
+    }
+    return best;
+}
+
+int lq_lesion_segment(const LqFrameMeasure *f, size_t n, size_t lesion, double reference_area_mm2, double spacing_mm,
+                      size_t *first, size_t *last, double *length_mm)
+{
+    double limit = LQ_LESION_FRACTION * reference_area_mm2;
+    if (!(f[lesion].shape.area_mm2 < limit)) return 0;
+    size_t a = lesion, b = lesion;
+    while (a > 0 && f[a - 1].valid && f[a - 1].shape.area_mm2 < limit) a--;
+    while (b + 1 < n && f[b + 1].valid && f[b + 1].shape.area_mm2 < limit) b++;
+    *first = a, *last = b;
+    *length_mm = (double)(b - a + 1) * spacing_mm;
+    return 1;
+}
+
+LqStenosis lq_stenosis(double mla_mm2, double mld_mm, double reference_area_mm2, double reference_diameter_mm)
+{
+    LqStenosis s;
+    s.diameter_pct = 100.0 * (1.0 - mld_mm / reference_diameter_mm);
+    s.area_pct = 100.0 * (1.0 - mla_mm2 / reference_area_mm2);
+    s.equiv_diameter_pct = 100.0 * (1.0 - sqrt(mla_mm2 / reference_area_mm2));
+    return s;
+}
+
+double lq_stenosis_pct(const LqStenosis *s, LqMetric metric)
+{
+    return metric == LQ_METRIC_AREA             ? s->area_pct
+           : metric == LQ_METRIC_EQUIV_DIAMETER ? s->equiv_diameter_pct
+                                                : s->diameter_pct;
+}
+
+int lq_stenosis_significant(double pct, double threshold_pct) { return pct > threshold_pct; }
+
 static const char *const vein_labels[] = {"CFV", "EIV", "CIV"}; /* for reports, by LqVein */
 
 /* Frames are walked in anatomical order IVC -> CFV; k is that order's index. */
@@ -52,11 +116,8 @@ typedef struct Walk {
 
 static size_t frame_of(const Walk *w, size_t k) { return w->reversed ? w->n - 1 - k : k; }
 static const LqFrameMeasure *at(const Walk *w, size_t k) { return &w->f[frame_of(w, k)]; }
-static int eligible(const Walk *w, size_t k)
-{
-    const LqFrameMeasure *m = at(w, k);
-    return m->valid && m->confidence >= w->low_conf && m->shape.area_mm2 > 0;
-}
+static LqFrameUse confident(const Walk *w) { return (LqFrameUse){1, w->low_conf}; }
+static int eligible(const Walk *w, size_t k) { return lq_frame_usable(at(w, k), confident(w)); }
 
 /* Fenwick tree over value ranks: the median of a growing run in O(log n). */
 typedef struct Ranked {
@@ -338,17 +399,12 @@ static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeas
                 }
             if (ref0 > ref1) ref0 = ref1 = (run0 + run1) / 2;
         }
-        double sum = 0;
-        int used = 0;
-        for (size_t k = ref0; k <= ref1; k++)
-            if (out->reference_method == LQ_METHOD_USER ? at(&w, k)->valid : eligible(&w, k))
-                sum += at(&w, k)->shape.area_mm2, used++;
-        if (!used) {
+        LqFrameUse use = out->reference_method == LQ_METHOD_USER ? (LqFrameUse){0, 0} : confident(&w);
+        if (!lq_reference_mean(frames, frame_of(&w, ref0), frame_of(&w, ref1), use, &out->reference_area_mm2,
+                               &out->reference_diameter_mm)) {
             snprintf(out->problem, sizeof out->problem, "the reference frames have no usable contour");
             return LQ_OK;
         }
-        out->reference_area_mm2 = sum / used;
-        out->reference_diameter_mm = 2.0 * sqrt(out->reference_area_mm2 / LQ_PI);
         to_file_order(&w, ref0, ref1, &out->reference_first, &out->reference_last);
     } else if (normal_vein >= 0) {
         out->reference_method = LQ_METHOD_NORMAL;
@@ -364,7 +420,7 @@ static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeas
         out->reference_area_mm2 = set->external_reference_area_mm2;
         out->reference_diameter_mm = set->external_reference_diameter_mm > 0
                                          ? set->external_reference_diameter_mm
-                                         : 2.0 * sqrt(out->reference_area_mm2 / LQ_PI);
+                                         : lq_equiv_diameter(out->reference_area_mm2);
         snprintf(out->reference_note, sizeof out->reference_note, "%s", set->external_reference_note);
     }
 
@@ -392,14 +448,14 @@ static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeas
             s1 = have_run ? run0 : n;
         }
         /* confident frames first; in a user range, any frame with a contour */
-        int found = 0;
-        for (int pass = 0; pass < 2 && !found; pass++) {
-            if (pass == 1 && out->lesion_method != LQ_METHOD_USER) break;
-            for (size_t k = s0; k < s1; k++)
-                if ((pass ? at(&w, k)->valid : eligible(&w, k)) &&
-                    (!found || at(&w, k)->shape.area_mm2 < at(&w, lesion_k)->shape.area_mm2))
-                    lesion_k = k, found = 1;
+        long mla = -1;
+        if (s1 > s0) {
+            mla = lq_mla_frame(frames, frame_of(&w, s0), frame_of(&w, s1 - 1), confident(&w));
+            if (mla < 0 && out->lesion_method == LQ_METHOD_USER)
+                mla = lq_mla_frame(frames, frame_of(&w, s0), frame_of(&w, s1 - 1), (LqFrameUse){0, 0});
         }
+        int found = mla >= 0;
+        if (found) lesion_k = frame_of(&w, (size_t)mla); /* the walk index of that frame */
         if (s1 > s0) to_file_order(&w, s0, s1 - 1, &out->lesion_search_first, &out->lesion_search_last);
         if (!found) {
             snprintf(out->problem, sizeof out->problem,
@@ -418,24 +474,20 @@ static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeas
     out->lesion_max_diameter_mm = L->shape.max_feret_mm;
 
     /* ---- lesion segment: contiguous frames around the lesion below 50 % of A_ref */
-    double limit = LESION_FRACTION * out->reference_area_mm2;
-    size_t seg_a = lesion_k, seg_b = lesion_k;
-    if (L->shape.area_mm2 < limit) {
-        while (seg_a > 0 && at(&w, seg_a - 1)->valid && at(&w, seg_a - 1)->shape.area_mm2 < limit) seg_a--;
-        while (seg_b + 1 < n && at(&w, seg_b + 1)->valid && at(&w, seg_b + 1)->shape.area_mm2 < limit) seg_b++;
-        to_file_order(&w, seg_a, seg_b, &out->lesion_first, &out->lesion_last);
-        /* Each frame stands for one frame spacing of vein. */
-        out->lesion_length_mm = (double)(seg_b - seg_a + 1) * frame_step(&w);
+    size_t seg_a = lesion_k, seg_b = lesion_k, seg_first, seg_last;
+    if (lq_lesion_segment(frames, n, frame_of(&w, lesion_k), out->reference_area_mm2, frame_step(&w), &seg_first,
+                          &seg_last, &out->lesion_length_mm)) {
+        out->lesion_first = (int)seg_first, out->lesion_last = (int)seg_last;
+        seg_a = frame_of(&w, w.reversed ? seg_last : seg_first), seg_b = frame_of(&w, w.reversed ? seg_first : seg_last);
     }
 
     /* ---- stenosis, the three definitions, and the verdict on the chosen one */
-    out->diameter_stenosis_pct = 100.0 * (1.0 - out->mld_mm / out->reference_diameter_mm);
-    out->area_stenosis_pct = 100.0 * (1.0 - out->mla_mm2 / out->reference_area_mm2);
-    out->equiv_diameter_stenosis_pct = 100.0 * (1.0 - sqrt(out->mla_mm2 / out->reference_area_mm2));
-    out->verdict_pct = set->metric == LQ_METRIC_AREA             ? out->area_stenosis_pct
-                       : set->metric == LQ_METRIC_EQUIV_DIAMETER ? out->equiv_diameter_stenosis_pct
-                                                                 : out->diameter_stenosis_pct;
-    out->significant = out->verdict_pct > set->threshold_pct;
+    LqStenosis st = lq_stenosis(out->mla_mm2, out->mld_mm, out->reference_area_mm2, out->reference_diameter_mm);
+    out->diameter_stenosis_pct = st.diameter_pct;
+    out->area_stenosis_pct = st.area_pct;
+    out->equiv_diameter_stenosis_pct = st.equiv_diameter_pct;
+    out->verdict_pct = lq_stenosis_pct(&st, set->metric);
+    out->significant = lq_stenosis_significant(out->verdict_pct, set->threshold_pct);
 
     if (dynamic_check(&w, lesion_k, set->positions_are_indices, out) < 0)
         return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");

@@ -5,6 +5,7 @@
 #include "report.h"
 
 #include "internal.h"
+#include "measure/measure.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -188,8 +189,8 @@ static int profile_png(FILE *fp, const LqVolume *v, const LqCtResult *r, LqError
     lq_fig_font(cr, fs * 1.15, 1);
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
     lq_fig_text(cr, left, 1.4 * fs, -1, "CT venography: the vein straightened along its centreline");
-    snprintf(buf, sizeof buf, "%s: %%DS %.1f %% %s %.0f %%", r->significant ? "COMPRESSION" : "no significant compression",
-             r->diameter_stenosis_pct, r->significant ? ">" : "\xe2\x89\xa4", r->threshold_pct);
+    lq_verdict_text(buf, sizeof buf, LQ_VERDICT_CT | LQ_VERDICT_TYPESET, r->significant, "%DS", r->diameter_stenosis_pct,
+                    r->threshold_pct);
     if (r->significant) lq_fig_rgb(cr, lq_fig_lesion_rgb);
     lq_fig_text(cr, w - right, 1.4 * fs, 1, buf);
     lq_fig_font(cr, fs * 0.9, 0);
@@ -219,7 +220,7 @@ static int profile_png(FILE *fp, const LqVolume *v, const LqCtResult *r, LqError
     section_band(cr, &A, r, r->reference_first, r->reference_last, lq_fig_reference_rgb, 0.16);
     if (r->segment_first >= 0) section_band(cr, &A, r, r->segment_first, r->segment_last, lq_fig_lesion_rgb, 0.16);
     lq_fig_hline(cr, &A, r->reference_area_mm2, lq_fig_reference_rgb, 6);
-    lq_fig_hline(cr, &A, 0.5 * r->reference_area_mm2, lq_fig_lesion_rgb, 3);
+    lq_fig_hline(cr, &A, LQ_LESION_FRACTION * r->reference_area_mm2, lq_fig_lesion_rgb, 3);
     static const double blue[3] = {0.1, 0.25, 0.65};
     lq_fig_rgb(cr, blue);
     cairo_set_line_width(cr, 1.8);
@@ -238,7 +239,7 @@ static int profile_png(FILE *fp, const LqVolume *v, const LqCtResult *r, LqError
     cairo_stroke(cr);
     snprintf(buf, sizeof buf, "A_ref %.0f mm\xc2\xb2", r->reference_area_mm2);
     lq_fig_line_label(cr, &A, r->reference_area_mm2, buf, lq_fig_reference_rgb, fs);
-    lq_fig_line_label(cr, &A, 0.5 * r->reference_area_mm2, "50 % A_ref", lq_fig_lesion_rgb, fs);
+    lq_fig_line_label(cr, &A, LQ_LESION_FRACTION * r->reference_area_mm2, "50 % A_ref", lq_fig_lesion_rgb, fs);
     double mx = lq_ax_x(&A, r->sections[r->lesion].position_mm), my = lq_ax_y(&A, r->mla_mm2);
     lq_fig_marker(cr, mx, my, lq_fig_lesion_rgb);
     snprintf(buf, sizeof buf, "MLA %.1f mm\xc2\xb2, section %d", r->mla_mm2, r->lesion + 1);

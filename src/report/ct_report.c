@@ -52,9 +52,10 @@ static void ct_text(FILE *fp, const LqVolume *v, const LqCtResult *r)
         fprintf(fp, "\nNOT MEASURED  %s\n", r->problem);
         return;
     }
-    fprintf(fp, "\nFINDING    %s: diameter stenosis %.1f %% %s %.0f %% (the IVUS threshold)\n",
-            r->significant ? "COMPRESSION" : "no significant compression", r->diameter_stenosis_pct,
-            r->significant ? ">" : "<=", r->threshold_pct);
+    char finding[160];
+    lq_verdict_text(finding, sizeof finding, LQ_VERDICT_CT, r->significant, lq_metric_phrase(LQ_METRIC_DIAMETER),
+                    r->diameter_stenosis_pct, r->threshold_pct);
+    fprintf(fp, "\nFINDING    %s (the IVUS threshold)\n", finding);
     const double *p = r->points + 3 * r->lesion;
     fprintf(fp, "\nLesion     section %d, %.1f mm from the lesion point, at (%.1f, %.1f, %.1f) mm\n", r->lesion + 1,
             r->sections[r->lesion].position_mm, p[0], p[1], p[2]);
@@ -192,10 +193,10 @@ static int ct_sr(const LqVolume *v, const LqCtResult *r, const char *path, LqErr
     if (!v->slice_paths) return lq_fail(err, LQ_ERR_USAGE, "%s: the volume has no source files", path);
     size_t ls = slice_of(v, r->points + 3 * r->lesion), rs = slice_of(v, r->reference_point);
     int same = strcmp(v->slice_paths[ls], v->slice_paths[rs]) == 0; /* an Enhanced CT: frames of one object */
-    char verdict[300], method[300], device[65];
-    snprintf(verdict, sizeof verdict, "%s: diameter stenosis %.1f %% %s %.0f %%. %s",
-             r->significant ? "COMPRESSION" : "no significant compression", r->diameter_stenosis_pct,
-             r->significant ? ">" : "<=", r->threshold_pct, CT_CAUTION);
+    char finding[160], verdict[300], method[300], device[65];
+    lq_verdict_text(finding, sizeof finding, LQ_VERDICT_CT, r->significant, lq_metric_phrase(LQ_METRIC_DIAMETER),
+                    r->diameter_stenosis_pct, r->threshold_pct);
+    snprintf(verdict, sizeof verdict, "%s. %s", finding, CT_CAUTION);
     snprintf(method, sizeof method,
              "CT venography: centreline from the lesion point (%.1f, %.1f, %.1f) to the reference point "
              "(%.1f, %.1f, %.1f) mm LPS; lesion: minimal lumen area between them (section %d); reference: sections "

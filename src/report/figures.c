@@ -4,6 +4,7 @@
 #include "figures.h"
 
 #include "internal.h"
+#include "measure/measure.h"
 #include "layout.h"
 #include "report.h"
 
@@ -432,8 +433,8 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
      * a line the title needs below the first moves the plots down */
     char buf[256], verdict[160];
     if (s->ok)
-        snprintf(verdict, sizeof verdict, "%s: %s %.1f %% %s %.0f %%", s->significant ? "SIGNIFICANT" : "not significant",
-                 lq_metric_phrase(s->metric), s->verdict_pct, s->significant ? ">" : "\xe2\x89\xa4", s->threshold_pct);
+        lq_verdict_text(verdict, sizeof verdict, LQ_VERDICT_TYPESET, s->significant, lq_metric_phrase(s->metric),
+                        s->verdict_pct, s->threshold_pct);
     double left = 5.2 * fs, right = 4.6 * fs, bottom = 3.0 * fs, gap = 1.6 * fs;
     LqTitleLayout title;
     lq_title_layout(cr, fs * 1.15, left, w - right, 1.5 * fs, fs, "Lumen area along the pullback",
@@ -471,7 +472,7 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
     lq_fig_grid(cr, &A, fs, 0, 1);
     if (have_ref) {
         lq_fig_hline(cr, &A, s->reference_area_mm2, lq_fig_reference_rgb, 6);
-        lq_fig_hline(cr, &A, 0.5 * s->reference_area_mm2, lq_fig_lesion_rgb, 3);
+        lq_fig_hline(cr, &A, LQ_LESION_FRACTION * s->reference_area_mm2, lq_fig_lesion_rgb, 3);
         /* %AS on the right: the same curve, read against the reference */
         lq_fig_font(cr, fs, 0);
         cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);

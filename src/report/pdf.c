@@ -183,8 +183,8 @@ static int page(cairo_t *cr, LqStudy *study, const LqResult *r, LqError *err)
     lq_fig_font(cr, 13, 1);
     cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
     if (s->ok)
-        snprintf(buf, sizeof buf, "%s: %s %.1f %% %s threshold %.0f %%", s->significant ? "SIGNIFICANT" : "Not significant",
-                 lq_metric_phrase(s->metric), s->verdict_pct, s->significant ? ">" : "\xe2\x89\xa4", s->threshold_pct);
+        lq_verdict_text(buf, sizeof buf, LQ_VERDICT_TYPESET | LQ_VERDICT_SAYS_THRESHOLD | LQ_VERDICT_CAPITALISED,
+                        s->significant, lq_metric_phrase(s->metric), s->verdict_pct, s->threshold_pct);
     else
         snprintf(buf, sizeof buf, "NOT MEASURED: %.90s", s->problem);
     lq_fig_text(cr, MARGIN + 10, y + 20, -1, buf);

@@ -3,6 +3,7 @@
 #include "internal.h"
 #include "output.h"
 #include "dicom_write.h"
+#include "measure/measure.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -115,10 +116,10 @@ static int write_sr(LqStudy *study, const LqResult *r, const char *path, LqError
     const LqStudyInfo *in = lq_study_info(study);
     if (!s->ok) return lq_fail(err, LQ_ERR_DATA, "%s: no structured report: not measured (%s)", path, s->problem);
     int timed = in->timing != LQ_TIMING_NONE, own_reference = s->reference_first >= 0;
-    char verdict[200], method[600], device[65];
-    snprintf(verdict, sizeof verdict, "%s: %s %.1f %% %s threshold %.0f %%%s",
-             s->significant ? "SIGNIFICANT" : "not significant", lq_metric_phrase(s->metric), s->verdict_pct,
-             s->significant ? ">" : "<=", s->threshold_pct,
+    char sentence[160], verdict[240], method[600], device[65];
+    lq_verdict_text(sentence, sizeof sentence, LQ_VERDICT_SAYS_THRESHOLD, s->significant, lq_metric_phrase(s->metric),
+                    s->verdict_pct, s->threshold_pct);
+    snprintf(verdict, sizeof verdict, "%s%s", sentence,
              s->dynamic ? "; the lesion looks dynamic (not for stenting without checking)" : "");
     snprintf(method, sizeof method, "lesion: %s, frame %d%s; reference: %s%s%s", lq_method_name(s->lesion_method),
              s->lesion_frame + 1,
@@ -167,6 +168,18 @@ const char *lq_method_name(LqMethod m)
     return (unsigned)m < sizeof names / sizeof names[0] ? names[m] : "?";
 }
 
+void lq_verdict_text(char *buf, size_t len, unsigned style, int significant, const char *measure, double pct,
+                     double threshold_pct)
+{
+    const char *finding = style & LQ_VERDICT_CT    ? (significant ? "COMPRESSION" : "no significant compression")
+                          : significant            ? "SIGNIFICANT"
+                          : style & LQ_VERDICT_CAPITALISED ? "Not significant"
+                                                   : "not significant";
+    const char *op = significant ? ">" : style & LQ_VERDICT_TYPESET ? "\xe2\x89\xa4" : "<=";
+    snprintf(buf, len, "%s: %s %.1f %% %s %s%.0f %%", finding, measure, pct, op,
+             style & LQ_VERDICT_SAYS_THRESHOLD ? "threshold " : "", threshold_pct);
+}
+
 const char *lq_metric_phrase(LqMetric m)
 {
     static const char *const phrases[] = {"diameter stenosis", "area stenosis", "equivalent-diameter stenosis"};
@@ -176,11 +189,8 @@ const char *lq_metric_phrase(LqMetric m)
 double lq_frame_stenosis_pct(const LqSummary *s, const LqFrameMeasure *m, LqMetric metric)
 {
     if (!(s->reference_area_mm2 > 0) || !m->valid) return NAN;
-    switch (metric) {
-    case LQ_METRIC_AREA: return 100.0 * (1.0 - m->shape.area_mm2 / s->reference_area_mm2);
-    case LQ_METRIC_EQUIV_DIAMETER: return 100.0 * (1.0 - sqrt(m->shape.area_mm2 / s->reference_area_mm2));
-    default: return 100.0 * (1.0 - m->shape.min_feret_mm / s->reference_diameter_mm);
-    }
+    LqStenosis st = lq_stenosis(m->shape.area_mm2, m->shape.min_feret_mm, s->reference_area_mm2, s->reference_diameter_mm);
+    return lq_stenosis_pct(&st, metric);
 }
 
 static int within(size_t i, int a, int b) { return a >= 0 && (long)i >= a && (long)i <= b; }

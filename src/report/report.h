@@ -63,6 +63,18 @@ void lq_join_flags(const LqFlag *flags, size_t n, char *buf, size_t len, char se
 void lq_frame_flags(const LqResult *r, size_t i, char *buf, size_t len, char sep);
 /* "diameter stenosis", "area stenosis", "equivalent-diameter stenosis" */
 const char *lq_metric_phrase(LqMetric m);
+/* The verdict sentence, made here only, in every report and picture:
+ * "<finding>: <measure> <pct> % <op> [threshold ]<limit> %". The finding is
+ * SIGNIFICANT / not significant (IVUS), or with LQ_VERDICT_CT COMPRESSION /
+ * no significant compression (CT never decides treatment). */
+enum {
+    LQ_VERDICT_CT = 1,              /* the CT finding's words */
+    LQ_VERDICT_TYPESET = 2,         /* pictures and PDF: "≤" for "<=" */
+    LQ_VERDICT_SAYS_THRESHOLD = 4,  /* "threshold " before the limit */
+    LQ_VERDICT_CAPITALISED = 8,     /* "Not significant" to open a line */
+};
+void lq_verdict_text(char *buf, size_t len, unsigned style, int significant, const char *measure, double pct,
+                     double threshold_pct);
 /* The metric's value for one frame against the study's reference (NAN if none). */
 double lq_frame_stenosis_pct(const LqSummary *s, const LqFrameMeasure *m, LqMetric metric);
 #endif

@@ -117,8 +117,10 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
         quality(fp, r);
         return;
     }
-    fprintf(fp, "VERDICT    %s: %s %.1f %% %s threshold %.0f %%\n", s->significant ? "SIGNIFICANT" : "not significant",
-            lq_metric_phrase(s->metric), s->verdict_pct, s->significant ? ">" : "<=", s->threshold_pct);
+    char verdict[160];
+    lq_verdict_text(verdict, sizeof verdict, LQ_VERDICT_SAYS_THRESHOLD, s->significant, lq_metric_phrase(s->metric),
+                    s->verdict_pct, s->threshold_pct);
+    fprintf(fp, "VERDICT    %s\n", verdict);
     if (s->dynamic)
         fprintf(fp, "CAUTION    the lesion looks DYNAMIC: within +-%.0f %s the lumen opens and narrows again by\n"
                     "           %.0f %% of the MLA (areas %.1f-%.1f mm2 over %d frames), as with breathing or\n"

@@ -1,5 +1,6 @@
 #include "dsp.h"
 
+#include "cpu.h"
 #include "lumenq/lumenq.h"
 #if defined(LQ_ARCH_X86)
 #include "segment/x86/kernels.h"
@@ -9,11 +10,12 @@
 
 void lq_seg_dsp_init(LqSegDsp *dsp, int cpu_level)
 {
+    int level = lq_cpu_resolve(cpu_level);
     lq_seg_dsp_init_c(dsp);
 #if defined(LQ_ARCH_X86)
-    if (cpu_level != LQ_CPU_NEON) lq_seg_dsp_init_x86(dsp, cpu_level);
+    if (level != LQ_CPU_NEON) lq_seg_dsp_init_x86(dsp, level);
 #elif defined(LQ_ARCH_ARM)
-    lq_seg_dsp_init_arm(dsp, cpu_level);
+    lq_seg_dsp_init_arm(dsp, level);
 #endif
-    (void)cpu_level;
+    (void)level;
 }

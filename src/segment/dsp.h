@@ -1,6 +1,8 @@
 /* Segmentation kernels as a function table (dav1d-style). lq_seg_dsp_init()
  * fills it with the scalar C reference, then lets each architecture overwrite
- * the entries its CPU level supports. Callers never branch on the ISA.
+ * the entries its CPU level supports. It resolves the level itself (-1: the
+ * best this CPU runs, lowered by LUMENQ_CPU), so no caller can hand it an
+ * unresolved one. Callers never branch on the ISA.
  * Every kernel is integer-only so that optimised versions are bit-exact. */
 #ifndef LQ_SEG_DSP_H
 #define LQ_SEG_DSP_H
@@ -57,23 +59,13 @@ typedef struct LqSegDsp {
      * as long as prev + pen stays below it (prev is kept normalised). */
     void (*dp_row)(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n,
                    int k, const int32_t *pen);
-    /* CT cross-sections: n samples of an int16 volume (nx*ny*nz, x fastest)
-     * along a line, trilinear. Positions are 16.16 fixed point in voxels:
-     * sample i at p0 + i*step per axis; fractions are rounded to 8 bits and
-     * each axis is interpolated with rounding (v = (a*(256-f) + b*f + 128) >> 8),
-     * x, then y, then z, so every version is bit-exact. A sample whose cell
-     * leaves the volume is `outside`. The volume must have
-     * LQ_TRILINEAR_PADDING readable bytes after its last voxel. */
-    void (*trilinear)(int16_t *dst, const int16_t *vol, int nx, int ny, int nz, const int32_t p0[3],
-                      const int32_t step[3], int n, int16_t outside);
 } LqSegDsp;
-
-#define LQ_TRILINEAR_PADDING 4
 
 #define LQ_COST_FORBIDDEN (1 << 24)
 #define LQ_DP_SENTINEL 0x3FFFFFFF
 #define LQ_POLAR_SRC_PADDING 4
 
+/* cpu_level: an LqCpuLevel, or -1 for the best; clamped to what runs here. */
 void lq_seg_dsp_init(LqSegDsp *dsp, int cpu_level);
 void lq_seg_dsp_init_c(LqSegDsp *dsp);
 

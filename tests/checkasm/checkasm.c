@@ -1,5 +1,5 @@
-/* checkasm for the segmentation kernels (after dav1d's tests/checkasm): every
- * kernel at every CPU level this machine supports is run against the scalar
+/* checkasm for the segmentation kernels (and, in ct.c, the CT kernels), after
+ * dav1d's tests/checkasm: every kernel at every CPU level this machine supports is run against the scalar
  * reference on random and edge-case inputs (odd lengths, unaligned pointers,
  * extreme values, ties) and must give identical output. All kernels are
  * integer, so identical means bit-exact.
@@ -13,22 +13,21 @@
 #include <string.h>
 #include <time.h>
 
+#include "checkasm/checkasm.h"
 #include "lumenq/lumenq.h"
 #include "segment/dsp.h"
 
-#define LQ_MIN_LEVEL(a, b) ((a) < (b) ? (a) : (b))
-
-static uint64_t rng_state = 0x853c49e6748fea9bull;
-static uint32_t rnd(void)
+uint64_t rng_state = 0x853c49e6748fea9bull;
+uint32_t rnd(void)
 {
     rng_state = rng_state * 6364136223846793005ull + 1442695040888963407ull;
     return (uint32_t)(rng_state >> 33);
 }
-static int rnd_range(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - lo + 1)); }
+int rnd_range(int lo, int hi) { return lo + (int)(rnd() % (uint32_t)(hi - lo + 1)); }
 
-static int failures, checks;
+int failures, checks;
 
-static void report(const char *kernel, const char *level, int ok, const char *detail)
+void report(const char *kernel, const char *level, int ok, const char *detail)
 {
     checks++;
     if (!ok) {
@@ -38,10 +37,7 @@ static void report(const char *kernel, const char *level, int ok, const char *de
 }
 
 /* Lengths that exercise vector bodies, tails and tiny inputs. */
-static const int lengths[] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 65, 255, 256, 257, 1001};
-#define N_LENGTHS (int)(sizeof lengths / sizeof lengths[0])
-#define MAXN 1100
-#define PAD 64
+const int lengths[N_LENGTHS] = {1, 2, 3, 5, 7, 8, 9, 15, 16, 17, 31, 32, 33, 63, 65, 255, 256, 257, 1001};
 
 /* Random fill, with a share of extreme values. */
 static void fill_u8(uint8_t *p, int n)
@@ -247,43 +243,16 @@ static void check_polar(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
     }
 }
 
-static void check_trilinear(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
-{
-    if (d->trilinear == ref->trilinear) return;
-    static const int sizes[][3] = {{2, 2, 2}, {3, 5, 4}, {37, 23, 9}, {64, 64, 3}, {7, 129, 5}};
-    static int16_t o0[MAXN], o1[MAXN];
-    for (int s = 0; s < 5; s++) {
-        int nx = sizes[s][0], ny = sizes[s][1], nz = sizes[s][2];
-        size_t nv = (size_t)nx * ny * nz;
-        /* exactly the volume plus the documented padding, so overreads show under ASan */
-        int16_t *vol = malloc(nv * sizeof *vol + LQ_TRILINEAR_PADDING);
-        for (size_t i = 0; i < nv; i++)
-            vol[i] = rnd() % 8 == 0 ? (int16_t)(rnd() & 1 ? 32767 : -32768) : (int16_t)rnd_range(-1024, 3071);
-        for (int t = 0; t < N_LENGTHS; t++) {
-            int n = lengths[t];
-            /* lines that start before, inside or past the volume and cross it at
-             * any angle; fractions near 0 and 0xFFFF included */
-            int32_t p0[3], step[3];
-            const int size[3] = {nx, ny, nz};
-            for (int k = 0; k < 3; k++) {
-                p0[k] = rnd_range(-2 * 65536, (size[k] + 1) * 65536);
-                if (t % 4 == 1) p0[k] = (p0[k] & ~0xFFFF) | 0xFFC0;
-                step[k] = rnd_range(-3 * 65536, 3 * 65536) / (n > 8 ? n / 8 : 1);
-                if (t % 5 == 2) step[k] = 0;
-            }
-            ref->trilinear(o0, vol, nx, ny, nz, p0, step, n, -1024);
-            d->trilinear(o1, vol, nx, ny, nz, p0, step, n, -1024);
-            char msg[80];
-            snprintf(msg, sizeof msg, "%dx%dx%d n=%d", nx, ny, nz, n);
-            report("trilinear", lvl, !memcmp(o0, o1, 2 * (size_t)n), msg);
-        }
-        free(vol);
-    }
-}
-
 /* ---------------------------------------------------------------- bench */
 
-static double now_ns(void)
+void checkasm_levels(int max_level, int *first, int *last)
+{
+    /* the levels this machine has: x86 from SSE2 up, or NEON on aarch64 */
+    *first = max_level == LQ_CPU_NEON ? LQ_CPU_NEON : LQ_CPU_SSE2;
+    *last = max_level == LQ_CPU_NEON ? LQ_CPU_NEON : max_level < LQ_CPU_AVX2 ? max_level : LQ_CPU_AVX2;
+}
+
+double now_ns(void)
 {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -300,7 +269,6 @@ typedef struct Bufs {
     int8_t *from;
     uint8_t *pick;
     int32_t pen[17];
-    int16_t *vol, *line;
 } Bufs;
 
 #define FRAME (256 * 256)
@@ -320,12 +288,6 @@ static double time_kernel(const LqSegDsp *d, Bufs *b, int which)
         case 6: for (int a = 0; a < 256; a++) d->cost_row(b->cost + a * 256, b->s + a * 256, 256, 15, 10, 2); break;
         case 7: d->pair_min(b->acc2, b->pick, b->cost, FRAME / 2); break;
         case 8: for (int a = 0; a < 320; a++) d->dp_row(b->acc, b->from, b->prev + 8, b->cost, 128, 8, b->pen); break;
-        case 9: /* 256 oblique lines of 256 samples through a 128 x 128 x 100 volume */
-            for (int a = 0; a < 256; a++) {
-                const int32_t p0[3] = {2 << 16, (2 << 16) + a * 20000, 5 << 16}, step[3] = {30000, 9000, 17000};
-                d->trilinear(b->line + a * 256, b->vol, 128, 128, 100, p0, step, 256, -1024);
-            }
-            break;
         }
         best = best < now_ns() - t0 ? best : now_ns() - t0;
     }
@@ -335,7 +297,7 @@ static double time_kernel(const LqSegDsp *d, Bufs *b, int which)
 static void bench(int max_level)
 {
     static const char *names[] = {"polar",    "temporal", "box_row", "add3",     "feature",
-                                  "score",    "cost_row", "pair_min", "dp_row", "trilinear"};
+                                  "score",    "cost_row", "pair_min", "dp_row"};
     Bufs b;
     b.img = calloc(512 * 512 + LQ_POLAR_SRC_PADDING, 1);
     b.p = malloc(FRAME), b.c = malloc(FRAME), b.q = malloc(FRAME);
@@ -344,8 +306,6 @@ static void bench(int max_level)
     b.f = malloc(2 * FRAME), b.s = malloc(2 * FRAME);
     b.prev = malloc(4 * (256 + 32)), b.cost = malloc(4 * FRAME), b.acc = malloc(4 * 256), b.from = malloc(256);
     b.acc2 = malloc(4 * FRAME / 2), b.pick = malloc(FRAME / 2);
-    b.vol = malloc(2 * 128 * 128 * 100 + LQ_TRILINEAR_PADDING), b.line = malloc(2 * FRAME);
-    for (int i = 0; i < 128 * 128 * 100; i++) b.vol[i] = (int16_t)rnd_range(-1024, 3071);
     fill_u8(b.img, 512 * 512), fill_u8(b.p, FRAME), fill_u8(b.c, FRAME), fill_u8(b.q, FRAME);
     for (int i = 0; i < FRAME; i++)
         b.map[i] = (LqPolarTap){rnd_range(0, 510) * 512 + rnd_range(0, 510), (uint8_t)rnd(), (uint8_t)rnd(), 0};
@@ -356,13 +316,13 @@ static void bench(int max_level)
 
     LqSegDsp c;
     lq_seg_dsp_init_c(&c);
-    printf("\nkernel     per frame (256 rays x 256 samples; dp_row: 320 rows of 128 pairs; trilinear: 256 lines of 256)\n%-10s %10s", "", "C (us)");
-    int bench_first = max_level == LQ_CPU_NEON ? LQ_CPU_NEON : LQ_CPU_SSE2;
-    int bench_last = max_level == LQ_CPU_NEON ? LQ_CPU_NEON : LQ_MIN_LEVEL(max_level, LQ_CPU_AVX2);
+    printf("\nkernel     per frame (256 rays x 256 samples; dp_row: 320 rows of 128 pairs)\n%-10s %10s", "", "C (us)");
+    int bench_first, bench_last;
+    checkasm_levels(max_level, &bench_first, &bench_last);
     for (int l = bench_first; l <= bench_last; l++) printf(" %14s", lq_cpu_level_name(l));
     printf("\n");
     double total_c = 0, total_best = 0;
-    for (int k = 0; k < 10; k++) {
+    for (int k = 0; k < 9; k++) {
         double tc = time_kernel(&c, &b, k), tbest = tc;
         total_c += tc;
         printf("%-10s %10.1f", names[k], tc / 1e3);
@@ -379,7 +339,6 @@ static void bench(int max_level)
     printf("%-10s %10.1f %14.1f (%4.1fx) at the best level\n", "all", total_c / 1e3, total_best / 1e3, total_c / total_best);
     free(b.img), free(b.p), free(b.c), free(b.q), free(b.map), free(b.m), free(b.df), free(b.o16);
     free(b.f), free(b.s), free(b.prev), free(b.cost), free(b.acc), free(b.from), free(b.acc2), free(b.pick);
-    free(b.vol), free(b.line);
 }
 
 int main(int argc, char **argv)
@@ -398,10 +357,16 @@ int main(int argc, char **argv)
     }
     LqSegDsp ref;
     lq_seg_dsp_init_c(&ref);
+    /* -1 asks for the best level: each family's init resolves it itself
+     * (once it did not, and CT always ran the C kernels) */
+    LqSegDsp any, best;
+    lq_seg_dsp_init(&any, -1);
+    lq_seg_dsp_init(&best, lq_cpu_best_level());
+    report("init(-1)", lq_cpu_level_name(lq_cpu_best_level()), !memcmp(&any, &best, sizeof any), "segmentation");
+    checkasm_ct_resolve();
     int tested = 0;
-    /* the levels this machine has: x86 from SSE2 up, or NEON on aarch64 */
-    int first = max_level == LQ_CPU_NEON ? LQ_CPU_NEON : LQ_CPU_SSE2;
-    int last = max_level == LQ_CPU_NEON ? LQ_CPU_NEON : LQ_MIN_LEVEL(max_level, LQ_CPU_AVX2);
+    int first, last;
+    checkasm_levels(max_level, &first, &last);
     for (int l = first; l <= last && max_level != LQ_CPU_SCALAR; l++) {
         LqSegDsp d;
         lq_seg_dsp_init(&d, l);
@@ -417,12 +382,12 @@ int main(int argc, char **argv)
         check_prior_add(&ref, &d, name);
         check_pair_min(&ref, &d, name);
         check_dp_row(&ref, &d, name);
-        check_trilinear(&ref, &d, name);
+        checkasm_ct(l, name);
         printf("%-6s %4d comparisons against the scalar reference\n", name, checks - before);
         tested++;
     }
     if (!tested) printf("no SIMD level on this machine: only the scalar reference exists\n");
-    if (do_bench) bench(max_level);
+    if (do_bench) bench(max_level), bench_ct(max_level);
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures ? 1 : 0;
 }

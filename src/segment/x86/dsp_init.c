@@ -30,6 +30,5 @@ void lq_seg_dsp_init_x86(LqSegDsp *dsp, int level)
         dsp->prior_add = lq_prior_add_avx2;
         dsp->pair_min = lq_pair_min_avx2;
         dsp->dp_row = lq_dp_row_avx2;
-        dsp->trilinear = lq_trilinear_avx2;
     }
 }

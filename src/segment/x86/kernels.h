@@ -28,8 +28,5 @@ void lq_pair_min_avx2(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n)
 void lq_dp_row_avx2(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n, int k,
                     const int32_t *pen);
 
-void lq_trilinear_avx2(int16_t *dst, const int16_t *vol, int nx, int ny, int nz, const int32_t p0[3],
-                       const int32_t step[3], int n, int16_t outside);
-
 void lq_seg_dsp_init_x86(LqSegDsp *dsp, int level);
 #endif

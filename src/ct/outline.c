@@ -1,0 +1,295 @@
+/* The CT stage's lumen outline (docs/ct.md, Lumen outline): the lumen's
+ * level at the reference point, rays from the centreline point to the
+ * lumen's edge in each section, and the outline polygon they make. */
+#include "ct/ct_internal.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MEDIAN_RAYS 5           /* a ray more than ESCAPE_MM off the median of the 5 around it (16 degrees) */
+#define ESCAPE_MM 1.0           /* has escaped (or stopped on noise): it takes that median */
+#define RAY_STEP_MM 0.1
+#define RAY_MAX_MM 11.5
+#define RAY_SAMPLES ((int)(RAY_MAX_MM / RAY_STEP_MM))
+/* Valleys count from 1 mm out: near the centre the rays share their samples,
+ * one noise hole there would stop a whole fan of them (no lumen CT can
+ * outline is thinner than 2 mm) */
+#define VALLEY_FROM 15
+#define PERSIST 5     /* samples (0.5 mm) an edge must hold */
+#define DIP_WINDOW 12 /* samples: a shallow dip counts within 1.2 mm of the brighter vessel */
+#define DIP_FRACTION 0.10 /* of the lumen-tissue contrast */
+#define VALLEY_DIPS 2.5   /* a valley this many dips below the lumen... */
+#define VALLEY_RETURN 1.0 /* ...back up to within a dip of the lumen: another vessel */
+#define VALLEY_SIGMAS 4.0 /* ...and deeper than this many times the lumen's noise */
+
+#define SOFT_TISSUE_HU 20.0 /* muscle and connective tissue: 20-60 HU */
+#define OUTSIDE_SAMPLES 12 /* 1.2 mm beyond the fall: the level the lumen meets there */
+#define DIP_BLEND 0.5     /* edge before a thin wall: between the half-way fall and the bottom */
+
+/* The lumen's edge before a dip at `lo` (a wall thinner than the blur,
+ * between the vein and another vessel): the half-way fall from the lumen
+ * to the dip's bottom lies inside the lumen, the bottom itself at the
+ * wall's centre, beyond the edge; whichever of the two the voxel grid
+ * favours, their mean is the least biased (docs/ct.md). In samples. */
+static double edge_before_dip(const double *prof, int len, double lumen, int lo)
+{
+    double level = 0.5 * (lumen + prof[lo]);
+    int at = lo;
+    while (at > 1 && prof[at - 1] < level) at--;
+    double half_way = at - 1 + (prof[at - 1] - level) / (prof[at - 1] - prof[at]);
+    double a = prof[lo - 1], b = prof[lo], c = lo + 1 < len ? prof[lo + 1] : b, curve = a - 2 * b + c;
+    double bottom = lo + (curve > 0 ? 0.5 * (a - c) / curve : 0);
+    return DIP_BLEND * bottom + (1 - DIP_BLEND) * half_way;
+}
+
+/* The half-maximum edge between the lumen and what this ray meets beyond it
+ * (fat at -100 HU or muscle at 50 lie side by side around the iliac veins:
+ * the section's one tissue level would put the edge 0.4 mm out next to
+ * muscle, or in next to fat): the level beyond is the lowest 0.3 mm mean
+ * within OUTSIDE_SAMPLES of where the profile fell below `low` (sample i).
+ * In samples. */
+static double local_half_max(const double *prof, int len, double lumen, int i)
+{
+    double outside = INFINITY;
+    for (int j = i; j + 2 < len && j < i + OUTSIDE_SAMPLES; j++)
+        outside = fmin(outside, (prof[j] + prof[j + 1] + prof[j + 2]) / 3);
+    if (!isfinite(outside)) outside = prof[i];
+    double level = 0.5 * (lumen + outside);
+    int at = i;
+    if (prof[at] >= level) /* the edge is further out */
+        while (at + 1 < len && prof[at] >= level) at++;
+    else
+        while (at > 1 && prof[at - 1] < level) at--;
+    if (at < 1 || prof[at] >= level || prof[at - 1] < level) return i; /* no clean crossing: where it fell below low */
+    return at - 1 + (prof[at - 1] - level) / (prof[at - 1] - prof[at]);
+}
+
+/* Where a ray profile (HU every RAY_STEP_MM from the centre) leaves the
+ * lumen, in mm:
+ *  - below `low` (half way to tissue), unless it comes back clearly above it
+ *    within PERSIST samples (a noise spot);
+ *  - back up to within VALLEY_RETURN dip of the lumen after a valley deeper
+ *    than valley_depth below it: a neighbouring vessel's blurred edge,
+ *    reached through the wall between them; the edge is before that valley;
+ *  - above `high` (a brighter vessel: the artery), held for 2 PERSIST samples
+ *    (a vessel is wider than a noise blob); the edge is before the dip on
+ *    the way, if there is one.
+ * RAY_MAX_MM if none. */
+static double ray_edge(const double *prof, int len, double lumen, double low, double high, double dip,
+                       double valley_depth)
+{
+    int valley = VALLEY_FROM;
+    for (int i = 1; i < len; i++) {
+        double val = prof[i];
+        if (i > VALLEY_FROM && val < prof[valley]) valley = i;
+        int held = 1;
+        if (val < low) {
+            for (int j = i + 1; j < len && j <= i + PERSIST && held; j++) held = prof[j] < low + dip;
+            if (!held) continue;
+            return local_half_max(prof, len, lumen, i) * RAY_STEP_MM;
+        } else if (i > VALLEY_FROM && prof[valley] < lumen - valley_depth && val >= lumen - VALLEY_RETURN * dip) {
+            for (int j = i + 1; j < len && j <= i + PERSIST && held; j++) held = prof[j] >= prof[valley] + dip;
+            if (!held) continue;
+            return edge_before_dip(prof, len, lumen, valley) * RAY_STEP_MM;
+        } else if (val > high) {
+            for (int j = i + 1; j < len && j <= i + 2 * PERSIST && held; j++) held = prof[j] > high - dip;
+            if (!held) continue;
+            /* a shallow dip next to the vessel, or a deep one anywhere on the way */
+            int lo = i - 1, deep = i - 1;
+            for (int j = i - 2; j > 0; j--) {
+                if (j >= i - DIP_WINDOW && prof[j] < prof[lo]) lo = j;
+                if (prof[j] < prof[deep]) deep = j;
+            }
+            if (prof[deep] < lumen - 2 * dip) lo = deep;
+            if (prof[lo] < lumen - dip) return edge_before_dip(prof, len, lumen, lo) * RAY_STEP_MM;
+            return (i - 1 + (prof[i - 1] - high) / (prof[i - 1] - prof[i])) * RAY_STEP_MM;
+        }
+    }
+    return RAY_MAX_MM;
+}
+
+/* Lumen outline in a cross-section image (HU, SAMPLES x SAMPLES, centre in
+ * the middle): a ray per angle from the centre to the first crossing of
+ * `low` (half way from the lumen to tissue) or `high` (a brighter vessel).
+ * Where a ray reaches a brighter vessel through a dip below the lumen level
+ * (the thin wall or fat between the vein and the artery pressing on it,
+ * blurred by partial volume), the edge is before that dip (edge_before_dip).
+ * Polygon in section mm (x along the columns); returns 0 if the centre is not
+ * lumen. */
+static int ray_radii(const int16_t *img, const LqCtLumen *level, double low, double high, double contrast,
+                     double *radius)
+{
+    const int c = SECTION_SAMPLES / 2;
+    const int16_t *m = img + c * SECTION_SAMPLES + c;
+    double centre = (m[-SECTION_SAMPLES - 1] + m[-SECTION_SAMPLES] + m[-SECTION_SAMPLES + 1] + m[-1] + m[0] + m[1] +
+                     m[SECTION_SAMPLES - 1] + m[SECTION_SAMPLES] + m[SECTION_SAMPLES + 1]) / 9.0;
+    if (centre < low || centre > high) return 0;
+    const double lumen = level->hu, dip = DIP_FRACTION * contrast;
+    /* a valley must be deeper than noise makes them in the lumen itself */
+    const double valley_depth = fmax(VALLEY_DIPS * dip, VALLEY_SIGMAS * level->noise_hu);
+    double prof[RAY_SAMPLES + 1];
+    for (int k = 0; k < RAYS; k++) {
+        double a = 2 * LQ_PI * k / RAYS, ca = cos(a), sa = sin(a);
+        int len = 1;
+        prof[0] = centre;
+        for (; len <= RAY_SAMPLES; len++) {
+            double r = len * RAY_STEP_MM, px = c + r * ca / SECTION_PITCH_MM, py = c + r * sa / SECTION_PITCH_MM;
+            int ix = (int)px, iy = (int)py;
+            if (ix < 0 || iy < 0 || ix + 1 >= SECTION_SAMPLES || iy + 1 >= SECTION_SAMPLES) break;
+            double fx = px - ix, fy = py - iy;
+            const int16_t *p = img + iy * SECTION_SAMPLES + ix;
+            prof[len] = (p[0] * (1 - fx) + p[1] * fx) * (1 - fy) +
+                        (p[SECTION_SAMPLES] * (1 - fx) + p[SECTION_SAMPLES + 1] * fx) * fy;
+        }
+        radius[k] = ray_edge(prof, len, lumen, low, high, dip, valley_depth);
+    }
+    return 1;
+}
+
+/* Each vertex replaced by the triangle-weighted mean of the vertices within
+ * SMOOTH_MM of arc length: noise of single voxels along the edge would
+ * otherwise set the minimal caliper of a flattened lumen. */
+#define SMOOTH_MM 0.75
+static void smooth_polygon(double *xy, int n)
+{
+    double arc[RAYS + 1], out[2 * RAYS];
+    arc[0] = 0;
+    for (int i = 0; i < n; i++)
+        arc[i + 1] = arc[i] + hypot(xy[2 * ((i + 1) % n)] - xy[2 * i], xy[2 * ((i + 1) % n) + 1] - xy[2 * i + 1]);
+    double perimeter = arc[n];
+    for (int i = 0; i < n; i++) {
+        double sx = 0, sy = 0, sw = 0;
+        for (int j = 0; j < n; j++) {
+            double d = fabs(arc[j] - arc[i]);
+            d = fmin(d, perimeter - d);
+            if (d >= SMOOTH_MM) continue;
+            double wgt = 1 - d / SMOOTH_MM;
+            sx += wgt * xy[2 * j], sy += wgt * xy[2 * j + 1], sw += wgt;
+        }
+        out[2 * i] = sx / sw, out[2 * i + 1] = sy / sw;
+    }
+    memcpy(xy, out, 2 * n * sizeof *xy);
+}
+
+/* The outline from the rays' radii: a median over MEDIAN_RAYS neighbouring
+ * rays, then smoothed along its arc. */
+void lq_ct_polygon(const double *radius, double *xy)
+{
+    for (int k = 0; k < RAYS; k++) {
+        double w[MEDIAN_RAYS];
+        for (int j = 0; j < MEDIAN_RAYS; j++) w[j] = radius[(k + j - MEDIAN_RAYS / 2 + RAYS) % RAYS];
+        for (int x = 1; x < MEDIAN_RAYS; x++)
+            for (int y = x; y > 0 && w[y - 1] > w[y]; y--) {
+                double t = w[y];
+                w[y] = w[y - 1], w[y - 1] = t;
+            }
+        double a = 2 * LQ_PI * k / RAYS;
+        double r = fabs(radius[k] - w[MEDIAN_RAYS / 2]) > ESCAPE_MM ? w[MEDIAN_RAYS / 2] : radius[k];
+        xy[2 * k] = r * cos(a), xy[2 * k + 1] = r * sin(a);
+    }
+    smooth_polygon(xy, RAYS);
+}
+
+static int cmp_i16(const void *a, const void *b) { return *(const int16_t *)a - *(const int16_t *)b; }
+
+/* The lumen's level and noise as the section images show them (slab mean of
+ * trilinear samples), from three axial section images 2 mm apart within
+ * 3.9 mm of the reference point, inside the normal vein (~1500 samples, a
+ * few hundred independent): their median, and their standard deviation
+ * without outliers. */
+#define NOISE_REACH 13 /* samples */
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+LqCtLumen lq_ct_lumen_level(const LqVolume *v, const LqCtDsp *dsp, const double *reference, int16_t *img)
+{
+    LqCtLumen level = {0, 0};
+    int32_t acc[SECTION_SAMPLES * SECTION_SAMPLES];
+    const double u[3] = {1, 0, 0}, w[3] = {0, 1, 0};
+    const int c = SECTION_SAMPLES / 2, reach = NOISE_REACH, side = 2 * NOISE_REACH + 1;
+    double *values = malloc(6 * side * side * sizeof *values);
+    if (!values) return level;
+    double *deviation = values + 3 * side * side;
+    int n = 0;
+    for (int plane = -1; plane <= 1; plane++) {
+        const double p[3] = {reference[0], reference[1], reference[2] + 2.0 * plane};
+        lq_ct_slab(v, dsp, p, u, w, img, SECTION_SAMPLES, SECTION_PITCH_MM, acc);
+        for (int y = -reach; y <= reach; y++)
+            for (int x = -reach; x <= reach; x++)
+                if (x * x + y * y <= reach * reach) values[n++] = img[(c + y) * SECTION_SAMPLES + c + x];
+    }
+    qsort(values, n, sizeof *values, cmp_double);
+    double median = values[n / 2];
+    /* the standard deviation of what lies within 4 robust spreads (1.4826 x
+     * median absolute deviation) of the median: no edge or calcium in it */
+    for (int k = 0; k < n; k++) deviation[k] = fabs(values[k] - median);
+    qsort(deviation, n, sizeof *deviation, cmp_double);
+    double mad = 1.4826 * deviation[n / 2], sum = 0, sum2 = 0;
+    int used = 0;
+    for (int k = 0; k < n; k++)
+        if (fabs(values[k] - median) <= 4 * mad + 1) sum += values[k], sum2 += values[k] * values[k], used++;
+    free(values);
+    level.hu = median;
+    level.noise_hu = used > 1 ? sqrt(fmax(0, (sum2 - sum * sum / used) / (used - 1))) : 0;
+    return level;
+}
+
+/* Cuts the section at point s and outlines the lumen: levels are the
+ * lumen's and the section's tissue (its lower quartile); the lumen's edge is
+ * half way to tissue, or a quarter of that contrast above the lumen where a
+ * brighter vessel (the artery) touches it. Returns 1 with the polygon in xy. */
+int lq_ct_section_radii(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, const double *p,
+                        const double *u, const double *w, int16_t *img, double *radius)
+{
+    int32_t acc[SECTION_SAMPLES * SECTION_SAMPLES];
+    lq_ct_slab(v, dsp, p, u, w, img, SECTION_SAMPLES, SECTION_PITCH_MM, acc);
+    int16_t sorted[SECTION_SAMPLES * SECTION_SAMPLES];
+    memcpy(sorted, img, sizeof sorted);
+    qsort(sorted, SECTION_SAMPLES * SECTION_SAMPLES, sizeof *sorted, cmp_i16);
+    /* tissue: the median of what is clearly not enhanced (under half the
+     * lumen's level); where bone and the artery fill most of the section, a
+     * fixed quantile would land on them */
+    const int total = SECTION_SAMPLES * SECTION_SAMPLES;
+    int dark = 0;
+    const double lumen = level->hu;
+    while (dark < total && sorted[dark] < 0.5 * lumen) dark++;
+    double tissue = dark >= total / 20 ? sorted[dark / 2] : sorted[total / 4];
+    /* brighter than a noise blob can make the lumen */
+    /* the lumen's contrast to soft tissue: fat (-100 HU) filling the section
+     * lowers its tissue level, but must neither let a ray run on through
+     * muscle to the fat beyond nor raise the bar for the artery; where fat
+     * does lie next to the lumen, local_half_max moves the edge out */
+    double contrast = lumen - fmax(tissue, SOFT_TISSUE_HU);
+    double low = lumen - 0.5 * contrast, high = lumen + fmax(0.25 * contrast, 4 * level->noise_hu);
+    return ray_radii(img, level, low, high, contrast, radius);
+}
+
+int lq_ct_section_outline(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, const double *p,
+                          const double *u, const double *w, int16_t *img, double *xy)
+{
+    double radius[RAYS];
+    if (!lq_ct_section_radii(v, dsp, level, p, u, w, img, radius)) return 0;
+    lq_ct_polygon(radius, xy);
+    return 1;
+}
+
+/* A ray that reaches more than LEAK_MM beyond the same ray of both
+ * neighbouring sections (1 mm away) has run into something else: where the
+ * artery crosses almost in the section's plane, its partial-volume fringe
+ * meets the vein at lumen-like HU and a fan of rays runs along it. The vein
+ * itself never widens that fast; a narrowing (the lesion) is never touched. */
+#define LEAK_MM 1.5
+void lq_ct_clamp_leaks(const double *radii, const unsigned char *found, size_t n, double *out)
+{
+    for (size_t s = 0; s < n; s++)
+        for (int k = 0; k < RAYS; k++) {
+            double r = radii[s * RAYS + k], farther = -1;
+            if (s > 0 && found[s - 1]) farther = fmax(farther, radii[(s - 1) * RAYS + k]);
+            if (s + 1 < n && found[s + 1]) farther = fmax(farther, radii[(s + 1) * RAYS + k]);
+            out[s * RAYS + k] = farther < 0 ? r : fmin(r, farther + LEAK_MM);
+        }
+}

@@ -1,0 +1,55 @@
+/* The per-study measures both modalities share (docs/measurements.md, "Per
+ * study"): IVUS frames (stenosis.c) and CT cross-sections (ct/ct.c) are both
+ * LqFrameMeasure, and both are measured by these functions, so each clinical
+ * definition is written once. Frame indices are into the array given;
+ * ranges are inclusive and walked from `from` towards `to` (either may be
+ * the larger): where equal values tie, the first met wins. */
+#ifndef LQ_MEASURE_H
+#define LQ_MEASURE_H
+
+#include "lumenq/lumenq.h"
+
+#include <stddef.h>
+
+#define LQ_LESION_FRACTION 0.5 /* lesion segment: CSA below 50 % of A_ref */
+
+/* Which frames a measure may use: any with a contour, or (confident) only
+ * those also at or above the confidence cut and with a non-zero area. */
+typedef struct LqFrameUse {
+    int confident;
+    double min_confidence;
+} LqFrameUse;
+
+int lq_frame_usable(const LqFrameMeasure *m, LqFrameUse use);
+
+/* 2 sqrt(A / pi), the diameter of a circle of that area: a frame's
+ * equivalent diameter, and D_ref from A_ref. */
+double lq_equiv_diameter(double area_mm2);
+/* A_ref = the mean CSA of the usable frames from..to, D_ref from it.
+ * Returns how many frames were used; with none, *area and *diameter are
+ * left as they were. */
+int lq_reference_mean(const LqFrameMeasure *f, size_t from, size_t to, LqFrameUse use, double *area_mm2,
+                      double *diameter_mm);
+/* The lesion: the usable frame of minimal CSA (MLA) in from..to; -1 if none. */
+long lq_mla_frame(const LqFrameMeasure *f, size_t from, size_t to, LqFrameUse use);
+/* Lesion segment: the contiguous frames around `lesion` (of f[0..n)) with a
+ * contour and CSA below LQ_LESION_FRACTION of A_ref; its length, each frame
+ * standing for spacing_mm of vein. 0 (and nothing set) when the lesion
+ * frame itself is not below that. */
+int lq_lesion_segment(const LqFrameMeasure *f, size_t n, size_t lesion, double reference_area_mm2, double spacing_mm,
+                      size_t *first, size_t *last, double *length_mm);
+
+/* The three stenosis definitions, in percent. */
+typedef struct LqStenosis {
+    double diameter_pct;       /* 100 (1 - MLD / D_ref), the verdict's default */
+    double area_pct;           /* 100 (1 - MLA / A_ref) */
+    double equiv_diameter_pct; /* 100 (1 - sqrt(MLA / A_ref)) */
+} LqStenosis;
+
+LqStenosis lq_stenosis(double mla_mm2, double mld_mm, double reference_area_mm2, double reference_diameter_mm);
+/* The one of them the verdict uses. */
+double lq_stenosis_pct(const LqStenosis *s, LqMetric metric);
+/* The verdict: significant when strictly above the threshold. */
+int lq_stenosis_significant(double pct, double threshold_pct);
+
+#endif
