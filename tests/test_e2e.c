@@ -199,6 +199,9 @@ static void transducer_40(LqpParams *p) { p->transducer_mhz = 40; }
  * segmentation must find it, or no border could come closer than 1.75 mm */
 static void catheter_3f(LqpParams *p) { p->transducer_mhz = 40, p->catheter_mm = 0.5; }
 static void capture(LqpParams *p) { p->capture = 1, p->rgb = 1; }
+/* the real 20 MHz frames: a coronary-sized lumen in a 5 mm view (0.02 mm
+ * pixels), a 3 F catheter, one frame per heartbeat */
+static void small_vessel(LqpParams *p) { p->scale = 0.2, p->transducer_mhz = 20, gated(p); }
 
 static const KindGoal usual = {0.95, 0.90, 3.0, 3.0};
 /* The hypoechoic layer is found where it stands clear of blood's speckle
@@ -221,6 +224,8 @@ static void test_40mhz_seed_2(void **state) { (void)state; run_kind(2, transduce
 static void test_3f_catheter_seed_1(void **state) { (void)state; run_kind(1, catheter_3f, "3f", usual); }
 static void test_capture_seed_1(void **state) { (void)state; run_kind(1, capture, "capture", usual); }
 static void test_capture_seed_2(void **state) { (void)state; run_kind(2, capture, "capture", usual); }
+static void test_small_vessel_seed_1(void **state) { (void)state; run_kind(1, small_vessel, "small-vessel", usual); }
+static void test_small_vessel_seed_2(void **state) { (void)state; run_kind(2, small_vessel, "small-vessel", usual); }
 
 /* test-e2e [kinds]: the classic cases, or the recording-like kinds (two meson
  * tests, so that they run side by side). */
@@ -237,7 +242,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_motion_seed_1),     cmocka_unit_test(test_motion_seed_2),
         cmocka_unit_test(test_40mhz_seed_1),      cmocka_unit_test(test_40mhz_seed_2),
         cmocka_unit_test(test_3f_catheter_seed_1),
-        cmocka_unit_test(test_capture_seed_1),    cmocka_unit_test(test_capture_seed_2)};
+        cmocka_unit_test(test_capture_seed_1),    cmocka_unit_test(test_capture_seed_2),
+        cmocka_unit_test(test_small_vessel_seed_1), cmocka_unit_test(test_small_vessel_seed_2)};
     /* LUMENQ_E2E_QUICK=1 (the sanitizer pass of tools/test.sh): seed 1 of each kind */
     const char *quick = getenv("LUMENQ_E2E_QUICK");
     if (argc > 1 && strcmp(argv[1], "kinds") == 0 && quick && strcmp(quick, "1") == 0) {
@@ -245,7 +251,7 @@ int main(int argc, char **argv)
             cmocka_unit_test(test_scar_seed_1),   cmocka_unit_test(test_trabeculae_seed_1),
             cmocka_unit_test(test_gated_seed_1),  cmocka_unit_test(test_motion_seed_1),
             cmocka_unit_test(test_40mhz_seed_1),  cmocka_unit_test(test_3f_catheter_seed_1),
-            cmocka_unit_test(test_capture_seed_1)};
+            cmocka_unit_test(test_capture_seed_1), cmocka_unit_test(test_small_vessel_seed_1)};
         return cmocka_run_group_tests(seed_1, tmpdir_setup, tmpdir_teardown);
     }
     if (argc > 1 && strcmp(argv[1], "kinds") == 0) return cmocka_run_group_tests(kinds, tmpdir_setup, tmpdir_teardown);

@@ -329,7 +329,7 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
     int32_t ray_mean[NA], sorted[NA];
     /* just outside the ring-down, and far enough that the radial box of the
      * feature does not reach back into it */
-    int band = LQ_MAX(2, (int)lround(0.5 / s->dr_mm)), b0 = LQ_MIN(s->r_mask + BOX_HALF, NR - band);
+    int band = LQ_CLAMP((int)lround(0.5 / s->dr_mm), 2, 12), b0 = LQ_MIN(s->r_mask + BOX_HALF, NR - band);
     enum { BINS = 1024 };
     static const int lo = -32768, hi = 32768;
     unsigned hist[BINS] = {0};
@@ -616,7 +616,12 @@ static double speckle_match(const LqSegmenter *s, const uint8_t *a, const uint8_
     int64_t ab = 0, aa = 0, bb = 0;
     for (int ray = 0; ray < NA; ray += 8) {
         const uint8_t *p = a + (size_t)ray * NR, *q = b + (size_t)ray * NR;
-        for (int r = s->r_mask + 1; r <= s->extent[ray]; r++) {
+        /* tissue only, beyond the previous border where there is one: a wide
+         * lumen's blood, which always decorrelates, would hide still tissue */
+        int r0 = s->r_mask + 1;
+        if (s->have_prev && s->prev_border[ray] + BOX_HALF + 2 < s->extent[ray] - 16)
+            r0 = LQ_MAX(r0, s->prev_border[ray] + BOX_HALF + 2);
+        for (int r = r0; r <= s->extent[ray]; r++) {
             int da = p[r] - p[r - 1], db = q[r] - q[r - 1];
             ab += da * db, aa += da * da, bb += db * db;
         }
