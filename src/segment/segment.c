@@ -193,18 +193,17 @@ static int circle_point(const LqSegmenter *s, double cx, double cy, double r_mm,
 
 static int32_t select_kth(int32_t *v, int n, int k);
 
-/* How clearly a catheter of radius r_mm sits at (cx, cy): the ring-down just
- * outside its surface against the transducer disc inside, point by point
- * around it, taken at the lower quartile. A catheter's ring is bright all
- * round (a guidewire's shadow darkens a few points); a vessel wall that a
+/* The circle of radius r_out around (cx, cy) against the circle of r_in,
+ * point by point, taken at the lower quartile. A catheter's ring is bright
+ * all round (a guidewire's shadow darkens a few points); a vessel wall that a
  * wrong radius happens to meet is bright on some sides only. */
-static double ring_contrast(const LqSegmenter *s, const uint8_t *img, double cx, double cy, double r_mm)
+static double ring_contrast(const LqSegmenter *s, const uint8_t *img, double cx, double cy, double r_out, double r_in)
 {
     int32_t diff[64];
     int n = 0;
     for (int k = 0; k < 64; k++) {
         long xo, yo, xi, yi;
-        if (!circle_point(s, cx, cy, r_mm + 0.1, k, 0, &xo, &yo) || !circle_point(s, cx, cy, 0.5 * r_mm, k, 0, &xi, &yi))
+        if (!circle_point(s, cx, cy, r_out, k, 0, &xo, &yo) || !circle_point(s, cx, cy, r_in, k, 0, &xi, &yi))
             continue;
         diff[n++] = img[(size_t)yo * s->g.cols + (size_t)xo] - img[(size_t)yi * s->g.cols + (size_t)xi];
     }
@@ -242,6 +241,18 @@ static double masked_radius(const LqSegmenter *s, const uint8_t *img, double cx,
     return found > 0 ? found + 2 * step : 0.0;
 }
 
+/* The catheter's surface near radius rc around (cx, cy): where the rise over
+ * 0.1 mm, from the disc into the ring-down, is sharpest all round. */
+static double catheter_surface(const LqSegmenter *s, const uint8_t *luma, double cx, double cy, double rc)
+{
+    double best = -1e9, surface = rc;
+    for (double r = rc - 0.1; r <= rc + 0.15 + 1e-9; r += 0.01) {
+        double rise = ring_contrast(s, luma, cx, cy, r + 0.05, r - 0.05);
+        if (rise > best) best = rise, surface = r;
+    }
+    return surface;
+}
+
 /* The catheter centre within 1 mm of (c0x, c0y) for a catheter of radius rc:
  * the position of the best ring contrast. Returns that contrast. */
 static double search_centre(const LqSegmenter *s, const uint8_t *luma, double c0x, double c0y, double rc, double *bx,
@@ -254,7 +265,7 @@ static double search_centre(const LqSegmenter *s, const uint8_t *luma, double c0
     for (int dy = -reach; dy <= reach; dy++)
         for (int dx = -reach; dx <= reach; dx++) {
             double x = c0x + dx, y = c0y + dy;
-            double score = ring_contrast(s, luma, x, y, rc);
+            double score = ring_contrast(s, luma, x, y, rc + 0.1, 0.5 * rc); /* ring-down against the disc */
             if (score > best + 1e-9) best = score, *bx = x, *by = y;
         }
     return best;
@@ -281,14 +292,20 @@ void lq_segmenter_find_centre(LqSegmenter *s, const uint8_t *luma)
     double bx, by, best = search_centre(s, luma, c0x, c0y, rc, &bx, &by);
     /* smaller catheters: one must show a clearly better ring to be taken */
     static const double coronary_mm[] = {0.45, 0.55, 0.7, 0.85, 1.0};
+    int coronary = 0;
     for (size_t k = 0; k < sizeof coronary_mm / sizeof *coronary_mm; k++) {
         double x, y, score = search_centre(s, luma, c0x, c0y, coronary_mm[k], &x, &y);
         if (score >= 20.0 && score > 1.5 * best + 10.0)
-            best = score, bx = x, by = y, rc = s->g.catheter_radius_mm = coronary_mm[k];
+            best = score, bx = x, by = y, rc = s->g.catheter_radius_mm = coronary_mm[k], coronary = 1;
     }
-    double centre_score = ring_contrast(s, luma, c0x, c0y, rc);
+    double centre_score = ring_contrast(s, luma, c0x, c0y, rc + 0.1, 0.5 * rc);
     /* No visible catheter ring (ring-down subtracted): keep the geometric centre. */
     if (best < 20.0 || best - centre_score < 2.0) bx = c0x, by = c0y;
+    else if (coronary)
+        /* A coronary size is a step of 0.1-0.15 mm: the surface itself is the
+         * sharpest rise from the disc into the ring-down, to 0.01 mm. Too small
+         * a radius leaves the ring-down's tail to be taken for a wall. */
+        s->g.catheter_radius_mm = catheter_surface(s, luma, bx, by, rc);
     set_centre(s, bx, by);
 }
 
