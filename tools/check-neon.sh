@@ -16,8 +16,14 @@ if [ ${#need[@]} -gt 0 ]; then
     $sudo env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${need[@]}" >&2
 fi
 out=build-aarch64
-mkdir -p "$out"
-aarch64-linux-gnu-gcc -std=c17 -O2 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -DLQ_ARCH_ARM -Iinclude -Isrc -Itests \
+mkdir -p "$out/include/lumenq"
+# lumenq.h includes the version header meson generates: made here the same way,
+# from the project version in meson.build
+version=$(sed -n "s/^  version : '\([0-9.]*\)',/\1/p" meson.build | head -1)
+IFS=. read -r major minor patch <<<"$version"
+sed -e "s/@VERSION@/$version/" -e "s/@MAJOR@/$major/" -e "s/@MINOR@/$minor/" \
+    -e "s/@PATCH@/$patch/" include/lumenq/version.h.in >"$out/include/lumenq/version.h"
+aarch64-linux-gnu-gcc -std=c17 -O2 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -DLQ_ARCH_ARM -I"$out/include" -Iinclude -Isrc -Itests \
     src/cpu.c src/segment/dsp.c src/segment/generic/kernels_c.c src/segment/arm/dsp_init.c \
     src/segment/arm/kernels_neon.c src/ct/dsp.c src/ct/generic/kernels_c.c \
     tests/checkasm/checkasm.c tests/checkasm/ct.c -o "$out/checkasm"
