@@ -35,10 +35,20 @@ static int run_series(const LqpCtParams *params, double click_mm, const LqCtOpti
     LqpCtParams p = *params;
     const uint64_t seed = p.seed;
     const int clinical = p.thickness_mm > 0;
-    char dir[128], msg[256] = "";
-    snprintf(dir, sizeof dir, "%s/ct%llu-%s", tmp_dir, (unsigned long long)seed, clinical ? "clinical" : "fine");
+    /* LQ_CT_KEEP=DIR keeps the series there and reads them again on the
+     * next run (a sweep over the same seeds then measures only) */
+    const char *keep = getenv("LQ_CT_KEEP");
+    char dir[512], done[600], msg[256] = "";
+    snprintf(dir, sizeof dir, "%s/ct%llu-%s", keep ? keep : tmp_dir, (unsigned long long)seed,
+             clinical ? "clinical" : "fine");
+    snprintf(done, sizeof done, "%s/.complete", dir);
     LqpCtTruth t;
-    assert_int_equal(lqp_ct_write_series(&p, dir, &t, msg, sizeof msg), 0);
+    FILE *fp = keep ? fopen(done, "r") : NULL;
+    if (fp) fclose(fp), lqp_ct_truth(&p, &t);
+    else {
+        assert_int_equal(lqp_ct_write_series(&p, dir, &t, msg, sizeof msg), 0);
+        if (keep && (fp = fopen(done, "w"))) fclose(fp);
+    }
     LqVolume *v = NULL;
     LqError err = {0};
     assert_int_equal(lq_volume_open(dir, NULL, NULL, &v, &err), LQ_OK);
@@ -76,7 +86,14 @@ static int run_series(const LqpCtParams *params, double click_mm, const LqCtOpti
                   100 * worst, off, r->mla_mm2, t.mla_mm2, r->reference_area_mm2, t.reference_area_mm2,
                   r->area_stenosis_pct, t.area_stenosis_pct, r->diameter_stenosis_pct, t.diameter_stenosis_pct,
                   r->lesion_length_mm);
+    /* where the MLA was found, along the vein from the true one */
+    const double *at = r->points + 3 * (r->lesion >= 0 ? r->lesion : 0);
+    double along = 0;
+    for (int k = 0; k < 3; k++) along += (at[k] - t.lesion_point[k]) * axis[k];
+    print_message("seed %llu: MLA found %+.1f mm along the vein from the true one, the click at %+.1f\n",
+                  (unsigned long long)seed, along, click_mm);
     const char *failed = outside ? "centreline outside the lumen"
+                         : fabs(click_mm) >= 3 && fabs(along - click_mm) < 1.5 ? "the MLA moved onto the click"
                          : valid != r->n ? "section without outline"
                          : spacing > 1.0 + 1e-9 ? "sections more than 1 mm apart"
                          : worst_tilt > 10.0 && !clinical ? "plane tilted more than 10 degrees"
@@ -120,6 +137,19 @@ static void test_clinical_flat(void **state)
     p.seed = 11, p.pixel_mm = 0.9, p.slice_mm = p.thickness_mm = 1.25, p.lesion_ratio = 5.0;
     lqp_ct_params_fit(&p);
     assert_true(run_series(&p, -6.0, NULL));
+}
+
+/* The same series clicked 4 mm past the MLA towards the reference: the
+ * narrowest section between the points is the click itself, and the MLA
+ * lies beyond it (issue 18). */
+static void test_click_past_lesion(void **state)
+{
+    (void)state;
+    LqpCtParams p;
+    lqp_ct_params_default(&p);
+    p.seed = 11, p.pixel_mm = 0.9, p.slice_mm = p.thickness_mm = 1.25, p.lesion_ratio = 5.0;
+    lqp_ct_params_fit(&p);
+    assert_true(run_series(&p, 4.0, NULL));
 }
 
 /* LQ_CT_SEEDS=FIRST-LAST runs a sweep over more seeds (for development;
@@ -280,7 +310,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seed_1), cmocka_unit_test(test_seed_2), cmocka_unit_test(test_seed_3),
         cmocka_unit_test(test_seed_4), cmocka_unit_test(test_seed_5), cmocka_unit_test(test_seed_6),
-        cmocka_unit_test(test_clinical_flat), cmocka_unit_test(test_seed_sweep),
+        cmocka_unit_test(test_clinical_flat), cmocka_unit_test(test_click_past_lesion), cmocka_unit_test(test_seed_sweep),
         cmocka_unit_test(test_enhanced), cmocka_unit_test(test_missing_slice), cmocka_unit_test(test_point_outside),
         cmocka_unit_test(test_points_anywhere),
     };

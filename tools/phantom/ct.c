@@ -428,7 +428,15 @@ int lqp_ct_write_series(const LqpCtParams *p, const char *dir, LqpCtTruth *truth
         rc = lqp_dicom_write_enhanced_ct(&e, path, msg, msg_len);
     }
     free(all), free(positions);
-    if (rc == 0 && truth) {
+    if (rc == 0 && truth) lqp_ct_truth(p, truth);
+    return rc;
+}
+
+void lqp_ct_truth(const LqpCtParams *p, LqpCtTruth *truth)
+{
+    Design d;
+    design(p, &d);
+    {
         double t_ref = 0.85, a, b;
         truth->lesion_point[0] = 4.0 + 18.0 * d.t_c, truth->lesion_point[1] = 12.0;
         truth->lesion_point[2] = -d.t_c * d.length;
@@ -453,5 +461,4 @@ int lqp_ct_write_series(const LqpCtParams *p, const char *dir, LqpCtTruth *truth
         truth->diameter_stenosis_pct = 100 * (1 - truth->mld_mm / truth->reference_diameter_mm);
         truth->area_stenosis_pct = 100 * (1 - truth->mla_mm2 / truth->reference_area_mm2);
     }
-    return rc;
 }

@@ -43,6 +43,8 @@ void lqp_ct_params_clinical(LqpCtParams *p, uint64_t seed);
  * that the field of view and the vein's length stay those of the default. */
 void lqp_ct_params_fit(LqpCtParams *p);
 int lqp_ct_write_series(const LqpCtParams *p, const char *dir, LqpCtTruth *truth, char *msg, size_t msg_len);
+/* The truth lqp_ct_write_series gives, without writing the series. */
+void lqp_ct_truth(const LqpCtParams *p, LqpCtTruth *truth);
 /* Whether a point (LPS mm) lies in the vein's lumen. */
 int lqp_ct_in_vein(const LqpCtParams *p, const double x[3]);
 /* The vein's direction (unit, LPS, downwards). */
