@@ -129,28 +129,21 @@ static void test_seed_6(void **state) { (void)state; assert_true(run_seed(6, NUL
 /* The independent series of issue 18 at its voxel size (0.9 x 0.9 mm
  * pixels, 1.25 mm slices) with a 5:1 flattened lesion: the tips thinner
  * than the point spread. */
-static void test_clinical_flat(void **state)
+static int run_issue_series(double click_mm)
 {
-    (void)state;
     LqpCtParams p;
     lqp_ct_params_default(&p);
     p.seed = 11, p.pixel_mm = 0.9, p.slice_mm = p.thickness_mm = 1.25, p.lesion_ratio = 5.0;
     lqp_ct_params_fit(&p);
-    assert_true(run_series(&p, -6.0, NULL));
+    return run_series(&p, click_mm, NULL);
 }
+
+static void test_clinical_flat(void **state) { (void)state; assert_true(run_issue_series(-6.0)); }
 
 /* The same series clicked 4 mm past the MLA towards the reference: the
  * narrowest section between the points is the click itself, and the MLA
  * lies beyond it (issue 18). */
-static void test_click_past_lesion(void **state)
-{
-    (void)state;
-    LqpCtParams p;
-    lqp_ct_params_default(&p);
-    p.seed = 11, p.pixel_mm = 0.9, p.slice_mm = p.thickness_mm = 1.25, p.lesion_ratio = 5.0;
-    lqp_ct_params_fit(&p);
-    assert_true(run_series(&p, 4.0, NULL));
-}
+static void test_click_past_lesion(void **state) { (void)state; assert_true(run_issue_series(4.0)); }
 
 /* LQ_CT_SEEDS=FIRST-LAST runs a sweep over more seeds (for development;
  * the suite runs the six above), reporting every failing seed;
