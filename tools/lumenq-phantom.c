@@ -13,6 +13,8 @@ static void usage(FILE *fp)
     fprintf(fp,
             "Usage: lumenq-phantom OUT.dcm [TRUTH.json] [options]\n"
             "       lumenq-phantom --ct DIR [--seed N] [--missing-slice K] [--enhanced] [--size N] [--frames SLICES]\n"
+            "                      [--pixel-size MM] [--slice-thickness MM] [--slice-spacing MM]\n"
+            "                      [--lesion-ratio R] [--clinical]\n"
             "  --seed N            random seed (default 1)\n"
             "  --frames N          number of frames (default 300)\n"
             "  --size N            rows = columns (default 512; field of view 51.2 mm)\n"
@@ -41,6 +43,13 @@ static void usage(FILE *fp)
             "  --motion            ungated, 30 frames/s, with cardiac and respiratory motion\n"
             "  --capture           console screen capture: RGB with crosshair, ticks, ring, caliper,\n"
             "                      text and a masked catheter burned in\n"
+            "CT at clinical resolution (docs/phantom.md): any of these turns the scanner's point\n"
+            "spread on (a slice profile of the thickness, 1.4 pixels in-plane, blurred noise)\n"
+            "  --pixel-size MM       0.5-1.0 (default 0.6; the view stays 77 mm unless --size)\n"
+            "  --slice-thickness MM  0.5-2 (default the spacing)\n"
+            "  --slice-spacing MM    0.5-2 (default the thickness, else 1; 99 mm of vein unless --frames)\n"
+            "  --lesion-ratio R      1-6: the lesion's major / minor axis (1 round, 6 flat)\n"
+            "  --clinical            pixel size, slices and lesion ratio chosen by the seed\n"
             "Exit status: 0 ok, 64 usage error, 70 internal error, 73 cannot create output.\n");
 }
 
@@ -71,9 +80,13 @@ int main(int argc, char **argv)
         {"transducer", required_argument, 0, 'f'}, {"gated", no_argument, 0, 'g'},
         {"catheter", required_argument, 0, 'W'}, {"scale", required_argument, 0, 'x'},
         {"motion", no_argument, 0, 'm'},        {"capture", no_argument, 0, 'C'},
+        {"pixel-size", required_argument, 0, 'X'}, {"slice-thickness", required_argument, 0, 'K'},
+        {"slice-spacing", required_argument, 0, 'G'}, {"lesion-ratio", required_argument, 0, 'L'},
+        {"clinical", no_argument, 0, 'N'},
         {0, 0, 0, 0}};
     int c, missing = -1, enhanced = 0, size_given = 0, frames_given = 0, length_given = 0;
-    double v;
+    double v, ct_pixel = 0, ct_thickness = 0, ct_spacing = 0, ct_ratio = 0;
+    int clinical = 0;
     const char *ct_dir = NULL;
     opterr = 0;
     while ((c = getopt_long(argc, argv, "h", longs, NULL)) != -1) {
@@ -109,6 +122,11 @@ int main(int argc, char **argv)
         case 'g': p.gated = 1; break;
         case 'm': p.motion = 1; break;
         case 'C': p.capture = 1, p.rgb = 1; break;
+        case 'X': if (!number(optarg, 0.5, 1.0, &ct_pixel)) goto bad; break;
+        case 'K': if (!number(optarg, 0.5, 2.0, &ct_thickness)) goto bad; break;
+        case 'G': if (!number(optarg, 0.5, 2.0, &ct_spacing)) goto bad; break;
+        case 'L': if (!number(optarg, 1.0, 6.0, &ct_ratio)) goto bad; break;
+        case 'N': clinical = 1; break;
         case 'h': usage(stdout); return 0;
         default: goto bad;
         }
@@ -116,6 +134,14 @@ int main(int argc, char **argv)
     if (ct_dir) { /* a CT venography series instead of a pullback */
         LqpCtParams cp;
         lqp_ct_params_default(&cp);
+        if (clinical) lqp_ct_params_clinical(&cp, p.seed);
+        if (ct_pixel > 0 || ct_thickness > 0 || ct_spacing > 0 || ct_ratio > 0) {
+            if (ct_pixel > 0) cp.pixel_mm = ct_pixel;
+            cp.thickness_mm = ct_thickness > 0 ? ct_thickness : ct_spacing > 0 ? ct_spacing : cp.slice_mm;
+            cp.slice_mm = ct_spacing > 0 ? ct_spacing : cp.thickness_mm;
+            if (ct_ratio > 0) cp.lesion_ratio = ct_ratio;
+            lqp_ct_params_fit(&cp);
+        }
         cp.seed = p.seed, cp.missing = missing, cp.enhanced = enhanced;
         if (size_given) cp.size = p.size;       /* default 128 */
         if (frames_given) cp.slices = p.frames; /* default 100 */
@@ -125,6 +151,9 @@ int main(int argc, char **argv)
             fprintf(stderr, "lumenq-phantom: %s: %s\n", ct_dir, msg);
             return 73;
         }
+        if (cp.thickness_mm > 0)
+            printf("voxels %.2f x %.2f mm, slices %.3f mm thick %.3f mm apart, %u x %u x %u\n", cp.pixel_mm, cp.pixel_mm,
+                   cp.thickness_mm, cp.slice_mm, cp.size, cp.size, cp.slices);
         printf("lesion point %.2f,%.2f,%.2f\nreference point %.2f,%.2f,%.2f\n"
                "truth: MLA %.2f mm2, MLD %.3f mm, A_ref %.2f mm2, D_ref %.3f mm, %%DS %.2f, %%AS %.2f\n",
                t.lesion_point[0], t.lesion_point[1], t.lesion_point[2], t.reference_point[0], t.reference_point[1],

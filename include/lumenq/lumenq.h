@@ -328,6 +328,7 @@ typedef struct LqCtOptions {
     double threshold_pct; /* a diameter stenosis above it is called significant (default 61) */
     double wall_weight;   /* path cost near the lumen's wall, docs/ct.md (default 4; 0: HU alone) */
     int recentre_passes;  /* centreline recentring passes, docs/ct.md (default 5) */
+    double beyond_mm;     /* an MLA at the lesion point: the vein followed this far beyond it (default 15; 0 off) */
     int cpu_level;        /* -1: best */
 } LqCtOptions;
 
@@ -349,6 +350,8 @@ typedef struct LqCtResult {
     double diameter_stenosis_pct, area_stenosis_pct, equiv_diameter_stenosis_pct, lesion_length_mm;
     double threshold_pct;
     int significant;           /* %DS > threshold (CT alone never decides treatment) */
+    double beyond_mm;          /* sections traced beyond the lesion point (their position_mm < 0) */
+    char beyond_note[160];     /* why the search went beyond the lesion point and how far ("" if not) */
 } LqCtResult;
 
 LQ_API void lq_ct_options_default(LqCtOptions *o);

@@ -326,3 +326,55 @@ double *lq_ct_recentre(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *l
     }
     return pts;
 }
+
+/* Beyond the lesion point the vein is followed as the recentring does:
+ * each new point a step on along the line's direction, then moved to its
+ * section's centroid twice (at most RECENTRE_MAX_MM each), the direction
+ * following the points it made. */
+#define EXTEND_RECENTRE 2
+size_t lq_ct_extend(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, const double *pts, size_t n,
+                    double step, double reach_mm, int16_t *img, double *xy, double *out, double *stopped_mm)
+{
+    *stopped_mm = -1;
+    if (n < 2) return 0;
+    /* the direction away from the reference: over the first 4 mm of line */
+    size_t far = n - 1 < 4 ? n - 1 : 4;
+    double dir[3], prev[3];
+    for (int k = 0; k < 3; k++) dir[k] = pts[k] - pts[3 * far + k], prev[k] = pts[k];
+    double len = sqrt(lq_ct_dot3(dir, dir));
+    if (!(len > 0)) return 0;
+    for (int k = 0; k < 3; k++) dir[k] /= len;
+    size_t made = 0, most = (size_t)(reach_mm / step + 1e-9);
+    while (made < most) {
+        double q[3], u[3], w[3], cx, cy;
+        for (int k = 0; k < 3; k++) q[k] = prev[k] + step * dir[k];
+        int found = 1;
+        for (int pass = 0; pass < EXTEND_RECENTRE && found; pass++) {
+            lq_ct_axes(v, dir, u, w);
+            found = lq_ct_section_outline(v, dsp, level, q, u, w, img, xy);
+            if (!found) break;
+            centroid(xy, RAYS, &cx, &cy);
+            double shift = hypot(cx, cy), scale = shift > RECENTRE_MAX_MM ? RECENTRE_MAX_MM / shift : 1;
+            for (int k = 0; k < 3; k++) q[k] += scale * (cx * u[k] + cy * w[k]);
+        }
+        if (!found) {
+            *stopped_mm = (double)(made + 1) * step;
+            break;
+        }
+        /* the new direction: half the old, half the step just made (a
+         * point's own error must not turn the line) */
+        double d[3];
+        for (int k = 0; k < 3; k++) d[k] = q[k] - prev[k];
+        double dl = sqrt(lq_ct_dot3(d, d));
+        if (!(dl > 0)) break;
+        for (int k = 0; k < 3; k++) dir[k] = 0.5 * dir[k] + 0.5 * d[k] / dl;
+        double nl = sqrt(lq_ct_dot3(dir, dir));
+        for (int k = 0; k < 3; k++) dir[k] /= nl;
+        /* keep the spacing: the point goes back onto the sphere of radius step */
+        for (int k = 0; k < 3; k++) q[k] = prev[k] + step * d[k] / dl;
+        memcpy(out + 3 * made, q, sizeof q);
+        memcpy(prev, q, sizeof q);
+        made++;
+    }
+    return made;
+}

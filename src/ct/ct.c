@@ -12,6 +12,7 @@
 
 #define MIN_LUMEN_HU 100.0      /* contrast-filled vein in the venous phase; tissue is 20-60 HU */
 #define MIN_AREA_MM2 3.0        /* smaller outlines (2 mm across) are below what CT resolves */
+#define BEYOND_TRIGGER_MM 2.0   /* an MLA this near the lesion point may lie beyond it */
 
 void lq_ct_options_default(LqCtOptions *o)
 {
@@ -20,6 +21,7 @@ void lq_ct_options_default(LqCtOptions *o)
     o->threshold_pct = 61.0;
     o->wall_weight = 4.0;
     o->recentre_passes = 5;
+    o->beyond_mm = 15.0;
     o->cpu_level = -1;
 }
 
@@ -32,6 +34,127 @@ void lq_ct_result_free(LqCtResult **r)
     free((*r)->sections);
     free(*r);
     *r = NULL;
+}
+
+/* The sections along line (n points, taken over by r): each plane, the
+ * lumen's rays in it, leaks cut back, the outline and its measures.
+ * Positions are arc lengths from the first point. -1 out of memory. */
+static int outline_sections(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, double *line, size_t n,
+                            LqCtResult *r, int16_t *img, double *xy)
+{
+    free(r->points), free(r->sections), free(r->planes), free(r->outlines);
+    r->points = line;
+    r->n = n;
+    r->sections = calloc(n, sizeof *r->sections);
+    r->planes = calloc(n * 6, sizeof *r->planes);
+    r->outlines = calloc(n * RAYS * 2, sizeof *r->outlines);
+    double *radii = malloc(2 * n * RAYS * sizeof *radii);
+    unsigned char *found = calloc(n, 1);
+    if (!r->sections || !r->planes || !r->outlines || !radii || !found) {
+        free(radii), free(found);
+        return -1;
+    }
+    double total = 0;
+    for (size_t s = 0; s < n; s++) {
+        if (s) {
+            double d[3] = {line[3 * s] - line[3 * s - 3], line[3 * s + 1] - line[3 * s - 2],
+                           line[3 * s + 2] - line[3 * s - 1]};
+            total += sqrt(lq_ct_dot3(d, d));
+        }
+        r->sections[s].position_mm = total;
+        double *u = r->planes + 6 * s, *w = u + 3;
+        found[s] = lq_ct_plane(v, line, n, s, u, w) &&
+                   lq_ct_section_radii(v, dsp, level, line + 3 * s, u, w, img, radii + s * RAYS);
+    }
+    double *clamped = radii + n * RAYS;
+    lq_ct_clamp_leaks(radii, found, n, clamped);
+    for (size_t s = 0; s < n; s++) {
+        if (!found[s]) continue;
+        LqFrameMeasure *m = &r->sections[s];
+        lq_ct_polygon(clamped + s * RAYS, xy);
+        m->valid = lq_shape_measure(xy, RAYS, &m->shape) == LQ_OK && m->shape.area_mm2 >= MIN_AREA_MM2;
+        m->confidence = 1.0;
+        memcpy(r->outlines + s * RAYS * 2, xy, 2 * RAYS * sizeof *xy);
+    }
+    free(radii), free(found);
+    return 0;
+}
+
+/* A_ref, D_ref from the sections with a lumen within reference_mm of the
+ * reference point (the last section); 0 if there is none. */
+static const LqFrameUse any_lumen = {0, 0};
+static int find_reference(LqCtResult *r, const LqCtOptions *o)
+{
+    double end = r->sections[r->n - 1].position_mm;
+    r->lesion = r->reference_first = r->reference_last = r->segment_first = r->segment_last = -1;
+    for (size_t s = 0; s < r->n; s++)
+        if (end - r->sections[s].position_mm <= o->reference_mm && r->sections[s].valid) {
+            if (r->reference_first < 0) r->reference_first = (int)s;
+            r->reference_last = (int)s;
+        }
+    return r->reference_first >= 0 && lq_reference_mean(r->sections, (size_t)r->reference_first,
+                                                        (size_t)r->reference_last, any_lumen,
+                                                        &r->reference_area_mm2, &r->reference_diameter_mm);
+}
+
+/* The lesion: the MLA before the reference sections (-1 if none). */
+static void find_lesion(LqCtResult *r)
+{
+    r->lesion = r->reference_first > 0
+                    ? (int)lq_mla_frame(r->sections, 0, (size_t)r->reference_first - 1, any_lumen)
+                    : -1;
+}
+
+/* The vein followed up to o->beyond_mm beyond the lesion point, the
+ * sections measured again along the longer line (positions from the
+ * lesion point: negative beyond it), reference and MLA found again; what
+ * was searched is in r->beyond_mm and r->beyond_note. -1 out of memory. */
+static int search_beyond(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, const LqCtOptions *o,
+                         LqCtResult *r, int16_t *img, double *xy)
+{
+    size_t room = (size_t)(o->beyond_mm / o->step_mm) + 1, n = r->n;
+    double *ext = malloc(room * 3 * sizeof *ext), stopped;
+    if (!ext) return -1;
+    size_t made = lq_ct_extend(v, dsp, level, r->points, n, o->step_mm, o->beyond_mm, img, xy, ext, &stopped);
+    r->beyond_mm = (double)made * o->step_mm;
+    if (stopped >= 0)
+        snprintf(r->beyond_note, sizeof r->beyond_note,
+                 "the narrowest section was at the lesion point; beyond it the lumen ends after %.0f mm", r->beyond_mm);
+    else
+        snprintf(r->beyond_note, sizeof r->beyond_note,
+                 "the narrowest section was at the lesion point; searched on %.0f mm beyond it", r->beyond_mm);
+    if (!made) {
+        free(ext);
+        return 0;
+    }
+    double *line = malloc((made + n) * 3 * sizeof *line);
+    if (!line) {
+        free(ext);
+        return -1;
+    }
+    for (size_t i = 0; i < made; i++) memcpy(line + 3 * i, ext + 3 * (made - 1 - i), 3 * sizeof *line);
+    memcpy(line + 3 * made, r->points, n * 3 * sizeof *line);
+    free(ext);
+    /* recentred as the line was: the new points were placed one at a
+     * time, and a plane fitted across the join would tilt */
+    n += made;
+    line = lq_ct_recentre(v, dsp, level, o->recentre_passes, line, &n, o->step_mm, img, xy);
+    if (!line || outline_sections(v, dsp, level, line, n, r, img, xy) != 0) {
+        if (r->points != line) free(line);
+        return -1;
+    }
+    /* positions from the section nearest the lesion point */
+    size_t nearest = 0;
+    double best = INFINITY;
+    for (size_t s = 0; s < n; s++) {
+        double d[3] = {line[3 * s] - r->lesion_point[0], line[3 * s + 1] - r->lesion_point[1],
+                       line[3 * s + 2] - r->lesion_point[2]};
+        if (lq_ct_dot3(d, d) < best) best = lq_ct_dot3(d, d), nearest = s;
+    }
+    double at_point = r->sections[nearest].position_mm;
+    for (size_t s = 0; s < r->n; s++) r->sections[s].position_mm -= at_point;
+    if (find_reference(r, o)) find_lesion(r);
+    return 0;
 }
 
 int lq_ct_measure(const LqVolume *v, const double lesion[3], const double reference[3], const LqCtOptions *o,
@@ -102,68 +225,33 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
     if (!(level.hu >= MIN_LUMEN_HU)) level.hu = lumen;
     lumen = level.hu;
     line = line ? lq_ct_recentre(v, &dsp, &level, o->recentre_passes, line, &n, o->step_mm, img, xy) : NULL;
-    r->points = line;
-    r->sections = calloc(n, sizeof *r->sections);
-    r->planes = calloc(n * 6, sizeof *r->planes);
-    r->outlines = calloc(n * RAYS * 2, sizeof *r->outlines);
+    r->lumen_hu = lumen;
     r->outline_points = RAYS;
-    if (!r->points || !r->sections || !r->planes || !r->outlines) {
+    if (!line || outline_sections(v, &dsp, &level, line, n, r, img, xy) != 0) {
+        if (!r->points) free(line); /* else r holds it */
         free(img), free(xy);
         lq_ct_result_free(&r);
         return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
     }
-    r->n = n;
-    r->lumen_hu = lumen;
-    double total = 0, *radii = malloc(2 * n * RAYS * sizeof *radii);
-    unsigned char *found = calloc(n, 1);
-    if (!radii || !found) {
-        free(img), free(xy), free(radii), free(found);
-        lq_ct_result_free(&r);
-        return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
-    }
-    for (size_t s = 0; s < n; s++) {
-        if (s) {
-            double d[3] = {line[3 * s] - line[3 * s - 3], line[3 * s + 1] - line[3 * s - 2],
-                           line[3 * s + 2] - line[3 * s - 1]};
-            total += sqrt(lq_ct_dot3(d, d));
-        }
-        r->sections[s].position_mm = total;
-        double *u = r->planes + 6 * s, *w = u + 3;
-        found[s] = lq_ct_plane(v, line, n, s, u, w) &&
-                   lq_ct_section_radii(v, &dsp, &level, line + 3 * s, u, w, img, radii + s * RAYS);
-    }
-    double *clamped = radii + n * RAYS;
-    lq_ct_clamp_leaks(radii, found, n, clamped);
-    for (size_t s = 0; s < n; s++) {
-        if (!found[s]) continue;
-        LqFrameMeasure *m = &r->sections[s];
-        lq_ct_polygon(clamped + s * RAYS, xy);
-        m->valid = lq_shape_measure(xy, RAYS, &m->shape) == LQ_OK && m->shape.area_mm2 >= MIN_AREA_MM2;
-        m->confidence = 1.0;
-        memcpy(r->outlines + s * RAYS * 2, xy, 2 * RAYS * sizeof *xy);
-    }
-    free(img), free(xy), free(radii), free(found);
-
-    /* measures, as for IVUS (measure/measure.h): the reference the sections
-     * with a lumen within reference_mm of the reference point, the lesion
-     * the MLA before them */
-    const LqFrameUse any_lumen = {0, 0};
-    double step = n > 1 ? total / (double)(n - 1) : o->step_mm;
-    r->lesion = r->reference_first = r->reference_last = r->segment_first = r->segment_last = -1;
-    for (size_t s = 0; s < n; s++)
-        if (total - r->sections[s].position_mm <= o->reference_mm && r->sections[s].valid) {
-            if (r->reference_first < 0) r->reference_first = (int)s;
-            r->reference_last = (int)s;
-        }
-    if (r->reference_first < 0 ||
-        !lq_reference_mean(r->sections, (size_t)r->reference_first, (size_t)r->reference_last, any_lumen,
-                           &r->reference_area_mm2, &r->reference_diameter_mm)) {
+    if (!find_reference(r, o)) {
+        free(img), free(xy);
         snprintf(r->problem, sizeof r->problem, "no lumen found around the reference point");
         *out = r;
         return LQ_OK;
     }
-    if (r->reference_first > 0)
-        r->lesion = (int)lq_mla_frame(r->sections, 0, (size_t)r->reference_first - 1, any_lumen);
+    find_lesion(r);
+    /* the narrowest section at the lesion point itself: the MLA may lie
+     * beyond the click (a reader clicks near the lesion, not on its
+     * narrowest section), so the vein is followed on beyond it */
+    if (r->lesion >= 0 && r->sections[r->lesion].position_mm <= BEYOND_TRIGGER_MM && o->beyond_mm > 0) {
+        int rc = search_beyond(v, &dsp, &level, o, r, img, xy);
+        if (rc != 0) {
+            free(img), free(xy);
+            lq_ct_result_free(&r);
+            return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
+        }
+    }
+    free(img), free(xy);
     if (r->lesion < 0) {
         snprintf(r->problem, sizeof r->problem, "no lumen found between the lesion point and the reference");
         *out = r;
@@ -176,7 +264,9 @@ int lq_ct_measure(const LqVolume *v, const double lesion[3], const double refere
     r->area_stenosis_pct = st.area_pct;
     r->equiv_diameter_stenosis_pct = st.equiv_diameter_pct;
     size_t seg_first, seg_last;
-    if (lq_lesion_segment(r->sections, n, (size_t)r->lesion, r->reference_area_mm2, step, &seg_first, &seg_last,
+    double step = r->n > 1 ? (r->sections[r->n - 1].position_mm - r->sections[0].position_mm) / (double)(r->n - 1)
+                           : o->step_mm;
+    if (lq_lesion_segment(r->sections, r->n, (size_t)r->lesion, r->reference_area_mm2, step, &seg_first, &seg_last,
                           &r->lesion_length_mm))
         r->segment_first = (int)seg_first, r->segment_last = (int)seg_last;
     /* CT's finding is on %DS, IVUS's default metric */

@@ -42,6 +42,9 @@ void lq_ct_clamp_leaks(const double *radii, const unsigned char *found, size_t n
 /* Section s's plane: u and w spanning it, perpendicular to the centreline
  * pts (n points); 0 where the line has no direction. */
 int lq_ct_plane(const LqVolume *v, const double *pts, size_t n, size_t s, double *u, double *w);
+/* u, w spanning the plane perpendicular to the unit tangent t, as the
+ * series' rows and columns run (sections look like the axial images). */
+void lq_ct_axes(const LqVolume *v, const double *t, double *u, double *w);
 /* The size x size HU image, `pitch` mm samples, of the thin slab through p
  * spanned by u, w (acc: size x size scratch). */
 void lq_ct_slab(const LqVolume *v, const LqCtDsp *dsp, const double *p, const double *u, const double *w,
@@ -73,6 +76,13 @@ int lq_ct_trace(const LqVolume *v, LqCtSearch *s, double lumen, double wall_weig
 double *lq_ct_resample(const double *pts, size_t np, double step, size_t *n_out);
 /* `passes` times: every point moved towards its section's lumen centroid,
  * smoothed and resampled. Frees pts on failure (NULL). */
+/* Up to `reach_mm` of centreline beyond pts[0] (away from the rest of the n
+ * points), a point every `step` mm, each moved onto its section's lumen
+ * centroid: into out (room for reach_mm / step + 1 points, nearest
+ * first). Returns how many; *stopped_mm is where no lumen was found (-1 if
+ * the whole reach was traced). */
+size_t lq_ct_extend(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, const double *pts, size_t n,
+                    double step, double reach_mm, int16_t *img, double *xy, double *out, double *stopped_mm);
 double *lq_ct_recentre(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, int passes, double *pts,
                        size_t *n, double step, int16_t *img, double *xy);
 

@@ -77,8 +77,9 @@ static double local_half_max(const double *prof, int len, double lumen, int i)
  *    the way, if there is one.
  * RAY_MAX_MM if none. */
 static double ray_edge(const double *prof, int len, double lumen, double low, double high, double dip,
-                       double valley_depth)
+                       double valley_depth, int *fell)
 {
+    *fell = -1;
     int valley = VALLEY_FROM;
     for (int i = 1; i < len; i++) {
         double val = prof[i];
@@ -87,6 +88,7 @@ static double ray_edge(const double *prof, int len, double lumen, double low, do
         if (val < low) {
             for (int j = i + 1; j < len && j <= i + PERSIST && held; j++) held = prof[j] < low + dip;
             if (!held) continue;
+            *fell = i;
             return local_half_max(prof, len, lumen, i) * RAY_STEP_MM;
         } else if (i > VALLEY_FROM && prof[valley] < lumen - valley_depth && val >= lumen - VALLEY_RETURN * dip) {
             for (int j = i + 1; j < len && j <= i + PERSIST && held; j++) held = prof[j] >= prof[valley] + dip;
@@ -107,6 +109,42 @@ static double ray_edge(const double *prof, int len, double lumen, double low, do
         }
     }
     return RAY_MAX_MM;
+}
+
+/* The partial-volume radius of a ray that ended in tissue (it fell below
+ * half way at sample `fell`, its half-maximum edge at `edge` mm): where
+ * the lumen is thinner than the point spread (the flattened lesion's
+ * tips) its profile never reaches the lumen's level and the half maximum
+ * cuts it short, but the blur keeps the lumen's mass. Each sample counts
+ * (HU - tissue) / (lumen - tissue) in [0, 1], tissue the level this ray
+ * meets beyond the edge (fat, muscle or the thin tissue before bone each
+ * its own), out to where the profile stops falling; samples deeper than
+ * PV_INSIDE_MM inside the edge count whole (clamped noise would bias
+ * them low). The radius is the sector's: sqrt(2 * sum f r dr). */
+#define PV_INSIDE_MM 1.5
+#define PV_REACH 30   /* samples: the profile flattens within 3 mm of the fall */
+#define PV_FLAT 5     /* ...no lower than PV_FLAT samples on (0.5 mm) */
+static double partial_volume_radius(const double *prof, int len, double lumen, int fell, double edge,
+                                    double contrast, double noise)
+{
+    const double drop = fmax(0.05 * contrast, 1.5 * noise);
+    int end = fell;
+    for (; end + 1 < len && end < fell + PV_REACH; end++) {
+        int flat = 1;
+        for (int j = end + 1; j < len && j <= end + PV_FLAT && flat; j++) flat = prof[j] > prof[end] - drop;
+        if (flat) break;
+    }
+    double tissue = prof[end];
+    for (int j = end + 1; j < len && j <= end + 2; j++) tissue = fmin(tissue, prof[j]);
+    if (!(lumen - tissue > 0.25 * contrast)) return edge;
+    const int whole = (int)((edge - PV_INSIDE_MM) / RAY_STEP_MM);
+    double sum = whole > 0 ? 0.5 * (whole * RAY_STEP_MM) * (whole * RAY_STEP_MM) : 0;
+    for (int j = whole > 0 ? whole : 0; j <= end; j++) {
+        double f = fmin(1.0, fmax(0.0, (prof[j] - tissue) / (lumen - tissue)));
+        double r = j * RAY_STEP_MM, dr = (j == (whole > 0 ? whole : 0) || j == end) ? 0.5 * RAY_STEP_MM : RAY_STEP_MM;
+        sum += f * r * dr;
+    }
+    return sqrt(2 * sum);
 }
 
 /* Lumen outline in a cross-section image (HU, SAMPLES x SAMPLES, centre in
@@ -142,7 +180,9 @@ static int ray_radii(const int16_t *img, const LqCtLumen *level, double low, dou
             prof[len] = (p[0] * (1 - fx) + p[1] * fx) * (1 - fy) +
                         (p[SECTION_SAMPLES] * (1 - fx) + p[SECTION_SAMPLES + 1] * fx) * fy;
         }
-        radius[k] = ray_edge(prof, len, lumen, low, high, dip, valley_depth);
+        int fell;
+        radius[k] = ray_edge(prof, len, lumen, low, high, dip, valley_depth, &fell);
+        if (fell > 0) radius[k] = partial_volume_radius(prof, len, lumen, fell, radius[k], contrast, level->noise_hu);
     }
     return 1;
 }
@@ -192,6 +232,56 @@ void lq_ct_polygon(const double *radius, double *xy)
 }
 
 static int cmp_i16(const void *a, const void *b) { return *(const int16_t *)a - *(const int16_t *)b; }
+
+/* The section's HU counted by value (a sort per section cost a third of
+ * the run): bins for -2048..2047, what lies outside counted apart, so the
+ * k-th smallest is exact and found by a sort only when it lies there. */
+#define HIST_LO (-2048)
+#define HIST_BINS 4096
+typedef struct HuHistogram {
+    int32_t count[HIST_BINS], under, over;
+} HuHistogram;
+
+static void hu_histogram(HuHistogram *h, const int16_t *v, int n)
+{
+    memset(h, 0, sizeof *h);
+    for (int i = 0; i < n; i++) {
+        int b = v[i] - HIST_LO;
+        if (b < 0) h->under++;
+        else if (b >= HIST_BINS) h->over++;
+        else h->count[b]++;
+    }
+}
+
+/* The k-th smallest (0-based) of v, as v sorted would have it. */
+static int hu_kth(const HuHistogram *h, const int16_t *v, int n, int k)
+{
+    if (k >= h->under) {
+        int seen = h->under;
+        for (int b = 0; b < HIST_BINS; b++)
+            if ((seen += h->count[b]) > k) return b + HIST_LO;
+    }
+    int16_t *sorted = malloc((size_t)n * sizeof *sorted);
+    if (!sorted) return k < h->under ? HIST_LO - 1 : HIST_LO + HIST_BINS;
+    memcpy(sorted, v, (size_t)n * sizeof *sorted);
+    qsort(sorted, (size_t)n, sizeof *sorted, cmp_i16);
+    int value = sorted[k];
+    free(sorted);
+    return value;
+}
+
+/* How many of v are below `level`. */
+static int hu_count_below(const HuHistogram *h, const int16_t *v, int n, double level)
+{
+    if (level <= HIST_LO || level > HIST_LO + HIST_BINS) {
+        int below = 0;
+        for (int i = 0; i < n; i++) below += v[i] < level;
+        return below;
+    }
+    int below = h->under;
+    for (int b = 0; b < HIST_BINS && b + HIST_LO < level; b++) below += h->count[b];
+    return below;
+}
 
 /* The lumen's level and noise as the section images show them (slab mean of
  * trilinear samples), from three axial section images 2 mm apart within
@@ -247,17 +337,15 @@ int lq_ct_section_radii(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *
 {
     int32_t acc[SECTION_SAMPLES * SECTION_SAMPLES];
     lq_ct_slab(v, dsp, p, u, w, img, SECTION_SAMPLES, SECTION_PITCH_MM, acc);
-    int16_t sorted[SECTION_SAMPLES * SECTION_SAMPLES];
-    memcpy(sorted, img, sizeof sorted);
-    qsort(sorted, SECTION_SAMPLES * SECTION_SAMPLES, sizeof *sorted, cmp_i16);
     /* tissue: the median of what is clearly not enhanced (under half the
      * lumen's level); where bone and the artery fill most of the section, a
      * fixed quantile would land on them */
     const int total = SECTION_SAMPLES * SECTION_SAMPLES;
-    int dark = 0;
     const double lumen = level->hu;
-    while (dark < total && sorted[dark] < 0.5 * lumen) dark++;
-    double tissue = dark >= total / 20 ? sorted[dark / 2] : sorted[total / 4];
+    HuHistogram h;
+    hu_histogram(&h, img, total);
+    int dark = hu_count_below(&h, img, total, 0.5 * lumen);
+    double tissue = hu_kth(&h, img, total, dark >= total / 20 ? dark / 2 : total / 4);
     /* brighter than a noise blob can make the lumen */
     /* the lumen's contrast to soft tissue: fat (-100 HU) filling the section
      * lowers its tissue level, but must neither let a ray run on through

@@ -25,6 +25,12 @@ int lq_ct_plane(const LqVolume *v, const double *pts, size_t n, size_t s, double
     double tl = sqrt(lq_ct_dot3(t, t));
     if (!(tl > 0)) return 0;
     for (int k = 0; k < 3; k++) t[k] /= tl;
+    lq_ct_axes(v, t, u, w);
+    return 1;
+}
+
+void lq_ct_axes(const LqVolume *v, const double *t, double *u, double *w)
+{
     double ref[3] = {v->row_dir[0], v->row_dir[1], v->row_dir[2]};
     if (fabs(lq_ct_dot3(ref, t)) > 0.9) memcpy(ref, v->col_dir, sizeof ref);
     double rt = lq_ct_dot3(ref, t);
@@ -37,7 +43,6 @@ int lq_ct_plane(const LqVolume *v, const double *pts, size_t n, size_t s, double
      * centreline runs */
     if (lq_ct_dot3(w, v->col_dir) < 0)
         for (int k = 0; k < 3; k++) w[k] = -w[k];
-    return 1;
 }
 
 /* n HU samples from `p` along unit vector `dir`, `pitch` mm apart, through
@@ -94,13 +99,13 @@ int lq_ct_straightened(const LqVolume *v, const LqCtResult *r, int16_t *img, int
     if (r->n < 2 || width < 1 || height < 1 || !(pitch_mm > 0)) return LQ_ERR_USAGE;
     LqCtDsp dsp;
     lq_ct_dsp_init(&dsp, -1);
-    double total = r->sections[r->n - 1].position_mm;
+    double first = r->sections[0].position_mm, total = r->sections[r->n - 1].position_mm - first;
     int16_t *col = malloc((size_t)height * sizeof *col);
     if (!col) return LQ_ERR_INTERNAL;
     size_t s = 0;
     for (int x = 0; x < width; x++) {
         /* the point and the across direction, interpolated between sections */
-        double t = total * x / (width > 1 ? width - 1 : 1);
+        double t = first + total * x / (width > 1 ? width - 1 : 1);
         while (s + 2 < r->n && r->sections[s + 1].position_mm < t) s++;
         double a = r->sections[s].position_mm, b = r->sections[s + 1].position_mm;
         double f = b > a ? fmin(1.0, fmax(0.0, (t - a) / (b - a))) : 0, p[3], u[3];

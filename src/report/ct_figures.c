@@ -155,7 +155,7 @@ static void draw_straightened(cairo_t *cr, const LqCtResult *r, const uint8_t *l
 
 static int profile_png(FILE *fp, const LqVolume *v, const LqCtResult *r, LqError *err)
 {
-    double total = r->sections[r->n - 1].position_mm;
+    double first = r->sections[0].position_mm, last = r->sections[r->n - 1].position_mm, total = last - first;
     int cols = (int)ceil(total / STRAIGHT_PITCH_MM) + 1;
     int16_t *hu = malloc((size_t)cols * STRAIGHT_ROWS * sizeof *hu);
     uint8_t *luma = malloc((size_t)cols * STRAIGHT_ROWS);
@@ -178,12 +178,12 @@ static int profile_png(FILE *fp, const LqVolume *v, const LqCtResult *r, LqError
     double left = 5.2 * fs, right = 2 * fs, top = 3.6 * fs, bottom = 3.0 * fs, gap = 1.4 * fs;
     double half_mm = (STRAIGHT_ROWS / 2) * STRAIGHT_PITCH_MM;
     double straight_h = fmin(0.5 * (h - top - bottom), (w - left - right) * 2 * half_mm / fmax(total, 1));
-    LqAxes S = {left, w - right, top, top + straight_h, 0, total, half_mm, -half_mm, 0};
+    LqAxes S = {left, w - right, top, top + straight_h, first, last, half_mm, -half_mm, 0};
     double amax = 0;
     for (size_t s = 0; s < r->n; s++)
         if (r->sections[s].valid) amax = fmax(amax, r->sections[s].shape.area_mm2);
     amax = fmax(amax, 1.3 * r->reference_area_mm2);
-    LqAxes A = {left, w - right, S.y1 + gap + 1.2 * fs, h - bottom, 0, total, 0, 1.05 * amax, 0};
+    LqAxes A = {left, w - right, S.y1 + gap + 1.2 * fs, h - bottom, first, last, 0, 1.05 * amax, 0};
 
     char buf[256];
     lq_fig_font(cr, fs * 1.15, 1);

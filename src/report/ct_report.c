@@ -40,7 +40,7 @@ static void ct_text(FILE *fp, const LqVolume *v, const LqCtResult *r)
             v->dy_mm, v->dz_mm);
     fprintf(fp, "CAUTION    %s\n\n", CT_CAUTION);
     const double *a = r->lesion_point, *b = r->reference_point;
-    double length = r->n ? r->sections[r->n - 1].position_mm : 0;
+    double length = r->n ? r->sections[r->n - 1].position_mm - r->sections[0].position_mm : 0;
     fprintf(fp, "Centreline lesion point (%.1f, %.1f, %.1f) to reference point (%.1f, %.1f, %.1f) mm LPS:\n", a[0],
             a[1], a[2], b[0], b[1], b[2]);
     if (r->n > 1)
@@ -57,8 +57,10 @@ static void ct_text(FILE *fp, const LqVolume *v, const LqCtResult *r)
                     r->diameter_stenosis_pct, r->threshold_pct);
     fprintf(fp, "\nFINDING    %s (the IVUS threshold)\n", finding);
     const double *p = r->points + 3 * r->lesion;
-    fprintf(fp, "\nLesion     section %d, %.1f mm from the lesion point, at (%.1f, %.1f, %.1f) mm\n", r->lesion + 1,
-            r->sections[r->lesion].position_mm, p[0], p[1], p[2]);
+    double at = r->sections[r->lesion].position_mm;
+    fprintf(fp, "\nLesion     section %d, %.1f mm %s the lesion point, at (%.1f, %.1f, %.1f) mm\n", r->lesion + 1,
+            fabs(at), at < 0 ? "beyond" : "from", p[0], p[1], p[2]);
+    if (r->beyond_note[0]) fprintf(fp, "           (%s)\n", r->beyond_note);
     fprintf(fp, "  MLA                %7.1f mm2   smallest lumen area between the points\n", r->mla_mm2);
     fprintf(fp, "  MLD                %7.2f mm    minimal Feret (caliper) diameter\n", r->mld_mm);
     fprintf(fp, "  Max diameter       %7.2f mm    maximal Feret diameter\n", r->max_diameter_mm);
@@ -68,7 +70,7 @@ static void ct_text(FILE *fp, const LqVolume *v, const LqCtResult *r)
     else
         fprintf(fp, "  Lesion length          -        no section below 50 %% of A_ref\n");
     fprintf(fp, "Reference  sections %d-%d (within %.0f mm of the reference point)\n", r->reference_first + 1,
-            r->reference_last + 1, length - r->sections[r->reference_first].position_mm);
+            r->reference_last + 1, r->sections[r->n - 1].position_mm - r->sections[r->reference_first].position_mm);
     fprintf(fp, "  A_ref              %7.1f mm2   mean lumen area of the reference sections\n", r->reference_area_mm2);
     fprintf(fp, "  D_ref              %7.2f mm    2*sqrt(A_ref/pi)\n\n", r->reference_diameter_mm);
     fprintf(fp, "Stenosis\n");
@@ -121,7 +123,11 @@ static void ct_json(FILE *fp, const LqVolume *v, const LqCtResult *r)
     fprintf(fp, ",\n  \"result\": {\"ok\": %s, \"problem\": ", r->ok ? "true" : "false");
     lq_json_string(fp, r->problem);
     num_field(fp, ", ", "lumen_hu", r->lumen_hu, 0);
-    num_field(fp, ",\n    ", "centreline_length_mm", r->n ? r->sections[r->n - 1].position_mm : NAN, 2);
+    num_field(fp, ",\n    ", "centreline_length_mm",
+              r->n ? r->sections[r->n - 1].position_mm - r->sections[0].position_mm : NAN, 2);
+    num_field(fp, ", ", "searched_beyond_mm", r->beyond_mm, 1);
+    fprintf(fp, ", \"beyond_note\": ");
+    lq_json_string(fp, r->beyond_note);
     fprintf(fp, ", \"sections\": %zu", r->n);
     if (r->ok) {
         fprintf(fp, ",\n    \"lesion_section\": %d", r->lesion + 1);

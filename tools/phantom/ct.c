@@ -4,7 +4,9 @@
  * round in the common and external iliac vein, flattened front to back where
  * the artery crosses it (0.4 mm of wall between them; the vein yields where
  * they would meet). Partial volume by supersampling
- * 2x2x2; noise 12 to 22 HU by seed (venous phase, 1 mm slices). */
+ * 2x2x2; noise 12 to 22 HU by seed (venous phase, 1 mm slices). At clinical
+ * resolution (thickness_mm > 0) a scanner's point spread instead: a Gaussian
+ * slice profile, an in-plane blur, noise blurred alike. */
 #include "ct.h"
 
 #include "dicom_writer.h"
@@ -55,6 +57,30 @@ void lqp_ct_params_default(LqpCtParams *p)
     p->seed = 1, p->size = 128, p->slices = 100, p->pixel_mm = 0.6, p->slice_mm = 1.0, p->missing = -1;
 }
 
+#define DEFAULT_VIEW_MM 76.8   /* 128 pixels of 0.6 mm */
+#define DEFAULT_LENGTH_MM 99.0 /* 100 slices 1 mm apart */
+void lqp_ct_params_fit(LqpCtParams *p)
+{
+    p->size = (unsigned)ceil(DEFAULT_VIEW_MM / p->pixel_mm);
+    p->slices = (unsigned)lround(DEFAULT_LENGTH_MM / p->slice_mm) + 1;
+}
+
+void lqp_ct_params_clinical(LqpCtParams *p, uint64_t seed)
+{
+    /* what venous-phase reconstructions use: pixels from a 300-500 mm field
+     * of view, slices of 0.625-1.5 mm; the lesion from post-thrombotic
+     * (round) to the May-Thurner flattening (6:1) */
+    static const double pixel[] = {0.6, 0.7, 0.8, 0.9, 1.0};
+    static const double slice[] = {0.625, 1.0, 1.25, 1.5};
+    static const double ratio[] = {6.0, 5.0, 4.0, 3.0, 2.0, 1.0};
+    lqp_ct_params_default(p);
+    p->seed = seed;
+    p->pixel_mm = pixel[seed % 5];
+    p->slice_mm = p->thickness_mm = slice[(seed / 5) % 4];
+    p->lesion_ratio = ratio[(seed / 3) % 6];
+    lqp_ct_params_fit(p);
+}
+
 static void design(const LqpCtParams *p, Design *d)
 {
     uint64_t s = p->seed * 0x2545f4914f6cdd1dull + 0xc7;
@@ -87,6 +113,14 @@ static void design(const LqpCtParams *p, Design *d)
         d->fat_wave[k][2] = kk * cos(theta), d->fat_wave[k][3] = between(&s, 0, 2 * PI);
     }
     d->fat_level = between(&s, -0.5, 0.5);
+    if (p->lesion_ratio > 0) { /* the seed's area, flattened as asked */
+        double area = PI * d->a_l * d->b_l;
+        d->b_l = sqrt(area / (PI * p->lesion_ratio)), d->a_l = p->lesion_ratio * d->b_l;
+        d->artery_point[1] = 12.0 - d->b_l - ARTERY_RADIUS - WALL_MM;
+    }
+    /* thinner slices than 1 mm are noisier (the square root of the
+     * thickness); thicker ones keep the seed's noise (a lower dose) */
+    if (p->thickness_mm > 0 && p->thickness_mm < 1) d->noise_hu *= sqrt(1.0 / p->thickness_mm);
 }
 
 static int in_fat(const Design *d, const double *x)
@@ -170,6 +204,100 @@ static int in_right_vein(const Design *d, const double *x)
     return artery_distance2(d, x) > (ARTERY_RADIUS + WALL_MM) * (ARTERY_RADIUS + WALL_MM);
 }
 
+/* What lies at x; the HU of each. */
+enum { TISSUE, FAT, VEIN, ARTERY, CORTEX_BONE, CANCELLOUS_BONE, MATERIALS };
+static int material(const Design *d, const double *x)
+{
+    if (in_vein(d, x) || in_right_vein(d, x)) return VEIN;
+    if (in_artery(d, x)) return ARTERY;
+    int bone = in_spine(d, x);
+    if (bone) return bone == CORTEX ? CORTEX_BONE : CANCELLOUS_BONE;
+    /* the wall between artery and vein stays soft tissue */
+    if (in_fat(d, x) && artery_distance2(d, x) > (ARTERY_RADIUS + WALL_MM) * (ARTERY_RADIUS + WALL_MM)) return FAT;
+    return TISSUE;
+}
+
+/* The HU of a voxel holding these fractions of each material. */
+static double mixed_hu(const Design *d, const double *f)
+{
+    return HU_TISSUE * (1 - f[VEIN] - f[ARTERY] - f[CORTEX_BONE] - f[CANCELLOUS_BONE] - f[FAT]) + HU_FAT * f[FAT] +
+           d->hu_vein * f[VEIN] + d->hu_artery * f[ARTERY] + HU_CORTEX * f[CORTEX_BONE] +
+           HU_CANCELLOUS * f[CANCELLOUS_BONE];
+}
+
+static double gaussian(uint64_t *s)
+{
+    return sqrt(-2 * log(fmax(uniform(s), 1e-300))) * cos(2 * PI * uniform(s));
+}
+
+/* The scanner's blur of one slice, n x n in place (tmp: n x n): a
+ * separable Gaussian of sigma_px, edges clamped. */
+#define BLUR_REACH 3
+static void blur_slice(double *img, double *tmp, unsigned n, double sigma_px)
+{
+    double k[2 * BLUR_REACH + 1], sum = 0;
+    for (int i = -BLUR_REACH; i <= BLUR_REACH; i++) sum += k[i + BLUR_REACH] = exp(-0.5 * i * i / (sigma_px * sigma_px));
+    for (int i = 0; i <= 2 * BLUR_REACH; i++) k[i] /= sum;
+    for (int pass = 0; pass < 2; pass++) {
+        const double *src = pass ? tmp : img;
+        double *dst = pass ? img : tmp;
+        for (unsigned j = 0; j < n; j++)
+            for (unsigned i = 0; i < n; i++) {
+                double v = 0;
+                for (int t = -BLUR_REACH; t <= BLUR_REACH; t++) {
+                    int a = (int)(pass ? j : i) + t;
+                    a = a < 0 ? 0 : a >= (int)n ? (int)n - 1 : a;
+                    v += k[t + BLUR_REACH] * (pass ? src[(size_t)a * n + i] : src[(size_t)j * n + a]);
+                }
+                dst[(size_t)j * n + i] = v;
+            }
+    }
+}
+
+/* In-plane point spread of 1.4 pixels FWHM (a soft-tissue kernel at
+ * the pixel size the field of view was chosen for): the pixel's own box
+ * (sigma 1/sqrt(12)) and this Gaussian. */
+#define PSF_FWHM_PX 1.4
+#define SLICE_SAMPLES 6 /* across the slice profile, within +-1 thickness */
+static double blur_sigma_px(void) { return sqrt(pow(PSF_FWHM_PX / 2.3548, 2) - 1.0 / 12); }
+
+/* Slice k's HU at clinical resolution (thickness_mm > 0): each pixel the
+ * mean of 2x2 points in-plane by SLICE_SAMPLES along the slice profile (a
+ * Gaussian of the thickness as FWHM), blurred; then noise blurred as much
+ * and scaled back to the seed's level. */
+static void clinical_slice(const LqpCtParams *p, const Design *d, double z, uint64_t *noise, double *img, double *tmp,
+                           double *grain)
+{
+    const unsigned n = p->size;
+    const double sigma_z = p->thickness_mm / 2.3548;
+    double zoff[SLICE_SAMPLES], zw[SLICE_SAMPLES], wsum = 0;
+    for (int s = 0; s < SLICE_SAMPLES; s++) {
+        zoff[s] = ((s + 0.5) / SLICE_SAMPLES * 2 - 1) * p->thickness_mm;
+        wsum += zw[s] = exp(-0.5 * zoff[s] * zoff[s] / (sigma_z * sigma_z));
+    }
+    for (unsigned j = 0; j < n; j++)
+        for (unsigned i = 0; i < n; i++) {
+            double f[MATERIALS] = {0};
+            for (int s = 0; s < 4 * SLICE_SAMPLES; s++) {
+                double x[3] = {ORIGIN_XY + (i + ((s & 1) ? 0.25 : -0.25)) * p->pixel_mm,
+                               ORIGIN_XY + (j + ((s & 2) ? 0.25 : -0.25)) * p->pixel_mm, z + zoff[s / 4]};
+                f[material(d, x)] += 0.25 * zw[s / 4] / wsum;
+            }
+            img[(size_t)j * n + i] = mixed_hu(d, f);
+        }
+    const double sigma = blur_sigma_px();
+    blur_slice(img, tmp, n, sigma);
+    for (size_t k = 0; k < (size_t)n * n; k++) grain[k] = gaussian(noise);
+    blur_slice(grain, tmp, n, sigma);
+    /* a blurred unit noise keeps sqrt(sum of the kernel's squares) of its
+     * deviation; scaled back, the seed's noise level holds */
+    double sum = 0, sum2 = 0;
+    for (int t = -BLUR_REACH; t <= BLUR_REACH; t++) sum += exp(-0.5 * t * t / (sigma * sigma));
+    for (int t = -BLUR_REACH; t <= BLUR_REACH; t++) sum2 += pow(exp(-0.5 * t * t / (sigma * sigma)) / sum, 2);
+    const double gain = d->noise_hu / sum2; /* two axes: (sqrt(sum2))^2 */
+    for (size_t k = 0; k < (size_t)n * n; k++) img[k] += gain * grain[k];
+}
+
 int lqp_ct_in_vein(const LqpCtParams *p, const double x[3])
 {
     Design d;
@@ -246,8 +374,9 @@ int lqp_ct_write_series(const LqpCtParams *p, const char *dir, LqpCtTruth *truth
     int16_t *all = p->enhanced ? malloc((size_t)n * n * frames * sizeof *all) : NULL;
     double *positions = p->enhanced ? malloc((size_t)frames * 3 * sizeof *positions) : NULL;
     int16_t *hu = malloc((size_t)n * n * sizeof *hu);
-    if (!hu || (p->enhanced && (!all || !positions))) {
-        free(hu), free(all), free(positions);
+    double *clinical = p->thickness_mm > 0 ? malloc(3 * (size_t)n * n * sizeof *clinical) : NULL;
+    if (!hu || (p->enhanced && (!all || !positions)) || (p->thickness_mm > 0 && !clinical)) {
+        free(hu), free(all), free(positions), free(clinical);
         snprintf(msg, msg_len, "out of memory");
         return -1;
     }
@@ -259,28 +388,21 @@ int lqp_ct_write_series(const LqpCtParams *p, const char *dir, LqpCtTruth *truth
     for (unsigned k = 0, kept = 0; k < p->slices && rc == 0; k++) {
         if ((int)k == p->missing) continue;
         double z = -(double)k * p->slice_mm + 0.0; /* no -0 */
-        for (unsigned j = 0; j < n; j++)
-            for (unsigned i = 0; i < n; i++) {
-                double vein = 0, artery = 0, cortex = 0, cancellous = 0, fat = 0;
-                for (int s = 0; s < 8; s++) { /* 2x2x2 sub-voxels */
-                    double x[3] = {ORIGIN_XY + (i + ((s & 1) ? 0.25 : -0.25)) * p->pixel_mm,
-                                   ORIGIN_XY + (j + ((s & 2) ? 0.25 : -0.25)) * p->pixel_mm,
-                                   z + ((s & 4) ? 0.25 : -0.25) * p->slice_mm};
-                    if (in_vein(&d, x) || in_right_vein(&d, x)) vein += 0.125;
-                    else if (in_artery(&d, x)) artery += 0.125;
-                    else {
-                        int bone = in_spine(&d, x);
-                        cortex += 0.125 * (bone == CORTEX), cancellous += 0.125 * (bone == CANCELLOUS);
-                        /* the wall between artery and vein stays soft tissue */
-                        fat += 0.125 * (!bone && in_fat(&d, x) &&
-                                        artery_distance2(&d, x) > (ARTERY_RADIUS + WALL_MM) * (ARTERY_RADIUS + WALL_MM));
+        if (clinical) {
+            clinical_slice(p, &d, z, &noise, clinical, clinical + (size_t)n * n, clinical + 2 * (size_t)n * n);
+            for (size_t q = 0; q < (size_t)n * n; q++) hu[q] = (int16_t)lround(fmax(-1024, fmin(3000, clinical[q])));
+        } else
+            for (unsigned j = 0; j < n; j++)
+                for (unsigned i = 0; i < n; i++) {
+                    double f[MATERIALS] = {0};
+                    for (int s = 0; s < 8; s++) { /* 2x2x2 sub-voxels */
+                        double x[3] = {ORIGIN_XY + (i + ((s & 1) ? 0.25 : -0.25)) * p->pixel_mm,
+                                       ORIGIN_XY + (j + ((s & 2) ? 0.25 : -0.25)) * p->pixel_mm,
+                                       z + ((s & 4) ? 0.25 : -0.25) * p->slice_mm};
+                        f[material(&d, x)] += 0.125;
                     }
+                    hu[(size_t)j * n + i] = (int16_t)lround(mixed_hu(&d, f) + d.noise_hu * gaussian(&noise));
                 }
-                double v = HU_TISSUE * (1 - vein - artery - cortex - cancellous - fat) + HU_FAT * fat +
-                           d.hu_vein * vein + d.hu_artery * artery + HU_CORTEX * cortex + HU_CANCELLOUS * cancellous;
-                double g = sqrt(-2 * log(fmax(uniform(&noise), 1e-300))) * cos(2 * PI * uniform(&noise));
-                hu[(size_t)j * n + i] = (int16_t)lround(v + d.noise_hu * g);
-            }
         if (p->enhanced) { /* file frame f holds slice kept = (f * stride) % frames */
             unsigned f = 0;
             while ((f * stride) % frames != kept) f++;
@@ -293,20 +415,28 @@ int lqp_ct_write_series(const LqpCtParams *p, const char *dir, LqpCtTruth *truth
         snprintf(sop, sizeof sop, "%s.%u", series, k + 1);
         /* shuffled names: nothing in them follows the anatomy */
         snprintf(path, sizeof path, "%s/CT%05u.dcm", dir, (unsigned)((k * 7919u + 13u) % 99991u));
-        LqpCtSlice sl = {n, n, hu, p->pixel_mm, p->slice_mm, {ORIGIN_XY, ORIGIN_XY, z}, {1, 0, 0, 0, 1, 0},
+        LqpCtSlice sl = {n, n, hu, p->pixel_mm, p->thickness_mm > 0 ? p->thickness_mm : p->slice_mm, {ORIGIN_XY, ORIGIN_XY, z}, {1, 0, 0, 0, 1, 0},
                          k + 1, study, series, sop};
         rc = lqp_dicom_write_ct_slice(&sl, path, msg, msg_len);
     }
-    free(hu);
+    free(hu), free(clinical);
     if (rc == 0 && p->enhanced) {
         char sop[96], path[1024];
         snprintf(sop, sizeof sop, "%s.1", series);
         snprintf(path, sizeof path, "%s/ENHANCED.dcm", dir);
-        LqpCtEnhanced e = {n, n, frames, all, positions, p->pixel_mm, p->slice_mm, {1, 0, 0, 0, 1, 0}, study, series, sop};
+        LqpCtEnhanced e = {n, n, frames, all, positions, p->pixel_mm, p->thickness_mm > 0 ? p->thickness_mm : p->slice_mm, {1, 0, 0, 0, 1, 0}, study, series, sop};
         rc = lqp_dicom_write_enhanced_ct(&e, path, msg, msg_len);
     }
     free(all), free(positions);
-    if (rc == 0 && truth) {
+    if (rc == 0 && truth) lqp_ct_truth(p, truth);
+    return rc;
+}
+
+void lqp_ct_truth(const LqpCtParams *p, LqpCtTruth *truth)
+{
+    Design d;
+    design(p, &d);
+    {
         double t_ref = 0.85, a, b;
         truth->lesion_point[0] = 4.0 + 18.0 * d.t_c, truth->lesion_point[1] = 12.0;
         truth->lesion_point[2] = -d.t_c * d.length;
@@ -331,5 +461,4 @@ int lqp_ct_write_series(const LqpCtParams *p, const char *dir, LqpCtTruth *truth
         truth->diameter_stenosis_pct = 100 * (1 - truth->mld_mm / truth->reference_diameter_mm);
         truth->area_stenosis_pct = 100 * (1 - truth->mla_mm2 / truth->reference_area_mm2);
     }
-    return rc;
 }
