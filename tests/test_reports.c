@@ -261,6 +261,26 @@ static void test_reference_and_profile_png(void **state)
     print_message("profile.png: %u curve pixels, %u reference-band pixels\n", blue, green);
     assert_true(blue > 1500);
     assert_true(green > 2000);
+    /* No label hides the area curve: between its first and last column,
+     * every column of the area panel (the upper 60 %) shows it but those
+     * under the MLA marker, a white disc 11 pixels wide on the curve's
+     * minimum. The pullback's last frames lie near 50 % A_ref, whose label
+     * sat on them (61 columns hidden). */
+    int first = -1, last = -1, gaps = 0;
+    for (int x = 0; x < (int)im.w; x++) {
+        int shown = 0;
+        for (int y = 0; y < (int)im.h * 6 / 10 && !shown; y++) {
+            const uint8_t *p = im.rgb + 3 * ((size_t)y * im.w + x);
+            shown = p[2] > 120 && p[0] < 80 && p[1] < 110;
+        }
+        if (!shown) continue;
+        if (first < 0) first = x;
+        gaps += last >= 0 ? x - last - 1 : 0;
+        last = x;
+    }
+    print_message("profile.png: area curve over columns %d-%d, %d columns hidden\n", first, last, gaps);
+    assert_true(last - first > (int)im.w / 2);
+    assert_true(gaps <= 12);
     free(im.rgb);
 }
 

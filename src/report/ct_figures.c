@@ -238,8 +238,8 @@ static int profile_png(FILE *fp, const LqVolume *v, const LqCtResult *r, LqError
     }
     cairo_stroke(cr);
     snprintf(buf, sizeof buf, "A_ref %.0f mm\xc2\xb2", r->reference_area_mm2);
-    lq_fig_line_label(cr, &A, r->reference_area_mm2, buf, lq_fig_reference_rgb, fs);
-    lq_fig_line_label(cr, &A, LQ_LESION_FRACTION * r->reference_area_mm2, "50 % A_ref", lq_fig_lesion_rgb, fs);
+    lq_fig_line_label(cr, &A, r->reference_area_mm2, buf, lq_fig_reference_rgb, fs, NULL);
+    lq_fig_line_label(cr, &A, LQ_LESION_FRACTION * r->reference_area_mm2, "50 % A_ref", lq_fig_lesion_rgb, fs, NULL);
     double mx = lq_ax_x(&A, r->sections[r->lesion].position_mm), my = lq_ax_y(&A, r->mla_mm2);
     lq_fig_marker(cr, mx, my, lq_fig_lesion_rgb);
     snprintf(buf, sizeof buf, "MLA %.1f mm\xc2\xb2, section %d", r->mla_mm2, r->lesion + 1);

@@ -335,12 +335,25 @@ static void frame_band(cairo_t *cr, const LqAxes *ax, const LqResult *r, int a, 
 
 /* Right-aligned label just above a line, on a light backing so a curve
  * passing behind it does not hide it. */
-void lq_fig_line_label(cairo_t *cr, const LqAxes *a, double v, const char *s, const double c[3], double fs)
+/* Whether any point of the curve lies in the rectangle [x0, x1] x [y0, y1]. */
+static int curve_crosses(const LqFigCurve *curve, double x0, double x1, double y0, double y1)
+{
+    for (size_t i = 0; curve && i < curve->n; i++)
+        if (curve->x[i] >= x0 && curve->x[i] <= x1 && curve->y[i] >= y0 && curve->y[i] <= y1) return 1;
+    return 0;
+}
+
+void lq_fig_line_label(cairo_t *cr, const LqAxes *a, double v, const char *s, const double c[3], double fs,
+                       const LqFigCurve *avoid)
 {
     cairo_text_extents_t e;
     lq_fig_font(cr, fs * 0.9, 0);
     cairo_text_extents(cr, s, &e);
     double x = a->x1 - 4 - e.x_advance, y = lq_ax_y(a, v) - 4;
+    /* its box would hide the data (a pullback's last frames near 50 % A_ref) */
+    if (curve_crosses(avoid, x - 2, x + e.x_advance + 2, y - 0.9 * fs, y + 0.15 * fs) &&
+        !curve_crosses(avoid, a->x0 + 2, a->x0 + 6 + e.x_advance, y - 0.9 * fs, y + 0.15 * fs))
+        x = a->x0 + 4;
     cairo_set_source_rgba(cr, 1, 1, 1, 0.8);
     cairo_rectangle(cr, x - 2, y - 0.9 * fs, e.x_advance + 4, 1.05 * fs);
     cairo_fill(cr);
@@ -357,6 +370,19 @@ void lq_fig_hline(cairo_t *cr, const LqAxes *a, double v, const double c[3], dou
     cairo_move_to(cr, a->x0, y), cairo_line_to(cr, a->x1, y);
     cairo_stroke(cr);
     cairo_set_dash(cr, NULL, 0, 0);
+}
+
+/* Where curve() puts the points it joins (pixels), into x and y (r->n each). */
+static LqFigCurve curve_points(const LqAxes *a, const LqResult *r, const double *v, double *x, double *y)
+{
+    size_t n = 0;
+    for (size_t i = r->pullback_first; i <= r->pullback_last; i++) {
+        const LqFrameMeasure *m = &r->frames[i];
+        if (!isfinite(v[i]) || !m->valid || m->confidence < r->low_confidence) continue;
+        x[n] = lq_ax_x(a, frame_value(a, r, i)), y[n] = lq_ax_y(a, fmin(fmax(v[i], a->vy0), a->vy1));
+        n++;
+    }
+    return (LqFigCurve){x, y, n};
 }
 
 /* A curve of value(frame) over the pullback; NAN breaks it. Frames below the
@@ -406,8 +432,9 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
     int timed = in->timing != LQ_TIMING_NONE, have_ref = s->reference_area_mm2 > 0;
     double fs = fmin(14, fmax(8, h * 0.027));
     double *area = malloc(r->n * sizeof *area), *pct = malloc(r->n * sizeof *pct);
-    if (!area || !pct) {
-        free(area), free(pct);
+    double *px = malloc(r->n * sizeof *px), *py = malloc(r->n * sizeof *py);
+    if (!area || !pct || !px || !py) {
+        free(area), free(pct), free(px), free(py);
         return;
     }
     double amax = have_ref ? 1.3 * s->reference_area_mm2 : 0;
@@ -490,10 +517,11 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
     }
     static const double blue[3] = {0.1, 0.25, 0.65};
     curve(cr, &A, r, area, blue, 1.8);
-    if (have_ref) { /* labels over the curve */
+    if (have_ref) { /* labels over the curve, off its points */
+        LqFigCurve drawn = curve_points(&A, r, area, px, py);
         snprintf(buf, sizeof buf, "A_ref %.0f mm\xc2\xb2", s->reference_area_mm2);
-        lq_fig_line_label(cr, &A, s->reference_area_mm2, buf, lq_fig_reference_rgb, fs);
-        lq_fig_line_label(cr, &A, 0.5 * s->reference_area_mm2, "50 % A_ref", lq_fig_lesion_rgb, fs);
+        lq_fig_line_label(cr, &A, s->reference_area_mm2, buf, lq_fig_reference_rgb, fs, &drawn);
+        lq_fig_line_label(cr, &A, 0.5 * s->reference_area_mm2, "50 % A_ref", lq_fig_lesion_rgb, fs, &drawn);
     }
     cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
     lq_fig_font(cr, fs, 0);
@@ -515,7 +543,8 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
         curve(cr, &P, r, pct, blue, 1.4);
         lq_fig_hline(cr, &P, s->threshold_pct, lq_fig_lesion_rgb, 6);
         snprintf(buf, sizeof buf, "threshold %.0f %%", s->threshold_pct);
-        lq_fig_line_label(cr, &P, s->threshold_pct, buf, lq_fig_lesion_rgb, fs);
+        LqFigCurve drawn = curve_points(&P, r, pct, px, py);
+        lq_fig_line_label(cr, &P, s->threshold_pct, buf, lq_fig_lesion_rgb, fs, &drawn);
         if (s->ok) lq_fig_marker(cr, lq_ax_x(&P, frame_value(&P, r, (size_t)s->lesion_frame)), lq_ax_y(&P, fmin(fmax(s->verdict_pct, 0), 100)), lq_fig_lesion_rgb);
     }
     cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
@@ -542,5 +571,5 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
         lx += 2 * fs + lq_fig_text(cr, lx + 2 * fs, ly, -1, legend[i].label) + fs;
     }
     cairo_restore(cr);
-    free(area), free(pct);
+    free(area), free(pct), free(px), free(py);
 }

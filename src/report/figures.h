@@ -59,8 +59,15 @@ void lq_fig_box(cairo_t *cr, const LqAxes *a);
 /* Grid lines at round values along x (vertical lines) or y, with labels. */
 void lq_fig_grid(cairo_t *cr, const LqAxes *a, double fs, int along_x, int labels);
 void lq_fig_hline(cairo_t *cr, const LqAxes *a, double v, const double c[3], double dash);
-/* Right-aligned label just above a horizontal line at v. */
-void lq_fig_line_label(cairo_t *cr, const LqAxes *a, double v, const char *s, const double c[3], double fs);
+/* The points (pixels) of a curve drawn in a panel, so that labels keep off it. */
+typedef struct LqFigCurve {
+    const double *x, *y;
+    size_t n;
+} LqFigCurve;
+/* Label just above a horizontal line at v: at the right end, or at the left
+ * end where the curve (may be NULL) would run under it at the right. */
+void lq_fig_line_label(cairo_t *cr, const LqAxes *a, double v, const char *s, const double c[3], double fs,
+                       const LqFigCurve *avoid);
 /* A round marker with a white centre. */
 void lq_fig_marker(cairo_t *cr, double x, double y, const double c[3]);
 #endif
