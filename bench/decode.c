@@ -93,8 +93,8 @@ int main(int argc, char **argv)
         }
     static const char *label[2] = {"default", "LUMENQ_JPEG=dcmtk"};
     for (int d = 0; d < 2; d++)
-        printf("read + decode, %-17s (frames decoded by %-13s) %6.0f-%6.0f frames/s over %d passes\n", label[d],
-               who[d], lo[d], hi[d], passes);
+        printf("read + decode by %-13s %6.0f-%6.0f frames/s over %d passes (%s)\n", who[d], lo[d], hi[d], passes,
+               label[d]);
     printf("gain %.1f-%.1fx\n", lo[0] / hi[1], hi[0] / lo[1]);
     if (own) unlink(path);
     return 0;
