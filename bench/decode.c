@@ -22,8 +22,8 @@ static double now_s(void)
 }
 
 /* One pass over every frame; returns frames/s, 0 on error. `decoder` gets
- * who decoded the last frame. */
-static double pass(const char *path, int force_dcmtk, const char **decoder)
+ * who decoded the last frame; `describe` prints what the file holds. */
+static double pass(const char *path, int force_dcmtk, int describe, const char **decoder)
 {
     if (force_dcmtk) setenv("LUMENQ_JPEG", "dcmtk", 1);
     LqStudy *st = NULL;
@@ -35,6 +35,9 @@ static double pass(const char *path, int force_dcmtk, const char **decoder)
         return 0;
     }
     const LqStudyInfo *in = lq_study_info(st);
+    if (describe)
+        printf("%s: %u frames %ux%u, %s, %s\n", path, in->frames, in->cols, in->rows, in->transfer_syntax_name,
+               in->photometric);
     uint8_t *luma = malloc((size_t)in->rows * in->cols);
     double t0 = now_s();
     for (unsigned i = 0; i < in->frames && rc == LQ_OK; i++) rc = lq_study_read_frame(st, i, luma, &err);
@@ -71,22 +74,11 @@ int main(int argc, char **argv)
     } else {
         snprintf(path, sizeof path, "%s", argv[1]);
     }
-    LqStudy *st = NULL;
-    LqError err = {0};
-    if (lq_study_open(path, NULL, &st, &err) != LQ_OK) {
-        fprintf(stderr, "bench-decode: %s\n", err.message);
-        return 1;
-    }
-    const LqStudyInfo *in = lq_study_info(st);
-    printf("%s: %u frames %ux%u, %s, %s\n", path, in->frames, in->cols, in->rows, in->transfer_syntax_name,
-           in->photometric);
-    lq_study_close(&st);
-
     double lo[2] = {1e30, 1e30}, hi[2] = {0, 0};
     const char *who[2] = {"", ""};
     for (int k = 0; k < passes; k++)
         for (int d = 0; d < 2; d++) {
-            double fps = pass(path, d, &who[d]);
+            double fps = pass(path, d, k == 0 && d == 0, &who[d]);
             if (fps == 0) return 1;
             lo[d] = fps < lo[d] ? fps : lo[d];
             hi[d] = fps > hi[d] ? fps : hi[d];

@@ -107,48 +107,30 @@ static void encoded_phantom(int capture, unsigned frames, const char *options, c
     unlink(plain);
 }
 
-static void expect_all_turbo(int capture, const char *options, const char *name)
+/* Phantoms dcmcjpeg encodes, every frame of which libjpeg-turbo must decode. */
+typedef struct PhantomEncoding {
+    int capture;         /* RGB console capture with graphics (dcmcjpeg makes it YBR_FULL_422, 4:2:2) */
+    const char *options; /* dcmcjpeg's */
+} PhantomEncoding;
+
+static const PhantomEncoding grey_baseline = {0, "+eb"}, grey_extended = {0, "+ee"},
+                             capture_baseline = {1, "+eb"},
+                             /* frames split into 4 KiB fragments, found through the Basic Offset Table */
+                             fragments_with_offsets = {0, "+eb +fs 4"},
+                             /* and with an empty table: each frame starts a fragment with its
+                              * start-of-image marker (PS3.5 A.4), as DCMTK also finds them */
+                             fragments_without_offsets = {0, "+eb +fs 4 -ot"};
+
+static void test_phantom(void **state)
 {
+    const PhantomEncoding *e = *state;
     char path[512];
-    encoded_phantom(capture, 6, options, name, path, sizeof path);
+    encoded_phantom(e->capture, 6, e->options, "phantom", path, sizeof path);
+    print_message("%s phantom, dcmcjpeg %s:\n", e->capture ? "capture" : "grey", e->options);
     unsigned turbo = 0;
     assert_true(compare_decoders(path, &turbo) <= 1);
     assert_int_equal(turbo, 6);
     unlink(path);
-}
-
-static void test_phantom_grey_baseline(void **state)
-{
-    (void)state;
-    expect_all_turbo(0, "+eb", "grey-baseline");
-}
-
-static void test_phantom_grey_extended(void **state)
-{
-    (void)state;
-    expect_all_turbo(0, "+ee", "grey-extended");
-}
-
-/* RGB console capture with graphics: dcmcjpeg writes YBR_FULL_422, 4:2:2. */
-static void test_phantom_capture_baseline(void **state)
-{
-    (void)state;
-    expect_all_turbo(1, "+eb", "capture-baseline");
-}
-
-/* Frames split into 4 KiB fragments, found through the Basic Offset Table. */
-static void test_phantom_fragments_with_offsets(void **state)
-{
-    (void)state;
-    expect_all_turbo(0, "+eb +fs 4", "fragments-bot");
-}
-
-/* Split frames with an empty offset table: each frame starts a fragment with
- * its start-of-image marker (PS3.5 A.4), as DCMTK also finds them. */
-static void test_phantom_fragments_without_offsets(void **state)
-{
-    (void)state;
-    expect_all_turbo(0, "+eb +fs 4 -ot", "fragments-nobot");
 }
 
 /* Lossless JPEG (process 14, SV1) is not libjpeg-turbo 2.1's: DCMTK decodes it. */
@@ -244,11 +226,11 @@ int main(int argc, char **argv)
     }
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_real_files),
-        cmocka_unit_test(test_phantom_grey_baseline),
-        cmocka_unit_test(test_phantom_grey_extended),
-        cmocka_unit_test(test_phantom_capture_baseline),
-        cmocka_unit_test(test_phantom_fragments_with_offsets),
-        cmocka_unit_test(test_phantom_fragments_without_offsets),
+        cmocka_unit_test_prestate(test_phantom, (void *)&grey_baseline),
+        cmocka_unit_test_prestate(test_phantom, (void *)&grey_extended),
+        cmocka_unit_test_prestate(test_phantom, (void *)&capture_baseline),
+        cmocka_unit_test_prestate(test_phantom, (void *)&fragments_with_offsets),
+        cmocka_unit_test_prestate(test_phantom, (void *)&fragments_without_offsets),
         cmocka_unit_test(test_lossless_falls_back),
         cmocka_unit_test(test_corrupt_frame_falls_back),
     };
