@@ -14,17 +14,31 @@
 #include <dcmtk/dcmdata/dcpixseq.h>
 #include <dcmtk/dcmdata/dcpxitem.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <new>
+#include <string>
+#include <vector>
+
+// Where each frame's compressed bytes are: found once per file, so reading
+// frame after frame does not walk DCMTK's item list (linear per item) again.
+struct FrameFragments {
+    DcmPixelSequence *seq = nullptr;      // the pixel sequence and Number of Frames it was made for
+    unsigned frames = 0;
+    std::vector<DcmPixelItem *> items;    // the fragments, in order (the offset table left out)
+    std::vector<size_t> first;            // frames + 1 entries: frame i is items[first[i]] .. items[first[i+1] - 1]
+    std::string error;                    // why the frames cannot be located, when they cannot
+};
 
 struct LqDicomFile {
     DcmFileFormat file;
     DcmFileCache cache;
     Uint32 next_fragment = 0;   // first fragment of the next frame (sequential reads)
     unsigned next_frame = 0;
+    FrameFragments fragments;
 };
 
 static void copy_str(char *dst, size_t len, const char *src)
@@ -293,6 +307,78 @@ extern "C" int lqd_read_frame(LqDicomFile *f, unsigned index, void *buf, size_t 
     }
 }
 
+// JPEG frames (and JPEG-LS) begin with a start-of-image marker (FF D8).
+static bool starts_jpeg_image(DcmPixelItem *it)
+{
+    Uint8 *data = nullptr;
+    bool soi = it->getLength() >= 2 && it->getUint8Array(data).good() && data && data[0] == 0xFF && data[1] == 0xD8;
+    it->compact(); /* keep memory bounded: the fragment goes back to disk */
+    return soi;
+}
+
+// PS3.5 A.4: one fragment per frame, a single frame in any number of
+// fragments, or several fragments per frame; then the Basic Offset Table
+// gives each frame's first fragment (byte offsets counted from the first
+// fragment's item header) or, when it is empty, each JPEG frame starts a
+// fragment with its start-of-image marker (as DCMTK finds them).
+static void locate_frames(DcmPixelSequence *seq, unsigned frames, FrameFragments &t)
+{
+    t = FrameFragments();
+    t.seq = seq;
+    t.frames = frames;
+    DcmPixelItem *bot = nullptr;
+    for (DcmObject *o = seq->nextInContainer(nullptr); o; o = seq->nextInContainer(o)) {
+        DcmPixelItem *it = OFdynamic_cast(DcmPixelItem *, o);
+        if (!it) break;
+        if (!bot) bot = it;
+        else t.items.push_back(it);
+    }
+    size_t fragments = t.items.size();
+    if (fragments == 0) {
+        t.error = "encapsulated pixel data has no fragments";
+        return;
+    }
+    if (frames == 1) {
+        t.first = {0, fragments};
+        return;
+    }
+    if (fragments == frames) {
+        for (size_t k = 0; k <= fragments; k++) t.first.push_back(k);
+        return;
+    }
+    Uint8 *raw = nullptr;
+    if (bot->getLength() >= 4ul * frames && bot->getUint8Array(raw).good() && raw) {
+        std::vector<Uint32> pos; /* offset of each fragment's item header */
+        Uint32 at = 0;
+        for (DcmPixelItem *it : t.items) pos.push_back(at), at += 8 + it->getLength();
+        for (unsigned i = 0; i < frames; i++) {
+            Uint32 start;
+            memcpy(&start, raw + 4 * i, 4);
+            t.first.push_back(size_t(std::lower_bound(pos.begin(), pos.end(), start) - pos.begin()));
+        }
+        t.first.push_back(fragments);
+        for (unsigned i = 0; i < frames; i++)
+            if (t.first[i] >= t.first[i + 1]) {
+                t.error = "no fragment for frame " + std::to_string(i + 1) + " in the offset table";
+                t.first.clear();
+                return;
+            }
+        return;
+    }
+    if (bot->getLength() == 0 && starts_jpeg_image(t.items[0])) {
+        t.first.push_back(0);
+        for (size_t k = 1; k < fragments && t.first.size() <= frames; k++)
+            if (starts_jpeg_image(t.items[k])) t.first.push_back(k);
+        if (t.first.size() == frames) {
+            t.first.push_back(fragments);
+            return;
+        }
+        t.first.clear();
+    }
+    t.error = std::to_string(fragments) + " fragments for " + std::to_string(frames) +
+              " frames and no offset table to tell which are whose";
+}
+
 extern "C" int lqd_encapsulated_frame(LqDicomFile *f, unsigned index, unsigned frames, uint8_t **out, size_t *len,
                                       char *msg, size_t msg_len)
 {
@@ -310,63 +396,31 @@ extern "C" int lqd_encapsulated_frame(LqDicomFile *f, unsigned index, unsigned f
             copy_str(msg, msg_len, "no encapsulated pixel data");
             return LQ_ERR_DATA;
         }
-        unsigned long items = seq->card();
-        if (items < 2) {
-            copy_str(msg, msg_len, "encapsulated pixel data has no fragments");
+        FrameFragments &t = f->fragments;
+        if (t.seq != seq || t.frames != frames) locate_frames(seq, frames, t);
+        if (t.first.empty()) {
+            copy_str(msg, msg_len, t.error.c_str());
             return LQ_ERR_DATA;
         }
-        unsigned long fragments = items - 1, first = 0, last = 0; /* item 0 is the offset table */
-        if (frames == 1) {
-            first = 1, last = fragments;
-        } else if (fragments == frames) {
-            first = last = index + 1;
-        } else {
-            /* Basic Offset Table: byte offset of each frame's first fragment,
-             * counted from the first fragment's item header. */
-            DcmPixelItem *bot = nullptr;
-            Uint8 *raw = nullptr;
-            if (seq->getItem(bot, 0).bad() || !bot || bot->getLength() < 4 * frames || bot->getUint8Array(raw).bad()) {
-                snprintf(msg, msg_len, "%lu fragments for %u frames and no offset table", fragments, frames);
-                return LQ_ERR_DATA;
-            }
-            Uint32 start, stop = 0xFFFFFFFFu;
-            memcpy(&start, raw + 4 * index, 4);
-            if (index + 1 < frames) memcpy(&stop, raw + 4 * (index + 1), 4);
-            Uint32 pos = 0;
-            for (unsigned long k = 1; k < items; k++) {
-                DcmPixelItem *it = nullptr;
-                if (seq->getItem(it, k).bad() || !it) break;
-                if (pos >= start && pos < stop) {
-                    if (!first) first = k;
-                    last = k;
-                }
-                pos += 8 + it->getLength();
-            }
-            if (!first) {
-                snprintf(msg, msg_len, "no fragment for frame %u in the offset table", index + 1);
-                return LQ_ERR_DATA;
-            }
+        if (index >= frames) {
+            snprintf(msg, msg_len, "frame %u out of range: frames 1-%u", index + 1, frames);
+            return LQ_ERR_USAGE;
         }
         size_t total = 0;
-        for (unsigned long k = first; k <= last; k++) {
-            DcmPixelItem *it = nullptr;
-            if (seq->getItem(it, k).bad() || !it) break;
-            total += it->getLength();
-        }
+        for (size_t k = t.first[index]; k < t.first[index + 1]; k++) total += t.items[k]->getLength();
         uint8_t *buf = static_cast<uint8_t *>(malloc(total ? total : 1));
         if (!buf) {
             copy_str(msg, msg_len, "out of memory for a compressed frame");
             return LQ_ERR_INTERNAL;
         }
         size_t at = 0;
-        for (unsigned long k = first; k <= last; k++) {
-            DcmPixelItem *it = nullptr;
+        for (size_t k = t.first[index]; k < t.first[index + 1]; k++) {
+            DcmPixelItem *it = t.items[k];
             Uint8 *data = nullptr;
-            if (seq->getItem(it, k).bad() || !it) break;
             Uint32 n = it->getLength();
             if (n && (it->getUint8Array(data).bad() || !data)) {
                 free(buf);
-                snprintf(msg, msg_len, "cannot read fragment %lu", k);
+                snprintf(msg, msg_len, "cannot read fragment %zu", k + 1);
                 return LQ_ERR_DATA;
             }
             if (n) memcpy(buf + at, data, n);

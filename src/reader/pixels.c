@@ -1,7 +1,8 @@
-/* Frames: decoded by DCMTK or OpenJPEG, then turned into 8-bit luminance
+/* Frames: decoded by DCMTK, libjpeg-turbo or OpenJPEG, then turned into 8-bit luminance
  * (console graphics filled from the image around them) or Hounsfield units. */
 #include "study.h"
 #include "j2k.h"
+#include "jpeg.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -131,6 +132,24 @@ int lq_study_read_frame_hu(LqStudy *s, unsigned index, int16_t *out, LqError *er
     return LQ_OK;
 }
 
+/* A JPEG frame with libjpeg-turbo: 1 when decoded, 0 when DCMTK must do it
+ * (frames it cannot locate or that turbojpeg refuses; DCMTK then reports
+ * what is wrong, as it did before libjpeg-turbo). */
+static int decode_jpeg_turbo(LqStudy *s, unsigned index, char model[17])
+{
+    const LqStudyInfo *in = &s->info;
+    char msg[200];
+    uint8_t *cs = NULL;
+    size_t cs_len = 0;
+    int rc = lqd_encapsulated_frame(s->file, index, in->frames, &cs, &cs_len, msg, sizeof msg);
+    if (rc == LQ_OK)
+        rc = lq_jpeg_decode(&s->jpeg_handle, cs, cs_len, s->decode_buf, in->cols, in->rows, in->samples_per_pixel,
+                            in->photometric, model, msg, sizeof msg);
+    free(cs);
+    if (rc != LQ_OK) model[0] = '\0';
+    return rc == LQ_OK;
+}
+
 /* The stored values of frame `index` into s->decode_buf; `model` gets the
  * colour model the codec delivered ("" when unchanged). */
 static int decode_frame(LqStudy *s, unsigned index, char model[17], LqError *err)
@@ -142,7 +161,7 @@ static int decode_frame(LqStudy *s, unsigned index, char model[17], LqError *err
     if (index >= in->frames)
         return lq_fail(err, LQ_ERR_USAGE, "%s: frame %u out of range: frames 1-%u", in->path, index + 1,
                        in->frames);
-    int rc;
+    int rc = LQ_OK;
     if (s->j2k) {
         uint8_t *cs = NULL;
         size_t cs_len = 0;
@@ -152,10 +171,13 @@ static int decode_frame(LqStudy *s, unsigned index, char model[17], LqError *err
                                in->bits_allocated / 8, s->pixel_signed, model, msg, sizeof msg);
         free(cs);
         if (rc != LQ_OK) return lq_fail(err, rc, "%s: frame %u: %s", in->path, index + 1, msg);
+        s->frame_decoder = "OpenJPEG";
+    } else if (s->jpeg_turbo && decode_jpeg_turbo(s, index, model)) {
+        s->frame_decoder = "libjpeg-turbo";
     } else {
-        rc = LQ_OK;
         if (strcmp(in->transfer_syntax_uid, "1.2.840.10008.1.2.5") == 0) rc = check_rle_frame(s, index, msg, sizeof msg);
         if (rc == LQ_OK) rc = lqd_read_frame(s->file, index, s->decode_buf, s->decode_len, model, msg, sizeof msg);
+        s->frame_decoder = "DCMTK";
     }
     if (rc != LQ_OK) return lq_fail(err, rc, "%s: %s", in->path, msg);
     return LQ_OK;

@@ -3,6 +3,7 @@
  * timing.c, palette.c and pixels.c (study.h). */
 #include "study.h"
 #include "j2k.h"
+#include "jpeg.h"
 #include "prescan.h"
 
 #include <stdio.h>
@@ -131,6 +132,9 @@ int lq_study_open(const char *path, const LqOpenOptions *opt, LqStudy **out, LqE
     uint64_t native_length = 0;
     lqd_pixel_layout(s->file, &encapsulated, &native_length);
     s->j2k = encapsulated && lq_is_j2k_transfer_syntax(s->info.transfer_syntax_uid);
+    s->jpeg_turbo = encapsulated && lq_jpeg_turbo_takes(s->info.transfer_syntax_uid, s->info.bits_allocated,
+                                                         s->info.bits_stored, s->pixel_signed,
+                                                         s->info.samples_per_pixel, s->planar_configuration);
     if (s->j2k) {
         s->decode_len = px * s->info.samples_per_pixel * bytes_per_sample; /* decoded as native data */
     } else if (encapsulated) {
@@ -189,6 +193,7 @@ void lq_study_close(LqStudy **study)
     if (!study || !*study) return;
     LqStudy *s = *study;
     if (s->file) lqd_close(s->file);
+    lq_jpeg_free(&s->jpeg_handle);
     free(s->position_mm);
     free(s->frame_position);
     free(s->decode_buf);
@@ -200,6 +205,8 @@ void lq_study_close(LqStudy **study)
 }
 
 const LqStudyInfo *lq_study_info(const LqStudy *study) { return &study->info; }
+
+const char *lq_study_frame_decoder(const LqStudy *s) { return s->frame_decoder ? s->frame_decoder : ""; }
 
 int lq_study_measurable(const LqStudy *study, const char **why)
 {

@@ -88,6 +88,9 @@ struct LqStudy {
     size_t decode_len;
     int measurable;
     int j2k;               /* frames decoded with OpenJPEG */
+    int jpeg_turbo;        /* JPEG frames tried with libjpeg-turbo before DCMTK (jpeg.h) */
+    void *jpeg_handle;     /* its turbojpeg instance, made at the first frame */
+    const char *frame_decoder; /* who decoded the last frame read: a codec's name */
     int syntax_known;      /* DCMTK knows the transfer syntax */
     char not_measurable_why[200];
 };
@@ -102,6 +105,10 @@ void lq_study_timing(LqStudy *s, const LqOpenOptions *opt);
 /* palette.c: the PALETTE COLOR tables as one stored value -> luma table;
  * NULL, or why the frames cannot be turned into luma. */
 const char *lq_study_load_palette(LqStudy *s);
+
+/* The decoder of the frame read last ("libjpeg-turbo", "DCMTK", "OpenJPEG"),
+ * or "" before any: the tests check which path a frame took. */
+const char *lq_study_frame_decoder(const LqStudy *s);
 
 /* ITU-R BT.601 luma in 8.8 fixed point; DICOM RGB carries no other weighting. */
 static inline uint8_t luma(unsigned r, unsigned g, unsigned b)
