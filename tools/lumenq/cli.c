@@ -151,7 +151,7 @@ static const Option options[] = {
     {"max-memory", OPT_MAX_MEMORY, "MIB", ON_MEASURE | ON_HOOK,
      "refuse a measurement estimated above MIB MiB (default 1024)"},
     {"time-limit", OPT_TIME_LIMIT, "S", ON_MEASURE, "stop a measurement after S seconds (default: none)"},
-    {"time-limit", OPT_TIME_LIMIT, "S", ON_HOOK, "stop measuring a pullback after S seconds (default 300)"},
+    {"time-limit", OPT_TIME_LIMIT, "S", ON_HOOK, "stop measuring a pullback after S seconds (default 300; 0: no limit)"},
     /* the hook logs to its own log: quiet would silence only usage errors */
     {"quiet", 'q', NULL, ON_MEASURE | ON_INFO | ON_CT, "print no messages on standard error"},
     {"verbose", 'v', NULL, ON_MEASURE | ON_CT, "print progress messages on standard error"},
@@ -535,7 +535,7 @@ static CliAction set_option(Cli *cli, int id, const char *arg)
         break;
     case OPT_TIME_LIMIT:
         if (!parse_double(arg, 0.0, 1e7, &dv)) return refuse(cli, "--time-limit '%s' is not a number of seconds", arg);
-        cli->run.time_limit_s = dv;
+        cli->run.time_limit_s = dv, cli->time_limit_given = 1;
         break;
     case OPT_LESION_POINT:
     case OPT_LESION_VOXEL:

@@ -42,6 +42,7 @@ typedef struct Cli {
     int quiet, verbose;
     LqOpenOptions open;
     LqRunOptions run;
+    int time_limit_given; /* the hook's default limit applies only without --time-limit */
     LqReportFormat format;
     const char *output;
     FrameSpec lesion_frame;

@@ -23,7 +23,7 @@
 
 typedef struct HookOptions {
     const LqOpenOptions *open;
-    const LqRunOptions *run;  /* time_limit_s 0: DEFAULT_TIME_LIMIT_S per pullback */
+    const LqRunOptions *run;  /* per pullback; time_limit_s 0: none */
     const char *out_root;     /* outputs in out_root/<study UID>/<SOP instance UID>/ */
     const char *log_path;     /* NULL: standard error */
     const char *send_aet, *send_host; /* send sr.dcm and report-pdf.dcm there (send_aet NULL: no) */
@@ -120,7 +120,6 @@ static int measure_into(const HookOptions *o, const char *path, const char *dir,
     LqResult *result = NULL;
     LqError err = {0};
     LqRunOptions run = *o->run;
-    if (run.time_limit_s <= 0) run.time_limit_s = DEFAULT_TIME_LIMIT_S;
     int rc = lq_study_open(path, o->open, &study, &err);
     if (rc == LQ_OK) rc = lq_study_measure(study, &run, &result, &err);
     const LqSummary *s = rc == LQ_OK ? lq_result_summary(result) : NULL;
@@ -234,7 +233,10 @@ static int hook_study(const char *dir, const HookOptions *o)
 int cmd_hook(const Cli *cli)
 {
     if (cli->n_args != 1) return cli_usage_error(cli, "%s", "hook needs exactly one DIR (the received study)");
-    HookOptions o = {&cli->open,     &cli->run,     cli->out_dir ? cli->out_dir : CLI_HOOK_DEFAULT_OUT,
+    /* a PACS must not wait forever: a limit unless the integrator asks for none (0) */
+    LqRunOptions run = cli->run;
+    if (!cli->time_limit_given) run.time_limit_s = DEFAULT_TIME_LIMIT_S;
+    HookOptions o = {&cli->open,     &run,          cli->out_dir ? cli->out_dir : CLI_HOOK_DEFAULT_OUT,
                      cli->log,       cli->send_aet, cli->send_host,
                      cli->send_port, cli->calling_aet};
     return hook_study(cli->args[0], &o);
