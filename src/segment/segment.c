@@ -746,10 +746,12 @@ void lq_segmenter_frame_guided(LqSegmenter *s, const uint8_t *prev, const uint8_
 
 double lq_speckle_correlation(const uint8_t *luma, const LqSegGeometry *g)
 {
-    /* integer sums: exact, as the double sums were, and cheaper */
+    /* integer sums: exact, as the double sums were, and cheaper; every
+     * fourth row (some 65 000 pairs on 512x512: the estimate's spread is
+     * about 0.004 against a cut of 0.2 and real speckle at 0.75-0.998) */
     uint64_t sum = 0, sum2 = 0, diff2 = 0, count = 0;
     unsigned x1 = g->x1 < g->cols ? g->x1 : g->cols - 1, y1 = g->y1 < g->rows ? g->y1 : g->rows - 1;
-    for (unsigned y = g->y0; y <= y1; y += 2) {
+    for (unsigned y = g->y0; y <= y1; y += 4) {
         const uint8_t *row = luma + (size_t)y * g->cols;
         uint32_t rs = 0, rs2 = 0, rd2 = 0, rn = 0; /* one row: at most 4096 * 255^2 < 2^32 */
         for (unsigned x = g->x0; x + 1 <= x1; x++) {
