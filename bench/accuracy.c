@@ -36,7 +36,7 @@ int main(int argc, char **argv)
         else if (ns < 64) seeds[ns++] = strtoul(argv[i], NULL, 10);
     }
     if (!ns) for (ns = 0; ns < 5; ns++) seeds[ns] = (unsigned long)ns + 1;
-    if (p.gated) p.length_mm = 0.4 * (p.frames > 1 ? p.frames - 1 : 1); /* as lumenq-phantom: a frame every 0.4 mm */
+    if (p.gated) p.length_mm = lqp_gated_length_mm(p.frames); /* as lumenq-phantom */
     char kinds[96];
     snprintf(kinds, sizeof kinds, "%s%s%s%s%s%s%s", p.hard ? "-hard" : "", p.dynamic ? "-dynamic" : "", p.scar ? "-scar" : "",
              p.trabeculae ? "-trabeculae" : "", p.gated ? "-gated" : "", p.motion ? "-motion" : "",

@@ -192,7 +192,7 @@ static void run_kind(uint64_t seed, void (*kind)(LqpParams *), const char *name,
 
 static void scar(LqpParams *p) { p->scar = 1; }
 static void trabeculae(LqpParams *p) { p->trabeculae = 1; }
-static void gated(LqpParams *p) { p->gated = 1, p->length_mm = 0.4 * (p->frames - 1); }
+static void gated(LqpParams *p) { p->gated = 1, p->length_mm = lqp_gated_length_mm(p->frames); }
 static void motion(LqpParams *p) { p->motion = 1; }
 static void transducer_40(LqpParams *p) { p->transducer_mhz = 40; }
 /* a coronary-size catheter (3 F), as on the real 20-40 MHz recordings: the

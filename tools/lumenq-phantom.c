@@ -162,7 +162,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (optind >= argc || argc - optind > 2 || (p.gated && p.motion)) goto bad;
-    if (p.gated && !length_given) p.length_mm = 0.4 * (p.frames > 1 ? p.frames - 1 : 1); /* a frame every 0.4 mm */
+    if (p.gated && !length_given) p.length_mm = lqp_gated_length_mm(p.frames);
     char msg[512] = "";
     int rc = lqp_write_study(&p, argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL, msg, sizeof msg);
     if (rc != LQ_OK) {

@@ -372,47 +372,46 @@ void lq_fig_hline(cairo_t *cr, const LqAxes *a, double v, const double c[3], dou
     cairo_set_dash(cr, NULL, 0, 0);
 }
 
-/* Where curve() puts the points it joins (pixels), into x and y (r->n each). */
-static LqFigCurve curve_points(const LqAxes *a, const LqResult *r, const double *v, double *x, double *y)
+/* Frame i of value v in panel a: 1 a joined point, 0 a dot (below the
+ * confidence cut), -1 nothing (no value). */
+static int frame_point(const LqAxes *a, const LqResult *r, const double *v, size_t i, double *x, double *y)
 {
-    size_t n = 0;
-    for (size_t i = r->pullback_first; i <= r->pullback_last; i++) {
-        const LqFrameMeasure *m = &r->frames[i];
-        if (!isfinite(v[i]) || !m->valid || m->confidence < r->low_confidence) continue;
-        x[n] = lq_ax_x(a, frame_value(a, r, i)), y[n] = lq_ax_y(a, fmin(fmax(v[i], a->vy0), a->vy1));
-        n++;
-    }
-    return (LqFigCurve){x, y, n};
+    const LqFrameMeasure *m = &r->frames[i];
+    if (!isfinite(v[i]) || !m->valid) return -1;
+    *x = lq_ax_x(a, frame_value(a, r, i)), *y = lq_ax_y(a, fmin(fmax(v[i], a->vy0), a->vy1));
+    return m->confidence >= r->low_confidence;
 }
 
 /* A curve of value(frame) over the pullback; NAN breaks it. Frames below the
- * confidence cut are dots, not joined. */
-static void curve(cairo_t *cr, const LqAxes *a, const LqResult *r, const double *v, const double c[3], double lw)
+ * confidence cut are dots, not joined. Returns the joined points in px, py
+ * (r->n each), so that labels can keep off them. */
+static LqFigCurve curve(cairo_t *cr, const LqAxes *a, const LqResult *r, const double *v, const double c[3], double lw,
+                        double *px, double *py)
 {
+    size_t n = 0;
     int pen = 0;
+    double x, y;
     cairo_set_line_width(cr, lw);
     cairo_set_source_rgb(cr, c[0], c[1], c[2]);
     for (size_t i = r->pullback_first; i <= r->pullback_last; i++) {
-        const LqFrameMeasure *m = &r->frames[i];
-        int good = isfinite(v[i]) && m->valid && m->confidence >= r->low_confidence;
-        double x = lq_ax_x(a, frame_value(a, r, i)), y = lq_ax_y(a, fmin(fmax(v[i], a->vy0), a->vy1));
-        if (!good) {
+        if (frame_point(a, r, v, i, &x, &y) != 1) {
             pen = 0;
             continue;
         }
         if (pen) cairo_line_to(cr, x, y);
         else cairo_move_to(cr, x, y);
         pen = 1;
+        px[n] = x, py[n] = y, n++;
     }
     cairo_stroke(cr);
     cairo_set_source_rgb(cr, 0.55, 0.55, 0.55);
     for (size_t i = r->pullback_first; i <= r->pullback_last; i++) {
-        const LqFrameMeasure *m = &r->frames[i];
-        if (!isfinite(v[i]) || !m->valid || m->confidence >= r->low_confidence) continue;
+        if (frame_point(a, r, v, i, &x, &y) != 0) continue;
         cairo_new_path(cr);
-        cairo_arc(cr, lq_ax_x(a, frame_value(a, r, i)), lq_ax_y(a, fmin(fmax(v[i], a->vy0), a->vy1)), lw, 0, 2 * LQ_PI);
+        cairo_arc(cr, x, y, lw, 0, 2 * LQ_PI);
         cairo_fill(cr);
     }
+    return (LqFigCurve){px, py, n};
 }
 
 void lq_fig_marker(cairo_t *cr, double x, double y, const double c[3])
@@ -516,9 +515,8 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
         lq_fig_vertical_text(cr, w - 0.8 * fs, 0.5 * (A.y0 + A.y1), "area stenosis %AS (%)");
     }
     static const double blue[3] = {0.1, 0.25, 0.65};
-    curve(cr, &A, r, area, blue, 1.8);
+    LqFigCurve drawn = curve(cr, &A, r, area, blue, 1.8, px, py);
     if (have_ref) { /* labels over the curve, off its points */
-        LqFigCurve drawn = curve_points(&A, r, area, px, py);
         snprintf(buf, sizeof buf, "A_ref %.0f mm\xc2\xb2", s->reference_area_mm2);
         lq_fig_line_label(cr, &A, s->reference_area_mm2, buf, lq_fig_reference_rgb, fs, &drawn);
         lq_fig_line_label(cr, &A, 0.5 * s->reference_area_mm2, "50 % A_ref", lq_fig_lesion_rgb, fs, &drawn);
@@ -540,10 +538,9 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
     /* verdict metric panel */
     lq_fig_grid(cr, &P, fs, 0, 1);
     if (have_ref) {
-        curve(cr, &P, r, pct, blue, 1.4);
+        drawn = curve(cr, &P, r, pct, blue, 1.4, px, py);
         lq_fig_hline(cr, &P, s->threshold_pct, lq_fig_lesion_rgb, 6);
         snprintf(buf, sizeof buf, "threshold %.0f %%", s->threshold_pct);
-        LqFigCurve drawn = curve_points(&P, r, pct, px, py);
         lq_fig_line_label(cr, &P, s->threshold_pct, buf, lq_fig_lesion_rgb, fs, &drawn);
         if (s->ok) lq_fig_marker(cr, lq_ax_x(&P, frame_value(&P, r, (size_t)s->lesion_frame)), lq_ax_y(&P, fmin(fmax(s->verdict_pct, 0), 100)), lq_fig_lesion_rgb);
     }

@@ -44,6 +44,8 @@ enum {
 #define SPIKE_MM 0.3
 #define MASK_MIN_MM 0.3 /* a flat disc at least this wide is a console's catheter mask */
 #define SPIKE_RAYS 7 /* the median of this many rays around each */
+#define REFINE_REACH 3        /* samples, and at least ... */
+#define REFINE_REACH_MM 0.1   /* ... this (fine sampling: a small field of view) */
 /* Tissue speckle shared with a neighbouring frame (radial-difference
  * correlation) below MATCH_LO: no decorrelation term; full weight from
  * MATCH_HI. */
@@ -58,6 +60,7 @@ struct LqSegmenter {
     int r_min;              /* first radius the border may take (catheter surface) */
     int r_mask;             /* samples below are catheter + ring-down: no information */
     int window;             /* outer window of the border cost, samples */
+    int refine_reach;       /* how far the half-maximum refinement looks, samples */
     LqPolarTap *map;
     uint16_t *mean, *diff, *tmp_a, *tmp_b, *mean_s, *diff_s;
     int16_t *feat, *score;
@@ -118,6 +121,7 @@ static void set_centre(LqSegmenter *s, double cx, double cy)
     s->r_min = (int)ceil(g->catheter_radius_mm / s->dr_mm);
     s->r_mask = (int)ceil((g->catheter_radius_mm + 0.3) / s->dr_mm);
     s->window = LQ_CLAMP((int)lround(WINDOW_MM / s->dr_mm), 4, 24);
+    s->refine_reach = LQ_MAX(REFINE_REACH, (int)lround(REFINE_REACH_MM / s->dr_mm));
     /* border costs come scaled by the window length (cost_row), and so do these */
     for (int d = 0; d <= JUMP_C; d++) s->pen[d] = SMOOTH_LAMBDA * (2 * d) * (2 * d) * s->window;
     build_map(s);
@@ -547,17 +551,14 @@ static void solve_border(LqSegmenter *s, int *border)
 /* The border on one ray, to a fraction of a sample: the local half
  * maximum, where the feature crosses half-way between the blood just inside
  * the DP's radius and the tissue just beyond it, nearest that radius
- * (within REFINE_REACH samples). The local levels keep the edge unbiased
+ * (within refine_reach samples). The local levels keep the edge unbiased
  * whether the tissue there is a bright wall or a hypoechoic layer. Without
  * a clear local step: the score's zero crossing. */
-#define REFINE_REACH 3        /* samples, and at least ... */
-#define REFINE_REACH_MM 0.1   /* ... this (fine sampling: a small field of view) */
-/* The upward crossing of `level` by v nearest to r (within REFINE_REACH
+/* The upward crossing of `level` by v nearest to r (within refine_reach
  * samples, never inside the ring-down), interpolated; -1 if none. */
 static double nearest_rise(const LqSegmenter *s, const int16_t *v, int r, double level)
 {
-    const int reach = LQ_MAX(REFINE_REACH, (int)lround(REFINE_REACH_MM / s->dr_mm));
-    for (int k = 0; k <= reach; k++)
+    for (int k = 0; k <= s->refine_reach; k++)
         for (int sign = -1; sign <= 1; sign += 2) {
             int j = r + sign * k;
             if (j - 1 < s->r_mask || j >= NR || (k == 0 && sign > 0)) continue;

@@ -21,6 +21,7 @@
 #define WALL_AMP 1.45           /* vein wall echogenicity */
 #define MAX_STRANDS 12          /* trabeculae: up to 4 stretches of up to 3 strands */
 #define MAX_GRAIN_PASSES 4      /* --scale: a grain up to about 4 times coarser in pixels */
+#define GATED_SPACING_MM 0.4     /* gated: one frame per heartbeat, this far apart */
 #define GATED_KEEP 0.3          /* gated: share of a frame's tissue speckle carried to the next */
 
 typedef struct Rng {
@@ -240,6 +241,8 @@ static void evolve_field(Rng *r, float *field, float *fresh, float *work, unsign
 
 /* The scar's speckle is finer than the other tissue's at any frequency. */
 static double scar_tap(const LqpPhantom *ph) { return 0.35 * ph->grain_tap; }
+
+double lqp_gated_length_mm(unsigned frames) { return GATED_SPACING_MM * (frames > 1 ? frames - 1 : 1); }
 
 double lqp_pixel_mm(const LqpPhantom *ph) { return ph->pixel_mm * ph->scale; }
 double lqp_frame_time_ms(const LqpPhantom *ph) { return ph->frame_time_ms; }

@@ -41,6 +41,9 @@ typedef struct LqpParams {
 } LqpParams;
 
 void lqp_params_default(LqpParams *p);
+/* The pullback length of a gated phantom of `frames` frames: one frame per
+ * heartbeat, 0.4 mm apart (lumenq-phantom --gated without --length). */
+double lqp_gated_length_mm(unsigned frames);
 
 typedef struct LqpPhantom LqpPhantom;
 
