@@ -232,6 +232,16 @@ static const KindGoal small_lumen = {0.95, 0.90, 3.0, 4.0};
 
 static void test_small_vessel_seed_1(void **state) { (void)state; run_kind(1, small_vessel, "small-vessel", small_lumen); }
 static void test_small_vessel_seed_2(void **state) { (void)state; run_kind(2, small_vessel, "small-vessel", small_lumen); }
+/* The real 40 MHz screen captures: a small vessel, ungated, with the catheter
+ * under a console's disc that the reader fills from the image around it.
+ * Seed 2's lesion lies 0.25 mm beyond that disc: missing the disc, or a
+ * 0.3 mm ring-down allowance beyond it, hid the lesion (%DS 38 against 68).
+ * Slow-flow frames beyond the lesion still run out with confidence 0 (area
+ * +11 % on seed 2; docs/segmentation.md, weak spots). */
+static void small_capture(LqpParams *p) { p->scale = 0.4, p->transducer_mhz = 40, capture(p); }
+static const KindGoal small_capture_goal = {0.93, 0.90, 3.0, 12.0};
+static void test_small_capture_seed_1(void **state) { (void)state; run_kind(1, small_capture, "small-capture", small_capture_goal); }
+static void test_small_capture_seed_2(void **state) { (void)state; run_kind(2, small_capture, "small-capture", small_capture_goal); }
 
 /* test-e2e [kinds]: the classic cases, or the recording-like kinds (two meson
  * tests, so that they run side by side). */
@@ -249,7 +259,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_40mhz_seed_1),      cmocka_unit_test(test_40mhz_seed_2),
         cmocka_unit_test(test_3f_catheter_seed_1),
         cmocka_unit_test(test_capture_seed_1),    cmocka_unit_test(test_capture_seed_2),
-        cmocka_unit_test(test_small_vessel_seed_1), cmocka_unit_test(test_small_vessel_seed_2)};
+        cmocka_unit_test(test_small_vessel_seed_1), cmocka_unit_test(test_small_vessel_seed_2),
+        cmocka_unit_test(test_small_capture_seed_1), cmocka_unit_test(test_small_capture_seed_2)};
     /* LUMENQ_E2E_QUICK=1 (the sanitizer pass of tools/test.sh): seed 1 of each kind */
     const char *quick = getenv("LUMENQ_E2E_QUICK");
     if (argc > 1 && strcmp(argv[1], "kinds") == 0 && quick && strcmp(quick, "1") == 0) {
@@ -257,7 +268,8 @@ int main(int argc, char **argv)
             cmocka_unit_test(test_scar_seed_1),   cmocka_unit_test(test_trabeculae_seed_1),
             cmocka_unit_test(test_gated_seed_1),  cmocka_unit_test(test_motion_seed_1),
             cmocka_unit_test(test_40mhz_seed_1),  cmocka_unit_test(test_3f_catheter_seed_1),
-            cmocka_unit_test(test_capture_seed_1), cmocka_unit_test(test_small_vessel_seed_1)};
+            cmocka_unit_test(test_capture_seed_1), cmocka_unit_test(test_small_vessel_seed_1),
+            cmocka_unit_test(test_small_capture_seed_2)};
         return cmocka_run_group_tests(seed_1, tmpdir_setup, tmpdir_teardown);
     }
     if (argc > 1 && strcmp(argv[1], "kinds") == 0) return cmocka_run_group_tests(kinds, tmpdir_setup, tmpdir_teardown);

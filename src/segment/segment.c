@@ -43,6 +43,10 @@ enum {
 #define WINDOW_MM 1.0
 #define SPIKE_MM 0.3
 #define MASK_MIN_MM 0.3 /* a flat disc at least this wide is a console's catheter mask */
+/* Ring-down the border may not enter: beyond a bare catheter's surface, and
+ * beyond a console's mask, which already hides most of it. */
+#define RINGDOWN_MM 0.3
+#define MASK_RINGDOWN_MM 0.1
 #define SPIKE_RAYS 7 /* the median of this many rays around each */
 #define REFINE_REACH 3        /* samples, and at least ... */
 #define REFINE_REACH_MM 0.1   /* ... this (fine sampling: a small field of view) */
@@ -75,6 +79,7 @@ struct LqSegmenter {
     double cos_a[NA], sin_a[NA]; /* ray directions */
     double unit[64][2];          /* 64 points on the unit circle, for the catheter search */
     int have_prev;
+    int masked;
     int prev_border[NA];
     int lead_step;               /* this frame's leading-edge step over the blood level */
     int mid_level, mid_gain;     /* midpoint between blood and tissue; 256 * 4096 / half their distance */
@@ -119,7 +124,7 @@ static void set_centre(LqSegmenter *s, double cx, double cy)
     rmax = LQ_CLAMP(rmax, 4.0, 30.0);
     s->dr_mm = rmax / NR;
     s->r_min = (int)ceil(g->catheter_radius_mm / s->dr_mm);
-    s->r_mask = (int)ceil((g->catheter_radius_mm + 0.3) / s->dr_mm);
+    s->r_mask = (int)ceil((g->catheter_radius_mm + (s->masked ? MASK_RINGDOWN_MM : RINGDOWN_MM)) / s->dr_mm);
     s->window = LQ_CLAMP((int)lround(WINDOW_MM / s->dr_mm), 4, 24);
     s->refine_reach = LQ_MAX(REFINE_REACH, (int)lround(REFINE_REACH_MM / s->dr_mm));
     /* border costs come scaled by the window length (cost_row), and so do these */
@@ -178,6 +183,7 @@ void lq_segmenter_reset(LqSegmenter *seg) { seg->have_prev = 0; }
 void lq_segmenter_adopt(LqSegmenter *seg, const LqSegmenter *from)
 {
     seg->g.catheter_radius_mm = from->g.catheter_radius_mm;
+    seg->masked = from->masked;
     set_centre(seg, from->cx, from->cy);
 }
 
@@ -214,13 +220,15 @@ static double ring_contrast(const LqSegmenter *s, const uint8_t *img, double cx,
     return n >= 32 ? (double)select_kth(diff, n, n / 4) : 0.0;
 }
 
-/* Consoles often mask the catheter with a flat disc (black, or a colour the
- * reader has filled in smoothly): no speckle there. The disc's radius is the
- * largest circle, up to 3.5 mm, on which most points are flat (a pixel
- * equal to its right and lower neighbours within 1; a burned-in
- * crosshair's ticks cross a few, and a tangent tick spoils a circle or two,
- * which are skipped). Speckle, even the transducer's dark noise, is never
- * flat on a whole circle. */
+/* Consoles often mask the catheter with a disc: black, or a colour that the
+ * reader fills from the image around it, peeling inwards, so that each
+ * filled pixel carries its outer neighbours' value along the ray. The disc's
+ * radius is the largest circle, up to 3.5 mm, on which most points are
+ * either flat (equal to their right and lower neighbours within 1) or, not
+ * dark, agree within 3 with the pixel 1.5 pixels further in along their ray.
+ * A burned-in crosshair's ticks cross a few, and a tangent tick spoils a
+ * circle or two, which are skipped. Neither speckle nor the transducer's dark
+ * noise is smooth on a whole circle. */
 static double masked_radius(const LqSegmenter *s, const uint8_t *img, double cx, double cy)
 {
     double step = 0.05, found = 0.0;
@@ -232,7 +240,11 @@ static double masked_radius(const LqSegmenter *s, const uint8_t *img, double cx,
             if (!circle_point(s, cx, cy, r, k, 1, &x, &y)) continue;
             const uint8_t *p = img + (size_t)y * s->g.cols + (size_t)x;
             seen++;
-            flat += abs(p[0] - p[1]) <= 1 && abs(p[0] - p[s->g.cols]) <= 1;
+            int smooth = abs(p[0] - p[1]) <= 1 && abs(p[0] - p[s->g.cols]) <= 1;
+            long xi, yi;
+            if (!smooth && p[0] >= 32 && circle_point(s, cx, cy, r - 1.5 * s->g.dx_mm, k, 1, &xi, &yi))
+                smooth = abs(p[0] - img[(size_t)yi * s->g.cols + (size_t)xi]) <= 3; /* filled along the ray */
+            flat += smooth;
         }
         if (seen < 48) break;
         if (flat < seen * 3 / 5) {
@@ -288,8 +300,10 @@ void lq_segmenter_find_centre(LqSegmenter *s, const uint8_t *luma)
      * the region centre, that is the centre (its flat disc has no ring to
      * search for). */
     double masked = masked_radius(s, luma, c0x, c0y);
+    s->masked = 0;
     if (masked >= MASK_MIN_MM) {
         s->g.catheter_radius_mm = masked;
+        s->masked = 1;
         set_centre(s, c0x, c0y);
         return;
     }
