@@ -278,9 +278,14 @@ static void test_reference_and_profile_png(void **state)
         gaps += last >= 0 ? x - last - 1 : 0;
         last = x;
     }
-    print_message("profile.png: area curve over columns %d-%d, %d columns hidden\n", first, last, gaps);
+    /* a frame below the confidence cut is a dot, not joined: the curve
+     * breaks over the spacing of a frame on each side of it */
+    int unsure = lq_result_summary(result)->low_confidence_frames, frames = (int)lq_result_frame_count(result);
+    int allowed = 12 + unsure * (2 * (last - first) / (frames - 1) + 1);
+    print_message("profile.png: area curve over columns %d-%d, %d columns hidden (%d frames below the cut, %d allowed)\n",
+                  first, last, gaps, unsure, allowed);
     assert_true(last - first > (int)im.w / 2);
-    assert_true(gaps <= 12);
+    assert_true(gaps <= allowed);
     free(im.rgb);
 }
 

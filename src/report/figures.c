@@ -349,11 +349,11 @@ void lq_fig_line_label(cairo_t *cr, const LqAxes *a, double v, const char *s, co
     cairo_text_extents_t e;
     lq_fig_font(cr, fs * 0.9, 0);
     cairo_text_extents(cr, s, &e);
-    double x = a->x1 - 4 - e.x_advance, y = lq_ax_y(a, v) - 4;
-    /* its box would hide the data (a pullback's last frames near 50 % A_ref) */
-    if (curve_crosses(avoid, x - 2, x + e.x_advance + 2, y - 0.9 * fs, y + 0.15 * fs) &&
-        !curve_crosses(avoid, a->x0 + 2, a->x0 + 6 + e.x_advance, y - 0.9 * fs, y + 0.15 * fs))
-        x = a->x0 + 4;
+    double right = a->x1 - 4 - e.x_advance, x = right, y = lq_ax_y(a, v) - 4;
+    /* its box would hide the data (a pullback's last frames near 50 % A_ref):
+     * the rightmost place along the line where it hides none */
+    while (x >= a->x0 + 4 && curve_crosses(avoid, x - 2, x + e.x_advance + 2, y - 0.9 * fs, y + 0.15 * fs)) x -= fs;
+    if (x < a->x0 + 4) x = right;
     cairo_set_source_rgba(cr, 1, 1, 1, 0.8);
     cairo_rectangle(cr, x - 2, y - 0.9 * fs, e.x_advance + 4, 1.05 * fs);
     cairo_fill(cr);

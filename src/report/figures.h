@@ -64,8 +64,8 @@ typedef struct LqFigCurve {
     const double *x, *y;
     size_t n;
 } LqFigCurve;
-/* Label just above a horizontal line at v: at the right end, or at the left
- * end where the curve (may be NULL) would run under it at the right. */
+/* Label just above a horizontal line at v: at the right end, or as far
+ * right as the curve (may be NULL) leaves it room. */
 void lq_fig_line_label(cairo_t *cr, const LqAxes *a, double v, const char *s, const double c[3], double fs,
                        const LqFigCurve *avoid);
 /* A round marker with a white centre. */
