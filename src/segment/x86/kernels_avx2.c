@@ -73,6 +73,15 @@ void lq_box_row_avx2(uint16_t *dst, const uint16_t *src, int n, int half)
         for (int d = -half + 1; d <= half; d++) s = _mm256_add_epi16(s, _mm256_loadu_si256((const __m256i *)(src + i + d)));
         _mm256_storeu_si256((__m256i *)(dst + i), s);
     }
+    /* the last whole vector, overlapping the one before it (the same sums):
+     * only the clamped edge is left to the scalar reference */
+    if (i + half < n && n - half - 16 >= half) {
+        i = n - half - 16;
+        __m256i s = _mm256_loadu_si256((const __m256i *)(src + i - half));
+        for (int d = -half + 1; d <= half; d++) s = _mm256_add_epi16(s, _mm256_loadu_si256((const __m256i *)(src + i + d)));
+        _mm256_storeu_si256((__m256i *)(dst + i), s);
+        i += 16;
+    }
     for (; i + 8 + half <= n; i += 8) {
         __m128i s = _mm_loadu_si128((const __m128i *)(src + i - half));
         for (int d = -half + 1; d <= half; d++) s = _mm_add_epi16(s, _mm_loadu_si128((const __m128i *)(src + i + d)));
@@ -204,18 +213,36 @@ void lq_pair_min_avx2(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n)
 void lq_dp_row_avx2(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n, int k,
                     const int32_t *pen)
 {
+    enum { MAX_K = 16 };
+    if (k > MAX_K) {
+        lq_dp_row_sse41(acc, from, prev, cost, n, k, pen);
+        return;
+    }
+    /* the candidates' penalties and offsets, broadcast once per row, not once
+     * per candidate and vector; two vectors of radii share each */
+    __m256i pen_v[2 * MAX_K + 1], d_v[2 * MAX_K + 1];
+    for (int d = -k; d <= k; d++) {
+        pen_v[d + k] = _mm256_set1_epi32(pen[d < 0 ? -d : d]);
+        d_v[d + k] = _mm256_set1_epi32(d);
+    }
     int r = 0;
-    for (; r + 8 <= n; r += 8) {
-        __m256i best = _mm256_set1_epi32(INT32_MAX), bd = _mm256_setzero_si256();
-        for (int d = -k; d <= k; d++) {
-            __m256i v = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(prev + r + d)),
-                                         _mm256_set1_epi32(pen[d < 0 ? -d : d]));
-            __m256i lt = _mm256_cmpgt_epi32(best, v); /* v < best: the first minimum wins */
-            best = _mm256_min_epi32(best, v);
-            bd = _mm256_blendv_epi8(bd, _mm256_set1_epi32(d), lt);
+    for (; r + 16 <= n; r += 16) {
+        __m256i best0 = _mm256_set1_epi32(INT32_MAX), best1 = best0, bd0 = _mm256_setzero_si256(), bd1 = bd0;
+        for (int j = 0; j <= 2 * k; j++) {
+            const int32_t *p = prev + r + j - k;
+            __m256i v0 = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)p), pen_v[j]);
+            __m256i v1 = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(p + 8)), pen_v[j]);
+            /* v < best: the first minimum wins */
+            bd0 = _mm256_blendv_epi8(bd0, d_v[j], _mm256_cmpgt_epi32(best0, v0));
+            bd1 = _mm256_blendv_epi8(bd1, d_v[j], _mm256_cmpgt_epi32(best1, v1));
+            best0 = _mm256_min_epi32(best0, v0);
+            best1 = _mm256_min_epi32(best1, v1);
         }
-        _mm256_storeu_si256((__m256i *)(acc + r), _mm256_add_epi32(best, _mm256_loadu_si256((const __m256i *)(cost + r))));
-        store8_s8(from + r, bd);
+        _mm256_storeu_si256((__m256i *)(acc + r), _mm256_add_epi32(best0, _mm256_loadu_si256((const __m256i *)(cost + r))));
+        _mm256_storeu_si256((__m256i *)(acc + r + 8),
+                            _mm256_add_epi32(best1, _mm256_loadu_si256((const __m256i *)(cost + r + 8))));
+        store8_s8(from + r, bd0);
+        store8_s8(from + r + 8, bd1);
     }
     if (r < n) lq_dp_row_sse41(acc + r, from + r, prev + r, cost + r, n - r, k, pen);
 }
