@@ -13,5 +13,6 @@ struct LqResult {
     int order_from_cfv;  /* frame order CFV -> IVC (jugular access) */
     double low_confidence; /* the confidence cut used */
     size_t pullback_first, pullback_last; /* the pullback proper (start/stop frames) */
+    const LqEdits *edits;  /* the reader's edits applied (lq_result_apply_edits), the caller's; NULL: none */
 };
 #endif

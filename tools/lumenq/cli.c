@@ -67,6 +67,7 @@ enum {
     OPT_LESION_VOXEL,
     OPT_REFERENCE_VOXEL,
     OPT_SERIES,
+    OPT_EDITS,
 };
 
 /* The commands an option is accepted by. */
@@ -133,6 +134,8 @@ static const Option options[] = {
      "use Raju's normal value for that vein as the reference"},
     {"pullback-from", OPT_PULLBACK_FROM, "ivc|cfv", ON_MEASURE | ON_HOOK,
      "where the pullback starts (default ivc: femoral access)"},
+    {"edits", OPT_EDITS, "FILE", ON_MEASURE,
+     "apply a reader's edits (edits.json: contours, lesion, reference) before reporting"},
     {"lesion-point", OPT_LESION_POINT, "X,Y,Z", ON_CT,
      "the lesion, patient coordinates in mm (LPS, as DICOM viewers show)"},
     {"reference-point", OPT_REFERENCE_POINT, "X,Y,Z", ON_CT, "the reference (normal vein), LPS mm"},
@@ -496,6 +499,7 @@ static CliAction set_option(Cli *cli, int id, const char *arg)
     case OPT_PDF: cli->pdf = arg; break;
     case OPT_PDF_DICOM: cli->pdf_dicom = arg; break;
     case OPT_SR: cli->sr = arg; break;
+    case OPT_EDITS: cli->edits = arg; break;
     case OPT_LOG: cli->log = arg; break;
     case OPT_SEND:
         if (!parse_node(arg, cli->send_buf, sizeof cli->send_buf, &cli->send_aet, &cli->send_host, &cli->send_port))

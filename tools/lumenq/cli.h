@@ -54,6 +54,7 @@ typedef struct Cli {
     unsigned send_port;
     PointSpec lesion_point, reference_point;
     const char *series;
+    const char *edits; /* edits.json to apply (measure --edits) */
 } Cli;
 
 /* What the command line asks for once parsed. */

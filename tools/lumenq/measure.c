@@ -143,13 +143,15 @@ int cmd_measure(const Cli *cli)
     if (!plan_outputs(cli, 0, outs, &n_outs)) return cli_usage_error(cli, "%s", "an output path is too long");
     const char *others[] = {cli->output, cli->summary_csv};
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
-        if (same_file(path, others[i]))
+        if (same_file(path, others[i]) || same_file(cli->edits, others[i]))
             return cli_usage_error(cli, "'%s' is the input file: input files are never overwritten", others[i]);
     for (int i = 0; i < n_outs; i++)
-        if (same_file(path, outs[i].path) || (cli->reference_file[0] && same_file(cli->reference_file, outs[i].path)))
+        if (same_file(path, outs[i].path) || (cli->reference_file[0] && same_file(cli->reference_file, outs[i].path)) ||
+            same_file(cli->edits, outs[i].path))
             return cli_usage_error(cli, "'%s' is an input file: input files are never overwritten", outs[i].path);
     LqStudy *study = NULL;
     LqResult *result = NULL;
+    LqEdits *edits = NULL;
     LqError err = {0};
     LqRunOptions run = cli->run;
     int rc = lq_study_open(path, &cli->open, &study, &err);
@@ -161,10 +163,13 @@ int cmd_measure(const Cli *cli)
                     path);
         rc = apply_choices(cli, study, &run, &err);
     }
+    if (rc == LQ_OK && cli->edits) rc = lq_edits_read(cli->edits, &edits, &err);
     if (rc == LQ_OK) rc = lq_study_measure(study, &run, &result, &err);
+    if (rc == LQ_OK && edits) rc = lq_result_apply_edits(result, study, &run.measure, edits, &err);
     int code = 0;
     if (rc == LQ_OK && (code = make_output_dirs(cli))) {
         lq_result_free(&result);
+        lq_edits_free(&edits);
         lq_study_close(&study);
         return code;
     }
@@ -179,6 +184,7 @@ int cmd_measure(const Cli *cli)
         rc = LQ_ERR_DATA;
     }
     lq_result_free(&result);
+    lq_edits_free(&edits);
     lq_study_close(&study);
     return lq_exit_code(rc);
 }
