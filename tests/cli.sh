@@ -34,7 +34,7 @@ valid_value() { # a value the option accepts
     threads) echo 2 ;; max-frames | max-memory | time-limit) echo 100 ;; max-pixels) echo 100000 ;;
     lesion-frame | reference-frame) echo 3 ;; lesion-at) echo 5mm ;; lesion-range | reference-range) echo 2-5 ;;
     lesion-point | lesion-voxel) echo 1,2,3 ;; reference-point | reference-voxel) echo 1,2,4 ;;
-    series) echo 1.2.3 ;; send) echo ARCHIVE@127.0.0.1:104 ;; calling-aet) echo LQ ;;
+    series) echo 1.2.3 ;; site) echo civ ;; send) echo ARCHIVE@127.0.0.1:104 ;; calling-aet) echo LQ ;;
     png | out) echo "$work/dir-$1" ;; reference-file) echo "$work/other.dcm:1-3" ;; *) echo "$work/file-$1" ;;
     esac
 }

@@ -418,6 +418,21 @@ LQ_API const LqFrameMeasure *lq_result_frame(const LqResult *r, size_t i);
 LQ_API const LqContour *lq_result_contour(const LqResult *r, size_t i);
 LQ_API const LqSummary *lq_result_summary(const LqResult *r);
 
+/* Where a measurement was made, for the SR's finding sites (docs/sr.md). */
+typedef enum LqSite {
+    LQ_SITE_UNKNOWN = 0,
+    LQ_SITE_CIV,        /* common iliac vein */
+    LQ_SITE_EIV,        /* external iliac vein */
+    LQ_SITE_CFV,        /* common femoral vein */
+    LQ_SITE_IVC,        /* inferior vena cava */
+} LqSite;
+
+LQ_API const char *lq_site_name(LqSite s);       /* "civ", "eiv", "cfv", "ivc" ("" unknown) */
+LQ_API int lq_site_from_name(const char *name);  /* an LqSite, or -1 */
+/* The lesion's site as the user knows it (--site); by default the SR takes it
+ * from the pullback's Anatomic Region Sequence when that names one of these. */
+LQ_API void lq_result_set_site(LqResult *r, LqSite site);
+
 /* -------------------------------------------------------------- edits */
 
 /* A reader's corrections to a measured pullback (docs/json.md, "edits.json"):

@@ -135,3 +135,16 @@ int lq_result_apply_edits(LqResult *r, const LqStudy *study, const LqMeasureSett
     }
     return rc;
 }
+
+static const char *const site_names[] = {"", "civ", "eiv", "cfv", "ivc"}; /* by LqSite */
+
+const char *lq_site_name(LqSite s) { return (unsigned)s < 5 ? site_names[s] : ""; }
+
+int lq_site_from_name(const char *name)
+{
+    for (int i = 1; name && i < 5; i++)
+        if (strcmp(site_names[i], name) == 0) return i;
+    return -1;
+}
+
+void lq_result_set_site(LqResult *r, LqSite site) { r->site = (unsigned)site < 5 ? (int)site : 0; }

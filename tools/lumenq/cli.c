@@ -68,6 +68,7 @@ enum {
     OPT_REFERENCE_VOXEL,
     OPT_SERIES,
     OPT_EDITS,
+    OPT_SITE,
 };
 
 /* The commands an option is accepted by. */
@@ -134,6 +135,8 @@ static const Option options[] = {
      "use Raju's normal value for that vein as the reference"},
     {"pullback-from", OPT_PULLBACK_FROM, "ivc|cfv", ON_MEASURE | ON_HOOK,
      "where the pullback starts (default ivc: femoral access)"},
+    {"site", OPT_SITE, "civ|eiv|cfv|ivc", ON_MEASURE,
+     "the lesion's vein, the SR's finding site (default: the file's Anatomic Region Sequence)"},
     {"edits", OPT_EDITS, "FILE", ON_MEASURE,
      "apply a reader's edits (edits.json: contours, lesion, reference) before reporting"},
     {"lesion-point", OPT_LESION_POINT, "X,Y,Z", ON_CT,
@@ -500,6 +503,10 @@ static CliAction set_option(Cli *cli, int id, const char *arg)
     case OPT_PDF_DICOM: cli->pdf_dicom = arg; break;
     case OPT_SR: cli->sr = arg; break;
     case OPT_EDITS: cli->edits = arg; break;
+    case OPT_SITE:
+        cli->site = lq_site_from_name(arg);
+        if (cli->site < 0) return refuse(cli, "--site '%s' is not civ, eiv, cfv or ivc", arg);
+        break;
     case OPT_LOG: cli->log = arg; break;
     case OPT_SEND:
         if (!parse_node(arg, cli->send_buf, sizeof cli->send_buf, &cli->send_aet, &cli->send_host, &cli->send_port))

@@ -55,6 +55,7 @@ typedef struct Cli {
     PointSpec lesion_point, reference_point;
     const char *series;
     const char *edits; /* edits.json to apply (measure --edits) */
+    int site;          /* LqSite of the lesion (--site); 0: not given */
 } Cli;
 
 /* What the command line asks for once parsed. */

@@ -166,6 +166,7 @@ int cmd_measure(const Cli *cli)
     if (rc == LQ_OK && cli->edits) rc = lq_edits_read(cli->edits, &edits, &err);
     if (rc == LQ_OK) rc = lq_study_measure(study, &run, &result, &err);
     if (rc == LQ_OK && edits) rc = lq_result_apply_edits(result, study, &run.measure, edits, &err);
+    if (rc == LQ_OK && cli->site) lq_result_set_site(result, (LqSite)cli->site);
     int code = 0;
     if (rc == LQ_OK && (code = make_output_dirs(cli))) {
         lq_result_free(&result);
