@@ -481,6 +481,17 @@ LQ_API int lq_result_apply_edits(LqResult *r, const LqStudy *study, const LqMeas
                                  LqError *err);
 /* The edits applied to r (NULL: none). */
 LQ_API const LqEdits *lq_result_edits(const LqResult *r);
+/* Edits from edits.json's text (`name` names it in messages), checked as lq_edits_read. */
+LQ_API int lq_edits_from_json(const char *text, size_t len, const char *name, LqEdits **out, LqError *err);
+/* A copy of r (frames, contours, summary; not its edits): the review keeps
+ * the measured result and applies the reader's edits to copies of it. */
+LQ_API int lq_result_copy(const LqResult *r, LqResult **out, LqError *err);
+/* Frame i's stenosis by `metric` against r's reference (NAN without a
+ * reference or a contour): the per-frame profile, as the report draws it. */
+LQ_API double lq_result_frame_stenosis_pct(const LqResult *r, size_t i, LqMetric metric);
+/* The calipers of frame i's contour, the minimal (MLD) and maximal Feret
+ * diameters: x0, y0, x1, y1 in mm, as the pictures and the SR draw them. */
+LQ_API int lq_result_calipers(const LqResult *r, size_t i, double min_mm[4], double max_mm[4]);
 
 /* ------------------------------------------------------------- reports */
 

@@ -148,3 +148,49 @@ int lq_site_from_name(const char *name)
 }
 
 void lq_result_set_site(LqResult *r, LqSite site) { r->site = (unsigned)site < 5 ? (int)site : 0; }
+
+int lq_result_copy(const LqResult *r, LqResult **out, LqError *err)
+{
+    *out = NULL;
+    LqResult *c = calloc(1, sizeof *c);
+    if (c) {
+        *c = *r;
+        c->frames = malloc(r->n * sizeof *c->frames);
+        c->contours = malloc(r->n * sizeof *c->contours);
+        c->points = malloc(r->n * LQ_SEG_ANGLES * 2 * sizeof *c->points);
+        c->speckle = malloc(r->n * sizeof *c->speckle);
+        c->edits = NULL;
+    }
+    if (!c || !c->frames || !c->contours || !c->points || !c->speckle) {
+        if (c) c->n = 0;
+        lq_result_free(&c);
+        return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
+    }
+    memcpy(c->frames, r->frames, r->n * sizeof *c->frames);
+    memcpy(c->speckle, r->speckle, r->n * sizeof *c->speckle);
+    for (size_t i = 0; i < r->n; i++) {
+        c->contours[i].n = r->contours[i].n;
+        c->contours[i].xy_mm = c->points + i * LQ_SEG_ANGLES * 2;
+        memcpy(c->contours[i].xy_mm, r->contours[i].xy_mm, 2 * r->contours[i].n * sizeof(double));
+    }
+    *out = c;
+    return LQ_OK;
+}
+
+double lq_result_frame_stenosis_pct(const LqResult *r, size_t i, LqMetric metric)
+{
+    const LqSummary *s = &r->summary;
+    if (i >= r->n || !r->frames[i].valid || !(s->reference_area_mm2 > 0)) return NAN;
+    const LqShape *shape = &r->frames[i].shape;
+    LqStenosis st = lq_stenosis(shape->area_mm2, shape->min_feret_mm, s->reference_area_mm2, s->reference_diameter_mm);
+    return lq_stenosis_pct(&st, metric);
+}
+
+int lq_result_calipers(const LqResult *r, size_t i, double min_mm[4], double max_mm[4])
+{
+    if (i >= r->n || !r->frames[i].valid || r->contours[i].n < 3) return LQ_ERR_USAGE;
+    const LqContour *c = &r->contours[i];
+    lq_contour_caliper(c->xy_mm, c->n, r->frames[i].shape.min_feret_angle_rad, min_mm);
+    lq_contour_caliper(c->xy_mm, c->n, r->frames[i].shape.max_feret_angle_rad, max_mm);
+    return LQ_OK;
+}

@@ -151,7 +151,7 @@ static int write_sr(LqStudy *study, const LqResult *r, const char *path, LqError
     /* the contours of the lesion and reference frames, the calipers, the sites */
     int own = own_reference ? s->reference_last - s->reference_first + 1 : 0;
     LqSrRoi *rois = calloc((size_t)own + 1, sizeof *rois);
-    LqSrIvus g = {in->pixel_dx_mm, in->pixel_dy_mm, rois, 0, {0}, {0}, 1, r->site,
+    LqSrIvus g = {in->pixel_dx_mm, in->pixel_dy_mm, rois, 0, {0}, {0}, 0, r->site,
                   s->reference_method == LQ_METHOD_AUTO ? LQ_SITE_EIV : LQ_SITE_UNKNOWN, NULL};
     if (!rois) return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
     for (int k = -1; k < own; k++) {
@@ -164,10 +164,7 @@ static int write_sr(LqStudy *study, const LqResult *r, const char *path, LqError
         snprintf(purpose, sizeof purpose, "roi-%zu", f + 1);
         lq_derived_uid(in->sop_instance_uid, purpose, roi->tracking_uid);
     }
-    const LqContour *lesion = &r->contours[s->lesion_frame];
-    const LqShape *shape = &r->frames[s->lesion_frame].shape;
-    lq_contour_caliper(lesion->xy_mm, lesion->n, shape->min_feret_angle_rad, g.mld_caliper_mm);
-    lq_contour_caliper(lesion->xy_mm, lesion->n, shape->max_feret_angle_rad, g.max_caliper_mm);
+    g.has_calipers = lq_result_calipers(r, (size_t)s->lesion_frame, g.mld_caliper_mm, g.max_caliper_mm) == LQ_OK;
     char edits[480];
     if (r->edits) {
         char what[240];

@@ -90,21 +90,11 @@ static int read_contours(const json_t *root, LqEdits *e, char *bad, size_t len)
     return 1;
 }
 
-int lq_edits_read(const char *path, LqEdits **out, LqError *err)
+/* The edits in a parsed tree; `name` names their file in messages. */
+static int edits_from_tree(json_t *root, const char *name, LqEdits **out, LqError *err)
 {
-    *out = NULL;
-    FILE *fp = fopen(path, "rb");
-    if (!fp) return lq_fail(err, LQ_ERR_OPEN, "%s: cannot open (%s)", path, strerror(errno));
-    json_error_t jerr;
-    json_t *root = json_loadf(fp, JSON_REJECT_DUPLICATES, &jerr);
-    fclose(fp);
-    if (!root) return lq_fail(err, LQ_ERR_DATA, "%s: not JSON (line %d: %s)", path, jerr.line, jerr.text);
     LqEdits *e = calloc(1, sizeof *e);
-    if (!e) {
-        json_decref(root);
-        return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
-    }
-    snprintf(e->path, sizeof e->path, "%s", path);
+    if (!e) return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
     e->lesion_frame = e->reference_first = e->reference_last = -1;
     char bad[512] = "";
     const char *why = NULL;
@@ -121,13 +111,38 @@ int lq_edits_read(const char *path, LqEdits **out, LqError *err)
         why = "\"time\" is not a string";
     else if (!read_choices(root, e, &why) || !read_contours(root, e, bad, sizeof bad))
         why = why ? why : bad;
-    json_decref(root);
     if (why) {
         lq_edits_free(&e);
-        return lq_fail(err, LQ_ERR_DATA, "%s: %s", path, why);
+        return lq_fail(err, LQ_ERR_DATA, "%s: %s", name, why);
     }
     *out = e;
     return LQ_OK;
+}
+
+int lq_edits_from_json(const char *text, size_t len, const char *name, LqEdits **out, LqError *err)
+{
+    *out = NULL;
+    json_error_t jerr;
+    json_t *root = json_loadb(text, len, JSON_REJECT_DUPLICATES, &jerr);
+    if (!root) return lq_fail(err, LQ_ERR_DATA, "%s: not JSON (line %d: %s)", name, jerr.line, jerr.text);
+    int rc = edits_from_tree(root, name, out, err);
+    json_decref(root);
+    return rc;
+}
+
+int lq_edits_read(const char *path, LqEdits **out, LqError *err)
+{
+    *out = NULL;
+    FILE *fp = fopen(path, "rb");
+    if (!fp) return lq_fail(err, LQ_ERR_OPEN, "%s: cannot open (%s)", path, strerror(errno));
+    json_error_t jerr;
+    json_t *root = json_loadf(fp, JSON_REJECT_DUPLICATES, &jerr);
+    fclose(fp);
+    if (!root) return lq_fail(err, LQ_ERR_DATA, "%s: not JSON (line %d: %s)", path, jerr.line, jerr.text);
+    int rc = edits_from_tree(root, path, out, err);
+    json_decref(root);
+    if (rc == LQ_OK) snprintf((*out)->path, sizeof (*out)->path, "%s", path);
+    return rc;
 }
 
 static int add(json_t *into, const char *key, json_t *value) { return value && json_object_set_new(into, key, value) == 0; }

@@ -8,6 +8,7 @@ int cmd_measure(const Cli *cli);
 int cmd_info(const Cli *cli);
 int cmd_ct(const Cli *cli);
 int cmd_hook(const Cli *cli);
+int cmd_review(const Cli *cli);
 
 /* A folder, or a DICOMDIR (read as the file set it indexes). */
 int is_collection(const char *path);
@@ -23,6 +24,10 @@ typedef struct Output {
 /* Every file the options ask for (the main report, stdout or -o, apart);
  * ct: the measurement of a CT series. 0 if a path is too long. */
 int plan_outputs(const Cli *cli, int ct, Output *outs, int *n);
+/* The one IVUS pullback in a folder into `picked`; 0, or an exit code after a message. */
+int pick_pullback(const char *dir, const Cli *cli, char *picked, size_t len);
+/* Writes the planned outputs; pictures that do not apply are skipped with a note. */
+int write_outputs(const Cli *cli, LqStudy *study, const LqResult *result, const Output *outs, int n, LqError *err);
 /* Creates the folders of --png and --out; 0, or exit 73 with a message. */
 int make_output_dirs(const Cli *cli);
 #endif

@@ -15,7 +15,7 @@ static void append(char *buf, size_t len, const char *text)
 }
 
 /* The one IVUS pullback in a folder; otherwise an exit code and a message. */
-static int pick_pullback(const char *dir, const Cli *cli, char *picked, size_t len)
+int pick_pullback(const char *dir, const Cli *cli, char *picked, size_t len)
 {
     LqScan *scan = NULL;
     LqError err = {0};
@@ -107,8 +107,7 @@ static int same_file(const char *a, const char *b)
 }
 
 /* Writes the extra outputs; pictures that do not apply are skipped with a note. */
-static int write_outputs(const Cli *cli, LqStudy *study, const LqResult *result, const Output *outs, int n,
-                         LqError *err)
+int write_outputs(const Cli *cli, LqStudy *study, const LqResult *result, const Output *outs, int n, LqError *err)
 {
     const LqSummary *s = lq_result_summary(result);
     for (int i = 0; i < n; i++) {
