@@ -76,6 +76,16 @@ EOF
 check "a frame is rows x columns bytes" test "$(stat -c %s "$work/frame-1.raw")" -eq $((256 * 256))
 check "another frame, other pixels" sh -c "! cmp -s '$work/frame-1.raw' '$work/frame-lesion.raw'"
 
+# the L-mode: built in the background (503 until then), one cut per angle
+for _ in $(seq 300); do [ "$(code "$base/api/lmode?angle=2&token=$token")" = 200 ] && break; sleep 0.1; done
+check "L-mode: frames x min(rows, columns) bytes" test "$(stat -c %s "$work/body")" -eq $((120 * 256))
+check "L-mode: an angle that does not exist: 400" test "$(code "$base/api/lmode?angle=8&token=$token")" = 400
+get "lmode-borders?angle=2" >"$work/borders.json"
+check "L-mode: the lumen border on both sides of every frame's cut, around the centre" "$py" -c '
+import json, sys
+b = json.load(open(sys.argv[1]))
+assert len(b) == 120 and all(x is not None and 0 <= x[0] < 127.5 <= x[1] < 256 for x in b), b[:3]' "$work/borders.json"
+
 # the reader draws a rectangle on the lesion frame: the library measures it
 "$py" - "$work/info.json" "$work/contour.json" "$work/edits-rect.json" "$work/edits-bad.json" <<'EOF'
 import json, sys

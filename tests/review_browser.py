@@ -72,7 +72,7 @@ try:
         check("GET %s: %d" % (path.split("?")[0], want), code == want)
 
     options = Options()
-    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1300,1000"):
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--window-size=1300,1250"):
         options.add_argument(flag)
     options.binary_location = "/usr/bin/chromium"
     driver = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=options)
@@ -103,6 +103,14 @@ try:
     check("a frame change shows within %.0f ms (median %.1f ms)" % (a.max_ms, median), median <= a.max_ms)
     if a.timing_only:
         sys.exit(0 if failed == 0 else 1)
+
+    # the L-mode: drawn once built; A turns the cut
+    wait.until(lambda d: d.execute_script("return document.body.dataset.lmode") == "0")
+    lmode_pixels = lambda: driver.execute_script("return document.getElementById('lmode').toDataURL()")
+    before_turn = lmode_pixels()
+    body.send_keys("a")
+    wait.until(lambda d: d.execute_script("return document.body.dataset.lmode") == "1")
+    check("A: the L-mode cut turns (another image)", lmode_pixels() != before_turn)
 
     body.send_keys(Keys.HOME)
     wait.until(lambda d: shown() == 1)

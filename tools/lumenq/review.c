@@ -23,6 +23,9 @@
 
 #define MAX_BODY (8u << 20)  /* an edits request: 3000 contours of 256 points fit */
 #define FRAME_CACHE 32       /* decoded frames kept (the neighbours of the one shown) */
+#define LMODE_ANGLES 8       /* L-mode cuts every 22.5 degrees, built in one pass over the frames */
+#define LQ_PI_APPROX 3.14159265358979323846
+#define LQ_MIN_U(a, b) ((a) < (b) ? (a) : (b))
 
 typedef struct Review {
     const Cli *cli;
@@ -42,6 +45,16 @@ typedef struct Review {
         uint8_t *luma;
     } cache[FRAME_CACHE];
     unsigned long tick;
+    /* L-mode: a background thread decodes every frame once and keeps, for
+     * each angle, the line of pixels through the image centre (H x frames) */
+    pthread_mutex_t read_lock;   /* the study is read by one thread at a time */
+    pthread_t lmode_thread;
+    int lmode_started;
+    unsigned lmode_height;
+    uint8_t *lmode;              /* LMODE_ANGLES x lmode_height x frames */
+    size_t lmode_done;           /* frames sampled, under read_lock */
+    int lmode_failed;
+    int lmode_stop;              /* the server stops: the thread stops too */
 } Review;
 
 typedef struct Body {
@@ -99,6 +112,12 @@ static json_t *info_json(const Review *rv)
                      in->pixel_dy_mm, "positions_mm", positions, "low_confidence_frames", low, "threshold_pct",
                      rv->run.measure.threshold_pct, "metric", lq_metric_name(rv->run.measure.metric), "reader",
                      rv->cli->reader ? rv->cli->reader : "", "timed", in->timing != LQ_TIMING_NONE);
+}
+
+static void add_lmode_info(const Review *rv, json_t *info)
+{
+    json_object_set_new(info, "lmode_height", json_integer(rv->lmode_height));
+    json_object_set_new(info, "lmode_angles", json_integer(LMODE_ANGLES));
 }
 
 /* The edits the page starts from (--edits): as the page keeps them. */
@@ -211,9 +230,80 @@ static const uint8_t *frame_luma(Review *rv, size_t i, LqError *err)
     }
     if (!rv->cache[oldest].luma && !(rv->cache[oldest].luma = malloc(rv->frame_bytes))) return NULL;
     rv->cache[oldest].frame = -1;
-    if (lq_study_read_frame(rv->study, (unsigned)i, rv->cache[oldest].luma, err) != LQ_OK) return NULL;
+    pthread_mutex_lock(&rv->read_lock);
+    int rc = lq_study_read_frame(rv->study, (unsigned)i, rv->cache[oldest].luma, err);
+    pthread_mutex_unlock(&rv->read_lock);
+    if (rc != LQ_OK) return NULL;
     rv->cache[oldest].frame = (long)i, rv->cache[oldest].used = ++rv->tick;
     return rv->cache[oldest].luma;
+}
+
+/* Sample s (0..H-1) of the cut at angle a through the image centre, in pixels. */
+static void lmode_point(const LqStudyInfo *in, unsigned height, int a, double s, double *x, double *y)
+{
+    double theta = LQ_PI_APPROX * a / LMODE_ANGLES, t = s - 0.5 * (height - 1);
+    *x = 0.5 * (in->cols - 1) + t * cos(theta), *y = 0.5 * (in->rows - 1) + t * sin(theta);
+}
+
+static void *lmode_build(void *arg)
+{
+    Review *rv = arg;
+    const LqStudyInfo *in = lq_study_info(rv->study);
+    size_t n = in->frames, h = rv->lmode_height;
+    uint8_t *luma = malloc(rv->frame_bytes);
+    LqError err;
+    for (size_t f = 0; luma && f < n; f++) {
+        pthread_mutex_lock(&rv->read_lock);
+        int rc = rv->lmode_stop ? LQ_ERR_USAGE : lq_study_read_frame(rv->study, (unsigned)f, luma, &err);
+        pthread_mutex_unlock(&rv->read_lock);
+        if (rc != LQ_OK) break;
+        for (int a = 0; a < LMODE_ANGLES; a++)
+            for (size_t s = 0; s < h; s++) {
+                double x, y;
+                lmode_point(in, (unsigned)h, a, (double)s, &x, &y);
+                long c = lround(x), r = lround(y);
+                uint8_t v = c >= 0 && r >= 0 && c < (long)in->cols && r < (long)in->rows ? luma[r * in->cols + c] : 0;
+                rv->lmode[((size_t)a * h + s) * n + f] = v;
+            }
+        pthread_mutex_lock(&rv->read_lock);
+        rv->lmode_done = f + 1;
+        pthread_mutex_unlock(&rv->read_lock);
+    }
+    pthread_mutex_lock(&rv->read_lock);
+    if (rv->lmode_done < n) rv->lmode_failed = 1;
+    pthread_mutex_unlock(&rv->read_lock);
+    free(luma);
+    return NULL;
+}
+
+/* Where the cut at angle a crosses each frame's contour, nearest the centre
+ * on each side (samples, as the L-mode's rows): the lumen border drawn on it. */
+static json_t *lmode_borders(const Review *rv, int a)
+{
+    const LqStudyInfo *in = lq_study_info(rv->study);
+    double x0, y0, x1, y1;
+    lmode_point(in, rv->lmode_height, a, 0, &x0, &y0);
+    lmode_point(in, rv->lmode_height, a, 1, &x1, &y1);
+    double ux = x1 - x0, uy = y1 - y0; /* one sample along the cut */
+    json_t *out = json_array();
+    for (size_t f = 0; f < lq_result_frame_count(rv->current); f++) {
+        const LqContour *c = lq_result_contour(rv->current, f);
+        double below = -INFINITY, above = INFINITY, mid = 0.5 * (rv->lmode_height - 1);
+        for (unsigned k = 0; lq_result_frame(rv->current, f)->valid && k < c->n; k++) {
+            const double *p = &c->xy_mm[2 * k], *q = &c->xy_mm[2 * ((k + 1) % c->n)];
+            double px = p[0] / in->pixel_dx_mm - x0, py = p[1] / in->pixel_dy_mm - y0;
+            double qx = q[0] / in->pixel_dx_mm - x0, qy = q[1] / in->pixel_dy_mm - y0;
+            /* the edge p + t (q - p) meets the cut s u: solve for s and t */
+            double ex = qx - px, ey = qy - py, det = ux * -ey - uy * -ex;
+            if (fabs(det) < 1e-12) continue;
+            double s = (px * -ey - py * -ex) / det, t = (ux * py - uy * px) / det;
+            if (t < 0 || t > 1) continue;
+            if (s < mid && s > below) below = s;
+            if (s >= mid && s < above) above = s;
+        }
+        json_array_append_new(out, isfinite(below) && isfinite(above) ? json_pack("[f,f]", below, above) : json_null());
+    }
+    return out;
 }
 
 /* The reader's edits (a whole edits.json) in place of the ones applied. */
@@ -304,6 +394,7 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         if (strcmp(url, "/api/info") == 0) {
             json_t *tree = info_json(rv);
             json_object_set_new(tree, "edits", edits_json(rv->edits));
+            add_lmode_info(rv, tree);
             return send_json(c, tree);
         }
         if (strcmp(url, "/api/state") == 0) return send_json(c, state_json(rv));
@@ -312,9 +403,27 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
         long frame = arg ? strtol(arg, &end, 10) : 0;
         size_t n = lq_result_frame_count(rv->current);
         int has_frame = arg && end && !*end && frame >= 1 && (size_t)frame <= n;
+        if (strcmp(url, "/api/lmode") == 0 || strcmp(url, "/api/lmode-borders") == 0) {
+            const char *angle = MHD_lookup_connection_value(c, MHD_GET_ARGUMENT_KIND, "angle");
+            long a = angle ? strtol(angle, &end, 10) : -1;
+            if (!angle || *end || a < 0 || a >= LMODE_ANGLES) return send_text(c, MHD_HTTP_BAD_REQUEST, "no such angle");
+            if (strcmp(url, "/api/lmode-borders") == 0) return send_json(c, lmode_borders(rv, (int)a));
+            pthread_mutex_lock(&rv->read_lock);
+            size_t done = rv->lmode_done;
+            int failed = rv->lmode_failed;
+            pthread_mutex_unlock(&rv->read_lock);
+            if (failed) return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, "the frames could not all be read");
+            if (done < n) {
+                char msg[64];
+                snprintf(msg, sizeof msg, "building: %zu of %zu frames", done, n);
+                return send_text(c, MHD_HTTP_SERVICE_UNAVAILABLE, msg);
+            }
+            return respond(c, MHD_HTTP_OK, "application/octet-stream", rv->lmode + (size_t)a * rv->lmode_height * n,
+                           (size_t)rv->lmode_height * n, MHD_RESPMEM_PERSISTENT);
+        }
         if (strcmp(url, "/api/contour") == 0 || strcmp(url, "/api/frame") == 0) {
             if (!has_frame) return send_text(c, MHD_HTTP_BAD_REQUEST, "no such frame");
-            if (url[5] == 'c') return send_json(c, contour_json(rv, (size_t)frame - 1));
+            if (strcmp(url, "/api/contour") == 0) return send_json(c, contour_json(rv, (size_t)frame - 1));
             const uint8_t *luma = frame_luma(rv, (size_t)frame - 1, &err);
             if (!luma) return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, err.message);
             return respond(c, MHD_HTTP_OK, "application/octet-stream", luma, rv->frame_bytes, MHD_RESPMEM_MUST_COPY);
@@ -367,6 +476,13 @@ static int prepare(Review *rv, const char *path)
     }
     const LqStudyInfo *in = lq_study_info(rv->study);
     rv->frame_bytes = (size_t)in->rows * in->cols;
+    rv->lmode_height = LQ_MIN_U(in->rows, in->cols);
+    rv->lmode = malloc((size_t)LMODE_ANGLES * rv->lmode_height * in->frames);
+    pthread_mutex_init(&rv->read_lock, NULL);
+    /* without memory or a thread, the page works without its L-mode */
+    rv->lmode_failed = !rv->lmode;
+    rv->lmode_started = rv->lmode && pthread_create(&rv->lmode_thread, NULL, lmode_build, rv) == 0;
+    if (!rv->lmode_started) rv->lmode_failed = 1;
     return 0;
 }
 
@@ -431,6 +547,13 @@ int cmd_review(const Cli *cli)
         sigwait(&stop, &sig);
         MHD_stop_daemon(d);
     }
+    if (rv.lmode_started) {
+        pthread_mutex_lock(&rv.read_lock);
+        rv.lmode_stop = 1;
+        pthread_mutex_unlock(&rv.read_lock);
+        pthread_join(rv.lmode_thread, NULL);
+    }
+    free(rv.lmode);
     for (size_t k = 0; k < FRAME_CACHE; k++) free(rv.cache[k].luma);
     lq_result_free(&rv.current);
     lq_result_free(&rv.measured);
