@@ -168,6 +168,26 @@ try:
     body.send_keys(Keys.CONTROL, "y")
     check("Ctrl+Y: the edit again", reaches(area_after) and driver.execute_script("return state.edited.length") == 1)
 
+    # Shift+drag draws the contour again: a square of 40 px around the centre
+    other = target + 1
+    body.send_keys(Keys.ARROW_RIGHT)
+    wait.until(lambda d: shown() == other)
+    chain = ActionChains(driver).key_down(Keys.SHIFT).move_to_element_with_offset(canvas, -20, -20).click_and_hold()
+    for dx, dy in [(4, 0)] * 10 + [(0, 4)] * 10 + [(-4, 0)] * 10 + [(0, -4)] * 10:
+        chain = chain.move_by_offset(dx, dy)
+    chain.release().key_up(Keys.SHIFT).perform()
+    wait.until(lambda d: other in d.execute_script("return state.edited"))
+    side_mm = 40 * driver.execute_script("return info.columns * info.pixel_dx_mm / document.getElementById('frame')"
+                                         ".getBoundingClientRect().width")
+    wait.until(lambda d: d.execute_script("return contour.frame") == other)
+    drawn = driver.execute_script("return contour.area_mm2")
+    check("Shift+drag: the contour drawn again and measured (%.1f mm2, the square %.1f mm2)" % (drawn, side_mm ** 2),
+          abs(drawn - side_mm ** 2) < 0.15 * side_mm ** 2)
+    body.send_keys(Keys.CONTROL, "z")
+    wait.until(lambda d: other not in d.execute_script("return state.edited"))
+    body.send_keys(Keys.ARROW_LEFT)
+    wait.until(lambda d: shown() == target)
+
     if a.screenshot:
         driver.save_screenshot(a.screenshot)
 
