@@ -15,36 +15,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "phantom/phantom.h"
-#include "tmpdir.h"
+#include "phantom_study.h" /* study, result: the phantom measured without edits */
 
 #define FRAMES 120
 #define SIZE 256
 
-static LqStudy *study;
-static LqResult *base; /* measured without edits */
-static char study_path[128];
 
-static int setup(void **state)
-{
-    if (tmpdir_setup(state) != 0) return -1;
-    LqpParams p;
-    lqp_params_default(&p);
-    p.seed = 3, p.frames = FRAMES, p.size = SIZE;
-    char msg[256] = "";
-    snprintf(study_path, sizeof study_path, "%s/study.dcm", tmp_dir);
-    if (lqp_write_study(&p, study_path, NULL, msg, sizeof msg) != LQ_OK) return -1;
-    LqError err = {0};
-    if (lq_study_open(study_path, NULL, &study, &err) != LQ_OK) return -1;
-    return lq_study_measure(study, NULL, &base, &err) == LQ_OK && lq_result_summary(base)->ok ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    lq_result_free(&base);
-    lq_study_close(&study);
-    return tmpdir_teardown(state);
-}
+static int setup(void **state) { return phantom_study_setup(state, 3, FRAMES, SIZE); }
+static int teardown(void **state) { return phantom_study_teardown(state); }
 
 static LqResult *measure_again(void)
 {
@@ -94,10 +72,10 @@ static LqEdits *through_file(const LqEdits *e, const char *name)
 static void edited_lesion_contour(void **state)
 {
     (void)state;
-    const LqSummary *b = lq_result_summary(base);
+    const LqSummary *b = lq_result_summary(result);
     const size_t lesion = (size_t)b->lesion_frame;
     double cx, cy, xy[2 * 16];
-    centroid(lq_result_contour(base, lesion), &cx, &cy);
+    centroid(lq_result_contour(result, lesion), &cx, &cy);
     const double w = 3.0, h = 4.5; /* mm: smaller than the phantom's MLA, so it stays the lesion */
     unsigned n = rectangle(cx, cy, w, h, xy);
     const double area = w * h, mld = fmin(w, h), max_d = hypot(w, h);
@@ -147,8 +125,8 @@ static void edited_lesion_contour(void **state)
     assert_true(s->stent_span_mm == b->stent_span_mm);
     assert_int_equal(s->stent_length_mm, b->stent_length_mm);
     for (size_t i = 0; i < lq_result_frame_count(r); i++) {
-        const LqFrameMeasure *m = lq_result_frame(r, i), *m0 = lq_result_frame(base, i);
-        const LqContour *c = lq_result_contour(r, i), *c0 = lq_result_contour(base, i);
+        const LqFrameMeasure *m = lq_result_frame(r, i), *m0 = lq_result_frame(result, i);
+        const LqContour *c = lq_result_contour(r, i), *c0 = lq_result_contour(result, i);
         if (i == lesion) {
             assert_int_equal(c->n, n);
             assert_memory_equal(c->xy_mm, xy, sizeof(double) * 2 * n);
@@ -175,7 +153,7 @@ static double mean_area(const LqResult *r, int first, int last)
 static void reader_choices(void **state)
 {
     (void)state;
-    const LqSummary *b = lq_result_summary(base);
+    const LqSummary *b = lq_result_summary(result);
     LqEdits *e = NULL;
     LqError err = {0};
     assert_int_equal(lq_edits_new(study, "Dr Test", &e, &err), LQ_OK);
@@ -188,8 +166,8 @@ static void reader_choices(void **state)
     LqResult *r = measure_again();
     assert_int_equal(lq_result_apply_edits(r, study, NULL, saved, &err), LQ_OK);
     const LqSummary *s = lq_result_summary(r);
-    const LqFrameMeasure *lesion = lq_result_frame(base, (size_t)e->lesion_frame);
-    double a_ref = mean_area(base, e->reference_first, e->reference_last);
+    const LqFrameMeasure *lesion = lq_result_frame(result, (size_t)e->lesion_frame);
+    double a_ref = mean_area(result, e->reference_first, e->reference_last);
     double d_ref = 2.0 * sqrt(a_ref / 3.14159265358979323846);
     assert_true(s->ok);
     assert_int_equal(s->lesion_method, LQ_METHOD_USER);
@@ -201,7 +179,7 @@ static void reader_choices(void **state)
     assert_true(fabs(s->mla_mm2 - lesion->shape.area_mm2) < 1e-12);
     assert_true(fabs(s->diameter_stenosis_pct - 100.0 * (1.0 - lesion->shape.min_feret_mm / d_ref)) < 1e-9);
     for (size_t i = 0; i < lq_result_frame_count(r); i++)
-        assert_memory_equal(lq_result_frame(r, i), lq_result_frame(base, i), sizeof(LqFrameMeasure));
+        assert_memory_equal(lq_result_frame(r, i), lq_result_frame(result, i), sizeof(LqFrameMeasure));
     lq_result_free(&r);
     lq_edits_free(&saved);
     lq_edits_free(&e);
@@ -223,8 +201,8 @@ static void other_instance_refused(void **state)
     assert_non_null(strstr(err.message, "1.2.3.4"));
     assert_null(strchr(err.message, '\n'));
     assert_null(lq_result_edits(r));
-    assert_memory_equal(lq_result_summary(r), lq_result_summary(base), sizeof(LqSummary));
-    assert_memory_equal(lq_result_frame(r, 5), lq_result_frame(base, 5), sizeof(LqFrameMeasure));
+    assert_memory_equal(lq_result_summary(r), lq_result_summary(result), sizeof(LqSummary));
+    assert_memory_equal(lq_result_frame(r, 5), lq_result_frame(result, 5), sizeof(LqFrameMeasure));
     /* a frame the study does not have: refused the same way */
     snprintf(saved->sop_instance_uid, sizeof saved->sop_instance_uid, "%s", lq_study_info(study)->sop_instance_uid);
     saved->contours[0].frame = FRAMES;

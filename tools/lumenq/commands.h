@@ -24,8 +24,9 @@ typedef struct Output {
 /* Every file the options ask for (the main report, stdout or -o, apart);
  * ct: the measurement of a CT series. 0 if a path is too long. */
 int plan_outputs(const Cli *cli, int ct, Output *outs, int *n);
-/* The one IVUS pullback in a folder into `picked`; 0, or an exit code after a message. */
-int pick_pullback(const char *dir, const Cli *cli, char *picked, size_t len);
+/* The pullback the operand names: the file, or a folder's (a DICOMDIR's) one
+ * IVUS pullback copied into `picked`; NULL with *code the exit code after a message. */
+const char *input_pullback(const Cli *cli, char *picked, size_t len, int *code);
 /* Writes the planned outputs; pictures that do not apply are skipped with a note. */
 int write_outputs(const Cli *cli, LqStudy *study, const LqResult *result, const Output *outs, int n, LqError *err);
 /* Creates the folders of --png and --out; 0, or exit 73 with a message. */

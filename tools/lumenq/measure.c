@@ -15,7 +15,7 @@ static void append(char *buf, size_t len, const char *text)
 }
 
 /* The one IVUS pullback in a folder; otherwise an exit code and a message. */
-int pick_pullback(const char *dir, const Cli *cli, char *picked, size_t len)
+static int pick_pullback(const char *dir, const Cli *cli, char *picked, size_t len)
 {
     LqScan *scan = NULL;
     LqError err = {0};
@@ -127,16 +127,21 @@ int write_outputs(const Cli *cli, LqStudy *study, const LqResult *result, const 
     return LQ_OK;
 }
 
+const char *input_pullback(const Cli *cli, char *picked, size_t len, int *code)
+{
+    const char *path = cli->args[0];
+    if (!is_collection(path)) return path;
+    *code = pick_pullback(path, cli, picked, len);
+    return *code ? NULL : picked;
+}
+
 int cmd_measure(const Cli *cli)
 {
     if (cli->n_args != 1) return cli_usage_error(cli, "%s", "measure needs exactly one FILE");
-    const char *path = cli->args[0];
     char picked[1024];
-    if (is_collection(path)) {
-        int code = pick_pullback(path, cli, picked, sizeof picked);
-        if (code) return code;
-        path = picked;
-    }
+    int code = 0;
+    const char *path = input_pullback(cli, picked, sizeof picked, &code);
+    if (!path) return code;
     static Output outs[MAX_OUTPUTS];
     int n_outs;
     if (!plan_outputs(cli, 0, outs, &n_outs)) return cli_usage_error(cli, "%s", "an output path is too long");
@@ -166,7 +171,6 @@ int cmd_measure(const Cli *cli)
     if (rc == LQ_OK) rc = lq_study_measure(study, &run, &result, &err);
     if (rc == LQ_OK && edits) rc = lq_result_apply_edits(result, study, &run.measure, edits, &err);
     if (rc == LQ_OK && cli->site) lq_result_set_site(result, (LqSite)cli->site);
-    int code = 0;
     if (rc == LQ_OK && (code = make_output_dirs(cli))) {
         lq_result_free(&result);
         lq_edits_free(&edits);

@@ -508,17 +508,14 @@ int cmd_review(const Cli *cli)
         cli_say(cli, "cannot draw a random token (%s)", strerror(errno));
         return 70;
     }
-    const char *path = cli->args[0];
     char picked[1024];
-    if (is_collection(path)) {
-        int code = pick_pullback(path, cli, picked, sizeof picked);
-        if (code) return code;
-        path = picked;
-    }
+    int code = 0;
+    const char *path = input_pullback(cli, picked, sizeof picked, &code);
+    if (!path) return code;
     if (!plan_outputs(cli, 0, rv.outs, &rv.n_outs) ||
         snprintf(rv.edits_path, sizeof rv.edits_path, "%s/edits.json", cli->out_dir) >= (int)sizeof rv.edits_path)
         return cli_usage_error(cli, "%s", "an output path is too long");
-    int code = make_output_dirs(cli);
+    code = make_output_dirs(cli);
     if (!code) code = prepare(&rv, path);
     /* a signal ends the server: blocked here, waited for below */
     sigset_t stop;
