@@ -525,13 +525,14 @@ int cmd_review(const Cli *cli)
     if (!plan_outputs(cli, 0, rv.outs, &rv.n_outs) ||
         snprintf(rv.edits_path, sizeof rv.edits_path, "%s/edits.json", cli->out_dir) >= (int)sizeof rv.edits_path)
         return cli_usage_error(cli, "%s", "an output path is too long");
-    code = make_output_dirs(cli);
-    if (!code) code = prepare(&rv, path);
     /* a signal ends the server: blocked here, waited for below */
     sigset_t stop;
     sigemptyset(&stop);
     sigaddset(&stop, SIGINT), sigaddset(&stop, SIGTERM), sigaddset(&stop, SIGHUP);
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
+    /* (before any thread starts: they inherit the mask, so only sigwait sees them) */
+    code = make_output_dirs(cli);
+    if (!code) code = prepare(&rv, path);
     struct MHD_Daemon *d = NULL;
     if (!code) {
         d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, &rv,
