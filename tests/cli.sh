@@ -47,7 +47,7 @@ for cmd in measure info ct hook review; do
     options_in <"$work/out" >"$work/takes-$cmd"
     ct_points=()
     [ "$cmd" = ct ] && ct_points=(--lesion-point 1,2,3 --reference-point 1,2,4)
-    [ "$cmd" = review ] && ct_points=(--out "$work/review-out") # its one required option
+    [ "$cmd" = review ] && ct_points=(--out "$work/review-out" --sr "$work/review-sr.dcm") # required (--send: --sr)
     taken="" refused=""
     while read -r opt; do
         if is_flag "$opt"; then args=(--"$opt"); else args=(--"$opt" "$(valid_value "$opt")"); fi

@@ -20,9 +20,10 @@ py=/usr/bin/python3
 "$lumenq" measure -q --json "$work/measured.json" "$work/study.dcm" >/dev/null
 
 start() { # start ARGS...: the server in the background, its URL in $url
+    rm -f "$work/url"
     "$lumenq" review "$@" >"$work/url" 2>"$work/server.err" &
     server=$!
-    for _ in $(seq 600); do [ -s "$work/url" ] && break; sleep 0.1; done
+    for _ in $(seq 600); do [ -s "$work/url" ] && break; sleep 0.1; done # measuring first
     url=$(head -1 "$work/url")
     base=${url%%/\?*} token=${url##*token=}
 }
@@ -158,6 +159,30 @@ check "Save: measure --edits on the saved file gives the same JSON report" cmp -
 kill -TERM "$server"
 wait "$server"
 check "SIGTERM: exit 0" test $? -eq 0
+server=
+
+# Save with --sr --send: the SR goes to a DICOM node (DCMTK's storescp on a free port)
+check "review --send without --sr: exit 64" expect_exit 64 "$lumenq" review "$work/study.dcm" --out "$work/x" \
+    --send A@127.0.0.1:104
+mkdir -p "$work/archive"
+for _ in 1 2 3 4 5 6 7 8; do
+    scp_port=$((20000 + RANDOM % 40000))
+    storescp --aetitle ARCHIVE --output-directory "$work/archive" "$scp_port" >"$work/scp.log" 2>&1 &
+    scp=$!
+    sleep 0.5
+    kill -0 "$scp" 2>/dev/null && break
+done
+start "$work/study.dcm" --out "$work/sent" --sr "$work/sent/sr.dcm" --send "ARCHIVE@127.0.0.1:$scp_port" -q
+post edits "$work/edits-rect.json" >/dev/null
+post save "$work/empty" >"$work/sent.txt"
+check "Save --send: 200" test "$(tail -1 "$work/sent.txt")" = 200
+sop() { dcmdump +P 0008,0018 "$1" | sed 's/.*\[\(.*\)\].*/\1/'; }
+received=$(ls "$work/archive" | head -1)
+check "Save --send: the node received the SR written" test -n "$received" -a "$(sop "$work/archive/$received")" = "$(sop "$work/sent/sr.dcm")"
+dsrdump +Pl "$work/sent/sr.dcm" >"$work/sent-sr.txt" 2>&1
+check "Save --send: that SR carries the reader's edit" grep -q "reader's edits by .*: contour of frame $lesion redrawn" "$work/sent-sr.txt"
+kill -TERM "$server" "$scp"
+wait "$server"
 server=
 
 start "$work/study.dcm" --out "$work/out2" --bind 0.0.0.0

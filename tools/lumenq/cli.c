@@ -29,7 +29,7 @@ static const Command commands[CLI_N_COMMANDS] = {
                   "measure every IVUS pullback of a received study (PACS hook)\n"
                   "into OUT/<study UID>/<instance UID>/ (default OUT: " CLI_HOOK_DEFAULT_OUT ")",
                   NULL},
-    [CLI_REVIEW] = {"review", "FILE|DIR --out DIR [--reader NAME] [--port N] [--bind ADDR]",
+    [CLI_REVIEW] = {"review", "FILE|DIR --out DIR [--reader NAME] [--port N] [--bind ADDR] [--sr FILE [--send AET@HOST:PORT]]",
                     "review and correct the contours in a browser (127.0.0.1 by default);\n"
                     "Save writes DIR/edits.json and the outputs again",
                     "FILE may be a folder (searched recursively) or a DICOMDIR with one IVUS pullback.\n"},
@@ -126,7 +126,8 @@ static const Option options[] = {
      "write the outputs into OUT/<study UID>/<instance UID>/ (default " CLI_HOOK_DEFAULT_OUT ")"},
     {"log", OPT_LOG, "FILE", ON_HOOK, "append the log lines to FILE (default: standard error)"},
     {"send", OPT_SEND, "AET@HOST:PORT", ON_HOOK, "send the SR and the DICOM PDF to that node (C-STORE)"},
-    {"calling-aet", OPT_CALLING_AET, "AET", ON_HOOK, "our AE title when sending (default LUMENQ)"},
+    {"send", OPT_SEND, "AET@HOST:PORT", ON_REVIEW, "Save sends the SR (--sr) to that node too (C-STORE)"},
+    {"calling-aet", OPT_CALLING_AET, "AET", ON_HOOK | ON_REVIEW, "our AE title when sending (default LUMENQ)"},
     {"pixel-size", OPT_PIXEL_SIZE, "MM", ON_MEASURE | ON_INFO | ON_CT | ON_HOOK | ON_REVIEW,
      "pixel size when the file has no calibration"},
     {"pullback-rate", OPT_PULLBACK_RATE, "MM_S", ON_MEASURE | ON_INFO | ON_HOOK | ON_REVIEW,

@@ -339,6 +339,9 @@ static int save(Review *rv, LqError *err)
     strftime(rv->edits->time, sizeof rv->edits->time, "%Y-%m-%dT%H:%M:%SZ", &utc);
     int rc = lq_edits_write(rv->edits, rv->edits_path, err);
     if (rc == LQ_OK) rc = write_outputs(rv->cli, rv->study, rv->current, rv->outs, rv->n_outs, err);
+    const Cli *cli = rv->cli;
+    if (rc == LQ_OK && cli->send_aet)
+        rc = lq_dicom_send(&cli->sr, 1, cli->send_aet, cli->send_host, cli->send_port, cli->calling_aet, err);
     return rc;
 }
 
@@ -449,7 +452,8 @@ static enum MHD_Result handle(void *cls, struct MHD_Connection *c, const char *u
     }
     if (strcmp(url, "/api/save") == 0) {
         if (save(rv, &err) != LQ_OK) return send_text(c, MHD_HTTP_INTERNAL_SERVER_ERROR, err.message);
-        if (!rv->cli->quiet) cli_say(rv->cli, "saved %s and the outputs", rv->edits_path);
+        if (!rv->cli->quiet)
+            cli_say(rv->cli, "saved %s and the outputs%s", rv->edits_path, rv->cli->send_aet ? ", SR sent" : "");
         return send_json(c, json_pack("{s:s,s:s}", "saved", rv->edits_path, "time", rv->edits->time));
     }
     return send_text(c, MHD_HTTP_NOT_FOUND, "not found");
@@ -508,6 +512,7 @@ int cmd_review(const Cli *cli)
 {
     if (cli->n_args != 1) return cli_usage_error(cli, "%s", "review needs exactly one FILE or DIR");
     if (!cli->out_dir) return cli_usage_error(cli, "%s", "review needs --out DIR (Save writes there)");
+    if (cli->send_aet && !cli->sr) return cli_usage_error(cli, "%s", "review --send sends the SR: give --sr FILE");
     struct sockaddr_in addr = {.sin_family = AF_INET, .sin_port = htons((uint16_t)cli->port)};
     const char *bind_to = cli->bind ? cli->bind : "127.0.0.1";
     if (inet_pton(AF_INET, bind_to, &addr.sin_addr) != 1)
