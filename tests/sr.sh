@@ -150,6 +150,11 @@ check "edited SR: dciodvfy, no error and no warning" sh -c "! grep -qi '^\(error
 check "edited SR: pydicom reads the edited contour back and who changed it" read_back "$work/sr-edited.dcm" \
     "$work/r-edited.json" eiv "reader's edits by Dr SR, 2026-12-02T04:10:00Z: contour of frame"
 
+uid() { dcmdump +P 0008,0018 "$1" | sed 's/.*\[\(.*\)\].*/\1/'; }
+"$lumenq" measure -q --site eiv --edits "$work/edits.json" --sr "$work/sr-edited2.dcm" "$work/study.dcm" >/dev/null
+check "edited SR: another instance than the unedited SR" test "$(uid "$work/sr-edited.dcm")" != "$(uid "$work/sr.dcm")"
+check "edited SR: the same instance for the same edits" test "$(uid "$work/sr-edited.dcm")" = "$(uid "$work/sr-edited2.dcm")"
+
 # without --site: the pullback's own Anatomic Region Sequence, in its retired SRT code
 cp "$work/study.dcm" "$work/anatomy.dcm"
 dcmodify -nb -i "(0008,2218)[0].(0008,0100)=T-48710" -i "(0008,2218)[0].(0008,0102)=SRT" \

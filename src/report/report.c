@@ -173,8 +173,12 @@ static int write_sr(LqStudy *study, const LqResult *r, const char *path, LqError
                  r->edits->time, what);
         g.edits = edits;
     }
+    /* an SR with a reader's edits says something else: another instance,
+     * the same one for the same edits (who and when) */
+    char purpose[200] = "sr";
+    if (r->edits) snprintf(purpose, sizeof purpose, "sr edited by %.100s at %.31s", r->edits->reader, r->edits->time);
     IvusSrJob job = {in->path, &values, &g};
-    int rc = lq_write_dicom_output(in->sop_instance_uid, path, "sr", ivus_sr_writer, &job, err);
+    int rc = lq_write_dicom_output(in->sop_instance_uid, path, purpose, ivus_sr_writer, &job, err);
     free(rois);
     return rc;
 }
