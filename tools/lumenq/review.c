@@ -337,6 +337,7 @@ static int save(Review *rv, LqError *err)
     struct tm utc;
     gmtime_r(&now, &utc);
     strftime(rv->edits->time, sizeof rv->edits->time, "%Y-%m-%dT%H:%M:%SZ", &utc);
+    snprintf(rv->edits->path, sizeof rv->edits->path, "%s", rv->edits_path); /* the reports name the file saved */
     int rc = lq_edits_write(rv->edits, rv->edits_path, err);
     if (rc == LQ_OK) rc = write_outputs(rv->cli, rv->study, rv->current, rv->outs, rv->n_outs, err);
     const Cli *cli = rv->cli;
