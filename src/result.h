@@ -13,5 +13,7 @@ struct LqResult {
     int order_from_cfv;  /* frame order CFV -> IVC (jugular access) */
     double low_confidence; /* the confidence cut used */
     size_t pullback_first, pullback_last; /* the pullback proper (start/stop frames) */
+    int site;              /* LqSite of the lesion given by the user (lq_result_set_site); 0: unknown */
+    const LqEdits *edits;  /* the reader's edits applied (lq_result_apply_edits), the caller's; NULL: none */
 };
 #endif

@@ -34,19 +34,20 @@ valid_value() { # a value the option accepts
     threads) echo 2 ;; max-frames | max-memory | time-limit) echo 100 ;; max-pixels) echo 100000 ;;
     lesion-frame | reference-frame) echo 3 ;; lesion-at) echo 5mm ;; lesion-range | reference-range) echo 2-5 ;;
     lesion-point | lesion-voxel) echo 1,2,3 ;; reference-point | reference-voxel) echo 1,2,4 ;;
-    series) echo 1.2.3 ;; send) echo ARCHIVE@127.0.0.1:104 ;; calling-aet) echo LQ ;;
+    series) echo 1.2.3 ;; site) echo civ ;; port) echo 0 ;; bind) echo 127.0.0.1 ;; reader) echo Dr ;; send) echo ARCHIVE@127.0.0.1:104 ;; calling-aet) echo LQ ;;
     png | out) echo "$work/dir-$1" ;; reference-file) echo "$work/other.dcm:1-3" ;; *) echo "$work/file-$1" ;;
     esac
 }
 is_flag() { case $1 in quiet | verbose | help | version) return 0 ;; *) return 1 ;; esac; }
 "$lumenq" --help | options_in >"$work/all-options"
 check "--help lists the options" test "$(wc -l <"$work/all-options")" -ge 40
-for cmd in measure info ct hook; do
+for cmd in measure info ct hook review; do
     check "$cmd --help: exit 0" expect_exit 0 "$lumenq" "$cmd" --help
     check "$cmd --help: its usage" grep -q "^Usage: lumenq $cmd " "$work/out"
     options_in <"$work/out" >"$work/takes-$cmd"
     ct_points=()
     [ "$cmd" = ct ] && ct_points=(--lesion-point 1,2,3 --reference-point 1,2,4)
+    [ "$cmd" = review ] && ct_points=(--out "$work/review-out" --sr "$work/review-sr.dcm") # required (--send: --sr)
     taken="" refused=""
     while read -r opt; do
         if is_flag "$opt"; then args=(--"$opt"); else args=(--"$opt" "$(valid_value "$opt")"); fi
@@ -360,7 +361,7 @@ man_options() { # the options listed for command $1 under "Options by command"
         on && /^\.TP/ { mine = 0; next } on && /^\.B / { mine = ($2 == cmd); next } on && mine' "$manpage" |
         sed 's/\\-/-/g' | grep -o -- '--[a-z][a-z-]*' | sed 's/^--//' | sort -u
 }
-for cmd in measure info ct hook; do
+for cmd in measure info ct hook review; do
     check "man page: the options of $cmd" cmp -s <(man_options "$cmd") "$work/takes-$cmd"
 done
 

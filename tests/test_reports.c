@@ -21,38 +21,16 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 
-#include "phantom/phantom.h"
+#include "phantom_study.h"
 #include "report/layout.h"
-#include "tmpdir.h"
 
 #define FRAMES 120
 #define SIZE 256
 
-static LqStudy *study;
-static LqResult *result;
-static char study_path[128];
 static const char *json_doc_path;
 
-static int setup(void **state)
-{
-    if (tmpdir_setup(state) != 0) return -1;
-    LqpParams p;
-    lqp_params_default(&p);
-    p.seed = 3, p.frames = FRAMES, p.size = SIZE;
-    char msg[256] = "";
-    snprintf(study_path, sizeof study_path, "%s/study.dcm", tmp_dir);
-    if (lqp_write_study(&p, study_path, NULL, msg, sizeof msg) != LQ_OK) return -1;
-    LqError err = {0};
-    if (lq_study_open(study_path, NULL, &study, &err) != LQ_OK) return -1;
-    return lq_study_measure(study, NULL, &result, &err) == LQ_OK && lq_result_summary(result)->ok ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    lq_result_free(&result);
-    lq_study_close(&study);
-    return tmpdir_teardown(state);
-}
+static int setup(void **state) { return phantom_study_setup(state, 3, FRAMES, SIZE); }
+static int teardown(void **state) { return phantom_study_teardown(state); }
 
 static char *slurp(const char *path, size_t *len)
 {

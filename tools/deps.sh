@@ -1,6 +1,6 @@
 # Installs the Debian packages lumenq needs, only those missing. Sourced by
 # tools/demo.sh and tools/test.sh; safe to run again (idempotent).
-LUMENQ_PACKAGES="gcc g++ meson ninja-build pkg-config libdcmtk-dev dcmtk libopenjp2-7-dev libturbojpeg0-dev libcmocka-dev libcairo2-dev libpng-dev zlib1g-dev fonts-dejavu-core dicom3tools orthanc curl"
+LUMENQ_PACKAGES="gcc g++ meson ninja-build pkg-config libdcmtk-dev dcmtk libopenjp2-7-dev libturbojpeg0-dev libcmocka-dev libcairo2-dev libpng-dev zlib1g-dev libjansson-dev libmicrohttpd-dev python3 python3-pydicom chromium chromium-driver python3-selenium fonts-dejavu-core dicom3tools orthanc curl"
 
 lumenq_install_deps() {
     local missing=()

@@ -418,6 +418,81 @@ LQ_API const LqFrameMeasure *lq_result_frame(const LqResult *r, size_t i);
 LQ_API const LqContour *lq_result_contour(const LqResult *r, size_t i);
 LQ_API const LqSummary *lq_result_summary(const LqResult *r);
 
+/* Where a measurement was made, for the SR's finding sites (docs/sr.md). */
+typedef enum LqSite {
+    LQ_SITE_UNKNOWN = 0,
+    LQ_SITE_CIV,        /* common iliac vein */
+    LQ_SITE_EIV,        /* external iliac vein */
+    LQ_SITE_CFV,        /* common femoral vein */
+    LQ_SITE_IVC,        /* inferior vena cava */
+} LqSite;
+
+LQ_API const char *lq_site_name(LqSite s);       /* "civ", "eiv", "cfv", "ivc" ("" unknown) */
+LQ_API int lq_site_from_name(const char *name);  /* an LqSite, or -1 */
+/* The lesion's site as the user knows it (--site); by default the SR takes it
+ * from the pullback's Anatomic Region Sequence when that names one of these. */
+LQ_API void lq_result_set_site(LqResult *r, LqSite site);
+
+/* -------------------------------------------------------------- edits */
+
+/* A reader's corrections to a measured pullback (docs/json.md, "edits.json"):
+ * lumen contours drawn again on some frames, and the lesion and reference
+ * the reader chose. */
+#define LQ_EDIT_MAX_POINTS 256 /* points of an edited contour (a measured one has 256) */
+
+typedef struct LqEditedContour {
+    unsigned frame;                        /* 0-based */
+    unsigned n;                            /* 3..LQ_EDIT_MAX_POINTS */
+    double xy_mm[2 * LQ_EDIT_MAX_POINTS];  /* closed polygon, image coordinates in mm as LqContour */
+} LqEditedContour;
+
+typedef struct LqEdits {
+    char path[1024];             /* the file they were read from ("" when made in memory) */
+    char sop_instance_uid[65];   /* the pullback they were made on */
+    char reader[128];            /* who made them */
+    char time[32];               /* when: ISO 8601 UTC, "2026-12-02T04:05:06Z" */
+    int lesion_frame;            /* 0-based; -1: lumenq's lesion kept */
+    int reference_first, reference_last; /* 0-based, inclusive; -1: lumenq's reference kept */
+    size_t count;                /* edited contours, in increasing frame order */
+    LqEditedContour *contours;
+} LqEdits;
+
+/* Empty edits for `study`, by `reader` (NULL: ""), dated now. */
+LQ_API int lq_edits_new(const LqStudy *study, const char *reader, LqEdits **out, LqError *err);
+/* Sets (adds or replaces) frame's contour: n points, xy in mm. LQ_ERR_USAGE
+ * for fewer than 3 or more than LQ_EDIT_MAX_POINTS points, or not finite. */
+LQ_API int lq_edits_set_contour(LqEdits *e, unsigned frame, const double *xy_mm, unsigned n, LqError *err);
+/* Reads edits.json; LQ_ERR_OPEN when it cannot be read, LQ_ERR_DATA naming
+ * the file and what is wrong with it. */
+LQ_API int lq_edits_read(const char *path, LqEdits **out, LqError *err);
+/* Writes edits.json atomically (as lq_report_write). */
+LQ_API int lq_edits_write(const LqEdits *e, const char *path, LqError *err);
+LQ_API void lq_edits_free(LqEdits **e);
+
+/* Applies edits to a result of lq_study_measure(study, ...) measured with
+ * settings `s` (the same as given to it; NULL: defaults): each edited
+ * frame's contour is replaced and measured again (confidence 1: the reader
+ * vouches for it), then lesion, reference and stenosis are measured again,
+ * with the reader's lesion and reference where given. Edits made on another
+ * SOP Instance UID, or naming frames the study does not have, are refused
+ * with LQ_ERR_DATA and nothing changed. The result keeps a pointer to `e`
+ * for its reports: keep `e` until the result is freed. */
+LQ_API int lq_result_apply_edits(LqResult *r, const LqStudy *study, const LqMeasureSettings *s, const LqEdits *e,
+                                 LqError *err);
+/* The edits applied to r (NULL: none). */
+LQ_API const LqEdits *lq_result_edits(const LqResult *r);
+/* Edits from edits.json's text (`name` names it in messages), checked as lq_edits_read. */
+LQ_API int lq_edits_from_json(const char *text, size_t len, const char *name, LqEdits **out, LqError *err);
+/* A copy of r (frames, contours, summary; not its edits): the review keeps
+ * the measured result and applies the reader's edits to copies of it. */
+LQ_API int lq_result_copy(const LqResult *r, LqResult **out, LqError *err);
+/* Frame i's stenosis by `metric` against r's reference (NAN without a
+ * reference or a contour): the per-frame profile, as the report draws it. */
+LQ_API double lq_result_frame_stenosis_pct(const LqResult *r, size_t i, LqMetric metric);
+/* The calipers of frame i's contour, the minimal (MLD) and maximal Feret
+ * diameters: x0, y0, x1, y1 in mm, as the pictures and the SR draw them. */
+LQ_API int lq_result_calipers(const LqResult *r, size_t i, double min_mm[4], double max_mm[4]);
+
 /* ------------------------------------------------------------- reports */
 
 typedef enum LqReportFormat {

@@ -91,3 +91,23 @@ int lq_shape_measure(const double *xy, size_t n, LqShape *shape)
     free(pts), free(hull);
     return LQ_OK;
 }
+
+void lq_contour_caliper(const double *xy, size_t n, double angle_rad, double ends[4])
+{
+    /* area centroid (vertex mean for a degenerate polygon) */
+    double twice = 0, sx = 0, sy = 0, mx = 0, my = 0;
+    for (size_t i = 0; i < n; i++) {
+        const double *p = &xy[2 * i], *q = &xy[2 * ((i + 1) % n)];
+        double c = p[0] * q[1] - q[0] * p[1];
+        twice += c, sx += (p[0] + q[0]) * c, sy += (p[1] + q[1]) * c;
+        mx += p[0] / (double)n, my += p[1] / (double)n;
+    }
+    double cx = fabs(twice) > 1e-12 ? sx / (3 * twice) : mx, cy = fabs(twice) > 1e-12 ? sy / (3 * twice) : my;
+    double ux = cos(angle_rad), uy = sin(angle_rad), lo = INFINITY, hi = -INFINITY;
+    for (size_t i = 0; i < n; i++) {
+        double t = (xy[2 * i] - cx) * ux + (xy[2 * i + 1] - cy) * uy;
+        lo = fmin(lo, t), hi = fmax(hi, t);
+    }
+    ends[0] = cx + lo * ux, ends[1] = cy + lo * uy;
+    ends[2] = cx + hi * ux, ends[3] = cy + hi * uy;
+}

@@ -39,6 +39,12 @@ long lq_mla_frame(const LqFrameMeasure *f, size_t from, size_t to, LqFrameUse us
 int lq_lesion_segment(const LqFrameMeasure *f, size_t n, size_t lesion, double reference_area_mm2, double spacing_mm,
                       size_t *first, size_t *last, double *length_mm);
 
+/* A caliper of a closed contour (n points, mm) along direction angle_rad
+ * (LqShape's min/max_feret_angle_rad), through its area centroid, between
+ * the two lines perpendicular to it that touch the contour: ends = x0, y0,
+ * x1, y1 in mm. Its length is the Feret diameter in that direction. */
+void lq_contour_caliper(const double *xy, size_t n, double angle_rad, double ends[4]);
+
 /* The three stenosis definitions, in percent. */
 typedef struct LqStenosis {
     double diameter_pct;       /* 100 (1 - MLD / D_ref), the verdict's default */

@@ -8,6 +8,7 @@
 #include <dcmtk/dcmdata/dctk.h>
 #include <dcmtk/dcmsr/cmr/tid1500.h>
 #include <dcmtk/dcmsr/codes/dcm.h>
+#include <dcmtk/dcmsr/codes/sct.h>
 #include <dcmtk/dcmsr/dsrdoc.h>
 
 #include <cmath>
@@ -62,8 +63,10 @@ bool copy_patient_study(DcmDataset *src, DcmDataset *ds)
 const DSRBasicCodedEntry code_lumen_area("122480", "DCM", "Vessel Lumen Cross-Sectional Area");
 const DSRBasicCodedEntry code_diameter("81827009", "SCT", "Diameter");
 const DSRBasicCodedEntry code_length("410668003", "SCT", "Length");
-const DSRBasicCodedEntry code_diameter_stenosis("R-101BB", "SRT", "Lumen Diameter Stenosis");
-const DSRBasicCodedEntry code_area_stenosis("R-101BA", "SRT", "Lumen Area Stenosis");
+// SNOMED CT identifiers of the vascular ultrasound concepts formerly coded
+// R-101BB and R-101BA (SRT); pydicom's SRT<->SCT map agrees (docs/sr.md).
+const DSRBasicCodedEntry code_diameter_stenosis("408715008", "SCT", "Lumen Diameter Stenosis");
+const DSRBasicCodedEntry code_area_stenosis("408714007", "SCT", "Lumen Area Stenosis");
 const DSRBasicCodedEntry unit_mm("mm", "UCUM", "millimeter");
 const DSRBasicCodedEntry unit_mm2("mm2", "UCUM", "square millimeter");
 const DSRBasicCodedEntry unit_percent("%", "UCUM", "percent");
@@ -71,12 +74,51 @@ const DSRBasicCodedEntry code_minimum("255605001", "SCT", "Minimum");
 const DSRBasicCodedEntry code_maximum("56851009", "SCT", "Maximum");
 const DSRBasicCodedEntry code_mean("373098007", "SCT", "Mean");
 
+// Finding sites by LqSite, with the retired SRT codes a source may still carry.
+struct Site {
+    const char *sct, *srt, *meaning;
+};
+const Site sites[] = {{nullptr, nullptr, nullptr},
+                      {"46027005", "T-48920", "Common iliac vein"},
+                      {"63507001", "T-48930", "External iliac vein"},
+                      {"397363009", "G-035B", "Common femoral vein"},
+                      {"64131007", "T-48710", "Inferior vena cava"}};
+const int n_sites = int(sizeof sites / sizeof sites[0]);
+
+DSRCodedEntryValue site_code(int site) { return DSRCodedEntryValue(sites[site].sct, "SCT", sites[site].meaning); }
+
+// The pullback's anatomy when its Anatomic Region Sequence names one of the sites; 0 otherwise.
+int source_site(DcmDataset *src)
+{
+    DcmItem *item = nullptr;
+    if (src->findAndGetSequenceItem(DCM_AnatomicRegionSequence, item, 0).bad() || !item) return 0;
+    OFString value, scheme;
+    item->findAndGetOFString(DCM_CodeValue, value);
+    item->findAndGetOFString(DCM_CodingSchemeDesignator, scheme);
+    for (int i = 1; i < n_sites; i++)
+        if ((scheme == "SCT" && value == sites[i].sct) || (scheme == "SRT" && value == sites[i].srt)) return i;
+    return 0;
+}
+
 typedef TID1500_MeasurementReport::TID1501_Measurements Group;
+
+// A caliper as a two-point polyline in image coordinates (column, row; the
+// top-left pixel's centre is 0.5, 0.5), contour mm having it at 0, 0.
+DSRSpatialCoordinatesValue polyline(const double *xy_mm, unsigned n, bool closed, double dx, double dy)
+{
+    DSRSpatialCoordinatesValue v(DSRTypes::GT_Polyline);
+    for (unsigned k = 0; k < n + (closed ? 1 : 0); k++) {
+        const double *p = &xy_mm[2 * (k % n)];
+        v.getGraphicDataList().addItem(Float32(p[0] / dx + 0.5), Float32(p[1] / dy + 0.5));
+    }
+    return v;
+}
 
 // One NUM in the current measurement group, with its derivation, its
 // equivalent meaning and the image it was measured on (when given).
 bool add_measure(Group &g, const DSRBasicCodedEntry &concept, double value, const DSRBasicCodedEntry &unit,
-                 const DSRBasicCodedEntry *derivation, const char *meaning, const DSRImageReferenceValue *image)
+                 const DSRBasicCodedEntry *derivation, const char *meaning, const DSRImageReferenceValue *image,
+                 const DSRSpatialCoordinatesValue *caliper = nullptr)
 {
     if (!std::isfinite(value)) return true;
     char text[32];
@@ -87,7 +129,54 @@ bool add_measure(Group &g, const DSRBasicCodedEntry &concept, double value, cons
     Group::TID300_Measurement &m = g.getMeasurement();
     if (derivation) ok &= m.setDerivation(CID7464_GeneralRegionOfInterestMeasurementModifiers(*derivation), OFFalse).good();
     if (meaning) ok &= m.setEquivalentMeaningOfConceptName(meaning, OFFalse).good();
-    if (image) ok &= m.addImage(CODE_DCM_SourceOfMeasurement, *image, OFFalse).good();
+    if (caliper && image)
+        ok &= m.addSpatialCoordinates(CODE_DCM_SourceOfMeasurement, *caliper, *image, OFFalse).good();
+    else if (image)
+        ok &= m.addImage(CODE_DCM_SourceOfMeasurement, *image, OFFalse).good();
+    return ok;
+}
+
+// TID 1410 planar ROI groups, one per contour, after the last group of
+// Imaging Measurements: tracking identifier and UID, finding site, the
+// closed lumen polyline selected from its frame, and the lumen area inside it.
+bool add_planar_rois(DSRDocumentTree &tree, const LqSrIvus *v, int lesion_site, const OFString &class_uid,
+                     const OFString &instance_uid)
+{
+    if (!v->roi_count) return true;
+    if (!tree.gotoNamedNode(CODE_DCM_ImagingMeasurements) || !tree.goDown()) return false;
+    while (tree.gotoNext()) {
+    }
+    bool ok = true;
+    for (unsigned i = 0; ok && i < v->roi_count; i++) {
+        const LqSrRoi &roi = v->rois[i];
+        int site = roi.is_lesion ? lesion_site : v->reference_site;
+        char label[64], area[32];
+        snprintf(label, sizeof label, "lumen contour, %s frame %u", roi.is_lesion ? "lesion" : "reference", roi.frame);
+        snprintf(area, sizeof area, "%.2f", roi.area_mm2);
+        DSRImageReferenceValue image(class_uid, instance_uid);
+        image.getFrameList().addItem(Sint32(roi.frame));
+        ok = tree.addContentItem(DSRTypes::RT_contains, DSRTypes::VT_Container, CODE_DCM_MeasurementGroup).good();
+        ok = ok && tree.addChildContentItem(DSRTypes::RT_hasObsContext, DSRTypes::VT_Text, CODE_DCM_TrackingIdentifier).good();
+        ok = ok && tree.getCurrentContentItem().setStringValue(label).good();
+        ok = ok && tree.addContentItem(DSRTypes::RT_hasObsContext, DSRTypes::VT_UIDRef, CODE_DCM_TrackingUniqueIdentifier).good();
+        ok = ok && tree.getCurrentContentItem().setStringValue(roi.tracking_uid).good();
+        if (site > 0 && site < n_sites) {
+            ok = ok && tree.addContentItem(DSRTypes::RT_hasConceptMod, DSRTypes::VT_Code, CODE_SCT_FindingSite).good();
+            ok = ok && tree.getCurrentContentItem().setCodeValue(site_code(site)).good();
+        }
+        ok = ok && tree.addContentItem(DSRTypes::RT_contains, DSRTypes::VT_SCoord, CODE_DCM_ImageRegion).good();
+        ok = ok && tree.getCurrentContentItem()
+                       .setSpatialCoordinates(polyline(roi.xy_mm, roi.n, true, v->pixel_dx_mm, v->pixel_dy_mm))
+                       .good();
+        ok = ok && tree.addContentItem(DSRTypes::RT_selectedFrom, DSRTypes::VT_Image, DSRTypes::AM_belowCurrent) > 0;
+        ok = ok && tree.getCurrentContentItem().setImageReference(image).good();
+        ok = ok && tree.goUp() > 0;
+        ok = ok && tree.addContentItem(DSRTypes::RT_contains, DSRTypes::VT_Num, code_lumen_area).good();
+        ok = ok && tree.getCurrentContentItem()
+                       .setNumericValue(DSRNumericMeasurementValue(area, unit_mm2))
+                       .good();
+        ok = ok && tree.goUp() > 0; /* back to the group, the next one goes after it */
+    }
     return ok;
 }
 
@@ -169,6 +258,15 @@ extern "C" int lq_dicom_write_encapsulated_pdf(const char *source_path, const ui
 extern "C" int lq_dicom_write_sr(const char *source_path, const LqSrValues *v, const char *series_uid,
                                  const char *sop_uid, const char *out_path, char *msg, size_t msg_len)
 {
+    return lq_dicom_write_sr_ivus(source_path, v, nullptr, series_uid, sop_uid, out_path, msg, msg_len);
+}
+
+extern "C" int lq_dicom_write_sr_ivus(const char *source_path, const LqSrValues *v, const LqSrIvus *g,
+                                      const char *series_uid, const char *sop_uid, const char *out_path, char *msg,
+                                      size_t msg_len)
+{
+    const LqSrIvus none = LqSrIvus();
+    if (!g) g = &none;
     try {
         DcmFileFormat source;
         if (source.loadFile(source_path, EXS_Unknown, EGL_noChange, 4096).bad()) {
@@ -224,11 +322,18 @@ extern "C" int lq_dicom_write_sr(const char *source_path, const LqSrValues *v, c
         Group &lesion = report.getIndividualMeasurements();
         STEP("lesion tracking id",
              lesion.setTrackingIdentifier(v->lesion_label ? v->lesion_label : "lesion (minimal lumen area)").good());
+        const int lesion_site = g->lesion_site > 0 && g->lesion_site < n_sites ? g->lesion_site : source_site(src);
+        if (lesion_site) STEP("lesion finding site", lesion.addFindingSite(site_code(lesion_site)).good());
         STEP("MLA", add_measure(lesion, code_lumen_area, v->mla_mm2, unit_mm2, &code_minimum, "MLA", &lesion_image));
+        DSRSpatialCoordinatesValue mld_caliper, max_caliper;
+        if (g->has_calipers) {
+            mld_caliper = polyline(g->mld_caliper_mm, 2, false, g->pixel_dx_mm, g->pixel_dy_mm);
+            max_caliper = polyline(g->max_caliper_mm, 2, false, g->pixel_dx_mm, g->pixel_dy_mm);
+        }
         STEP("MLD", add_measure(lesion, code_diameter, v->mld_mm, unit_mm, &code_minimum, "MLD, minimal Feret diameter",
-                          &lesion_image));
+                          &lesion_image, g->has_calipers ? &mld_caliper : nullptr));
         STEP("maximal diameter", add_measure(lesion, code_diameter, v->max_diameter_mm, unit_mm, &code_maximum,
-                          "maximal Feret diameter", &lesion_image));
+                          "maximal Feret diameter", &lesion_image, g->has_calipers ? &max_caliper : nullptr));
         STEP("%DS", add_measure(lesion, code_diameter_stenosis, v->diameter_stenosis_pct, unit_percent, nullptr,
                           "%DS = 100*(1 - MLD/D_ref)", nullptr));
         STEP("%AS", add_measure(lesion, code_area_stenosis, v->area_stenosis_pct, unit_percent, nullptr,
@@ -244,6 +349,8 @@ extern "C" int lq_dicom_write_sr(const char *source_path, const LqSrValues *v, c
             STEP("reference tracking id",
                  ref.setTrackingIdentifier(v->reference_label ? v->reference_label : "reference (external iliac vein)")
                      .good());
+            if (g->reference_site > 0 && g->reference_site < n_sites)
+                STEP("reference finding site", ref.addFindingSite(site_code(g->reference_site)).good());
             const DSRImageReferenceValue *img = v->reference_first || ref_src != src ? &reference_image : nullptr;
             STEP("A_ref", add_measure(ref, code_lumen_area, v->reference_area_mm2, unit_mm2, &code_mean, "A_ref", img));
             STEP("D_ref", add_measure(ref, code_diameter, v->reference_diameter_mm, unit_mm, nullptr,
@@ -251,6 +358,7 @@ extern "C" int lq_dicom_write_sr(const char *source_path, const LqSrValues *v, c
         }
         STEP("verdict", report.addQualitativeEvaluation(CODE_DCM_Finding, OFString(v->verdict), OFFalse).good());
         STEP("method", report.addQualitativeEvaluation(CODE_DCM_Comment, OFString(v->method), OFFalse).good());
+        if (g->edits) STEP("edits", report.addQualitativeEvaluation(CODE_DCM_Comment, OFString(g->edits), OFFalse).good());
         if (!ok || !report.isValid()) {
             snprintf(msg, msg_len, "cannot build the measurement report (TID 1500)%s%s", ok ? ": incomplete" : ": ",
                      failed);
@@ -260,6 +368,10 @@ extern "C" int lq_dicom_write_sr(const char *source_path, const LqSrValues *v, c
         DSRDocument doc;
         if (doc.setTreeFromRootTemplate(report, OFTrue).bad()) {
             snprintf(msg, msg_len, "cannot build the structured report document");
+            return LQ_ERR_INTERNAL;
+        }
+        if (!add_planar_rois(doc.getTree(), g, lesion_site, class_uid, instance_uid)) {
+            snprintf(msg, msg_len, "cannot add the lumen contours (TID 1410) to the structured report");
             return LQ_ERR_INTERNAL;
         }
         doc.createNewSeriesInStudy(study_uid);

@@ -17,6 +17,16 @@ int lq_dicom_write_encapsulated_pdf(const char *source_path, const uint8_t *pdf,
                                     const char *series_uid, const char *sop_uid, const char *out_path, char *msg,
                                     size_t msg_len);
 
+/* A lumen contour for the SR: a TID 1410 planar ROI group of its own. */
+typedef struct LqSrRoi {
+    unsigned frame;            /* 1-based */
+    int is_lesion;             /* the lesion frame, else a reference frame */
+    unsigned n;                /* points */
+    const double *xy_mm;       /* n (x, y), image coordinates in mm as LqContour */
+    double area_mm2;
+    char tracking_uid[65];
+} LqSrRoi;
+
 /* The numbers of a measurement for the Structured Report; NAN where absent.
  * Frames are 1-based (0: none). */
 typedef struct LqSrValues {
@@ -35,11 +45,27 @@ typedef struct LqSrValues {
     const char *lesion_label, *reference_label;
 } LqSrValues;
 
+/* An IVUS pullback's geometry and provenance for the SR (0 / NULL when absent). */
+typedef struct LqSrIvus {
+    double pixel_dx_mm, pixel_dy_mm;  /* mm to image coordinates */
+    const LqSrRoi *rois;              /* the lesion's and the reference frames' contours */
+    unsigned roi_count;
+    double mld_caliper_mm[4], max_caliper_mm[4]; /* x0, y0, x1, y1 on the lesion frame (mm) */
+    int has_calipers;
+    int lesion_site, reference_site;  /* LqSite: finding sites (0: not known) */
+    const char *edits;                /* what a reader changed, who and when (NULL: no edits) */
+} LqSrIvus;
+
 /* A TID 1500 Measurement Report (Enhanced SR) in the source's study, a new
  * series, the source instance and the lesion and reference frames
  * referenced. Written to `out_path`. Returns an LqStatus. */
 int lq_dicom_write_sr(const char *source_path, const LqSrValues *v, const char *series_uid, const char *sop_uid,
                       const char *out_path, char *msg, size_t msg_len);
+/* The same with an IVUS pullback's contours (TID 1410 planar ROI groups),
+ * calipers (two-point polylines of MLD and maximal diameter), finding sites
+ * and the reader's edits (docs/sr.md); g NULL is lq_dicom_write_sr. */
+int lq_dicom_write_sr_ivus(const char *source_path, const LqSrValues *v, const LqSrIvus *g, const char *series_uid,
+                           const char *sop_uid, const char *out_path, char *msg, size_t msg_len);
 
 #ifdef __cplusplus
 }

@@ -46,6 +46,27 @@ static void frame_or_null(FILE *fp, int index0)
         fputs("null", fp);
 }
 
+/* "edits": what the reader changed (lq_result_apply_edits), or null. */
+static void edits_json(FILE *fp, const LqResult *r)
+{
+    const LqEdits *e = r->edits;
+    fprintf(fp, "  \"edits\": ");
+    if (!e) {
+        fprintf(fp, "null,\n");
+        return;
+    }
+    fprintf(fp, "{\"file\": ");
+    lq_json_string(fp, e->path);
+    fprintf(fp, ", \"reader\": ");
+    lq_json_string(fp, e->reader);
+    fprintf(fp, ", \"time\": ");
+    lq_json_string(fp, e->time);
+    fprintf(fp, ",\n    \"contour_frames\": [");
+    for (size_t i = 0; i < e->count; i++) fprintf(fp, "%s%u", i ? ", " : "", e->contours[i].frame + 1);
+    fprintf(fp, "], \"lesion_chosen\": %s, \"reference_chosen\": %s},\n", e->lesion_frame >= 0 ? "true" : "false",
+            e->reference_first >= 0 ? "true" : "false");
+}
+
 void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
 {
     const LqStudyInfo *in = lq_study_info(study);
@@ -147,7 +168,9 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
     fprintf(fp, "    \"pullback_first\": %zu, \"pullback_last\": %zu,\n", r->pullback_first + 1, r->pullback_last + 1);
     fprintf(fp, "    \"low_confidence_frames\": %d, \"confidence_cut\": ", s->low_confidence_frames);
     lq_json_number(fp, r->low_confidence, 2);
-    fprintf(fp, "\n  },\n  \"frames\": [");
+    fprintf(fp, "\n  },\n");
+    edits_json(fp, r);
+    fprintf(fp, "  \"frames\": [");
 
     size_t n = lq_result_frame_count(r);
     for (size_t i = 0; i < n; i++) {

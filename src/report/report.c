@@ -4,6 +4,7 @@
 #include "output.h"
 #include "dicom_write.h"
 #include "measure/measure.h"
+#include "review/edits.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -109,6 +110,19 @@ int lq_write_sr_output(const char *source_path, const char *source_uid, const ch
     return lq_write_dicom_output(source_uid, path, purpose, sr_writer, &job, err);
 }
 
+typedef struct IvusSrJob {
+    const char *source;
+    const LqSrValues *v;
+    const LqSrIvus *g;
+} IvusSrJob;
+
+static int ivus_sr_writer(const char *target, const char *series, const char *sop, void *ctx, char *msg,
+                          size_t msg_len)
+{
+    const IvusSrJob *j = ctx;
+    return lq_dicom_write_sr_ivus(j->source, j->v, j->g, series, sop, target, msg, msg_len);
+}
+
 /* The measurement as a DICOM Structured Report (TID 1500, docs/sr.md). */
 static int write_sr(LqStudy *study, const LqResult *r, const char *path, LqError *err)
 {
@@ -134,7 +148,39 @@ static int write_sr(LqStudy *study, const LqResult *r, const char *path, LqError
                       own_reference ? (unsigned)s->reference_first + 1 : 0,
                       own_reference ? (unsigned)s->reference_last + 1 : 0, verdict, method, device,
                       NULL, NULL, NULL, NULL, NULL, NULL};
-    return lq_write_sr_output(in->path, in->sop_instance_uid, "sr", &values, path, err);
+    /* the contours of the lesion and reference frames, the calipers, the sites */
+    int own = own_reference ? s->reference_last - s->reference_first + 1 : 0;
+    LqSrRoi *rois = calloc((size_t)own + 1, sizeof *rois);
+    LqSrIvus g = {in->pixel_dx_mm, in->pixel_dy_mm, rois, 0, {0}, {0}, 0, r->site,
+                  s->reference_method == LQ_METHOD_AUTO ? LQ_SITE_EIV : LQ_SITE_UNKNOWN, NULL};
+    if (!rois) return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
+    for (int k = -1; k < own; k++) {
+        size_t f = (size_t)(k < 0 ? s->lesion_frame : s->reference_first + k);
+        const LqContour *c = &r->contours[f];
+        if (!r->frames[f].valid || c->n < 3) continue;
+        LqSrRoi *roi = &rois[g.roi_count++];
+        *roi = (LqSrRoi){(unsigned)f + 1, k < 0, c->n, c->xy_mm, r->frames[f].shape.area_mm2, ""};
+        char purpose[32];
+        snprintf(purpose, sizeof purpose, "roi-%zu", f + 1);
+        lq_derived_uid(in->sop_instance_uid, purpose, roi->tracking_uid);
+    }
+    g.has_calipers = lq_result_calipers(r, (size_t)s->lesion_frame, g.mld_caliper_mm, g.max_caliper_mm) == LQ_OK;
+    char edits[480];
+    if (r->edits) {
+        char what[240];
+        lq_edits_summary(r->edits, what, sizeof what);
+        snprintf(edits, sizeof edits, "reader's edits by %s, %s: %s", r->edits->reader[0] ? r->edits->reader : "(no name)",
+                 r->edits->time, what);
+        g.edits = edits;
+    }
+    /* an SR with a reader's edits says something else: another instance,
+     * the same one for the same edits (who and when) */
+    char purpose[200] = "sr";
+    if (r->edits) snprintf(purpose, sizeof purpose, "sr edited by %.100s at %.31s", r->edits->reader, r->edits->time);
+    IvusSrJob job = {in->path, &values, &g};
+    int rc = lq_write_dicom_output(in->sop_instance_uid, path, purpose, ivus_sr_writer, &job, err);
+    free(rois);
+    return rc;
 }
 
 int lq_report_write(LqStudy *study, const LqResult *r, LqReportFormat fmt, const char *path, LqError *err)

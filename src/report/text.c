@@ -4,6 +4,7 @@
 #include "report.h"
 
 #include "internal.h"
+#include "review/edits.h"
 
 #include <string.h>
 
@@ -83,6 +84,17 @@ static void stent_lines(FILE *fp, const LqStudyInfo *in, const LqSummary *s)
                 s->stent_length_mm, s->stent_span_from_mm, s->stent_span_to_mm, s->stent_span_mm);
 }
 
+/* What the reader changed (lq_result_apply_edits), so the signed report says it. */
+static void edits_lines(FILE *fp, const LqResult *r)
+{
+    const LqEdits *e = r->edits;
+    if (!e) return;
+    char what[200];
+    lq_edits_summary(e, what, sizeof what);
+    fprintf(fp, "Edits      by %s, %s: %s\n", e->reader[0] ? e->reader : "(no name)", e->time, what);
+    if (e->path[0]) fprintf(fp, "           from %s\n", e->path);
+}
+
 void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
 {
     const LqStudyInfo *in = lq_study_info(study);
@@ -115,6 +127,7 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
     if (!s->ok) {
         fprintf(fp, "NOT MEASURED  %s\n", s->problem);
         quality(fp, r);
+        edits_lines(fp, r);
         return;
     }
     char verdict[160];
@@ -200,4 +213,5 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
     stent_lines(fp, in, s);
     fputc('\n', fp);
     quality(fp, r);
+    edits_lines(fp, r);
 }

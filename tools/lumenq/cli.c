@@ -29,6 +29,10 @@ static const Command commands[CLI_N_COMMANDS] = {
                   "measure every IVUS pullback of a received study (PACS hook)\n"
                   "into OUT/<study UID>/<instance UID>/ (default OUT: " CLI_HOOK_DEFAULT_OUT ")",
                   NULL},
+    [CLI_REVIEW] = {"review", "FILE|DIR --out DIR [--reader NAME] [--port N] [--bind ADDR] [--sr FILE [--send AET@HOST:PORT]]",
+                    "review and correct the contours in a browser (127.0.0.1 by default);\n"
+                    "Save writes DIR/edits.json and the outputs again",
+                    "FILE may be a folder (searched recursively) or a DICOMDIR with one IVUS pullback.\n"},
 };
 
 enum {
@@ -67,6 +71,11 @@ enum {
     OPT_LESION_VOXEL,
     OPT_REFERENCE_VOXEL,
     OPT_SERIES,
+    OPT_EDITS,
+    OPT_SITE,
+    OPT_PORT,
+    OPT_BIND,
+    OPT_READER,
 };
 
 /* The commands an option is accepted by. */
@@ -74,6 +83,7 @@ enum {
 #define ON_INFO (1u << CLI_INFO)
 #define ON_CT (1u << CLI_CT)
 #define ON_HOOK (1u << CLI_HOOK)
+#define ON_REVIEW (1u << CLI_REVIEW)
 #define ON_ANY ((1u << CLI_N_COMMANDS) - 1) /* CLI_NO_COMMAND too */
 
 typedef struct Option {
@@ -101,24 +111,31 @@ static const Option options[] = {
     {"pdf", OPT_PDF, "FILE", ON_MEASURE, "write the one-page PDF report to FILE"},
     {"pdf-dicom", OPT_PDF_DICOM, "FILE", ON_MEASURE,
      "write that PDF as a DICOM Encapsulated PDF in the study (a new series)"},
-    {"sr", OPT_SR, "FILE", ON_MEASURE | ON_CT,
+    {"sr", OPT_SR, "FILE", ON_MEASURE | ON_CT | ON_REVIEW,
      "write the measurements as a DICOM Structured Report (TID 1500) in the study"},
     {"out", OPT_OUT, "DIR", ON_MEASURE,
      "write every output into DIR: report.txt, report.json, frames.csv, report.pdf and the PNGs"},
     {"out", OPT_OUT, "DIR", ON_CT, "write every output into DIR: report.txt, report.json, sections.csv and the PNGs"},
+    {"out", OPT_OUT, "DIR", ON_REVIEW,
+     "Save writes edits.json, report.txt, report.json, frames.csv, report.pdf and the PNGs into DIR"},
+    {"reader", OPT_READER, "NAME", ON_REVIEW, "who reviews: recorded in edits.json and the reports"},
+    {"port", OPT_PORT, "N", ON_REVIEW, "the review page's port (default 0: a free one)"},
+    {"bind", OPT_BIND, "ADDR", ON_REVIEW,
+     "the address to listen on (default 127.0.0.1; another exposes patient data to that network)"},
     {"out", OPT_OUT, "OUT", ON_HOOK,
      "write the outputs into OUT/<study UID>/<instance UID>/ (default " CLI_HOOK_DEFAULT_OUT ")"},
     {"log", OPT_LOG, "FILE", ON_HOOK, "append the log lines to FILE (default: standard error)"},
     {"send", OPT_SEND, "AET@HOST:PORT", ON_HOOK, "send the SR and the DICOM PDF to that node (C-STORE)"},
-    {"calling-aet", OPT_CALLING_AET, "AET", ON_HOOK, "our AE title when sending (default LUMENQ)"},
-    {"pixel-size", OPT_PIXEL_SIZE, "MM", ON_MEASURE | ON_INFO | ON_CT | ON_HOOK,
+    {"send", OPT_SEND, "AET@HOST:PORT", ON_REVIEW, "Save sends the SR (--sr) to that node too (C-STORE)"},
+    {"calling-aet", OPT_CALLING_AET, "AET", ON_HOOK | ON_REVIEW, "our AE title when sending (default LUMENQ)"},
+    {"pixel-size", OPT_PIXEL_SIZE, "MM", ON_MEASURE | ON_INFO | ON_CT | ON_HOOK | ON_REVIEW,
      "pixel size when the file has no calibration"},
-    {"pullback-rate", OPT_PULLBACK_RATE, "MM_S", ON_MEASURE | ON_INFO | ON_HOOK,
+    {"pullback-rate", OPT_PULLBACK_RATE, "MM_S", ON_MEASURE | ON_INFO | ON_HOOK | ON_REVIEW,
      "pullback rate in mm/s (overrides the file)"},
-    {"frame-time", OPT_FRAME_TIME, "MS", ON_MEASURE | ON_INFO | ON_HOOK,
+    {"frame-time", OPT_FRAME_TIME, "MS", ON_MEASURE | ON_INFO | ON_HOOK | ON_REVIEW,
      "time between frames in ms (overrides the file)"},
-    {"threshold", OPT_THRESHOLD, "PCT", ON_MEASURE | ON_CT | ON_HOOK, "stenosis above PCT is significant (default 61)"},
-    {"metric", OPT_METRIC, "diameter|area|eqdiameter", ON_MEASURE | ON_HOOK,
+    {"threshold", OPT_THRESHOLD, "PCT", ON_MEASURE | ON_CT | ON_HOOK | ON_REVIEW, "stenosis above PCT is significant (default 61)"},
+    {"metric", OPT_METRIC, "diameter|area|eqdiameter", ON_MEASURE | ON_HOOK | ON_REVIEW,
      "stenosis the verdict uses (default diameter: %DS)"},
     {"lesion-frame", OPT_LESION_FRAME, "N|Xmm", ON_MEASURE,
      "use frame N (1-based), or the frame at X mm, as the lesion"},
@@ -131,8 +148,12 @@ static const Option options[] = {
      "take the reference from another pullback F (its frames A-B)"},
     {"reference-normal", OPT_REFERENCE_NORMAL, "eiv|civ|cfv", ON_MEASURE | ON_HOOK,
      "use Raju's normal value for that vein as the reference"},
-    {"pullback-from", OPT_PULLBACK_FROM, "ivc|cfv", ON_MEASURE | ON_HOOK,
+    {"pullback-from", OPT_PULLBACK_FROM, "ivc|cfv", ON_MEASURE | ON_HOOK | ON_REVIEW,
      "where the pullback starts (default ivc: femoral access)"},
+    {"site", OPT_SITE, "civ|eiv|cfv|ivc", ON_MEASURE | ON_REVIEW,
+     "the lesion's vein, the SR's finding site (default: the file's Anatomic Region Sequence)"},
+    {"edits", OPT_EDITS, "FILE", ON_MEASURE | ON_REVIEW,
+     "apply a reader's edits (edits.json: contours, lesion, reference) before reporting"},
     {"lesion-point", OPT_LESION_POINT, "X,Y,Z", ON_CT,
      "the lesion, patient coordinates in mm (LPS, as DICOM viewers show)"},
     {"reference-point", OPT_REFERENCE_POINT, "X,Y,Z", ON_CT, "the reference (normal vein), LPS mm"},
@@ -140,9 +161,9 @@ static const Option options[] = {
      "the lesion as column, row, slice (0-based; slices in position order)"},
     {"reference-voxel", OPT_REFERENCE_VOXEL, "I,J,K", ON_CT, "the reference as column, row, slice"},
     {"series", OPT_SERIES, "UID", ON_CT, "the CT series to use (default: the one with the most slices)"},
-    {"cpu", OPT_CPU, "LEVEL", ON_MEASURE | ON_CT | ON_HOOK,
+    {"cpu", OPT_CPU, "LEVEL", ON_MEASURE | ON_CT | ON_HOOK | ON_REVIEW,
      "scalar|sse2|sse41|avx2: highest SIMD level to use (default: best)"},
-    {"threads", OPT_THREADS, "N", ON_MEASURE | ON_HOOK,
+    {"threads", OPT_THREADS, "N", ON_MEASURE | ON_HOOK | ON_REVIEW,
      "worker threads (default: one per CPU); results do not depend on it"},
     {"max-frames", OPT_MAX_FRAMES, "N", ON_MEASURE | ON_HOOK,
      "refuse files of more frames (default 20000; 0: no limit)"},
@@ -153,8 +174,8 @@ static const Option options[] = {
     {"time-limit", OPT_TIME_LIMIT, "S", ON_MEASURE, "stop a measurement after S seconds (default: none)"},
     {"time-limit", OPT_TIME_LIMIT, "S", ON_HOOK, "stop measuring a pullback after S seconds (default 300; 0: no limit)"},
     /* the hook logs to its own log: quiet would silence only usage errors */
-    {"quiet", 'q', NULL, ON_MEASURE | ON_INFO | ON_CT, "print no messages on standard error"},
-    {"verbose", 'v', NULL, ON_MEASURE | ON_CT, "print progress messages on standard error"},
+    {"quiet", 'q', NULL, ON_MEASURE | ON_INFO | ON_CT | ON_REVIEW, "print no messages on standard error"},
+    {"verbose", 'v', NULL, ON_MEASURE | ON_CT | ON_REVIEW, "print progress messages on standard error"},
     {"help", 'h', NULL, ON_ANY, "print this help and exit"},
     {"version", 'V', NULL, ON_ANY, "print the version and exit"},
 };
@@ -496,6 +517,22 @@ static CliAction set_option(Cli *cli, int id, const char *arg)
     case OPT_PDF: cli->pdf = arg; break;
     case OPT_PDF_DICOM: cli->pdf_dicom = arg; break;
     case OPT_SR: cli->sr = arg; break;
+    case OPT_EDITS: cli->edits = arg; break;
+    case OPT_READER:
+        if (strlen(arg) > 127) return refuse(cli, "--reader '%s' is longer than 127 bytes", arg);
+        cli->reader = arg;
+        break;
+    case OPT_PORT:
+        if (!parse_int(arg, 0, 65535, &lv)) return refuse(cli, "--port '%s' is not in 0-65535", arg);
+        cli->port = (unsigned)lv;
+        break;
+    case OPT_BIND:
+        cli->bind = arg;
+        break;
+    case OPT_SITE:
+        cli->site = lq_site_from_name(arg);
+        if (cli->site < 0) return refuse(cli, "--site '%s' is not civ, eiv, cfv or ivc", arg);
+        break;
     case OPT_LOG: cli->log = arg; break;
     case OPT_SEND:
         if (!parse_node(arg, cli->send_buf, sizeof cli->send_buf, &cli->send_aet, &cli->send_host, &cli->send_port))
@@ -577,7 +614,7 @@ CliAction cli_parse(int argc, char **argv, Cli *cli)
     if (argc >= 2 && argv[1][0] != '-') {
         cli->command = command_from_name(argv[1]);
         if (cli->command == CLI_NO_COMMAND)
-            return refuse(cli, "unknown command '%s' (measure, info, ct or hook)", argv[1]);
+            return refuse(cli, "unknown command '%s' (measure, info, ct, hook or review)", argv[1]);
         argv++, argc--;
     }
     /* getopt knows every option, each name once, so that an option of

@@ -13,6 +13,7 @@ typedef enum CliCommand {
     CLI_INFO,
     CLI_CT,
     CLI_HOOK,
+    CLI_REVIEW,
     CLI_N_COMMANDS
 } CliCommand;
 
@@ -54,6 +55,10 @@ typedef struct Cli {
     unsigned send_port;
     PointSpec lesion_point, reference_point;
     const char *series;
+    const char *edits; /* edits.json to apply (measure --edits) */
+    int site;          /* LqSite of the lesion (--site); 0: not given */
+    const char *reader, *bind; /* review: who saves the edits, the address to listen on */
+    unsigned port;     /* review: 0 picks a free port */
 } Cli;
 
 /* What the command line asks for once parsed. */

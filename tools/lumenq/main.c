@@ -11,6 +11,7 @@ int main(int argc, char **argv)
         [CLI_INFO] = cmd_info,
         [CLI_CT] = cmd_ct,
         [CLI_HOOK] = cmd_hook,
+        [CLI_REVIEW] = cmd_review,
     };
     Cli cli;
     cli_init(&cli);

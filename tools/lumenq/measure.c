@@ -107,8 +107,7 @@ static int same_file(const char *a, const char *b)
 }
 
 /* Writes the extra outputs; pictures that do not apply are skipped with a note. */
-static int write_outputs(const Cli *cli, LqStudy *study, const LqResult *result, const Output *outs, int n,
-                         LqError *err)
+int write_outputs(const Cli *cli, LqStudy *study, const LqResult *result, const Output *outs, int n, LqError *err)
 {
     const LqSummary *s = lq_result_summary(result);
     for (int i = 0; i < n; i++) {
@@ -128,28 +127,35 @@ static int write_outputs(const Cli *cli, LqStudy *study, const LqResult *result,
     return LQ_OK;
 }
 
+const char *input_pullback(const Cli *cli, char *picked, size_t len, int *code)
+{
+    const char *path = cli->args[0];
+    if (!is_collection(path)) return path;
+    *code = pick_pullback(path, cli, picked, len);
+    return *code ? NULL : picked;
+}
+
 int cmd_measure(const Cli *cli)
 {
     if (cli->n_args != 1) return cli_usage_error(cli, "%s", "measure needs exactly one FILE");
-    const char *path = cli->args[0];
     char picked[1024];
-    if (is_collection(path)) {
-        int code = pick_pullback(path, cli, picked, sizeof picked);
-        if (code) return code;
-        path = picked;
-    }
+    int code = 0;
+    const char *path = input_pullback(cli, picked, sizeof picked, &code);
+    if (!path) return code;
     static Output outs[MAX_OUTPUTS];
     int n_outs;
     if (!plan_outputs(cli, 0, outs, &n_outs)) return cli_usage_error(cli, "%s", "an output path is too long");
     const char *others[] = {cli->output, cli->summary_csv};
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
-        if (same_file(path, others[i]))
+        if (same_file(path, others[i]) || same_file(cli->edits, others[i]))
             return cli_usage_error(cli, "'%s' is the input file: input files are never overwritten", others[i]);
     for (int i = 0; i < n_outs; i++)
-        if (same_file(path, outs[i].path) || (cli->reference_file[0] && same_file(cli->reference_file, outs[i].path)))
+        if (same_file(path, outs[i].path) || (cli->reference_file[0] && same_file(cli->reference_file, outs[i].path)) ||
+            same_file(cli->edits, outs[i].path))
             return cli_usage_error(cli, "'%s' is an input file: input files are never overwritten", outs[i].path);
     LqStudy *study = NULL;
     LqResult *result = NULL;
+    LqEdits *edits = NULL;
     LqError err = {0};
     LqRunOptions run = cli->run;
     int rc = lq_study_open(path, &cli->open, &study, &err);
@@ -161,10 +167,13 @@ int cmd_measure(const Cli *cli)
                     path);
         rc = apply_choices(cli, study, &run, &err);
     }
+    if (rc == LQ_OK && cli->edits) rc = lq_edits_read(cli->edits, &edits, &err);
     if (rc == LQ_OK) rc = lq_study_measure(study, &run, &result, &err);
-    int code = 0;
+    if (rc == LQ_OK && edits) rc = lq_result_apply_edits(result, study, &run.measure, edits, &err);
+    if (rc == LQ_OK && cli->site) lq_result_set_site(result, (LqSite)cli->site);
     if (rc == LQ_OK && (code = make_output_dirs(cli))) {
         lq_result_free(&result);
+        lq_edits_free(&edits);
         lq_study_close(&study);
         return code;
     }
@@ -179,6 +188,7 @@ int cmd_measure(const Cli *cli)
         rc = LQ_ERR_DATA;
     }
     lq_result_free(&result);
+    lq_edits_free(&edits);
     lq_study_close(&study);
     return lq_exit_code(rc);
 }
