@@ -136,6 +136,14 @@ static double partial_volume_radius(const double *prof, int len, double lumen, i
     }
     double tissue = prof[end];
     for (int j = end + 1; j < len && j <= end + 2; j++) tissue = fmin(tissue, prof[j]);
+    /* the point spread's tail falls on more slowly than noise: the mean a
+     * little further out, where it is lower (not a brighter vessel beyond) */
+    {
+        double sum = 0;
+        int n = 0;
+        for (int j = end + 2 * PV_FLAT; j < len && j <= end + 4 * PV_FLAT; j++) sum += prof[j], n++;
+        if (n >= PV_FLAT) tissue = fmin(tissue, sum / n);
+    }
     if (!(lumen - tissue > 0.25 * contrast)) return edge;
     const int whole = (int)((edge - PV_INSIDE_MM) / RAY_STEP_MM);
     double sum = whole > 0 ? 0.5 * (whole * RAY_STEP_MM) * (whole * RAY_STEP_MM) : 0;
