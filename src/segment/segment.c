@@ -472,7 +472,13 @@ static void find_shadow(LqSegmenter *s)
     for (int a = 0; a < NA; a++) {
         int32_t sum = 0; /* at most 256 samples of 15300: fits */
         const uint16_t *m = s->mean_s + a * NR;
-        for (int r = r0; r < r1; r++) sum += m[r];
+        int r = r0;
+        /* sixteen lanes of a fixed count: the compiler vectorises them */
+        uint32_t lane[16] = {0};
+        for (; r + 16 <= r1; r += 16)
+            for (int j = 0; j < 16; j++) lane[j] += m[r + j];
+        for (int j = 0; j < 16; j++) sum += (int32_t)lane[j];
+        for (; r < r1; r++) sum += m[r];
         mean[a] = sorted[a] = sum / LQ_MAX(1, r1 - r0);
     }
     int32_t cut = select_kth(sorted, NA, NA / 2) * 2 / 5;
