@@ -266,3 +266,40 @@ int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
     if (overlay) fill_overlay(out, s->overlay_mask, in->cols, in->rows, overlay);
     return LQ_OK;
 }
+
+/* Another reader of the same pullback, for another thread: DCMTK objects,
+ * codec instances and the buffers a frame is decoded into are not shared,
+ * so it has its own DCMTK handle on the file, decode buffer, turbojpeg
+ * instance and graphics mask; what the study read at opening (geometry,
+ * positions, palette) it borrows, read only. */
+int lq_study_open_reader(const LqStudy *s, LqStudy **out, LqError *err)
+{
+    *out = NULL;
+    char msg[400];
+    if (!s->decode_buf) return lq_fail(err, LQ_ERR_DATA, "%s: %s", s->info.path, s->not_measurable_why);
+    LqStudy *r = malloc(sizeof *r);
+    if (!r) return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", s->info.path);
+    *r = *s;
+    r->file = NULL, r->jpeg_handle = NULL, r->overlay_mask = NULL, r->frame_decoder = NULL;
+    r->decode_buf = malloc(s->decode_len + 2);
+    int rc = r->decode_buf ? lqd_open(s->info.path, &r->file, msg, sizeof msg) : LQ_ERR_INTERNAL;
+    if (rc != LQ_OK) {
+        if (!r->decode_buf) snprintf(msg, sizeof msg, "out of memory");
+        lq_study_close_reader(&r);
+        return lq_fail(err, rc, "%s: %s", s->info.path, msg);
+    }
+    *out = r;
+    return LQ_OK;
+}
+
+void lq_study_close_reader(LqStudy **reader)
+{
+    if (!reader || !*reader) return;
+    LqStudy *r = *reader;
+    if (r->file) lqd_close(r->file);
+    lq_jpeg_free(&r->jpeg_handle);
+    free(r->decode_buf);
+    free(r->overlay_mask);
+    free(r);
+    *reader = NULL;
+}
