@@ -5,13 +5,7 @@
 #include "reader/generic/kernels.h"
 #include "reader/x86/kernels.h"
 
-#define LQ_PICK(base, lo) ((base) >= (lo) && (base) < (lo) + 16 ? (char)((base) - (lo)) : (char)-1)
-#define LQ_PLANE_ROW(ch, lo)                                                                                        \
-    _mm256_broadcastsi128_si256(                                                                                   \
-        _mm_setr_epi8(LQ_PICK(0 + ch, lo), LQ_PICK(3 + ch, lo), LQ_PICK(6 + ch, lo), LQ_PICK(9 + ch, lo),          \
-                      LQ_PICK(12 + ch, lo), LQ_PICK(15 + ch, lo), LQ_PICK(18 + ch, lo), LQ_PICK(21 + ch, lo),      \
-                      LQ_PICK(24 + ch, lo), LQ_PICK(27 + ch, lo), LQ_PICK(30 + ch, lo), LQ_PICK(33 + ch, lo),      \
-                      LQ_PICK(36 + ch, lo), LQ_PICK(39 + ch, lo), LQ_PICK(42 + ch, lo), LQ_PICK(45 + ch, lo)))
+#define LQ_PLANE_ROW(ch, lo) _mm256_broadcastsi128_si256(_mm_setr_epi8(LQ_PLANE_BYTES(ch, lo)))
 
 /* Pixels 0-15 of the step in the low lane, 16-31 in the high one. */
 static inline __m256i load_lanes(const uint8_t *p)

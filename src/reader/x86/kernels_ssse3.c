@@ -6,14 +6,7 @@
 #include "reader/generic/kernels.h"
 #include "reader/x86/kernels.h"
 
-/* Byte k of plane c of 16 pixels comes from byte 3k + c of the 48 loaded:
- * from a (bytes 0-15), b (16-31) or c (32-47); -1 puts a zero. */
-#define LQ_PICK(base, lo) ((base) >= (lo) && (base) < (lo) + 16 ? (char)((base) - (lo)) : (char)-1)
-#define LQ_PLANE_ROW(ch, lo)                                                                                        \
-    _mm_setr_epi8(LQ_PICK(0 + ch, lo), LQ_PICK(3 + ch, lo), LQ_PICK(6 + ch, lo), LQ_PICK(9 + ch, lo),              \
-                  LQ_PICK(12 + ch, lo), LQ_PICK(15 + ch, lo), LQ_PICK(18 + ch, lo), LQ_PICK(21 + ch, lo),          \
-                  LQ_PICK(24 + ch, lo), LQ_PICK(27 + ch, lo), LQ_PICK(30 + ch, lo), LQ_PICK(33 + ch, lo),          \
-                  LQ_PICK(36 + ch, lo), LQ_PICK(39 + ch, lo), LQ_PICK(42 + ch, lo), LQ_PICK(45 + ch, lo))
+#define LQ_PLANE_ROW(ch, lo) _mm_setr_epi8(LQ_PLANE_BYTES(ch, lo))
 
 static inline __m128i plane(__m128i a, __m128i b, __m128i c, const __m128i idx[3])
 {
