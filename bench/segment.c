@@ -1,6 +1,7 @@
 /* Segmentation speed: frames per second per core at each CPU level on a
- * phantom pullback (512x512 by default), and end-to-end `measure` time against
- * the time to read and decode the same file alone.
+ * phantom pullback (512x512 by default), and end-to-end `measure` time at 1
+ * and 2 threads against the time to read and decode the same file alone
+ * (bench-decode compares decoders and threads on the four pullback kinds).
  * Usage: bench-segment [FILE.dcm] (without FILE a 300-frame phantom is written to /tmp) */
 #include "phantom/phantom.h"
 #include "segment/segment.h"
@@ -84,12 +85,18 @@ int main(int argc, char **argv)
         free(polar);
         lq_segmenter_free(&seg);
     }
-    LqResult *r = NULL;
-    t0 = now_s();
-    if (lq_study_measure(st, NULL, &r, &err) != LQ_OK) fprintf(stderr, "bench-segment: %s\n", err.message);
-    double t_measure = now_s() - t0;
-    printf("end to end (read, segment, measure) %7.3f s = %.2fx read + decode\n", t_measure, t_measure / t_read);
-    lq_result_free(&r);
+    for (int threads = 1; threads <= 2; threads++) {
+        LqRunOptions opt;
+        lq_run_options_default(&opt);
+        opt.threads = threads;
+        LqResult *r = NULL;
+        t0 = now_s();
+        if (lq_study_measure(st, &opt, &r, &err) != LQ_OK) fprintf(stderr, "bench-segment: %s\n", err.message);
+        double t_measure = now_s() - t0;
+        printf("end to end, %d thread%s        %7.3f s  (%6.0f frames/s) = %.2fx read + decode\n", threads,
+               threads > 1 ? "s" : " ", t_measure, n / t_measure, t_measure / t_read);
+        lq_result_free(&r);
+    }
     lq_study_close(&st);
     free(luma);
     if (own) unlink(path);

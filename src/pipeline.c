@@ -24,15 +24,15 @@ void lq_run_options_default(LqRunOptions *o)
 
 /* Peak memory of a measurement, estimated from what it allocates: per frame
  * the result (measures and a 256-point contour); per thread a block of polar
- * frames and the segmenter's scratch; the frame being decoded (DCMTK holds a
- * frame of up to 3 samples of 16 bits). */
+ * frames, the segmenter's scratch and the frame it is decoding (its luma, and
+ * DCMTK's frame of up to 3 samples of 16 bits). */
 static double estimate_mib(const LqStudyInfo *in, int threads)
 {
     double per_frame = sizeof(LqFrameMeasure) + sizeof(LqContour) + 2.0 * LQ_SEG_ANGLES * sizeof(double) + 8;
     double polar = (double)LQ_SEG_ANGLES * LQ_SEG_RADII;
     double per_thread = 40 * polar + 16 * polar; /* a block, the segmenter's planes */
     double frame = (double)in->rows * in->cols;
-    double bytes = in->frames * per_frame + threads * per_thread + frame * (1 + 6) + 16.0 * 1024 * 1024;
+    double bytes = in->frames * per_frame + threads * (per_thread + frame * (1 + 6)) + 16.0 * 1024 * 1024;
     return bytes / (1024.0 * 1024.0);
 }
 
@@ -96,38 +96,115 @@ static LqResult *result_new(size_t n)
 
 /* The pullback is segmented in fixed blocks of BLOCK frames, each preceded by
  * WARMUP frames that only set the previous-border prior. Blocks are
- * independent, so any number of threads gives the same contours. */
+ * independent, so any number of threads gives the same contours. Worker w
+ * reads, decodes and segments blocks w, w + workers, ... with a frame reader
+ * of its own: decoding, most of the time on compressed pullbacks, runs in
+ * every thread. */
 #define BLOCK 32
 #define WARMUP 2
 
-typedef struct Block {
-    size_t first, last;        /* frames whose results this block produces */
-    size_t polar_first, polar_last;
-    uint8_t *polar;            /* frames polar_first..polar_last */
+typedef struct Worker {
+    LqStudy *reader;           /* the study itself for the first worker */
     LqSegmenter *seg;          /* this worker's scratch */
+    uint8_t *polar;            /* frames polar_first..polar_last of its current block */
+    uint8_t *luma;
+    size_t polar_first, polar_last, blocks_done;
+    size_t failed_block;       /* when rc is not LQ_OK */
+    size_t index, workers;
+    struct Shared *shared;
+    LqError err;
+    int rc;
+    pthread_t thread;
+} Worker;
+
+typedef struct Shared {
     LqResult *r;
     const LqStudy *study;
-    pthread_t thread;
-} Block;
+    const LqSegGeometry *g;
+    size_t blocks;
+    double started_at, time_limit_s;
+    pthread_mutex_t lock;
+    size_t first_failed;       /* the lowest block that failed (blocks: none) */
+} Shared;
 
-static void *segment_block(void *arg)
+/* Reads the block's frames into polar (reusing those the worker's previous
+ * block already holds) and the speckle of the frames it owns. */
+static int read_block(Worker *w, size_t first, size_t last)
 {
-    Block *b = arg;
-    size_t n = b->r->n, pn = lq_segmenter_polar_size(b->seg);
-    double scratch[2 * LQ_SEG_ANGLES], conf;
-    lq_segmenter_reset(b->seg);
-    for (size_t t = b->first >= WARMUP ? b->first - WARMUP : 0; t <= b->last; t++) {
-        const uint8_t *cur = b->polar + (t - b->polar_first) * pn;
-        const uint8_t *prev = t > 0 ? cur - pn : cur, *next = t + 1 < n ? cur + pn : cur;
-        if (t < b->first) {
-            lq_segmenter_frame(b->seg, prev, cur, next, scratch, &conf);
+    LqResult *r = w->shared->r;
+    size_t n = r->n, pn = lq_segmenter_polar_size(w->seg);
+    size_t warm = first >= WARMUP ? first - WARMUP : 0;
+    size_t polar_first = warm > 0 ? warm - 1 : 0, polar_last = LQ_MIN(last + 1, n - 1);
+    int reuse = w->blocks_done > 0;
+    size_t before_first = w->polar_first, before_last = w->polar_last;
+    for (size_t t = polar_first; t <= polar_last; t++) {
+        uint8_t *dst = w->polar + (t - polar_first) * pn;
+        if (reuse && t >= before_first && t <= before_last) {
+            /* one worker: the overlap with its previous block, which lies at
+             * the end of the buffer; ascending t never overwrites a source */
+            memmove(dst, w->polar + (t - before_first) * pn, pn);
             continue;
         }
-        LqFrameMeasure *m = &b->r->frames[t];
-        LqContour *c = &b->r->contours[t];
-        lq_segmenter_frame(b->seg, prev, cur, next, c->xy_mm, &m->confidence);
+        int rc = lq_study_read_frame(w->reader, (unsigned)t, w->luma, &w->err);
+        if (rc != LQ_OK) return rc;
+        lq_segmenter_to_polar(w->seg, w->luma, dst);
+        /* a frame two workers read is the speckle of the one that owns it;
+         * alone, a worker reads each frame once, perhaps for the next block */
+        if (w->workers == 1 || (t >= first && t <= last)) r->speckle[t] = lq_speckle_correlation(w->luma, w->shared->g);
+    }
+    w->polar_first = polar_first, w->polar_last = polar_last;
+    return LQ_OK;
+}
+
+static void segment_block(Worker *w, size_t first, size_t last)
+{
+    LqResult *r = w->shared->r;
+    size_t n = r->n, pn = lq_segmenter_polar_size(w->seg);
+    double scratch[2 * LQ_SEG_ANGLES], conf;
+    lq_segmenter_reset(w->seg);
+    for (size_t t = first >= WARMUP ? first - WARMUP : 0; t <= last; t++) {
+        const uint8_t *cur = w->polar + (t - w->polar_first) * pn;
+        const uint8_t *prev = t > 0 ? cur - pn : cur, *next = t + 1 < n ? cur + pn : cur;
+        if (t < first) {
+            lq_segmenter_frame(w->seg, prev, cur, next, scratch, &conf);
+            continue;
+        }
+        LqFrameMeasure *m = &r->frames[t];
+        LqContour *c = &r->contours[t];
+        lq_segmenter_frame(w->seg, prev, cur, next, c->xy_mm, &m->confidence);
         m->valid = lq_shape_measure(c->xy_mm, c->n, &m->shape) == LQ_OK;
-        m->position_mm = lq_study_frame_position_mm(b->study, (unsigned)t);
+        m->position_mm = lq_study_frame_position_mm(w->shared->study, (unsigned)t);
+    }
+}
+
+/* A worker's blocks, in order. On an error it stops and records the block;
+ * the others go on only with blocks before it, so the error reported is that
+ * of the first block that fails, whatever the number of workers. */
+static void *run_worker(void *arg)
+{
+    Worker *w = arg;
+    Shared *sh = w->shared;
+    size_t n = sh->r->n;
+    for (size_t b = w->index; b < sh->blocks; b += w->workers) {
+        pthread_mutex_lock(&sh->lock);
+        int skip = b > sh->first_failed;
+        pthread_mutex_unlock(&sh->lock);
+        if (skip) break;
+        size_t first = b * BLOCK, last = LQ_MIN(first + BLOCK, n) - 1;
+        if (sh->time_limit_s > 0 && now_s() - sh->started_at > sh->time_limit_s)
+            w->rc = lq_fail(&w->err, LQ_ERR_LIMIT, "%s: time limit of %g s reached after %zu of %zu frames (--time-limit)",
+                            lq_study_info(sh->study)->path, sh->time_limit_s, first, n);
+        else
+            w->rc = read_block(w, first, last);
+        if (w->rc != LQ_OK) {
+            pthread_mutex_lock(&sh->lock);
+            if (b < sh->first_failed) sh->first_failed = b;
+            pthread_mutex_unlock(&sh->lock);
+            w->failed_block = b;
+            return NULL;
+        }
+        segment_block(w, first, last);
+        w->blocks_done++;
     }
     return NULL;
 }
@@ -249,8 +326,9 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
     double started_at = now_s();
     LqSegGeometry g = {in->rows, in->cols, in->pixel_dx_mm, in->pixel_dy_mm,
                        in->region_x0, in->region_y0, in->region_x1, in->region_y1, 1.45};
-    Block *slot = calloc((size_t)threads, sizeof *slot);
+    Worker *slot = calloc((size_t)threads, sizeof *slot);
     LqResult *r = result_new(n);
+    Shared shared = {r, study, &g, blocks, started_at, opt->time_limit_s, PTHREAD_MUTEX_INITIALIZER, blocks};
     /* the polar kernels may read a few bytes past the last pixel */
     uint8_t *luma = calloc(px + LQ_POLAR_SRC_PADDING, 1);
     int rc = LQ_OK;
@@ -260,71 +338,47 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
     }
     size_t pn = 0;
     for (int i = 0; i < threads; i++) {
-        rc = lq_segmenter_new(&slot[i].seg, &g, opt->cpu_level);
+        Worker *w = &slot[i];
+        w->index = (size_t)i, w->workers = (size_t)threads, w->shared = &shared;
+        rc = lq_segmenter_new(&w->seg, &g, opt->cpu_level);
         if (rc != LQ_OK) {
             rc = lq_fail(err, rc, "%s: image too small or uncalibrated for segmentation", in->path);
             goto done;
         }
-        pn = lq_segmenter_polar_size(slot[i].seg);
-        slot[i].polar = malloc((BLOCK + WARMUP + 2) * pn);
-        slot[i].r = r;
-        slot[i].study = study;
-        if (!slot[i].polar) {
+        pn = lq_segmenter_polar_size(w->seg);
+        w->polar = malloc((BLOCK + WARMUP + 2) * pn);
+        w->luma = i == 0 ? luma : calloc(px + LQ_POLAR_SRC_PADDING, 1);
+        if (!w->polar || !w->luma) {
             rc = lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", in->path);
             goto done;
         }
+        if (i == 0) w->reader = study;
+        else if ((rc = lq_study_open_reader(study, &w->reader, err)) != LQ_OK) goto done;
     }
     if ((rc = lq_study_read_frame(study, 0, luma, err)) != LQ_OK) goto done;
     lq_segmenter_find_centre(slot[0].seg, luma);
     for (int i = 1; i < threads; i++) lq_segmenter_adopt(slot[i].seg, slot[0].seg);
 
-    /* Rounds: the calling thread reads `threads` consecutive blocks in frame
-     * order (sharing overlapping frames with the previous block), then the
-     * workers segment them. */
-    /* the previous block's frames (possibly this very slot, with one thread) */
-    const uint8_t *before = NULL;
-    size_t before_first = 0, before_last = 0;
-    for (size_t first_block = 0; first_block < blocks; first_block += (size_t)threads) {
-        if (opt->time_limit_s > 0 && now_s() - started_at > opt->time_limit_s) {
-            rc = lq_fail(err, LQ_ERR_LIMIT, "%s: time limit of %g s reached after %zu of %zu frames (--time-limit)",
-                         in->path, opt->time_limit_s, first_block * BLOCK, n);
-            goto done;
+    /* the first worker runs here, the others on threads of their own */
+    int started = 1;
+    for (int i = 1; i < threads; i++, started++)
+        if (pthread_create(&slot[i].thread, NULL, run_worker, &slot[i]) != 0) break;
+    run_worker(&slot[0]);
+    for (int i = 1; i < started; i++) pthread_join(slot[i].thread, NULL);
+    for (int i = started; i < threads; i++) run_worker(&slot[i]); /* no thread could start */
+    for (int i = 0; i < threads && shared.first_failed < blocks; i++)
+        if (slot[i].rc != LQ_OK && slot[i].failed_block == shared.first_failed) {
+            rc = slot[i].rc;
+            if (err) *err = slot[i].err;
+            break;
         }
-        int active = 0;
-        for (int i = 0; i < threads && first_block + (size_t)i < blocks; i++, active++) {
-            Block *b = &slot[i];
-            b->first = (first_block + (size_t)i) * BLOCK;
-            b->last = LQ_MIN(b->first + BLOCK, n) - 1;
-            size_t warm = b->first >= WARMUP ? b->first - WARMUP : 0;
-            b->polar_first = warm > 0 ? warm - 1 : 0;
-            b->polar_last = LQ_MIN(b->last + 1, n - 1);
-            for (size_t t = b->polar_first; t <= b->polar_last; t++) {
-                uint8_t *dst = b->polar + (t - b->polar_first) * pn;
-                if (before && t >= before_first && t <= before_last) {
-                    /* ascending t: the source never lies behind what was written */
-                    memmove(dst, before + (t - before_first) * pn, pn);
-                    continue;
-                }
-                if ((rc = lq_study_read_frame(study, (unsigned)t, luma, err)) != LQ_OK) goto done;
-                lq_segmenter_to_polar(slot[0].seg, luma, dst);
-                r->speckle[t] = lq_speckle_correlation(luma, &g);
-            }
-            before = b->polar, before_first = b->polar_first, before_last = b->polar_last;
-        }
-        /* the first block of a round runs here; the others on workers */
-        int started = 1;
-        for (int i = 1; i < active; i++, started++)
-            if (pthread_create(&slot[i].thread, NULL, segment_block, &slot[i]) != 0) break;
-        segment_block(&slot[0]);
-        for (int i = 1; i < started; i++) pthread_join(slot[i].thread, NULL);
-        for (int i = started; i < active; i++) segment_block(&slot[i]); /* no thread could start */
-    }
+    if (rc != LQ_OK) goto done;
 
     /* No ultrasound speckle (uncorrelated noise, a blank frame): whatever
      * border was found means nothing (docs/measurements.md, confidence). */
-    for (size_t t = 0; rc == LQ_OK && t < n; t++)
+    for (size_t t = 0; t < n; t++)
         if (!(r->speckle[t] >= LQ_MIN_SPECKLE_CORRELATION)) r->frames[t].confidence = 0.0;
-    if (rc == LQ_OK) rc = resegment_outliers(study, slot[0].seg, slot[0].polar, luma, r, err);
+    rc = resegment_outliers(study, slot[0].seg, slot[0].polar, luma, r, err);
     if (rc == LQ_OK) neighbour_confidence(r);
 
     LqMeasureSettings ms = opt->measure;
@@ -347,6 +401,10 @@ done:
     for (int i = 0; slot && i < threads; i++) {
         lq_segmenter_free(&slot[i].seg);
         free(slot[i].polar);
+        if (i > 0) {
+            free(slot[i].luma);
+            lq_study_close_reader(&slot[i].reader);
+        }
     }
     free(slot);
     free(luma);

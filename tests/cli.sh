@@ -31,7 +31,7 @@ valid_value() { # a value the option accepts
     case $1 in
     format) echo json ;; metric) echo area ;; reference-normal) echo civ ;; pullback-from) echo cfv ;;
     cpu) echo scalar ;; threshold) echo 50 ;; pixel-size) echo 0.1 ;; pullback-rate) echo 1 ;; frame-time) echo 30 ;;
-    threads) echo 2 ;; max-frames | max-memory | time-limit) echo 100 ;; max-pixels) echo 100000 ;;
+    threads | max-jobs) echo 2 ;; max-frames | max-memory | time-limit) echo 100 ;; max-pixels) echo 100000 ;;
     lesion-frame | reference-frame) echo 3 ;; lesion-at) echo 5mm ;; lesion-range | reference-range) echo 2-5 ;;
     lesion-point | lesion-voxel) echo 1,2,3 ;; reference-point | reference-voxel) echo 1,2,4 ;;
     series) echo 1.2.3 ;; site) echo civ ;; port) echo 0 ;; bind) echo 127.0.0.1 ;; reader) echo Dr ;; send) echo ARCHIVE@127.0.0.1:104 ;; calling-aet) echo LQ ;;

@@ -2,8 +2,10 @@
 # lumenq inside Orthanc (integrations/orthanc/lumenq.lua), on 127.0.0.1: a
 # phantom uploaded through the REST API; when the study is stable the Lua
 # script runs `lumenq hook` and uploads the SR and the Encapsulated PDF; both
-# must appear in the same study, the SR with the JSON's values. Bounded in
-# time; Orthanc stopped at the end. Skipped (77) without Orthanc or curl.
+# must appear in the same study, the SR with the JSON's values. Then a burst:
+# 40 studies uploaded at once, each measured once and given its SR and PDF;
+# the wall time is printed against the same hooks run one after another.
+# Bounded in time; Orthanc stopped at the end. Skipped (77) without Orthanc or curl.
 # Usage: orthanc.sh LUMENQ LUMENQ_PHANTOM SOURCE_ROOT
 set -u
 lumenq=$(readlink -f "$1") phantom=$(readlink -f "$2") root=$(readlink -f "$3")
@@ -60,5 +62,57 @@ if [ -n "$sr" ] && command -v dsrdump >/dev/null; then
     check "the SR in Orthanc has the JSON's MLA" sh -c "dsrdump '$work/sr.dcm' | grep -q 'Vessel Lumen Cross-Sectional Area\")=\"$(printf %.2f "$mla")\"'"
 fi
 check "lumenq logged one measurement for the study" test "$(grep -c 'instance .*: \(SIGNIFICANT\|not significant\)' "$work/lumenq/lumenq.log")" -eq 1
+
+# A burst: 40 studies uploaded at once. Orthanc runs its Lua callbacks one at
+# a time, so the hooks come one after another; none may be lost.
+burst=40
+mkdir -p "$work/burst"
+for i in $(seq 1 $burst); do
+    "$phantom" "$work/burst/s$i.dcm" --frames 40 --size 128 --seed $((200 + i)) >/dev/null || exit 1
+done
+# the measurements (not the second run each study's uploads cause, which
+# finds it done)
+measured() { grep 'instance [0-9.]*: ' "$work/lumenq/lumenq.log" | grep -v 'already measured'; }
+before=$(measured | wc -l)
+t0=$(date +%s.%N)
+uploads=()
+for i in $(seq 1 $burst); do
+    curl -sf -m 60 -X POST "$api/instances" --data-binary @"$work/burst/s$i.dcm" -o "$work/burst/s$i.json" &
+    uploads+=($!)
+done
+wait "${uploads[@]}" # not Orthanc, which runs in the background too
+logged() { echo $(($(measured | wc -l) - before)); }
+for _ in $(seq 1 400); do # 200 s at most
+    [ "$(logged)" -ge $burst ] && break
+    sleep 0.5
+done
+burst_wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+check "the burst: $burst uploads accepted" test "$(grep -l '"ParentStudy"' "$work"/burst/s*.json | wc -l)" -eq $burst
+check "the burst: a log line for each study, none twice" test "$(logged)" -eq $burst -a \
+    "$(measured | grep -o 'instance [0-9.]*: ' | sort | uniq -d | wc -l)" -eq 0
+check "the burst: no hook failed" sh -c "! grep -q 'error' '$work/lumenq/lumenq.log'"
+# each study gets its PDF, and its SR when a lesion was found
+with_sr=$(measured | tail -n $burst | grep -c 'SIGNIFICANT\|not significant')
+studies=$(sed -n 's/.*"ParentStudy" *: *"\([0-9a-f-]*\)".*/\1/p' "$work"/burst/s*.json | sort -u)
+complete=0
+for _ in $(seq 1 60); do # the last uploads may follow the last log line: 30 s at most
+    complete=0
+    for st in $studies; do
+        n=$(curl -sf "$api/studies/$st/instances" | grep -c '"ID"')
+        complete=$((complete + ${n:-0}))
+    done
+    [ "$complete" -ge $((burst * 2 + with_sr)) ] && break
+    sleep 0.5
+done
+check "the burst: every study has its PDF, and its SR with a lesion ($((complete - burst)) instances back)" \
+    test "$complete" -eq $((burst * 2 + with_sr))
+# the same studies, one hook after another
+for i in $(seq 1 $burst); do mkdir -p "$work/seq/$i"; cp "$work/burst/s$i.dcm" "$work/seq/$i/"; done
+t0=$(date +%s.%N)
+for i in $(seq 1 $burst); do "$lumenq" hook "$work/seq/$i" --out "$work/seq-out" --log "$work/seq.log"; done
+seq_wall=$(awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { print b - a }')
+check "one after another: the same $burst measured" test "$(find "$work/seq-out" -name done | wc -l)" -eq $burst
+printf '# Orthanc, burst of %d studies: %.1f s wall from the first upload to the last measurement (Lua runs the hooks one at a time, StableAge 1 s); the hooks alone one after another: %.1f s\n' \
+    $burst "$burst_wall" "$seq_wall"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

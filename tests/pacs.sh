@@ -4,7 +4,10 @@
 # `lumenq hook`. Checks: the outputs land in OUT/<study UID>/<instance UID>/
 # (SR valid per dciodvfy, its values as in the JSON), the same study sent
 # twice is measured once, a study without IVUS gives no output and exit 0,
-# a hostile Patient Name changes no path. Bounded in time; processes cleaned up.
+# a hostile Patient Name changes no path, and a burst of 40 studies sent at
+# once is measured whole: each study once, at most --max-jobs (the default)
+# at a time, the rest queued; it prints the burst's wall time against the
+# same hooks run one after another. Bounded in time; processes cleaned up.
 # Usage: pacs.sh LUMENQ LUMENQ_PHANTOM
 set -u
 lumenq=$(readlink -f "$1") phantom=$(readlink -f "$2")
@@ -111,7 +114,7 @@ dcmodify -nb -gst -gse -gin -m "(0010,0010)=../../x; rm -rf /" "$work/hostile.dc
 check "a study with a hostile Patient Name is received" send "$work/hostile.dcm"
 check "and measured" wait_log "instance" 3
 check "no file outside the output folder" test ! -e "$work/x" -a ! -e "$work/out/../x"
-check "every output path is made of UIDs" sh -c "! find '$work/out' -mindepth 1 | sed 's|^$work/out/||' | grep -vE '^[0-9.]+(/(\\.lock|[0-9.]+(/[a-z.-]+)?))?$'"
+check "every output path is made of UIDs" sh -c "! find '$work/out' -mindepth 1 | sed 's|^$work/out/||' | grep -vE '^(\\.jobs|[0-9.]+(/(\\.lock|[0-9.]+(/[a-z.-]+)?))?)$'"
 check "the received files are unchanged by the hooks" sh -c "cd '$work/incoming' && sha256sum --quiet -c '$work/received.sums'"
 # Hooks at once: the same study twice is measured once; two studies each.
 mkdir -p "$work/twice/a" "$work/twice/b" "$work/two/a" "$work/two/b"
@@ -127,5 +130,80 @@ cp "$work/study.dcm" "$work/two/a/"
 "$lumenq" hook "$work/two/b" --out "$work/out3" --log "$work/two.log" & h2=$!
 wait "$h1" "$h2"
 check "two studies at once: both measured" test "$(grep -c 'SIGNIFICANT\|not significant' "$work/two.log")" -eq 2
+
+# A burst: 40 studies sent at once by 40 storescu to one storescp, which
+# starts a hook for each study as the next arrives. A sampler records how
+# many job slots (byte locks 1..N on OUT/.jobs, /proc/locks) are held at
+# once, and the lumenq processes' total resident memory.
+burst=40
+mkdir -p "$work/burst" "$work/burst-in"
+for i in $(seq 1 $burst); do
+    "$phantom" "$work/burst/s$i.dcm" --frames 40 --size 128 --seed $((100 + i)) >/dev/null || exit 1
+done
+start_scp BURST "$work/burst-scp.log" --output-directory "$work/burst-in" --sort-on-study-uid st --eostudy-timeout 2 \
+    --exec-on-eostudy "'$lumenq' hook '#p' --out '$work/burst-out' --log '$work/burst.log'" ||
+    { echo "not ok - burst storescp"; exit 1; }
+burst_port=$port
+mkdir -p "$work/burst-out"
+sample() { # sample OUT_DIR: until $work/stop-sampler exists, the peaks of the job slots held,
+    # of the hooks alive and of their total proportional set size (KiB: shared pages split)
+    local slots=0 procs=0 pss=0 inode s p m
+    rm -f "$work/stop-sampler"
+    while [ ! -e "$work/stop-sampler" ]; do
+        inode=$(stat -c %i "$1/.jobs" 2>/dev/null)
+        if [ -n "$inode" ]; then
+            s=$(awk -v ino=":$inode" '$2 == "POSIX" && index($6, ino) && $7 >= 1 { n++ } END { print n + 0 }' /proc/locks)
+            [ "$s" -gt "$slots" ] && slots=$s
+        fi
+        read -r p m < <(for pid in $(pgrep -f "^$lumenq hook $work/burst-in"); do
+            awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null; done | awk '{ t += $1; n++ } END { print n + 0, t + 0 }')
+        [ "$p" -gt "$procs" ] && procs=$p
+        [ "$m" -gt "$pss" ] && pss=$m
+        sleep 0.3
+    done
+    echo "$slots $procs $pss"
+}
+sample "$work/burst-out" >"$work/sampled" & sampler=$!
+elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { print b - a }'; }
+t0=$(date +%s.%N)
+for i in $(seq 1 $burst); do
+    storescu -aec BURST 127.0.0.1 "$burst_port" "$work/burst/s$i.dcm" >>"$work/burst-storescu.log" 2>&1 &
+done
+wait_burst() { # a log line for each (a verdict, or why not: 40 frames leave some no lesion); 180 s at most
+    for _ in $(seq 1 360); do
+        local n
+        n=$(grep -c 'instance [0-9.]*: ' "$work/burst.log" 2>/dev/null)
+        [ "${n:-0}" -ge $burst ] && return 0
+        sleep 0.5
+    done
+    return 1
+}
+check "a burst of $burst studies: all measured" wait_burst
+burst_wall=$(elapsed "$t0")
+touch "$work/stop-sampler"; wait "$sampler"
+read -r peak_slots peak_hooks peak_pss <"$work/sampled"
+max_jobs=$(grep -o 'job [0-9]* of [0-9]*' "$work/burst.log" | head -1 | awk '{ print $4 }')
+check "the burst: $burst measurement lines, one per study" test "$(grep -c 'instance [0-9.]*: ' "$work/burst.log")" -eq $burst
+check "the burst: $burst different instances, none measured twice" test "$(grep -o 'instance [0-9.]*:' "$work/burst.log" | sort -u | wc -l)" -eq $burst
+check "the burst: no hook failed or found a study done" sh -c "! grep -q 'error\|already measured' '$work/burst.log'"
+check "the burst: every instance has its outputs and marker" test "$(find "$work/burst-out" -name done | wc -l)" -eq $burst -a "$(find "$work/burst-out" -name report.json | wc -l)" -eq $burst
+check "the burst: job slots within --max-jobs ($max_jobs by default here)" sh -c "grep -o 'job [0-9]* of [0-9]*' '$work/burst.log' | awk '\$2 < 1 || \$2 > \$4 { bad = 1 } END { exit bad }'"
+check "the burst: at most $max_jobs slots held at once (sampled: $peak_slots)" test "${peak_slots:-0}" -le "${max_jobs:-0}"
+check "the burst: hooks queued for a slot (up to $peak_hooks hooks at once)" sh -c "grep -o 'after [0-9.]* s waiting' '$work/burst.log' | awk '\$2 > 0.2 { q = 1 } END { exit !q }'"
+# The same studies, one hook after another.
+sample "$work/seq-out" >"$work/sampled-seq" & sampler=$!
+t0=$(date +%s.%N)
+for d in "$work"/burst-in/*/; do "$lumenq" hook "$d" --out "$work/seq-out" --log "$work/seq.log"; done
+seq_wall=$(elapsed "$t0")
+touch "$work/stop-sampler"; wait "$sampler"
+read -r _ _ one_pss <"$work/sampled-seq"
+# Memory: the measuring hooks each as much as one alone, the waiting ones
+# only what a hook holds before it measures (DCMTK's dictionary, the scan:
+# about a quarter of a measuring hook here, under half under ASan).
+check "the burst: peak memory within $max_jobs measuring hooks and $peak_hooks waiting ones" \
+    test "$peak_pss" -le $((max_jobs * one_pss + (peak_hooks - max_jobs) * one_pss / 2))
+check "one after another: the same $burst measured" test "$(find "$work/seq-out" -name done | wc -l)" -eq $burst
+printf '# burst of %d studies: %.1f s wall from the first send to the last measurement (max-jobs %s, up to %s hooks alive, %s slots held, peak %s MiB proportional set size in all, one hook alone %s MiB); one after another: %.1f s\n' \
+    $burst "$burst_wall" "$max_jobs" "$peak_hooks" "$peak_slots" "$((peak_pss / 1024))" "$((one_pss / 1024))" "$seq_wall"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

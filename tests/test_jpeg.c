@@ -7,6 +7,9 @@
  * dcmcjpeg (grey and a console capture, one fragment a frame, or several
  * with and without an offset table). The fallback: lossless JPEG and corrupt
  * bitstreams go to DCMTK, which decodes or reports them; nothing crashes.
+ * Parallel decoding: each worker of lq_study_measure reads its own blocks'
+ * frames with a reader of its own; the results are identical for any number
+ * of threads, on compressed pullbacks of every decoder path.
  * Usage: test-jpeg TESTDATA */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -212,6 +215,56 @@ static void test_corrupt_frame_falls_back(void **state)
     unlink(path);
 }
 
+/* The pullback measured with `threads` workers. */
+static LqResult *measure_with(const char *path, int threads)
+{
+    LqStudy *st = NULL;
+    LqError err = {0};
+    if (lq_study_open(path, NULL, &st, &err) != LQ_OK) fail_msg("%s", err.message);
+    LqRunOptions opt;
+    lq_run_options_default(&opt);
+    opt.threads = threads;
+    LqResult *r = NULL;
+    if (lq_study_measure(st, &opt, &r, &err) != LQ_OK) fail_msg("%d threads: %s", threads, err.message);
+    lq_study_close(&st);
+    return r;
+}
+
+static int same_results(const LqResult *a, const LqResult *b)
+{
+    if (lq_result_frame_count(a) != lq_result_frame_count(b)) return 0;
+    for (size_t i = 0; i < lq_result_frame_count(a); i++) {
+        const LqFrameMeasure *x = lq_result_frame(a, i), *y = lq_result_frame(b, i);
+        const LqContour *cx = lq_result_contour(a, i), *cy = lq_result_contour(b, i);
+        if (x->valid != y->valid || x->confidence != y->confidence || x->position_mm != y->position_mm ||
+            memcmp(&x->shape, &y->shape, sizeof x->shape) != 0 || cx->n != cy->n ||
+            memcmp(cx->xy_mm, cy->xy_mm, 2 * sizeof *cx->xy_mm * cx->n) != 0)
+            return 0;
+    }
+    const LqSummary *p = lq_result_summary(a), *q = lq_result_summary(b);
+    return p->ok == q->ok && p->verdict_pct == q->verdict_pct && p->mla_mm2 == q->mla_mm2;
+}
+
+/* 100 frames are four blocks of 32: with 1 to 5 threads, workers decode
+ * blocks side by side, alone, or some not at all. */
+static void test_threads_identical(void **state)
+{
+    const PhantomEncoding *e = *state;
+    char path[512];
+    encoded_phantom(e->capture, 100, e->options, "threads", path, sizeof path);
+    LqResult *one = measure_with(path, 1);
+    for (int threads = 2; threads <= 5; threads++) {
+        LqResult *more = measure_with(path, threads);
+        if (!same_results(one, more)) fail_msg("%s %s: %d threads differ from 1", e->capture ? "capture" : "grey",
+                                               e->options, threads);
+        lq_result_free(&more);
+    }
+    lq_result_free(&one);
+    unlink(path);
+}
+
+static const PhantomEncoding grey_lossless = {0, "+e1"};
+
 int main(int argc, char **argv)
 {
     if (argc < 2) {
@@ -233,6 +286,9 @@ int main(int argc, char **argv)
         cmocka_unit_test_prestate(test_phantom, (void *)&fragments_without_offsets),
         cmocka_unit_test(test_lossless_falls_back),
         cmocka_unit_test(test_corrupt_frame_falls_back),
+        cmocka_unit_test_prestate(test_threads_identical, (void *)&grey_baseline),
+        cmocka_unit_test_prestate(test_threads_identical, (void *)&capture_baseline),
+        cmocka_unit_test_prestate(test_threads_identical, (void *)&grey_lossless),
     };
     int failed = cmocka_run_group_tests(tests, NULL, NULL);
     rmdir(work_dir);

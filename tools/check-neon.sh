@@ -1,5 +1,5 @@
 #!/bin/bash
-# Builds the segmentation and CT kernels and tests/checkasm for aarch64 with a cross
+# Builds the segmentation, CT and reader kernels and tests/checkasm for aarch64 with a cross
 # compiler and runs them under qemu-user, so the NEON kernels are checked
 # against their scalar twins on an x86 machine too. Installs the cross
 # toolchain and qemu-user when missing (Debian packages).
@@ -26,5 +26,6 @@ sed -e "s/@VERSION@/$version/" -e "s/@MAJOR@/$major/" -e "s/@MINOR@/$minor/" \
 aarch64-linux-gnu-gcc -std=c17 -O2 -Wall -Wextra -D_POSIX_C_SOURCE=200809L -DLQ_ARCH_ARM -I"$out/include" -Iinclude -Isrc -Itests \
     src/cpu.c src/segment/dsp.c src/segment/generic/kernels_c.c src/segment/arm/dsp_init.c \
     src/segment/arm/kernels_neon.c src/ct/dsp.c src/ct/generic/kernels_c.c \
-    tests/checkasm/checkasm.c tests/checkasm/ct.c -o "$out/checkasm"
+    src/reader/dsp.c src/reader/generic/kernels_c.c src/reader/arm/dsp_init.c src/reader/arm/kernels_neon.c \
+    tests/checkasm/checkasm.c tests/checkasm/ct.c tests/checkasm/reader.c -o "$out/checkasm"
 exec qemu-aarch64 -L /usr/aarch64-linux-gnu "$out/checkasm" "$@"

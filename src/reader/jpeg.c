@@ -68,7 +68,12 @@ int lq_jpeg_decode(void **handle, const uint8_t *data, size_t len, uint8_t *out,
     int flags = TJFLAG_ACCURATEDCT | TJFLAG_STOPONWARNING | TJFLAG_LIMITSCANS;
     /* Grey frames are their one plane, with no conversion. Colour frames go
      * to RGB, not to their Y plane alone: the graphics fill (pixels.c) tests
-     * every pixel's colour, and DCMTK delivers RGB, which that test expects. */
+     * every pixel's colour, and DCMTK delivers RGB, which that test expects.
+     * Decoding to YUV planes and converting only frames with chroma does not
+     * pay: turbojpeg's tjDecodeYUVPlanes upsamples without the smoothing
+     * tjDecompress2 uses (up to 73 levels apart on a capture frame), so such
+     * frames would be decoded twice, and console exports carry graphics in
+     * every frame. */
     int pixel_format = samples == 1 ? TJPF_GRAY : TJPF_RGB;
     if (tjDecompress2(tj, data, (unsigned long)len, out, width, 0, height, pixel_format, flags) != 0) {
         snprintf(msg, msg_len, "turbojpeg: %s", tjGetErrorStr2(tj));

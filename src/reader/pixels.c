@@ -3,28 +3,40 @@
 #include "study.h"
 #include "j2k.h"
 #include "jpeg.h"
+#include "reader/dsp.h"
+
+#include <pthread.h>
 
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
 
+/* The colour kernels (reader/dsp.h), chosen once for the process. */
+static LqReaderDsp reader_dsp;
+static pthread_once_t reader_dsp_once = PTHREAD_ONCE_INIT;
+static void init_reader_dsp(void) { lq_reader_dsp_init(&reader_dsp, -1); }
+static const LqReaderDsp *dsp(void)
+{
+    pthread_once(&reader_dsp_once, init_reader_dsp);
+    return &reader_dsp;
+}
+
 /* Overlay pixels take the values of the image around them: repeatedly, every
  * marked pixel with unmarked 4-neighbours becomes their mean and is unmarked,
  * so the graphics are filled from their edges inwards, as by peeling. Only
  * the marked pixels are visited (a list, shrinking each pass), so the cost
- * follows the graphics, not the frame. */
-static void fill_overlay(uint8_t *img, uint8_t *mask, unsigned cols, unsigned rows)
+ * follows the graphics, not the frame. `mask` holds 0 or 1 for every pixel,
+ * `marked` of them 1; it is all 0 on return. */
+static void fill_overlay(uint8_t *img, uint8_t *mask, unsigned cols, unsigned rows, size_t marked)
 {
-    size_t px = (size_t)cols * rows, n = 0;
-    for (size_t i = 0; i < px; i++) n += mask[i] == 1;
-    size_t *todo = malloc(n * sizeof *todo), *done = malloc(n * sizeof *done);
+    size_t px = (size_t)cols * rows;
+    uint32_t *todo = malloc(marked * sizeof *todo), *done = malloc(marked * sizeof *done);
     if (!todo || !done) {
         free(todo), free(done);
+        memset(mask, 0, px);
         return; /* out of memory: the graphics stay as they were read */
     }
-    n = 0;
-    for (size_t i = 0; i < px; i++)
-        if (mask[i] == 1) todo[n++] = i;
+    size_t n = dsp()->mask_positions(todo, mask, px);
     for (int pass = 0; pass < 64 && n; pass++) {
         size_t left = 0, filled = 0;
         for (size_t k = 0; k < n; k++) {
@@ -34,8 +46,8 @@ static void fill_overlay(uint8_t *img, uint8_t *mask, unsigned cols, unsigned ro
             if (x + 1 < cols && !mask[i + 1]) sum += img[i + 1], count++;
             if (y > 0 && !mask[i - cols]) sum += img[i - cols], count++;
             if (y + 1 < rows && !mask[i + cols]) sum += img[i + cols], count++;
-            if (count) img[i] = (uint8_t)((sum + count / 2) / count), done[filled++] = i;
-            else todo[left++] = i;
+            if (count) img[i] = (uint8_t)((sum + count / 2) / count), done[filled++] = (uint32_t)i;
+            else todo[left++] = (uint32_t)i;
         }
         for (size_t k = 0; k < filled; k++) mask[done[k]] = 0; /* usable as neighbours from the next pass */
         n = left;
@@ -195,6 +207,8 @@ int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
         if (strcmp(in->photometric, "PALETTE COLOR") == 0 && !s->palette_luma)
             return lq_fail(err, LQ_ERR_DATA, "%s: %s", in->path, s->not_measurable_why);
         if (s->palette_luma) {
+            if (s->palette_has_graphics && !s->overlay_mask && !(s->overlay_mask = malloc(px)))
+                return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", in->path);
             unsigned mask = (1u << in->bits_stored) - 1u;
             size_t overlay = 0;
             for (size_t i = 0; i < px; i++) {
@@ -207,14 +221,13 @@ int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
                     v = raw;
                 }
                 out[i] = s->palette_luma[v & mask];
-                if (s->palette_has_graphics && (s->palette_luma_graphics[(v & mask) / 8] >> ((v & mask) % 8) & 1)) {
-                    if (!s->overlay_mask && !(s->overlay_mask = malloc(px)))
-                        return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", in->path);
-                    if (!overlay++) memset(s->overlay_mask, 0, px);
-                    s->overlay_mask[i] = 1;
+                if (s->palette_has_graphics) {
+                    uint8_t graphic = s->palette_luma_graphics[(v & mask) / 8] >> ((v & mask) % 8) & 1;
+                    s->overlay_mask[i] = graphic;
+                    overlay += graphic;
                 }
             }
-            if (overlay) fill_overlay(out, s->overlay_mask, in->cols, in->rows);
+            if (overlay) fill_overlay(out, s->overlay_mask, in->cols, in->rows, overlay);
             return LQ_OK;
         }
         if (in->bits_allocated == 8 && !s->pixel_signed && !invert) {
@@ -233,20 +246,60 @@ int lq_study_read_frame(LqStudy *s, unsigned index, uint8_t *out, LqError *err)
         for (size_t i = 0; i < px; i++) out[i] = (uint8_t)sample8(s, (i / 2) * 4 + (i & 1));
         return LQ_OK;
     }
+    if (!s->overlay_mask && !(s->overlay_mask = malloc(px)))
+        return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", in->path);
     int ybr = strncmp(pm, "YBR_FULL", 8) == 0;
     int planar = s->planar_configuration == 1;
     size_t overlay = 0;
-    for (size_t i = 0; i < px; i++) {
-        size_t i0 = planar ? i : 3 * i, i1 = planar ? px + i : 3 * i + 1, i2 = planar ? 2 * px + i : 3 * i + 2;
-        unsigned a = sample8(s, i0), b = sample8(s, i1), c = sample8(s, i2);
-        out[i] = ybr ? (uint8_t)a : luma(a, b, c);
-        if (is_overlay_colour(ybr, a, b, c)) {
-            if (!overlay++ && !s->overlay_mask && !(s->overlay_mask = malloc(px)))
-                return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", in->path);
-            if (overlay == 1) memset(s->overlay_mask, 0, px);
-            s->overlay_mask[i] = 1;
+    if (in->bits_allocated == 8 && !s->pixel_signed && !planar) {
+        /* what consoles export and JPEG decodes to: the kernels */
+        overlay = (ybr ? dsp()->ybr_luma : dsp()->rgb_luma)(out, s->overlay_mask, s->decode_buf, px);
+    } else {
+        for (size_t i = 0; i < px; i++) {
+            size_t i0 = planar ? i : 3 * i, i1 = planar ? px + i : 3 * i + 1, i2 = planar ? 2 * px + i : 3 * i + 2;
+            unsigned a = sample8(s, i0), b = sample8(s, i1), c = sample8(s, i2);
+            out[i] = ybr ? (uint8_t)a : luma(a, b, c);
+            s->overlay_mask[i] = (uint8_t)is_overlay_colour(ybr, a, b, c);
+            overlay += s->overlay_mask[i];
         }
     }
-    if (overlay) fill_overlay(out, s->overlay_mask, in->cols, in->rows);
+    if (overlay) fill_overlay(out, s->overlay_mask, in->cols, in->rows, overlay);
     return LQ_OK;
+}
+
+/* Another reader of the same pullback, for another thread: DCMTK objects,
+ * codec instances and the buffers a frame is decoded into are not shared,
+ * so it has its own DCMTK handle on the file, decode buffer, turbojpeg
+ * instance and graphics mask; what the study read at opening (geometry,
+ * positions, palette) it borrows, read only. */
+int lq_study_open_reader(const LqStudy *s, LqStudy **out, LqError *err)
+{
+    *out = NULL;
+    char msg[400];
+    if (!s->decode_buf) return lq_fail(err, LQ_ERR_DATA, "%s: %s", s->info.path, s->not_measurable_why);
+    LqStudy *r = malloc(sizeof *r);
+    if (!r) return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", s->info.path);
+    *r = *s;
+    r->file = NULL, r->jpeg_handle = NULL, r->overlay_mask = NULL, r->frame_decoder = NULL;
+    r->decode_buf = malloc(s->decode_len + 2);
+    int rc = r->decode_buf ? lqd_open(s->info.path, &r->file, msg, sizeof msg) : LQ_ERR_INTERNAL;
+    if (rc != LQ_OK) {
+        if (!r->decode_buf) snprintf(msg, sizeof msg, "out of memory");
+        lq_study_close_reader(&r);
+        return lq_fail(err, rc, "%s: %s", s->info.path, msg);
+    }
+    *out = r;
+    return LQ_OK;
+}
+
+void lq_study_close_reader(LqStudy **reader)
+{
+    if (!reader || !*reader) return;
+    LqStudy *r = *reader;
+    if (r->file) lqd_close(r->file);
+    lq_jpeg_free(&r->jpeg_handle);
+    free(r->decode_buf);
+    free(r->overlay_mask);
+    free(r);
+    *reader = NULL;
 }

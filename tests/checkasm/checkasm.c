@@ -1,4 +1,5 @@
-/* checkasm for the segmentation kernels (and, in ct.c, the CT kernels), after
+/* checkasm for the segmentation kernels (and, in ct.c and reader.c, the CT
+ * and the reader's colour kernels), after
  * dav1d's tests/checkasm: every kernel at every CPU level this machine supports is run against the scalar
  * reference on random and edge-case inputs (odd lengths, unaligned pointers,
  * extreme values, ties) and must give identical output. All kernels are
@@ -364,6 +365,7 @@ int main(int argc, char **argv)
     lq_seg_dsp_init(&best, lq_cpu_best_level());
     report("init(-1)", lq_cpu_level_name(lq_cpu_best_level()), !memcmp(&any, &best, sizeof any), "segmentation");
     checkasm_ct_resolve();
+    checkasm_reader_resolve();
     int tested = 0;
     int first, last;
     checkasm_levels(max_level, &first, &last);
@@ -383,11 +385,12 @@ int main(int argc, char **argv)
         check_pair_min(&ref, &d, name);
         check_dp_row(&ref, &d, name);
         checkasm_ct(l, name);
+        checkasm_reader(l, name);
         printf("%-6s %4d comparisons against the scalar reference\n", name, checks - before);
         tested++;
     }
     if (!tested) printf("no SIMD level on this machine: only the scalar reference exists\n");
-    if (do_bench) bench(max_level), bench_ct(max_level);
+    if (do_bench) bench(max_level), bench_ct(max_level), bench_reader(max_level);
     printf("%d passed, %d failed\n", checks - failures, failures);
     return failures ? 1 : 0;
 }

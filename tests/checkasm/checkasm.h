@@ -26,4 +26,8 @@ void checkasm_ct(int level, const char *name);
 /* lq_ct_dsp_init(-1) gives the best level's kernels. */
 void checkasm_ct_resolve(void);
 void bench_ct(int max_level);
+/* reader.c: the reader's colour kernels, likewise. */
+void checkasm_reader(int level, const char *name);
+void checkasm_reader_resolve(void);
+void bench_reader(int max_level);
 #endif

@@ -66,6 +66,7 @@ enum {
     OPT_MAX_PIXELS,
     OPT_MAX_MEMORY,
     OPT_TIME_LIMIT,
+    OPT_MAX_JOBS,
     OPT_LESION_POINT,
     OPT_REFERENCE_POINT,
     OPT_LESION_VOXEL,
@@ -173,6 +174,8 @@ static const Option options[] = {
      "refuse a measurement estimated above MIB MiB (default 1024)"},
     {"time-limit", OPT_TIME_LIMIT, "S", ON_MEASURE, "stop a measurement after S seconds (default: none)"},
     {"time-limit", OPT_TIME_LIMIT, "S", ON_HOOK, "stop measuring a pullback after S seconds (default 300; 0: no limit)"},
+    {"max-jobs", OPT_MAX_JOBS, "N", ON_HOOK,
+     "measure at most N pullbacks at once under OUT, others wait (default: CPUs, memory)"},
     /* the hook logs to its own log: quiet would silence only usage errors */
     {"quiet", 'q', NULL, ON_MEASURE | ON_INFO | ON_CT | ON_REVIEW, "print no messages on standard error"},
     {"verbose", 'v', NULL, ON_MEASURE | ON_CT | ON_REVIEW, "print progress messages on standard error"},
@@ -573,6 +576,10 @@ static CliAction set_option(Cli *cli, int id, const char *arg)
     case OPT_TIME_LIMIT:
         if (!parse_double(arg, 0.0, 1e7, &dv)) return refuse(cli, "--time-limit '%s' is not a number of seconds", arg);
         cli->run.time_limit_s = dv, cli->time_limit_given = 1;
+        break;
+    case OPT_MAX_JOBS:
+        if (!parse_int(arg, 1, 1024, &lv)) return refuse(cli, "--max-jobs '%s' is not in 1-1024", arg);
+        cli->max_jobs = (unsigned)lv;
         break;
     case OPT_LESION_POINT:
     case OPT_LESION_VOXEL:

@@ -44,6 +44,7 @@ typedef struct Cli {
     LqOpenOptions open;
     LqRunOptions run;
     int time_limit_given; /* the hook's default limit applies only without --time-limit */
+    unsigned max_jobs;    /* hook: measurements at once under OUT (0: the default for the machine) */
     LqReportFormat format;
     const char *output;
     FrameSpec lesion_frame;

@@ -5,7 +5,9 @@
  * UIDs, reduced to digits and dots: never from patient names or any other
  * text the sender controls. The same study handled twice is measured once
  * (a marker per instance, the DICOM outputs' UIDs derived from the source);
- * a lock per study keeps two hooks apart. One log line per study. */
+ * a lock per study keeps two hooks apart. At most --max-jobs measurements
+ * run at once under one OUT; the hooks beyond wait their turn in a queue.
+ * One log line per study. */
 #include "commands.h"
 
 #include <errno.h>
@@ -16,6 +18,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -29,6 +32,7 @@ typedef struct HookOptions {
     const char *send_aet, *send_host; /* send sr.dcm and report-pdf.dcm there (send_aet NULL: no) */
     unsigned send_port;
     const char *calling_aet;  /* NULL: LUMENQ */
+    unsigned max_jobs;        /* measurements at once under out_root */
 } HookOptions;
 
 static double now_s(void)
@@ -97,6 +101,68 @@ static int mark_done(const char *marker)
         return -1;
     }
     return 0;
+}
+
+/* Job slots. A burst of studies (a console sending a day's work, a PACS
+ * catching up) starts a hook for each at once; measuring them all together
+ * would thrash memory and CPU. The slots are byte-range locks on
+ * OUT/.jobs: byte 0 is the queue, bytes 1..max_jobs the slots. A hook
+ * waits for the queue lock (blocking: the kernel queues the waiters), takes
+ * the first free slot, polling while every slot is busy, and lets the next
+ * in. The locks go with the process, so a hook that dies frees its slot. */
+typedef struct JobSlot {
+    int fd;
+    unsigned slot; /* 1..max_jobs */
+    double waited_s;
+} JobSlot;
+
+static int lock_byte(int fd, off_t at, int type, int wait)
+{
+    struct flock fl = {.l_type = (short)type, .l_whence = SEEK_SET, .l_start = at, .l_len = 1};
+    int rc;
+    while ((rc = fcntl(fd, wait ? F_SETLKW : F_SETLK, &fl)) != 0 && errno == EINTR) continue;
+    return rc;
+}
+
+static int take_job_slot(const HookOptions *o, JobSlot *js)
+{
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.jobs", o->out_root);
+    double t0 = now_s();
+    js->fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (js->fd < 0 || lock_byte(js->fd, 0, F_WRLCK, 1) != 0) {
+        if (js->fd >= 0) close(js->fd);
+        js->fd = -1;
+        return -1;
+    }
+    const struct timespec poll = {0, 50 * 1000 * 1000};
+    for (js->slot = 0; !js->slot;) {
+        for (unsigned k = 1; k <= o->max_jobs && !js->slot; k++)
+            if (lock_byte(js->fd, k, F_WRLCK, 0) == 0) js->slot = k;
+        if (!js->slot) nanosleep(&poll, NULL);
+    }
+    lock_byte(js->fd, 0, F_UNLCK, 0);
+    js->waited_s = now_s() - t0;
+    return 0;
+}
+
+static void release_job_slot(JobSlot *js)
+{
+    if (js->fd < 0) return;
+    close(js->fd); /* drops every lock this process holds on the file */
+    js->fd = -1;
+}
+
+/* The default --max-jobs: one measurement per CPU, as many as fit in half
+ * the memory at --max-memory each (a measurement refuses to need more). */
+static unsigned default_max_jobs(const LqRunOptions *run)
+{
+    long cpus = sysconf(_SC_NPROCESSORS_ONLN), pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+    double per_job_mib = run->max_memory_mib ? run->max_memory_mib : LQ_DEFAULT_MAX_MEMORY_MIB;
+    double memory_jobs = pages > 0 && page > 0 ? (double)pages * page / (1024.0 * 1024.0) / 2 / per_job_mib : 1e9;
+    double jobs = cpus < 1 ? 1 : (double)cpus;
+    if (memory_jobs < jobs) jobs = memory_jobs;
+    return jobs < 1 ? 1u : (unsigned)jobs;
 }
 
 typedef struct HookOutput {
@@ -210,6 +276,14 @@ static int hook_study(const char *dir, const HookOptions *o)
             log_line(o, "study %s instance %s: already measured by lumenq %s, outputs in %s", study, sop,
                      LUMENQ_VERSION, inst_dir);
         } else {
+            JobSlot job;
+            if (take_job_slot(o, &job) != 0) {
+                log_line(o, "study %s: error: cannot lock %s/.jobs (%s)", study, o->out_root, strerror(errno));
+                worst = worst > 73 ? worst : 73;
+                flock(lock, LOCK_UN);
+                close(lock);
+                continue;
+            }
             rc = measure_into(o, e->info.path, inst_dir, what, sizeof what);
             if (rc == LQ_OK && o->send_aet) { /* the marker only once the node has them */
                 LqError serr = {0};
@@ -219,7 +293,9 @@ static int hook_study(const char *dir, const HookOptions *o)
                          rc == LQ_OK ? o->send_aet : serr.message, o->send_host, o->send_port);
             }
             if (rc == LQ_OK && mark_done(marker) != 0) rc = LQ_ERR_IO;
-            log_line(o, "study %s instance %s: %s, %.2f s, outputs in %s", study, sop, what, now_s() - t1, inst_dir);
+            release_job_slot(&job);
+            log_line(o, "study %s instance %s: %s, job %u of %u after %.2f s waiting, %.2f s, outputs in %s", study, sop,
+                     what, job.slot, o->max_jobs, job.waited_s, now_s() - t1 - job.waited_s, inst_dir);
             int code = lq_exit_code(rc);
             worst = code > worst ? code : worst;
         }
@@ -236,8 +312,13 @@ int cmd_hook(const Cli *cli)
     /* a PACS must not wait forever: a limit unless the integrator asks for none (0) */
     LqRunOptions run = cli->run;
     if (!cli->time_limit_given) run.time_limit_s = DEFAULT_TIME_LIMIT_S;
+    unsigned max_jobs = cli->max_jobs ? cli->max_jobs : default_max_jobs(&run);
+    if (!run.threads) { /* the CPUs shared among the jobs that may run at once */
+        long cpus = sysconf(_SC_NPROCESSORS_ONLN);
+        run.threads = cpus > (long)max_jobs ? (int)(cpus / (long)max_jobs) : 1;
+    }
     HookOptions o = {&cli->open,     &run,          cli->out_dir ? cli->out_dir : CLI_HOOK_DEFAULT_OUT,
                      cli->log,       cli->send_aet, cli->send_host,
-                     cli->send_port, cli->calling_aet};
+                     cli->send_port, cli->calling_aet, max_jobs};
     return hook_study(cli->args[0], &o);
 }
