@@ -148,6 +148,8 @@ typedef struct LqScanEntry {
     LqStudyInfo info;
     int measurable;
     int pullback;              /* measurable, several frames, IVUS or US multi-frame */
+    int frame_series;          /* one frame of a pullback exported one file per frame: its series
+                                  opens as one study with lq_study_open_series */
     char why[200];             /* why not measurable */
 } LqScanEntry;
 
@@ -159,6 +161,18 @@ typedef struct LqScan {
 
 LQ_API int lq_scan(const char *path, const LqOpenOptions *opt, LqScan **out, LqError *err);
 LQ_API void lq_scan_free(LqScan **scan);
+
+/* A pullback exported one file per frame (single-frame US or Secondary
+ * Capture images of one Series Instance UID, found in `path` by lq_scan):
+ * one study whose frame i is the i-th file in the order of Instance Number,
+ * then Content (else Acquisition) Time, then the last number in the file
+ * name. Calibration is the files' (they must agree) or --pixel-size; the
+ * frame time is Frame Time or the even spacing of the files' times, or the
+ * options'. LQ_ERR_DATA with a one-line reason for files of different size,
+ * format or calibration, and for two files at one place in that order. The
+ * study's path is `path`. */
+LQ_API int lq_study_open_series(const char *path, const char *series_uid, const LqOpenOptions *opt, LqStudy **out,
+                                LqError *err);
 
 /* A CT series as a volume (CT venography, docs/ct.md): the slices of one
  * series sorted by their position along the slice normal (never by file

@@ -14,8 +14,11 @@ static void append(char *buf, size_t len, const char *text)
     buf[used + add] = 0;
 }
 
-/* The one IVUS pullback in a folder; otherwise an exit code and a message. */
-static int pick_pullback(const char *dir, const Cli *cli, char *picked, size_t len)
+/* The one IVUS pullback in a folder: a multi-frame file, or a series of
+ * single-frame images (series_uid set, "" otherwise); else an exit code and
+ * a message. */
+static int pick_pullback(const char *dir, const Cli *cli, char *picked, size_t len, char *series_uid,
+                         size_t uid_len)
 {
     LqScan *scan = NULL;
     LqError err = {0};
@@ -25,18 +28,40 @@ static int pick_pullback(const char *dir, const Cli *cli, char *picked, size_t l
         return lq_exit_code(rc);
     }
     size_t found = 0;
-    char list[600] = "";
+    char list[600] = "", unmeasurable[400] = "";
     for (size_t k = 0; k < scan->count; k++) {
-        if (!scan->entries[k].pullback) continue;
-        if (!found) snprintf(picked, len, "%s", scan->entries[k].info.path);
+        const LqScanEntry *e = &scan->entries[k];
+        char name[1100];
+        if (e->frame_series) { /* the whole series: one pullback, if every frame is measurable */
+            size_t b = k, measurable = 0;
+            for (; b < scan->count && scan->entries[b].frame_series &&
+                   strcmp(scan->entries[b].info.series_instance_uid, e->info.series_instance_uid) == 0;
+                 b++)
+                measurable += scan->entries[b].measurable != 0;
+            if (measurable < b - k) {
+                if (!unmeasurable[0])
+                    snprintf(unmeasurable, sizeof unmeasurable, "; series %s of %zu single-frame images: %s",
+                             e->info.series_instance_uid, b - k, e->why);
+                k = b - 1;
+                continue;
+            }
+            snprintf(name, sizeof name, "series %s (%zu files)", e->info.series_instance_uid, b - k);
+            if (!found) snprintf(picked, len, "%s", dir), snprintf(series_uid, uid_len, "%s", e->info.series_instance_uid);
+            k = b - 1;
+        } else if (e->pullback) {
+            snprintf(name, sizeof name, "%s", e->info.path);
+            if (!found) snprintf(picked, len, "%s", e->info.path), series_uid[0] = 0;
+        } else {
+            continue;
+        }
         if (found) append(list, sizeof list, ", ");
-        append(list, sizeof list, scan->entries[k].info.path);
+        append(list, sizeof list, name);
         found++;
     }
     int code = 0;
     if (found == 0) {
-        cli_say(cli, "%s: no measurable IVUS pullback (%zu DICOM objects, %zu other files)", dir, scan->count,
-                scan->skipped);
+        cli_say(cli, "%s: no measurable IVUS pullback (%zu DICOM objects, %zu other files)%s", dir, scan->count,
+                scan->skipped, unmeasurable);
         code = 65;
     } else if (found > 1) {
         cli_say(cli, "%s: %zu pullbacks, measure one file: %s", dir, found, list);
@@ -132,9 +157,9 @@ int cmd_measure(const Cli *cli)
 {
     if (cli->n_args != 1) return cli_usage_error(cli, "%s", "measure needs exactly one FILE");
     const char *path = cli->args[0];
-    char picked[1024];
+    char picked[1024], series_uid[65] = "";
     if (is_collection(path)) {
-        int code = pick_pullback(path, cli, picked, sizeof picked);
+        int code = pick_pullback(path, cli, picked, sizeof picked, series_uid, sizeof series_uid);
         if (code) return code;
         path = picked;
     }
@@ -152,7 +177,8 @@ int cmd_measure(const Cli *cli)
     LqResult *result = NULL;
     LqError err = {0};
     LqRunOptions run = cli->run;
-    int rc = lq_study_open(path, &cli->open, &study, &err);
+    int rc = series_uid[0] ? lq_study_open_series(path, series_uid, &cli->open, &study, &err)
+                           : lq_study_open(path, &cli->open, &study, &err);
     if (rc == LQ_OK) {
         const LqStudyInfo *in = lq_study_info(study);
         if (cli->verbose) cli_say(cli, "%s: %u frames %ux%u, measuring", path, in->frames, in->cols, in->rows);

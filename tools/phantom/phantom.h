@@ -38,6 +38,8 @@ typedef struct LqpParams {
     int capture;              /* console screen capture: RGB with crosshair, ticks, ring, text, mask */
     double scale;             /* 0 or 1: venous size; 0.15-1: anatomy, view and pullback times this,
                                  the catheter (default 0.5 mm) and the speckle grain in real size */
+    int frame_files;          /* write the pullback one file per frame (single-frame US Images) into
+                                 the folder named as the output, as some consoles export it */
 } LqpParams;
 
 void lqp_params_default(LqpParams *p);
@@ -90,8 +92,10 @@ typedef struct LqpCapture {
 } LqpCapture;
 void lqp_capture_design(const LqpPhantom *ph, LqpCapture *c);
 
-/* Writes the whole pullback as an Ultrasound Multi-frame Image (DCMTK) and,
- * if truth_json is not NULL, the truth (contours, measures, summary). */
+/* Writes the whole pullback as an Ultrasound Multi-frame Image (DCMTK), or
+ * with frame_files one Ultrasound Image per frame (dcm_path a folder, made if
+ * missing: IMG00001.dcm ...), and, if truth_json is not NULL, the truth
+ * (contours, measures, summary). */
 int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_json, char *msg,
                     size_t msg_len);
 
