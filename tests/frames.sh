@@ -56,6 +56,22 @@ if command -v dcmodify >/dev/null; then
         grep -q 'no frame time or pullback rate'"
 fi
 
+if command -v dcmcjpeg >/dev/null; then
+    # Compressed frames, each file on its own: JPEG lossless (DCMTK decodes
+    # it) and JPEG baseline (libjpeg-turbo, from the frame's bitstream), each
+    # against the multi-frame file compressed the same way.
+    for codec in +e1 +eb; do
+        mkdir "$work/jpeg$codec"
+        for f in "$work"/frames/*.dcm; do dcmcjpeg "$codec" "$f" "$work/jpeg$codec/${f##*/}" || exit 1; done
+        dcmcjpeg "$codec" "$work/multi.dcm" "$work/multi$codec.dcm" || exit 1
+        check "JPEG ($codec) frame files measured" expect_exit 0 "$lumenq" measure "$work/jpeg$codec" -f json \
+            -o "$work/jpeg$codec.json"
+        check "JPEG ($codec) multi-frame file measured" expect_exit 0 "$lumenq" measure "$work/multi$codec.dcm" -f json \
+            -o "$work/multi$codec.json"
+        check "  the same JSON numbers" cmp -s <(numbers "$work/multi$codec.json") <(numbers "$work/jpeg$codec.json")
+    done
+fi
+
 # A copy of a frame under another name: two files at one place.
 cp -r "$work/frames" "$work/duplicate"
 first=$(ls "$work/duplicate" | head -1)
