@@ -269,6 +269,8 @@ typedef struct LqMeasureSettings {
     int positions_are_indices; /* 1: untimed pullback, positions are frame indices */
     int first_frame, last_frame; /* the pullback proper (IVUS Pullback Start/Stop Frame
                                     Number); -1: from the first / to the last frame */
+    double pullback_rate_mm_s; /* > 0: the pullback's speed; the dynamic check looks a breath (5 s)
+                                  of pullback either side of the lesion. 0: 1 mm/s assumed */
 } LqMeasureSettings;
 
 LQ_API void lq_measure_settings_default(LqMeasureSettings *s);
@@ -315,7 +317,8 @@ typedef struct LqSummary {
     int dynamic_checked;           /* enough usable frames near the lesion to tell */
     int dynamic;                   /* variation >= LQ_DYNAMIC_VARIATION_PCT */
     double dynamic_variation_pct;  /* largest re-narrowing within the window, % of the MLA */
-    double dynamic_window_mm;      /* half-width of the window around the lesion */
+    double dynamic_window_mm;      /* half-width of the window around the lesion: a breath of
+                                      pullback, at most the lesion's neighbourhood (7.5 mm) */
     int dynamic_frames;            /* usable frames in it */
     double dynamic_area_min_mm2, dynamic_area_max_mm2;
     char dynamic_note[120];        /* why not judged ("" when judged) */

@@ -185,6 +185,7 @@ int cmd_measure(const Cli *cli)
         if (in->timing == LQ_TIMING_NONE && in->frames > 1)
             cli_say(cli, "%s: no frame time or pullback rate; positions are frame numbers (give --pullback-rate)",
                     path);
+        run.measure.pullback_rate_mm_s = in->pullback_rate_mm_s; /* the dynamic check's window */
         rc = apply_choices(cli, study, &run, &err);
     }
     if (rc == LQ_OK) rc = lq_study_measure(study, &run, &result, &err);

@@ -1,0 +1,44 @@
+#!/bin/bash
+# The single-pullback dynamic check follows the pullback's speed (issue 20,
+# item 3): a breath (5 s) of pullback each side of the lesion, at most the
+# lesion's neighbourhood (7.5 mm). Phantom seed 4 with and without a
+# breathing lesion: at 1 mm/s judged and right; at 2 and 3 mm/s a breath
+# spans 10 and 15 mm of pullback, so the check says "not judged" and why
+# instead of "not dynamic" (the issue's case: a lesion swinging by half with
+# each breath at 3 mm/s read 3.4 %, not dynamic).
+# Usage: dynamic.sh LUMENQ LUMENQ_PHANTOM
+set -u
+lumenq=$1 phantom=$2
+work=$(mktemp -d /tmp/lumenq-test-dynamic-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/harness.sh"
+
+field() { # field JSON KEY: the value of KEY in the summary's "dynamic" object (the last "dynamic" key is in it)
+    grep -o '"dynamic": {[^}]*}' "$1" | sed "s/.*\"$2\": \([^,}]*\).*/\1/"
+}
+measure() { # measure NAME RATE [PHANTOM OPTIONS]: NAME.json and NAME.txt
+    local name=$1 rate=$2; shift 2
+    "$phantom" "$work/$name.dcm" --seed 4 --size 256 --pullback-rate "$rate" "$@" >/dev/null &&
+        "$lumenq" measure "$work/$name.dcm" -o "$work/$name.txt" --json "$work/$name.json"
+}
+
+check "1 mm/s, fixed lesion: measured" measure fixed1 1
+check "  judged, not dynamic, +-5 mm" sh -c "[ '$(field "$work/fixed1.json" checked)' = true ] &&
+    [ '$(field "$work/fixed1.json" dynamic)' = false ] && [ '$(field "$work/fixed1.json" window_half_width)' = 5.0 ]"
+check "1 mm/s, breathing lesion: measured" measure breathing1 1 --dynamic
+check "  judged, dynamic" sh -c "[ '$(field "$work/breathing1.json" checked)' = true ] &&
+    [ '$(field "$work/breathing1.json" dynamic)' = true ]"
+for rate in 2 3; do
+    span=$((5 * rate))
+    for kind in fixed breathing; do
+        opt=; [ "$kind" = breathing ] && opt=--dynamic
+        check "$rate mm/s, $kind lesion: measured" measure "$kind$rate" "$rate" $opt
+        check "  not judged: a breath spans $span mm" sh -c "[ '$(field "$work/$kind$rate.json" checked)' = false ] &&
+            grep -q 'a breath spans $span mm of pullback' '$work/$kind$rate.json'"
+        check "  the text says not judged and why" grep -q "Dynamic .*not judged: at $rate.0 mm/s a breath spans" \
+            "$work/$kind$rate.txt"
+    done
+done
+
+echo "dynamic: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
