@@ -318,7 +318,7 @@ typedef struct LqSummary {
     int dynamic;                   /* variation >= LQ_DYNAMIC_VARIATION_PCT */
     double dynamic_variation_pct;  /* largest re-narrowing within the window, % of the MLA */
     double dynamic_window_mm;      /* half-width of the window around the lesion: a breath of
-                                      pullback, at most the lesion's neighbourhood (7.5 mm) */
+                                      pullback, at most the lesion's neighbourhood (5 mm) */
     int dynamic_frames;            /* usable frames in it */
     double dynamic_area_min_mm2, dynamic_area_max_mm2;
     char dynamic_note[120];        /* why not judged ("" when judged) */

@@ -20,7 +20,7 @@
 #define MIN_PULLBACK_FRAMES 3    /* fewer: nothing to compare */
 #define DYNAMIC_BREATH_S 5.0     /* dynamic lesion: a breath (4-6 s) of pullback on each side of the lesion */
 #define DYNAMIC_ASSUMED_RATE 1.0 /* mm/s when the measurement is not told the rate: the motorised speed */
-#define DYNAMIC_NEIGHBOURHOOD_MM 7.5 /* the window never reaches further: beyond, other segments' anatomy */
+#define DYNAMIC_NEIGHBOURHOOD_MM 5.0 /* the window never reaches further: half the shortest lesions */
 #define DYNAMIC_WINDOW_FRAMES 10 /* the window of untimed pullbacks */
 #define DYNAMIC_MIN_FRAMES 7     /* fewer usable frames: not judged */
 #define DYNAMIC_SMOOTH_MM 0.5    /* running median half-width before looking for a re-narrowing */
@@ -251,8 +251,8 @@ static int dynamic_check(const Walk *w, size_t lesion_k, int untimed, double rat
     out->dynamic_window_mm = untimed ? half : fmin(half, DYNAMIC_NEIGHBOURHOOD_MM);
     if (!untimed && half > DYNAMIC_NEIGHBOURHOOD_MM + 1e-9) {
         snprintf(out->dynamic_note, sizeof out->dynamic_note,
-                 "at %.1f mm/s a breath spans %.0f mm of pullback, beyond the lesion's +-%.0f mm; "
-                 "record the lesion stationary", rate, half, DYNAMIC_NEIGHBOURHOOD_MM);
+                 "at %.3g mm/s a breath is %.3g mm of pullback, more than the lesion's +-%d mm; "
+                 "record it stationary", rate, half, (int)DYNAMIC_NEIGHBOURHOOD_MM);
         return 0;
     }
     if (!untimed && half / frame_step(w) < DYNAMIC_FRAMES_PER_BREATH - 1e-9) {
