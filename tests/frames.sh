@@ -80,6 +80,12 @@ check "a duplicate frame is refused" expect_exit 65 "$lumenq" measure "$work/dup
 check "  one line naming both files" sh -c "[ \$(wc -l <'$work/err') -eq 1 ] && grep -q 'copy-of-it.dcm' '$work/err' &&
     grep -q '$first' '$work/err' && grep -q 'same place in the pullback' '$work/err'"
 
+# A frame missing from the numbered frames: every later position would shift.
+cp -r "$work/frames" "$work/gap"
+rm "$work/gap/$(ls "$work/gap" | sed -n 40p)"
+check "a missing frame is refused" expect_exit 65 "$lumenq" measure "$work/gap"
+check "  one line saying so" sh -c "[ \$(wc -l <'$work/err') -eq 1 ] && grep -q 'frames are missing' '$work/err'"
+
 # A frame of another size in the series (the same seed: the same series UID).
 "$phantom" "$work/small" --seed 3 --frames 2 --size 128 --frame-files || exit 1
 cp -r "$work/frames" "$work/mixed"

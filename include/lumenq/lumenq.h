@@ -169,8 +169,8 @@ LQ_API void lq_scan_free(LqScan **scan);
  * name. Calibration is the files' (they must agree) or --pixel-size; the
  * frame time is Frame Time or the even spacing of the files' times, or the
  * options'. LQ_ERR_DATA with a one-line reason for files of different size,
- * format or calibration, and for two files at one place in that order. The
- * study's path is `path`. */
+ * format or calibration, for two files at one place in that order, and for
+ * a gap in the Instance Numbers (a frame missing). The study's path is `path`. */
 LQ_API int lq_study_open_series(const char *path, const char *series_uid, const LqOpenOptions *opt, LqStudy **out,
                                 LqError *err);
 

@@ -367,6 +367,17 @@ int lq_study_open_series(const char *path, const char *series_uid, const LqOpenO
                          path, series_uid, files[k].entry->info.path, files[k + 1].entry->info.path);
             goto done;
         }
+    /* a frame missing (not exported, or not readable DICOM) would shift every
+     * later frame's position: numbered frames must follow one another */
+    int numbered = 1;
+    for (size_t k = 0; k < n; k++) numbered &= files[k].instance >= 0;
+    for (size_t k = 0; numbered && k + 1 < n; k++)
+        if (files[k + 1].instance != files[k].instance + 1) {
+            rc = lq_fail(err, LQ_ERR_DATA, "%s: series %s: Instance Number %ld (%s) follows %ld (%s): frames are missing",
+                         path, series_uid, files[k + 1].instance, files[k + 1].entry->info.path, files[k].instance,
+                         files[k].entry->info.path);
+            goto done;
+        }
     for (size_t k = 0; k < n; k++) paths[k] = files[k].entry->info.path;
     if ((rc = lq_study_open(paths[0], opt, &s, err)) != LQ_OK) goto done;
     LqDicomFile *series = NULL;
