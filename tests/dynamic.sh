@@ -40,5 +40,31 @@ for rate in 2 3; do
     done
 done
 
+# The phantom's stationary recording (--hold-lesion, the groundwork of
+# judging dynamics from a recording held at the lesion): the catheter held at
+# the lesion for 15 s, IVUS Acquisition SELECTIVE. The truth's area swings by
+# about half with a breathing lesion and not at all with a fixed one, and
+# lumenq's per-frame areas follow it.
+variation() { # variation CSV|JSON: (max - min) / max of the areas, percent
+    if [ "${1##*.}" = csv ]; then awk -F, 'NR > 1 && $9 == 1 {print $3}' "$1"
+    else grep -o '"area_mm2": [0-9.]*' "$1" | awk '{print $2}'; fi |
+        awk '{a = $1 + 0; if (n++ == 0 || a < lo) lo = a; if (a > hi) hi = a} END {printf "%.0f\n", 100 * (hi - lo) / hi}'
+}
+for kind in fixed breathing; do
+    opt=; [ "$kind" = breathing ] && opt=--dynamic
+    check "held at the $kind lesion: written" "$phantom" "$work/held-$kind.dcm" "$work/held-$kind-truth.json" \
+        --hold-lesion 15 --seed 4 --size 256 $opt
+    "$lumenq" measure "$work/held-$kind.dcm" --csv "$work/held-$kind.csv" -o /dev/null 2>/dev/null
+    check "  150 frames measured" [ "$(awk -F, 'NR > 1 && $9 == 1' "$work/held-$kind.csv" | wc -l)" -eq 150 ]
+    if command -v dcmdump >/dev/null; then
+        check "  IVUS Acquisition SELECTIVE, no pullback rate" sh -c "dcmdump '$work/held-$kind.dcm' |
+            grep -q '(0018,3100) CS \[SELECTIVE\]' && ! dcmdump '$work/held-$kind.dcm' | grep -q '(0018,3101)'"
+    fi
+done
+check "  fixed: the truth does not vary" [ "$(variation "$work/held-fixed-truth.json")" -eq 0 ]
+check "  fixed: lumenq's areas within 15 %" [ "$(variation "$work/held-fixed.csv")" -lt 15 ]
+check "  breathing: the truth varies by 30 % or more" [ "$(variation "$work/held-breathing-truth.json")" -ge 30 ]
+check "  breathing: so do lumenq's areas" [ "$(variation "$work/held-breathing.csv")" -ge 30 ]
+
 echo "dynamic: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

@@ -86,7 +86,11 @@ extern "C" int lqp_dicom_write(const LqpDicomImage *im, const char *path, char *
             ok &= put(ds, DCM_IVUSPullbackRate, num(im->pullback_rate_mm_s).c_str());
         }
         if (!one_frame) ok &= put(ds, DCM_NumberOfFrames, num(im->frames).c_str());
-        if (im->timing && !one_frame) {
+        if (im->timing && !one_frame && im->selective) {
+            ok &= ds->putAndInsertTagKey(DCM_FrameIncrementPointer, DCM_FrameTime).good();
+            ok &= put(ds, DCM_FrameTime, num(im->frame_time_ms).c_str());
+            ok &= put(ds, DCM_IVUSAcquisition, "SELECTIVE");
+        } else if (im->timing && !one_frame) {
             ok &= ds->putAndInsertTagKey(DCM_FrameIncrementPointer, DCM_FrameTime).good();
             ok &= put(ds, DCM_FrameTime, num(im->frame_time_ms).c_str());
             ok &= put(ds, DCM_IVUSAcquisition, "MOTOR_PULLBACK");

@@ -24,6 +24,8 @@ typedef struct LqpDicomImage {
      * Rate but no Frame Time; 0: the multi-frame object */
     unsigned instance_number;
     double content_time_s;
+    int selective;                          /* a stationary recording: IVUS Acquisition SELECTIVE, Frame
+                                               Time, no pullback rate or start/stop frames */
 } LqpDicomImage;
 
 /* One CT slice (CT Image Storage, MONOCHROME2, 16-bit signed, HU with

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define HOLD_FRAME_TIME_MS 100.0 /* a stationary recording: 10 frames/s */
 #define PI 3.14159265358979323846
 #define LUT_N 1024              /* lumen radius lookup over angle */
 #define FOV_RADIUS_MM 24.5      /* acquisition circle */
@@ -246,14 +247,16 @@ double lqp_gated_length_mm(unsigned frames) { return GATED_SPACING_MM * (frames 
 
 double lqp_pixel_mm(const LqpPhantom *ph) { return ph->pixel_mm * ph->scale; }
 double lqp_frame_time_ms(const LqpPhantom *ph) { return ph->frame_time_ms; }
-double lqp_pullback_rate_mm_s(const LqpPhantom *ph) { return ph->p.pullback_rate_mm_s; }
+double lqp_pullback_rate_mm_s(const LqpPhantom *ph) { return ph->p.hold_lesion ? 0.0 : ph->p.pullback_rate_mm_s; }
 double lqp_position_mm(const LqpPhantom *ph, unsigned i)
 {
+    if (ph->p.hold_lesion) return 0.0;
     return (double)i * ph->p.pullback_rate_mm_s * ph->frame_time_ms / 1000.0;
 }
 
 static double u_of(const LqpPhantom *ph, unsigned i)
 {
+    if (ph->p.hold_lesion) return ph->lesion_u;
     return ph->p.frames > 1 ? (double)i / (ph->p.frames - 1) : 0.0;
 }
 
@@ -347,7 +350,8 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
     *out = NULL;
     if (p->frames < 1 || p->frames > 100000 || p->size < 64 || p->size > 4096 || !(p->length_mm > 0) ||
         !(p->pullback_rate_mm_s > 0) || (p->transducer_mhz != 0 && !(p->transducer_mhz >= 10 && p->transducer_mhz <= 60)) ||
-        (p->gated && p->motion) || (p->scale != 0 && !(p->scale >= 0.15 && p->scale <= 1)))
+        (p->gated && p->motion) || (p->scale != 0 && !(p->scale >= 0.15 && p->scale <= 1)) ||
+        (p->hold_lesion && (p->gated || p->motion)))
         return LQ_ERR_USAGE;
     LqpPhantom *ph = calloc(1, sizeof *ph);
     if (!ph) return LQ_ERR_INTERNAL;
@@ -396,6 +400,7 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
         ph->frame_time_ms = p->gated ? 1000.0 * ph->heart_period_s : 1000.0 / 30.0;
         ph->p.pullback_rate_mm_s = 1000.0 * step / ph->frame_time_ms;
     }
+    if (p->hold_lesion) ph->frame_time_ms = HOLD_FRAME_TIME_MS;
     rng_seed(&ph->gate_rng, p->seed * 0xff51afd7ed558ccdull + 0x6a7ed);
     Rng *r = &ph->rng;
     rng_seed(r, p->seed * 0x2545f4914f6cdd1dull + 17);

@@ -40,6 +40,9 @@ typedef struct LqpParams {
                                  the catheter (default 0.5 mm) and the speckle grain in real size */
     int frame_files;          /* write the pullback one file per frame (single-frame US Images) into
                                  the folder named as the output, as some consoles export it */
+    int hold_lesion;          /* a stationary recording instead of a pullback: the catheter held at
+                                 the lesion for `frames` frames at 10 frames/s while the patient
+                                 breathes (IVUS Acquisition SELECTIVE, no pullback rate) */
 } LqpParams;
 
 void lqp_params_default(LqpParams *p);

@@ -333,7 +333,7 @@ int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_
     LqpDicomImage im = {rows, p->size, total, (unsigned)samples, pixels, lqp_pixel_mm(ph), lqp_pixel_mm(ph) * step,
                         p->calibration,
                         p->timing, lqp_frame_time_ms(ph), lqp_pullback_rate_mm_s(ph), name, "LQ-PHANTOM",
-                        "20261125", study, series, sop, still + 1, NULL, 0, 0};
+                        "20261125", study, series, sop, still + 1, NULL, 0, 0, p->hold_lesion};
     uint16_t lut[3 * 256];
     if (p->palette && samples == 1) sepia_palette(lut), im.palette = lut;
     if (p->frame_files) {
