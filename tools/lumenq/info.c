@@ -52,20 +52,21 @@ static void print_volume(const char *folder, const LqScanEntry *e, size_t count)
 }
 
 /* A pullback exported one file per frame: described as the one study it
- * reads as, or why its files do not make one. */
-static void print_frame_series(const Cli *cli, const char *folder, const LqScanEntry *e, size_t count)
+ * reads as; 0 (after saying why) when its files do not make one. */
+static int print_frame_series(const Cli *cli, const char *folder, const LqScanEntry *e, size_t count)
 {
     LqStudy *study = NULL;
     LqError err = {0};
-    printf("  one pullback of %zu single-frame images (one file per frame)\n", count);
     if (lq_study_open_series(folder, e->info.series_instance_uid, &cli->open, &study, &err) != LQ_OK) {
-        printf("  Measurable       no: %s\n", err.message);
-        return;
+        printf("  not one pullback: %s\n", err.message);
+        return 0;
     }
+    printf("  one pullback of %zu single-frame images (one file per frame)\n", count);
     const char *why = NULL;
     int ok = lq_study_measurable(study, &why);
     print_info(lq_study_info(study), ok, why);
     lq_study_close(&study);
+    return 1;
 }
 
 /* Entries a..b-1 of a scan: one series. Multi-frame objects (pullbacks) are
@@ -78,10 +79,7 @@ static void print_one_series(const Cli *cli, const char *folder, const LqScanEnt
     for (size_t k = 0; k < count; k++) measurable += e[k].measurable != 0, frames += e[k].info.frames;
     printf("Series %s: %zu object%s, %s\n", in->series_instance_uid[0] ? in->series_instance_uid : "(no UID)", count,
            count == 1 ? "" : "s", in->modality[0] ? in->modality : "no modality");
-    if (e[0].frame_series) {
-        print_frame_series(cli, folder, e, count);
-        return;
-    }
+    if (e[0].frame_series && print_frame_series(cli, folder, e, count)) return;
     if (count <= 3 || e[0].info.frames > 1) {
         for (size_t k = 0; k < count; k++) print_info(&e[k].info, e[k].measurable, e[k].why);
         return;

@@ -28,7 +28,7 @@ static int pick_pullback(const char *dir, const Cli *cli, char *picked, size_t l
         return lq_exit_code(rc);
     }
     size_t found = 0;
-    char list[600] = "", unmeasurable[400] = "";
+    char list[600] = "", unmeasurable[700] = "";
     for (size_t k = 0; k < scan->count; k++) {
         const LqScanEntry *e = &scan->entries[k];
         char name[1100];
@@ -38,10 +38,16 @@ static int pick_pullback(const char *dir, const Cli *cli, char *picked, size_t l
                    strcmp(scan->entries[b].info.series_instance_uid, e->info.series_instance_uid) == 0;
                  b++)
                 measurable += scan->entries[b].measurable != 0;
+            LqStudy *series = NULL;
+            LqError why = {0};
+            if (measurable == b - k &&
+                lq_study_open_series(dir, e->info.series_instance_uid, &cli->open, &series, &why) != LQ_OK)
+                measurable = 0; /* stills that do not make one pullback (other sizes, duplicates) */
+            lq_study_close(&series);
             if (measurable < b - k) {
                 if (!unmeasurable[0])
-                    snprintf(unmeasurable, sizeof unmeasurable, "; series %s of %zu single-frame images: %s",
-                             e->info.series_instance_uid, b - k, e->why);
+                    snprintf(unmeasurable, sizeof unmeasurable, "; series %s of %zu single-frame images: %.300s",
+                             e->info.series_instance_uid, b - k, why.message[0] ? why.message : e->why);
                 k = b - 1;
                 continue;
             }
