@@ -94,6 +94,17 @@ check "mixed sizes are refused" expect_exit 65 "$lumenq" measure "$work/mixed"
 check "  one line with the reason" sh -c "[ \$(wc -l <'$work/err') -eq 1 ] && grep -q 'small.dcm' '$work/err' &&
     grep -q 'image sizes differ' '$work/err'"
 
+# Stills of one series that make no pullback beside a multi-frame pullback:
+# the pullback is measured, as before.
+mkdir "$work/beside"
+cp "$work/small/IMG00002.dcm" "$work/beside/small.dcm"
+cp "$work/frames/$(ls "$work/frames" | head -1)" "$work/beside/large.dcm"
+"$phantom" "$work/beside/pullback.dcm" --seed 5 --frames 81 --size 256 --length 40 || exit 1
+check "mismatched stills beside a pullback: the pullback measured" expect_exit 0 "$lumenq" measure "$work/beside" \
+    -f json -o "$work/beside.json"
+check "  it is the pullback's report" grep -q '"file": ".*pullback.dcm"' "$work/beside.json"
+check "info says why the stills are not one pullback" sh -c "'$lumenq' info '$work/beside' | grep -q 'not one pullback: .*image sizes differ'"
+
 # Uncalibrated frames: measured with --pixel-size, refused without.
 "$phantom" "$work/uncal" "${args[@]}" --frame-files --calibration none || exit 1
 check "uncalibrated frames need --pixel-size" expect_exit 65 "$lumenq" measure "$work/uncal"
