@@ -66,5 +66,17 @@ check "  fixed: lumenq's areas within 15 %" [ "$(variation "$work/held-fixed.csv
 check "  breathing: the truth varies by 30 % or more" [ "$(variation "$work/held-breathing-truth.json")" -ge 30 ]
 check "  breathing: so do lumenq's areas" [ "$(variation "$work/held-breathing.csv")" -ge 30 ]
 
+# A pause inside a pullback (--pause): 15 s held at the lesion, breathing.
+check "a pullback pausing 15 s at the breathing lesion: written" "$phantom" "$work/pause.dcm" \
+    "$work/pause-truth.json" --seed 4 --size 256 --dynamic --pause 15
+held() { # the truth's frames at the place the most frames share: "count variation%"
+    grep -o '"position_mm": [0-9.-]*, "area_mm2": [0-9.]*' "$work/pause-truth.json" | awk '{print $2, $4}' | tr -d , |
+        awk '{n[$1]++; a[$1] = a[$1] " " $2} END {for (p in n) if (n[p] > best) {best = n[p]; at = p}
+             split(a[at], v, " "); lo = hi = v[1]; for (k in v) {if (v[k] + 0 < lo) lo = v[k] + 0; if (v[k] + 0 > hi) hi = v[k] + 0}
+             printf "%d %.0f\n", best, 100 * (hi - lo) / hi}'
+}
+check "  27 frames or more at one place (15 s at 551 ms)" [ "$(held | cut -d' ' -f1)" -ge 27 ]
+check "  the lumen there swings by 30 % or more" [ "$(held | cut -d' ' -f2)" -ge 30 ]
+
 echo "dynamic: $pass passed, $fail failed"
 [ "$fail" -eq 0 ]

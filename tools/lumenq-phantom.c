@@ -47,6 +47,8 @@ static void usage(FILE *fp)
             "  --hold-lesion S     a stationary recording instead: the catheter held at the lesion\n"
             "                      for S seconds at 10 frames/s while the patient breathes (IVUS\n"
             "                      Acquisition SELECTIVE, Frame Time, no pullback rate)\n"
+            "  --pause S           the pullback stops at the lesion for S seconds, the patient\n"
+            "                      breathing, within its frames; the file does not say so\n"
             "  --capture           console screen capture: RGB with crosshair, ticks, ring, caliper,\n"
             "                      text and a masked catheter burned in\n"
             "CT at clinical resolution (docs/phantom.md): any of these turns the scanner's point\n"
@@ -89,7 +91,7 @@ int main(int argc, char **argv)
         {"pixel-size", required_argument, 0, 'X'}, {"slice-thickness", required_argument, 0, 'K'},
         {"slice-spacing", required_argument, 0, 'G'}, {"lesion-ratio", required_argument, 0, 'L'},
         {"clinical", no_argument, 0, 'N'},      {"frame-files", no_argument, 0, 'F'},
-        {"hold-lesion", required_argument, 0, 'o'},
+        {"hold-lesion", required_argument, 0, 'o'}, {"pause", required_argument, 0, 'p'},
         {0, 0, 0, 0}};
     int c, missing = -1, enhanced = 0, size_given = 0, frames_given = 0, length_given = 0;
     double v, hold_s = 0, ct_pixel = 0, ct_thickness = 0, ct_spacing = 0, ct_ratio = 0;
@@ -136,6 +138,7 @@ int main(int argc, char **argv)
         case 'N': clinical = 1; break;
         case 'F': p.frame_files = 1; break;
         case 'o': if (!number(optarg, 1, 600, &hold_s)) goto bad; break;
+        case 'p': if (!number(optarg, 1, 600, &p.pause_s)) goto bad; break;
         case 'h': usage(stdout); return 0;
         default: goto bad;
         }

@@ -43,6 +43,8 @@ typedef struct LqpParams {
     int hold_lesion;          /* a stationary recording instead of a pullback: the catheter held at
                                  the lesion for `frames` frames at 10 frames/s while the patient
                                  breathes (IVUS Acquisition SELECTIVE, no pullback rate) */
+    double pause_s;           /* > 0: the pullback stops at the lesion for this many seconds (the
+                                 patient breathing) within its `frames`; the file does not say so */
 } LqpParams;
 
 void lqp_params_default(LqpParams *p);
