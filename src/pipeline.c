@@ -385,6 +385,8 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
     ms.positions_are_indices = in->timing == LQ_TIMING_NONE;
     if (ms.first_frame < 0) ms.first_frame = (int)in->pullback_start_frame;
     if (ms.last_frame < 0) ms.last_frame = (int)in->pullback_stop_frame;
+    /* the dynamic check's window, for every caller (the hook, the library) */
+    if (!(ms.pullback_rate_mm_s > 0)) ms.pullback_rate_mm_s = in->pullback_rate_mm_s;
     r->order_from_cfv = ms.pullback_from_cfv != 0;
     r->low_confidence = ms.low_confidence;
     r->pullback_first = ms.first_frame > 0 ? (size_t)ms.first_frame : 0;

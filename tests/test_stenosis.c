@@ -404,6 +404,54 @@ static void test_dynamic_flag(void **state)
     assert_non_null(strstr(s.dynamic_note, "usable frames"));
 }
 
+/* The window follows the pullback's speed: a breath (5 s) of pullback each
+ * side of the lesion, at most 5 mm. A re-narrowing 3-4 mm from the lesion lies
+ * beyond the window at 0.5 mm/s (2.5 mm) and within it at 1 mm/s (5 mm); at
+ * 1.5 and 3 mm/s a breath (7.5, 15 mm) does not fit the lesion's
+ * neighbourhood: not judged. */
+static void test_dynamic_window_follows_rate(void **state)
+{
+    (void)state;
+    LqFrameMeasure f[N];
+    anatomy(f);
+    const double beyond[] = {100, 130, 150, 150, 120, 90, 90, 120, 150, 150, 150, 150, 150}; /* frames 27-39 */
+    for (int i = 0; i < 13; i++) set_frame(f, 27 + i, beyond[i], 2 * sqrt(beyond[i] / 3.14159265358979));
+    LqMeasureSettings set;
+    lq_measure_settings_default(&set);
+    set.pullback_rate_mm_s = 0.5;
+    LqSummary s = measure_with(f, &set);
+    assert_int_equal(s.lesion_frame, 25);
+    assert_true(s.dynamic_checked);
+    assert_false(s.dynamic);
+    assert_float_equal(s.dynamic_window_mm, 2.5, 1e-9);
+    set.pullback_rate_mm_s = 1.0;
+    s = measure_with(f, &set);
+    assert_float_equal(s.dynamic_window_mm, 5.0, 1e-9);
+    assert_true(s.dynamic_checked);
+    assert_true(s.dynamic);
+    assert_float_equal(s.dynamic_variation_pct, 100.0 * (150 - 90) / 50, 1e-6); /* 3-frame medians */
+    set.pullback_rate_mm_s = 0; /* not given: 1 mm/s */
+    LqSummary unset = measure_with(f, &set);
+    assert_true(unset.dynamic);
+    assert_float_equal(unset.dynamic_window_mm, 5.0, 1e-9);
+    set.pullback_rate_mm_s = 1.5;
+    s = measure_with(f, &set);
+    assert_false(s.dynamic_checked);
+    assert_false(s.dynamic);
+    assert_non_null(strstr(s.dynamic_note, "a breath is 7.5 mm"));
+    set.pullback_rate_mm_s = 3.0;
+    s = measure_with(f, &set);
+    assert_false(s.dynamic_checked);
+    assert_non_null(strstr(s.dynamic_note, "a breath is 15 mm"));
+    assert_non_null(strstr(s.dynamic_note, "stationary"));
+    /* slow but sparse: at 0.8 mm/s a breath is 4 mm, 2 frames 2 mm apart */
+    set.pullback_rate_mm_s = 0.8;
+    anatomy_step(f, 2.0);
+    s = measure_with(f, &set);
+    assert_false(s.dynamic_checked);
+    assert_non_null(strstr(s.dynamic_note, "too sparse to see breathing"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -412,7 +460,7 @@ int main(void)
         cmocka_unit_test(test_invalid_ranges), cmocka_unit_test(test_no_stable_reference),
         cmocka_unit_test(test_stent_sizing),   cmocka_unit_test(test_lesion_range),
         cmocka_unit_test(test_reference_normal_and_external), cmocka_unit_test(test_metric_chooses_verdict),
-        cmocka_unit_test(test_dynamic_flag),
+        cmocka_unit_test(test_dynamic_flag),   cmocka_unit_test(test_dynamic_window_follows_rate),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

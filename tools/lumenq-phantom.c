@@ -3,6 +3,7 @@
 #include "phantom/phantom.h"
 
 #include <errno.h>
+#include <math.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,7 +12,7 @@
 static void usage(FILE *fp)
 {
     fprintf(fp,
-            "Usage: lumenq-phantom OUT.dcm [TRUTH.json] [options]\n"
+            "Usage: lumenq-phantom OUT.dcm|OUT-FOLDER [TRUTH.json] [options]\n"
             "       lumenq-phantom --ct DIR [--seed N] [--missing-slice K] [--enhanced] [--size N] [--frames SLICES]\n"
             "                      [--pixel-size MM] [--slice-thickness MM] [--slice-spacing MM]\n"
             "                      [--lesion-ratio R] [--clinical]\n"
@@ -41,6 +42,13 @@ static void usage(FILE *fp)
             "  --gated             one frame per heartbeat (60-90 bpm), 0.4 mm apart unless --length\n"
             "                      is given; tissue speckle decorrelates between frames\n"
             "  --motion            ungated, 30 frames/s, with cardiac and respiratory motion\n"
+            "  --frame-files       one file per frame: OUT is a folder of single-frame US Images\n"
+            "                      (Instance Number, Content Time, IVUS Pullback Rate; no Frame Time)\n"
+            "  --hold-lesion S     a stationary recording instead: the catheter held at the lesion\n"
+            "                      for S seconds at 10 frames/s while the patient breathes (IVUS\n"
+            "                      Acquisition SELECTIVE, Frame Time, no pullback rate)\n"
+            "  --pause S           the pullback stops at the lesion for S seconds, the patient\n"
+            "                      breathing, within its frames; the file does not say so\n"
             "  --capture           console screen capture: RGB with crosshair, ticks, ring, caliper,\n"
             "                      text and a masked catheter burned in\n"
             "CT at clinical resolution (docs/phantom.md): any of these turns the scanner's point\n"
@@ -82,10 +90,11 @@ int main(int argc, char **argv)
         {"motion", no_argument, 0, 'm'},        {"capture", no_argument, 0, 'C'},
         {"pixel-size", required_argument, 0, 'X'}, {"slice-thickness", required_argument, 0, 'K'},
         {"slice-spacing", required_argument, 0, 'G'}, {"lesion-ratio", required_argument, 0, 'L'},
-        {"clinical", no_argument, 0, 'N'},
+        {"clinical", no_argument, 0, 'N'},      {"frame-files", no_argument, 0, 'F'},
+        {"hold-lesion", required_argument, 0, 'o'}, {"pause", required_argument, 0, 'p'},
         {0, 0, 0, 0}};
     int c, missing = -1, enhanced = 0, size_given = 0, frames_given = 0, length_given = 0;
-    double v, ct_pixel = 0, ct_thickness = 0, ct_spacing = 0, ct_ratio = 0;
+    double v, hold_s = 0, ct_pixel = 0, ct_thickness = 0, ct_spacing = 0, ct_ratio = 0;
     int clinical = 0;
     const char *ct_dir = NULL;
     opterr = 0;
@@ -127,6 +136,9 @@ int main(int argc, char **argv)
         case 'G': if (!number(optarg, 0.5, 2.0, &ct_spacing)) goto bad; break;
         case 'L': if (!number(optarg, 1.0, 6.0, &ct_ratio)) goto bad; break;
         case 'N': clinical = 1; break;
+        case 'F': p.frame_files = 1; break;
+        case 'o': if (!number(optarg, 1, 600, &hold_s)) goto bad; break;
+        case 'p': if (!number(optarg, 1, 600, &p.pause_s)) goto bad; break;
         case 'h': usage(stdout); return 0;
         default: goto bad;
         }
@@ -162,6 +174,7 @@ int main(int argc, char **argv)
         return 0;
     }
     if (optind >= argc || argc - optind > 2 || (p.gated && p.motion)) goto bad;
+    if (hold_s > 0) p.hold_lesion = 1, p.frames = (unsigned)lround(10 * hold_s); /* 10 frames/s */
     if (p.gated && !length_given) p.length_mm = lqp_gated_length_mm(p.frames);
     char msg[512] = "";
     int rc = lqp_write_study(&p, argv[optind], optind + 1 < argc ? argv[optind + 1] : NULL, msg, sizeof msg);

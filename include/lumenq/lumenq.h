@@ -148,6 +148,8 @@ typedef struct LqScanEntry {
     LqStudyInfo info;
     int measurable;
     int pullback;              /* measurable, several frames, IVUS or US multi-frame */
+    int frame_series;          /* one frame of a pullback exported one file per frame: its series
+                                  opens as one study with lq_study_open_series */
     char why[200];             /* why not measurable */
 } LqScanEntry;
 
@@ -159,6 +161,18 @@ typedef struct LqScan {
 
 LQ_API int lq_scan(const char *path, const LqOpenOptions *opt, LqScan **out, LqError *err);
 LQ_API void lq_scan_free(LqScan **scan);
+
+/* A pullback exported one file per frame (single-frame US or Secondary
+ * Capture images of one Series Instance UID, found in `path` by lq_scan):
+ * one study whose frame i is the i-th file in the order of Instance Number,
+ * then Content (else Acquisition) Time, then the last number in the file
+ * name. Calibration is the files' (they must agree) or --pixel-size; the
+ * frame time is Frame Time or the even spacing of the files' times, or the
+ * options'. LQ_ERR_DATA with a one-line reason for files of different size,
+ * format or calibration, for two files at one place in that order, and for
+ * a gap in the Instance Numbers (a frame missing). The study's path is `path`. */
+LQ_API int lq_study_open_series(const char *path, const char *series_uid, const LqOpenOptions *opt, LqStudy **out,
+                                LqError *err);
 
 /* A CT series as a volume (CT venography, docs/ct.md): the slices of one
  * series sorted by their position along the slice normal (never by file
@@ -255,6 +269,8 @@ typedef struct LqMeasureSettings {
     int positions_are_indices; /* 1: untimed pullback, positions are frame indices */
     int first_frame, last_frame; /* the pullback proper (IVUS Pullback Start/Stop Frame
                                     Number); -1: from the first / to the last frame */
+    double pullback_rate_mm_s; /* > 0: the pullback's speed; the dynamic check looks a breath (5 s)
+                                  of pullback either side of the lesion. 0: 1 mm/s assumed */
 } LqMeasureSettings;
 
 LQ_API void lq_measure_settings_default(LqMeasureSettings *s);
@@ -301,7 +317,8 @@ typedef struct LqSummary {
     int dynamic_checked;           /* enough usable frames near the lesion to tell */
     int dynamic;                   /* variation >= LQ_DYNAMIC_VARIATION_PCT */
     double dynamic_variation_pct;  /* largest re-narrowing within the window, % of the MLA */
-    double dynamic_window_mm;      /* half-width of the window around the lesion */
+    double dynamic_window_mm;      /* half-width of the window around the lesion: a breath of
+                                      pullback, at most the lesion's neighbourhood (5 mm) */
     int dynamic_frames;            /* usable frames in it */
     double dynamic_area_min_mm2, dynamic_area_max_mm2;
     char dynamic_note[120];        /* why not judged ("" when judged) */

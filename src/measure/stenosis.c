@@ -18,11 +18,13 @@
 #define MIN_RUN_FRAMES 5         /* the same for untimed pullbacks */
 #define MIN_RUN_FRAMES_TIMED 3   /* and never fewer frames than this */
 #define MIN_PULLBACK_FRAMES 3    /* fewer: nothing to compare */
-#define DYNAMIC_WINDOW_MM 5.0    /* dynamic lesion: +-5 mm around the lesion (a breath or more) */
-#define DYNAMIC_WINDOW_FRAMES 10 /* the same for untimed pullbacks */
+#define DYNAMIC_BREATH_S 5.0     /* dynamic lesion: a breath (4-6 s) of pullback on each side of the lesion */
+#define DYNAMIC_ASSUMED_RATE 1.0 /* mm/s when the measurement is not told the rate: the motorised speed */
+#define DYNAMIC_NEIGHBOURHOOD_MM 5.0 /* the window never reaches further: half the shortest lesions */
+#define DYNAMIC_WINDOW_FRAMES 10 /* the window of untimed pullbacks */
 #define DYNAMIC_MIN_FRAMES 7     /* fewer usable frames: not judged */
 #define DYNAMIC_SMOOTH_MM 0.5    /* running median half-width before looking for a re-narrowing */
-#define DYNAMIC_MAX_STEP_MM 1.0  /* sparser frames cannot show a breath (3-5 mm of pullback) */
+#define DYNAMIC_FRAMES_PER_BREATH 5 /* sparser frames alias a breath */
 #define STENT_OVERSIZE_MIN_MM 1.0
 #define STENT_OVERSIZE_MAX_MM 4.0
 #define STENT_MIN_LENGTH_MM 60.0 /* shorter stents account for most migrations */
@@ -239,17 +241,24 @@ static int cmp_double(const void *a, const void *b)
  * and the largest fall after a rise is taken; the figure is that fall in
  * percent of the MLA. Measured on the phantoms (docs/phantom.md): 0 % on
  * every static seed, 7-52 % on the dynamic ones; flagged at 5 %. */
-static int dynamic_check(const Walk *w, size_t lesion_k, int untimed, LqSummary *out)
+static int dynamic_check(const Walk *w, size_t lesion_k, int untimed, double rate_mm_s, LqSummary *out)
 {
-    double half = untimed ? DYNAMIC_WINDOW_FRAMES : DYNAMIC_WINDOW_MM;
+    /* the window follows the pullback's speed: a breath of pullback on each side */
+    double rate = rate_mm_s > 0 ? rate_mm_s : DYNAMIC_ASSUMED_RATE;
+    double half = untimed ? DYNAMIC_WINDOW_FRAMES : DYNAMIC_BREATH_S * rate;
     /* at least one neighbour on each side, however sparse the frames */
     double smooth_half = untimed ? 1.0 : fmax(DYNAMIC_SMOOTH_MM, 1.01 * frame_step(w));
-    out->dynamic_window_mm = half;
-    if (!untimed && frame_step(w) > DYNAMIC_MAX_STEP_MM) {
-        /* a breath spans a few mm of pullback: sparser frames alias it */
+    out->dynamic_window_mm = untimed ? half : fmin(half, DYNAMIC_NEIGHBOURHOOD_MM);
+    if (!untimed && half > DYNAMIC_NEIGHBOURHOOD_MM + 1e-9) {
         snprintf(out->dynamic_note, sizeof out->dynamic_note,
-                 "frames %.1f mm apart, too sparse to see breathing (%.1f mm at most)", frame_step(w),
-                 DYNAMIC_MAX_STEP_MM);
+                 "at %.3g mm/s a breath is %.3g mm of pullback, more than the lesion's +-%d mm; "
+                 "record it stationary", rate, half, (int)DYNAMIC_NEIGHBOURHOOD_MM);
+        return 0;
+    }
+    if (!untimed && half / frame_step(w) < DYNAMIC_FRAMES_PER_BREATH - 1e-9) {
+        snprintf(out->dynamic_note, sizeof out->dynamic_note,
+                 "frames %.1f mm apart, %.1f in a breath's %.0f mm, too sparse to see breathing (%d at least)",
+                 frame_step(w), half / frame_step(w), half, DYNAMIC_FRAMES_PER_BREATH);
         return 0;
     }
     double x0 = untimed ? (double)lesion_k : pos(w, lesion_k);
@@ -489,7 +498,7 @@ static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeas
     out->verdict_pct = lq_stenosis_pct(&st, set->metric);
     out->significant = lq_stenosis_significant(out->verdict_pct, set->threshold_pct);
 
-    if (dynamic_check(&w, lesion_k, set->positions_are_indices, out) < 0)
+    if (dynamic_check(&w, lesion_k, set->positions_are_indices, set->pullback_rate_mm_s, out) < 0)
         return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
     stent_sizing(&w, seg_a, seg_b, have_run, run0, set->positions_are_indices, out);
     out->ok = 1;

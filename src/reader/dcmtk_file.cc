@@ -39,6 +39,12 @@ struct LqDicomFile {
     Uint32 next_fragment = 0;   // first fragment of the next frame (sequential reads)
     unsigned next_frame = 0;
     FrameFragments fragments;
+    // A pullback exported one file per frame (lqd_open_series): frame i is the
+    // one frame of frame_paths[i], opened when read, one file at a time.
+    std::vector<std::string> frame_paths;
+    LqDicomFile *frame_file = nullptr;
+    unsigned frame_file_index = 0;
+    ~LqDicomFile() { delete frame_file; }
 };
 
 static void copy_str(char *dst, size_t len, const char *src)
@@ -104,6 +110,65 @@ extern "C" int lqd_open(const char *path, LqDicomFile **out, char *msg, size_t m
 }
 
 extern "C" void lqd_close(LqDicomFile *f) { delete f; }
+
+extern "C" int lqd_open_series(const char *const *paths, unsigned count, LqDicomFile **out, char *msg, size_t msg_len)
+{
+    *out = nullptr;
+    if (count == 0) {
+        copy_str(msg, msg_len, "no files");
+        return LQ_ERR_DATA;
+    }
+    int rc = lqd_open(paths[0], out, msg, msg_len);
+    if (rc != LQ_OK) return rc;
+    try {
+        (*out)->frame_paths.assign(paths, paths + count);
+    } catch (const std::bad_alloc &) {
+        lqd_close(*out);
+        *out = nullptr;
+        copy_str(msg, msg_len, "out of memory");
+        return LQ_ERR_INTERNAL;
+    }
+    return LQ_OK;
+}
+
+extern "C" int lqd_open_again(const LqDicomFile *f, const char *path, LqDicomFile **out, char *msg, size_t msg_len)
+{
+    if (f->frame_paths.empty()) return lqd_open(path, out, msg, msg_len);
+    std::vector<const char *> paths;
+    try {
+        for (const std::string &p : f->frame_paths) paths.push_back(p.c_str());
+    } catch (const std::bad_alloc &) {
+        *out = nullptr;
+        copy_str(msg, msg_len, "out of memory");
+        return LQ_ERR_INTERNAL;
+    }
+    return lqd_open_series(paths.data(), (unsigned)paths.size(), out, msg, msg_len);
+}
+
+// The file holding frame `index` of a series (its frame 0), or f itself.
+static LqDicomFile *frame_source(LqDicomFile *f, unsigned *index, int *rc, char *msg, size_t msg_len)
+{
+    *rc = LQ_OK;
+    if (f->frame_paths.empty()) return f;
+    if (*index >= f->frame_paths.size()) {
+        snprintf(msg, msg_len, "frame %u out of range: frames 1-%zu", *index + 1, f->frame_paths.size());
+        *rc = LQ_ERR_USAGE;
+        return nullptr;
+    }
+    if (!f->frame_file || f->frame_file_index != *index) {
+        delete f->frame_file;
+        f->frame_file = nullptr;
+        char why[300];
+        *rc = lqd_open(f->frame_paths[*index].c_str(), &f->frame_file, why, sizeof why);
+        if (*rc != LQ_OK) {
+            snprintf(msg, msg_len, "%s: %s", f->frame_paths[*index].c_str(), why);
+            return nullptr;
+        }
+        f->frame_file_index = *index;
+    }
+    *index = 0;
+    return f->frame_file;
+}
 
 extern "C" int lqd_get_string(LqDicomFile *f, uint32_t seq_tag, unsigned item, uint32_t tag,
                               char *buf, size_t len)
@@ -239,6 +304,7 @@ extern "C" void lqd_pixel_layout(LqDicomFile *f, int *encapsulated, uint64_t *na
      * a pixel sequence all the same */
     *encapsulated = xfer.isEncapsulated() || (e && e->getLengthField() == DCM_UndefinedLength) ? 1 : 0;
     *native_length = (e && !*encapsulated) ? e->getLengthField() : 0;
+    *native_length *= f->frame_paths.empty() ? 1 : f->frame_paths.size(); /* each file was checked alike */
 }
 
 extern "C" int lqd_frame_size(LqDicomFile *f, size_t *bytes, char *msg, size_t msg_len)
@@ -263,6 +329,8 @@ extern "C" int lqd_read_frame(LqDicomFile *f, unsigned index, void *buf, size_t 
                               char *color_model, char *msg, size_t msg_len)
 {
     try {
+        int rc;
+        if (!(f = frame_source(f, &index, &rc, msg, msg_len))) return rc;
         DcmElement *e = pixel_element(f);
         if (!e) {
             copy_str(msg, msg_len, "no Pixel Data (7FE0,0010)");
@@ -385,6 +453,9 @@ extern "C" int lqd_encapsulated_frame(LqDicomFile *f, unsigned index, unsigned f
     *out = nullptr;
     *len = 0;
     try {
+        int rc;
+        if (!f->frame_paths.empty()) frames = 1;
+        if (!(f = frame_source(f, &index, &rc, msg, msg_len))) return rc;
         DcmDataset *ds = f->file.getDataset();
         DcmElement *e = pixel_element(f);
         DcmPixelData *pd = e ? OFdynamic_cast(DcmPixelData *, e) : nullptr;

@@ -16,6 +16,14 @@ typedef struct LqDicomFile LqDicomFile;
  * Returns an LqStatus; on failure `msg` gets the reason (no file name). */
 int lqd_open(const char *path, LqDicomFile **out, char *msg, size_t msg_len);
 void lqd_close(LqDicomFile *f);
+/* A pullback exported one file per frame: frame i is the single frame of
+ * paths[i]. Attributes are read from paths[0]; lqd_read_frame and
+ * lqd_encapsulated_frame open the file of the frame asked for, one at a time.
+ * The caller has checked that the files agree in size and encoding. */
+int lqd_open_series(const char *const *paths, unsigned count, LqDicomFile **out, char *msg, size_t msg_len);
+/* A second handle on what f reads (the file at path, or f's series of
+ * frame files), for a worker thread that reads frames of its own. */
+int lqd_open_again(const LqDicomFile *f, const char *path, LqDicomFile **out, char *msg, size_t msg_len);
 
 /* Attribute access. `seq_tag` 0 reads the top-level dataset; otherwise the
  * attribute is read from item `item` of that sequence. Tags are (group<<16)|element.

@@ -282,7 +282,7 @@ int lq_study_open_reader(const LqStudy *s, LqStudy **out, LqError *err)
     *r = *s;
     r->file = NULL, r->jpeg_handle = NULL, r->overlay_mask = NULL, r->frame_decoder = NULL;
     r->decode_buf = malloc(s->decode_len + 2);
-    int rc = r->decode_buf ? lqd_open(s->info.path, &r->file, msg, sizeof msg) : LQ_ERR_INTERNAL;
+    int rc = r->decode_buf ? lqd_open_again(s->file, s->info.path, &r->file, msg, sizeof msg) : LQ_ERR_INTERNAL;
     if (rc != LQ_OK) {
         if (!r->decode_buf) snprintf(msg, sizeof msg, "out of memory");
         lq_study_close_reader(&r);

@@ -75,6 +75,33 @@ static int by_study_series_path(const void *a, const void *b)
     return c ? c : strcmp(x->path, y->path);
 }
 
+/* A series of single-frame ultrasound or Secondary Capture images that are
+ * not slices in space: a pullback exported one file per frame. */
+static int frame_of_pullback(const LqStudyInfo *in)
+{
+    static const char *const classes[] = {"1.2.840.10008.5.1.4.1.1.6.1", /* US Image */
+                                          "1.2.840.10008.5.1.4.1.1.7"};   /* Secondary Capture */
+    if (in->frames != 1 || in->rows == 0 || in->has_geometry) return 0;
+    for (size_t k = 0; k < sizeof classes / sizeof classes[0]; k++)
+        if (strcmp(in->sop_class_uid, classes[k]) == 0) return 1;
+    return 0;
+}
+
+static void mark_frame_series(LqScan *scan)
+{
+    for (size_t a = 0; a < scan->count;) {
+        const LqStudyInfo *in = &scan->entries[a].info;
+        size_t b = a + 1;
+        int all = frame_of_pullback(in);
+        while (b < scan->count && strcmp(scan->entries[b].info.study_instance_uid, in->study_instance_uid) == 0 &&
+               strcmp(scan->entries[b].info.series_instance_uid, in->series_instance_uid) == 0)
+            all &= frame_of_pullback(&scan->entries[b++].info);
+        if (all && b - a >= 2 && in->series_instance_uid[0])
+            for (size_t k = a; k < b; k++) scan->entries[k].frame_series = 1;
+        a = b;
+    }
+}
+
 int lq_scan(const char *path, const LqOpenOptions *opt, LqScan **out, LqError *err)
 {
     *out = NULL;
@@ -109,6 +136,7 @@ int lq_scan(const char *path, const LqOpenOptions *opt, LqScan **out, LqError *e
         return lq_fail(err, rc, "%s: out of memory while scanning", path);
     }
     if (scan->count > 1) qsort(scan->entries, scan->count, sizeof *scan->entries, by_study_series_path);
+    mark_frame_series(scan);
     *out = scan;
     return LQ_OK;
 }

@@ -6,6 +6,7 @@
 #include "jpeg.h"
 #include "prescan.h"
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -212,4 +213,196 @@ int lq_study_measurable(const LqStudy *study, const char **why)
 {
     if (why) *why = study->measurable ? "" : study->not_measurable_why;
     return study->measurable;
+}
+
+/* ------------------------------------------- a pullback, one file per frame */
+
+typedef struct FrameFile {
+    const LqScanEntry *entry;
+    long instance;      /* Instance Number; -1 when absent */
+    double time_s;      /* Content Time, else Acquisition Time, seconds into the day; -1 when absent */
+    long name_number;   /* the last run of digits in the file name; -1 when none */
+} FrameFile;
+
+/* TM: HHMMSS.FFFFFF (or the old HH:MM:SS.FFFFFF) -> seconds; -1 if unreadable. */
+static double tm_seconds(const char *tm)
+{
+    int d[6], n = 0;
+    const char *p = tm;
+    while (*p && n < 6) {
+        if (*p == ':') {
+            p++;
+            continue;
+        }
+        if (*p < '0' || *p > '9') break;
+        d[n++] = *p++ - '0';
+    }
+    if (n < 6) return -1;
+    double frac = *p == '.' ? strtod(p, NULL) : 0.0;
+    return (d[0] * 10 + d[1]) * 3600.0 + (d[2] * 10 + d[3]) * 60.0 + (d[4] * 10 + d[5]) + frac;
+}
+
+static long name_number(const char *path)
+{
+    const char *base = strrchr(path, '/');
+    base = base ? base + 1 : path;
+    long number = -1;
+    for (const char *p = base; *p;) {
+        if (*p < '0' || *p > '9') {
+            p++;
+            continue;
+        }
+        char *end;
+        number = strtol(p, &end, 10);
+        p = end;
+    }
+    return number;
+}
+
+static int frame_file_keys(FrameFile *f)
+{
+    LqDicomFile *file = NULL;
+    char msg[200];
+    int rc = lqd_open(f->entry->info.path, &file, msg, sizeof msg);
+    if (rc != LQ_OK) return rc;
+    char tm[40] = "";
+    if (!lqd_get_long(file, 0, 0, T_INSTANCE_NUMBER, &f->instance)) f->instance = -1;
+    f->time_s = -1;
+    if (lqd_get_string(file, 0, 0, T_CONTENT_TIME, tm, sizeof tm)) f->time_s = tm_seconds(tm);
+    if (f->time_s < 0 && lqd_get_string(file, 0, 0, T_ACQUISITION_TIME, tm, sizeof tm)) f->time_s = tm_seconds(tm);
+    f->name_number = name_number(f->entry->info.path);
+    lqd_close(file);
+    return LQ_OK;
+}
+
+/* Instance Number, then Content (Acquisition) Time, then the number in the
+ * file name; each only when both files have it. */
+static int by_pullback_order(const void *pa, const void *pb)
+{
+    const FrameFile *a = pa, *b = pb;
+    if (a->instance >= 0 && b->instance >= 0 && a->instance != b->instance) return a->instance < b->instance ? -1 : 1;
+    if (a->time_s >= 0 && b->time_s >= 0 && a->time_s != b->time_s) return a->time_s < b->time_s ? -1 : 1;
+    if (a->name_number >= 0 && b->name_number >= 0 && a->name_number != b->name_number)
+        return a->name_number < b->name_number ? -1 : 1;
+    return 0;
+}
+
+/* Why two frames of one pullback cannot be put together, or NULL. */
+static const char *unlike(const LqStudyInfo *a, const LqStudyInfo *b)
+{
+    if (a->rows != b->rows || a->cols != b->cols) return "image sizes differ";
+    if (a->samples_per_pixel != b->samples_per_pixel || a->bits_allocated != b->bits_allocated ||
+        a->bits_stored != b->bits_stored || strcmp(a->photometric, b->photometric) != 0)
+        return "pixel formats differ";
+    if (strcmp(a->transfer_syntax_uid, b->transfer_syntax_uid) != 0) return "transfer syntaxes differ";
+    if (a->calibration != b->calibration || fabs(a->pixel_dx_mm - b->pixel_dx_mm) > 1e-9 ||
+        fabs(a->pixel_dy_mm - b->pixel_dy_mm) > 1e-9)
+        return "calibrations differ";
+    return NULL;
+}
+
+/* The frame time the files' times keep when they are evenly spaced (within
+ * a quarter frame), else 0: first to last over the gaps, so the times'
+ * rounding to microseconds averages out. */
+static double even_frame_time_ms(const FrameFile *f, unsigned n)
+{
+    if (n < 2) return 0;
+    double span = 0, gaps[2] = {1e300, -1e300};
+    for (unsigned i = 0; i + 1 < n; i++) {
+        if (f[i].time_s < 0 || f[i + 1].time_s < 0) return 0;
+        double gap = f[i + 1].time_s - f[i].time_s;
+        if (gap < 0) gap += 86400; /* past midnight */
+        span += gap;
+        if (gap < gaps[0]) gaps[0] = gap;
+        if (gap > gaps[1]) gaps[1] = gap;
+    }
+    double step = span / (n - 1);
+    if (!(step > 0) || gaps[0] < 0.75 * step || gaps[1] > 1.25 * step) return 0;
+    return 1000.0 * step;
+}
+
+int lq_study_open_series(const char *path, const char *series_uid, const LqOpenOptions *opt, LqStudy **out,
+                         LqError *err)
+{
+    *out = NULL;
+    LqScan *scan = NULL;
+    int rc = lq_scan(path, opt, &scan, err);
+    if (rc != LQ_OK) return rc;
+    size_t first = 0, n = 0;
+    for (size_t k = 0; k < scan->count; k++)
+        if (scan->entries[k].frame_series && strcmp(scan->entries[k].info.series_instance_uid, series_uid) == 0) {
+            if (!n) first = k;
+            n++;
+        }
+    FrameFile *files = n ? calloc(n, sizeof *files) : NULL;
+    const char **paths = n ? malloc(n * sizeof *paths) : NULL;
+    LqStudy *s = NULL;
+    if (!n) {
+        rc = lq_fail(err, LQ_ERR_DATA, "%s: no series %s of single-frame images", path, series_uid);
+        goto done;
+    }
+    if (!files || !paths) {
+        rc = lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
+        goto done;
+    }
+    for (size_t k = 0; k < n; k++) {
+        files[k].entry = &scan->entries[first + k]; /* the scan sorts a series together */
+        const char *why = unlike(&files[0].entry->info, &files[k].entry->info);
+        if (why) {
+            rc = lq_fail(err, LQ_ERR_DATA, "%s: series %s: %s and %s: %s, so they are not one pullback", path,
+                         series_uid, files[0].entry->info.path, files[k].entry->info.path, why);
+            goto done;
+        }
+        if ((rc = frame_file_keys(&files[k])) != LQ_OK) {
+            rc = lq_fail(err, rc, "%s: cannot read again", files[k].entry->info.path);
+            goto done;
+        }
+    }
+    qsort(files, n, sizeof *files, by_pullback_order);
+    for (size_t k = 0; k + 1 < n; k++)
+        if (by_pullback_order(&files[k], &files[k + 1]) == 0) {
+            rc = lq_fail(err, LQ_ERR_DATA,
+                         "%s: series %s: %s and %s take the same place in the pullback (same Instance Number, "
+                         "time and file number): a duplicate, or frames that cannot be ordered",
+                         path, series_uid, files[k].entry->info.path, files[k + 1].entry->info.path);
+            goto done;
+        }
+    /* a frame missing (not exported, or not readable DICOM) would shift every
+     * later frame's position: numbered frames must follow one another */
+    int numbered = 1;
+    for (size_t k = 0; k < n; k++) numbered &= files[k].instance >= 0;
+    for (size_t k = 0; numbered && k + 1 < n; k++)
+        if (files[k + 1].instance != files[k].instance + 1) {
+            rc = lq_fail(err, LQ_ERR_DATA, "%s: series %s: Instance Number %ld (%s) follows %ld (%s): frames are missing",
+                         path, series_uid, files[k + 1].instance, files[k + 1].entry->info.path, files[k].instance,
+                         files[k].entry->info.path);
+            goto done;
+        }
+    for (size_t k = 0; k < n; k++) paths[k] = files[k].entry->info.path;
+    if ((rc = lq_study_open(paths[0], opt, &s, err)) != LQ_OK) goto done;
+    LqDicomFile *series = NULL;
+    char msg[400];
+    double *positions = realloc(s->position_mm, n * sizeof *positions);
+    if (!positions) {
+        rc = lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", path);
+        goto done;
+    }
+    s->position_mm = positions;
+    if ((rc = lqd_open_series(paths, (unsigned)n, &series, msg, sizeof msg)) != LQ_OK) {
+        rc = lq_fail(err, rc, "%s: %s", path, msg);
+        goto done;
+    }
+    lqd_close(s->file);
+    s->file = series;
+    s->info.frames = (unsigned)n;
+    snprintf(s->info.path, sizeof s->info.path, "%s", path);
+    s->series_frame_time_ms = even_frame_time_ms(files, (unsigned)n);
+    lq_study_timing(s, opt);
+done:
+    if (rc != LQ_OK) lq_study_close(&s);
+    *out = s;
+    free(paths);
+    free(files);
+    lq_scan_free(&scan);
+    return rc;
 }

@@ -15,6 +15,8 @@ enum {
     T_SOP_CLASS = TAG(0x0008, 0x0016),
     T_SOP_INSTANCE = TAG(0x0008, 0x0018),
     T_STUDY_DATE = TAG(0x0008, 0x0020),
+    T_ACQUISITION_TIME = TAG(0x0008, 0x0032),
+    T_CONTENT_TIME = TAG(0x0008, 0x0033),
     T_MODALITY = TAG(0x0008, 0x0060),
     T_MANUFACTURER = TAG(0x0008, 0x0070),
     T_STUDY_DESCRIPTION = TAG(0x0008, 0x1030),
@@ -40,6 +42,7 @@ enum {
     T_PHYS_DELTA_Y = TAG(0x0018, 0x602E),
     T_STUDY_UID = TAG(0x0020, 0x000D),
     T_SERIES_UID = TAG(0x0020, 0x000E),
+    T_INSTANCE_NUMBER = TAG(0x0020, 0x0013),
     T_SAMPLES_PER_PIXEL = TAG(0x0028, 0x0002),
     T_PHOTOMETRIC = TAG(0x0028, 0x0004),
     T_PLANAR_CONFIGURATION = TAG(0x0028, 0x0006),
@@ -92,6 +95,7 @@ struct LqStudy {
     void *jpeg_handle;     /* its turbojpeg instance, made at the first frame */
     const char *frame_decoder; /* who decoded the last frame read: a codec's name */
     int syntax_known;      /* DCMTK knows the transfer syntax */
+    double series_frame_time_ms; /* one file per frame: the frame time their Content Times keep (0: none) */
     char not_measurable_why[200];
 };
 

@@ -5,7 +5,8 @@
 #include <math.h>
 
 /* Frame time: Frame Time, else the mean of Frame Time Vector (its first entry
- * is 0 by definition), else Cine Rate. */
+ * is 0 by definition), else Cine Rate, else (one file per frame) the even
+ * spacing of the files' Content Times. */
 static double file_frame_time_ms(LqStudy *s)
 {
     double v = 0;
@@ -19,7 +20,7 @@ static double file_frame_time_ms(LqStudy *s)
     }
     if (n && sum > 0 && isfinite(sum)) return sum / n;
     if (lqd_get_float(s->file, 0, 0, T_CINE_RATE, 0, &v) && isfinite(v) && v > 0) return 1000.0 / v;
-    return 0.0;
+    return s->series_frame_time_ms;
 }
 
 void lq_study_timing(LqStudy *s, const LqOpenOptions *opt)

@@ -20,7 +20,8 @@ typedef struct Command {
 static const Command commands[CLI_N_COMMANDS] = {
     [CLI_MEASURE] = {"measure", "FILE [options]", "measure venous stenosis on an IVUS pullback",
                      "FILE may be a folder (searched recursively) or a DICOMDIR; measure then takes\n"
-                     "the folder's one IVUS pullback.\n"},
+                     "the folder's one IVUS pullback, a multi-frame file or a series exported one\n"
+                     "file per frame.\n"},
     [CLI_INFO] = {"info", "FILE...", "describe DICOM files and what lumenq will use",
                   "FILE may be a folder (searched recursively) or a DICOMDIR.\n"},
     [CLI_CT] = {"ct", "DIR --lesion-point X,Y,Z --reference-point X,Y,Z [options]",

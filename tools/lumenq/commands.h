@@ -26,7 +26,7 @@ typedef struct Output {
 int plan_outputs(const Cli *cli, int ct, Output *outs, int *n);
 /* The pullback the operand names: the file, or a folder's (a DICOMDIR's) one
  * IVUS pullback copied into `picked`; NULL with *code the exit code after a message. */
-const char *input_pullback(const Cli *cli, char *picked, size_t len, int *code);
+const char *input_pullback(const Cli *cli, char *picked, size_t len, char *series_uid, size_t uid_len, int *code);
 /* Writes the planned outputs; pictures that do not apply are skipped with a note. */
 int write_outputs(const Cli *cli, LqStudy *study, const LqResult *result, const Output *outs, int n, LqError *err);
 /* Creates the folders of --png and --out; 0, or exit 73 with a message. */

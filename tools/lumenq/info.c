@@ -51,9 +51,27 @@ static void print_volume(const char *folder, const LqScanEntry *e, size_t count)
     lq_volume_free(&g);
 }
 
+/* A pullback exported one file per frame: described as the one study it
+ * reads as; 0 (after saying why) when its files do not make one. */
+static int print_frame_series(const Cli *cli, const char *folder, const LqScanEntry *e, size_t count)
+{
+    LqStudy *study = NULL;
+    LqError err = {0};
+    if (lq_study_open_series(folder, e->info.series_instance_uid, &cli->open, &study, &err) != LQ_OK) {
+        printf("  not one pullback: %s\n", err.message);
+        return 0;
+    }
+    printf("  one pullback of %zu single-frame images (one file per frame)\n", count);
+    const char *why = NULL;
+    int ok = lq_study_measurable(study, &why);
+    print_info(lq_study_info(study), ok, why);
+    lq_study_close(&study);
+    return 1;
+}
+
 /* Entries a..b-1 of a scan: one series. Multi-frame objects (pullbacks) are
  * described one by one; a series of single-frame images is summed up. */
-static void print_one_series(const LqScanEntry *e, size_t count)
+static void print_one_series(const Cli *cli, const char *folder, const LqScanEntry *e, size_t count)
 {
     const LqStudyInfo *in = &e[0].info;
     size_t measurable = 0;
@@ -61,6 +79,7 @@ static void print_one_series(const LqScanEntry *e, size_t count)
     for (size_t k = 0; k < count; k++) measurable += e[k].measurable != 0, frames += e[k].info.frames;
     printf("Series %s: %zu object%s, %s\n", in->series_instance_uid[0] ? in->series_instance_uid : "(no UID)", count,
            count == 1 ? "" : "s", in->modality[0] ? in->modality : "no modality");
+    if (e[0].frame_series && print_frame_series(cli, folder, e, count)) return;
     if (count <= 3 || e[0].info.frames > 1) {
         for (size_t k = 0; k < count; k++) print_info(&e[k].info, e[k].measurable, e[k].why);
         return;
@@ -80,7 +99,7 @@ static void print_one_series(const LqScanEntry *e, size_t count)
 }
 
 /* A scan grouped by study, then series (the scan is sorted that way). */
-static void print_series(const char *folder, const LqScan *scan)
+static void print_series(const Cli *cli, const char *folder, const LqScan *scan)
 {
     for (size_t a = 0; a < scan->count;) {
         const LqStudyInfo *in = &scan->entries[a].info;
@@ -92,7 +111,7 @@ static void print_series(const char *folder, const LqScan *scan)
         while (b < scan->count && strcmp(scan->entries[b].info.study_instance_uid, in->study_instance_uid) == 0 &&
                strcmp(scan->entries[b].info.series_instance_uid, in->series_instance_uid) == 0)
             b++;
-        print_one_series(&scan->entries[a], b - a);
+        print_one_series(cli, folder, &scan->entries[a], b - a);
         print_volume(folder, &scan->entries[a], b - a);
         a = b;
     }
@@ -119,7 +138,7 @@ int cmd_info(const Cli *cli)
             rc = lq_scan(argv[i], &cli->open, &scan, &err);
             if (rc == LQ_OK) {
                 printf("%s: %zu DICOM objects, %zu other files skipped\n", argv[i], scan->count, scan->skipped);
-                print_series(argv[i], scan);
+                print_series(cli, argv[i], scan);
                 lq_scan_free(&scan);
             }
         } else {

@@ -14,8 +14,11 @@ static void append(char *buf, size_t len, const char *text)
     buf[used + add] = 0;
 }
 
-/* The one IVUS pullback in a folder; otherwise an exit code and a message. */
-static int pick_pullback(const char *dir, const Cli *cli, char *picked, size_t len)
+/* The one IVUS pullback in a folder: a multi-frame file, or a series of
+ * single-frame images (series_uid set, "" otherwise); else an exit code and
+ * a message. */
+static int pick_pullback(const char *dir, const Cli *cli, char *picked, size_t len, char *series_uid,
+                         size_t uid_len)
 {
     LqScan *scan = NULL;
     LqError err = {0};
@@ -25,18 +28,46 @@ static int pick_pullback(const char *dir, const Cli *cli, char *picked, size_t l
         return lq_exit_code(rc);
     }
     size_t found = 0;
-    char list[600] = "";
+    char list[600] = "", unmeasurable[700] = "";
     for (size_t k = 0; k < scan->count; k++) {
-        if (!scan->entries[k].pullback) continue;
-        if (!found) snprintf(picked, len, "%s", scan->entries[k].info.path);
+        const LqScanEntry *e = &scan->entries[k];
+        char name[1100];
+        if (e->frame_series) { /* the whole series: one pullback, if every frame is measurable */
+            size_t b = k, measurable = 0;
+            for (; b < scan->count && scan->entries[b].frame_series &&
+                   strcmp(scan->entries[b].info.series_instance_uid, e->info.series_instance_uid) == 0;
+                 b++)
+                measurable += scan->entries[b].measurable != 0;
+            LqStudy *series = NULL;
+            LqError why = {0};
+            if (measurable == b - k &&
+                lq_study_open_series(dir, e->info.series_instance_uid, &cli->open, &series, &why) != LQ_OK)
+                measurable = 0; /* stills that do not make one pullback (other sizes, duplicates) */
+            lq_study_close(&series);
+            if (measurable < b - k) {
+                if (!unmeasurable[0])
+                    snprintf(unmeasurable, sizeof unmeasurable, "; series %s of %zu single-frame images: %.300s",
+                             e->info.series_instance_uid, b - k, why.message[0] ? why.message : e->why);
+                k = b - 1;
+                continue;
+            }
+            snprintf(name, sizeof name, "series %s (%zu files)", e->info.series_instance_uid, b - k);
+            if (!found) snprintf(picked, len, "%s", dir), snprintf(series_uid, uid_len, "%s", e->info.series_instance_uid);
+            k = b - 1;
+        } else if (e->pullback) {
+            snprintf(name, sizeof name, "%s", e->info.path);
+            if (!found) snprintf(picked, len, "%s", e->info.path), series_uid[0] = 0;
+        } else {
+            continue;
+        }
         if (found) append(list, sizeof list, ", ");
-        append(list, sizeof list, scan->entries[k].info.path);
+        append(list, sizeof list, name);
         found++;
     }
     int code = 0;
     if (found == 0) {
-        cli_say(cli, "%s: no measurable IVUS pullback (%zu DICOM objects, %zu other files)", dir, scan->count,
-                scan->skipped);
+        cli_say(cli, "%s: no measurable IVUS pullback (%zu DICOM objects, %zu other files)%s", dir, scan->count,
+                scan->skipped, unmeasurable);
         code = 65;
     } else if (found > 1) {
         cli_say(cli, "%s: %zu pullbacks, measure one file: %s", dir, found, list);
@@ -127,20 +158,21 @@ int write_outputs(const Cli *cli, LqStudy *study, const LqResult *result, const 
     return LQ_OK;
 }
 
-const char *input_pullback(const Cli *cli, char *picked, size_t len, int *code)
+const char *input_pullback(const Cli *cli, char *picked, size_t len, char *series_uid, size_t uid_len, int *code)
 {
     const char *path = cli->args[0];
+    series_uid[0] = 0;
     if (!is_collection(path)) return path;
-    *code = pick_pullback(path, cli, picked, len);
+    *code = pick_pullback(path, cli, picked, len, series_uid, uid_len);
     return *code ? NULL : picked;
 }
 
 int cmd_measure(const Cli *cli)
 {
     if (cli->n_args != 1) return cli_usage_error(cli, "%s", "measure needs exactly one FILE");
-    char picked[1024];
+    char picked[1024], series_uid[65] = "";
     int code = 0;
-    const char *path = input_pullback(cli, picked, sizeof picked, &code);
+    const char *path = input_pullback(cli, picked, sizeof picked, series_uid, sizeof series_uid, &code);
     if (!path) return code;
     static Output outs[MAX_OUTPUTS];
     int n_outs;
@@ -158,7 +190,8 @@ int cmd_measure(const Cli *cli)
     LqEdits *edits = NULL;
     LqError err = {0};
     LqRunOptions run = cli->run;
-    int rc = lq_study_open(path, &cli->open, &study, &err);
+    int rc = series_uid[0] ? lq_study_open_series(path, series_uid, &cli->open, &study, &err)
+                           : lq_study_open(path, &cli->open, &study, &err);
     if (rc == LQ_OK) {
         const LqStudyInfo *in = lq_study_info(study);
         if (cli->verbose) cli_say(cli, "%s: %u frames %ux%u, measuring", path, in->frames, in->cols, in->rows);

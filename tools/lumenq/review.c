@@ -469,11 +469,12 @@ static void request_done(void *cls, struct MHD_Connection *c, void **con_cls, en
 }
 
 /* Measures the pullback and sets up what the server needs; an exit code. */
-static int prepare(Review *rv, const char *path)
+static int prepare(Review *rv, const char *path, const char *series_uid)
 {
     const Cli *cli = rv->cli;
     LqError err = {0};
-    int rc = lq_study_open(path, &cli->open, &rv->study, &err);
+    int rc = series_uid[0] ? lq_study_open_series(path, series_uid, &cli->open, &rv->study, &err)
+                           : lq_study_open(path, &cli->open, &rv->study, &err);
     if (rc == LQ_OK && cli->verbose) cli_say(cli, "%s: measuring", path);
     if (rc == LQ_OK) rc = lq_study_measure(rv->study, &rv->run, &rv->measured, &err);
     if (rc == LQ_OK) rc = lq_edits_new(rv->study, cli->reader, &rv->edits, &err);
@@ -524,9 +525,9 @@ int cmd_review(const Cli *cli)
         cli_say(cli, "cannot draw a random token (%s)", strerror(errno));
         return 70;
     }
-    char picked[1024];
+    char picked[1024], series_uid[65] = "";
     int code = 0;
-    const char *path = input_pullback(cli, picked, sizeof picked, &code);
+    const char *path = input_pullback(cli, picked, sizeof picked, series_uid, sizeof series_uid, &code);
     if (!path) return code;
     if (!plan_outputs(cli, 0, rv.outs, &rv.n_outs) ||
         snprintf(rv.edits_path, sizeof rv.edits_path, "%s/edits.json", cli->out_dir) >= (int)sizeof rv.edits_path)
@@ -538,7 +539,7 @@ int cmd_review(const Cli *cli)
     pthread_sigmask(SIG_BLOCK, &stop, NULL);
     /* (before any thread starts: they inherit the mask, so only sigwait sees them) */
     code = make_output_dirs(cli);
-    if (!code) code = prepare(&rv, path);
+    if (!code) code = prepare(&rv, path, series_uid);
     struct MHD_Daemon *d = NULL;
     if (!code) {
         d = MHD_start_daemon(MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG, 0, NULL, NULL, handle, &rv,

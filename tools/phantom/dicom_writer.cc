@@ -26,8 +26,8 @@ extern "C" int lqp_dicom_write(const LqpDicomImage *im, const char *path, char *
         OFLog::configure(OFLogger::FATAL_LOG_LEVEL);
         DcmFileFormat file;
         DcmDataset *ds = file.getDataset();
-        bool ok = true;
-        ok &= put(ds, DCM_SOPClassUID, UID_UltrasoundMultiframeImageStorage);
+        bool ok = true, one_frame = im->instance_number > 0;
+        ok &= put(ds, DCM_SOPClassUID, one_frame ? UID_UltrasoundImageStorage : UID_UltrasoundMultiframeImageStorage);
         ok &= put(ds, DCM_SOPInstanceUID, im->sop_uid);
         ok &= put(ds, DCM_StudyInstanceUID, im->study_uid);
         ok &= put(ds, DCM_SeriesInstanceUID, im->series_uid);
@@ -38,14 +38,22 @@ extern "C" int lqp_dicom_write(const LqpDicomImage *im, const char *path, char *
         ok &= put(ds, DCM_StudyDate, im->study_date);
         ok &= put(ds, DCM_StudyTime, "120000");
         ok &= put(ds, DCM_ContentDate, im->study_date);
-        ok &= put(ds, DCM_ContentTime, "120000");
+        if (one_frame) {
+            char tm[32];
+            double t = im->content_time_s;
+            int h = int(t / 3600), m = int((t - h * 3600.0) / 60);
+            snprintf(tm, sizeof tm, "%02d%02d%09.6f", h % 24, m, t - h * 3600.0 - m * 60.0);
+            ok &= put(ds, DCM_ContentTime, tm);
+        } else {
+            ok &= put(ds, DCM_ContentTime, "120000");
+        }
         ok &= put(ds, DCM_AccessionNumber, "");
         ok &= put(ds, DCM_ReferringPhysicianName, "");
         ok &= put(ds, DCM_StudyID, "1");
         ok &= put(ds, DCM_StudyDescription, "IVUS iliac venous pullback (lumenq phantom)");
         ok &= put(ds, DCM_Modality, "IVUS");
         ok &= put(ds, DCM_SeriesNumber, "1");
-        ok &= put(ds, DCM_InstanceNumber, "1");
+        ok &= put(ds, DCM_InstanceNumber, one_frame ? num(im->instance_number).c_str() : "1");
         ok &= put(ds, DCM_Manufacturer, "lumenq phantom");
         ok &= put(ds, DCM_ImageType, "ORIGINAL\\PRIMARY");
         ok &= put(ds, DCM_PatientOrientation, "");
@@ -73,8 +81,16 @@ extern "C" int lqp_dicom_write(const LqpDicomImage *im, const char *path, char *
         ok &= ds->putAndInsertUint16(DCM_BitsStored, 8).good();
         ok &= ds->putAndInsertUint16(DCM_HighBit, 7).good();
         ok &= ds->putAndInsertUint16(DCM_PixelRepresentation, 0).good();
-        ok &= put(ds, DCM_NumberOfFrames, num(im->frames).c_str());
-        if (im->timing) {
+        if (one_frame && im->timing) { // a frame of a pullback: no Cine module, the rate stays
+            ok &= put(ds, DCM_IVUSAcquisition, "MOTOR_PULLBACK");
+            ok &= put(ds, DCM_IVUSPullbackRate, num(im->pullback_rate_mm_s).c_str());
+        }
+        if (!one_frame) ok &= put(ds, DCM_NumberOfFrames, num(im->frames).c_str());
+        if (im->timing && !one_frame && im->selective) {
+            ok &= ds->putAndInsertTagKey(DCM_FrameIncrementPointer, DCM_FrameTime).good();
+            ok &= put(ds, DCM_FrameTime, num(im->frame_time_ms).c_str());
+            ok &= put(ds, DCM_IVUSAcquisition, "SELECTIVE");
+        } else if (im->timing && !one_frame) {
             ok &= ds->putAndInsertTagKey(DCM_FrameIncrementPointer, DCM_FrameTime).good();
             ok &= put(ds, DCM_FrameTime, num(im->frame_time_ms).c_str());
             ok &= put(ds, DCM_IVUSAcquisition, "MOTOR_PULLBACK");

@@ -19,6 +19,13 @@ typedef struct LqpDicomImage {
     const char *study_uid, *series_uid, *sop_uid;
     unsigned pullback_start;                /* IVUS Pullback Start Frame Number (1-based) */
     const uint16_t *palette;                /* with samples 1: PALETTE COLOR, 256 R, G, B entries of 16 bits */
+    /* one file per frame: a single-frame US Image (frames 1) with this
+     * Instance Number and Content Time (seconds into the day), IVUS Pullback
+     * Rate but no Frame Time; 0: the multi-frame object */
+    unsigned instance_number;
+    double content_time_s;
+    int selective;                          /* a stationary recording: IVUS Acquisition SELECTIVE, Frame
+                                               Time, no pullback rate or start/stop frames */
 } LqpDicomImage;
 
 /* One CT slice (CT Image Storage, MONOCHROME2, 16-bit signed, HU with

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define HOLD_FRAME_TIME_MS 100.0 /* a stationary recording: 10 frames/s */
 #define PI 3.14159265358979323846
 #define LUT_N 1024              /* lumen radius lookup over angle */
 #define FOV_RADIUS_MM 24.5      /* acquisition circle */
@@ -167,6 +168,7 @@ struct LqpPhantom {
     int n;                  /* pixels */
     float *tis_a, *tis_b;   /* complex base fields (re,im interleaved) j and j+1 */
     int tis_index;
+    unsigned pause_first, pause_frames; /* pause_s: the frames held at the lesion */
     float *work, *blood;    /* scratch complex fields */
     float *texture;         /* low-frequency tissue texture (persistent) */
     double lut[LUT_N];
@@ -246,14 +248,26 @@ double lqp_gated_length_mm(unsigned frames) { return GATED_SPACING_MM * (frames 
 
 double lqp_pixel_mm(const LqpPhantom *ph) { return ph->pixel_mm * ph->scale; }
 double lqp_frame_time_ms(const LqpPhantom *ph) { return ph->frame_time_ms; }
-double lqp_pullback_rate_mm_s(const LqpPhantom *ph) { return ph->p.pullback_rate_mm_s; }
+double lqp_pullback_rate_mm_s(const LqpPhantom *ph) { return ph->p.hold_lesion ? 0.0 : ph->p.pullback_rate_mm_s; }
+/* The frame index along the moving pullback: frames of a pause repeat the
+ * place where it began. */
+static unsigned moving_index(const LqpPhantom *ph, unsigned i)
+{
+    if (i < ph->pause_first) return i;
+    return i < ph->pause_first + ph->pause_frames ? ph->pause_first : i - ph->pause_frames;
+}
+
 double lqp_position_mm(const LqpPhantom *ph, unsigned i)
 {
+    if (ph->p.hold_lesion) return 0.0;
+    if (ph->pause_frames) i = moving_index(ph, i); /* where the catheter really is */
     return (double)i * ph->p.pullback_rate_mm_s * ph->frame_time_ms / 1000.0;
 }
 
 static double u_of(const LqpPhantom *ph, unsigned i)
 {
+    if (ph->p.hold_lesion) return ph->lesion_u;
+    if (ph->pause_frames) return (double)moving_index(ph, i) / (ph->p.frames - ph->pause_frames - 1);
     return ph->p.frames > 1 ? (double)i / (ph->p.frames - 1) : 0.0;
 }
 
@@ -347,7 +361,9 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
     *out = NULL;
     if (p->frames < 1 || p->frames > 100000 || p->size < 64 || p->size > 4096 || !(p->length_mm > 0) ||
         !(p->pullback_rate_mm_s > 0) || (p->transducer_mhz != 0 && !(p->transducer_mhz >= 10 && p->transducer_mhz <= 60)) ||
-        (p->gated && p->motion) || (p->scale != 0 && !(p->scale >= 0.15 && p->scale <= 1)))
+        (p->gated && p->motion) || (p->scale != 0 && !(p->scale >= 0.15 && p->scale <= 1)) ||
+        (p->hold_lesion && (p->gated || p->motion)) ||
+        (p->pause_s > 0 && (p->gated || p->motion || p->hold_lesion)) || p->pause_s < 0)
         return LQ_ERR_USAGE;
     LqpPhantom *ph = calloc(1, sizeof *ph);
     if (!ph) return LQ_ERR_INTERNAL;
@@ -373,6 +389,20 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
     }
     double step = p->frames > 1 ? p->length_mm / (p->frames - 1) : 0.5; /* as stated: real millimetres */
     ph->frame_time_ms = 1000.0 * step / p->pullback_rate_mm_s;
+    for (int k = 0; p->pause_s > 0 && k < 8; k++) { /* the pause's frames and the moving ones' spacing */
+        unsigned moving = p->frames - ph->pause_frames;
+        if (moving < 2) {
+            free(ph);
+            return LQ_ERR_USAGE;
+        }
+        step = p->length_mm / (moving - 1);
+        ph->frame_time_ms = 1000.0 * step / p->pullback_rate_mm_s;
+        ph->pause_frames = (unsigned)lround(1000.0 * p->pause_s / ph->frame_time_ms);
+        if (ph->pause_frames + 2 > p->frames) {
+            free(ph);
+            return LQ_ERR_USAGE;
+        }
+    }
     /* The heart, from its own stream: gated frames lie one RR interval apart;
      * an ungated recording runs at 30 frames/s and moves with each beat. The
      * stated rate is then the frame spacing over the frame time. */
@@ -396,6 +426,7 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
         ph->frame_time_ms = p->gated ? 1000.0 * ph->heart_period_s : 1000.0 / 30.0;
         ph->p.pullback_rate_mm_s = 1000.0 * step / ph->frame_time_ms;
     }
+    if (p->hold_lesion) ph->frame_time_ms = HOLD_FRAME_TIME_MS;
     rng_seed(&ph->gate_rng, p->seed * 0xff51afd7ed558ccdull + 0x6a7ed);
     Rng *r = &ph->rng;
     rng_seed(r, p->seed * 0x2545f4914f6cdd1dull + 17);
@@ -408,6 +439,7 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
     ph->ellip_eiv = range(r, 1.03, 1.18);
     /* May-Thurner: the CIV flattened by the crossing artery. */
     ph->lesion_u = range(r, 0.19, 0.27);
+    if (ph->pause_frames) ph->pause_first = (unsigned)lround(ph->lesion_u * (p->frames - ph->pause_frames - 1));
     ph->lesion_half = range(r, 0.045, 0.07);
     ph->lesion_b = range(r, 1.85, 2.4);
     ph->lesion_a = range(r, 7.5, 9.0);
@@ -1017,6 +1049,12 @@ void lqp_design(const LqpPhantom *ph, LqpDesign *d)
 {
     unsigned n = ph->p.frames;
     d->lesion_frame = (unsigned)lround(ph->lesion_u * (n - 1));
+    if (ph->pause_frames) { /* the pause's first frame; the EIV after the pause */
+        unsigned moving = n - ph->pause_frames;
+        d->lesion_frame = ph->pause_first;
+        d->eiv_first = (unsigned)ceil(0.45 * (moving - 1)) + ph->pause_frames;
+        d->eiv_last = (unsigned)floor(0.80 * (moving - 1)) + ph->pause_frames;
+    }
     d->eiv_first = (unsigned)ceil(0.45 * (n - 1));
     d->eiv_last = (unsigned)floor(0.80 * (n - 1));
     d->lesion_minor_mm = ph->lesion_b * ph->scale;

@@ -38,6 +38,13 @@ typedef struct LqpParams {
     int capture;              /* console screen capture: RGB with crosshair, ticks, ring, text, mask */
     double scale;             /* 0 or 1: venous size; 0.15-1: anatomy, view and pullback times this,
                                  the catheter (default 0.5 mm) and the speckle grain in real size */
+    int frame_files;          /* write the pullback one file per frame (single-frame US Images) into
+                                 the folder named as the output, as some consoles export it */
+    int hold_lesion;          /* a stationary recording instead of a pullback: the catheter held at
+                                 the lesion for `frames` frames at 10 frames/s while the patient
+                                 breathes (IVUS Acquisition SELECTIVE, no pullback rate) */
+    double pause_s;           /* > 0: the pullback stops at the lesion for this many seconds (the
+                                 patient breathing) within its `frames`; the file does not say so */
 } LqpParams;
 
 void lqp_params_default(LqpParams *p);
@@ -90,8 +97,10 @@ typedef struct LqpCapture {
 } LqpCapture;
 void lqp_capture_design(const LqpPhantom *ph, LqpCapture *c);
 
-/* Writes the whole pullback as an Ultrasound Multi-frame Image (DCMTK) and,
- * if truth_json is not NULL, the truth (contours, measures, summary). */
+/* Writes the whole pullback as an Ultrasound Multi-frame Image (DCMTK), or
+ * with frame_files one Ultrasound Image per frame (dcm_path a folder, made if
+ * missing: IMG00001.dcm ...), and, if truth_json is not NULL, the truth
+ * (contours, measures, summary). */
 int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_json, char *msg,
                     size_t msg_len);
 

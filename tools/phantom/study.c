@@ -2,10 +2,12 @@
 #include "dicom_writer.h"
 #include "phantom.h"
 
+#include <errno.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void uid(char *buf, size_t len, uint64_t seed, unsigned what)
@@ -253,6 +255,32 @@ static int temp_beside(const char *path, char *tmp, size_t len)
     return n > 0 && (size_t)n < len;
 }
 
+/* The pullback `im` as one single-frame image per frame in `folder`, each
+ * written atomically; the Content Times one frame time apart from noon. */
+static int write_frame_files(const LqpDicomImage *im, uint64_t seed, const char *folder, char *msg, size_t msg_len)
+{
+    if (mkdir(folder, 0777) != 0 && errno != EEXIST) {
+        snprintf(msg, msg_len, "cannot create the folder (%s)", strerror(errno));
+        return LQ_ERR_CREATE;
+    }
+    size_t frame_bytes = (size_t)im->rows * im->cols * im->samples;
+    char path[4200], tmp[4300], sop[80];
+    for (unsigned j = 0; j < im->frames; j++) {
+        LqpDicomImage one = *im;
+        uid(sop, sizeof sop, seed, 1000 + j);
+        one.frames = 1, one.pixels = im->pixels + j * frame_bytes, one.sop_uid = sop;
+        one.instance_number = j + 1, one.content_time_s = 43200.0 + j * im->frame_time_ms / 1000.0;
+        snprintf(path, sizeof path, "%s/IMG%05u.dcm", folder, j + 1);
+        if (!temp_beside(path, tmp, sizeof tmp) || lqp_dicom_write(&one, tmp, msg, msg_len) != 0 ||
+            rename(tmp, path) != 0) {
+            if (!msg[0]) snprintf(msg, msg_len, "cannot write %s", path);
+            unlink(tmp);
+            return LQ_ERR_CREATE;
+        }
+    }
+    return LQ_OK;
+}
+
 int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_json, char *msg, size_t msg_len)
 {
     LqpPhantom *ph = NULL;
@@ -305,11 +333,13 @@ int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_
     LqpDicomImage im = {rows, p->size, total, (unsigned)samples, pixels, lqp_pixel_mm(ph), lqp_pixel_mm(ph) * step,
                         p->calibration,
                         p->timing, lqp_frame_time_ms(ph), lqp_pullback_rate_mm_s(ph), name, "LQ-PHANTOM",
-                        "20261125", study, series, sop, still + 1, NULL};
+                        "20261125", study, series, sop, still + 1, NULL, 0, 0, p->hold_lesion};
     uint16_t lut[3 * 256];
     if (p->palette && samples == 1) sepia_palette(lut), im.palette = lut;
-    if (!temp_beside(dcm_path, tmp, sizeof tmp) || lqp_dicom_write(&im, tmp, msg, msg_len) != 0 ||
-        rename(tmp, dcm_path) != 0) {
+    if (p->frame_files) {
+        if ((rc = write_frame_files(&im, p->seed, dcm_path, msg, msg_len)) != LQ_OK) goto done;
+    } else if (!temp_beside(dcm_path, tmp, sizeof tmp) || lqp_dicom_write(&im, tmp, msg, msg_len) != 0 ||
+               rename(tmp, dcm_path) != 0) {
         if (!msg[0]) snprintf(msg, msg_len, "cannot write %s", dcm_path);
         unlink(tmp);
         rc = LQ_ERR_CREATE;
