@@ -135,7 +135,10 @@ check "two studies at once: both measured" test "$(grep -c 'SIGNIFICANT\|not sig
 # starts a hook for each study as the next arrives. A sampler records how
 # many job slots (byte locks 1..N on OUT/.jobs, /proc/locks) are held at
 # once, and the lumenq processes' total resident memory.
+# (10 in the sanitizer pass of tools/test.sh, LUMENQ_E2E_QUICK=1: the same
+# queue and slots, without the wall-time figure of 40)
 burst=40
+[ "${LUMENQ_E2E_QUICK:-0}" = 1 ] && burst=10
 mkdir -p "$work/burst" "$work/burst-in"
 for i in $(seq 1 $burst); do
     "$phantom" "$work/burst/s$i.dcm" --frames 40 --size 128 --seed $((100 + i)) >/dev/null || exit 1

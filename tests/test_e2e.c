@@ -261,7 +261,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_capture_seed_1),    cmocka_unit_test(test_capture_seed_2),
         cmocka_unit_test(test_small_vessel_seed_1), cmocka_unit_test(test_small_vessel_seed_2),
         cmocka_unit_test(test_small_capture_seed_1), cmocka_unit_test(test_small_capture_seed_2)};
-    /* LUMENQ_E2E_QUICK=1 (the sanitizer pass of tools/test.sh): seed 1 of each kind */
+    /* LUMENQ_E2E_QUICK=1 (the sanitizer pass of tools/test.sh): seed 1 of each kind, one of
+     * each classic case; both passes run in the release build */
     const char *quick = getenv("LUMENQ_E2E_QUICK");
     if (argc > 1 && strcmp(argv[1], "kinds") == 0 && quick && strcmp(quick, "1") == 0) {
         const struct CMUnitTest seed_1[] = {
@@ -273,5 +274,10 @@ int main(int argc, char **argv)
         return cmocka_run_group_tests(seed_1, tmpdir_setup, tmpdir_teardown);
     }
     if (argc > 1 && strcmp(argv[1], "kinds") == 0) return cmocka_run_group_tests(kinds, tmpdir_setup, tmpdir_teardown);
+    if (quick && strcmp(quick, "1") == 0) { /* the classic cases: one of each */
+        const struct CMUnitTest one_each[] = {cmocka_unit_test(test_seed_1), cmocka_unit_test(test_hard_seed_1),
+                                              cmocka_unit_test(test_dynamic_hard_seed_4)};
+        return cmocka_run_group_tests(one_each, tmpdir_setup, tmpdir_teardown);
+    }
     return cmocka_run_group_tests(classic, tmpdir_setup, tmpdir_teardown);
 }

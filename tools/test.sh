@@ -28,7 +28,8 @@ lumenq_build build || exit 1
 run_suite build "release build"
 if [ "${LUMENQ_SANITIZE:-1}" != 0 ]; then
     lumenq_build build-asan -Db_sanitize=address,undefined -Db_lundef=false --buildtype=debugoptimized || exit 1
-    # the recording-like e2e kinds: seed 1 of each under the sanitizers (both in the release pass)
+    # under the sanitizers, LUMENQ_E2E_QUICK=1: seed 1 of each e2e kind, one of each classic
+    # e2e case, bursts of 10 studies at the hooks (all of them in the release pass)
     LUMENQ_E2E_QUICK=1 ASAN_OPTIONS=detect_leaks=1:abort_on_error=0 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
         LSAN_OPTIONS=suppressions="$PWD/tests/lsan.supp" \
         run_suite build-asan "sanitizer build (address, undefined)"
