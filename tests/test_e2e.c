@@ -222,6 +222,7 @@ static void test_motion_seed_2(void **state) { (void)state; run_kind(2, motion, 
 static void test_40mhz_seed_1(void **state) { (void)state; run_kind(1, transducer_40, "40mhz", usual); }
 static void test_40mhz_seed_2(void **state) { (void)state; run_kind(2, transducer_40, "40mhz", usual); }
 static void test_3f_catheter_seed_1(void **state) { (void)state; run_kind(1, catheter_3f, "3f", usual); }
+static void test_3f_catheter_seed_2(void **state) { (void)state; run_kind(2, catheter_3f, "3f", usual); }
 static void test_capture_seed_1(void **state) { (void)state; run_kind(1, capture, "capture", usual); }
 static void test_capture_seed_2(void **state) { (void)state; run_kind(2, capture, "capture", usual); }
 /* The small vessel's contour lies 0.01-0.02 mm inside the truth all along
@@ -257,7 +258,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_gated_seed_1),      cmocka_unit_test(test_gated_seed_2),
         cmocka_unit_test(test_motion_seed_1),     cmocka_unit_test(test_motion_seed_2),
         cmocka_unit_test(test_40mhz_seed_1),      cmocka_unit_test(test_40mhz_seed_2),
-        cmocka_unit_test(test_3f_catheter_seed_1),
+        cmocka_unit_test(test_3f_catheter_seed_1), cmocka_unit_test(test_3f_catheter_seed_2),
         cmocka_unit_test(test_capture_seed_1),    cmocka_unit_test(test_capture_seed_2),
         cmocka_unit_test(test_small_vessel_seed_1), cmocka_unit_test(test_small_vessel_seed_2),
         cmocka_unit_test(test_small_capture_seed_1), cmocka_unit_test(test_small_capture_seed_2)};
