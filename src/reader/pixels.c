@@ -292,14 +292,18 @@ int lq_study_open_reader(const LqStudy *s, LqStudy **out, LqError *err)
     return LQ_OK;
 }
 
+void lq_study_free_reading(LqStudy *s)
+{
+    if (s->file) lqd_close(s->file);
+    lq_jpeg_free(&s->jpeg_handle);
+    free(s->decode_buf);
+    free(s->overlay_mask);
+}
+
 void lq_study_close_reader(LqStudy **reader)
 {
     if (!reader || !*reader) return;
-    LqStudy *r = *reader;
-    if (r->file) lqd_close(r->file);
-    lq_jpeg_free(&r->jpeg_handle);
-    free(r->decode_buf);
-    free(r->overlay_mask);
-    free(r);
+    lq_study_free_reading(*reader);
+    free(*reader);
     *reader = NULL;
 }

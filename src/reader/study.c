@@ -193,13 +193,10 @@ void lq_study_close(LqStudy **study)
 {
     if (!study || !*study) return;
     LqStudy *s = *study;
-    if (s->file) lqd_close(s->file);
-    lq_jpeg_free(&s->jpeg_handle);
+    lq_study_free_reading(s);
     free(s->position_mm);
     free(s->frame_position);
-    free(s->decode_buf);
     free(s->palette_luma);
-    free(s->overlay_mask);
     free(s->palette_luma_graphics);
     free(s);
     *study = NULL;

@@ -134,4 +134,8 @@ static inline int is_overlay_colour(int ybr, unsigned a, unsigned b, unsigned c)
     return hi - lo > 96 && 2 * (hi - lo) > hi;
 }
 
+/* What reading frames holds (the file, the JPEG decoder, the frame buffers):
+ * freed alike for the study and for a worker's reader (lq_study_open_reader). */
+void lq_study_free_reading(LqStudy *s);
+
 #endif
