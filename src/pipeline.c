@@ -150,7 +150,7 @@ static int read_block(Worker *w, size_t first, size_t last)
         lq_segmenter_to_polar(w->seg, w->luma, dst);
         /* a frame two workers read is the speckle of the one that owns it;
          * alone, a worker reads each frame once, perhaps for the next block */
-        if (w->workers == 1 || (t >= first && t <= last)) r->speckle[t] = lq_speckle_correlation(w->luma, w->shared->g);
+        if (w->workers == 1 || (t >= first && t <= last)) r->speckle[t] = lq_segmenter_speckle(w->seg, w->luma);
     }
     w->polar_first = polar_first, w->polar_last = polar_last;
     return LQ_OK;

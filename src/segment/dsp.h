@@ -59,6 +59,11 @@ typedef struct LqSegDsp {
      * as long as prev + pen stays below it (prev is kept normalised). */
     void (*dp_row)(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n,
                    int k, const int32_t *pen);
+    /* Speckle statistics of one image row: over the pairs (a, b) = (row[i],
+     * row[i+1]), 0 <= i < n-1, whose pixels are both above 8 (background
+     * outside the field of view is not speckle), sums[0] += a, sums[1] += a*a,
+     * sums[2] += (a-b)^2, sums[3] += 1. n <= 4096, so a row's sums fit. */
+    void (*speckle_row)(uint32_t sums[4], const uint8_t *row, int n);
 } LqSegDsp;
 
 #define LQ_COST_FORBIDDEN (1 << 24)

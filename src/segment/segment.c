@@ -765,23 +765,19 @@ void lq_segmenter_frame_guided(LqSegmenter *s, const uint8_t *prev, const uint8_
     segment_frame(s, prev, cur, next, PRIOR_MU * GUIDE_MU_GAIN, PRIOR_CAP * GUIDE_CAP_GAIN, xy_mm, conf);
 }
 
-double lq_speckle_correlation(const uint8_t *luma, const LqSegGeometry *g)
+double lq_segmenter_speckle(const LqSegmenter *s, const uint8_t *luma)
 {
     /* integer sums: exact, as the double sums were, and cheaper; every
      * fourth row (some 65 000 pairs on 512x512: the estimate's spread is
      * about 0.004 against a cut of 0.2 and real speckle at 0.75-0.998) */
+    const LqSegGeometry *g = &s->g;
     uint64_t sum = 0, sum2 = 0, diff2 = 0, count = 0;
     unsigned x1 = g->x1 < g->cols ? g->x1 : g->cols - 1, y1 = g->y1 < g->rows ? g->y1 : g->rows - 1;
+    if (x1 <= g->x0) return 0.0;
     for (unsigned y = g->y0; y <= y1; y += 4) {
-        const uint8_t *row = luma + (size_t)y * g->cols;
-        uint32_t rs = 0, rs2 = 0, rd2 = 0, rn = 0; /* one row: at most 4096 * 255^2 < 2^32 */
-        for (unsigned x = g->x0; x + 1 <= x1; x++) {
-            uint32_t a = row[x], b = row[x + 1];
-            if (a <= 8 || b <= 8) continue; /* background outside the field of view */
-            int32_t d = (int32_t)a - (int32_t)b;
-            rs += a, rs2 += a * a, rd2 += (uint32_t)(d * d), rn++;
-        }
-        sum += rs, sum2 += rs2, diff2 += rd2, count += rn;
+        uint32_t row[4] = {0}; /* one row: at most 4096 * 255^2 < 2^32 */
+        s->dsp.speckle_row(row, luma + (size_t)y * g->cols + g->x0, (int)(x1 - g->x0 + 1));
+        sum += row[0], sum2 += row[1], diff2 += row[2], count += row[3];
     }
     if (count < 64) return 0.0;
     double n = (double)count, mean = (double)sum / n;

@@ -48,7 +48,7 @@ void lq_segmenter_frame_guided(LqSegmenter *seg, const uint8_t *prev, const uint
  * differences, counting only pixels above the black background. Ultrasound
  * speckle has a grain of several pixels (about 0.4-0.9); uncorrelated noise
  * about 0; a uniform or black frame has no texture (0). */
-double lq_speckle_correlation(const uint8_t *luma, const LqSegGeometry *g);
+double lq_segmenter_speckle(const LqSegmenter *seg, const uint8_t *luma);
 #define LQ_MIN_SPECKLE_CORRELATION 0.2
 
 /* Forget the previous border (start of a new pullback). */

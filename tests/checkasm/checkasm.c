@@ -66,6 +66,27 @@ static void check_temporal(const LqSegDsp *ref, const LqSegDsp *d, const char *l
     }
 }
 
+/* Rows of speckle with background: zeros, pixels at 8 and 9 (either side
+ * of the cut), saturated ones; widths up to the 4096 limit. */
+static void check_speckle_row(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
+{
+    if (d->speckle_row == ref->speckle_row) return;
+    static uint8_t row[4096 + PAD];
+    for (int t = 0; t < N_LENGTHS + 2; t++) {
+        int n = t < N_LENGTHS ? lengths[t] : t == N_LENGTHS ? 512 : 4096, off = rnd_range(0, 15);
+        fill_u8(row, 4096 + PAD);
+        for (int i = 0; i < 4096 + PAD; i++)
+            if (rnd() % 6 == 0) row[i] = (uint8_t)(8 + (rnd() & 1));
+        if (t == N_LENGTHS + 1) memset(row + off, 255, (size_t)n); /* the largest sums */
+        uint32_t s0[4] = {1, 2, 3, 4}, s1[4] = {1, 2, 3, 4}; /* accumulates onto what is there */
+        ref->speckle_row(s0, row + off, n);
+        d->speckle_row(s1, row + off, n);
+        char msg[64];
+        snprintf(msg, sizeof msg, "n=%d offset=%d", n, off);
+        report("speckle_row", lvl, !memcmp(s0, s1, sizeof s0), msg);
+    }
+}
+
 static void check_add3(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
 {
     if (d->add3 == ref->add3) return;
@@ -289,6 +310,7 @@ static double time_kernel(const LqSegDsp *d, Bufs *b, int which)
         case 6: for (int a = 0; a < 256; a++) d->cost_row(b->cost + a * 256, b->s + a * 256, 256, 15, 10, 2); break;
         case 7: d->pair_min(b->acc2, b->pick, b->cost, FRAME / 2); break;
         case 8: for (int a = 0; a < 320; a++) d->dp_row(b->acc, b->from, b->prev + 8, b->cost, 128, 8, b->pen); break;
+        case 9: { uint32_t sums[4] = {0}; for (int y = 0; y < 512; y += 4) d->speckle_row(sums, b->img + y * 512, 512); b->acc[0] = (int32_t)sums[3]; } break;
         }
         best = best < now_ns() - t0 ? best : now_ns() - t0;
     }
@@ -298,7 +320,7 @@ static double time_kernel(const LqSegDsp *d, Bufs *b, int which)
 static void bench(int max_level)
 {
     static const char *names[] = {"polar",    "temporal", "box_row", "add3",     "feature",
-                                  "score",    "cost_row", "pair_min", "dp_row"};
+                                  "score",    "cost_row", "pair_min", "dp_row", "speckle"};
     Bufs b;
     b.img = calloc(512 * 512 + LQ_POLAR_SRC_PADDING, 1);
     b.p = malloc(FRAME), b.c = malloc(FRAME), b.q = malloc(FRAME);
@@ -317,13 +339,13 @@ static void bench(int max_level)
 
     LqSegDsp c;
     lq_seg_dsp_init_c(&c);
-    printf("\nkernel     per frame (256 rays x 256 samples; dp_row: 320 rows of 128 pairs)\n%-10s %10s", "", "C (us)");
+    printf("\nkernel     per frame (256 rays x 256 samples; dp_row: 320 rows of 128 pairs; speckle: every 4th row of 512x512)\n%-10s %10s", "", "C (us)");
     int bench_first, bench_last;
     checkasm_levels(max_level, &bench_first, &bench_last);
     for (int l = bench_first; l <= bench_last; l++) printf(" %14s", lq_cpu_level_name(l));
     printf("\n");
     double total_c = 0, total_best = 0;
-    for (int k = 0; k < 9; k++) {
+    for (int k = 0; k < 10; k++) {
         double tc = time_kernel(&c, &b, k), tbest = tc;
         total_c += tc;
         printf("%-10s %10.1f", names[k], tc / 1e3);
@@ -384,6 +406,7 @@ int main(int argc, char **argv)
         check_prior_add(&ref, &d, name);
         check_pair_min(&ref, &d, name);
         check_dp_row(&ref, &d, name);
+        check_speckle_row(&ref, &d, name);
         checkasm_ct(l, name);
         checkasm_reader(l, name);
         printf("%-6s %4d comparisons against the scalar reference\n", name, checks - before);

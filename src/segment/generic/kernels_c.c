@@ -117,6 +117,16 @@ void lq_dp_row_c(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t 
     }
 }
 
+void lq_speckle_row_c(uint32_t sums[4], const uint8_t *row, int n)
+{
+    for (int i = 0; i + 1 < n; i++) {
+        uint32_t a = row[i], b = row[i + 1];
+        if (a <= 8 || b <= 8) continue;
+        int32_t d = (int32_t)a - (int32_t)b;
+        sums[0] += a, sums[1] += a * a, sums[2] += (uint32_t)(d * d), sums[3]++;
+    }
+}
+
 void lq_seg_dsp_init_c(LqSegDsp *dsp)
 {
     dsp->polar = lq_polar_c;
@@ -129,4 +139,5 @@ void lq_seg_dsp_init_c(LqSegDsp *dsp)
     dsp->prior_add = lq_prior_add_c;
     dsp->pair_min = lq_pair_min_c;
     dsp->dp_row = lq_dp_row_c;
+    dsp->speckle_row = lq_speckle_row_c;
 }

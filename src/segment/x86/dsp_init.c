@@ -15,6 +15,7 @@ void lq_seg_dsp_init_x86(LqSegDsp *dsp, int level)
         dsp->feature = lq_feature_sse2;
         dsp->score = lq_score_sse2;
         dsp->dp_row = lq_dp_row_sse2;
+        dsp->speckle_row = lq_speckle_row_sse2;
     }
     if (level >= LQ_CPU_SSE41) {
         dsp->pair_min = lq_pair_min_sse41;
@@ -30,5 +31,6 @@ void lq_seg_dsp_init_x86(LqSegDsp *dsp, int level)
         dsp->prior_add = lq_prior_add_avx2;
         dsp->pair_min = lq_pair_min_avx2;
         dsp->dp_row = lq_dp_row_avx2;
+        dsp->speckle_row = lq_speckle_row_avx2;
     }
 }

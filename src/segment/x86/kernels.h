@@ -13,6 +13,8 @@ void lq_score_sse2(int16_t *s, const int16_t *f, size_t n, int thr, int gain);
 void lq_dp_row_sse2(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n, int k,
                     const int32_t *pen);
 
+void lq_speckle_row_sse2(uint32_t sums[4], const uint8_t *row, int n);
+
 void lq_pair_min_sse41(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n);
 void lq_dp_row_sse41(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n, int k,
                      const int32_t *pen);
@@ -27,6 +29,8 @@ void lq_prior_add_avx2(int32_t *cost, int n, int r_from, int centre, int mu, int
 void lq_pair_min_avx2(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n);
 void lq_dp_row_avx2(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n, int k,
                     const int32_t *pen);
+
+void lq_speckle_row_avx2(uint32_t sums[4], const uint8_t *row, int n);
 
 void lq_seg_dsp_init_x86(LqSegDsp *dsp, int level);
 #endif

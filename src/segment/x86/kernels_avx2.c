@@ -246,3 +246,35 @@ void lq_dp_row_avx2(int32_t *acc, int8_t *from, const int32_t *prev, const int32
     }
     if (r < n) lq_dp_row_sse41(acc + r, from + r, prev + r, cost + r, n - r, k, pen);
 }
+
+/* The SSE2 version's scheme on 32 pairs a step (unsigned compare through
+ * max, sums through _mm256_sad_epu8 and _mm256_madd_epi16). */
+void lq_speckle_row_avx2(uint32_t sums[4], const uint8_t *row, int n)
+{
+    const __m256i zero = _mm256_setzero_si256(), nine = _mm256_set1_epi8(9), one = _mm256_set1_epi8(1);
+    __m256i s = zero, cnt = zero, sq = zero, d2 = zero;
+    int i = 0;
+    for (; i + 33 <= n; i += 32) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(row + i)), b = _mm256_loadu_si256((const __m256i *)(row + i + 1));
+        __m256i keep = _mm256_and_si256(_mm256_cmpeq_epi8(_mm256_max_epu8(a, nine), a),
+                                        _mm256_cmpeq_epi8(_mm256_max_epu8(b, nine), b));
+        __m256i ak = _mm256_and_si256(a, keep), bk = _mm256_and_si256(b, keep);
+        s = _mm256_add_epi64(s, _mm256_sad_epu8(ak, zero));
+        cnt = _mm256_add_epi64(cnt, _mm256_sad_epu8(_mm256_and_si256(keep, one), zero));
+        __m256i a0 = _mm256_unpacklo_epi8(ak, zero), a1 = _mm256_unpackhi_epi8(ak, zero);
+        __m256i b0 = _mm256_unpacklo_epi8(bk, zero), b1 = _mm256_unpackhi_epi8(bk, zero);
+        sq = _mm256_add_epi32(sq, _mm256_add_epi32(_mm256_madd_epi16(a0, a0), _mm256_madd_epi16(a1, a1)));
+        __m256i e0 = _mm256_sub_epi16(a0, b0), e1 = _mm256_sub_epi16(a1, b1);
+        d2 = _mm256_add_epi32(d2, _mm256_add_epi32(_mm256_madd_epi16(e0, e0), _mm256_madd_epi16(e1, e1)));
+    }
+    uint32_t v[8];
+    _mm256_storeu_si256((__m256i *)v, s);
+    sums[0] += v[0] + v[2] + v[4] + v[6];
+    _mm256_storeu_si256((__m256i *)v, sq);
+    sums[1] += v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+    _mm256_storeu_si256((__m256i *)v, d2);
+    sums[2] += v[0] + v[1] + v[2] + v[3] + v[4] + v[5] + v[6] + v[7];
+    _mm256_storeu_si256((__m256i *)v, cnt);
+    sums[3] += v[0] + v[2] + v[4] + v[6];
+    lq_speckle_row_sse2(sums, row + i, n - i); /* the last 16-pair step, then C */
+}

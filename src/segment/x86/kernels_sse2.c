@@ -113,3 +113,36 @@ void lq_dp_row_sse2(int32_t *acc, int8_t *from, const int32_t *prev, const int32
     }
     if (r < n) lq_dp_row_c(acc + r, from + r, prev + r, cost + r, n - r, k, pen);
 }
+
+/* Sixteen pairs a step. The mask of pixels above 8 comes from
+ * max(x, 9) == x (SSE2 has no unsigned byte compare); the sums of a and of
+ * the mask from _mm_sad_epu8, the squares from _mm_madd_epi16 on 16-bit
+ * halves. A 32-bit lane gathers at most n/4 squares: below 2^32. */
+void lq_speckle_row_sse2(uint32_t sums[4], const uint8_t *row, int n)
+{
+    const __m128i zero = _mm_setzero_si128(), nine = _mm_set1_epi8(9), one = _mm_set1_epi8(1);
+    __m128i s = zero, cnt = zero, sq = zero, d2 = zero;
+    int i = 0;
+    for (; i + 17 <= n; i += 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *)(row + i)), b = _mm_loadu_si128((const __m128i *)(row + i + 1));
+        __m128i keep = _mm_and_si128(_mm_cmpeq_epi8(_mm_max_epu8(a, nine), a), _mm_cmpeq_epi8(_mm_max_epu8(b, nine), b));
+        __m128i ak = _mm_and_si128(a, keep), bk = _mm_and_si128(b, keep);
+        s = _mm_add_epi64(s, _mm_sad_epu8(ak, zero));
+        cnt = _mm_add_epi64(cnt, _mm_sad_epu8(_mm_and_si128(keep, one), zero));
+        __m128i a0 = _mm_unpacklo_epi8(ak, zero), a1 = _mm_unpackhi_epi8(ak, zero);
+        __m128i b0 = _mm_unpacklo_epi8(bk, zero), b1 = _mm_unpackhi_epi8(bk, zero);
+        sq = _mm_add_epi32(sq, _mm_add_epi32(_mm_madd_epi16(a0, a0), _mm_madd_epi16(a1, a1)));
+        __m128i e0 = _mm_sub_epi16(a0, b0), e1 = _mm_sub_epi16(a1, b1);
+        d2 = _mm_add_epi32(d2, _mm_add_epi32(_mm_madd_epi16(e0, e0), _mm_madd_epi16(e1, e1)));
+    }
+    uint32_t v[4];
+    _mm_storeu_si128((__m128i *)v, s);
+    sums[0] += v[0] + v[2];
+    _mm_storeu_si128((__m128i *)v, sq);
+    sums[1] += v[0] + v[1] + v[2] + v[3];
+    _mm_storeu_si128((__m128i *)v, d2);
+    sums[2] += v[0] + v[1] + v[2] + v[3];
+    _mm_storeu_si128((__m128i *)v, cnt);
+    sums[3] += v[0] + v[2];
+    lq_speckle_row_c(sums, row + i, n - i);
+}
