@@ -14,4 +14,5 @@ void lq_seg_dsp_init_arm(LqSegDsp *dsp, int level)
     dsp->prior_add = lq_prior_add_neon;
     dsp->pair_min = lq_pair_min_neon;
     dsp->dp_row = lq_dp_row_neon;
+    dsp->speckle_row = lq_speckle_row_neon;
 }

@@ -11,6 +11,7 @@ void lq_feature_neon(int16_t *f, const uint16_t *mean, const uint16_t *diff, siz
 void lq_score_neon(int16_t *s, const int16_t *f, size_t n, int thr, int gain);
 void lq_prior_add_neon(int32_t *cost, int n, int r_from, int centre, int mu, int cap);
 void lq_pair_min_neon(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n);
+void lq_speckle_row_neon(uint32_t sums[4], const uint8_t *row, int n);
 void lq_dp_row_neon(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n, int k,
                     const int32_t *pen);
 

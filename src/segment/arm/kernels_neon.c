@@ -118,3 +118,26 @@ void lq_dp_row_neon(int32_t *acc, int8_t *from, const int32_t *prev, const int32
     }
     if (r < n) lq_dp_row_c(acc + r, from + r, prev + r, cost + r, n - r, k, pen);
 }
+
+/* Sixteen pairs a step: the mask from unsigned compares, a and the mask
+ * summed by pairwise widening adds, squares by widening multiplies. */
+void lq_speckle_row_neon(uint32_t sums[4], const uint8_t *row, int n)
+{
+    const uint8x16_t eight = vdupq_n_u8(8), one = vdupq_n_u8(1);
+    uint32x4_t s = vdupq_n_u32(0), cnt = s, sq = s, d2 = s;
+    int i = 0;
+    for (; i + 17 <= n; i += 16) {
+        uint8x16_t a = vld1q_u8(row + i), b = vld1q_u8(row + i + 1);
+        uint8x16_t keep = vandq_u8(vcgtq_u8(a, eight), vcgtq_u8(b, eight));
+        uint8x16_t ak = vandq_u8(a, keep), dk = vandq_u8(vabdq_u8(a, b), keep);
+        s = vpadalq_u16(s, vpaddlq_u8(ak));
+        cnt = vpadalq_u16(cnt, vpaddlq_u8(vandq_u8(keep, one)));
+        uint16x8_t a0 = vmull_u8(vget_low_u8(ak), vget_low_u8(ak)), a1 = vmull_u8(vget_high_u8(ak), vget_high_u8(ak));
+        uint16x8_t e0 = vmull_u8(vget_low_u8(dk), vget_low_u8(dk)), e1 = vmull_u8(vget_high_u8(dk), vget_high_u8(dk));
+        sq = vpadalq_u16(vpadalq_u16(sq, a0), a1);
+        d2 = vpadalq_u16(vpadalq_u16(d2, e0), e1);
+    }
+    sums[0] += vaddvq_u32(s), sums[1] += vaddvq_u32(sq), sums[2] += vaddvq_u32(d2), sums[3] += vaddvq_u32(cnt);
+    lq_speckle_row_c(sums, row + i, n - i);
+}
+
