@@ -66,6 +66,7 @@ struct LqSegmenter {
     int window;             /* outer window of the border cost, samples */
     int refine_reach;       /* how far the half-maximum refinement looks, samples */
     LqPolarTap *map;
+    int map_stale;          /* the centre moved since map was built */
     uint16_t *mean, *diff, *tmp_a, *tmp_b, *mean_s, *diff_s;
     int16_t *feat, *score;
     int32_t *cost;          /* NA x NR */
@@ -87,6 +88,10 @@ struct LqSegmenter {
 
 static void *xcalloc(size_t n, size_t size) { return calloc(n ? n : 1, size); }
 
+/* lround without the library call where it is hot: half away from zero is
+ * half up for v >= 0. */
+static inline long round_nearest(double v) { return v >= 0 ? (long)(v + 0.5) : lround(v); }
+
 static void build_map(LqSegmenter *s)
 {
     const LqSegGeometry *g = &s->g;
@@ -104,8 +109,8 @@ static void build_map(LqSegmenter *s)
             if (yi < 0) yi = 0;
             LqPolarTap *t = &s->map[a * NR + r];
             t->offset = yi * (int32_t)g->cols + xi;
-            t->wx = (uint8_t)LQ_CLAMP(lround((x - xi) * 256.0), 0, 255);
-            t->wy = (uint8_t)LQ_CLAMP(lround((y - yi) * 256.0), 0, 255);
+            t->wx = (uint8_t)LQ_CLAMP(round_nearest((x - xi) * 256.0), 0, 255);
+            t->wy = (uint8_t)LQ_CLAMP(round_nearest((y - yi) * 256.0), 0, 255);
             t->unused = 0;
         }
     }
@@ -129,7 +134,9 @@ static void set_centre(LqSegmenter *s, double cx, double cy)
     s->refine_reach = LQ_MAX(REFINE_REACH, (int)lround(REFINE_REACH_MM / s->dr_mm));
     /* border costs come scaled by the window length (cost_row), and so do these */
     for (int d = 0; d <= JUMP_C; d++) s->pen[d] = SMOOTH_LAMBDA * (2 * d) * (2 * d) * s->window;
-    build_map(s);
+    /* built when first used: a new segmenter's centre is only provisional
+     * until the catheter is found, and each worker builds its own in parallel */
+    s->map_stale = 1;
 }
 
 int lq_segmenter_new(LqSegmenter **out, const LqSegGeometry *g, int cpu_level)
@@ -197,7 +204,7 @@ size_t lq_segmenter_polar_size(const LqSegmenter *seg)
  * it leaves the image (with `margin` pixels to spare on the right and below). */
 static int circle_point(const LqSegmenter *s, double cx, double cy, double r_mm, int k, long margin, long *x, long *y)
 {
-    *x = lround(cx + r_mm * s->unit[k][0] / s->g.dx_mm), *y = lround(cy + r_mm * s->unit[k][1] / s->g.dy_mm);
+    *x = round_nearest(cx + r_mm * s->unit[k][0] / s->g.dx_mm), *y = round_nearest(cy + r_mm * s->unit[k][1] / s->g.dy_mm);
     return *x >= 0 && *y >= 0 && *x + margin < (long)s->g.cols && *y + margin < (long)s->g.rows;
 }
 
@@ -329,6 +336,7 @@ void lq_segmenter_find_centre(LqSegmenter *s, const uint8_t *luma)
 
 void lq_segmenter_to_polar(LqSegmenter *s, const uint8_t *luma, uint8_t *polar)
 {
+    if (s->map_stale) build_map(s), s->map_stale = 0;
     s->dsp.polar(polar, luma, (ptrdiff_t)s->g.cols, s->map, (size_t)NA * NR);
 }
 
