@@ -16,9 +16,6 @@
  * at 83 % (docs/measurements.md gives the rule and its limits). */
 #define CIV_END_SHARE 0.40
 #define EIV_END_SHARE 0.83
-/* A measured IVC stretch narrower than this share of the normal IVC is
- * itself narrowed: it cannot stand as the IVC's reference. */
-#define IVC_STRETCH_MIN_SHARE 0.5
 
 static size_t file_frame(const LqSegmentScan *s, size_t k) { return s->reversed ? s->n - 1 - k : k; }
 
@@ -30,7 +27,11 @@ static int site_of(const LqSegmentScan *s, size_t k)
 }
 
 /* The IVC's reference: the reference segment's rule applied within the IVC
- * frames, if that stretch is not itself narrowed; else the published normal. */
+ * frames, if that stretch is not itself narrowed — a normal IVC is about
+ * twice as wide as the EIV (327 against 150 mm2), so a stretch narrower
+ * than the study's reference is not one; else the published normal. The
+ * patient's own EIV, not the normal value, keeps small anatomy (a child, a
+ * scaled phantom) from reading as a narrowed IVC. */
 static int ivc_reference(const LqSegmentScan *s, LqSummary *out)
 {
     out->ivc_reference_first = out->ivc_reference_last = -1;
@@ -43,7 +44,7 @@ static int ivc_reference(const LqSegmentScan *s, LqSummary *out)
     size_t a = file_frame(s, k0), b = file_frame(s, k1);
     double area = 0, diameter = 0;
     if (!lq_reference_mean(s->f, a, b, (LqFrameUse){1, s->low_confidence}, &area, &diameter) ||
-        area < IVC_STRETCH_MIN_SHARE * LQ_IVC_NORMAL_AREA_MM2)
+        !(area >= s->reference_area_mm2))
         return LQ_OK;
     out->ivc_reference_area_mm2 = area, out->ivc_reference_diameter_mm = diameter;
     out->ivc_reference_first = (int)LQ_MIN(a, b), out->ivc_reference_last = (int)LQ_MAX(a, b);
