@@ -76,11 +76,19 @@ check "  the SR holds a measurement group per segment, dciodvfy finds no error" 
 
 # Two segments over the threshold: the stent spans both, from 10 mm above
 # the CIV segment to 10 mm below the EIV one at least (into the straight EIV).
-check "CIV + EIV phantom: measured" measure two --seed 6 --narrowing eiv:0.25:12
+check "CIV + EIV phantom: measured" measure two --seed 6 --frames 200 --narrowing eiv:0.25:12
 check "  every segment listed, %DS within 3 points" same_segments two
 check "  both over the threshold, the stent covers both" [ "$(field two 'r = ([s["significant"] for s in j["segments"]["list"]], j["segments"]["stent_covers"])')" = "([True, True], 2)" ]
-check "  the span runs from the CIV segment to the EIV one" [ "$(field two 'l = j["segments"]["list"]; f = {x["frame"]: x["position_mm"] for x in j["frames"]}; s = j["summary"]["stent"]; r = abs(s["span_from_mm"] - (f[l[0]["first"]] - 10)) < 0.01 and s["span_to_mm"] >= f[l[1]["last"]] + 10 - 0.01')" = True ]
+check "  the span runs from the CIV segment to the EIV one" [ "$(field two 'l = j["segments"]["list"]; f = {x["frame"]: x["position_mm"] for x in j["frames"]}; s = j["summary"]["stent"]; r = abs(s["span_from_mm"] - (f[l[0]["first"]] - 10)) <= 0.051 and s["span_to_mm"] >= f[l[1]["last"]] + 10 - 0.051')" = True ]
 check "  the text says so" grep -q "span .* mm: the 2 segments over" "$work/two.txt"
+
+# A CFV narrowing worse than the CIV one, beyond the straight EIV where the
+# MLA is not searched: the worst segment is the lesion, as in the truth.
+check "CIV + CFV phantom, the CFV worse: measured" measure moved --seed 2 --frames 200 --narrowing civ:0.4:14 \
+    --narrowing cfv:0.22:10
+check "  every segment listed, %DS within 3 points" same_segments moved
+check "  the lesion is the CFV segment, the truth's lesion frame" [ "$(field moved 'g = [s for s in j["segments"]["list"] if s["lesion"]]; r = (len(g), g[0]["vein"], j["segments"]["lesion_moved"], abs(j["summary"]["lesion"]["frame"] - t["summary"]["lesion_frame"]) <= 2)')" = "(1, 'cfv', True, True)" ]
+check "  the text says why" grep -q "auto: the worst narrowed segment, beyond frames" "$work/moved.txt"
 
 # An IVC narrowing: against this pullback's IVC stretch, not the EIV.
 check "IVC narrowing: measured" measure ivc --seed 3 --narrowing ivc:0.25:8

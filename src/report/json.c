@@ -76,8 +76,9 @@ static const char *segment_reference_name(LqSegmentReference ref)
 static void segments_json(FILE *fp, const LqStudyInfo *in, const LqSummary *s)
 {
     int timed = in->timing != LQ_TIMING_NONE;
-    fprintf(fp, "  \"segments\": {\"omitted\": %d, \"stent_covers\": %d, \"ivc_first\": ",
-            s->ok ? s->segments_omitted : 0, s->ok ? s->stent_segments : 0);
+    fprintf(fp, "  \"segments\": {\"omitted\": %d, \"stent_covers\": %d, \"lesion_moved\": %s, \"ivc_first\": ",
+            s->ok ? s->segments_omitted : 0, s->ok ? s->stent_segments : 0,
+            s->ok && s->lesion_moved_to_worst ? "true" : "false");
     frame_or_null(fp, s->ok ? s->ivc_first : -1);
     fprintf(fp, ", \"ivc_last\": ");
     frame_or_null(fp, s->ok ? s->ivc_last : -1);

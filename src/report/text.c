@@ -80,7 +80,7 @@ static void stent_lines(FILE *fp, const LqStudyInfo *in, const LqSummary *s)
                 s->stent_span_mm);
     else if (s->stent_segments > 1)
         fprintf(fp, "  Length            %7d mm    covers %.1f to %.1f mm (span %.1f mm: the %d segments over\n"
-                    "                                  the threshold, 10 mm landing each end, into the EIV); at least 60 mm\n",
+                    "                                  the threshold, 10 mm landing each end); at least 60 mm\n",
                 s->stent_length_mm, s->stent_span_from_mm, s->stent_span_to_mm, s->stent_span_mm, s->stent_segments);
     else
         fprintf(fp, "  Length            %7d mm    covers %.1f to %.1f mm (span %.1f mm: lesion segment,\n"
