@@ -70,8 +70,12 @@ for f0, f in zip(base["frames"], ed["frames"]):
         assert near(f["area_mm2"], area, 0.0005) and f["confidence"] == 1 and len(f["contour_mm"]) == 4
         continue
     assert f0 == f, f0["frame"]
-assert {k: v for k, v in base.items() if k not in ("summary", "frames", "edits")} == \
-       {k: v for k, v in ed.items() if k not in ("summary", "frames", "edits")}
+# the lesion's narrowed segment follows its redrawn contour
+held = [g for g in ed["segments"]["list"] if g["lesion"]]
+assert len(held) == 1 and held[0]["mla_frame"] == lesion and near(held[0]["mla_mm2"], area, 0.005), held
+assert near(held[0]["diameter_stenosis_pct"], s["diameter_stenosis_pct"], 1e-9)
+assert {k: v for k, v in base.items() if k not in ("summary", "frames", "edits", "segments")} == \
+       {k: v for k, v in ed.items() if k not in ("summary", "frames", "edits", "segments")}
 EOF
 check "the edits file is untouched" test "$(sha256sum "$work/edits.json" | cut -d' ' -f1)" = "$sum_edits"
 check "the edits file as an output: exit 64" expect_exit 64 "$lumenq" measure --edits "$work/edits.json" \

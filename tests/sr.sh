@@ -82,6 +82,17 @@ assert len(root) == 1, "one Imaging Measurements container"
 groups = [group(c) for c in children(root[0]) if c.ValueType == "CONTAINER" and name(c) == ("125007", "DCM")]
 lesion_frame = s["lesion"]["frame"]
 ref_frames = list(range(s["reference"]["first"], s["reference"]["last"] + 1))
+# every narrowed segment, a TID 1501 group of its own after the reference's (docs/sr.md)
+narrowed = [g for g in groups if g["id"].startswith("narrowed segment ")]
+groups = [g for g in groups if g not in narrowed]
+listed = report["segments"]["list"]
+assert len(narrowed) == len(listed) >= 1, (len(narrowed), len(listed))
+for k, (g, want) in enumerate(zip(narrowed, listed)):
+    assert g["id"].startswith("narrowed segment %d (" % (k + 1)) and "frames %d-%d" % (want["first"], want["last"]) in g["id"], g["id"]
+    assert g["sites"] == [sites[want["vein"]]], g["sites"]
+    values = [(n[0], n[1]) for n in g["nums"]]
+    assert (("408715008", "SCT"), round(want["diameter_stenosis_pct"], 2)) in [(c, round(v, 2)) for c, v in values], values
+    assert any(c == ("408714007", "SCT") and abs(v - want["area_stenosis_pct"]) < 0.006 for c, v in values)
 assert len(groups) == 2 + 1 + len(ref_frames), len(groups)
 
 # TID 1501: the lesion's numbers, SNOMED CT stenosis concepts, the calipers, the site

@@ -74,12 +74,12 @@ static void test_frames_csv(void **state)
     assert_non_null(csv);
     char *save = NULL, *line = strtok_r(csv, "\n", &save);
     assert_string_equal(line, "frame,position_mm,area_mm2,equiv_diameter_mm,min_diameter_mm,max_diameter_mm,"
-                              "eccentricity,confidence,valid,flags");
+                              "eccentricity,confidence,valid,flags,segment");
     const LqSummary *s = lq_result_summary(result);
     int rows = 0, reference_rows = 0, lesion_rows = 0;
     while ((line = strtok_r(NULL, "\n", &save))) {
         char *f[12];
-        assert_int_equal(split(line, f, 12), 10);
+        assert_int_equal(split(line, f, 12), 11);
         size_t i = (size_t)rows;
         const LqFrameMeasure *m = lq_result_frame(result, i);
         assert_int_equal(atoi(f[0]), rows + 1);
@@ -94,6 +94,8 @@ static void test_frames_csv(void **state)
         if (strstr(f[9], "reference")) reference_rows++;
         if ((int)i == s->lesion_frame) assert_non_null(strstr(f[9], "lesion"));
         if (strstr(f[9], "lesion-segment")) lesion_rows++;
+        /* the lesion's segment is a narrowed segment, numbered as the JSON lists them */
+        if (strstr(f[9], "lesion-segment")) assert_true(f[10][0] && s->segments[atoi(f[10]) - 1].lesion);
         rows++;
     }
     assert_int_equal(rows, FRAMES);
@@ -126,6 +128,7 @@ static void test_summary_csv(void **state)
         if (strcmp(names[i], "lesion_frame") == 0) assert_int_equal(atoi(values[i]), s->lesion_frame + 1);
         if (strcmp(names[i], "stent_length_mm") == 0) assert_int_equal(atoi(values[i]), s->stent_length_mm);
         if (strcmp(names[i], "significant") == 0) assert_int_equal(atoi(values[i]), s->significant);
+        if (strcmp(names[i], "segments") == 0) assert_int_equal(atoi(values[i]), s->segment_count);
     }
     free(csv);
     /* a file with other columns is refused and left as it was */

@@ -224,8 +224,12 @@ static void test_stent_sizing(void **state)
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         anatomy_step(f, cases[c].step);
+        set_frame(f, 3, 350, 2 * sqrt(350 / 3.14159265358979)); /* the IVC whole: one narrowed segment */
+        f[3].position_mm = 3 * cases[c].step;
         LqSummary s = measure_with(f, &set);
         assert_true(s.ok);
+        assert_int_equal(s.segment_count, 1);
+        assert_int_equal(s.stent_segments, 1);
         assert_float_equal(s.stent_diameter_min_mm, 15.002817, 1e-6);
         assert_float_equal(s.stent_diameter_max_mm, 18.002817, 1e-6);
         assert_int_equal(s.stent_size_count, 2);
@@ -245,6 +249,100 @@ static void test_stent_sizing(void **state)
     assert_int_equal(s.stent_size_count, 2);
     assert_false(s.stent_length_known);
     assert_int_equal(s.stent_length_mm, 0);
+}
+
+/* Every narrowed segment (docs/measurements.md): the anatomy's frame 3 is
+ * an IVC narrowing, measured against the published normal IVC (the IVC's 10
+ * frames are 4.5 mm, too short for a stable stretch of 5 mm): A 326.85 mm2,
+ * D 20.4 mm -> %DS 100(1 - 3/20.4) = 85.29, %AS 100(1 - 30/326.85) = 90.82.
+ * The CIV lesion 23-27 against the EIV as before; frame 33 (area 40, one
+ * low-confidence frame) is not a segment. An EIV narrowing at 80-82 (area
+ * 60, MLD 5) is the second iliac one: %DS 100(1 - 5/14.002817) = 64.29,
+ * below the lesion's 71.43, so the lesion stays; the stent spans both
+ * segments over 61 % and the IVC one: frames 3 to 82. */
+static void test_every_segment(void **state)
+{
+    (void)state;
+    LqFrameMeasure f[N];
+    anatomy(f);
+    for (int i = 80; i <= 82; i++) set_frame(f, i, i == 81 ? 60 : 70, i == 81 ? 5 : 6);
+    LqMeasureSettings set;
+    lq_measure_settings_default(&set);
+    LqSummary s = measure_with(f, &set);
+    assert_true(s.ok);
+    assert_int_equal(s.lesion_frame, 25);
+    assert_false(s.lesion_moved_to_worst);
+    assert_int_equal(s.segment_count, 3);
+    assert_int_equal(s.ivc_first, 0);
+    assert_int_equal(s.ivc_last, 9);
+    assert_int_equal(s.ivc_reference_first, -1);
+    const LqSegment *ivc = &s.segments[0], *civ = &s.segments[1], *eiv = &s.segments[2];
+    assert_int_equal(ivc->site, LQ_SITE_IVC);
+    assert_int_equal(ivc->reference, LQ_SEGMENT_REF_IVC_NORMAL);
+    assert_int_equal(ivc->first, 3);
+    assert_int_equal(ivc->last, 3);
+    assert_float_equal(ivc->reference_diameter_mm, 20.4, 1e-12);
+    assert_float_equal(ivc->diameter_stenosis_pct, 85.294118, 1e-5);
+    assert_float_equal(ivc->area_stenosis_pct, 90.821529, 1e-5);
+    assert_float_equal(ivc->length_mm, STEP_MM, 1e-12);
+    assert_true(ivc->significant);
+    assert_false(ivc->lesion);
+    assert_int_equal(civ->site, LQ_SITE_CIV);
+    assert_int_equal(civ->reference, LQ_SEGMENT_REF_STUDY);
+    assert_int_equal(civ->first, 23);
+    assert_int_equal(civ->last, 27);
+    assert_int_equal(civ->mla_frame, 25);
+    assert_true(civ->lesion);
+    assert_float_equal(civ->diameter_stenosis_pct, s.diameter_stenosis_pct, 1e-12);
+    assert_float_equal(civ->area_stenosis_pct, 67.532468, 1e-6);
+    assert_float_equal(civ->length_mm, s.lesion_length_mm, 1e-12);
+    assert_int_equal(eiv->site, LQ_SITE_EIV);
+    assert_int_equal(eiv->first, 80);
+    assert_int_equal(eiv->last, 82);
+    assert_int_equal(eiv->mla_frame, 81);
+    assert_float_equal(eiv->mla_mm2, 60, 1e-12);
+    assert_float_equal(eiv->mld_mm, 5, 1e-12);
+    assert_float_equal(eiv->diameter_stenosis_pct, 64.292900, 1e-5);
+    assert_float_equal(eiv->length_mm, 1.5, 1e-12);
+    assert_true(eiv->significant);
+    assert_int_equal(s.stent_segments, 3);
+    assert_float_equal(s.stent_span_from_mm, 3 * STEP_MM - 10, 1e-9);
+    assert_float_equal(s.stent_span_to_mm, 82 * STEP_MM + 10, 1e-9);
+
+    /* the EIV narrowing made worse (MLD 3: %DS 78.58) becomes the lesion */
+    set_frame(f, 81, 40, 3);
+    s = measure_with(f, &set);
+    assert_int_equal(s.lesion_frame, 81);
+    assert_true(s.lesion_moved_to_worst);
+    assert_true(s.segments[2].lesion);
+    assert_false(s.segments[1].lesion);
+    assert_float_equal(s.diameter_stenosis_pct, s.segments[2].diameter_stenosis_pct, 1e-12);
+
+    /* a longer IVC (20 frames of 350 at 0.5 mm, first 10 % of 200 frames) is its own
+     * reference: a stable stretch of 5 mm or more; the narrowing against it */
+    LqFrameMeasure g[200];
+    for (int i = 0; i < 200; i++) {
+        double a = i < 20 ? 350 : i < 80 ? 240 : 154;
+        set_frame(g, i, a, 2 * sqrt(a / 3.14159265358979));
+    }
+    set_frame(g, 2, 100, 8);
+    LqSummary t;
+    LqError err = {0};
+    assert_int_equal(lq_measure_frames(g, 200, &set, &t, &err), LQ_OK);
+    assert_int_equal(t.ivc_reference_first, 3);
+    assert_int_equal(t.ivc_reference_last, 19);
+    assert_float_equal(t.ivc_reference_area_mm2, 350, 1e-9);
+    assert_int_equal(t.segments[0].reference, LQ_SEGMENT_REF_IVC);
+    assert_float_equal(t.segments[0].area_stenosis_pct, 100 * (1 - 100 / 350.0), 1e-9);
+    /* jugular access: the IVC is at the end of the file */
+    LqFrameMeasure h[200];
+    for (int i = 0; i < 200; i++) h[i] = g[199 - i], h[i].position_mm = i * STEP_MM;
+    set.pullback_from_cfv = 1;
+    assert_int_equal(lq_measure_frames(h, 200, &set, &t, &err), LQ_OK);
+    assert_int_equal(t.ivc_first, 180);
+    assert_int_equal(t.ivc_last, 199);
+    assert_int_equal(t.segments[0].site, LQ_SITE_IVC);
+    assert_int_equal(t.segments[0].first, 197);
 }
 
 static void test_lesion_range(void **state)
@@ -459,6 +557,7 @@ int main(void)
         cmocka_unit_test(test_threshold_is_strict), cmocka_unit_test(test_user_overrides),
         cmocka_unit_test(test_invalid_ranges), cmocka_unit_test(test_no_stable_reference),
         cmocka_unit_test(test_stent_sizing),   cmocka_unit_test(test_lesion_range),
+        cmocka_unit_test(test_every_segment),
         cmocka_unit_test(test_reference_normal_and_external), cmocka_unit_test(test_metric_chooses_verdict),
         cmocka_unit_test(test_dynamic_flag),   cmocka_unit_test(test_dynamic_window_follows_rate),
     };

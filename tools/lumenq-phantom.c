@@ -49,6 +49,11 @@ static void usage(FILE *fp)
             "                      Acquisition SELECTIVE, Frame Time, no pullback rate)\n"
             "  --pause S           the pullback stops at the lesion for S seconds, the patient\n"
             "                      breathing, within its frames; the file does not say so\n"
+            "  --narrowing VEIN:RATIO:LENGTH  a narrowed segment (repeat for several, one per vein):\n"
+            "                      VEIN ivc, civ, eiv or cfv; RATIO its lumen area at the centre over\n"
+            "                      the vein's, 0.2-0.9; LENGTH its extent, 2-40 mm. civ reshapes the\n"
+            "                      May-Thurner lesion; the others, partly flattened, are centred at 2,\n"
+            "                      50 and 93 %% of the pullback\n"
             "  --capture           console screen capture: RGB with crosshair, ticks, ring, caliper,\n"
             "                      text and a masked catheter burned in\n"
             "CT at clinical resolution (docs/phantom.md): any of these turns the scanner's point\n"
@@ -92,6 +97,7 @@ int main(int argc, char **argv)
         {"slice-spacing", required_argument, 0, 'G'}, {"lesion-ratio", required_argument, 0, 'L'},
         {"clinical", no_argument, 0, 'N'},      {"frame-files", no_argument, 0, 'F'},
         {"hold-lesion", required_argument, 0, 'o'}, {"pause", required_argument, 0, 'p'},
+        {"narrowing", required_argument, 0, 'w'},
         {0, 0, 0, 0}};
     int c, missing = -1, enhanced = 0, size_given = 0, frames_given = 0, length_given = 0;
     double v, hold_s = 0, ct_pixel = 0, ct_thickness = 0, ct_spacing = 0, ct_ratio = 0;
@@ -139,6 +145,12 @@ int main(int argc, char **argv)
         case 'F': p.frame_files = 1; break;
         case 'o': if (!number(optarg, 1, 600, &hold_s)) goto bad; break;
         case 'p': if (!number(optarg, 1, 600, &p.pause_s)) goto bad; break;
+        case 'w':
+            if (p.narrowings == 4 || !lqp_parse_narrowing(optarg, &p.narrowing[p.narrowings])) goto bad;
+            for (unsigned k = 0; k < p.narrowings; k++)
+                if (p.narrowing[k].vein == p.narrowing[p.narrowings].vein) goto bad; /* one per vein */
+            p.narrowings++;
+            break;
         case 'h': usage(stdout); return 0;
         default: goto bad;
         }

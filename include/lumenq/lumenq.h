@@ -283,6 +283,31 @@ typedef struct LqFrameMeasure {
 } LqFrameMeasure;
 
 #define LQ_STENT_MAX_SIZES 8
+#define LQ_MAX_SEGMENTS 16
+
+/* What a narrowed segment is measured against (docs/measurements.md, "Every
+ * narrowed segment"): the study's reference, or for an IVC segment the IVC. */
+typedef enum LqSegmentReference {
+    LQ_SEGMENT_REF_STUDY = 0,      /* the study's reference (A_ref, D_ref of the summary) */
+    LQ_SEGMENT_REF_IVC,            /* a normal IVC stretch of this pullback */
+    LQ_SEGMENT_REF_IVC_NORMAL,     /* the published normal infrarenal IVC (20.4 mm) */
+} LqSegmentReference;
+
+/* A run of frames whose CSA is below 50 % of its reference: %AS above 50. */
+typedef struct LqSegment {
+    int site;                      /* an LqSite: IVC, CIV, EIV or CFV, from its place in the pullback */
+    int first, last;               /* frames, 0-based, inclusive */
+    int mla_frame;                 /* its confident frame of minimal CSA */
+    double position_mm;            /* of the MLA frame */
+    double length_mm;              /* frames x frame spacing */
+    double mla_mm2, mld_mm, max_diameter_mm;
+    double diameter_stenosis_pct, area_stenosis_pct, equiv_diameter_stenosis_pct;
+    double verdict_pct;            /* the summary's metric */
+    int significant;               /* verdict_pct > threshold: to be treated, inside the stent span */
+    int lesion;                    /* holds the summary's lesion frame */
+    LqSegmentReference reference;
+    double reference_area_mm2, reference_diameter_mm;
+} LqSegment;
 
 typedef struct LqSummary {
     int ok;                        /* 0: not measurable, see `problem` */
@@ -330,6 +355,15 @@ typedef struct LqSummary {
     double stent_span_mm;          /* lesion segment plus landing zones */
     double stent_span_from_mm, stent_span_to_mm;           /* positions it covers */
     int stent_length_mm;           /* nominal length >= max(span, 60); 0 if above 150 */
+    /* every narrowed segment, IVC -> CFV (docs/measurements.md, "Every narrowed segment") */
+    int segment_count;
+    int segments_omitted;          /* more were found: the LQ_MAX_SEGMENTS worst are kept */
+    LqSegment segments[LQ_MAX_SEGMENTS];
+    int lesion_moved_to_worst;     /* the automatic lesion is the worst segment, outside the frames searched */
+    int stent_segments;            /* segments over the threshold the stent span covers */
+    int ivc_first, ivc_last;       /* the frames taken as the IVC (-1 if none) */
+    int ivc_reference_first, ivc_reference_last;   /* the IVC stretch averaged (-1: the published normal) */
+    double ivc_reference_area_mm2, ivc_reference_diameter_mm;
 } LqSummary;
 
 #define LQ_DYNAMIC_VARIATION_PCT 5.0

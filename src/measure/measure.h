@@ -38,6 +38,47 @@ long lq_mla_frame(const LqFrameMeasure *f, size_t from, size_t to, LqFrameUse us
  * frame itself is not below that. */
 int lq_lesion_segment(const LqFrameMeasure *f, size_t n, size_t lesion, double reference_area_mm2, double spacing_mm,
                       size_t *first, size_t *last, double *length_mm);
+/* The same run kept within frames lo..hi (lo <= frame <= hi): every narrowed
+ * segment is one, the IVC's cut at the IVC's end (segments.c). */
+int lq_segment_run(const LqFrameMeasure *f, size_t lo, size_t hi, size_t frame, double reference_area_mm2,
+                   double spacing_mm, size_t *first, size_t *last, double *length_mm);
+
+/* The reference segment's rule (docs/measurements.md, Per study 1.): the
+ * longest run of confident frames, walked in anatomical order from walk
+ * index `from` to `to` (exclusive), whose CSA stays within +-15 % of the
+ * run's median, of min_len frames at least. *first, *last are walk indices
+ * (file order, or reversed when `reversed`). 1 found, 0 none, -1 out of memory. */
+int lq_stable_run(const LqFrameMeasure *f, size_t n, int reversed, double low_confidence, size_t from, size_t to,
+                  size_t min_len, size_t *first, size_t *last);
+
+/* The published normal infrarenal IVC (docs/measurements.md, "Every narrowed
+ * segment"): circumference-derived diameter 20.4 mm on CT of 1503 patients;
+ * the area of that circle. */
+#define LQ_IVC_NORMAL_DIAMETER_MM 20.4
+#define LQ_IVC_NORMAL_AREA_MM2 (LQ_PI * 10.2 * 10.2)
+
+/* What the narrowed segments are found in: the pullback proper, walked IVC
+ * -> CFV (reversed: file order is CFV -> IVC), its first ivc_frames frames
+ * in that order being the IVC. */
+typedef struct LqSegmentScan {
+    const LqFrameMeasure *f;
+    size_t n;
+    int reversed;
+    double low_confidence;
+    size_t ivc_frames;
+    size_t min_run;          /* frames of a stable IVC stretch, at least */
+    double spacing_mm;
+    double reference_area_mm2, reference_diameter_mm; /* the study's (EIV) reference */
+    LqMetric metric;
+    double threshold_pct;
+} LqSegmentScan;
+
+/* Every narrowed segment into out->segments (and the IVC reference into
+ * out->ivc_*), frame numbers relative to f. LQ_OK, or LQ_ERR_INTERNAL when
+ * out of memory. */
+int lq_narrowed_segments(const LqSegmentScan *scan, LqSummary *out);
+/* The segment holding `frame` (index into out->segments), -1 if none. */
+int lq_segment_holding(const LqSummary *s, int frame);
 
 /* A caliper of a closed contour (n points, mm) along direction angle_rad
  * (LqShape's min/max_feret_angle_rad), through its area centroid, between

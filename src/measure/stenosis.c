@@ -75,17 +75,23 @@ long lq_mla_frame(const LqFrameMeasure *f, size_t from, size_t to, LqFrameUse us
     return best;
 }
 
-int lq_lesion_segment(const LqFrameMeasure *f, size_t n, size_t lesion, double reference_area_mm2, double spacing_mm,
-                      size_t *first, size_t *last, double *length_mm)
+int lq_segment_run(const LqFrameMeasure *f, size_t lo, size_t hi, size_t frame, double reference_area_mm2,
+                   double spacing_mm, size_t *first, size_t *last, double *length_mm)
 {
     double limit = LQ_LESION_FRACTION * reference_area_mm2;
-    if (!(f[lesion].shape.area_mm2 < limit)) return 0;
-    size_t a = lesion, b = lesion;
-    while (a > 0 && f[a - 1].valid && f[a - 1].shape.area_mm2 < limit) a--;
-    while (b + 1 < n && f[b + 1].valid && f[b + 1].shape.area_mm2 < limit) b++;
+    if (!(f[frame].shape.area_mm2 < limit)) return 0;
+    size_t a = frame, b = frame;
+    while (a > lo && f[a - 1].valid && f[a - 1].shape.area_mm2 < limit) a--;
+    while (b < hi && f[b + 1].valid && f[b + 1].shape.area_mm2 < limit) b++;
     *first = a, *last = b;
     *length_mm = (double)(b - a + 1) * spacing_mm;
     return 1;
+}
+
+int lq_lesion_segment(const LqFrameMeasure *f, size_t n, size_t lesion, double reference_area_mm2, double spacing_mm,
+                      size_t *first, size_t *last, double *length_mm)
+{
+    return lq_segment_run(f, 0, n - 1, lesion, reference_area_mm2, spacing_mm, first, last, length_mm);
 }
 
 LqStenosis lq_stenosis(double mla_mm2, double mld_mm, double reference_area_mm2, double reference_diameter_mm)
@@ -157,7 +163,7 @@ static int cmp_value(const void *a, const void *b)
 
 /* Longest run of eligible frames (gaps of up to RUN_MAX_GAP ineligible frames
  * allowed) whose CSA stays within +-15 % of the run's median. */
-static int stable_run(const Walk *w, size_t skip, size_t min_len, size_t *first, size_t *last)
+static int stable_run(const Walk *w, size_t skip, size_t end, size_t min_len, size_t *first, size_t *last)
 {
     size_t n = w->n;
     double *area = calloc(n, sizeof *area);
@@ -176,13 +182,13 @@ static int stable_run(const Walk *w, size_t skip, size_t min_len, size_t *first,
 
     size_t best_len = 0;
     const double ratio_limit = (1.0 + STABLE_TOLERANCE) / (1.0 - STABLE_TOLERANCE);
-    for (size_t i = skip; i < n; i++) {
+    for (size_t i = skip; i < end; i++) {
         if (!eligible(w, i)) continue;
         double lo = area[i], hi = area[i];
         int count = 0;
         size_t prev = i;
         size_t j;
-        for (j = i; j < n; j++) {
+        for (j = i; j < end; j++) {
             if (!eligible(w, j)) {
                 if (j - prev > RUN_MAX_GAP) break;
                 continue;
@@ -208,6 +214,13 @@ static int stable_run(const Walk *w, size_t skip, size_t min_len, size_t *first,
     }
     free(area), free(order), free(rk.tree), free(rk.sorted), free(rk.rank);
     return best_len >= min_len && best_len > 0;
+}
+
+int lq_stable_run(const LqFrameMeasure *f, size_t n, int reversed, double low_confidence, size_t from, size_t to,
+                  size_t min_len, size_t *first, size_t *last)
+{
+    Walk w = {f, n, reversed, low_confidence};
+    return stable_run(&w, from, LQ_MIN(to, n), min_len, first, last);
 }
 
 static double pos(const Walk *w, size_t k) { return at(w, k)->position_mm; }
@@ -342,6 +355,47 @@ static void stent_sizing(const Walk *w, size_t a, size_t b, int have_run, size_t
         }
 }
 
+/* Every narrowed segment (segments.c); the worst of those measured against
+ * the study's reference becomes the automatic lesion when it is worse, by the
+ * verdict's metric, than the MLA found proximal to the EIV (a narrowing in
+ * the EIV or CFV beyond it). *lesion_k is a walk index. */
+static int lesion_at_worst_segment(const Walk *w, size_t skip, size_t min_len, const LqMeasureSettings *set,
+                                   size_t *lesion_k, LqSummary *out)
+{
+    LqSegmentScan scan = {w->f, w->n, w->reversed, w->low_conf, skip, min_len, frame_step(w),
+                          out->reference_area_mm2, out->reference_diameter_mm, set->metric, set->threshold_pct};
+    int rc = lq_narrowed_segments(&scan, out);
+    if (rc != LQ_OK || out->lesion_method != LQ_METHOD_AUTO) return rc;
+    const LqSegment *worst = NULL;
+    for (int i = 0; i < out->segment_count; i++) {
+        const LqSegment *g = &out->segments[i];
+        if (g->reference == LQ_SEGMENT_REF_STUDY && (!worst || g->verdict_pct > worst->verdict_pct)) worst = g;
+    }
+    int lesion = (int)frame_of(w, *lesion_k);
+    if (!worst || (lesion >= worst->first && lesion <= worst->last)) return LQ_OK;
+    const LqFrameMeasure *L = &w->f[lesion];
+    LqStenosis st = lq_stenosis(L->shape.area_mm2, L->shape.min_feret_mm, out->reference_area_mm2,
+                                out->reference_diameter_mm);
+    if (!(worst->verdict_pct > lq_stenosis_pct(&st, set->metric))) return LQ_OK;
+    *lesion_k = frame_of(w, (size_t)worst->mla_frame);
+    out->lesion_moved_to_worst = 1;
+    return LQ_OK;
+}
+
+/* The stent covers every segment to be treated (over the threshold) as well
+ * as the lesion's: [*a, *b] (walk indices) grows to hold them. */
+static void stent_span_segments(const Walk *w, size_t *a, size_t *b, LqSummary *out)
+{
+    for (int i = 0; i < out->segment_count; i++) {
+        const LqSegment *g = &out->segments[i];
+        if (!g->significant) continue;
+        size_t k0 = frame_of(w, (size_t)g->first), k1 = frame_of(w, (size_t)g->last);
+        *a = LQ_MIN(*a, LQ_MIN(k0, k1));
+        *b = LQ_MAX(*b, LQ_MAX(k0, k1));
+        out->stent_segments++;
+    }
+}
+
 /* Lesion, reference and stenosis over frames[0..n), all of the pullback. */
 static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeasureSettings *set, LqSummary *out,
                             size_t first, LqError *err)
@@ -353,6 +407,7 @@ static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeas
     out->reference_first = out->reference_last = -1;
     out->reference_run_first = out->reference_run_last = -1;
     out->lesion_search_first = out->lesion_search_last = -1;
+    out->ivc_first = out->ivc_last = out->ivc_reference_first = out->ivc_reference_last = -1;
     Walk w = {frames, n, set->pullback_from_cfv != 0, set->low_confidence};
     for (size_t i = 0; i < n; i++)
         if (!frames[i].valid || frames[i].confidence < set->low_confidence) out->low_confidence_frames++;
@@ -381,7 +436,7 @@ static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeas
         ref1 = run1 = w.reversed ? n - 1 - a : b;
         have_run = 1;
     } else {
-        have_run = stable_run(&w, skip, min_len, &run0, &run1);
+        have_run = stable_run(&w, skip, n, min_len, &run0, &run1);
         if (have_run < 0) return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
     }
     if (have_run) to_file_order(&w, run0, run1, &out->reference_run_first, &out->reference_run_last);
@@ -475,6 +530,8 @@ static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeas
             return LQ_OK;
         }
     }
+    int rc = lesion_at_worst_segment(&w, skip, min_len, set, &lesion_k, out);
+    if (rc != LQ_OK) return lq_fail(err, rc, "out of memory");
     const LqFrameMeasure *L = at(&w, lesion_k);
     out->lesion_frame = (int)frame_of(&w, lesion_k);
     out->lesion_position_mm = L->position_mm;
@@ -497,9 +554,12 @@ static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeas
     out->equiv_diameter_stenosis_pct = st.equiv_diameter_pct;
     out->verdict_pct = lq_stenosis_pct(&st, set->metric);
     out->significant = lq_stenosis_significant(out->verdict_pct, set->threshold_pct);
+    int holding = lq_segment_holding(out, out->lesion_frame);
+    if (holding >= 0) out->segments[holding].lesion = 1;
 
     if (dynamic_check(&w, lesion_k, set->positions_are_indices, set->pullback_rate_mm_s, out) < 0)
         return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
+    stent_span_segments(&w, &seg_a, &seg_b, out);
     stent_sizing(&w, seg_a, seg_b, have_run, run0, set->positions_are_indices, out);
     out->ok = 1;
     return LQ_OK;
@@ -584,5 +644,12 @@ int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSet
                             &out->lesion_last,         &out->lesion_search_first, &out->lesion_search_last};
     for (size_t i = 0; i < sizeof indices / sizeof indices[0]; i++)
         if (*indices[i] >= 0) *indices[i] += (int)first;
+    int *const ivc[] = {&out->ivc_first, &out->ivc_last, &out->ivc_reference_first, &out->ivc_reference_last};
+    for (size_t i = 0; i < sizeof ivc / sizeof ivc[0]; i++)
+        if (*ivc[i] >= 0) *ivc[i] += (int)first;
+    for (int i = 0; i < out->segment_count; i++) {
+        LqSegment *g = &out->segments[i];
+        g->first += (int)first, g->last += (int)first, g->mla_frame += (int)first;
+    }
     return rc;
 }

@@ -5,6 +5,7 @@
 
 #include "internal.h"
 #include "output.h"
+#include "measure/measure.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -41,12 +42,26 @@ static void frame_cell(FILE *fp, int index0)
     if (index0 >= 0) fprintf(fp, "%d", index0 + 1);
 }
 
+/* The narrowed segment (1-based) frame i lies in; an empty cell when none. */
+static void segment_cell(FILE *fp, const LqSummary *s, size_t i)
+{
+    int held = s->ok ? lq_segment_holding(s, (int)i) : -1;
+    if (held >= 0) fprintf(fp, "%d", held + 1);
+}
+
+/* The summary row's segments: "vein:verdict_pct" joined by ';'. */
+static void segment_list_cell(FILE *fp, const LqSummary *s)
+{
+    for (int i = 0; s->ok && i < s->segment_count; i++)
+        fprintf(fp, "%s%s:%.2f", i ? ";" : "", lq_site_name((LqSite)s->segments[i].site), s->segments[i].verdict_pct);
+}
+
 void lq_report_csv(FILE *fp, const LqStudy *study, const LqResult *r)
 {
     const LqStudyInfo *in = lq_study_info(study);
     int timed = in->timing != LQ_TIMING_NONE;
     fputs("frame,position_mm,area_mm2,equiv_diameter_mm,min_diameter_mm,max_diameter_mm,eccentricity,"
-          "confidence,valid,flags\n", fp);
+          "confidence,valid,flags,segment\n", fp);
     for (size_t i = 0; i < r->n; i++) {
         const LqFrameMeasure *m = &r->frames[i];
         double nan = NAN;
@@ -66,7 +81,9 @@ void lq_report_csv(FILE *fp, const LqStudy *study, const LqResult *r)
         num_cell(fp, m->confidence, 3);
         char flags[128];
         lq_frame_flags(r, i, flags, sizeof flags, ';');
-        fprintf(fp, ",%d,%s\n", m->valid ? 1 : 0, flags);
+        fprintf(fp, ",%d,%s,", m->valid ? 1 : 0, flags);
+        segment_cell(fp, &r->summary, i);
+        fputc('\n', fp);
     }
 }
 
@@ -76,7 +93,7 @@ static const char summary_header[] =
     "equiv_diameter_stenosis_pct,lesion_method,lesion_frame,lesion_position_mm,mla_mm2,mld_mm,"
     "lesion_length_mm,reference_method,reference_first,reference_last,reference_area_mm2,"
     "reference_diameter_mm,dynamic,dynamic_variation_pct,stent_diameters_mm,stent_length_mm,"
-    "low_confidence_frames,frames,lumenq_version\n";
+    "low_confidence_frames,frames,lumenq_version,segments,segment_list\n";
 
 static void summary_row(FILE *fp, const LqStudy *study, const LqResult *r)
 {
@@ -125,7 +142,9 @@ static void summary_row(FILE *fp, const LqStudy *study, const LqResult *r)
     for (int i = 0; ok && i < s->stent_size_count; i++) fprintf(fp, "%s%d", i ? ";" : "", s->stent_sizes_mm[i]);
     fputc(',', fp);
     if (ok && s->stent_length_mm) fprintf(fp, "%d", s->stent_length_mm);
-    fprintf(fp, ",%d,%zu,%s\n", s->low_confidence_frames, r->n, LUMENQ_VERSION);
+    fprintf(fp, ",%d,%zu,%s,%d,", s->low_confidence_frames, r->n, LUMENQ_VERSION, ok ? s->segment_count : 0);
+    segment_list_cell(fp, s);
+    fputc('\n', fp);
 }
 
 /* The existing file's bytes (NULL, 0 when it does not exist). */

@@ -136,6 +136,43 @@ bool add_measure(Group &g, const DSRBasicCodedEntry &concept, double value, cons
     return ok;
 }
 
+// Every narrowed segment as a TID 1501 group of its own: its tracking
+// identifier says which and against what, its finding site is its vein, its
+// MLA and MLD reference its MLA frame.
+bool add_segment_groups(TID1500_MeasurementReport &report, const LqSrIvus *g, const OFString &class_uid,
+                        const OFString &instance_uid)
+{
+    bool ok = true;
+    for (unsigned i = 0; ok && i < g->segment_count; i++) {
+        const LqSrSegment &seg = g->segments[i];
+        char label[160];
+        snprintf(label, sizeof label, "narrowed segment %u (%s, frames %u-%u), against %s", seg.number,
+                 seg.site > 0 && seg.site < n_sites ? sites[seg.site].meaning : "vein", seg.first, seg.last, seg.against);
+        DSRImageReferenceValue image(class_uid, instance_uid);
+        image.getFrameList().addItem(Sint32(seg.mla_frame));
+        ok = report.addIndividualMeasurements().good();
+        Group &grp = report.getIndividualMeasurements();
+        ok = ok && grp.setTrackingIdentifier(label).good();
+        if (seg.site > 0 && seg.site < n_sites) ok = ok && grp.addFindingSite(site_code(seg.site)).good();
+        ok = ok && add_measure(grp, code_lumen_area, seg.mla_mm2, unit_mm2, &code_minimum, "MLA of the segment", &image);
+        ok = ok && add_measure(grp, code_diameter, seg.mld_mm, unit_mm, &code_minimum,
+                               "MLD of the segment, minimal Feret diameter", &image);
+        ok = ok && add_measure(grp, code_diameter_stenosis, seg.diameter_stenosis_pct, unit_percent, nullptr,
+                               "%DS = 100*(1 - MLD/D_ref of its reference)", nullptr);
+        ok = ok && add_measure(grp, code_area_stenosis, seg.area_stenosis_pct, unit_percent, nullptr,
+                               "%AS = 100*(1 - MLA/A_ref of its reference)", nullptr);
+        ok = ok && add_measure(grp, code_diameter_stenosis, seg.equiv_diameter_stenosis_pct, unit_percent, nullptr,
+                               "equivalent-diameter stenosis = 100*(1 - sqrt(MLA/A_ref of its reference))", nullptr);
+        ok = ok && add_measure(grp, code_length, seg.length_mm, unit_mm, nullptr,
+                               "segment length: contiguous frames below 50 % of its reference's area", nullptr);
+        ok = ok && add_measure(grp, code_lumen_area, seg.reference_area_mm2, unit_mm2, &code_mean,
+                               "A_ref of the segment's own reference", nullptr);
+        ok = ok && add_measure(grp, code_diameter, seg.reference_diameter_mm, unit_mm, nullptr,
+                               "D_ref of the segment's own reference", nullptr);
+    }
+    return ok;
+}
+
 // TID 1410 planar ROI groups, one per contour, after the last group of
 // Imaging Measurements: tracking identifier and UID, finding site, the
 // closed lumen polyline selected from its frame, and the lumen area inside it.
@@ -356,6 +393,7 @@ extern "C" int lq_dicom_write_sr_ivus(const char *source_path, const LqSrValues 
             STEP("D_ref", add_measure(ref, code_diameter, v->reference_diameter_mm, unit_mm, nullptr,
                               "D_ref = 2*sqrt(A_ref/pi)", img));
         }
+        STEP("narrowed segments", add_segment_groups(report, g, class_uid, instance_uid));
         STEP("verdict", report.addQualitativeEvaluation(CODE_DCM_Finding, OFString(v->verdict), OFFalse).good());
         STEP("method", report.addQualitativeEvaluation(CODE_DCM_Comment, OFString(v->method), OFFalse).good());
         if (g->edits) STEP("edits", report.addQualitativeEvaluation(CODE_DCM_Comment, OFString(g->edits), OFFalse).good());

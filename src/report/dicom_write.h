@@ -45,6 +45,17 @@ typedef struct LqSrValues {
     const char *lesion_label, *reference_label;
 } LqSrValues;
 
+/* A narrowed segment for the SR: a TID 1501 measurement group of its own
+ * (docs/sr.md). Frames 1-based; NAN where absent. */
+typedef struct LqSrSegment {
+    int site;                        /* LqSite */
+    unsigned number, first, last, mla_frame;
+    double mla_mm2, mld_mm, length_mm;
+    double diameter_stenosis_pct, area_stenosis_pct, equiv_diameter_stenosis_pct;
+    double reference_area_mm2, reference_diameter_mm; /* its own reference (NAN: the study's) */
+    const char *against;             /* what it is measured against, for its tracking identifier */
+} LqSrSegment;
+
 /* An IVUS pullback's geometry and provenance for the SR (0 / NULL when absent). */
 typedef struct LqSrIvus {
     double pixel_dx_mm, pixel_dy_mm;  /* mm to image coordinates */
@@ -54,6 +65,8 @@ typedef struct LqSrIvus {
     int has_calipers;
     int lesion_site, reference_site;  /* LqSite: finding sites (0: not known) */
     const char *edits;                /* what a reader changed, who and when (NULL: no edits) */
+    const LqSrSegment *segments;      /* every narrowed segment, IVC -> CFV */
+    unsigned segment_count;
 } LqSrIvus;
 
 /* A TID 1500 Measurement Report (Enhanced SR) in the source's study, a new

@@ -425,6 +425,38 @@ void lq_fig_marker(cairo_t *cr, double x, double y, const double c[3])
     cairo_stroke(cr);
 }
 
+static const double segment_rgb[3] = {0.55, 0.2, 0.75};
+
+/* Every narrowed segment besides the lesion's (docs/pictures.md): a band in
+ * both panels, and in the area panel its number, vein and verdict metric
+ * against its own reference at its MLA. Nothing is added for a pullback
+ * whose only segment is the lesion's. Returns whether anything was drawn. */
+static int segment_marks(cairo_t *cr, const LqAxes *A, const LqAxes *P, const LqResult *r, double fs)
+{
+    const LqSummary *s = &r->summary;
+    if (!s->ok || s->segment_count == 0 || (s->segment_count == 1 && s->segments[0].lesion)) return 0;
+    static const char *const veins[] = {"?", "CIV", "EIV", "CFV", "IVC"};
+    char buf[64];
+    for (int i = 0; i < s->segment_count; i++) {
+        const LqSegment *g = &s->segments[i];
+        if (!g->lesion) {
+            frame_band(cr, A, r, g->first, g->last, segment_rgb, 0.18);
+            frame_band(cr, P, r, g->first, g->last, segment_rgb, 0.18);
+        }
+        double x = lq_ax_x(A, frame_value(A, r, (size_t)g->mla_frame));
+        if (!g->lesion) lq_fig_marker(cr, x, lq_ax_y(A, fmin(g->mla_mm2, A->vy1)), segment_rgb);
+        snprintf(buf, sizeof buf, "%d %s %.0f %%%s", i + 1, veins[(unsigned)g->site < 5 ? g->site : 0], g->verdict_pct,
+                 g->reference == LQ_SEGMENT_REF_STUDY ? "" : " vs IVC");
+        lq_fig_font(cr, fs * 0.85, 1);
+        lq_fig_rgb(cr, g->lesion ? lq_fig_lesion_rgb : segment_rgb);
+        /* staggered on two rows so neighbours' labels do not overlap */
+        int align = x < A->x0 + 5 * fs ? -1 : x > A->x1 - 5 * fs ? 1 : 0; /* kept inside the panel */
+        lq_fig_text(cr, align < 0 ? fmax(x - fs, A->x0 + 2) : align > 0 ? fmin(x + fs, A->x1 - 2) : x,
+                    A->y0 + (1.1 + 1.0 * (i % 2)) * fs, align, buf);
+    }
+    return 1;
+}
+
 void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, double w, double h)
 {
     const LqSummary *s = &r->summary;
@@ -514,6 +546,7 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
         }
         lq_fig_vertical_text(cr, w - 0.8 * fs, 0.5 * (A.y0 + A.y1), "area stenosis %AS (%)");
     }
+    int segments_drawn = segment_marks(cr, &A, &P, r, fs);
     static const double blue[3] = {0.1, 0.25, 0.65};
     LqFigCurve drawn = curve(cr, &A, r, area, blue, 1.8, px, py);
     if (have_ref) { /* labels over the curve, off its points */
@@ -559,8 +592,10 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
     lq_fig_font(cr, fs * 0.9, 0);
     double lx = left, ly = A.y0 - 0.6 * fs;
     struct { const double *c; const char *label; } legend[] = {
-        {lq_fig_lesion_rgb, "lesion segment (< 50 % A_ref)"}, {lq_fig_reference_rgb, "reference frames"}};
-    for (size_t i = 0; i < (s->reference_first >= 0 ? 2u : 1u); i++) {
+        {lq_fig_lesion_rgb, "lesion segment (< 50 % A_ref)"}, {lq_fig_reference_rgb, "reference frames"},
+        {segment_rgb, "other narrowed segments"}};
+    for (size_t i = 0; i < 3; i++) {
+        if ((i == 1 && s->reference_first < 0) || (i == 2 && !segments_drawn)) continue;
         cairo_set_source_rgba(cr, legend[i].c[0], legend[i].c[1], legend[i].c[2], 0.35);
         cairo_rectangle(cr, lx, ly - 0.8 * fs, 1.6 * fs, 0.9 * fs);
         cairo_fill(cr);

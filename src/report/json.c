@@ -1,4 +1,4 @@
-/* JSON report, schema documented in docs/json.md (schema_version 2). */
+/* JSON report, schema documented in docs/json.md (schema_version 3). */
 #include "report.h"
 
 #include "internal.h"
@@ -67,11 +67,56 @@ static void edits_json(FILE *fp, const LqResult *r)
             e->reference_first >= 0 ? "true" : "false");
 }
 
+static const char *segment_reference_name(LqSegmentReference ref)
+{
+    return ref == LQ_SEGMENT_REF_IVC ? "ivc" : ref == LQ_SEGMENT_REF_IVC_NORMAL ? "ivc-normal" : "study";
+}
+
+/* "segments": every narrowed segment, and the IVC reference they use. */
+static void segments_json(FILE *fp, const LqStudyInfo *in, const LqSummary *s)
+{
+    int timed = in->timing != LQ_TIMING_NONE;
+    fprintf(fp, "  \"segments\": {\"omitted\": %d, \"stent_covers\": %d, \"lesion_moved\": %s, \"ivc_first\": ",
+            s->ok ? s->segments_omitted : 0, s->ok ? s->stent_segments : 0,
+            s->ok && s->lesion_moved_to_worst ? "true" : "false");
+    frame_or_null(fp, s->ok ? s->ivc_first : -1);
+    fprintf(fp, ", \"ivc_last\": ");
+    frame_or_null(fp, s->ok ? s->ivc_last : -1);
+    fprintf(fp, ",\n    \"ivc_reference\": {\"source\": \"%s\", \"first\": ",
+            s->ivc_reference_first >= 0 ? "ivc" : "ivc-normal");
+    frame_or_null(fp, s->ok ? s->ivc_reference_first : -1);
+    fprintf(fp, ", \"last\": ");
+    frame_or_null(fp, s->ok ? s->ivc_reference_last : -1);
+    field(fp, ", ", "area_mm2", s->ok && s->ivc_first >= 0 ? s->ivc_reference_area_mm2 : NAN, 2);
+    field(fp, ", ", "diameter_mm", s->ok && s->ivc_first >= 0 ? s->ivc_reference_diameter_mm : NAN, 3);
+    fprintf(fp, "},\n    \"list\": [");
+    for (int i = 0; s->ok && i < s->segment_count; i++) {
+        const LqSegment *g = &s->segments[i];
+        fprintf(fp, "%s\n      {\"vein\": \"%s\", \"first\": %d, \"last\": %d, \"mla_frame\": %d", i ? "," : "",
+                lq_site_name((LqSite)g->site), g->first + 1, g->last + 1, g->mla_frame + 1);
+        field(fp, ", ", "position_mm", timed ? g->position_mm : NAN, 2);
+        field(fp, ", ", "length_mm", timed ? g->length_mm : NAN, 2);
+        field(fp, ", ", "mla_mm2", g->mla_mm2, 2);
+        field(fp, ", ", "mld_mm", g->mld_mm, 3);
+        field(fp, ", ", "max_diameter_mm", g->max_diameter_mm, 3);
+        field(fp, ",\n       ", "diameter_stenosis_pct", g->diameter_stenosis_pct, 2);
+        field(fp, ", ", "area_stenosis_pct", g->area_stenosis_pct, 2);
+        field(fp, ", ", "equiv_diameter_stenosis_pct", g->equiv_diameter_stenosis_pct, 2);
+        field(fp, ", ", "verdict_pct", g->verdict_pct, 2);
+        fprintf(fp, ", \"significant\": %s, \"lesion\": %s,\n       \"reference\": \"%s\"",
+                g->significant ? "true" : "false", g->lesion ? "true" : "false", segment_reference_name(g->reference));
+        field(fp, ", ", "reference_area_mm2", g->reference_area_mm2, 2);
+        field(fp, ", ", "reference_diameter_mm", g->reference_diameter_mm, 3);
+        fputc('}', fp);
+    }
+    fprintf(fp, "%s]},\n", s->ok && s->segment_count ? "\n    " : "");
+}
+
 void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
 {
     const LqStudyInfo *in = lq_study_info(study);
     const LqSummary *s = lq_result_summary(r);
-    fprintf(fp, "{\n  \"schema_version\": 2,\n  \"lumenq_version\": ");
+    fprintf(fp, "{\n  \"schema_version\": 3,\n  \"lumenq_version\": ");
     lq_json_string(fp, LUMENQ_VERSION);
     fprintf(fp, ",\n  \"study\": {");
     const struct { const char *k, *v; } ids[] = {
@@ -169,6 +214,7 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
     fprintf(fp, "    \"low_confidence_frames\": %d, \"confidence_cut\": ", s->low_confidence_frames);
     lq_json_number(fp, r->low_confidence, 2);
     fprintf(fp, "\n  },\n");
+    segments_json(fp, in, s);
     edits_json(fp, r);
     fprintf(fp, "  \"frames\": [");
 

@@ -113,6 +113,40 @@ static void numbers(cairo_t *cr, const LqStudyInfo *in, const LqSummary *s, doub
     row(&c, "length", v);
 }
 
+/* Every narrowed segment, two to a line (docs/pictures.md); nothing for a
+ * pullback whose only segment is the lesion's. Returns the height used. */
+static double segment_rows(cairo_t *cr, const LqStudyInfo *in, const LqSummary *s, double y)
+{
+    if (s->segment_count == 0 || (s->segment_count == 1 && s->segments[0].lesion)) return 0;
+    static const char *const veins[] = {"?", "CIV", "EIV", "CFV", "IVC"};
+    const int max_lines = 4;
+    double colw = (PAGE_W - 2 * MARGIN) / 2, y0 = y;
+    lq_fig_font(cr, 9.5, 1);
+    cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    lq_fig_text(cr, MARGIN, y, -1, "Narrowed segments (area < 50 % of their reference; IVC ones against the IVC)");
+    y += 12;
+    lq_fig_font(cr, 8, 0);
+    int shown = LQ_MIN(s->segment_count, 2 * max_lines);
+    for (int i = 0; i < shown; i++) {
+        const LqSegment *g = &s->segments[i];
+        char v[200], at[32] = "";
+        if (in->timing != LQ_TIMING_NONE) snprintf(at, sizeof at, ", %.1f mm long", g->length_mm);
+        snprintf(v, sizeof v, "%d %s frames %d-%d%s: MLA %.1f mm\xc2\xb2, MLD %.2f mm, %%DS %.1f, %%AS %.1f%s%s", i + 1,
+                 veins[(unsigned)g->site < 5 ? g->site : 0], g->first + 1, g->last + 1, at, g->mla_mm2, g->mld_mm,
+                 g->diameter_stenosis_pct, g->area_stenosis_pct, g->significant ? " >" : "", g->lesion ? " lesion" : "");
+        cairo_set_source_rgb(cr, 0.05, 0.05, 0.05);
+        lq_fig_text(cr, MARGIN + (i % 2) * colw, y, -1, v);
+        if (i % 2 || i == shown - 1) y += 11;
+    }
+    if (s->segment_count > shown || s->segments_omitted) {
+        char v[120];
+        snprintf(v, sizeof v, "and %d more: see the text or JSON report", s->segment_count - shown + s->segments_omitted);
+        lq_fig_text(cr, MARGIN, y, -1, v);
+        y += 11;
+    }
+    return y - y0 + 4;
+}
+
 static void placeholder(cairo_t *cr, double x, double y, double w, double h, const char *title, const char *why)
 {
     cairo_set_source_rgb(cr, 0.93, 0.93, 0.93);
@@ -206,6 +240,7 @@ static int page(cairo_t *cr, LqStudy *study, const LqResult *r, LqError *err)
         }
         numbers(cr, in, s, y);
         y += 8 * 11 + 16;
+        y += segment_rows(cr, in, s, y);
     }
 
     /* pictures: lesion and reference frames side by side, then the profile */

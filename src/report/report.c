@@ -123,6 +123,24 @@ static int ivus_sr_writer(const char *target, const char *series, const char *so
     return lq_dicom_write_sr_ivus(j->source, j->v, j->g, series, sop, target, msg, msg_len);
 }
 
+/* Every narrowed segment for the SR's groups (docs/sr.md); returns how many. */
+static unsigned sr_segments(const LqSummary *s, int timed, LqSrSegment *out, char (*against)[64])
+{
+    for (int i = 0; i < s->segment_count; i++) {
+        const LqSegment *g = &s->segments[i];
+        int own = g->reference != LQ_SEGMENT_REF_STUDY;
+        if (g->reference == LQ_SEGMENT_REF_IVC)
+            snprintf(against[i], 64, "the IVC, frames %d-%d", s->ivc_reference_first + 1, s->ivc_reference_last + 1);
+        else
+            snprintf(against[i], 64, "%s", own ? "the published normal IVC" : "the study's reference");
+        out[i] = (LqSrSegment){g->site, (unsigned)i + 1, (unsigned)g->first + 1, (unsigned)g->last + 1,
+                               (unsigned)g->mla_frame + 1, g->mla_mm2, g->mld_mm, timed ? g->length_mm : NAN,
+                               g->diameter_stenosis_pct, g->area_stenosis_pct, g->equiv_diameter_stenosis_pct,
+                               own ? g->reference_area_mm2 : NAN, own ? g->reference_diameter_mm : NAN, against[i]};
+    }
+    return (unsigned)s->segment_count;
+}
+
 /* The measurement as a DICOM Structured Report (TID 1500, docs/sr.md). */
 static int write_sr(LqStudy *study, const LqResult *r, const char *path, LqError *err)
 {
@@ -152,7 +170,7 @@ static int write_sr(LqStudy *study, const LqResult *r, const char *path, LqError
     int own = own_reference ? s->reference_last - s->reference_first + 1 : 0;
     LqSrRoi *rois = calloc((size_t)own + 1, sizeof *rois);
     LqSrIvus g = {in->pixel_dx_mm, in->pixel_dy_mm, rois, 0, {0}, {0}, 0, r->site,
-                  s->reference_method == LQ_METHOD_AUTO ? LQ_SITE_EIV : LQ_SITE_UNKNOWN, NULL};
+                  s->reference_method == LQ_METHOD_AUTO ? LQ_SITE_EIV : LQ_SITE_UNKNOWN, NULL, NULL, 0};
     if (!rois) return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
     for (int k = -1; k < own; k++) {
         size_t f = (size_t)(k < 0 ? s->lesion_frame : s->reference_first + k);
@@ -165,6 +183,10 @@ static int write_sr(LqStudy *study, const LqResult *r, const char *path, LqError
         lq_derived_uid(in->sop_instance_uid, purpose, roi->tracking_uid);
     }
     g.has_calipers = lq_result_calipers(r, (size_t)s->lesion_frame, g.mld_caliper_mm, g.max_caliper_mm) == LQ_OK;
+    LqSrSegment segments[LQ_MAX_SEGMENTS];
+    char against[LQ_MAX_SEGMENTS][64];
+    g.segments = segments;
+    g.segment_count = sr_segments(s, timed, segments, against);
     char edits[480];
     if (r->edits) {
         char what[240];

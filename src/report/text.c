@@ -78,10 +78,57 @@ static void stent_lines(FILE *fp, const LqStudyInfo *in, const LqSummary *s)
     else if (!s->stent_length_mm)
         fprintf(fp, "  Length                 -        span %.0f mm exceeds 150 mm: more than one stent\n",
                 s->stent_span_mm);
+    else if (s->stent_segments > 1)
+        fprintf(fp, "  Length            %7d mm    covers %.1f to %.1f mm (span %.1f mm: the %d segments over\n"
+                    "                                  the threshold, 10 mm landing each end); at least 60 mm\n",
+                s->stent_length_mm, s->stent_span_from_mm, s->stent_span_to_mm, s->stent_span_mm, s->stent_segments);
     else
         fprintf(fp, "  Length            %7d mm    covers %.1f to %.1f mm (span %.1f mm: lesion segment,\n"
                     "                                  10 mm landing each end, into the EIV); at least 60 mm\n",
                 s->stent_length_mm, s->stent_span_from_mm, s->stent_span_to_mm, s->stent_span_mm);
+}
+
+/* "CIV" from an LqSite. */
+static const char *vein_label(int site)
+{
+    static const char *const labels[] = {"?", "CIV", "EIV", "CFV", "IVC"};
+    return (unsigned)site < sizeof labels / sizeof labels[0] ? labels[site] : "?";
+}
+
+/* Every narrowed segment (docs/measurements.md, "Every narrowed segment"). */
+static void segment_lines(FILE *fp, const LqStudyInfo *in, const LqSummary *s)
+{
+    int timed = in->timing != LQ_TIMING_NONE;
+    fprintf(fp, "Narrowed segments  %d: runs of frames with area < 50 %% of their reference%s\n", s->segment_count,
+            s->segment_count ? "" : " (none)");
+    if (s->segment_count)
+        fprintf(fp, "   # vein  frames      at mm  length   MLA mm2  MLD mm    %%DS    %%AS  against\n");
+    for (int i = 0; i < s->segment_count; i++) {
+        const LqSegment *g = &s->segments[i];
+        char frames[24], at[16] = "     -", length[16] = "     -", against[32];
+        snprintf(frames, sizeof frames, "%d-%d", g->first + 1, g->last + 1);
+        if (timed) snprintf(at, sizeof at, "%6.1f", g->position_mm), snprintf(length, sizeof length, "%6.1f", g->length_mm);
+        else snprintf(length, sizeof length, "%3d fr", g->last - g->first + 1);
+        snprintf(against, sizeof against, "%s", g->reference == LQ_SEGMENT_REF_STUDY ? "A_ref"
+                                                : g->reference == LQ_SEGMENT_REF_IVC ? "IVC ref" : "IVC normal");
+        fprintf(fp, "  %2d %-4s  %-10s %s  %s  %8.1f  %6.2f  %5.1f  %5.1f  %-10s %s%s%s\n", i + 1,
+                vein_label(g->site), frames, at, length, g->mla_mm2, g->mld_mm, g->diameter_stenosis_pct,
+                g->area_stenosis_pct, against, g->significant ? "> " : "", g->significant ? "threshold" : "",
+                g->lesion ? (g->significant ? ", lesion" : "lesion") : "");
+    }
+    if (s->segments_omitted)
+        fprintf(fp, "           and %d more: the %d worst by %s are listed\n", s->segments_omitted, LQ_MAX_SEGMENTS,
+                lq_metric_phrase(s->metric));
+    if (s->ivc_first < 0) return;
+    if (s->ivc_reference_first >= 0)
+        fprintf(fp, "  IVC frames %d-%d (first 10 %% of the pullback); IVC ref frames %d-%d, %.1f mm2, %.2f mm\n",
+                s->ivc_first + 1, s->ivc_last + 1, s->ivc_reference_first + 1, s->ivc_reference_last + 1,
+                s->ivc_reference_area_mm2, s->ivc_reference_diameter_mm);
+    else
+        fprintf(fp, "  IVC frames %d-%d (first 10 %% of the pullback); no normal IVC stretch in them: IVC normal\n"
+                    "  %.1f mm / %.1f mm2 (published infrarenal IVC, not this patient's)\n",
+                s->ivc_first + 1, s->ivc_last + 1, s->ivc_reference_diameter_mm, s->ivc_reference_area_mm2);
+    fprintf(fp, "  Veins from the position along the pullback; %%DS, %%AS against the reference named\n");
 }
 
 /* What the reader changed (lq_result_apply_edits), so the signed report says it. */
@@ -155,6 +202,9 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
                  s->lesion_search_last + 1);
     else if (s->lesion_method == LQ_METHOD_USER)
         snprintf(how, sizeof how, "given by the user");
+    else if (s->lesion_moved_to_worst)
+        snprintf(how, sizeof how, "auto: the worst narrowed segment, beyond frames %d-%d searched for the MLA",
+                 s->lesion_search_first + 1, s->lesion_search_last + 1);
     else if (s->reference_run_first >= 0)
         snprintf(how, sizeof how, "auto: minimal lumen area proximal to the EIV");
     else
@@ -209,6 +259,8 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
     fprintf(fp, "  Area %%AS           %7.1f %%     100*(1 - MLA/A_ref)%s\n", s->area_stenosis_pct, tag[LQ_METRIC_AREA]);
     fprintf(fp, "  Equiv.-diameter    %7.1f %%     100*(1 - sqrt(MLA/A_ref))%s\n", s->equiv_diameter_stenosis_pct,
             tag[LQ_METRIC_EQUIV_DIAMETER]);
+    fputc('\n', fp);
+    segment_lines(fp, in, s);
     fputc('\n', fp);
     stent_lines(fp, in, s);
     fputc('\n', fp);

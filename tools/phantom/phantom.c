@@ -363,7 +363,7 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
         !(p->pullback_rate_mm_s > 0) || (p->transducer_mhz != 0 && !(p->transducer_mhz >= 10 && p->transducer_mhz <= 60)) ||
         (p->gated && p->motion) || (p->scale != 0 && !(p->scale >= 0.15 && p->scale <= 1)) ||
         (p->hold_lesion && (p->gated || p->motion)) ||
-        (p->pause_s > 0 && (p->gated || p->motion || p->hold_lesion)) || p->pause_s < 0)
+        (p->pause_s > 0 && (p->gated || p->motion || p->hold_lesion)) || p->pause_s < 0 || p->narrowings > 4)
         return LQ_ERR_USAGE;
     LqpPhantom *ph = calloc(1, sizeof *ph);
     if (!ph) return LQ_ERR_INTERNAL;
@@ -483,6 +483,14 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
      * still leaves it room, and a lumen beyond its ring-down (0.4 mm), so
      * that the lesion can be measured at all. */
     if (ph->scale < 1) ph->lesion_b = fmax(ph->lesion_b, ph->catheter_mm + 0.4 / ph->scale);
+    for (unsigned k = 0; k < p->narrowings; k++) {
+        /* the CIV narrowing is the lesion, of the given area ratio (against the
+         * CIV's r^2 = a b) and extent; its major axis as drawn */
+        const struct LqpNarrowing *n = &p->narrowing[k];
+        if (n->vein != LQ_SITE_CIV) continue;
+        ph->lesion_b = fmax(n->ratio * ph->r_civ * ph->r_civ / ph->lesion_a, ph->catheter_mm + 0.3);
+        ph->lesion_half = 0.5 * n->length_mm / ph->p.length_mm;
+    }
     /* Breathing, from its own stream too. A fixed lesion barely moves with it
      * (the artery holds it); the hard phantom gives every vein a slight swell
      * so that a static study is not perfectly still. A dynamic lesion's minor
@@ -559,6 +567,46 @@ void lqp_free(LqpPhantom **ph)
     free((*ph)->scar_a), free((*ph)->scar_b);
     free(*ph);
     *ph = NULL;
+}
+
+/* Narrowed segments besides the lesion: centred in their vein, clear of
+ * the May-Thurner lesion (u 0.12-0.34), the straight EIV's reference
+ * stretch beyond 0.58 and the confluences (docs/phantom.md). */
+double lqp_narrowing_centre(int vein)
+{
+    return vein == LQ_SITE_IVC ? 0.02 : vein == LQ_SITE_EIV ? 0.50 : vein == LQ_SITE_CFV ? 0.93 : 0.23;
+}
+
+int lqp_parse_narrowing(const char *arg, struct LqpNarrowing *n)
+{
+    char vein[8];
+    int used = 0;
+    if (sscanf(arg, "%7[a-z]:%lf:%lf%n", vein, &n->ratio, &n->length_mm, &used) != 3 || arg[used]) return 0;
+    n->vein = lq_site_from_name(vein);
+    return n->vein > 0 && n->ratio >= 0.2 && n->ratio <= 0.9 && n->length_mm >= 2 && n->length_mm <= 40;
+}
+
+/* 1 at a narrowing's centre, 0 beyond its half-length (u), as the lesion's. */
+static double bell(double u, double centre, double half)
+{
+    double t = fabs(u - centre) / half;
+    if (t >= 1) return 0;
+    double c = cos(0.5 * PI * t);
+    return c * c;
+}
+
+/* The IVC, EIV and CFV narrowings at u: the lumen's area times f, partly
+ * flattened (as scar and compression do): the minor axis times f^(3/4),
+ * the major times f^(1/4). */
+static void narrowed(const LqpPhantom *ph, double u, double *major, double *minor)
+{
+    *major = *minor = 1;
+    for (unsigned k = 0; k < ph->p.narrowings; k++) {
+        const struct LqpNarrowing *n = &ph->p.narrowing[k];
+        if (n->vein == LQ_SITE_CIV) continue; /* the lesion itself */
+        double f = 1 - (1 - n->ratio) * bell(u, lqp_narrowing_centre(n->vein), 0.5 * n->length_mm / ph->p.length_mm);
+        *major *= pow(f, 0.25), *minor *= pow(f, 0.75);
+    }
 }
 
 /* Lesion compression profile: 1 at the lesion centre, 0 outside. */
@@ -709,6 +757,13 @@ static void anatomy(LqpPhantom *ph, unsigned i, Anatomy *an)
     an->a = a * (1 - c) + ph->lesion_a * c;
     an->b = b * (1 - c) + ph->lesion_b * (1 + ph->lesion_opening * inspiration) * c;
     an->phi = phi * (1 - c) + ph->lesion_phi * c;
+    if (ph->p.narrowings) {
+        double major, minor;
+        narrowed(ph, u, &major, &minor);
+        an->a *= major;
+        /* the catheter keeps room, as at the lesion */
+        if (minor < 1) an->b = fmax(an->b * minor, fmin(an->b, ph->catheter_mm + 0.3));
+    }
     const int moving = ph->p.motion || ph->p.gated;
     double area = 1, mx = 0, my = 0, rot = 0;
     if (moving) {
@@ -1062,4 +1117,8 @@ void lqp_design(const LqpPhantom *ph, LqpDesign *d)
     d->breath_period_s = ph->breath_period_s;
     d->lesion_opening = ph->lesion_opening;
     d->heart_period_s = ph->heart_period_s;
+    for (unsigned k = 0; k < ph->p.narrowings; k++)
+        d->narrowing_frame[k] = ph->p.narrowing[k].vein == LQ_SITE_CIV
+                                    ? d->lesion_frame
+                                    : (unsigned)lround(lqp_narrowing_centre(ph->p.narrowing[k].vein) * (n - 1));
 }

@@ -45,7 +45,21 @@ typedef struct LqpParams {
                                  breathes (IVUS Acquisition SELECTIVE, no pullback rate) */
     double pause_s;           /* > 0: the pullback stops at the lesion for this many seconds (the
                                  patient breathing) within its `frames`; the file does not say so */
+    /* Narrowed segments (--narrowing VEIN:RATIO:LENGTH, docs/phantom.md): the CIV one
+     * reshapes the May-Thurner lesion, the others narrow and flatten the IVC, EIV
+     * or CFV at a fixed place; none: every seed renders as before. */
+    unsigned narrowings;
+    struct LqpNarrowing {
+        int vein;             /* an LqSite: IVC, CIV, EIV or CFV, one each */
+        double ratio;         /* lumen area at its centre / the vein's there, 0.2-0.9 */
+        double length_mm;     /* its whole extent along the pullback */
+    } narrowing[4];
 } LqpParams;
+
+/* "ivc:0.4:6" into n (the option's argument); 0 when malformed or out of range. */
+int lqp_parse_narrowing(const char *arg, struct LqpNarrowing *n);
+/* Where a narrowing of `vein` is centred: share of the pullback from the IVC. */
+double lqp_narrowing_centre(int vein);
 
 void lqp_params_default(LqpParams *p);
 /* The pullback length of a gated phantom of `frames` frames: one frame per
@@ -82,6 +96,7 @@ typedef struct LqpDesign {
     double breath_period_s;           /* respiratory cycle */
     double lesion_opening;            /* dynamic: peak minor-axis gain at the lesion (0 if static) */
     double heart_period_s;            /* gated or motion: the RR interval (0 otherwise) */
+    unsigned narrowing_frame[4];      /* the centre frame of each params.narrowing[] */
 } LqpDesign;
 void lqp_design(const LqpPhantom *ph, LqpDesign *d);
 

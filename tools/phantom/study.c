@@ -20,6 +20,33 @@ static void uid(char *buf, size_t len, uint64_t seed, unsigned what)
     snprintf(buf, len, "2.25.%llu%u", (unsigned long long)h, what);
 }
 
+/* The narrowings asked for and every narrowed segment of the truth, as
+ * lumenq measures them on the truth contours (docs/phantom.md). */
+static void write_truth_segments(FILE *fp, const LqpParams *p, const LqpDesign *d, const LqSummary *s)
+{
+    fprintf(fp, "  \"narrowings\": [");
+    for (unsigned k = 0; k < p->narrowings; k++)
+        fprintf(fp, "%s{\"vein\": \"%s\", \"ratio\": %.3f, \"length_mm\": %.2f, \"centre_frame\": %u}", k ? ", " : "",
+                lq_site_name((LqSite)p->narrowing[k].vein), p->narrowing[k].ratio, p->narrowing[k].length_mm,
+                d->narrowing_frame[k] + 1);
+    int own = s->ivc_reference_first >= 0;
+    fprintf(fp, "],\n  \"ivc_reference\": {\"source\": \"%s\", \"first\": %d, \"last\": %d, \"area_mm2\": %.3f, "
+                "\"diameter_mm\": %.4f},\n",
+            own ? "ivc" : "ivc-normal", own ? s->ivc_reference_first + 1 : 0, own ? s->ivc_reference_last + 1 : 0,
+            s->ivc_reference_area_mm2, s->ivc_reference_diameter_mm);
+    fprintf(fp, "  \"segments\": [");
+    for (int i = 0; i < s->segment_count; i++) {
+        const LqSegment *g = &s->segments[i];
+        fprintf(fp, "%s\n    {\"vein\": \"%s\", \"first\": %d, \"last\": %d, \"mla_frame\": %d, \"mla_mm2\": %.3f, "
+                    "\"mld_mm\": %.4f, \"diameter_stenosis_pct\": %.3f, \"area_stenosis_pct\": %.3f, "
+                    "\"length_mm\": %.3f, \"reference\": \"%s\"}",
+                i ? "," : "", lq_site_name((LqSite)g->site), g->first + 1, g->last + 1, g->mla_frame + 1, g->mla_mm2,
+                g->mld_mm, g->diameter_stenosis_pct, g->area_stenosis_pct, g->length_mm,
+                g->reference == LQ_SEGMENT_REF_STUDY ? "study" : g->reference == LQ_SEGMENT_REF_IVC ? "ivc" : "ivc-normal");
+    }
+    fprintf(fp, "\n  ],\n");
+}
+
 static void write_truth(FILE *fp, const LqpPhantom *ph, const LqpParams *p, const LqFrameMeasure *m,
                         const double *contours, const LqSummary *s)
 {
@@ -41,6 +68,7 @@ static void write_truth(FILE *fp, const LqpPhantom *ph, const LqpParams *p, cons
             s->reference_last + 1, s->reference_area_mm2, s->reference_diameter_mm, s->diameter_stenosis_pct,
             s->area_stenosis_pct, s->equiv_diameter_stenosis_pct, s->lesion_length_mm,
             s->significant ? "true" : "false");
+    if (p->narrowings) write_truth_segments(fp, p, &d, s);
     fprintf(fp, "  \"frames_truth\": [");
     for (unsigned i = 0; i < p->frames; i++) {
         fprintf(fp, "%s\n    {\"frame\": %u, \"position_mm\": %.4f, \"area_mm2\": %.4f, \"min_diameter_mm\": %.4f, "
