@@ -1,7 +1,8 @@
 /* Segmentation accuracy on phantom pullbacks: prints, per seed, Jaccard and
  * Hausdorff against the truth contours and the stenosis errors.
  * Usage: bench-accuracy [--hard] [--dynamic] [--scar] [--trabeculae] [--gated | --motion] [--capture]
- *        [--transducer MHZ] [--catheter MM] [--scale F] [--frames N] [--size N] [--cache DIR] [--dump] SEED... (default seeds 1-5) */
+ *        [--transducer MHZ] [--catheter MM] [--scale F] [--frames N] [--size N] [--narrowing VEIN:RATIO:MM]
+ *        [--cache DIR] [--dump] SEED... (default seeds 1-5) */
 #include "phantom/phantom.h"
 
 #include <stdio.h>
@@ -33,11 +34,14 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--scale") && i + 1 < argc) p.scale = atof(argv[++i]);
         else if (!strcmp(argv[i], "--cache") && i + 1 < argc) cache = argv[++i];
         else if (!strcmp(argv[i], "--dump")) dump = 1;
+        else if (!strcmp(argv[i], "--narrowing") && i + 1 < argc && p.narrowings < 4 &&
+                 lqp_parse_narrowing(argv[i + 1], &p.narrowing[p.narrowings]))
+            p.narrowings++, i++;
         else if (ns < 64) seeds[ns++] = strtoul(argv[i], NULL, 10);
     }
     if (!ns) for (ns = 0; ns < 5; ns++) seeds[ns] = (unsigned long)ns + 1;
     if (p.gated) p.length_mm = lqp_gated_length_mm(p.frames); /* as lumenq-phantom */
-    char kinds[96];
+    char kinds[160];
     snprintf(kinds, sizeof kinds, "%s%s%s%s%s%s%s", p.hard ? "-hard" : "", p.dynamic ? "-dynamic" : "", p.scar ? "-scar" : "",
              p.trabeculae ? "-trabeculae" : "", p.gated ? "-gated" : "", p.motion ? "-motion" : "",
              p.capture ? "-capture" : "");
@@ -47,6 +51,9 @@ int main(int argc, char **argv)
         snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "-cath%g", p.catheter_mm);
     if (p.scale > 0 && p.scale != 1)
         snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "-scale%g", p.scale);
+    for (unsigned k = 0; k < p.narrowings; k++) /* the cache's name tells them apart */
+        snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "-n%d-%g-%g", p.narrowing[k].vein,
+                 p.narrowing[k].ratio, p.narrowing[k].length_mm);
     char path[512];
     snprintf(path, sizeof path, "/tmp/lumenq-bench-acc-%ld.dcm", (long)getpid());
     printf("seed  mean-J  p1-J   min-J (frame)  >=0.85  lesion-J  zone-J  spikes  mean-HD  max-HD  area-err  "

@@ -219,6 +219,7 @@ static void *run_worker(void *arg)
  * checked again just before, so that in an alternating run the doubtful
  * frames yield to the sure ones, not the other way round. */
 #define OUTLIER_SHARE 0.25
+#define CLEAR_EDGE_MARGIN 0.1
 
 static double frame_area(const LqResult *r, size_t t)
 {
@@ -253,7 +254,7 @@ static int by_confidence(const void *a, const void *b)
 }
 
 static int resegment_outliers(LqStudy *study, LqSegmenter *seg, uint8_t *polar, uint8_t *luma, LqResult *r,
-                              LqError *err)
+                              uint8_t *own_image, LqError *err)
 {
     size_t n = r->n, count = 0, pn = lq_segmenter_polar_size(seg);
     Candidate *list = malloc(n * sizeof *list);
@@ -277,25 +278,102 @@ static int resegment_outliers(LqStudy *study, LqSegmenter *seg, uint8_t *polar, 
         LqShape shape;
         if (lq_shape_measure(xy, LQ_SEG_ANGLES, &shape) != LQ_OK) continue;
         if (disagreement(r, t, shape.area_mm2) >= disagreement(r, t, frame_area(r, t))) continue;
+        /* A clear edge wins: a frame narrower than both neighbours whose own
+         * border is clearly surer than the one under their prior is the
+         * bottom of a short lesion, not a lost wall (whose border in blood
+         * has little contrast). Frames wider than both are not spared: a
+         * leak onto a bright outer layer has a sure edge too. */
+        double x = frame_area(r, t);
+        if (x < frame_area(r, t - 1) && x < frame_area(r, t + 1) && conf < r->frames[t].confidence - CLEAR_EDGE_MARGIN)
+            continue;
         memcpy(r->contours[t].xy_mm, xy, sizeof xy);
         r->frames[t].shape = shape;
         r->frames[t].valid = 1;
         r->frames[t].confidence = conf;
+        own_image[t] = 0;
     }
     free(list);
     return rc;
 }
 
+/* The narrowest frame of a short lesion in a sparse pullback (a 5:1
+ * compression over 3 mm spans a handful of frames 0.5-1 mm apart): the
+ * tissue at its wall is lumen in both neighbours, so it differs from both
+ * and the frame-to-frame difference reads it as blood, moving the border
+ * out (the MLA read 5-55 % large on such phantoms). A frame at the bottom
+ * of a step of more than NARROWEST_SHARE is segmented again from its own
+ * image, after its predecessor the same way (the prior), and the narrower
+ * contour is kept: the difference can only have widened it. Dense
+ * pullbacks (30 frames/s) change a few % a frame and rarely trigger this. */
+#define NARROWEST_SHARE 0.10
+
+static int resegment_narrowest(LqStudy *study, LqSegmenter *seg, uint8_t *polar, uint8_t *luma, LqResult *r,
+                               uint8_t *own_image, LqError *err)
+{
+    size_t pn = lq_segmenter_polar_size(seg);
+    double xy[2 * LQ_SEG_ANGLES], scratch[2 * LQ_SEG_ANGLES], conf;
+    for (size_t t = 1; t + 1 < r->n; t++) {
+        double a = frame_area(r, t - 1), b = frame_area(r, t + 1), x = frame_area(r, t);
+        /* at the bottom: under the wider neighbour by the share, and not over
+         * the narrower one by it (the bottom of a short lesion may be two
+         * frames, the biased one then looks no narrower than the other) */
+        int bottom = x < (1.0 - NARROWEST_SHARE) * fmax(a, b) && x <= (1.0 + NARROWEST_SHARE) * fmin(a, b);
+        /* wider than both: at 0.75 mm a frame, the whole lesion of the
+         * narrowest frame can read as blood (49 mm2 measured as 188) */
+        int top = x > (1.0 + NARROWEST_SHARE) * fmax(a, b);
+        if (!(x > 0) || !(bottom || top) || r->frames[t].confidence <= 0) continue;
+        int rc = LQ_OK;
+        for (size_t j = 0; j < 2 && rc == LQ_OK; j++)
+            if ((rc = lq_study_read_frame(study, (unsigned)(t - 1 + j), luma, err)) == LQ_OK)
+                lq_segmenter_to_polar(seg, luma, polar + j * pn);
+        if (rc != LQ_OK) return rc;
+        /* each frame its own neighbours: no difference term */
+        lq_segmenter_reset(seg);
+        lq_segmenter_frame(seg, polar, polar, polar, scratch, &conf);
+        lq_segmenter_frame(seg, polar + pn, polar + pn, polar + pn, xy, &conf);
+        LqShape shape;
+        /* narrower, and its edge at least as clear (the difference term's
+         * border lies in the tissue, with less contrast across it) */
+        if (lq_shape_measure(xy, LQ_SEG_ANGLES, &shape) != LQ_OK || !(shape.area_mm2 < x) ||
+            conf < r->frames[t].confidence)
+            continue;
+        memcpy(r->contours[t].xy_mm, xy, sizeof xy);
+        r->frames[t].shape = shape;
+        r->frames[t].confidence = conf;
+        own_image[t] = 1;
+    }
+    return LQ_OK;
+}
+
+/* How far a frame's area lies outside the range its neighbours span, as a
+ * share of the nearer one: 0 on a ramp between them (a lesion's flank, its
+ * narrowest frame between a flank and the next), the distance to both when
+ * they agree (a frame that leaked out or lost its wall). */
+static double outside_neighbours(const LqResult *r, size_t t)
+{
+    double a = frame_area(r, t - 1), b = frame_area(r, t + 1), x = frame_area(r, t);
+    double lo = fmin(a, b), hi = fmax(a, b);
+    return x < lo ? (lo - x) / lo : x > hi ? (x - hi) / hi : 0.0;
+}
+
 /* Confidence reports disagreement with the neighbours: a frame more than
- * 20 % off their mean area loses up to 60 % of its confidence (at 60 % off). */
-static void neighbour_confidence(LqResult *r)
+ * 20 % outside the range of their areas loses up to 60 % of its confidence
+ * (at 60 % off). A short lesion (a 5:1 compression over 3 mm, a few frames
+ * of a gated pullback) narrows frame by frame: none of its frames is off,
+ * except its narrowest when the frames are sparse. That one is spared when
+ * its own image, without the difference term, gave it a surer border
+ * narrower than the first and the neighbours' prior did not win over it:
+ * the bottom of the lesion, not a lost wall. */
+static void neighbour_confidence(LqResult *r, const uint8_t *own_image)
 {
     double *factor = malloc(r->n * sizeof *factor);
     if (!factor) return;
     for (size_t t = 0; t < r->n; t++) {
         factor[t] = 1.0;
         if (t == 0 || t + 1 >= r->n || !(frame_area(r, t - 1) > 0 && frame_area(r, t + 1) > 0)) continue;
-        double off = disagreement(r, t, frame_area(r, t));
+        double x = frame_area(r, t);
+        if (own_image[t] && x < frame_area(r, t - 1) && x < frame_area(r, t + 1)) continue;
+        double off = outside_neighbours(r, t);
         factor[t] = 1.0 - LQ_CLAMP((off - 0.2) / 0.4 * 0.6, 0.0, 0.6);
     }
     for (size_t t = 0; t < r->n; t++) r->frames[t].confidence *= factor[t];
@@ -378,8 +456,12 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
      * border was found means nothing (docs/measurements.md, confidence). */
     for (size_t t = 0; t < n; t++)
         if (!(r->speckle[t] >= LQ_MIN_SPECKLE_CORRELATION)) r->frames[t].confidence = 0.0;
-    rc = resegment_outliers(study, slot[0].seg, slot[0].polar, luma, r, err);
-    if (rc == LQ_OK) neighbour_confidence(r);
+    uint8_t *own_image = calloc(n, 1); /* frames re-segmented from their own image */
+    rc = own_image ? LQ_OK : lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", in->path);
+    if (rc == LQ_OK) rc = resegment_narrowest(study, slot[0].seg, slot[0].polar, luma, r, own_image, err);
+    if (rc == LQ_OK) rc = resegment_outliers(study, slot[0].seg, slot[0].polar, luma, r, own_image, err);
+    if (rc == LQ_OK) neighbour_confidence(r, own_image);
+    free(own_image);
 
     LqMeasureSettings ms = opt->measure;
     ms.positions_are_indices = in->timing == LQ_TIMING_NONE;
