@@ -45,6 +45,14 @@ typedef struct LqpParams {
                                  breathes (IVUS Acquisition SELECTIVE, no pullback rate) */
     double pause_s;           /* > 0: the pullback stops at the lesion for this many seconds (the
                                  patient breathing) within its `frames`; the file does not say so */
+    /* Options for judging dynamics (docs/phantom.md); 0 leaves every phantom as before. */
+    double breathing;         /* > 0: a dynamic lesion whose minor axis opens by this fraction at full
+                                 inspiration (--dynamic draws 0.8-1.6 per seed) */
+    double phase;             /* != 0: the same vein in another respiratory phase, the lesion's area
+                                 changed by this fraction (-0.9..3), the other veins 1 % wider or narrower */
+    double shift_mm;          /* the pullback starts this far further along the vein (a second pullback) */
+    unsigned series;          /* > 0: another series of the same study (its own Series and SOP
+                                 Instance UIDs, Series Number): a second recording */
 } LqpParams;
 
 void lqp_params_default(LqpParams *p);
