@@ -625,9 +625,12 @@ typedef enum LqReportFormat {
     LQ_REPORT_PROFILE_PNG,   /* area, %AS and the verdict metric along the pullback */
     LQ_REPORT_PDF_DICOM,     /* the PDF as a DICOM Encapsulated PDF in the source's study (a file only) */
     LQ_REPORT_SR,            /* DICOM Structured Report, TID 1500, in the source's study (a file only) */
+    LQ_REPORT_DYNAMICS_PNG,  /* the lumen area over time where the catheter was held still (LQ_ERR_DATA
+                                when no recording held still was measured) */
 } LqReportFormat;
 
-/* "text", "json", "csv", "pdf", "pdf-dicom"; the pictures are "lesion-png", "reference-png", "profile-png". */
+/* "text", "json", "csv", "pdf", "pdf-dicom"; the pictures are "lesion-png", "reference-png", "profile-png",
+ * "dynamics-png". */
 LQ_API int lq_report_format_from_name(const char *name, LqReportFormat *fmt);
 /* Write a report; path NULL or "-" writes to stdout, otherwise atomically
  * (temporary file in the target folder, then rename). Pictures decode the

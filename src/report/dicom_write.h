@@ -54,6 +54,9 @@ typedef struct LqSrIvus {
     int has_calipers;
     int lesion_site, reference_site;  /* LqSite: finding sites (0: not known) */
     const char *edits;                /* what a reader changed, who and when (NULL: no edits) */
+    /* a lesion judged dynamic or not from another recording (docs/measurements.md, "Dynamic lesions") */
+    const char *dynamics;             /* the evidence and verdict, one line (NULL: none) */
+    const char *dynamics_path;        /* that recording's file, referenced as evidence (NULL: this pullback) */
 } LqSrIvus;
 
 /* A TID 1500 Measurement Report (Enhanced SR) in the source's study, a new

@@ -1,4 +1,4 @@
-/* JSON report, schema documented in docs/json.md (schema_version 2). */
+/* JSON report, schema documented in docs/json.md (schema_version 3). */
 #include "report.h"
 
 #include "internal.h"
@@ -67,11 +67,88 @@ static void edits_json(FILE *fp, const LqResult *r)
             e->reference_first >= 0 ? "true" : "false");
 }
 
+/* Frames held still, a second pullback, and the dynamic verdict they give
+ * (docs/json.md "dynamics", docs/measurements.md "Dynamic lesions"). */
+static void dynamics_json(FILE *fp, const LqResult *r)
+{
+    const LqDynamics *d = lq_result_dynamics(r);
+    fprintf(fp, "  \"dynamics\": {\"source\": \"%s\", \"dynamic\": ", lq_dynamic_source_name(d->source));
+    fputs(d->source == LQ_DYNAMIC_FROM_NONE ? "null" : d->dynamic ? "true" : "false", fp);
+    fprintf(fp, ",\n    \"held_still\": ");
+    if (!d->has_course) {
+        fputs("null", fp);
+    } else {
+        const LqTimeCourse *c = &d->course;
+        fprintf(fp, "{\"kind\": \"%s\", \"file\": ", lq_dynamic_source_name(d->course_source));
+        lq_json_string(fp, d->course_path);
+        fprintf(fp, ", \"series_instance_uid\": ");
+        lq_json_string(fp, d->course_series_uid);
+        fprintf(fp, ", \"sop_instance_uid\": ");
+        lq_json_string(fp, d->course_sop_instance_uid);
+        fprintf(fp, ",\n      \"first\": %d, \"last\": %d, \"usable_frames\": %d", c->first + 1, c->last + 1, c->frames);
+        field(fp, ", ", "duration_s", c->duration_s, 2);
+        fprintf(fp, ", \"judged\": %s, \"note\": ", c->judged ? "true" : "false");
+        lq_json_string(fp, c->note);
+        field(fp, ",\n      ", "period_s", c->period_s > 0 ? c->period_s : NAN, 2);
+        field(fp, ", ", "periodicity", c->period_s > 0 ? c->periodicity : NAN, 3);
+        field(fp, ", ", "area_min_mm2", c->judged ? c->area_min_mm2 : NAN, 2);
+        field(fp, ", ", "area_max_mm2", c->judged ? c->area_max_mm2 : NAN, 2);
+        field(fp, ", ", "area_median_mm2", c->judged ? c->area_median_mm2 : NAN, 2);
+        field(fp, ",\n      ", "variation_pct", c->judged ? c->variation_pct : NAN, 1);
+        field(fp, ", ", "threshold_pct", c->threshold_pct, 1);
+        fprintf(fp, ", \"dynamic\": %s,\n      \"cycles\": [", c->judged ? (c->dynamic ? "true" : "false") : "null");
+        for (int k = 0; c->judged && k < c->cycles && k < LQ_DYNAMICS_MAX_CYCLES; k++) {
+            const LqBreathCycle *cy = &c->cycle[k];
+            fprintf(fp, "%s\n        {\"first\": %d, \"last\": %d", k ? "," : "", cy->first + 1, cy->last + 1);
+            field(fp, ", ", "area_min_mm2", cy->area_min_mm2, 2);
+            field(fp, ", ", "area_max_mm2", cy->area_max_mm2, 2);
+            field(fp, ", ", "area_median_mm2", cy->area_median_mm2, 2);
+            field(fp, ", ", "variation_pct", cy->variation_pct, 1);
+            fputc('}', fp);
+        }
+        fprintf(fp, "],\n      \"area_over_time\": [");
+        for (size_t k = 0; k < d->samples; k++) {
+            fprintf(fp, "%s[", k ? ", " : "");
+            lq_json_number(fp, d->time_s[k], 3);
+            fputs(", ", fp);
+            lq_json_number(fp, d->area_mm2[k], 3);
+            fputc(']', fp);
+        }
+        fputs("]}", fp);
+    }
+    fprintf(fp, ",\n    \"second_pullback\": ");
+    if (!d->has_comparison) {
+        fputs("null", fp);
+    } else {
+        const LqComparison *c = &d->comparison;
+        fprintf(fp, "{\"file\": ");
+        lq_json_string(fp, c->path);
+        fprintf(fp, ", \"series_instance_uid\": ");
+        lq_json_string(fp, c->series_uid);
+        fprintf(fp, ", \"sop_instance_uid\": ");
+        lq_json_string(fp, c->sop_instance_uid);
+        field(fp, ",\n      ", "shift_mm", c->correlation != 0 ? c->shift_mm : NAN, 2);
+        field(fp, ", ", "correlation", c->correlation != 0 ? c->correlation : NAN, 3);
+        fprintf(fp, ", \"judged\": %s, \"note\": ", c->judged ? "true" : "false");
+        lq_json_string(fp, c->note);
+        fprintf(fp, ",\n      \"lesion_frame\": ");
+        frame_or_null(fp, c->lesion_frame);
+        fprintf(fp, ", \"other_lesion_frame\": ");
+        frame_or_null(fp, c->other_lesion_frame);
+        field(fp, ", ", "mla_mm2", c->lesion_frame >= 0 ? c->mla_mm2 : NAN, 2);
+        field(fp, ", ", "other_mla_mm2", c->judged ? c->other_mla_mm2 : NAN, 2);
+        field(fp, ", ", "change_pct", c->judged ? c->change_pct : NAN, 1);
+        field(fp, ", ", "threshold_pct", c->threshold_pct, 1);
+        fprintf(fp, ", \"dynamic\": %s}", c->judged ? (c->dynamic ? "true" : "false") : "null");
+    }
+    fprintf(fp, "\n  },\n");
+}
+
 void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
 {
     const LqStudyInfo *in = lq_study_info(study);
     const LqSummary *s = lq_result_summary(r);
-    fprintf(fp, "{\n  \"schema_version\": 2,\n  \"lumenq_version\": ");
+    fprintf(fp, "{\n  \"schema_version\": 3,\n  \"lumenq_version\": ");
     lq_json_string(fp, LUMENQ_VERSION);
     fprintf(fp, ",\n  \"study\": {");
     const struct { const char *k, *v; } ids[] = {
@@ -170,6 +247,7 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
     lq_json_number(fp, r->low_confidence, 2);
     fprintf(fp, "\n  },\n");
     edits_json(fp, r);
+    dynamics_json(fp, r);
     fprintf(fp, "  \"frames\": [");
 
     size_t n = lq_result_frame_count(r);
