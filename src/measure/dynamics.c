@@ -18,8 +18,9 @@
 #define MIN_PERIODICITY 0.5       /* autocorrelation at the period: below, no breathing rhythm is taken */
 #define SMOOTH_S 0.15             /* running median half-width: one stray contour does not make a breath */
 #define MIN_USABLE_SHARE 0.6      /* fewer usable frames held still: not judged */
-#define STILL_LIKENESS 0.8        /* frames this alike to the one LQ_STILL_LAG_S before may be at one place, */
-#define STILL_MEDIAN 0.88         /* and a run of them is when its median likeness reaches this */
+#define STILL_LIKENESS 0.75       /* frames this alike to the one LQ_STILL_LAG_S before (the running median
+                                     over +-the lag, at least 2 frames) are at one place: a lone alike pair
+                                     while moving does not make a pause, a breath's jolt does not end one */
 #define STILL_WHOLE_SHARE 0.9     /* a recording this still throughout is a stationary one */
 #define COMPARE_GRID_MM 0.25      /* the area profiles are compared on this grid */
 #define COMPARE_MAX_SHIFT_MM 30.0 /* and shifted at most this far (or 30 % of the shorter) */
@@ -246,38 +247,46 @@ static void settle(LqResult *r)
     }
 }
 
-/* Runs of frames whose image barely moves (each like the one LQ_STILL_LAG_S
+/* Runs of frames whose image barely moves (like the one LQ_STILL_LAG_S
  * before): the longest one, lasting at least LQ_STILL_MIN_S, that holds
  * `lesion` or touches frames lo..hi (any when lesion < 0). Returns 1 and
  * its frames. */
 static int still_run(const LqResult *r, double frame_time_ms, long lesion, long lo, long hi, size_t *first,
                      size_t *last)
 {
-    size_t n = r->n, lag = r->still_lag, best = 0;
-    double *likeness = malloc(n * sizeof *likeness);
-    if (!likeness || lag == 0) {
-        free(likeness);
+    size_t n = r->n, lag = r->still_lag, best = 0, half = LQ_MAX(lag, (size_t)2);
+    if (lag == 0 || n <= lag) return 0;
+    double *likeness = malloc(n * sizeof *likeness), *window = malloc((2 * half + 1) * sizeof *window);
+    if (!likeness || !window) {
+        free(likeness), free(window);
         return 0;
+    }
+    for (size_t t = lag; t < n; t++) {
+        size_t a = t >= lag + half ? t - half : lag, b = LQ_MIN(t + half, n - 1), c = 0;
+        for (size_t k = a; k <= b; k++) window[c++] = r->stillness[k];
+        likeness[t] = median_of(window, c);
     }
     int found = 0;
     for (size_t t = lag; t < n;) {
-        if (!(r->stillness[t] >= STILL_LIKENESS)) {
+        if (!(likeness[t] >= STILL_LIKENESS)) {
             t++;
             continue;
         }
-        size_t end = t, c = 0;
-        while (end + 1 < n && r->stillness[end + 1] >= STILL_LIKENESS) end++;
-        for (size_t k = t; k <= end; k++) likeness[c++] = r->stillness[k];
-        size_t a = t - lag, b = end; /* frame t - lag is at the place t is */
+        size_t end = t, from = t, to;
+        while (end + 1 < n && likeness[end + 1] >= STILL_LIKENESS) end++;
+        /* the median spreads a run by up to `half` frames: its ends are frames alike themselves */
+        while (from < end && !(r->stillness[from] >= STILL_LIKENESS)) from++;
+        for (to = end; to > from && !(r->stillness[to] >= STILL_LIKENESS); to--) continue;
+        size_t a = from - lag, b = to; /* frame t - lag is at the place t is */
         double held_s = (b - a + 1) * frame_time_ms / 1000.0;
         int at_lesion = lesion < 0 || ((long)a <= lesion && lesion <= (long)b) || (lo >= 0 && (long)a <= hi && lo <= (long)b);
-        if (held_s >= LQ_STILL_MIN_S - 1e-9 && at_lesion && b - a + 1 > best && median_of(likeness, c) >= STILL_MEDIAN) {
+        if (held_s >= LQ_STILL_MIN_S - 1e-9 && at_lesion && b - a + 1 > best) {
             best = b - a + 1, *first = a, *last = b;
             found = 1;
         }
         t = end + 1;
     }
-    free(likeness);
+    free(likeness), free(window);
     return found;
 }
 
@@ -304,8 +313,10 @@ int lq_dynamics_update(LqResult *r, const LqStudyInfo *in)
             found = r->n > 1, a = 0, b = r->n - 1, source = LQ_DYNAMIC_FROM_STATIONARY;
         } else if (in->frame_time_ms > 0) {
             found = s->ok && still_run(r, in->frame_time_ms, s->lesion_frame, s->lesion_first, s->lesion_last, &a, &b);
-            /* no pause at the lesion; a recording still throughout is a stationary one */
-            if (!found && still_run(r, in->frame_time_ms, -1, -1, -1, &a, &b) && b - a + 1 >= STILL_WHOLE_SHARE * r->n)
+            /* no pause at the lesion; a recording without a pullback rate that is still
+             * throughout is a stationary one */
+            if (!found && !(in->pullback_rate_mm_s > 0) && still_run(r, in->frame_time_ms, -1, -1, -1, &a, &b) &&
+                b - a + 1 >= STILL_WHOLE_SHARE * r->n)
                 found = 1, source = LQ_DYNAMIC_FROM_STATIONARY;
         }
         if (found) {

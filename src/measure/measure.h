@@ -65,7 +65,7 @@ int lq_stenosis_significant(double pct, double threshold_pct);
  * (tissue texture persists) and less so as it moved. */
 #define LQ_SIGNATURE_SIDE 32
 #define LQ_SIGNATURE_BYTES (LQ_SIGNATURE_SIDE * LQ_SIGNATURE_SIDE)
-#define LQ_STILL_LAG_S 1.0 /* signatures compared this far apart: a mm or more of pullback at 1 mm/s */
+#define LQ_STILL_LAG_S 2.0 /* signatures compared this far apart: 2 mm or more of pullback at 1 mm/s */
 void lq_frame_signature(const uint8_t *polar, size_t angles, size_t radii, uint8_t sig[LQ_SIGNATURE_BYTES]);
 double lq_signature_likeness(const uint8_t *a, const uint8_t *b);
 /* After r's summary is measured: a pause of the pullback at the lesion (or a
