@@ -91,7 +91,7 @@ check "info: exit 0" expect_exit 0 "$lumenq" info "$work/study.dcm"
 check "info names the calibration source" grep -q "Sequence of Ultrasound Regions" "$work/out"
 
 check "json to a file" expect_exit 0 "$lumenq" measure -f json -o "$work/r.json" "$work/study.dcm"
-check "json has schema_version 2" grep -q '"schema_version": 2' "$work/r.json"
+check "json has schema_version 3" grep -q '"schema_version": 3' "$work/r.json"
 if command -v python3 >/dev/null; then
     check "json parses" python3 -c "import json,sys; d=json.load(open(sys.argv[1])); assert len(d['frames'])==120" "$work/r.json"
 fi

@@ -12,10 +12,8 @@ lumenq=$1 phantom=$2
 work=$(mktemp -d /tmp/lumenq-test-compare-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 . "$(dirname "$0")/harness.sh"
+. "$(dirname "$0")/dynamics_lib.sh"
 
-dyn() { # dyn JSON KEY: the first KEY in the report's "dynamics" object
-    sed -n '/^  "dynamics": {/,/^  },$/p' "$1" | grep -o "\"$2\": [^,}]*" | head -1 | sed 's/.*: //; s/"//g'
-}
 near() { awk -v a="$1" -v b="$2" -v tol="$3" 'BEGIN {d = a - b; exit !(d <= tol && d >= -tol)}'; }
 
 check "first pullback written" "$phantom" "$work/first.dcm" --seed 4 --size 256
@@ -31,7 +29,6 @@ check "  the text says so" grep -q "^CAUTION    the lesion is DYNAMIC: its area 
     "$work/other.txt"
 check "  the summary CSV gives the shift and the change" sh -c "tail -1 '$work/summary.csv' | grep -Eq ',compare,1,,,,-[23]\.[0-9]+,[5-9][0-9]\.[0-9]$'"
 if command -v dcmdump >/dev/null; then
-    sop() { dcmdump "$1" | sed -n 's/^(0008,0018) UI \[\([^]]*\)\].*/\1/p'; }
     check "  the SR references both pullbacks" sh -c "dcmdump '$work/other-sr.dcm' | grep -q '$(sop "$work/first.dcm")' &&
         dcmdump '$work/other-sr.dcm' | grep -q '$(sop "$work/other.dcm")'"
 fi

@@ -11,11 +11,8 @@ lumenq=$1 phantom=$2
 work=$(mktemp -d /tmp/lumenq-test-pause-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 . "$(dirname "$0")/harness.sh"
+. "$(dirname "$0")/dynamics_lib.sh"
 
-dyn() { # dyn JSON KEY: the first KEY in the report's "dynamics" object
-    sed -n '/^  "dynamics": {/,/^  },$/p' "$1" | grep -o "\"$2\": [^,}]*" | head -1 | sed 's/.*: //; s/"//g'
-}
-int() { printf '%.0f' "$1"; }
 held() { # the truth's frames at the place the most frames share: "first last" (1-based)
     grep -o '"position_mm": [0-9.-]*' "$1" | awk '{print $2}' | tr -d , |
         awk '{n[$1]++; if (!($1 in f)) f[$1] = NR; l[$1] = NR} END {for (p in n) if (n[p] > best) {best = n[p]; at = p}

@@ -13,11 +13,8 @@ lumenq=$1 phantom=$2
 work=$(mktemp -d /tmp/lumenq-test-stationary-XXXXXX)
 trap 'rm -rf "$work"' EXIT
 . "$(dirname "$0")/harness.sh"
+. "$(dirname "$0")/dynamics_lib.sh"
 
-dyn() { # dyn JSON KEY: the first KEY in the report's "dynamics" object
-    sed -n '/^  "dynamics": {/,/^  },$/p' "$1" | grep -o "\"$2\": [^,}]*" | head -1 | sed 's/.*: //; s/"//g'
-}
-int() { printf '%.0f' "$1"; }
 
 for kind in breathing fixed pm30; do
     case $kind in breathing) opt="--breathing 1.5" ;; fixed) opt= ;; pm30) opt="--breathing 0.86" ;; esac
@@ -62,7 +59,6 @@ check "  summary CSV: stationary, dynamic, its variation" sh -c "tail -1 '$work/
 check "  dynamics.png drawn" sh -c "[ -s '$work/o/dynamics.png' ] && file '$work/o/dynamics.png' | grep -q '1000 x 400'"
 check "  the PDF has the lumen over time on a second page" [ "$(grep -ac '/Type /Page\b' "$work/o/report.pdf")" -ge 2 ]
 if command -v dcmdump >/dev/null; then
-    sop() { dcmdump "$1" | sed -n 's/^(0008,0018) UI \[\([^]]*\)\].*/\1/p'; }
     check "  the SR references both recordings" sh -c "dcmdump '$work/o/sr.dcm' | grep -q '$(sop "$work/study/pullback.dcm")' &&
         dcmdump '$work/o/sr.dcm' | grep -q '$(sop "$work/study/held.dcm")'"
     check "  the SR says so" sh -c "dcmdump '$work/o/sr.dcm' | grep -q 'dynamics from a stationary recording'"

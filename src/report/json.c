@@ -67,6 +67,16 @@ static void edits_json(FILE *fp, const LqResult *r)
             e->reference_first >= 0 ? "true" : "false");
 }
 
+/* "file", "series_instance_uid", "sop_instance_uid" of another recording. */
+static void recording_ids(FILE *fp, const char *path, const char *series_uid, const char *sop_uid)
+{
+    const char *const keys[] = {"file", "series_instance_uid", "sop_instance_uid"}, *values[] = {path, series_uid, sop_uid};
+    for (int k = 0; k < 3; k++) {
+        fprintf(fp, "%s\"%s\": ", k ? ", " : "", keys[k]);
+        lq_json_string(fp, values[k]);
+    }
+}
+
 /* Frames held still, a second pullback, and the dynamic verdict they give
  * (docs/json.md "dynamics", docs/measurements.md "Dynamic lesions"). */
 static void dynamics_json(FILE *fp, const LqResult *r)
@@ -79,12 +89,8 @@ static void dynamics_json(FILE *fp, const LqResult *r)
         fputs("null", fp);
     } else {
         const LqTimeCourse *c = &d->course;
-        fprintf(fp, "{\"kind\": \"%s\", \"file\": ", lq_dynamic_source_name(d->course_source));
-        lq_json_string(fp, d->course_path);
-        fprintf(fp, ", \"series_instance_uid\": ");
-        lq_json_string(fp, d->course_series_uid);
-        fprintf(fp, ", \"sop_instance_uid\": ");
-        lq_json_string(fp, d->course_sop_instance_uid);
+        fprintf(fp, "{\"kind\": \"%s\", ", lq_dynamic_source_name(d->course_source));
+        recording_ids(fp, d->course_path, d->course_series_uid, d->course_sop_instance_uid);
         fprintf(fp, ",\n      \"first\": %d, \"last\": %d, \"usable_frames\": %d", c->first + 1, c->last + 1, c->frames);
         field(fp, ", ", "duration_s", c->duration_s, 2);
         fprintf(fp, ", \"judged\": %s, \"note\": ", c->judged ? "true" : "false");
@@ -121,12 +127,8 @@ static void dynamics_json(FILE *fp, const LqResult *r)
         fputs("null", fp);
     } else {
         const LqComparison *c = &d->comparison;
-        fprintf(fp, "{\"file\": ");
-        lq_json_string(fp, c->path);
-        fprintf(fp, ", \"series_instance_uid\": ");
-        lq_json_string(fp, c->series_uid);
-        fprintf(fp, ", \"sop_instance_uid\": ");
-        lq_json_string(fp, c->sop_instance_uid);
+        fputc('{', fp);
+        recording_ids(fp, c->path, c->series_uid, c->sop_instance_uid);
         field(fp, ",\n      ", "shift_mm", c->correlation != 0 ? c->shift_mm : NAN, 2);
         field(fp, ", ", "correlation", c->correlation != 0 ? c->correlation : NAN, 3);
         fprintf(fp, ", \"judged\": %s, \"note\": ", c->judged ? "true" : "false");
