@@ -417,6 +417,7 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
     if (r->pullback_first > r->pullback_last) r->pullback_first = 0, r->pullback_last = n - 1;
     rc = lq_measure_frames(r->frames, n, &ms, &r->summary, err);
     r->timed = in->timing != LQ_TIMING_NONE;
+    snprintf(r->study_uid, sizeof r->study_uid, "%s", in->study_instance_uid);
     r->dynamic_threshold_pct = ms.dynamic_threshold_pct;
     if (rc == LQ_OK && lq_dynamics_update(r, in) != LQ_OK) rc = lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
     if (rc != LQ_OK && err) {

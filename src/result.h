@@ -23,5 +23,6 @@ struct LqResult {
     LqDynamics dynamics;   /* the evidence and verdict; its arrays are course_time, course_area */
     double *course_time, *course_area;
     int stationary_attached; /* the course is another recording's (lq_result_judge_stationary) */
+    char study_uid[65];      /* the study measured: other recordings must be of it */
 };
 #endif

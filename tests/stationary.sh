@@ -71,6 +71,10 @@ check "--stationary F: the same verdict as the folder" sh -c "'$lumenq' measure 
     --stationary '$work/held-breathing.dcm' -q -f json -o '$work/explicit.json' &&
     [ '$(dyn "$work/o/report.json" variation_pct)' = \"\$(sed -n '/^  \"dynamics\": {/,/^  },\$/p' '$work/explicit.json' |
       grep -o '\"variation_pct\": [^,}]*' | head -1 | sed 's/.*: //')\" ]"
+check "a recording of another study written" "$phantom" "$work/other-study.dcm" --hold-lesion 4 --seed 7 --size 128
+check "--stationary of another study: exit 65" expect_exit 65 "$lumenq" measure "$work/study/pullback.dcm" \
+    --stationary "$work/other-study.dcm" -o /dev/null
+check "  one line naming it and why" one_line_with "other-study.dcm: of another study"
 check "--stationary naming a missing file: exit 66" expect_exit 66 "$lumenq" measure "$work/study/pullback.dcm" \
     --stationary "$work/none.dcm" -o /dev/null
 check "  one line naming it" one_line_with "$work/none.dcm"

@@ -534,8 +534,8 @@ LQ_API const LqDynamics *lq_result_dynamics(const LqResult *r);
 LQ_API int lq_result_judge_stationary(LqResult *r, const LqStudy *recording, const LqResult *still, LqError *err);
 /* Judges r's lesion from a second pullback of the same vein (`other`,
  * measured from `other_study`): the two are aligned on their area profiles
- * and the lesion's MLA in each compared. LQ_ERR_DATA when either is untimed
- * or they do not overlap. */
+ * and the lesion's MLA in each compared. LQ_ERR_DATA when it is of another
+ * study, either is untimed, or they do not overlap. */
 LQ_API int lq_result_compare(LqResult *r, const LqStudy *other_study, const LqResult *other, LqError *err);
 
 /* Where a measurement was made, for the SR's finding sites (docs/sr.md). */

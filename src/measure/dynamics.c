@@ -339,10 +339,20 @@ int lq_dynamics_update(LqResult *r, const LqStudyInfo *in)
     return LQ_OK;
 }
 
+/* Another recording must show the same patient's vein: the same study. */
+static int same_study(const LqResult *r, const LqStudyInfo *in, LqError *err)
+{
+    if (r->study_uid[0] && in->study_instance_uid[0] && strcmp(r->study_uid, in->study_instance_uid) != 0)
+        return lq_fail(err, LQ_ERR_DATA, "%s: of another study (Study Instance UID %s, not %s)", in->path,
+                       in->study_instance_uid, r->study_uid);
+    return LQ_OK;
+}
+
 int lq_result_judge_stationary(LqResult *r, const LqStudy *recording, const LqResult *still, LqError *err)
 {
     const LqStudyInfo *in = lq_study_info(recording);
     LqDynamics *d = &r->dynamics;
+    if (same_study(r, in, err) != LQ_OK) return LQ_ERR_DATA;
     if (!(in->frame_time_ms > 0))
         return lq_fail(err, LQ_ERR_DATA, "%s: no frame time, so its breathing cannot be timed (give --frame-time)",
                        in->path);
@@ -420,6 +430,10 @@ int lq_result_compare(LqResult *r, const LqStudy *other_study, const LqResult *o
     c->threshold_pct = r->dynamic_threshold_pct;
     c->lesion_frame = c->other_lesion_frame = -1;
     r->dynamics.has_comparison = 1;
+    if (same_study(r, in, err) != LQ_OK) {
+        r->dynamics.has_comparison = 0;
+        return LQ_ERR_DATA;
+    }
     if (in->timing == LQ_TIMING_NONE || !r->timed)
         return lq_fail(err, LQ_ERR_DATA, "%s: no frame time or pullback rate: the two pullbacks cannot be aligned in mm "
                        "(give --pullback-rate)", in->path);
