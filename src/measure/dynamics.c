@@ -328,7 +328,13 @@ int lq_dynamics_update(LqResult *r, const LqStudyInfo *in)
         }
         if (found && source == LQ_DYNAMIC_FROM_STATIONARY) {
             /* held at one place: no lesion or reference along a vein to find */
-            s->ok = 0;
+            LqSummary kept = *s;
+            memset(s, 0, sizeof *s);
+            s->threshold_pct = kept.threshold_pct, s->metric = kept.metric;
+            s->low_confidence_frames = kept.low_confidence_frames;
+            s->reference_run_first = s->reference_run_last = s->reference_first = s->reference_last = -1;
+            s->lesion_search_first = s->lesion_search_last = s->lesion_first = s->lesion_last = -1;
+            s->lesion_frame = -1;
             snprintf(s->problem, sizeof s->problem,
                      "a stationary recording (%s): no pullback to find a lesion and a reference in; its lumen over "
                      "time is reported under Dynamics",

@@ -162,7 +162,10 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
     fprintf(fp, "File       %s\n", in->path);
     fprintf(fp, "Images     %u frames %ux%u, pixel %.4f x %.4f mm from %s\n", in->frames, in->cols,
             in->rows, in->pixel_dx_mm, in->pixel_dy_mm, lq_calibration_source_name(in->calibration));
-    if (in->timing != LQ_TIMING_NONE) {
+    if (in->stationary) {
+        fprintf(fp, "Recording  stationary (IVUS Acquisition %s): %.1f ms/frame, %.1f s held at one place\n",
+                in->ivus_acquisition, in->frame_time_ms, in->frames * in->frame_time_ms / 1000.0);
+    } else if (in->timing != LQ_TIMING_NONE) {
         double step = in->pullback_rate_mm_s * in->frame_time_ms / 1000.0;
         fprintf(fp, "Pullback   %.2f mm/s x %.1f ms/frame = %.3f mm/frame, %.1f mm, frame order %s%s\n",
                 in->pullback_rate_mm_s, in->frame_time_ms, step,
