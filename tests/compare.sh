@@ -38,6 +38,14 @@ check "  aligned -3 mm (+-0.5)" near "$(dyn "$work/same.json" shift_mm)" -3 0.5
 check "  MLA change under 10 %: not dynamic" sh -c "awk 'BEGIN {exit !($(dyn "$work/same.json" change_pct) < 10)}' &&
     [ '$(dyn "$work/same.json" dynamic)' = false ]"
 
+check "45 mm further (beyond the 30 mm searched), written" "$phantom" "$work/far.dcm" --seed 4 --size 256 --shift 45 \
+    --series 5
+check "--compare it: exit 0" expect_exit 0 "$lumenq" measure "$work/first.dcm" --compare "$work/far.dcm" -q -f json \
+    -o "$work/far.json"
+check "  the profiles do not match: not judged, the verdict stays the pullback's own" sh -c "
+    [ '$(dyn "$work/far.json" judged)' = false ] && [ '$(dyn "$work/far.json" source)' = window ] &&
+    grep -q 'the area profiles do not match' '$work/far.json'"
+
 mkdir -p "$work/study"
 cp "$work/first.dcm" "$work/other.dcm" "$work/study/"
 check "a folder of two pullbacks of one study: exit 0" expect_exit 0 "$lumenq" measure "$work/study" -q -f json \

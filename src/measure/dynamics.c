@@ -26,6 +26,7 @@
 #define COMPARE_MAX_SHIFT_MM 30.0 /* and shifted at most this far (or 30 % of the shorter) */
 #define COMPARE_MIN_OVERLAP 0.5   /* of the shorter pullback */
 #define COMPARE_LESION_MM 5.0     /* the other pullback's MLA within this of the lesion's aligned place */
+#define COMPARE_MIN_CORRELATION 0.8 /* less alike at the best shift: not the same stretch of vein */
 
 static const char *const source_names[] = {"none", "window", "stationary", "pause", "compare"};
 
@@ -470,6 +471,13 @@ int lq_result_compare(LqResult *r, const LqStudy *other_study, const LqResult *o
     /* a[i] sits at x0a + i g, b[i + lag] at x0b + (i + lag) g: b's position = a's + shift */
     c->shift_mm = x0b - x0a + best_lag * COMPARE_GRID_MM;
     c->correlation = best;
+    if (best < COMPARE_MIN_CORRELATION) {
+        snprintf(c->note, sizeof c->note,
+                 "the area profiles do not match (correlation %.2f at best, within +-%.0f mm): not the same vein, or "
+                 "shifted further",
+                 best, max_shift);
+        goto done;
+    }
     if (!s->ok) {
         snprintf(c->note, sizeof c->note, "no lesion measured in this pullback");
         goto done;
