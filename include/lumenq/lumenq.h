@@ -123,7 +123,8 @@ typedef struct LqStudyInfo {
     double rescale_slope, rescale_intercept; /* stored value -> HU (1, 0 when absent) */
     /* a stationary recording: the catheter held still (docs/measurements.md, "Dynamic lesions") */
     char ivus_acquisition[17];   /* IVUS Acquisition (0018,3100): MOTOR_PULLBACK, MANUAL_PULLBACK, SELECTIVE, ... */
-    int stationary;              /* SELECTIVE, or a multi-frame IVUS with a frame time and no pullback rate */
+    int stationary;              /* several frames with IVUS Acquisition SELECTIVE (lumenq measure also takes a
+                                    recording without a pullback rate beside a pullback of its study that has one) */
 } LqStudyInfo;
 
 typedef struct LqStudy LqStudy;
