@@ -5,7 +5,8 @@
 # series of its own): a lesion whose minor axis opens by 150 % at
 # inspiration (area varying by 60 %) is flagged, a still one is not, one
 # breathing +-30 % (46 %) only below the default threshold; beside its
-# pullback in a folder the recording judges the pullback's lesion, and the
+# pullback in a folder the recording judges the pullback's lesion (over the
+# pullback's own window, which re-narrows with a breathing lesion), and the
 # text, JSON, summary CSV, dynamics.png, PDF and SR carry it.
 # Usage: stationary.sh LUMENQ LUMENQ_PHANTOM
 set -u
@@ -45,7 +46,8 @@ check "+-30 % lesion: variation 42-50 %: not dynamic at 50 %, dynamic at 40 %" s
 # A folder of one study: the pullback and the recording held at its lesion.
 mkdir -p "$work/study" "$work/still"
 check "pullback written" "$phantom" "$work/study/pullback.dcm" --seed 4 --size 256
-cp "$work/study/pullback.dcm" "$work/still/pullback.dcm"
+check "a pullback through the breathing lesion written" "$phantom" "$work/still/pullback.dcm" --seed 4 --size 256 \
+    --breathing 1.5
 cp "$work/held-breathing.dcm" "$work/study/held.dcm"
 cp "$work/held-fixed.dcm" "$work/still/held.dcm"
 check "folder with a stationary recording: exit 0" expect_exit 0 "$lumenq" measure "$work/study" -o "$work/study.txt" \
@@ -67,6 +69,10 @@ check "folder with a still recording: exit 0" expect_exit 0 "$lumenq" measure "$
     -o "$work/still.json"
 check "  source stationary, not dynamic" sh -c "[ '$(dyn "$work/still.json" source)' = stationary ] &&
     [ '$(dyn "$work/still.json" dynamic)' = false ]"
+"$lumenq" measure "$work/still" -o "$work/still.txt" 2>/dev/null
+check "  the pullback's own window (it re-narrows) is superseded, no caution from it" sh -c "
+    grep -q '^  Dynamic  .*YES: re-narrowing' '$work/still.txt' && grep -q 'superseded: the recording held still decides' \
+    '$work/still.txt' && ! grep -q 'CAUTION.*DYNAMIC' '$work/still.txt'"
 check "--stationary F: the same verdict as the folder" sh -c "'$lumenq' measure '$work/study/pullback.dcm' \
     --stationary '$work/held-breathing.dcm' -q -f json -o '$work/explicit.json' &&
     [ '$(dyn "$work/o/report.json" variation_pct)' = \"\$(sed -n '/^  \"dynamics\": {/,/^  },\$/p' '$work/explicit.json' |

@@ -464,12 +464,13 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
     double left = 5.2 * fs, right = 4.6 * fs, bottom = 3.0 * fs, gap = 1.6 * fs;
     LqTitleLayout title;
     lq_title_layout(cr, fs * 1.15, left, w - right, 1.5 * fs, fs, "Lumen area along the pullback",
-                    s->ok && s->dynamic ? "lesion looks DYNAMIC" : NULL, s->ok ? verdict : NULL, &title);
+                    s->ok && lq_result_dynamics(r)->dynamic ? "lesion looks DYNAMIC" : NULL, s->ok ? verdict : NULL,
+                    &title);
     static const double title_rgb[3] = {0.1, 0.1, 0.1}, amber[3] = {0.8, 0.45, 0.0};
     lq_fig_rgb(cr, title_rgb);
     cairo_move_to(cr, title.heading.x, title.heading.y);
     cairo_show_text(cr, "Lumen area along the pullback");
-    if (s->ok && s->dynamic) {
+    if (s->ok && lq_result_dynamics(r)->dynamic) { /* the verdict from the best evidence (dynamics.c) */
         lq_fig_rgb(cr, amber);
         cairo_move_to(cr, title.note.x, title.note.y);
         cairo_show_text(cr, "lesion looks DYNAMIC");

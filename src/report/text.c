@@ -191,7 +191,7 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
     lq_verdict_text(verdict, sizeof verdict, LQ_VERDICT_SAYS_THRESHOLD, s->significant, lq_metric_phrase(s->metric),
                     s->verdict_pct, s->threshold_pct);
     fprintf(fp, "VERDICT    %s\n", verdict);
-    if (s->dynamic)
+    if (s->dynamic && lq_result_dynamics(r)->source == LQ_DYNAMIC_FROM_WINDOW) /* else a recording decides */
         fprintf(fp, "CAUTION    the lesion looks DYNAMIC: within +-%g %s the lumen opens and narrows again by\n"
                     "           %.0f %% of the MLA (areas %.1f-%.1f mm2 over %d frames), as with breathing or\n"
                     "           position; dynamic lesions are not stented - check before deciding\n",
@@ -234,6 +234,10 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
                 in->timing == LQ_TIMING_NONE ? "frames" : "mm", LQ_DYNAMIC_VARIATION_PCT);
     else
         fprintf(fp, "  Dynamic                -        not judged: %s\n", s->dynamic_note);
+    if (lq_result_dynamics(r)->source > LQ_DYNAMIC_FROM_WINDOW)
+        fprintf(fp, "                                   superseded: %s decides (Dynamics below)\n",
+                lq_result_dynamics(r)->source == LQ_DYNAMIC_FROM_COMPARE ? "the second pullback"
+                                                                         : "the recording held still");
 
     switch (s->reference_method) {
     case LQ_METHOD_USER:
