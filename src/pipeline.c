@@ -1,6 +1,7 @@
 /* Reader -> segmentation -> measurement for one study. Frames are pulled one
  * at a time, in order; only the blocks being segmented are held. */
 #include "internal.h"
+#include "measure/measure.h"
 #include "result.h"
 #include "segment/segment.h"
 
@@ -28,7 +29,8 @@ void lq_run_options_default(LqRunOptions *o)
  * DCMTK's frame of up to 3 samples of 16 bits). */
 static double estimate_mib(const LqStudyInfo *in, int threads)
 {
-    double per_frame = sizeof(LqFrameMeasure) + sizeof(LqContour) + 2.0 * LQ_SEG_ANGLES * sizeof(double) + 8;
+    double per_frame = sizeof(LqFrameMeasure) + sizeof(LqContour) + 2.0 * LQ_SEG_ANGLES * sizeof(double) + 16 +
+                       LQ_SIGNATURE_BYTES;
     double polar = (double)LQ_SEG_ANGLES * LQ_SEG_RADII;
     double per_thread = 40 * polar + 16 * polar; /* a block, the segmenter's planes */
     double frame = (double)in->rows * in->cols;
@@ -65,6 +67,9 @@ void lq_result_free(LqResult **r)
     free((*r)->contours);
     free((*r)->points);
     free((*r)->speckle);
+    free((*r)->stillness);
+    free((*r)->course_time);
+    free((*r)->course_area);
     free(*r);
     *r = NULL;
 }
@@ -83,7 +88,8 @@ static LqResult *result_new(size_t n)
     r->contours = calloc(n, sizeof *r->contours);
     r->points = calloc(n * LQ_SEG_ANGLES * 2, sizeof *r->points);
     r->speckle = calloc(n, sizeof *r->speckle);
-    if (!r->frames || !r->contours || !r->points || !r->speckle) {
+    r->stillness = calloc(n, sizeof *r->stillness);
+    if (!r->frames || !r->contours || !r->points || !r->speckle || !r->stillness) {
         lq_result_free(&r);
         return NULL;
     }
@@ -125,6 +131,7 @@ typedef struct Shared {
     double started_at, time_limit_s;
     pthread_mutex_t lock;
     size_t first_failed;       /* the lowest block that failed (blocks: none) */
+    uint8_t *signatures;       /* per frame, to find where the catheter stood still (NULL: untimed) */
 } Shared;
 
 /* Reads the block's frames into polar (reusing those the worker's previous
@@ -172,6 +179,8 @@ static void segment_block(Worker *w, size_t first, size_t last)
         LqFrameMeasure *m = &r->frames[t];
         LqContour *c = &r->contours[t];
         lq_segmenter_frame(w->seg, prev, cur, next, c->xy_mm, &m->confidence);
+        if (w->shared->signatures)
+            lq_frame_signature(cur, LQ_SEG_ANGLES, LQ_SEG_RADII, w->shared->signatures + t * LQ_SIGNATURE_BYTES);
         m->valid = lq_shape_measure(c->xy_mm, c->n, &m->shape) == LQ_OK;
         m->position_mm = lq_study_frame_position_mm(w->shared->study, (unsigned)t);
     }
@@ -380,6 +389,18 @@ static void neighbour_confidence(LqResult *r, const uint8_t *own_image)
     free(factor);
 }
 
+/* Where the catheter stood still: each frame's image against the one
+ * LQ_STILL_LAG_S before (measure/dynamics.c). */
+static void still_frames(LqResult *r, const uint8_t *signatures, double frame_time_ms)
+{
+    long lag = lround(LQ_STILL_LAG_S * 1000.0 / frame_time_ms);
+    r->still_lag = (size_t)(lag < 1 ? 1 : lag);
+    for (size_t t = 0; t < r->n; t++)
+        r->stillness[t] = t >= r->still_lag ? lq_signature_likeness(signatures + (t - r->still_lag) * LQ_SIGNATURE_BYTES,
+                                                                    signatures + t * LQ_SIGNATURE_BYTES)
+                                            : 0.0;
+}
+
 static int default_threads(void)
 {
     long n = sysconf(_SC_NPROCESSORS_ONLN);
@@ -406,11 +427,12 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
                        in->region_x0, in->region_y0, in->region_x1, in->region_y1, 1.45};
     Worker *slot = calloc((size_t)threads, sizeof *slot);
     LqResult *r = result_new(n);
-    Shared shared = {r, study, &g, blocks, started_at, opt->time_limit_s, PTHREAD_MUTEX_INITIALIZER, blocks};
+    Shared shared = {r, study, &g, blocks, started_at, opt->time_limit_s, PTHREAD_MUTEX_INITIALIZER, blocks, NULL};
+    if (in->frame_time_ms > 0 && n > 1) shared.signatures = malloc(n * LQ_SIGNATURE_BYTES);
     /* the polar kernels may read a few bytes past the last pixel */
     uint8_t *luma = calloc(px + LQ_POLAR_SRC_PADDING, 1);
     int rc = LQ_OK;
-    if (!slot || !r || !luma) {
+    if (!slot || !r || !luma || (in->frame_time_ms > 0 && n > 1 && !shared.signatures)) {
         rc = lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", in->path);
         goto done;
     }
@@ -451,6 +473,7 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
             break;
         }
     if (rc != LQ_OK) goto done;
+    if (shared.signatures) still_frames(r, shared.signatures, in->frame_time_ms);
 
     /* No ultrasound speckle (uncorrelated noise, a blank frame): whatever
      * border was found means nothing (docs/measurements.md, confidence). */
@@ -475,6 +498,10 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
     r->pullback_last = ms.last_frame >= 0 && (size_t)ms.last_frame < n ? (size_t)ms.last_frame : n - 1;
     if (r->pullback_first > r->pullback_last) r->pullback_first = 0, r->pullback_last = n - 1;
     rc = lq_measure_frames(r->frames, n, &ms, &r->summary, err);
+    r->timed = in->timing != LQ_TIMING_NONE;
+    snprintf(r->study_uid, sizeof r->study_uid, "%s", in->study_instance_uid);
+    r->dynamic_threshold_pct = ms.dynamic_threshold_pct;
+    if (rc == LQ_OK && lq_dynamics_update(r, in) != LQ_OK) rc = lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
     if (rc != LQ_OK && err) {
         /* keep the file name in front of the measurement's message */
         char msg[sizeof err->message];
@@ -492,6 +519,7 @@ done:
     }
     free(slot);
     free(luma);
+    free(shared.signatures);
     if (rc != LQ_OK) lq_result_free(&r);
     *out = r;
     return rc;

@@ -30,7 +30,7 @@ options_in() { sed -nE 's/^  (-[a-zA-Z], |    )--([a-z-]+).*/\2/p' | sort -u; }
 valid_value() { # a value the option accepts
     case $1 in
     format) echo json ;; metric) echo area ;; reference-normal) echo civ ;; pullback-from) echo cfv ;;
-    cpu) echo scalar ;; threshold) echo 50 ;; pixel-size) echo 0.1 ;; pullback-rate) echo 1 ;; frame-time) echo 30 ;;
+    cpu) echo scalar ;; threshold | dynamic-threshold) echo 50 ;; pixel-size) echo 0.1 ;; pullback-rate) echo 1 ;; frame-time) echo 30 ;;
     threads | max-jobs) echo 2 ;; max-frames | max-memory | time-limit) echo 100 ;; max-pixels) echo 100000 ;;
     lesion-frame | reference-frame) echo 3 ;; lesion-at) echo 5mm ;; lesion-range | reference-range) echo 2-5 ;;
     lesion-point | lesion-voxel) echo 1,2,3 ;; reference-point | reference-voxel) echo 1,2,4 ;;

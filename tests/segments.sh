@@ -74,7 +74,7 @@ check "  the CSV numbers the frames of segment 3 as the JSON" [ "$(awk -F, '$11 
     "$(field three 'g = j["segments"]["list"][2]; r = g["last"] - g["first"] + 1')" ]
 check "  the SR holds a measurement group per segment, dciodvfy finds no error" sr_groups three 3
 check "  the summary CSV row lists them" sh -c "'$lumenq' measure '$work/three.dcm' -q -o /dev/null \
-    --summary-csv '$work/all.csv' && tail -1 '$work/all.csv' | grep -Eq ',3,civ:[0-9.]+;eiv:[0-9.]+;cfv:[0-9.]+\$'"
+    --summary-csv '$work/all.csv' && tail -1 '$work/all.csv' | grep -Eq ',3,civ:[0-9.]+;eiv:[0-9.]+;cfv:[0-9.]+,'"
 
 # Two segments over the threshold: the stent spans both, from 10 mm above
 # the CIV segment to 10 mm below the EIV one at least (into the straight EIV).

@@ -54,6 +54,13 @@ static void usage(FILE *fp)
             "                      the vein's, 0.2-0.9; LENGTH its extent, 2-40 mm. civ reshapes the\n"
             "                      May-Thurner lesion; the others, partly flattened, are centred at 2,\n"
             "                      50 and 93 %% of the pullback\n"
+            "  --breathing F       a dynamic lesion whose minor axis opens by F (0-3) at full inspiration\n"
+            "                      (its area swings by about F/(1+F) of the largest)\n"
+            "  --phase F           the same vein in another respiratory phase: the lesion's area changed by\n"
+            "                      the fraction F (-0.9..3), the other veins 1 %% wider or narrower\n"
+            "  --shift MM          the pullback starts MM further along the vein (-50..50)\n"
+            "  --series K          another series (1-99) of the same study: its own Series and SOP Instance\n"
+            "                      UIDs (a stationary recording or a second pullback beside the first)\n"
             "  --capture           console screen capture: RGB with crosshair, ticks, ring, caliper,\n"
             "                      text and a masked catheter burned in\n"
             "CT at clinical resolution (docs/phantom.md): any of these turns the scanner's point\n"
@@ -98,6 +105,8 @@ int main(int argc, char **argv)
         {"clinical", no_argument, 0, 'N'},      {"frame-files", no_argument, 0, 'F'},
         {"hold-lesion", required_argument, 0, 'o'}, {"pause", required_argument, 0, 'p'},
         {"narrowing", required_argument, 0, 'w'},
+        {"breathing", required_argument, 0, 'B'}, {"phase", required_argument, 0, 'Q'},
+        {"shift", required_argument, 0, 'J'},     {"series", required_argument, 0, 'U'},
         {0, 0, 0, 0}};
     int c, missing = -1, enhanced = 0, size_given = 0, frames_given = 0, length_given = 0;
     double v, hold_s = 0, ct_pixel = 0, ct_thickness = 0, ct_spacing = 0, ct_ratio = 0;
@@ -151,6 +160,10 @@ int main(int argc, char **argv)
                 if (p.narrowing[k].vein == p.narrowing[p.narrowings].vein) goto bad; /* one per vein */
             p.narrowings++;
             break;
+        case 'B': if (!number(optarg, 0.01, 3, &p.breathing)) goto bad; break;
+        case 'Q': if (!number(optarg, -0.9, 3, &p.phase)) goto bad; break;
+        case 'J': if (!number(optarg, -50, 50, &p.shift_mm)) goto bad; break;
+        case 'U': if (!number(optarg, 1, 99, &v)) goto bad; p.series = (unsigned)v; break;
         case 'h': usage(stdout); return 0;
         default: goto bad;
         }

@@ -121,6 +121,10 @@ typedef struct LqStudyInfo {
     double image_position[3];    /* centre of the first (top left) pixel */
     double image_orientation[6]; /* row direction, then column direction (unit vectors) */
     double rescale_slope, rescale_intercept; /* stored value -> HU (1, 0 when absent) */
+    /* a stationary recording: the catheter held still (docs/measurements.md, "Dynamic lesions") */
+    char ivus_acquisition[17];   /* IVUS Acquisition (0018,3100): MOTOR_PULLBACK, MANUAL_PULLBACK, SELECTIVE, ... */
+    int stationary;              /* several frames with IVUS Acquisition SELECTIVE (lumenq measure also takes a
+                                    recording without a pullback rate beside a pullback of its study that has one) */
 } LqStudyInfo;
 
 typedef struct LqStudy LqStudy;
@@ -271,6 +275,8 @@ typedef struct LqMeasureSettings {
                                     Number); -1: from the first / to the last frame */
     double pullback_rate_mm_s; /* > 0: the pullback's speed; the dynamic check looks a breath (5 s)
                                   of pullback either side of the lesion. 0: 1 mm/s assumed */
+    double dynamic_threshold_pct; /* a recording held still, or a second pullback: the lesion is dynamic
+                                     when its area varies by more than this (default 50, docs/measurements.md) */
 } LqMeasureSettings;
 
 LQ_API void lq_measure_settings_default(LqMeasureSettings *s);
@@ -372,6 +378,91 @@ typedef struct LqSummary {
 LQ_API int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSettings *s,
                              LqSummary *out, LqError *err);
 
+/* ------------------------------------------------------ dynamic lesions */
+
+/* Judging a lesion dynamic from the recordings that show it
+ * (docs/measurements.md, "Dynamic lesions"): the catheter held still at the
+ * lesion (a stationary recording, or a pause inside the pullback) through
+ * a few breaths, or a second pullback in another respiratory phase. */
+#define LQ_DYNAMIC_THRESHOLD_PCT 50.0 /* default: an area reduction > 50 % */
+#define LQ_STILL_MIN_S 3.0            /* a pause: the image barely moving for at least this long */
+#define LQ_DYNAMICS_MAX_CYCLES 32
+
+typedef enum LqDynamicSource {
+    LQ_DYNAMIC_FROM_NONE = 0,     /* not judged */
+    LQ_DYNAMIC_FROM_WINDOW,       /* the pullback around the lesion (LqSummary dynamic_*) */
+    LQ_DYNAMIC_FROM_STATIONARY,   /* a stationary recording of the same study */
+    LQ_DYNAMIC_FROM_PAUSE,        /* a pause of the pullback at the lesion */
+    LQ_DYNAMIC_FROM_COMPARE,      /* a second pullback, in another respiratory phase or position */
+} LqDynamicSource;
+
+LQ_API const char *lq_dynamic_source_name(LqDynamicSource s); /* "none", "window", "stationary", "pause", "compare" */
+
+/* Variation of an area between two states: 100 (max - min) / max, the area
+ * reduction from the open state to the narrowed one. The one definition
+ * every dynamic judgement uses. */
+LQ_API double lq_area_variation_pct(double area_min_mm2, double area_max_mm2);
+
+typedef struct LqBreathCycle {
+    int first, last;               /* frames (0-based, in the recording) */
+    double area_min_mm2, area_max_mm2, area_median_mm2;
+    double variation_pct;          /* lq_area_variation_pct(min, max) */
+} LqBreathCycle;
+
+/* The lumen over time in frames held still. */
+typedef struct LqTimeCourse {
+    int judged;                    /* 0: see note */
+    char note[160];                /* why not judged, or how the cycles were found */
+    int first, last;               /* the frames held still (0-based, in the recording) */
+    int frames;                    /* usable frames among them */
+    double frame_time_ms, duration_s;
+    double period_s;               /* breathing period from the area's own periodicity (0: none found) */
+    double periodicity;            /* normalised autocorrelation of the area at that period */
+    int cycles;                    /* cycles measured (the first LQ_DYNAMICS_MAX_CYCLES kept in cycle[]) */
+    LqBreathCycle cycle[LQ_DYNAMICS_MAX_CYCLES];
+    double area_min_mm2, area_max_mm2, area_median_mm2; /* over all the frames held still */
+    double variation_pct;          /* median of the cycles' variations */
+    double threshold_pct;
+    int dynamic;                   /* variation_pct > threshold_pct */
+} LqTimeCourse;
+
+/* Two pullbacks of the same vein aligned on their area profiles. */
+typedef struct LqComparison {
+    int judged;                    /* 0: see note */
+    char note[160];
+    char path[1024], series_uid[65], sop_instance_uid[65]; /* the second pullback */
+    double shift_mm;               /* its position = this pullback's position + shift_mm */
+    double correlation;            /* normalised cross-correlation of the areas at that shift */
+    int lesion_frame;              /* this pullback's lesion frame (0-based) */
+    int other_lesion_frame;        /* the frame of minimal area at the same place in the other */
+    double mla_mm2, other_mla_mm2; /* the lesion's MLA in each */
+    double change_pct;             /* lq_area_variation_pct of the two MLAs */
+    double threshold_pct;
+    int dynamic;                   /* change_pct > threshold_pct */
+} LqComparison;
+
+/* The evidence on a lesion's dynamics and the verdict it gives. */
+typedef struct LqDynamics {
+    LqDynamicSource source;        /* what the verdict rests on: a recording held still or a second
+                                      pullback when there is one, else the pullback's own window */
+    int dynamic;
+    int has_course;                /* frames held still were measured (stationary or pause) */
+    LqDynamicSource course_source; /* LQ_DYNAMIC_FROM_STATIONARY or LQ_DYNAMIC_FROM_PAUSE */
+    LqTimeCourse course;
+    char course_path[1024], course_series_uid[65], course_sop_instance_uid[65]; /* its recording */
+    size_t samples;                /* the area over time there, for the pictures */
+    const double *time_s, *area_mm2; /* (NAN where a frame has no usable contour) */
+    int has_comparison;
+    LqComparison comparison;
+} LqDynamics;
+
+/* The lumen over time in frames first..last of a recording held still,
+ * frame_time_ms apart: breathing cycles from the area's periodicity (2-10
+ * s), min, max and median per cycle, the variation and the verdict at
+ * threshold_pct. Frames below min_confidence are left out. */
+LQ_API int lq_time_course_measure(const LqFrameMeasure *frames, size_t first, size_t last, double frame_time_ms,
+                                  double min_confidence, double threshold_pct, LqTimeCourse *out, LqError *err);
+
 /* CT venography along a traced centreline (docs/ct.md). */
 typedef struct LqCtOptions {
     double step_mm;       /* cross-sections every step_mm along the centreline, at most (default 1) */
@@ -469,6 +560,19 @@ LQ_API const LqFrameMeasure *lq_result_frame(const LqResult *r, size_t i);
 LQ_API const LqContour *lq_result_contour(const LqResult *r, size_t i);
 LQ_API const LqSummary *lq_result_summary(const LqResult *r);
 
+/* The dynamics of r's lesion: the evidence and the verdict (never NULL). */
+LQ_API const LqDynamics *lq_result_dynamics(const LqResult *r);
+/* Judges r's lesion from a stationary recording of the same study
+ * (`still` measured by lq_study_measure from `recording`): its frames held
+ * still are measured over time and decide the verdict. LQ_ERR_DATA when it
+ * is of another study or has no frame time. */
+LQ_API int lq_result_judge_stationary(LqResult *r, const LqStudy *recording, const LqResult *still, LqError *err);
+/* Judges r's lesion from a second pullback of the same vein (`other`,
+ * measured from `other_study`): the two are aligned on their area profiles
+ * and the lesion's MLA in each compared. LQ_ERR_DATA when it is of another
+ * study, either is untimed, or they do not overlap. */
+LQ_API int lq_result_compare(LqResult *r, const LqStudy *other_study, const LqResult *other, LqError *err);
+
 /* Where a measurement was made, for the SR's finding sites (docs/sr.md). */
 typedef enum LqSite {
     LQ_SITE_UNKNOWN = 0,
@@ -556,9 +660,12 @@ typedef enum LqReportFormat {
     LQ_REPORT_PROFILE_PNG,   /* area, %AS and the verdict metric along the pullback */
     LQ_REPORT_PDF_DICOM,     /* the PDF as a DICOM Encapsulated PDF in the source's study (a file only) */
     LQ_REPORT_SR,            /* DICOM Structured Report, TID 1500, in the source's study (a file only) */
+    LQ_REPORT_DYNAMICS_PNG,  /* the lumen area over time where the catheter was held still (LQ_ERR_DATA
+                                when no recording held still was measured) */
 } LqReportFormat;
 
-/* "text", "json", "csv", "pdf", "pdf-dicom"; the pictures are "lesion-png", "reference-png", "profile-png". */
+/* "text", "json", "csv", "pdf", "pdf-dicom"; the pictures are "lesion-png", "reference-png", "profile-png",
+ * "dynamics-png". */
 LQ_API int lq_report_format_from_name(const char *name, LqReportFormat *fmt);
 /* Write a report; path NULL or "-" writes to stdout, otherwise atomically
  * (temporary file in the target folder, then rename). Pictures decode the

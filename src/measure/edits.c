@@ -127,6 +127,7 @@ int lq_result_apply_edits(LqResult *r, const LqStudy *study, const LqMeasureSett
     }
     r->edits = e;
     rc = lq_measure_frames(r->frames, r->n, &ms, &r->summary, err);
+    if (rc == LQ_OK && lq_dynamics_update(r, in) != LQ_OK) rc = lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
     if (rc != LQ_OK && err) {
         char msg[sizeof err->message];
         memcpy(msg, err->message, sizeof msg);
@@ -160,14 +161,27 @@ int lq_result_copy(const LqResult *r, LqResult **out, LqError *err)
         c->points = malloc(r->n * LQ_SEG_ANGLES * 2 * sizeof *c->points);
         c->speckle = malloc(r->n * sizeof *c->speckle);
         c->edits = NULL;
+        c->stillness = r->stillness ? malloc(r->n * sizeof *c->stillness) : NULL;
+        c->course_time = c->course_area = NULL;
+        if (r->course_time) {
+            c->course_time = malloc(r->dynamics.samples * sizeof *c->course_time);
+            c->course_area = malloc(r->dynamics.samples * sizeof *c->course_area);
+        }
     }
-    if (!c || !c->frames || !c->contours || !c->points || !c->speckle) {
+    if (!c || !c->frames || !c->contours || !c->points || !c->speckle || (r->stillness && !c->stillness) ||
+        (r->course_time && (!c->course_time || !c->course_area))) {
         if (c) c->n = 0;
         lq_result_free(&c);
         return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
     }
     memcpy(c->frames, r->frames, r->n * sizeof *c->frames);
     memcpy(c->speckle, r->speckle, r->n * sizeof *c->speckle);
+    if (r->stillness) memcpy(c->stillness, r->stillness, r->n * sizeof *c->stillness);
+    if (r->course_time) {
+        memcpy(c->course_time, r->course_time, r->dynamics.samples * sizeof *c->course_time);
+        memcpy(c->course_area, r->course_area, r->dynamics.samples * sizeof *c->course_area);
+    }
+    c->dynamics.time_s = c->course_time, c->dynamics.area_mm2 = c->course_area;
     for (size_t i = 0; i < r->n; i++) {
         c->contours[i].n = r->contours[i].n;
         c->contours[i].xy_mm = c->points + i * LQ_SEG_ANGLES * 2;

@@ -10,6 +10,7 @@
 #include "lumenq/lumenq.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define LQ_LESION_FRACTION 0.5 /* lesion segment: CSA below 50 % of A_ref */
 
@@ -98,5 +99,19 @@ LqStenosis lq_stenosis(double mla_mm2, double mld_mm, double reference_area_mm2,
 double lq_stenosis_pct(const LqStenosis *s, LqMetric metric);
 /* The verdict: significant when strictly above the threshold. */
 int lq_stenosis_significant(double pct, double threshold_pct);
+
+/* Dynamic lesions (dynamics.c). A frame's signature: samples of its polar
+ * image (angles x radii bytes) beyond the catheter. Two signatures are
+ * alike (near 1, -1..1) when the catheter stood still between the frames
+ * (tissue texture persists) and less so as it moved. */
+#define LQ_SIGNATURE_SIDE 32
+#define LQ_SIGNATURE_BYTES (LQ_SIGNATURE_SIDE * LQ_SIGNATURE_SIDE)
+#define LQ_STILL_LAG_S 2.0 /* signatures compared this far apart: 2 mm or more of pullback at 1 mm/s */
+void lq_frame_signature(const uint8_t *polar, size_t angles, size_t radii, uint8_t sig[LQ_SIGNATURE_BYTES]);
+double lq_signature_likeness(const uint8_t *a, const uint8_t *b);
+/* After r's summary is measured: a pause of the pullback at the lesion (or a
+ * recording still throughout) measured over time, and the verdict from the
+ * strongest evidence r holds (lq_result_dynamics). */
+int lq_dynamics_update(LqResult *r, const LqStudyInfo *in);
 
 #endif

@@ -41,6 +41,7 @@ void lq_measure_settings_default(LqMeasureSettings *s)
     s->reference_normal = -1;
     s->low_confidence = 0.5;
     s->first_frame = s->last_frame = -1;
+    s->dynamic_threshold_pct = LQ_DYNAMIC_THRESHOLD_PCT;
 }
 
 /* ---- the measures IVUS and CT share (measure/measure.h) */
@@ -618,6 +619,8 @@ int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSet
     if (n == 0) return lq_fail(err, LQ_ERR_DATA, "no frames");
     if ((unsigned)set->metric > LQ_METRIC_EQUIV_DIAMETER) return lq_fail(err, LQ_ERR_USAGE, "unknown metric");
     if (set->reference_normal > LQ_VEIN_CIV) return lq_fail(err, LQ_ERR_USAGE, "unknown vein for normal values");
+    if (!(set->dynamic_threshold_pct > 0 && set->dynamic_threshold_pct < 100))
+        return lq_fail(err, LQ_ERR_USAGE, "the dynamic threshold must lie between 0 and 100 %%");
     if (!(set->external_reference_area_mm2 >= 0) || !(set->external_reference_diameter_mm >= 0) ||
         !isfinite(set->external_reference_area_mm2) || !isfinite(set->external_reference_diameter_mm))
         return lq_fail(err, LQ_ERR_USAGE, "external reference area or diameter is not a positive number");

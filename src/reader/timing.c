@@ -3,6 +3,7 @@
 #include "study.h"
 
 #include <math.h>
+#include <string.h>
 
 /* Frame time: Frame Time, else the mean of Frame Time Vector (its first entry
  * is 0 by definition), else Cine Rate, else (one file per frame) the even
@@ -33,6 +34,11 @@ void lq_study_timing(LqStudy *s, const LqOpenOptions *opt)
         in->pullback_rate_mm_s = rate;
     if (opt && opt->frame_time_ms > 0) in->frame_time_ms = opt->frame_time_ms, user = 1;
     if (opt && opt->pullback_rate_mm_s > 0) in->pullback_rate_mm_s = opt->pullback_rate_mm_s, user = 1;
+
+    /* a stationary recording: the catheter held at one place (docs/measurements.md, "Dynamic lesions") */
+    in->ivus_acquisition[0] = 0;
+    lqd_get_string(s->file, 0, 0, T_IVUS_ACQUISITION, in->ivus_acquisition, sizeof in->ivus_acquisition);
+    in->stationary = in->frames > 1 && strcmp(in->ivus_acquisition, "SELECTIVE") == 0;
 
     long start = 0, stop = 0;
     in->pullback_start_frame = 0;

@@ -93,7 +93,28 @@ static const char summary_header[] =
     "equiv_diameter_stenosis_pct,lesion_method,lesion_frame,lesion_position_mm,mla_mm2,mld_mm,"
     "lesion_length_mm,reference_method,reference_first,reference_last,reference_area_mm2,"
     "reference_diameter_mm,dynamic,dynamic_variation_pct,stent_diameters_mm,stent_length_mm,"
-    "low_confidence_frames,frames,lumenq_version,segments,segment_list\n";
+    "low_confidence_frames,frames,lumenq_version,segments,segment_list,dynamic_source,dynamic_verdict,held_still_variation_pct,"
+    "breathing_period_s,breathing_cycles,compare_shift_mm,compare_mla_change_pct\n";
+
+/* The dynamic verdict and its evidence (docs/csv.md, docs/measurements.md "Dynamic lesions"). */
+static void dynamics_cells(FILE *fp, const LqResult *r)
+{
+    const LqDynamics *d = lq_result_dynamics(r);
+    const LqTimeCourse *c = &d->course;
+    const LqComparison *k = &d->comparison;
+    fprintf(fp, ",%s,", lq_dynamic_source_name(d->source));
+    if (d->source != LQ_DYNAMIC_FROM_NONE) fprintf(fp, "%d", d->dynamic);
+    fputc(',', fp);
+    num_cell(fp, d->has_course && c->judged ? c->variation_pct : NAN, 1);
+    fputc(',', fp);
+    num_cell(fp, d->has_course && c->period_s > 0 ? c->period_s : NAN, 2);
+    fputc(',', fp);
+    if (d->has_course && c->judged) fprintf(fp, "%d", c->cycles);
+    fputc(',', fp);
+    num_cell(fp, d->has_comparison && k->correlation != 0 ? k->shift_mm : NAN, 2);
+    fputc(',', fp);
+    num_cell(fp, d->has_comparison && k->judged ? k->change_pct : NAN, 1);
+}
 
 static void summary_row(FILE *fp, const LqStudy *study, const LqResult *r)
 {
@@ -144,6 +165,7 @@ static void summary_row(FILE *fp, const LqStudy *study, const LqResult *r)
     if (ok && s->stent_length_mm) fprintf(fp, "%d", s->stent_length_mm);
     fprintf(fp, ",%d,%zu,%s,%d,", s->low_confidence_frames, r->n, LUMENQ_VERSION, ok ? s->segment_count : 0);
     segment_list_cell(fp, s);
+    dynamics_cells(fp, r);
     fputc('\n', fp);
 }
 

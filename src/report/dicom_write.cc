@@ -2,6 +2,8 @@
 // a study. Every exception stops here; callers see C status codes.
 #include "dicom_write.h"
 
+#include <sys/stat.h>
+
 #include "lumenq/lumenq.h"
 
 #include <dcmtk/config/osconfig.h>
@@ -176,6 +178,18 @@ bool add_segment_groups(TID1500_MeasurementReport &report, const LqSrIvus *g, co
 // TID 1410 planar ROI groups, one per contour, after the last group of
 // Imaging Measurements: tracking identifier and UID, finding site, the
 // closed lumen polyline selected from its frame, and the lumen area inside it.
+/* The recording that judged the lesion's dynamics (a stationary recording,
+ * a second pullback) read again for its identifiers; NULL when there is
+ * none or it is a folder (a series of single-frame files). */
+DcmDataset *load_dynamics_source(DcmFileFormat &file, const LqSrIvus *g)
+{
+    if (!g->dynamics_path) return nullptr;
+    struct stat st;
+    if (stat(g->dynamics_path, &st) != 0 || !S_ISREG(st.st_mode)) return nullptr;
+    if (file.loadFile(g->dynamics_path, EXS_Unknown, EGL_noChange, 4096).bad()) return nullptr;
+    return file.getDataset();
+}
+
 bool add_planar_rois(DSRDocumentTree &tree, const LqSrIvus *v, int lesion_site, const OFString &class_uid,
                      const OFString &instance_uid)
 {
@@ -397,6 +411,18 @@ extern "C" int lq_dicom_write_sr_ivus(const char *source_path, const LqSrValues 
         STEP("verdict", report.addQualitativeEvaluation(CODE_DCM_Finding, OFString(v->verdict), OFFalse).good());
         STEP("method", report.addQualitativeEvaluation(CODE_DCM_Comment, OFString(v->method), OFFalse).good());
         if (g->edits) STEP("edits", report.addQualitativeEvaluation(CODE_DCM_Comment, OFString(g->edits), OFFalse).good());
+        /* the dynamic verdict and the other recording it rests on */
+        DcmFileFormat dyn_file;
+        DcmDataset *dyn_src = load_dynamics_source(dyn_file, g);
+        OFString dyn_series, dyn_class, dyn_instance;
+        if (dyn_src) {
+            dyn_src->findAndGetOFString(DCM_SeriesInstanceUID, dyn_series);
+            dyn_src->findAndGetOFString(DCM_SOPClassUID, dyn_class);
+            dyn_src->findAndGetOFString(DCM_SOPInstanceUID, dyn_instance);
+            STEP("dynamics image entry", report.getImageLibrary().addImageEntry(*dyn_src, TID1600_ImageLibrary::withoutDescriptors, TID1600_ImageLibrary::ConceptNameList(), OFFalse).good());
+        }
+        if (g->dynamics)
+            STEP("dynamics", report.addQualitativeEvaluation(CODE_DCM_Comment, OFString(g->dynamics), OFFalse).good());
         if (!ok || !report.isValid()) {
             snprintf(msg, msg_len, "cannot build the measurement report (TID 1500)%s%s", ok ? ": incomplete" : ": ",
                      failed);
@@ -418,6 +444,7 @@ extern "C" int lq_dicom_write_sr_ivus(const char *source_path, const LqSrValues 
         doc.setSeriesDescription("lumenq venous stenosis measurements");
         doc.getCurrentRequestedProcedureEvidence().addItem(study_uid, series_src, class_uid, instance_uid);
         if (ref_src != src) doc.getCurrentRequestedProcedureEvidence().addItem(study_uid, ref_series, ref_class, ref_instance);
+        if (dyn_src) doc.getCurrentRequestedProcedureEvidence().addItem(study_uid, dyn_series, dyn_class, dyn_instance);
         DcmFileFormat out;
         DcmDataset *ds = out.getDataset();
         if (doc.write(*ds).bad()) {

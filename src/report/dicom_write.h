@@ -67,6 +67,9 @@ typedef struct LqSrIvus {
     const char *edits;                /* what a reader changed, who and when (NULL: no edits) */
     const LqSrSegment *segments;      /* every narrowed segment, IVC -> CFV */
     unsigned segment_count;
+    /* a lesion judged dynamic or not from another recording (docs/measurements.md, "Dynamic lesions") */
+    const char *dynamics;             /* the evidence and verdict, one line (NULL: none) */
+    const char *dynamics_path;        /* that recording's file, referenced as evidence (NULL: this pullback) */
 } LqSrIvus;
 
 /* A TID 1500 Measurement Report (Enhanced SR) in the source's study, a new

@@ -496,12 +496,13 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
     double left = 5.2 * fs, right = 4.6 * fs, bottom = 3.0 * fs, gap = 1.6 * fs;
     LqTitleLayout title;
     lq_title_layout(cr, fs * 1.15, left, w - right, 1.5 * fs, fs, "Lumen area along the pullback",
-                    s->ok && s->dynamic ? "lesion looks DYNAMIC" : NULL, s->ok ? verdict : NULL, &title);
+                    s->ok && lq_result_dynamics(r)->dynamic ? "lesion looks DYNAMIC" : NULL, s->ok ? verdict : NULL,
+                    &title);
     static const double title_rgb[3] = {0.1, 0.1, 0.1}, amber[3] = {0.8, 0.45, 0.0};
     lq_fig_rgb(cr, title_rgb);
     cairo_move_to(cr, title.heading.x, title.heading.y);
     cairo_show_text(cr, "Lumen area along the pullback");
-    if (s->ok && s->dynamic) {
+    if (s->ok && lq_result_dynamics(r)->dynamic) { /* the verdict from the best evidence (dynamics.c) */
         lq_fig_rgb(cr, amber);
         cairo_move_to(cr, title.note.x, title.note.y);
         cairo_show_text(cr, "lesion looks DYNAMIC");
@@ -604,4 +605,107 @@ void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, doub
     }
     cairo_restore(cr);
     free(area), free(pct), free(px), free(py);
+}
+
+/* ------------------------------------------------------- dynamic lesions */
+
+/* The lumen area over time where the catheter was held still (a stationary
+ * recording, or a pause at the lesion): the breathing cycles, each one's
+ * minimum and maximum, and the verdict (docs/pictures.md). */
+void lq_draw_dynamics(cairo_t *cr, const LqResult *r, double w, double h)
+{
+    const LqDynamics *d = lq_result_dynamics(r);
+    const LqTimeCourse *c = &d->course;
+    double fs = fmin(14, fmax(8, h * 0.04));
+    cairo_save(cr);
+    cairo_rectangle(cr, 0, 0, w, h);
+    cairo_clip(cr);
+    cairo_set_source_rgb(cr, 0.97, 0.97, 0.96);
+    cairo_paint(cr);
+    static const double title_rgb[3] = {0.1, 0.1, 0.1}, blue[3] = {0.1, 0.25, 0.65}, grey[3] = {0.45, 0.45, 0.45};
+    char buf[256];
+    snprintf(buf, sizeof buf, "Lumen area over time, %s", d->course_source == LQ_DYNAMIC_FROM_PAUSE
+                                                              ? "the pullback paused at the lesion"
+                                                              : "stationary recording");
+    lq_fig_font(cr, fs * 1.15, 1);
+    lq_fig_rgb(cr, title_rgb);
+    lq_fig_text(cr, 5.2 * fs, 1.5 * fs, -1, buf);
+    if (c->judged)
+        snprintf(buf, sizeof buf, "variation %.0f %% %s %.0f %%: %s", c->variation_pct, c->dynamic ? ">" : "\xe2\x89\xa4",
+                 c->threshold_pct, c->dynamic ? "DYNAMIC" : "not dynamic");
+    else
+        snprintf(buf, sizeof buf, "not judged: %.120s", c->note);
+    lq_fig_font(cr, fs, 1);
+    lq_fig_rgb(cr, c->judged && c->dynamic ? lq_fig_lesion_rgb : title_rgb);
+    lq_fig_text(cr, 5.2 * fs, 2.9 * fs, -1, buf);
+
+    double amax = 0, tmax = 0;
+    for (size_t k = 0; k < d->samples; k++) {
+        if (d->area_mm2[k] > amax) amax = d->area_mm2[k];
+        tmax = fmax(tmax, d->time_s[k]);
+    }
+    if (!(amax > 0)) amax = 100;
+    if (!(tmax > 0)) tmax = 1;
+    LqAxes A = {5.2 * fs, w - 2 * fs, 4.2 * fs, h - 3.0 * fs, 0, tmax, 0, amax * 1.1, 1};
+    lq_fig_box(cr, &A);
+    lq_fig_grid(cr, &A, fs, 1, 1);
+    lq_fig_grid(cr, &A, fs, 0, 1);
+    double t0 = c->frame_time_ms * c->first / 1000.0; /* the samples start at the first frame held still */
+    for (int k = 0; c->judged && k < c->cycles && k < LQ_DYNAMICS_MAX_CYCLES; k++) {
+        const LqBreathCycle *cy = &c->cycle[k];
+        double xa = lq_ax_x(&A, cy->first * c->frame_time_ms / 1000.0 - t0);
+        double xb = lq_ax_x(&A, (cy->last + 1) * c->frame_time_ms / 1000.0 - t0);
+        cairo_set_source_rgba(cr, 0.5, 0.5, 0.5, k % 2 ? 0.10 : 0.04);
+        cairo_rectangle(cr, xa, A.y0, xb - xa, A.y1 - A.y0);
+        cairo_fill(cr);
+        cairo_set_line_width(cr, 1.2);
+        lq_fig_rgb(cr, lq_fig_lesion_rgb);
+        cairo_move_to(cr, xa, lq_ax_y(&A, cy->area_min_mm2)), cairo_line_to(cr, xb, lq_ax_y(&A, cy->area_min_mm2));
+        cairo_stroke(cr);
+        lq_fig_rgb(cr, lq_fig_reference_rgb);
+        cairo_move_to(cr, xa, lq_ax_y(&A, cy->area_max_mm2)), cairo_line_to(cr, xb, lq_ax_y(&A, cy->area_max_mm2));
+        cairo_stroke(cr);
+        snprintf(buf, sizeof buf, "%.0f %%", cy->variation_pct);
+        lq_fig_font(cr, fs * 0.9, 0);
+        lq_fig_rgb(cr, grey);
+        lq_fig_text(cr, 0.5 * (xa + xb), A.y0 + 1.2 * fs, 0, buf);
+    }
+    /* the area, broken where a frame has no usable contour */
+    lq_fig_rgb(cr, blue);
+    cairo_set_line_width(cr, 1.8);
+    int pen = 0;
+    for (size_t k = 0; k < d->samples; k++) {
+        if (!isfinite(d->area_mm2[k])) {
+            pen = 0;
+            continue;
+        }
+        double x = lq_ax_x(&A, d->time_s[k]), y = lq_ax_y(&A, d->area_mm2[k]);
+        if (pen) cairo_line_to(cr, x, y);
+        else cairo_move_to(cr, x, y);
+        pen = 1;
+    }
+    cairo_stroke(cr);
+    lq_fig_font(cr, fs, 0);
+    cairo_set_source_rgb(cr, 0.2, 0.2, 0.2);
+    lq_fig_vertical_text(cr, 1.2 * fs, 0.5 * (A.y0 + A.y1), "lumen area (mm\xc2\xb2)");
+    snprintf(buf, sizeof buf, "time held still (s)%s", c->period_s > 0 ? ": one shade per breathing cycle, its "
+                                                                         "minimum red, maximum green" : "");
+    lq_fig_text(cr, 0.5 * (A.x0 + A.x1), h - 0.5 * fs, 0, buf);
+    cairo_restore(cr);
+}
+
+int lq_report_dynamics_png(FILE *fp, LqStudy *study, const LqResult *r, LqError *err)
+{
+    (void)study;
+    if (!lq_result_dynamics(r)->has_course)
+        return lq_fail(err, LQ_ERR_DATA, "no recording held still (stationary, or a pause at the lesion) to draw");
+    cairo_surface_t *s;
+    cairo_t *cr;
+    int rc = lq_png_surface(DYNAMICS_WIDTH, DYNAMICS_HEIGHT, &s, &cr, err);
+    if (rc != LQ_OK) return rc;
+    lq_draw_dynamics(cr, r, DYNAMICS_WIDTH, DYNAMICS_HEIGHT);
+    cairo_destroy(cr);
+    rc = lq_png_write(fp, s, err);
+    cairo_surface_destroy(s);
+    return rc;
 }

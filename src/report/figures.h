@@ -37,6 +37,10 @@ double lq_view_height(const LqFigureView *v, double w);
 void lq_draw_view(cairo_t *cr, const LqFigureView *v, double w);
 /* Area, %AS and the verdict metric along the pullback, w x h. */
 void lq_draw_profile(cairo_t *cr, const LqStudyInfo *in, const LqResult *r, double w, double h);
+/* The lumen area over time where the catheter was held still (dynamics.png, the PDF's second page). */
+#define DYNAMICS_WIDTH 1000
+#define DYNAMICS_HEIGHT 400
+void lq_draw_dynamics(cairo_t *cr, const LqResult *r, double w, double h);
 /* Text helpers: DejaVu Sans at `size`; text at baseline (x, y), align -1
  * left, 0 centre, 1 right; returns its advance. */
 void lq_fig_font(cairo_t *cr, double size, int bold);

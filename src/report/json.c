@@ -112,6 +112,85 @@ static void segments_json(FILE *fp, const LqStudyInfo *in, const LqSummary *s)
     fprintf(fp, "%s]},\n", s->ok && s->segment_count ? "\n    " : "");
 }
 
+/* "file", "series_instance_uid", "sop_instance_uid" of another recording. */
+static void recording_ids(FILE *fp, const char *path, const char *series_uid, const char *sop_uid)
+{
+    const char *const keys[] = {"file", "series_instance_uid", "sop_instance_uid"}, *values[] = {path, series_uid, sop_uid};
+    for (int k = 0; k < 3; k++) {
+        fprintf(fp, "%s\"%s\": ", k ? ", " : "", keys[k]);
+        lq_json_string(fp, values[k]);
+    }
+}
+
+/* Frames held still, a second pullback, and the dynamic verdict they give
+ * (docs/json.md "dynamics", docs/measurements.md "Dynamic lesions"). */
+static void dynamics_json(FILE *fp, const LqResult *r)
+{
+    const LqDynamics *d = lq_result_dynamics(r);
+    fprintf(fp, "  \"dynamics\": {\"source\": \"%s\", \"dynamic\": ", lq_dynamic_source_name(d->source));
+    fputs(d->source == LQ_DYNAMIC_FROM_NONE ? "null" : d->dynamic ? "true" : "false", fp);
+    fprintf(fp, ",\n    \"held_still\": ");
+    if (!d->has_course) {
+        fputs("null", fp);
+    } else {
+        const LqTimeCourse *c = &d->course;
+        fprintf(fp, "{\"kind\": \"%s\", ", lq_dynamic_source_name(d->course_source));
+        recording_ids(fp, d->course_path, d->course_series_uid, d->course_sop_instance_uid);
+        fprintf(fp, ",\n      \"first\": %d, \"last\": %d, \"usable_frames\": %d", c->first + 1, c->last + 1, c->frames);
+        field(fp, ", ", "duration_s", c->duration_s, 2);
+        fprintf(fp, ", \"judged\": %s, \"note\": ", c->judged ? "true" : "false");
+        lq_json_string(fp, c->note);
+        field(fp, ",\n      ", "period_s", c->period_s > 0 ? c->period_s : NAN, 2);
+        field(fp, ", ", "periodicity", c->period_s > 0 ? c->periodicity : NAN, 3);
+        field(fp, ", ", "area_min_mm2", c->judged ? c->area_min_mm2 : NAN, 2);
+        field(fp, ", ", "area_max_mm2", c->judged ? c->area_max_mm2 : NAN, 2);
+        field(fp, ", ", "area_median_mm2", c->judged ? c->area_median_mm2 : NAN, 2);
+        field(fp, ",\n      ", "variation_pct", c->judged ? c->variation_pct : NAN, 1);
+        field(fp, ", ", "threshold_pct", c->threshold_pct, 1);
+        fprintf(fp, ", \"dynamic\": %s,\n      \"cycles\": [", c->judged ? (c->dynamic ? "true" : "false") : "null");
+        for (int k = 0; c->judged && k < c->cycles && k < LQ_DYNAMICS_MAX_CYCLES; k++) {
+            const LqBreathCycle *cy = &c->cycle[k];
+            fprintf(fp, "%s\n        {\"first\": %d, \"last\": %d", k ? "," : "", cy->first + 1, cy->last + 1);
+            field(fp, ", ", "area_min_mm2", cy->area_min_mm2, 2);
+            field(fp, ", ", "area_max_mm2", cy->area_max_mm2, 2);
+            field(fp, ", ", "area_median_mm2", cy->area_median_mm2, 2);
+            field(fp, ", ", "variation_pct", cy->variation_pct, 1);
+            fputc('}', fp);
+        }
+        fprintf(fp, "],\n      \"area_over_time\": [");
+        for (size_t k = 0; k < d->samples; k++) {
+            fprintf(fp, "%s[", k ? ", " : "");
+            lq_json_number(fp, d->time_s[k], 3);
+            fputs(", ", fp);
+            lq_json_number(fp, d->area_mm2[k], 3);
+            fputc(']', fp);
+        }
+        fputs("]}", fp);
+    }
+    fprintf(fp, ",\n    \"second_pullback\": ");
+    if (!d->has_comparison) {
+        fputs("null", fp);
+    } else {
+        const LqComparison *c = &d->comparison;
+        fputc('{', fp);
+        recording_ids(fp, c->path, c->series_uid, c->sop_instance_uid);
+        field(fp, ",\n      ", "shift_mm", c->correlation != 0 ? c->shift_mm : NAN, 2);
+        field(fp, ", ", "correlation", c->correlation != 0 ? c->correlation : NAN, 3);
+        fprintf(fp, ", \"judged\": %s, \"note\": ", c->judged ? "true" : "false");
+        lq_json_string(fp, c->note);
+        fprintf(fp, ",\n      \"lesion_frame\": ");
+        frame_or_null(fp, c->lesion_frame);
+        fprintf(fp, ", \"other_lesion_frame\": ");
+        frame_or_null(fp, c->other_lesion_frame);
+        field(fp, ", ", "mla_mm2", c->lesion_frame >= 0 ? c->mla_mm2 : NAN, 2);
+        field(fp, ", ", "other_mla_mm2", c->judged ? c->other_mla_mm2 : NAN, 2);
+        field(fp, ", ", "change_pct", c->judged ? c->change_pct : NAN, 1);
+        field(fp, ", ", "threshold_pct", c->threshold_pct, 1);
+        fprintf(fp, ", \"dynamic\": %s}", c->judged ? (c->dynamic ? "true" : "false") : "null");
+    }
+    fprintf(fp, "\n  },\n");
+}
+
 void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
 {
     const LqStudyInfo *in = lq_study_info(study);
@@ -216,6 +295,7 @@ void lq_report_json(FILE *fp, const LqStudy *study, const LqResult *r)
     fprintf(fp, "\n  },\n");
     segments_json(fp, in, s);
     edits_json(fp, r);
+    dynamics_json(fp, r);
     fprintf(fp, "  \"frames\": [");
 
     size_t n = lq_result_frame_count(r);

@@ -42,6 +42,44 @@ static void row(Column *c, const char *label, const char *value)
     c->y += 11;
 }
 
+/* The dynamic verdict from a recording held still or a second pullback
+ * (docs/measurements.md, "Dynamic lesions"); returns the next line's y. */
+static double dynamics_line(cairo_t *cr, const LqResult *r, double y)
+{
+    const LqDynamics *d = lq_result_dynamics(r);
+    char buf[300];
+    if (d->source == LQ_DYNAMIC_FROM_STATIONARY || d->source == LQ_DYNAMIC_FROM_PAUSE)
+        snprintf(buf, sizeof buf, "Dynamics (%s, %.1f s held still, %d cycle%s): area varies %.0f %% %s %.0f %%: %s%s",
+                 d->source == LQ_DYNAMIC_FROM_PAUSE ? "pause at the lesion" : "stationary recording",
+                 d->course.duration_s, d->course.cycles, d->course.cycles == 1 ? "" : "s", d->course.variation_pct,
+                 d->dynamic ? ">" : "\xe2\x89\xa4", d->course.threshold_pct, d->dynamic ? "DYNAMIC" : "not dynamic",
+                 d->dynamic ? ", not for stenting." : " (page 2).");
+    else if (d->source == LQ_DYNAMIC_FROM_COMPARE)
+        snprintf(buf, sizeof buf, "Dynamics (second pullback, aligned %+.1f mm): MLA %.1f and %.1f mm\xc2\xb2, change %.0f %% "
+                                  "%s %.0f %%: %s",
+                 d->comparison.shift_mm, d->comparison.mla_mm2, d->comparison.other_mla_mm2, d->comparison.change_pct,
+                 d->dynamic ? ">" : "\xe2\x89\xa4", d->comparison.threshold_pct,
+                 d->dynamic ? "DYNAMIC, not for stenting." : "not dynamic.");
+    else
+        return y;
+    lq_fig_font(cr, 8.5, 1);
+    if (d->dynamic) cairo_set_source_rgb(cr, lq_fig_lesion_rgb[0], lq_fig_lesion_rgb[1], lq_fig_lesion_rgb[2]);
+    else cairo_set_source_rgb(cr, 0.1, 0.1, 0.1);
+    lq_fig_text(cr, MARGIN, y, -1, buf);
+    return y + 12;
+}
+
+/* A second page with the lumen over time, when it was measured. */
+static void dynamics_page(cairo_t *cr, const LqResult *r)
+{
+    if (!lq_result_dynamics(r)->has_course) return;
+    cairo_show_page(cr);
+    cairo_save(cr);
+    cairo_translate(cr, MARGIN, MARGIN);
+    lq_draw_dynamics(cr, r, PAGE_W - 2 * MARGIN, 0.4 * (PAGE_W - 2 * MARGIN));
+    cairo_restore(cr);
+}
+
 static void numbers(cairo_t *cr, const LqStudyInfo *in, const LqSummary *s, double y)
 {
     char v[160];
@@ -227,13 +265,14 @@ static int page(cairo_t *cr, LqStudy *study, const LqResult *r, LqError *err)
     if (s->ok) {
         lq_fig_font(cr, 8.5, 1);
         cairo_set_source_rgb(cr, lq_fig_lesion_rgb[0], lq_fig_lesion_rgb[1], lq_fig_lesion_rgb[2]);
-        if (s->dynamic) {
+        if (s->dynamic && lq_result_dynamics(r)->source == LQ_DYNAMIC_FROM_WINDOW) { /* else a recording decides */
             snprintf(buf, sizeof buf, "Caution: the lesion looks dynamic (it opens and narrows again by %.0f %% of the MLA "
                                       "within \xc2\xb1%g mm); dynamic lesions are not stented.",
                      s->dynamic_variation_pct, s->dynamic_window_mm);
             lq_fig_text(cr, MARGIN, y, -1, buf);
             y += 12;
         }
+        y = dynamics_line(cr, r, y);
         if (s->reference_method == LQ_METHOD_NORMAL) {
             lq_fig_text(cr, MARGIN, y, -1, "Caution: the reference is a published normal value, not this patient's vein.");
             y += 12;
@@ -289,6 +328,7 @@ int lq_report_pdf(FILE *fp, LqStudy *study, const LqResult *r, LqError *err)
     cairo_t *cr = cairo_create(surface);
     int rc = cairo_status(cr) == CAIRO_STATUS_SUCCESS ? page(cr, study, r, err)
                                                       : lq_fail(err, LQ_ERR_INTERNAL, "cannot start a PDF");
+    if (rc == LQ_OK) dynamics_page(cr, r);
     cairo_show_page(cr);
     cairo_destroy(cr);
     cairo_surface_finish(surface);

@@ -27,6 +27,7 @@ static const Reporter reporters[] = {
     {"profile-png", LQ_REPORT_PROFILE_PNG, NULL, lq_report_profile_png},
     {"pdf-dicom", LQ_REPORT_PDF_DICOM, NULL, NULL}, /* written by path: write_pdf_dicom() */
     {"sr", LQ_REPORT_SR, NULL, NULL},               /* written by path: write_sr() */
+    {"dynamics-png", LQ_REPORT_DYNAMICS_PNG, NULL, lq_report_dynamics_png},
 };
 #define N_REPORTERS (sizeof reporters / sizeof reporters[0])
 
@@ -142,6 +143,32 @@ static unsigned sr_segments(const LqSummary *s, int timed, LqSrSegment *out, cha
 }
 
 /* The measurement as a DICOM Structured Report (TID 1500, docs/sr.md). */
+/* The dynamic verdict from a recording held still or a second pullback, as
+ * one line for the SR, and the other recording's file (NULL: this one). */
+static int sr_dynamics(const LqResult *r, char *buf, size_t len, const char **path)
+{
+    const LqDynamics *d = &r->dynamics;
+    *path = NULL;
+    if (d->source == LQ_DYNAMIC_FROM_STATIONARY || d->source == LQ_DYNAMIC_FROM_PAUSE) {
+        snprintf(buf, len, "dynamics from %s (%.1f s held still, %d breathing cycle%s): area variation %.0f %% "
+                           "(max - min)/max, %s the threshold %.0f %%: %s",
+                 d->source == LQ_DYNAMIC_FROM_PAUSE ? "a pause of the pullback at the lesion" : "a stationary recording",
+                 d->course.duration_s, d->course.cycles, d->course.cycles == 1 ? "" : "s", d->course.variation_pct,
+                 d->dynamic ? "above" : "not above", d->course.threshold_pct, d->dynamic ? "dynamic" : "not dynamic");
+        if (r->stationary_attached) *path = d->course_path;
+        return 1;
+    }
+    if (d->source == LQ_DYNAMIC_FROM_COMPARE) {
+        snprintf(buf, len, "dynamics from a second pullback (aligned %+.1f mm): MLA %.1f and %.1f mm2, change %.0f %% "
+                           "(max - min)/max, %s the threshold %.0f %%: %s",
+                 d->comparison.shift_mm, d->comparison.mla_mm2, d->comparison.other_mla_mm2, d->comparison.change_pct,
+                 d->dynamic ? "above" : "not above", d->comparison.threshold_pct, d->dynamic ? "dynamic" : "not dynamic");
+        *path = d->comparison.path;
+        return 1;
+    }
+    return 0;
+}
+
 static int write_sr(LqStudy *study, const LqResult *r, const char *path, LqError *err)
 {
     const LqSummary *s = &r->summary;
@@ -152,7 +179,7 @@ static int write_sr(LqStudy *study, const LqResult *r, const char *path, LqError
     lq_verdict_text(sentence, sizeof sentence, LQ_VERDICT_SAYS_THRESHOLD, s->significant, lq_metric_phrase(s->metric),
                     s->verdict_pct, s->threshold_pct);
     snprintf(verdict, sizeof verdict, "%s%s", sentence,
-             s->dynamic ? "; the lesion looks dynamic (not for stenting without checking)" : "");
+             r->dynamics.dynamic ? "; the lesion looks dynamic (not for stenting without checking)" : "");
     snprintf(method, sizeof method, "lesion: %s, frame %d%s; reference: %s%s%s", lq_method_name(s->lesion_method),
              s->lesion_frame + 1,
              s->lesion_method == LQ_METHOD_AUTO ? " (minimal lumen area proximal to the EIV)" : "",
@@ -170,7 +197,7 @@ static int write_sr(LqStudy *study, const LqResult *r, const char *path, LqError
     int own = own_reference ? s->reference_last - s->reference_first + 1 : 0;
     LqSrRoi *rois = calloc((size_t)own + 1, sizeof *rois);
     LqSrIvus g = {in->pixel_dx_mm, in->pixel_dy_mm, rois, 0, {0}, {0}, 0, r->site,
-                  s->reference_method == LQ_METHOD_AUTO ? LQ_SITE_EIV : LQ_SITE_UNKNOWN, NULL, NULL, 0};
+                  s->reference_method == LQ_METHOD_AUTO ? LQ_SITE_EIV : LQ_SITE_UNKNOWN, NULL, NULL, 0, NULL, NULL};
     if (!rois) return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
     for (int k = -1; k < own; k++) {
         size_t f = (size_t)(k < 0 ? s->lesion_frame : s->reference_first + k);
@@ -195,6 +222,8 @@ static int write_sr(LqStudy *study, const LqResult *r, const char *path, LqError
                  r->edits->time, what);
         g.edits = edits;
     }
+    char dynamics[400];
+    if (sr_dynamics(r, dynamics, sizeof dynamics, &g.dynamics_path)) g.dynamics = dynamics;
     /* an SR with a reader's edits says something else: another instance,
      * the same one for the same edits (who and when) */
     char purpose[200] = "sr";
@@ -263,6 +292,14 @@ double lq_frame_stenosis_pct(const LqSummary *s, const LqFrameMeasure *m, LqMetr
 
 static int within(size_t i, int a, int b) { return a >= 0 && (long)i >= a && (long)i <= b; }
 
+/* A frame of this pullback where the catheter stood still at the lesion (a
+ * pause) or of a stationary recording measured alone. */
+static int held_still(const LqResult *r, size_t i)
+{
+    const LqDynamics *d = &r->dynamics;
+    return d->has_course && !r->stationary_attached && within(i, d->course.first, d->course.last);
+}
+
 void lq_frame_flags(const LqResult *r, size_t i, char *buf, size_t len, char sep)
 {
     const LqSummary *s = &r->summary;
@@ -274,6 +311,7 @@ void lq_frame_flags(const LqResult *r, size_t i, char *buf, size_t len, char sep
         {m->valid && m->confidence < r->low_confidence, "low-confidence"},
         {!m->valid, "no-contour"},
         {i < r->pullback_first || i > r->pullback_last, "outside-pullback"},
+        {held_still(r, i), "held-still"},
     };
     lq_join_flags(flags, sizeof flags / sizeof flags[0], buf, len, sep);
 }

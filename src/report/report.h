@@ -17,6 +17,7 @@ int lq_report_pdf(FILE *fp, LqStudy *study, const LqResult *r, LqError *err);
 int lq_report_lesion_png(FILE *fp, LqStudy *study, const LqResult *r, LqError *err);
 int lq_report_reference_png(FILE *fp, LqStudy *study, const LqResult *r, LqError *err);
 int lq_report_profile_png(FILE *fp, LqStudy *study, const LqResult *r, LqError *err);
+int lq_report_dynamics_png(FILE *fp, LqStudy *study, const LqResult *r, LqError *err);
 
 /* DCMTK writes DICOM objects by path: it gets the atomic output's own file
  * (the unnamed file through /proc, or the temporary name), which is then

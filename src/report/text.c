@@ -142,6 +142,59 @@ static void edits_lines(FILE *fp, const LqResult *r)
     if (e->path[0]) fprintf(fp, "           from %s\n", e->path);
 }
 
+/* The dynamic verdict from a recording held still or a second pullback
+ * (docs/measurements.md, "Dynamic lesions"). */
+static void dynamics_caution(FILE *fp, const LqResult *r)
+{
+    const LqDynamics *d = lq_result_dynamics(r);
+    if (!d->dynamic || d->source == LQ_DYNAMIC_FROM_WINDOW || d->source == LQ_DYNAMIC_FROM_NONE) return;
+    double pct = d->source == LQ_DYNAMIC_FROM_COMPARE ? d->comparison.change_pct : d->course.variation_pct;
+    double limit = d->source == LQ_DYNAMIC_FROM_COMPARE ? d->comparison.threshold_pct : d->course.threshold_pct;
+    fprintf(fp, "CAUTION    the lesion is DYNAMIC: its area varies by %.0f %% > %.0f %% %s;\n"
+                "           dynamic lesions are not stented - check before deciding\n",
+            pct, limit,
+            d->source == LQ_DYNAMIC_FROM_COMPARE    ? "between the two pullbacks"
+            : d->source == LQ_DYNAMIC_FROM_PAUSE    ? "while the pullback pauses at it"
+                                                    : "in the stationary recording");
+}
+
+static void dynamics_lines(FILE *fp, const LqResult *r)
+{
+    const LqDynamics *d = lq_result_dynamics(r);
+    if (!d->has_course && !d->has_comparison) return;
+    fprintf(fp, "Dynamics   verdict from %s: %s\n", lq_dynamic_source_name(d->source),
+            d->source == LQ_DYNAMIC_FROM_NONE ? "not judged" : d->dynamic ? "DYNAMIC" : "not dynamic");
+    if (d->has_course) {
+        const LqTimeCourse *c = &d->course;
+        fprintf(fp, "  %-10s %s, frames %d-%d, %.1f s held still%s\n",
+                d->course_source == LQ_DYNAMIC_FROM_PAUSE ? "Pause" : "Stationary", d->course_path, c->first + 1,
+                c->last + 1, c->duration_s, d->course_source == LQ_DYNAMIC_FROM_PAUSE ? " at the lesion" : "");
+        if (!c->judged) {
+            fprintf(fp, "  Variation              -        not judged: %s\n", c->note);
+        } else {
+            fprintf(fp, "  Breathing  %s\n", c->note);
+            for (int k = 0; k < c->cycles && k < LQ_DYNAMICS_MAX_CYCLES; k++)
+                fprintf(fp, "  cycle %-3d  frames %d-%d: min %.1f, max %.1f, median %.1f mm2, variation %.0f %%\n", k + 1,
+                        c->cycle[k].first + 1, c->cycle[k].last + 1, c->cycle[k].area_min_mm2, c->cycle[k].area_max_mm2,
+                        c->cycle[k].area_median_mm2, c->cycle[k].variation_pct);
+            fprintf(fp, "  Variation          %7.0f %%     %s: median over the cycles of (max - min)/max (dynamic above %.0f %%)\n",
+                    c->variation_pct, c->dynamic ? "YES" : "no", c->threshold_pct);
+        }
+    }
+    if (d->has_comparison) {
+        const LqComparison *c = &d->comparison;
+        fprintf(fp, "  Compared   %s: aligned %+.1f mm (area profiles, correlation %.2f)\n", c->path, c->shift_mm,
+                c->correlation);
+        if (!c->judged)
+            fprintf(fp, "  MLA change             -        not judged: %s\n", c->note);
+        else
+            fprintf(fp, "  MLA change         %7.0f %%     %s: %.1f mm2 (frame %d) and %.1f mm2 (frame %d there), "
+                        "(max - min)/max (dynamic above %.0f %%)\n",
+                    c->change_pct, c->dynamic ? "YES" : "no", c->mla_mm2, c->lesion_frame + 1, c->other_mla_mm2,
+                    c->other_lesion_frame + 1, c->threshold_pct);
+    }
+}
+
 void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
 {
     const LqStudyInfo *in = lq_study_info(study);
@@ -156,7 +209,10 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
     fprintf(fp, "File       %s\n", in->path);
     fprintf(fp, "Images     %u frames %ux%u, pixel %.4f x %.4f mm from %s\n", in->frames, in->cols,
             in->rows, in->pixel_dx_mm, in->pixel_dy_mm, lq_calibration_source_name(in->calibration));
-    if (in->timing != LQ_TIMING_NONE) {
+    if (in->stationary) {
+        fprintf(fp, "Recording  stationary (IVUS Acquisition %s): %.1f ms/frame, %.1f s held at one place\n",
+                in->ivus_acquisition, in->frame_time_ms, in->frames * in->frame_time_ms / 1000.0);
+    } else if (in->timing != LQ_TIMING_NONE) {
         double step = in->pullback_rate_mm_s * in->frame_time_ms / 1000.0;
         fprintf(fp, "Pullback   %.2f mm/s x %.1f ms/frame = %.3f mm/frame, %.1f mm, frame order %s%s\n",
                 in->pullback_rate_mm_s, in->frame_time_ms, step,
@@ -173,6 +229,7 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
     fputc('\n', fp);
     if (!s->ok) {
         fprintf(fp, "NOT MEASURED  %s\n", s->problem);
+        dynamics_lines(fp, r);
         quality(fp, r);
         edits_lines(fp, r);
         return;
@@ -181,12 +238,13 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
     lq_verdict_text(verdict, sizeof verdict, LQ_VERDICT_SAYS_THRESHOLD, s->significant, lq_metric_phrase(s->metric),
                     s->verdict_pct, s->threshold_pct);
     fprintf(fp, "VERDICT    %s\n", verdict);
-    if (s->dynamic)
+    if (s->dynamic && lq_result_dynamics(r)->source == LQ_DYNAMIC_FROM_WINDOW) /* else a recording decides */
         fprintf(fp, "CAUTION    the lesion looks DYNAMIC: within +-%g %s the lumen opens and narrows again by\n"
                     "           %.0f %% of the MLA (areas %.1f-%.1f mm2 over %d frames), as with breathing or\n"
                     "           position; dynamic lesions are not stented - check before deciding\n",
                 s->dynamic_window_mm, in->timing == LQ_TIMING_NONE ? "frames" : "mm", s->dynamic_variation_pct,
                 s->dynamic_area_min_mm2, s->dynamic_area_max_mm2, s->dynamic_frames);
+    dynamics_caution(fp, r);
     if (s->reference_method == LQ_METHOD_NORMAL)
         fprintf(fp, "CAUTION    reference is a published normal value, not this patient's vein\n");
     double step = in->pullback_rate_mm_s * in->frame_time_ms / 1000.0;
@@ -226,6 +284,10 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
                 in->timing == LQ_TIMING_NONE ? "frames" : "mm", LQ_DYNAMIC_VARIATION_PCT);
     else
         fprintf(fp, "  Dynamic                -        not judged: %s\n", s->dynamic_note);
+    if (lq_result_dynamics(r)->source > LQ_DYNAMIC_FROM_WINDOW)
+        fprintf(fp, "                                   superseded: %s decides (Dynamics below)\n",
+                lq_result_dynamics(r)->source == LQ_DYNAMIC_FROM_COMPARE ? "the second pullback"
+                                                                         : "the recording held still");
 
     switch (s->reference_method) {
     case LQ_METHOD_USER:
@@ -264,6 +326,7 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
     fputc('\n', fp);
     stent_lines(fp, in, s);
     fputc('\n', fp);
+    dynamics_lines(fp, r);
     quality(fp, r);
     edits_lines(fp, r);
 }

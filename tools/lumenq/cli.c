@@ -78,6 +78,9 @@ enum {
     OPT_PORT,
     OPT_BIND,
     OPT_READER,
+    OPT_COMPARE,
+    OPT_STATIONARY,
+    OPT_DYNAMIC_THRESHOLD,
 };
 
 /* The commands an option is accepted by. */
@@ -109,8 +112,9 @@ static const Option options[] = {
     {"csv", OPT_CSV, "FILE", ON_CT, "also write one CSV row per cross-section to FILE"},
     {"summary-csv", OPT_SUMMARY_CSV, "FILE", ON_MEASURE,
      "append one row for this study to FILE (created with a header)"},
-    {"png", OPT_PNG, "DIR", ON_MEASURE | ON_CT, "write lesion.png, reference.png and profile.png into DIR"},
-    {"pdf", OPT_PDF, "FILE", ON_MEASURE, "write the one-page PDF report to FILE"},
+    {"png", OPT_PNG, "DIR", ON_MEASURE, "write lesion.png, reference.png, profile.png (and dynamics.png) into DIR"},
+    {"png", OPT_PNG, "DIR", ON_CT, "write lesion.png, reference.png and profile.png into DIR"},
+    {"pdf", OPT_PDF, "FILE", ON_MEASURE, "write the PDF report to FILE (one page; a second with the lumen over time when held still)"},
     {"pdf-dicom", OPT_PDF_DICOM, "FILE", ON_MEASURE,
      "write that PDF as a DICOM Encapsulated PDF in the study (a new series)"},
     {"sr", OPT_SR, "FILE", ON_MEASURE | ON_CT | ON_REVIEW,
@@ -154,6 +158,12 @@ static const Option options[] = {
      "where the pullback starts (default ivc: femoral access)"},
     {"site", OPT_SITE, "civ|eiv|cfv|ivc", ON_MEASURE | ON_REVIEW,
      "the lesion's vein, the SR's finding site (default: the file's Anatomic Region Sequence)"},
+    {"stationary", OPT_STATIONARY, "F", ON_MEASURE,
+     "judge dynamics from F, a recording held still at the lesion (a folder finds it itself)"},
+    {"compare", OPT_COMPARE, "F2", ON_MEASURE,
+     "judge dynamics from F2, the same vein pulled back in another respiratory phase or position"},
+    {"dynamic-threshold", OPT_DYNAMIC_THRESHOLD, "PCT", ON_MEASURE | ON_HOOK,
+     "the lesion is dynamic when its area varies by more than PCT held still or between pullbacks (default 50)"},
     {"edits", OPT_EDITS, "FILE", ON_MEASURE | ON_REVIEW,
      "apply a reader's edits (edits.json: contours, lesion, reference) before reporting"},
     {"lesion-point", OPT_LESION_POINT, "X,Y,Z", ON_CT,
@@ -532,6 +542,13 @@ static CliAction set_option(Cli *cli, int id, const char *arg)
         break;
     case OPT_BIND:
         cli->bind = arg;
+        break;
+    case OPT_COMPARE: cli->compare = arg; break;
+    case OPT_STATIONARY: cli->stationary = arg; break;
+    case OPT_DYNAMIC_THRESHOLD:
+        if (!parse_double(arg, 0.0, 100.0, &dv) || !(dv > 0 && dv < 100))
+            return refuse(cli, "--dynamic-threshold '%s' is not between 0 and 100 %%", arg);
+        cli->run.measure.dynamic_threshold_pct = dv;
         break;
     case OPT_SITE:
         cli->site = lq_site_from_name(arg);

@@ -60,6 +60,8 @@ typedef struct Cli {
     int site;          /* LqSite of the lesion (--site); 0: not given */
     const char *reader, *bind; /* review: who saves the edits, the address to listen on */
     unsigned port;     /* review: 0 picks a free port */
+    const char *compare;    /* measure --compare F2: a second pullback of the same vein */
+    const char *stationary; /* measure --stationary F: a recording held still at the lesion */
 } Cli;
 
 /* What the command line asks for once parsed. */

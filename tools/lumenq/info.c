@@ -24,6 +24,10 @@ static void print_info(const LqStudyInfo *in, int ok, const char *why)
         if (in->has_geometry) /* a CT slice or volume: positions in space, no pullback */
             printf("  Position         first frame at (%.1f, %.1f, %.1f) mm LPS\n", in->image_position[0],
                    in->image_position[1], in->image_position[2]);
+        else if (in->stationary) /* held at one place: dynamics evidence, not a pullback */
+            printf("  Stationary       IVUS Acquisition %s: the catheter held still, frame time %.3f ms (%.1f s); "
+                   "judges a pullback's lesion dynamic or not\n",
+                   in->ivus_acquisition, in->frame_time_ms, in->frames * in->frame_time_ms / 1000.0);
         else if (in->timing != LQ_TIMING_NONE)
             printf("  Pullback         %.3f mm/s, frame time %.3f ms, %.3f mm/frame, frames %u-%u\n",
                    in->pullback_rate_mm_s, in->frame_time_ms, in->pullback_rate_mm_s * in->frame_time_ms / 1000.0,

@@ -14,19 +14,49 @@ static void append(char *buf, size_t len, const char *text)
     buf[used + add] = 0;
 }
 
-/* The one IVUS pullback in a folder: a multi-frame file, or a series of
- * single-frame images (series_uid set, "" otherwise); else an exit code and
- * a message. */
-static int pick_pullback(const char *dir, const Cli *cli, char *picked, size_t len, char *series_uid,
-                         size_t uid_len)
+/* A recording found in a folder: a multi-frame file, or a series of
+ * single-frame images (series_uid set, "" otherwise). */
+typedef struct Recording {
+    char path[1024], series_uid[65], study_uid[65], sop_uid[65];
+    int stationary;      /* held still: SELECTIVE, or no pullback rate beside a pullback that has one */
+    double rate_mm_s;
+    unsigned frames;
+} Recording;
+
+/* What a folder holds to measure: the pullback, and beside it in the same
+ * study a stationary recording or a second pullback (docs/measurements.md,
+ * "Dynamic lesions"). */
+typedef struct Picked {
+    Recording pullback, stationary, second;
+    int has_stationary, has_second;
+} Picked;
+
+static void take(Recording *r, const LqStudyInfo *in, const char *path, const char *series_uid)
+{
+    snprintf(r->path, sizeof r->path, "%s", path);
+    snprintf(r->series_uid, sizeof r->series_uid, "%s", series_uid);
+    snprintf(r->study_uid, sizeof r->study_uid, "%s", in->study_instance_uid);
+    snprintf(r->sop_uid, sizeof r->sop_uid, "%s", in->sop_instance_uid);
+    r->stationary = in->stationary;
+    r->rate_mm_s = in->pullback_rate_mm_s;
+    r->frames = in->frames;
+}
+
+/* The recordings in a folder: an IVUS pullback (a multi-frame file, or a
+ * series of single-frame images), a stationary recording and a second
+ * pullback of the same study beside it; else an exit code and a message. */
+static int pick_recordings(const char *dir, const Cli *cli, Picked *out)
 {
     LqScan *scan = NULL;
     LqError err = {0};
+    memset(out, 0, sizeof *out);
     int rc = lq_scan(dir, &cli->open, &scan, &err);
     if (rc != LQ_OK) {
         cli_say(cli, "%s", err.message);
         return lq_exit_code(rc);
     }
+    enum { MAX_RECORDINGS = 16 };
+    Recording rec[MAX_RECORDINGS];
     size_t found = 0;
     char list[600] = "", unmeasurable[700] = "";
     for (size_t k = 0; k < scan->count; k++) {
@@ -43,20 +73,21 @@ static int pick_pullback(const char *dir, const Cli *cli, char *picked, size_t l
             if (measurable == b - k &&
                 lq_study_open_series(dir, e->info.series_instance_uid, &cli->open, &series, &why) != LQ_OK)
                 measurable = 0; /* stills that do not make one pullback (other sizes, duplicates) */
-            lq_study_close(&series);
             if (measurable < b - k) {
                 if (!unmeasurable[0])
                     snprintf(unmeasurable, sizeof unmeasurable, "; series %s of %zu single-frame images: %.300s",
                              e->info.series_instance_uid, b - k, why.message[0] ? why.message : e->why);
+                lq_study_close(&series);
                 k = b - 1;
                 continue;
             }
             snprintf(name, sizeof name, "series %s (%zu files)", e->info.series_instance_uid, b - k);
-            if (!found) snprintf(picked, len, "%s", dir), snprintf(series_uid, uid_len, "%s", e->info.series_instance_uid);
+            if (found < MAX_RECORDINGS) take(&rec[found], lq_study_info(series), dir, e->info.series_instance_uid);
+            lq_study_close(&series);
             k = b - 1;
         } else if (e->pullback) {
             snprintf(name, sizeof name, "%s", e->info.path);
-            if (!found) snprintf(picked, len, "%s", e->info.path), series_uid[0] = 0;
+            if (found < MAX_RECORDINGS) take(&rec[found], &e->info, e->info.path, "");
         } else {
             continue;
         }
@@ -64,17 +95,45 @@ static int pick_pullback(const char *dir, const Cli *cli, char *picked, size_t l
         append(list, sizeof list, name);
         found++;
     }
-    int code = 0;
-    if (found == 0) {
-        cli_say(cli, "%s: no measurable IVUS pullback (%zu DICOM objects, %zu other files)%s", dir, scan->count,
-                scan->skipped, unmeasurable);
-        code = 65;
-    } else if (found > 1) {
-        cli_say(cli, "%s: %zu pullbacks, measure one file: %s", dir, found, list);
-        code = 64;
-    }
+    size_t objects = scan->count, skipped = scan->skipped;
     lq_scan_free(&scan);
-    return code;
+    if (found == 0) {
+        cli_say(cli, "%s: no measurable IVUS pullback (%zu DICOM objects, %zu other files)%s", dir, objects, skipped,
+                unmeasurable);
+        return 65;
+    }
+    /* beside a pullback that states its rate, a recording without one is held still */
+    size_t n = found < MAX_RECORDINGS ? found : MAX_RECORDINGS, pullbacks = 0, stationary = 0;
+    for (size_t i = 0; i < n; i++)
+        for (size_t j = 0; j < n && !rec[i].stationary; j++)
+            if (j != i && !(rec[i].rate_mm_s > 0) && rec[j].rate_mm_s > 0 && !rec[j].stationary &&
+                strcmp(rec[i].study_uid, rec[j].study_uid) == 0)
+                rec[i].stationary = 1;
+    for (size_t i = 0; i < n; i++) {
+        if (rec[i].stationary) { /* the longest recording held still */
+            if (!stationary++ || rec[i].frames > out->stationary.frames) out->stationary = rec[i];
+        } else {
+            if (pullbacks == 0) out->pullback = rec[i];
+            else if (pullbacks == 1) out->second = rec[i];
+            pullbacks++;
+        }
+    }
+    out->has_stationary = stationary > 0 && pullbacks > 0 &&
+                          strcmp(out->stationary.study_uid, out->pullback.study_uid) == 0;
+    /* a second pullback of the same study, not a copy of the first */
+    out->has_second = pullbacks == 2 && strcmp(out->second.study_uid, out->pullback.study_uid) == 0 &&
+                      (strcmp(out->second.sop_uid, out->pullback.sop_uid) != 0 ||
+                       strcmp(out->second.series_uid, out->pullback.series_uid) != 0);
+    if (pullbacks == 0 && stationary == 1) { /* a stationary recording alone: its lumen over time */
+        out->pullback = out->stationary, out->has_stationary = 0;
+        return 0;
+    }
+    if (pullbacks == 0 || pullbacks > 2 || (pullbacks == 2 && !out->has_second) ||
+        (stationary && !out->has_stationary)) {
+        cli_say(cli, "%s: %zu %s, measure one file: %s", dir, found, stationary ? "recordings" : "pullbacks", list);
+        return 64;
+    }
+    return 0;
 }
 
 /* Frame index (0-based) of a frame number or position in this study. */
@@ -146,6 +205,10 @@ int write_outputs(const Cli *cli, LqStudy *study, const LqResult *result, const 
             cli_say(cli, "%s not written: no lesion (not measured)", outs[i].path);
             continue;
         }
+        if (outs[i].format == LQ_REPORT_DYNAMICS_PNG && !lq_result_dynamics(result)->has_course) {
+            if (cli->verbose) cli_say(cli, "%s not written: no recording held still", outs[i].path);
+            continue;
+        }
         if (outs[i].format == LQ_REPORT_REFERENCE_PNG && (!(s->reference_area_mm2 > 0) || s->reference_first < 0)) {
             cli_say(cli, "%s not written: the reference is not a frame of this pullback (%s)", outs[i].path,
                 s->reference_area_mm2 > 0 ? lq_method_name(s->reference_method) : "none");
@@ -163,20 +226,75 @@ const char *input_pullback(const Cli *cli, char *picked, size_t len, char *serie
     const char *path = cli->args[0];
     series_uid[0] = 0;
     if (!is_collection(path)) return path;
-    *code = pick_pullback(path, cli, picked, len, series_uid, uid_len);
-    return *code ? NULL : picked;
+    Picked p;
+    if ((*code = pick_recordings(path, cli, &p)) != 0) return NULL;
+    snprintf(picked, len, "%s", p.pullback.path);
+    snprintf(series_uid, uid_len, "%s", p.pullback.series_uid);
+    return picked;
+}
+
+/* A second recording, measured with the pullback's settings but none of its
+ * frame choices: a stationary one judges the lesion over time, a second
+ * pullback is aligned on the first and its MLA compared. */
+static int second_recording(const Cli *cli, const Recording *rec, int compare, LqResult *result, LqError *err)
+{
+    LqStudy *study = NULL;
+    LqResult *other = NULL;
+    LqRunOptions run = cli->run;
+    lq_measure_settings_default(&run.measure);
+    run.measure.threshold_pct = cli->run.measure.threshold_pct;
+    run.measure.metric = cli->run.measure.metric;
+    run.measure.pullback_from_cfv = cli->run.measure.pullback_from_cfv;
+    run.measure.low_confidence = cli->run.measure.low_confidence;
+    run.measure.dynamic_threshold_pct = cli->run.measure.dynamic_threshold_pct;
+    int rc = rec->series_uid[0] ? lq_study_open_series(rec->path, rec->series_uid, &cli->open, &study, err)
+                                : lq_study_open(rec->path, &cli->open, &study, err);
+    if (rc == LQ_OK && cli->verbose)
+        cli_say(cli, "%s: %s, measuring", rec->path, compare ? "a second pullback" : "a recording held still");
+    if (rc == LQ_OK) rc = lq_study_measure(study, &run, &other, err);
+    if (rc == LQ_OK)
+        rc = compare ? lq_result_compare(result, study, other, err) : lq_result_judge_stationary(result, study, other, err);
+    lq_result_free(&other);
+    lq_study_close(&study);
+    return rc;
+}
+
+/* dynamics.png beside the other pictures (written when frames were held still). */
+static int plan_dynamics_png(const Cli *cli, Output *outs, int *n)
+{
+    const char *dirs[2] = {cli->png_dir, cli->out_dir};
+    for (int d = 0; d < 2; d++) {
+        if (!dirs[d]) continue;
+        if (*n >= MAX_OUTPUTS) return 0;
+        int w = snprintf(outs[*n].path, sizeof outs[*n].path, "%s/dynamics.png", dirs[d]);
+        if (w < 0 || (size_t)w >= sizeof outs[*n].path) return 0;
+        outs[(*n)++].format = LQ_REPORT_DYNAMICS_PNG;
+    }
+    return 1;
 }
 
 int cmd_measure(const Cli *cli)
 {
     if (cli->n_args != 1) return cli_usage_error(cli, "%s", "measure needs exactly one FILE");
-    char picked[1024], series_uid[65] = "";
+    Picked picked = {0};
     int code = 0;
-    const char *path = input_pullback(cli, picked, sizeof picked, series_uid, sizeof series_uid, &code);
-    if (!path) return code;
+    if (is_collection(cli->args[0]) && (code = pick_recordings(cli->args[0], cli, &picked)) != 0) return code;
+    if (!is_collection(cli->args[0])) snprintf(picked.pullback.path, sizeof picked.pullback.path, "%s", cli->args[0]);
+    if (cli->stationary) {
+        memset(&picked.stationary, 0, sizeof picked.stationary);
+        snprintf(picked.stationary.path, sizeof picked.stationary.path, "%s", cli->stationary);
+        picked.has_stationary = 1;
+    }
+    if (cli->compare) {
+        memset(&picked.second, 0, sizeof picked.second);
+        snprintf(picked.second.path, sizeof picked.second.path, "%s", cli->compare);
+        picked.has_second = 1;
+    }
+    const char *path = picked.pullback.path, *series_uid = picked.pullback.series_uid;
     static Output outs[MAX_OUTPUTS];
     int n_outs;
-    if (!plan_outputs(cli, 0, outs, &n_outs)) return cli_usage_error(cli, "%s", "an output path is too long");
+    if (!plan_outputs(cli, 0, outs, &n_outs) || !plan_dynamics_png(cli, outs, &n_outs))
+        return cli_usage_error(cli, "%s", "an output path is too long");
     const char *others[] = {cli->output, cli->summary_csv};
     for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
         if (same_file(path, others[i]) || same_file(cli->edits, others[i]))
@@ -195,7 +313,7 @@ int cmd_measure(const Cli *cli)
     if (rc == LQ_OK) {
         const LqStudyInfo *in = lq_study_info(study);
         if (cli->verbose) cli_say(cli, "%s: %u frames %ux%u, measuring", path, in->frames, in->cols, in->rows);
-        if (in->timing == LQ_TIMING_NONE && in->frames > 1)
+        if (in->timing == LQ_TIMING_NONE && in->frames > 1 && !in->stationary)
             cli_say(cli, "%s: no frame time or pullback rate; positions are frame numbers (give --pullback-rate)",
                     path);
         rc = apply_choices(cli, study, &run, &err);
@@ -203,6 +321,8 @@ int cmd_measure(const Cli *cli)
     if (rc == LQ_OK && cli->edits) rc = lq_edits_read(cli->edits, &edits, &err);
     if (rc == LQ_OK) rc = lq_study_measure(study, &run, &result, &err);
     if (rc == LQ_OK && edits) rc = lq_result_apply_edits(result, study, &run.measure, edits, &err);
+    if (rc == LQ_OK && picked.has_stationary) rc = second_recording(cli, &picked.stationary, 0, result, &err);
+    if (rc == LQ_OK && picked.has_second) rc = second_recording(cli, &picked.second, 1, result, &err);
     if (rc == LQ_OK && cli->site) lq_result_set_site(result, (LqSite)cli->site);
     if (rc == LQ_OK && (code = make_output_dirs(cli))) {
         lq_result_free(&result);

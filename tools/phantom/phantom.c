@@ -264,7 +264,16 @@ double lqp_position_mm(const LqpPhantom *ph, unsigned i)
     return (double)i * ph->p.pullback_rate_mm_s * ph->frame_time_ms / 1000.0;
 }
 
+static double u_along(const LqpPhantom *ph, unsigned i);
+
+/* The place along the vein of frame i: a second pullback (shift_mm) starts further along. */
 static double u_of(const LqpPhantom *ph, unsigned i)
+{
+    double u = u_along(ph, i);
+    return ph->p.shift_mm != 0 ? u + ph->p.shift_mm / ph->p.length_mm : u;
+}
+
+static double u_along(const LqpPhantom *ph, unsigned i)
 {
     if (ph->p.hold_lesion) return ph->lesion_u;
     if (ph->pause_frames) return (double)moving_index(ph, i) / (ph->p.frames - ph->pause_frames - 1);
@@ -363,7 +372,8 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
         !(p->pullback_rate_mm_s > 0) || (p->transducer_mhz != 0 && !(p->transducer_mhz >= 10 && p->transducer_mhz <= 60)) ||
         (p->gated && p->motion) || (p->scale != 0 && !(p->scale >= 0.15 && p->scale <= 1)) ||
         (p->hold_lesion && (p->gated || p->motion)) ||
-        (p->pause_s > 0 && (p->gated || p->motion || p->hold_lesion)) || p->pause_s < 0 || p->narrowings > 4)
+        (p->pause_s > 0 && (p->gated || p->motion || p->hold_lesion)) || p->pause_s < 0 || p->narrowings > 4 ||
+        p->breathing < 0 || !(p->phase >= -0.9 && p->phase <= 3) || fabs(p->shift_mm) > 50)
         return LQ_ERR_USAGE;
     LqpPhantom *ph = calloc(1, sizeof *ph);
     if (!ph) return LQ_ERR_INTERNAL;
@@ -500,8 +510,8 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
     ph->breath_period_s = range(&br, 3.5, 5.0);
     ph->breath_phase = range(&br, 0, 2 * PI);
     double opening = range(&br, 0.8, 1.6);
-    ph->breath_swell = (p->hard || p->dynamic) && !p->motion ? 0.03 : 0.0; /* motion has its own */
-    ph->lesion_opening = p->dynamic ? opening : 0.0;
+    ph->breath_swell = (p->hard || p->dynamic || p->breathing > 0) && !p->motion ? 0.03 : 0.0; /* motion has its own */
+    ph->lesion_opening = p->breathing > 0 ? p->breathing : p->dynamic ? opening : 0.0;
     if (p->transducer_mhz > 0) {
         /* blood scatters steeply more with frequency: nearly anechoic at 10-20 MHz,
          * about -10 to -7 dB under tissue at 40-60 MHz (interpolated in dB between) */
@@ -749,13 +759,14 @@ static void anatomy(LqpPhantom *ph, unsigned i, Anatomy *an)
     r = r * (1 - s3) + ph->r_cfv * s3;
     r *= 1.0 + 0.02 * wiggle(&ph->w_radius, u);
     r *= 1.0 + ph->breath_swell * inspiration;
+    if (ph->p.phase != 0) r *= ph->p.phase > 0 ? 1.01 : 0.99; /* another phase: the veins barely change */
     double ell = 1.15 * (1 - s1) + ph->ellip_civ * s1;
     ell = ell * (1 - s2) + ph->ellip_eiv * s2;
     double a = r * sqrt(ell), b = r / sqrt(ell);
     double phi = 0.6 * wiggle(&ph->w_phi, u) + 0.5;
     double c = compression(ph, u);
     an->a = a * (1 - c) + ph->lesion_a * c;
-    an->b = b * (1 - c) + ph->lesion_b * (1 + ph->lesion_opening * inspiration) * c;
+    an->b = b * (1 - c) + ph->lesion_b * (1 + ph->lesion_opening * inspiration) * (1 + ph->p.phase) * c;
     an->phi = phi * (1 - c) + ph->lesion_phi * c;
     if (ph->p.narrowings) {
         double major, minor;

@@ -54,6 +54,14 @@ typedef struct LqpParams {
         double ratio;         /* lumen area at its centre / the vein's there, 0.2-0.9 */
         double length_mm;     /* its whole extent along the pullback */
     } narrowing[4];
+    /* Options for judging dynamics (docs/phantom.md); 0 leaves every phantom as before. */
+    double breathing;         /* > 0: a dynamic lesion whose minor axis opens by this fraction at full
+                                 inspiration (--dynamic draws 0.8-1.6 per seed) */
+    double phase;             /* != 0: the same vein in another respiratory phase, the lesion's area
+                                 changed by this fraction (-0.9..3), the other veins 1 % wider or narrower */
+    double shift_mm;          /* the pullback starts this far further along the vein (a second pullback) */
+    unsigned series;          /* > 0: another series of the same study (its own Series and SOP
+                                 Instance UIDs, Series Number): a second recording */
 } LqpParams;
 
 /* "ivc:0.4:6" into n (the option's argument); 0 when malformed or out of range. */

@@ -354,8 +354,9 @@ int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_
     }
     char study[80], series[80], sop[80];
     uid(study, sizeof study, p->seed, 1);
-    uid(series, sizeof series, p->seed, 2);
-    uid(sop, sizeof sop, p->seed, 3);
+    /* another recording of the same study (--series K): its own series and instance */
+    uid(series, sizeof series, p->seed, p->series ? 2 + 16 * p->series : 2);
+    uid(sop, sizeof sop, p->seed, p->series ? 3 + 16 * p->series : 3);
     char name[64];
     snprintf(name, sizeof name, "PHANTOM^SEED%llu", (unsigned long long)p->seed);
     LqpDicomImage im = {rows, p->size, total, (unsigned)samples, pixels, lqp_pixel_mm(ph), lqp_pixel_mm(ph) * step,

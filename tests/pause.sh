@@ -1,0 +1,52 @@
+#!/bin/bash
+# Dynamics judged from a pause inside a pullback (issue 20, item 1): the
+# pullback stops at the lesion for 15 s while the patient breathes, and the
+# file does not say so (lumenq-phantom --pause). lumenq finds the frames whose
+# image barely moves for 3 s or more at the lesion and measures the lumen
+# over them: a lesion opening by 150 % at inspiration (area varying by 60 %)
+# is flagged, a still one is not, and a pullback without a pause has none.
+# Usage: pause.sh LUMENQ LUMENQ_PHANTOM
+set -u
+lumenq=$1 phantom=$2
+work=$(mktemp -d /tmp/lumenq-test-pause-XXXXXX)
+trap 'rm -rf "$work"' EXIT
+. "$(dirname "$0")/harness.sh"
+. "$(dirname "$0")/dynamics_lib.sh"
+
+held() { # the truth's frames at the place the most frames share: "first last" (1-based)
+    grep -o '"position_mm": [0-9.-]*' "$1" | awk '{print $2}' | tr -d , |
+        awk '{n[$1]++; if (!($1 in f)) f[$1] = NR; l[$1] = NR} END {for (p in n) if (n[p] > best) {best = n[p]; at = p}
+             print f[at], l[at]}'
+}
+
+for kind in breathing fixed; do
+    opt=; [ "$kind" = breathing ] && opt="--breathing 1.5"
+    check "a pullback pausing 15 s at the $kind lesion: written" "$phantom" "$work/$kind.dcm" "$work/$kind-truth.json" \
+        --seed 4 --size 256 --pause 15 $opt
+    check "  measured" expect_exit 0 "$lumenq" measure "$work/$kind.dcm" -o "$work/$kind.txt" --json "$work/$kind.json" \
+        --csv "$work/$kind.csv" --png "$work/$kind-png"
+    check "  the pause is found: source pause" [ "$(dyn "$work/$kind.json" source)" = pause ]
+    read -r t0 t1 < <(held "$work/$kind-truth.json")
+    first=$(dyn "$work/$kind.json" first) last=$(dyn "$work/$kind.json" last)
+    check "  at the truth's held frames $t0-$t1, within 3 frames (found $first-$last)" \
+        sh -c "[ \$(( $first - $t0 )) -ge -3 ] && [ \$(( $first - $t0 )) -le 3 ] &&
+            [ \$(( $last - $t1 )) -ge -3 ] && [ \$(( $last - $t1 )) -le 3 ]"
+    check "  the CSV flags those frames held-still" \
+        [ "$(grep -c 'held-still' "$work/$kind.csv")" -eq $((last - first + 1)) ]
+    check "  dynamics.png drawn" test -s "$work/$kind-png/dynamics.png"
+done
+check "breathing lesion: variation 50 % or more, dynamic" sh -c "[ $(int "$(dyn "$work/breathing.json" variation_pct)") -ge 50 ] &&
+    [ '$(dyn "$work/breathing.json" dynamic)' = true ]"
+check "  the text says so" grep -q "^CAUTION    the lesion is DYNAMIC: its area varies by [0-9]* % > 50 % while the pullback pauses at it" \
+    "$work/breathing.txt"
+check "still lesion: variation under 20 %, not dynamic" sh -c "[ $(int "$(dyn "$work/fixed.json" variation_pct)") -lt 20 ] &&
+    [ '$(dyn "$work/fixed.json" dynamic)' = false ]"
+check "  the text says not dynamic" grep -q "^Dynamics   verdict from pause: not dynamic" "$work/fixed.txt"
+
+check "a pullback without a pause: written" "$phantom" "$work/moving.dcm" --seed 4 --size 256 --breathing 1.5
+check "  measured" expect_exit 0 "$lumenq" measure "$work/moving.dcm" -q -f json -o "$work/moving.json"
+check "  no frames held still: the verdict is the pullback's window" sh -c "[ '$(dyn "$work/moving.json" source)' = window ] &&
+    grep -q '\"held_still\": null' '$work/moving.json'"
+
+echo "pause: $pass passed, $fail failed"
+[ "$fail" -eq 0 ]
