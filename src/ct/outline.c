@@ -91,8 +91,16 @@ typedef struct FitWindow {
     const double *prof;
     double low; /* the fitted lumen's level is above it */
     int j0, j1;
-    double cdf[FIT_SPAN]; /* the blurred step at each offset of half samples */
+    const double *cdf; /* the blurred step at each offset of half samples (blurred_step) */
 } FitWindow;
+
+/* The Gaussian step of sigma_mm at each offset of half samples from
+ * -FIT_OFF (cdf, FIT_SPAN values), once per section. */
+static void blurred_step(double sigma_mm, double *cdf)
+{
+    for (int d = 0; d < FIT_SPAN; d++)
+        cdf[d] = 0.5 * erfc(-(d - FIT_OFF) * 0.5 * RAY_STEP_MM / (sigma_mm * 1.4142135623730951));
+}
 
 /* The residual of the model with its edge at half sample m and a layer of q
  * samples, every `stride` samples; INFINITY where the fitted levels are not
@@ -128,15 +136,13 @@ static double fit_residual(const FitWindow *f, int m, int q, int stride)
     return syy - lumen * sy[0] - layer * sy[1] - bright * sy[2];
 }
 
-static double edge_before_brighter(const double *prof, int len, int rise, double low, double sigma_mm)
+static double edge_before_brighter(const double *prof, int len, int rise, double low, const double *cdf)
 {
     FitWindow f;
-    f.prof = prof, f.low = low;
+    f.prof = prof, f.low = low, f.cdf = cdf;
     f.j0 = rise - FIT_BEFORE > FIT_FROM ? rise - FIT_BEFORE : FIT_FROM;
     f.j1 = rise + FIT_AFTER < len ? rise + FIT_AFTER : len - 1;
     if (f.j1 - f.j0 < 8) return -1;
-    for (int d = 0; d < FIT_SPAN; d++)
-        f.cdf[d] = 0.5 * erfc(-(d - FIT_OFF) * 0.5 * RAY_STEP_MM / (sigma_mm * 1.4142135623730951));
     double best = INFINITY;
     int bm = -1, bq = 0;
     /* the lumen holds a few samples of the window, and is no thinner than
@@ -145,7 +151,7 @@ static double edge_before_brighter(const double *prof, int len, int rise, double
     const int first = 2 * (f.j0 + FIT_FROM > FIT_MIN_EDGE ? f.j0 + FIT_FROM : FIT_MIN_EDGE);
     if (first > 2 * rise) return -1;
     for (int m = first; m <= 2 * rise; m += 4) /* 0.2 mm */
-        for (int q = 0; q <= FIT_MAX_LAYER; q += 2) {
+        for (int q = 0; q <= FIT_MAX_LAYER; q += 4) {
             double r = fit_residual(&f, m, q, 2);
             if (r < best) best = r, bm = m, bq = q;
         }
@@ -153,7 +159,7 @@ static double edge_before_brighter(const double *prof, int len, int rise, double
     int cm = bm, cq = bq;
     best = INFINITY;
     for (int m = cm - 3; m <= cm + 3; m++)
-        for (int q = cq - 2; q <= cq + 2; q++) {
+        for (int q = cq - 3; q <= cq + 3; q++) {
             if (m < first || m > 2 * rise || q < 0 || q > FIT_MAX_LAYER) continue;
             double r = fit_residual(&f, m, q, 1);
             if (r < best) best = r, bm = m;
@@ -174,7 +180,7 @@ static double edge_before_brighter(const double *prof, int len, int rise, double
  *    on the way, if there is one.
  * RAY_MAX_MM if none. */
 static double ray_edge(const double *prof, int len, double lumen, double low, double high, double dip,
-                       double valley_depth, double sigma_mm, int *fell)
+                       double valley_depth, const double *step_cdf, int *fell)
 {
     *fell = -1;
     int valley = VALLEY_FROM;
@@ -194,8 +200,8 @@ static double ray_edge(const double *prof, int len, double lumen, double low, do
         } else if (val > high) {
             for (int j = i + 1; j < len && j <= i + 2 * PERSIST && held; j++) held = prof[j] > high - dip;
             if (!held) continue;
-            if (sigma_mm > 0) {
-                double e = edge_before_brighter(prof, len, i, low, sigma_mm);
+            if (step_cdf) {
+                double e = edge_before_brighter(prof, len, i, low, step_cdf);
                 if (e >= 0) return e * RAY_STEP_MM;
             }
             /* a shallow dip next to the vessel, or a deep one anywhere on the way */
@@ -294,11 +300,12 @@ static int ray_radii(const int16_t *img, const LqCtLumen *level, double low, dou
     const double lumen = level->hu, dip = DIP_FRACTION * contrast;
     /* a valley must be deeper than noise makes them in the lumen itself */
     const double valley_depth = fmax(VALLEY_DIPS * dip, VALLEY_SIGMAS * level->noise_hu);
-    double prof[RAY_SAMPLES + 1];
+    double prof[RAY_SAMPLES + 1], step_cdf[FIT_SPAN];
+    if (sigma_mm > 0) blurred_step(sigma_mm, step_cdf);
     for (int k = 0; k < RAYS; k++) {
         int len = ray_profile(img, k, centre, prof);
         int fell;
-        radius[k] = ray_edge(prof, len, lumen, low, high, dip, valley_depth, sigma_mm, &fell);
+        radius[k] = ray_edge(prof, len, lumen, low, high, dip, valley_depth, sigma_mm > 0 ? step_cdf : NULL, &fell);
         if (fell > 0) radius[k] = partial_volume_radius(prof, len, lumen, fell, radius[k], contrast, level->noise_hu);
     }
     return 1;
