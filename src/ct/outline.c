@@ -70,16 +70,17 @@ static double local_half_max(const double *prof, int len, double lumen, int i)
 /* The lumen's edge before a brighter structure (the artery pressing on the
  * vein) by a model of the profile: the lumen up to the edge, a layer (the
  * walls) of some width and level, then the brighter level, blurred by the
- * Gaussian the normal vein's edge shows (sigma_mm). Where the wall is
- * thinner than the blur its dip is shallow or gone, the artery's blur fills
- * it, and neither the dip nor a level crossing marks the edge: at 1 mm
- * pixels the edge before the dip, or the rise above `high`, read the
- * artery's side of the lesion 1-2.5 mm out, and its MLD 2 mm wide. The
- * three levels are fitted by least squares (linear once the edge and the
- * width are set); the edge and the width are searched on a grid, coarse
- * then fine, over FIT_BEFORE samples before the rise above `high` (sample
- * `rise`) and FIT_AFTER beyond. In samples; -1 where no fit has the layer
- * below the lumen, the brighter level above it and the lumen above `low`. */
+ * Gaussian the normal vein's edge shows (cdf: its step, blurred_step).
+ * Where the wall is thinner than the blur its dip is shallow or gone, the
+ * artery's blur fills it, and neither the dip nor a level crossing marks
+ * the edge: at 1 mm pixels the edge before the dip, or the rise above
+ * `high`, read the artery's side of the lesion 1-2.5 mm out, and its MLD
+ * 2 mm wide. The three levels are fitted by least squares (linear once the
+ * edge and the width are set); the edge and the width are searched on a
+ * grid, coarse then fine, over FIT_BEFORE samples before the rise above
+ * `high` (sample `rise`) and FIT_AFTER beyond. In samples; -1 where no fit
+ * has the layer below the lumen, the brighter level above it and the lumen
+ * above `low`. */
 #define FIT_BEFORE 30
 #define FIT_AFTER 15
 #define FIT_MAX_LAYER 20 /* samples: layers up to 2 mm */
