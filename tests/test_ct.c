@@ -145,6 +145,17 @@ static void test_clinical_flat(void **state) { (void)state; assert_true(run_issu
  * lies beyond it (issue 18). */
 static void test_click_past_lesion(void **state) { (void)state; assert_true(run_issue_series(4.0)); }
 
+/* A 6:1 lesion at 0.7 x 0.7 x 1.5 mm (clinical seed 56) whose artery's
+ * wall is thinner than the point spread: the edge on the artery's side
+ * read 0.5-1 mm out before the fitted edge (%DS 63.5 against 72.3). */
+static void test_clinical_artery_edge(void **state)
+{
+    (void)state;
+    LqpCtParams p;
+    lqp_ct_params_clinical(&p, 56);
+    assert_true(run_series(&p, -6.0, NULL));
+}
+
 /* LQ_CT_SEEDS=FIRST-LAST runs a sweep over more seeds (for development;
  * the suite runs the six above), reporting every failing seed;
  * LQ_CT_WALL_WEIGHT and LQ_CT_RECENTRE_PASSES change those options for it
@@ -303,7 +314,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_seed_1), cmocka_unit_test(test_seed_2), cmocka_unit_test(test_seed_3),
         cmocka_unit_test(test_seed_4), cmocka_unit_test(test_seed_5), cmocka_unit_test(test_seed_6),
-        cmocka_unit_test(test_clinical_flat), cmocka_unit_test(test_click_past_lesion), cmocka_unit_test(test_seed_sweep),
+        cmocka_unit_test(test_clinical_flat), cmocka_unit_test(test_click_past_lesion),
+        cmocka_unit_test(test_clinical_artery_edge), cmocka_unit_test(test_seed_sweep),
         cmocka_unit_test(test_enhanced), cmocka_unit_test(test_missing_slice), cmocka_unit_test(test_point_outside),
         cmocka_unit_test(test_points_anywhere),
     };

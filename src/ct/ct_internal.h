@@ -18,10 +18,11 @@ static inline double lq_ct_dot3(const double *a, const double *b) { return a[0] 
 
 /* ---- outline.c */
 
-/* The lumen's level (HU at the reference point) and its noise in a section
- * image (standard deviation) */
+/* The lumen's level (HU at the reference point), its noise in a section
+ * image (standard deviation) and the image's blur: the Gaussian sigma (mm)
+ * of the normal vein's edge there, 0 where none was measured */
 typedef struct LqCtLumen {
-    double hu, noise_hu;
+    double hu, noise_hu, blur_mm;
 } LqCtLumen;
 
 LqCtLumen lq_ct_lumen_level(const LqVolume *v, const LqCtDsp *dsp, const double *reference, int16_t *img);
@@ -31,7 +32,8 @@ int lq_ct_section_radii(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *
                         const double *u, const double *w, int16_t *img, double *radius);
 /* The outline polygon (RAYS points, section mm) from the radii. */
 void lq_ct_polygon(const double *radius, double *xy);
-/* lq_ct_section_radii, then lq_ct_polygon into xy. */
+/* lq_ct_section_radii without the fitted edges before brighter structures
+ * (the recentring's), then lq_ct_polygon into xy. */
 int lq_ct_section_outline(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, const double *p,
                           const double *u, const double *w, int16_t *img, double *xy);
 /* Rays that leak along a vessel crossing the plane, cut back (n sections of RAYS radii). */

@@ -24,6 +24,8 @@
 #define VALLEY_SIGMAS 4.0 /* ...and deeper than this many times the lumen's noise */
 
 #define SOFT_TISSUE_HU 20.0 /* muscle and connective tissue: 20-60 HU */
+#define BRIGHTER_SIGMAS 3.0 /* a brighter vessel: this many noise deviations over the lumen (or a quarter of
+                               its contrast); a dim artery next to a vein that noise leaves bright went unseen at 4 */
 #define OUTSIDE_SAMPLES 12 /* 1.2 mm beyond the fall: the level the lumen meets there */
 #define DIP_BLEND 0.5     /* edge before a thin wall: between the half-way fall and the bottom */
 
@@ -65,6 +67,107 @@ static double local_half_max(const double *prof, int len, double lumen, int i)
     return at - 1 + (prof[at - 1] - level) / (prof[at - 1] - prof[at]);
 }
 
+/* The lumen's edge before a brighter structure (the artery pressing on the
+ * vein) by a model of the profile: the lumen up to the edge, a layer (the
+ * walls) of some width and level, then the brighter level, blurred by the
+ * Gaussian the normal vein's edge shows (cdf: its step, blurred_step).
+ * Where the wall is thinner than the blur its dip is shallow or gone, the
+ * artery's blur fills it, and neither the dip nor a level crossing marks
+ * the edge: at 1 mm pixels the edge before the dip, or the rise above
+ * `high`, read the artery's side of the lesion 1-2.5 mm out, and its MLD
+ * 2 mm wide. The three levels are fitted by least squares (linear once the
+ * edge and the width are set); the edge and the width are searched on a
+ * grid, coarse then fine, over FIT_BEFORE samples before the rise above
+ * `high` (sample `rise`) and FIT_AFTER beyond. In samples; -1 where no fit
+ * has the layer below the lumen, the brighter level above it and the lumen
+ * above `low`. */
+#define FIT_BEFORE 30
+#define FIT_AFTER 15
+#define FIT_MAX_LAYER 20 /* samples: layers up to 2 mm */
+#define FIT_FROM 2
+#define FIT_MIN_EDGE 10 /* samples: 1 mm */
+#define FIT_OFF (2 * (FIT_BEFORE + FIT_MAX_LAYER) + 2) /* cdf index of offset 0 */
+#define FIT_SPAN (FIT_OFF + 2 * (FIT_BEFORE + FIT_AFTER) + 2)
+typedef struct FitWindow {
+    const double *prof;
+    double low; /* the fitted lumen's level is above it */
+    int j0, j1;
+    const double *cdf; /* the blurred step at each offset of half samples (blurred_step) */
+} FitWindow;
+
+/* The Gaussian step of sigma_mm at each offset of half samples from
+ * -FIT_OFF (cdf, FIT_SPAN values), once per section. */
+static void blurred_step(double sigma_mm, double *cdf)
+{
+    for (int d = 0; d < FIT_SPAN; d++)
+        cdf[d] = 0.5 * erfc(-(d - FIT_OFF) * 0.5 * RAY_STEP_MM / (sigma_mm * 1.4142135623730951));
+}
+
+/* The residual of the model with its edge at half sample m and a layer of q
+ * samples, every `stride` samples; INFINITY where the fitted levels are not
+ * brighter > lumen > layer, lumen > low. */
+static double fit_residual(const FitWindow *f, int m, int q, int stride)
+{
+    double s[3][3] = {{0}}, sy[3] = {0}, syy = 0;
+    for (int j = f->j0; j <= f->j1; j += stride) {
+        double f1 = f->cdf[FIT_OFF + 2 * j - m], f2 = f->cdf[FIT_OFF + 2 * j - m - 2 * q];
+        double g[3] = {1 - f1, f1 - f2, f2}, y = f->prof[j];
+        for (int r = 0; r < 3; r++) {
+            for (int c = r; c < 3; c++) s[r][c] += g[r] * g[c];
+            sy[r] += g[r] * y;
+        }
+        syy += y * y;
+    }
+    double lumen, layer, bright;
+    if (q == 0) { /* no layer: a step from the lumen to the brighter level */
+        double det = s[0][0] * s[2][2] - s[0][2] * s[0][2];
+        if (!(det > 1e-9)) return INFINITY;
+        lumen = (sy[0] * s[2][2] - sy[2] * s[0][2]) / det, bright = (sy[2] * s[0][0] - sy[0] * s[0][2]) / det;
+        return bright > lumen && lumen > f->low ? syy - lumen * sy[0] - bright * sy[2] : INFINITY;
+    }
+    /* the normal equations by their adjugate */
+    double a = s[0][0], b = s[0][1], c = s[0][2], d = s[1][1], e = s[1][2], g = s[2][2];
+    double c00 = d * g - e * e, c01 = c * e - b * g, c02 = b * e - c * d, det = a * c00 + b * c01 + c * c02;
+    if (!(fabs(det) > 1e-12)) return INFINITY;
+    double c11 = a * g - c * c, c12 = b * c - a * e, c22 = a * d - b * b;
+    lumen = (c00 * sy[0] + c01 * sy[1] + c02 * sy[2]) / det;
+    layer = (c01 * sy[0] + c11 * sy[1] + c12 * sy[2]) / det;
+    bright = (c02 * sy[0] + c12 * sy[1] + c22 * sy[2]) / det;
+    if (!(layer < lumen && bright > lumen && lumen > f->low)) return INFINITY;
+    return syy - lumen * sy[0] - layer * sy[1] - bright * sy[2];
+}
+
+static double edge_before_brighter(const double *prof, int len, int rise, double low, const double *cdf)
+{
+    FitWindow f;
+    f.prof = prof, f.low = low, f.cdf = cdf;
+    f.j0 = rise - FIT_BEFORE > FIT_FROM ? rise - FIT_BEFORE : FIT_FROM;
+    f.j1 = rise + FIT_AFTER < len ? rise + FIT_AFTER : len - 1;
+    if (f.j1 - f.j0 < 8) return -1;
+    double best = INFINITY;
+    int bm = -1, bq = 0;
+    /* the lumen holds a few samples of the window, and is no thinner than
+     * CT resolves (a noise dip near the centre would otherwise pass for
+     * the layer) */
+    const int first = 2 * (f.j0 + FIT_FROM > FIT_MIN_EDGE ? f.j0 + FIT_FROM : FIT_MIN_EDGE);
+    if (first > 2 * rise) return -1;
+    for (int m = first; m <= 2 * rise; m += 4) /* 0.2 mm */
+        for (int q = 0; q <= FIT_MAX_LAYER; q += 4) {
+            double r = fit_residual(&f, m, q, 2);
+            if (r < best) best = r, bm = m, bq = q;
+        }
+    if (bm < 0) return -1;
+    int cm = bm, cq = bq;
+    best = INFINITY;
+    for (int m = cm - 3; m <= cm + 3; m++)
+        for (int q = cq - 3; q <= cq + 3; q++) {
+            if (m < first || m > 2 * rise || q < 0 || q > FIT_MAX_LAYER) continue;
+            double r = fit_residual(&f, m, q, 1);
+            if (r < best) best = r, bm = m;
+        }
+    return isfinite(best) ? 0.5 * bm : -1;
+}
+
 /* Where a ray profile (HU every RAY_STEP_MM from the centre) leaves the
  * lumen, in mm:
  *  - below `low` (half way to tissue), unless it comes back clearly above it
@@ -73,11 +176,12 @@ static double local_half_max(const double *prof, int len, double lumen, int i)
  *    than valley_depth below it: a neighbouring vessel's blurred edge,
  *    reached through the wall between them; the edge is before that valley;
  *  - above `high` (a brighter vessel: the artery), held for 2 PERSIST samples
- *    (a vessel is wider than a noise blob); the edge is before the dip on
- *    the way, if there is one.
+ *    (a vessel is wider than a noise blob); the edge is the fitted one
+ *    (edge_before_brighter) where the blur is known, else before the dip
+ *    on the way, if there is one.
  * RAY_MAX_MM if none. */
 static double ray_edge(const double *prof, int len, double lumen, double low, double high, double dip,
-                       double valley_depth, int *fell)
+                       double valley_depth, const double *step_cdf, int *fell)
 {
     *fell = -1;
     int valley = VALLEY_FROM;
@@ -97,6 +201,10 @@ static double ray_edge(const double *prof, int len, double lumen, double low, do
         } else if (val > high) {
             for (int j = i + 1; j < len && j <= i + 2 * PERSIST && held; j++) held = prof[j] > high - dip;
             if (!held) continue;
+            if (step_cdf) {
+                double e = edge_before_brighter(prof, len, i, low, step_cdf);
+                if (e >= 0) return e * RAY_STEP_MM;
+            }
             /* a shallow dip next to the vessel, or a deep one anywhere on the way */
             int lo = i - 1, deep = i - 1;
             for (int j = i - 2; j > 0; j--) {
@@ -155,6 +263,25 @@ static double partial_volume_radius(const double *prof, int len, double lumen, i
     return sqrt(2 * sum);
 }
 
+/* Ray k's profile from the centre of a section image (bilinear, every
+ * RAY_STEP_MM, prof[0] = centre) until it leaves the image; its length. */
+static int ray_profile(const int16_t *img, int k, double centre, double *prof)
+{
+    const int c = SECTION_SAMPLES / 2;
+    double a = 2 * LQ_PI * k / RAYS, ca = cos(a), sa = sin(a);
+    int len = 1;
+    prof[0] = centre;
+    for (; len <= RAY_SAMPLES; len++) {
+        double r = len * RAY_STEP_MM, px = c + r * ca / SECTION_PITCH_MM, py = c + r * sa / SECTION_PITCH_MM;
+        int ix = (int)px, iy = (int)py;
+        if (ix < 0 || iy < 0 || ix + 1 >= SECTION_SAMPLES || iy + 1 >= SECTION_SAMPLES) break;
+        double fx = px - ix, fy = py - iy;
+        const int16_t *p = img + iy * SECTION_SAMPLES + ix;
+        prof[len] = (p[0] * (1 - fx) + p[1] * fx) * (1 - fy) + (p[SECTION_SAMPLES] * (1 - fx) + p[SECTION_SAMPLES + 1] * fx) * fy;
+    }
+    return len;
+}
+
 /* Lumen outline in a cross-section image (HU, SAMPLES x SAMPLES, centre in
  * the middle): a ray per angle from the centre to the first crossing of
  * `low` (half way from the lumen to tissue) or `high` (a brighter vessel).
@@ -164,7 +291,7 @@ static double partial_volume_radius(const double *prof, int len, double lumen, i
  * Polygon in section mm (x along the columns); returns 0 if the centre is not
  * lumen. */
 static int ray_radii(const int16_t *img, const LqCtLumen *level, double low, double high, double contrast,
-                     double *radius)
+                     double sigma_mm, double *radius)
 {
     const int c = SECTION_SAMPLES / 2;
     const int16_t *m = img + c * SECTION_SAMPLES + c;
@@ -174,22 +301,12 @@ static int ray_radii(const int16_t *img, const LqCtLumen *level, double low, dou
     const double lumen = level->hu, dip = DIP_FRACTION * contrast;
     /* a valley must be deeper than noise makes them in the lumen itself */
     const double valley_depth = fmax(VALLEY_DIPS * dip, VALLEY_SIGMAS * level->noise_hu);
-    double prof[RAY_SAMPLES + 1];
+    double prof[RAY_SAMPLES + 1], step_cdf[FIT_SPAN];
+    if (sigma_mm > 0) blurred_step(sigma_mm, step_cdf);
     for (int k = 0; k < RAYS; k++) {
-        double a = 2 * LQ_PI * k / RAYS, ca = cos(a), sa = sin(a);
-        int len = 1;
-        prof[0] = centre;
-        for (; len <= RAY_SAMPLES; len++) {
-            double r = len * RAY_STEP_MM, px = c + r * ca / SECTION_PITCH_MM, py = c + r * sa / SECTION_PITCH_MM;
-            int ix = (int)px, iy = (int)py;
-            if (ix < 0 || iy < 0 || ix + 1 >= SECTION_SAMPLES || iy + 1 >= SECTION_SAMPLES) break;
-            double fx = px - ix, fy = py - iy;
-            const int16_t *p = img + iy * SECTION_SAMPLES + ix;
-            prof[len] = (p[0] * (1 - fx) + p[1] * fx) * (1 - fy) +
-                        (p[SECTION_SAMPLES] * (1 - fx) + p[SECTION_SAMPLES + 1] * fx) * fy;
-        }
+        int len = ray_profile(img, k, centre, prof);
         int fell;
-        radius[k] = ray_edge(prof, len, lumen, low, high, dip, valley_depth, &fell);
+        radius[k] = ray_edge(prof, len, lumen, low, high, dip, valley_depth, sigma_mm > 0 ? step_cdf : NULL, &fell);
         if (fell > 0) radius[k] = partial_volume_radius(prof, len, lumen, fell, radius[k], contrast, level->noise_hu);
     }
     return 1;
@@ -303,9 +420,44 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+/* The section image's blur, from the normal vein's own edge in an axial
+ * image through the reference point: on each ray that falls from the lumen
+ * to tissue (not to a brighter vessel), the 25-75 % fall of a blurred step
+ * spans 1.349 Gaussian sigmas; the median over the rays (mm), 0 with fewer
+ * than BLUR_MIN_RAYS clean edges. The scanner's kernel, the slice profile
+ * and the section's own sampling are all in it. */
+#define BLUR_MIN_RAYS 15
+#define BLUR_OUTSIDE 20 /* samples: the level beyond, within 2 mm of the fall */
+static double edge_blur_mm(const int16_t *img, double lumen)
+{
+    const int c = SECTION_SAMPLES / 2;
+    const double low = lumen - 0.5 * (lumen - SOFT_TISSUE_HU);
+    double prof[RAY_SAMPLES + 1], sigma[RAYS];
+    int n = 0;
+    for (int k = 0; k < RAYS; k++) {
+        int len = ray_profile(img, k, img[c * SECTION_SAMPLES + c], prof), i = 1;
+        while (i < len && prof[i] >= low && prof[i] <= 2 * lumen - low) i++;
+        if (i >= len || prof[i] > low) continue;
+        double outside = INFINITY;
+        for (int j = i; j + 2 < len && j < i + BLUR_OUTSIDE; j++)
+            outside = fmin(outside, (prof[j] + prof[j + 1] + prof[j + 2]) / 3);
+        if (!(lumen - outside > 0.5 * (lumen - SOFT_TISSUE_HU))) continue;
+        double hi = lumen - 0.25 * (lumen - outside), lo = lumen - 0.75 * (lumen - outside);
+        int a = i, b = i;
+        while (a > 0 && prof[a] < hi) a--;
+        while (b < len && prof[b] > lo) b++;
+        if (a == 0 || b >= len) continue;
+        double r25 = a + (prof[a] - hi) / (prof[a] - prof[a + 1]), r75 = b - 1 + (prof[b - 1] - lo) / (prof[b - 1] - prof[b]);
+        sigma[n++] = (r75 - r25) * RAY_STEP_MM / 1.349;
+    }
+    if (n < BLUR_MIN_RAYS) return 0;
+    qsort(sigma, n, sizeof *sigma, cmp_double);
+    return sigma[n / 2];
+}
+
 LqCtLumen lq_ct_lumen_level(const LqVolume *v, const LqCtDsp *dsp, const double *reference, int16_t *img)
 {
-    LqCtLumen level = {0, 0};
+    LqCtLumen level = {0, 0, 0};
     int32_t acc[SECTION_SAMPLES * SECTION_SAMPLES];
     const double u[3] = {1, 0, 0}, w[3] = {0, 1, 0};
     const int c = SECTION_SAMPLES / 2, reach = NOISE_REACH, side = 2 * NOISE_REACH + 1;
@@ -333,6 +485,8 @@ LqCtLumen lq_ct_lumen_level(const LqVolume *v, const LqCtDsp *dsp, const double 
     free(values);
     level.hu = median;
     level.noise_hu = used > 1 ? sqrt(fmax(0, (sum2 - sum * sum / used) / (used - 1))) : 0;
+    lq_ct_slab(v, dsp, reference, u, w, img, SECTION_SAMPLES, SECTION_PITCH_MM, acc);
+    level.blur_mm = edge_blur_mm(img, median);
     return level;
 }
 
@@ -340,8 +494,8 @@ LqCtLumen lq_ct_lumen_level(const LqVolume *v, const LqCtDsp *dsp, const double 
  * lumen's and the section's tissue (its lower quartile); the lumen's edge is
  * half way to tissue, or a quarter of that contrast above the lumen where a
  * brighter vessel (the artery) touches it. Returns 1 with the polygon in xy. */
-int lq_ct_section_radii(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, const double *p,
-                        const double *u, const double *w, int16_t *img, double *radius)
+static int section_radii(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, const double *p,
+                         const double *u, const double *w, int16_t *img, double sigma_mm, double *radius)
 {
     int32_t acc[SECTION_SAMPLES * SECTION_SAMPLES];
     lq_ct_slab(v, dsp, p, u, w, img, SECTION_SAMPLES, SECTION_PITCH_MM, acc);
@@ -360,15 +514,24 @@ int lq_ct_section_radii(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *
      * muscle to the fat beyond nor raise the bar for the artery; where fat
      * does lie next to the lumen, local_half_max moves the edge out */
     double contrast = lumen - fmax(tissue, SOFT_TISSUE_HU);
-    double low = lumen - 0.5 * contrast, high = lumen + fmax(0.25 * contrast, 4 * level->noise_hu);
-    return ray_radii(img, level, low, high, contrast, radius);
+    double low = lumen - 0.5 * contrast, high = lumen + fmax(0.25 * contrast, BRIGHTER_SIGMAS * level->noise_hu);
+    return ray_radii(img, level, low, high, contrast, sigma_mm, radius);
 }
 
+int lq_ct_section_radii(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, const double *p,
+                        const double *u, const double *w, int16_t *img, double *radius)
+{
+    return section_radii(v, dsp, level, p, u, w, img, level->blur_mm, radius);
+}
+
+/* The recentring's outlines: the fitted edges before brighter structures
+ * (edge_before_brighter) would cost each of its passes as much as the
+ * measure itself, and move a centroid by little */
 int lq_ct_section_outline(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, const double *p,
                           const double *u, const double *w, int16_t *img, double *xy)
 {
     double radius[RAYS];
-    if (!lq_ct_section_radii(v, dsp, level, p, u, w, img, radius)) return 0;
+    if (!section_radii(v, dsp, level, p, u, w, img, 0, radius)) return 0;
     lq_ct_polygon(radius, xy);
     return 1;
 }
