@@ -135,7 +135,7 @@ int lq_narrowed_segments(const LqSegmentScan *s, LqSummary *out)
         out->segments_omitted = (int)(count - LQ_MAX_SEGMENTS);
         count = LQ_MAX_SEGMENTS;
     }
-    qsort(list, count, sizeof *list, by_walk);
+    if (count > 1) qsort(list, count, sizeof *list, by_walk); /* list is NULL when none */
     for (size_t i = 0; i < count; i++) out->segments[i] = list[i].seg;
     out->segment_count = (int)count;
     free(list);
