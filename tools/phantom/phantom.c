@@ -1120,9 +1120,10 @@ void lqp_design(const LqpPhantom *ph, LqpDesign *d)
         d->lesion_frame = ph->pause_first;
         d->eiv_first = (unsigned)ceil(0.45 * (moving - 1)) + ph->pause_frames;
         d->eiv_last = (unsigned)floor(0.80 * (moving - 1)) + ph->pause_frames;
+    } else {
+        d->eiv_first = (unsigned)ceil(0.45 * (n - 1));
+        d->eiv_last = (unsigned)floor(0.80 * (n - 1));
     }
-    d->eiv_first = (unsigned)ceil(0.45 * (n - 1));
-    d->eiv_last = (unsigned)floor(0.80 * (n - 1));
     d->lesion_minor_mm = ph->lesion_b * ph->scale;
     d->lesion_major_mm = ph->lesion_a * ph->scale;
     d->breath_period_s = ph->breath_period_s;
