@@ -65,6 +65,16 @@ if command -v dcmdump >/dev/null; then
         dcmdump '$work/o/sr.dcm' | grep -q '$(sop "$work/study/held.dcm")'"
     check "  the SR says so" sh -c "dcmdump '$work/o/sr.dcm' | grep -q 'dynamics from a stationary recording'"
 fi
+# The PACS hook on the same study: the pullback judged from the recording,
+# which is not measured on its own.
+check "hook on the study: exit 0" expect_exit 0 "$lumenq" hook "$work/study" --out "$work/hook" --log "$work/hook.log"
+hook_json=$(ls "$work"/hook/*/*/report.json 2>/dev/null | head -1)
+check "  one instance measured, the pullback" [ "$(ls "$work"/hook/*/*/report.json 2>/dev/null | wc -l)" -eq 1 ]
+check "  its lesion judged from the recording: stationary, dynamic" sh -c "[ '$(dyn "$hook_json" source)' = stationary ] &&
+    [ '$(dyn "$hook_json" dynamic)' = true ]"
+check "  dynamics.png beside it" [ -s "$(dirname "$hook_json")/dynamics.png" ]
+check "  the log says so for both" sh -c "grep -q 'DYNAMIC in the recording held still' '$work/hook.log' &&
+    grep -q 'a recording held still, it judges the study' '$work/hook.log'"
 check "folder with a still recording: exit 0" expect_exit 0 "$lumenq" measure "$work/still" -q -f json \
     -o "$work/still.json"
 check "  source stationary, not dynamic" sh -c "[ '$(dyn "$work/still.json" source)' = stationary ] &&

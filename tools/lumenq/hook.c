@@ -179,8 +179,62 @@ static const HookOutput outputs[] = {
     {LQ_REPORT_PROFILE_PNG, "profile.png", 0, 0},
 };
 
-/* Measures one pullback into dir; the log line's text in `what`. */
-static int measure_into(const HookOptions *o, const char *path, const char *dir, char *what, size_t what_len)
+/* A recording held still at the lesion (docs/measurements.md, "Dynamic
+ * lesions"): IVUS Acquisition SELECTIVE, or no pullback rate beside a
+ * pullback of its study that has one. */
+static int held_still(const LqScan *scan, const LqScanEntry *e)
+{
+    if (!e->pullback) return 0;
+    if (e->info.stationary) return 1;
+    if (e->info.pullback_rate_mm_s > 0) return 0;
+    for (size_t k = 0; k < scan->count; k++) {
+        const LqScanEntry *p = &scan->entries[k];
+        if (p != e && p->pullback && !p->info.stationary && p->info.pullback_rate_mm_s > 0 &&
+            strcmp(p->info.study_instance_uid, e->info.study_instance_uid) == 0)
+            return 1;
+    }
+    return 0;
+}
+
+/* The longest recording held still of the study of `pullback`, or NULL. */
+static const LqScanEntry *stationary_of(const LqScan *scan, const LqScanEntry *pullback)
+{
+    const LqScanEntry *best = NULL;
+    for (size_t k = 0; k < scan->count; k++) {
+        const LqScanEntry *e = &scan->entries[k];
+        if (e == pullback || !held_still(scan, e) ||
+            strcmp(e->info.study_instance_uid, pullback->info.study_instance_uid) != 0 || e->frame_series)
+            continue;
+        if (!best || e->info.frames > best->info.frames) best = e;
+    }
+    return best;
+}
+
+/* The lesion judged from a recording held still, as lumenq measure does
+ * (the pullback's measurement settings, none of its frame choices). */
+static int judge_from(const HookOptions *o, const char *path, LqResult *result, LqError *err)
+{
+    LqStudy *study = NULL;
+    LqResult *still = NULL;
+    LqRunOptions run = *o->run;
+    lq_measure_settings_default(&run.measure);
+    run.measure.threshold_pct = o->run->measure.threshold_pct;
+    run.measure.metric = o->run->measure.metric;
+    run.measure.pullback_from_cfv = o->run->measure.pullback_from_cfv;
+    run.measure.low_confidence = o->run->measure.low_confidence;
+    run.measure.dynamic_threshold_pct = o->run->measure.dynamic_threshold_pct;
+    int rc = lq_study_open(path, o->open, &study, err);
+    if (rc == LQ_OK) rc = lq_study_measure(study, &run, &still, err);
+    if (rc == LQ_OK) rc = lq_result_judge_stationary(result, study, still, err);
+    lq_result_free(&still);
+    lq_study_close(&study);
+    return rc;
+}
+
+/* Measures one pullback into dir, its lesion judged from `still` when there
+ * is one; the log line's text in `what`. */
+static int measure_into(const HookOptions *o, const char *path, const char *still, const char *dir, char *what,
+                        size_t what_len)
 {
     LqStudy *study = NULL;
     LqResult *result = NULL;
@@ -188,6 +242,12 @@ static int measure_into(const HookOptions *o, const char *path, const char *dir,
     LqRunOptions run = *o->run;
     int rc = lq_study_open(path, o->open, &study, &err);
     if (rc == LQ_OK) rc = lq_study_measure(study, &run, &result, &err);
+    if (rc == LQ_OK && still && lq_result_summary(result)->ok) rc = judge_from(o, still, result, &err);
+    if (rc == LQ_OK && lq_result_dynamics(result)->has_course) {
+        char file[4400];
+        snprintf(file, sizeof file, "%s/dynamics.png", dir);
+        rc = lq_report_write(study, result, LQ_REPORT_DYNAMICS_PNG, file, &err);
+    }
     const LqSummary *s = rc == LQ_OK ? lq_result_summary(result) : NULL;
     for (size_t i = 0; rc == LQ_OK && i < sizeof outputs / sizeof outputs[0]; i++) {
         if ((outputs[i].needs_lesion && !s->ok) || (outputs[i].needs_own_reference && s->reference_first < 0)) continue;
@@ -201,7 +261,11 @@ static int measure_into(const HookOptions *o, const char *path, const char *dir,
         snprintf(what, what_len, "not measured: %s", s->problem);
     else
         snprintf(what, what_len, "%s, %s %.1f %% (threshold %.0f %%)%s", s->significant ? "SIGNIFICANT" : "not significant",
-                 lq_metric_name(s->metric), s->verdict_pct, s->threshold_pct, s->dynamic ? ", looks dynamic" : "");
+                 lq_metric_name(s->metric), s->verdict_pct, s->threshold_pct,
+                 lq_result_dynamics(result)->source == LQ_DYNAMIC_FROM_STATIONARY
+                     ? (lq_result_dynamics(result)->dynamic ? ", DYNAMIC in the recording held still"
+                                                            : ", not dynamic in the recording held still")
+                 : s->dynamic ? ", looks dynamic" : "");
     lq_result_free(&result);
     lq_study_close(&study);
     return rc;
@@ -251,6 +315,21 @@ static int hook_study(const char *dir, const HookOptions *o)
     for (size_t k = 0; k < scan->count; k++) {
         const LqScanEntry *e = &scan->entries[k];
         if (!e->pullback) continue;
+        const LqScanEntry *still = held_still(scan, e) ? NULL : stationary_of(scan, e);
+        if (held_still(scan, e)) {
+            /* it judges its study's pullback; measured alone only without one */
+            int has_pullback = 0;
+            for (size_t j = 0; j < scan->count; j++)
+                has_pullback |= scan->entries[j].pullback && !held_still(scan, &scan->entries[j]) &&
+                                strcmp(scan->entries[j].info.study_instance_uid, e->info.study_instance_uid) == 0;
+            if (has_pullback) {
+                char study[80], sop[80];
+                safe_name(e->info.study_instance_uid, study, sizeof study);
+                safe_name(e->info.sop_instance_uid, sop, sizeof sop);
+                log_line(o, "study %s instance %s: a recording held still, it judges the study's pullback", study, sop);
+                continue;
+            }
+        }
         double t1 = now_s();
         char study[80], sop[80], study_dir[4200], inst_dir[4300], lock_path[4310], marker[4310], what[700];
         safe_name(e->info.study_instance_uid, study, sizeof study);
@@ -284,7 +363,7 @@ static int hook_study(const char *dir, const HookOptions *o)
                 close(lock);
                 continue;
             }
-            rc = measure_into(o, e->info.path, inst_dir, what, sizeof what);
+            rc = measure_into(o, e->info.path, still ? still->info.path : NULL, inst_dir, what, sizeof what);
             if (rc == LQ_OK && o->send_aet) { /* the marker only once the node has them */
                 LqError serr = {0};
                 rc = send_outputs(o, inst_dir, &serr);
