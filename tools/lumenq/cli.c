@@ -682,3 +682,15 @@ CliAction cli_parse(int argc, char **argv, Cli *cli)
     cli->n_args = argc - optind;
     return CLI_RUN;
 }
+
+LqRunOptions cli_second_recording_run(const LqRunOptions *pullback)
+{
+    LqRunOptions run = *pullback;
+    lq_measure_settings_default(&run.measure);
+    run.measure.threshold_pct = pullback->measure.threshold_pct;
+    run.measure.metric = pullback->measure.metric;
+    run.measure.pullback_from_cfv = pullback->measure.pullback_from_cfv;
+    run.measure.low_confidence = pullback->measure.low_confidence;
+    run.measure.dynamic_threshold_pct = pullback->measure.dynamic_threshold_pct;
+    return run;
+}

@@ -216,13 +216,7 @@ static int judge_from(const HookOptions *o, const char *path, LqResult *result, 
 {
     LqStudy *study = NULL;
     LqResult *still = NULL;
-    LqRunOptions run = *o->run;
-    lq_measure_settings_default(&run.measure);
-    run.measure.threshold_pct = o->run->measure.threshold_pct;
-    run.measure.metric = o->run->measure.metric;
-    run.measure.pullback_from_cfv = o->run->measure.pullback_from_cfv;
-    run.measure.low_confidence = o->run->measure.low_confidence;
-    run.measure.dynamic_threshold_pct = o->run->measure.dynamic_threshold_pct;
+    LqRunOptions run = cli_second_recording_run(o->run);
     int rc = lq_study_open(path, o->open, &study, err);
     if (rc == LQ_OK) rc = lq_study_measure(study, &run, &still, err);
     if (rc == LQ_OK) rc = lq_result_judge_stationary(result, study, still, err);
@@ -315,8 +309,9 @@ static int hook_study(const char *dir, const HookOptions *o)
     for (size_t k = 0; k < scan->count; k++) {
         const LqScanEntry *e = &scan->entries[k];
         if (!e->pullback) continue;
-        const LqScanEntry *still = held_still(scan, e) ? NULL : stationary_of(scan, e);
-        if (held_still(scan, e)) {
+        int is_still = held_still(scan, e);
+        const LqScanEntry *still = is_still ? NULL : stationary_of(scan, e);
+        if (is_still) {
             /* it judges its study's pullback; measured alone only without one */
             int has_pullback = 0;
             for (size_t j = 0; j < scan->count; j++)

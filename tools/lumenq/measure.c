@@ -240,13 +240,7 @@ static int second_recording(const Cli *cli, const Recording *rec, int compare, L
 {
     LqStudy *study = NULL;
     LqResult *other = NULL;
-    LqRunOptions run = cli->run;
-    lq_measure_settings_default(&run.measure);
-    run.measure.threshold_pct = cli->run.measure.threshold_pct;
-    run.measure.metric = cli->run.measure.metric;
-    run.measure.pullback_from_cfv = cli->run.measure.pullback_from_cfv;
-    run.measure.low_confidence = cli->run.measure.low_confidence;
-    run.measure.dynamic_threshold_pct = cli->run.measure.dynamic_threshold_pct;
+    LqRunOptions run = cli_second_recording_run(&cli->run);
     int rc = rec->series_uid[0] ? lq_study_open_series(rec->path, rec->series_uid, &cli->open, &study, err)
                                 : lq_study_open(rec->path, &cli->open, &study, err);
     if (rc == LQ_OK && cli->verbose)
