@@ -1,7 +1,7 @@
 /* Segmentation accuracy on phantom pullbacks: prints, per seed, Jaccard and
  * Hausdorff against the truth contours and the stenosis errors.
  * Usage: bench-accuracy [--hard] [--dynamic] [--scar] [--trabeculae] [--gated | --motion] [--capture]
- *        [--transducer MHZ] [--catheter MM] [--scale F] [--frames N] [--size N] [--narrowing VEIN:RATIO:MM]
+ *        [--transducer MHZ] [--catheter MM] [--scale F] [--frames N] [--size N] [--length MM] [--narrowing VEIN:RATIO:MM]
  *        [--cache DIR] [--dump] SEED... (default seeds 1-5) */
 #include "phantom/phantom.h"
 
@@ -17,11 +17,13 @@ int main(int argc, char **argv)
     lqp_params_default(&p);
     unsigned long seeds[64];
     const char *cache = NULL; /* keep the phantoms here and reuse them */
+    double length_mm = 0;     /* --length: the pullback's length (a slow, realistic pullback at 30 frames/s) */
     int dump = 0;             /* per-frame Jaccard, area and confidence on standard error */
     int ns = 0;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--frames") && i + 1 < argc) p.frames = (unsigned)atoi(argv[++i]);
         else if (!strcmp(argv[i], "--size") && i + 1 < argc) p.size = (unsigned)atoi(argv[++i]);
+        else if (!strcmp(argv[i], "--length") && i + 1 < argc) length_mm = atof(argv[++i]);
         else if (!strcmp(argv[i], "--hard")) p.hard = 1;
         else if (!strcmp(argv[i], "--dynamic")) p.dynamic = 1;
         else if (!strcmp(argv[i], "--scar")) p.scar = 1;
@@ -41,6 +43,7 @@ int main(int argc, char **argv)
     }
     if (!ns) for (ns = 0; ns < 5; ns++) seeds[ns] = (unsigned long)ns + 1;
     if (p.gated) p.length_mm = lqp_gated_length_mm(p.frames); /* as lumenq-phantom */
+    if (length_mm > 0) p.length_mm = length_mm;
     char kinds[160];
     snprintf(kinds, sizeof kinds, "%s%s%s%s%s%s%s", p.hard ? "-hard" : "", p.dynamic ? "-dynamic" : "", p.scar ? "-scar" : "",
              p.trabeculae ? "-trabeculae" : "", p.gated ? "-gated" : "", p.motion ? "-motion" : "",
@@ -49,6 +52,7 @@ int main(int argc, char **argv)
         snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "-%gmhz", p.transducer_mhz);
     if (p.catheter_mm > 0)
         snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "-cath%g", p.catheter_mm);
+    if (length_mm > 0) snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "-len%g", length_mm);
     if (p.scale > 0 && p.scale != 1)
         snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "-scale%g", p.scale);
     for (unsigned k = 0; k < p.narrowings; k++) /* the cache's name tells them apart */
@@ -57,7 +61,7 @@ int main(int argc, char **argv)
     char path[512];
     snprintf(path, sizeof path, "/tmp/lumenq-bench-acc-%ld.dcm", (long)getpid());
     printf("seed  mean-J  p1-J   min-J (frame)  >=0.85  lesion-J  zone-J  spikes  mean-HD  max-HD  area-err  "
-           "%%DS(truth/meas)  %%AS(truth/meas)  seg-ms/frame\n");
+           "%%DS(truth/meas)  %%AS(truth/meas)  seg-ms/frame  conf<0.5\n");
     double sum_j = 0;
     for (int s = 0; s < ns; s++) {
         p.seed = seeds[s];
@@ -86,12 +90,15 @@ int main(int argc, char **argv)
             fprintf(stderr, "seed %lu frame %u J %.4f area %.2f conf %.3f\n", seeds[s], i + 1, jac[i],
                     lq_result_frame(r, i)->shape.area_mm2, lq_result_frame(r, i)->confidence);
         free(jac);
+        unsigned unsure = 0; /* the real 40 MHz pullback of issue 15 had 39 % of its frames here */
+        for (unsigned i = 0; i < p.frames; i++) unsure += lq_result_frame(r, i)->confidence < 0.5;
         printf("%4lu  %.4f  %.4f  %.4f (%4zu)  %.3f   %.4f    %.4f  %5.2f%%  %.3f    %.3f   %+6.2f%%   %5.1f / %5.1f    "
-               "%5.1f / %5.1f    %.2f\n",
+               "%5.1f / %5.1f    %.2f          %5.1f%%\n",
                seeds[s], sc.mean_jaccard, sc.p1_jaccard, sc.min_jaccard, sc.worst_frame + 1, sc.frac_jaccard_085,
                sc.lesion_jaccard, sc.lesion_zone_jaccard, 100.0 * sc.spike_share, sc.mean_hausdorff_mm,
                sc.max_hausdorff_mm, sc.mean_area_error_pct, sc.truth.diameter_stenosis_pct,
-               sc.measured.diameter_stenosis_pct, sc.truth.area_stenosis_pct, sc.measured.area_stenosis_pct, ms);
+               sc.measured.diameter_stenosis_pct, sc.truth.area_stenosis_pct, sc.measured.area_stenosis_pct, ms,
+               100.0 * unsure / p.frames);
         sum_j += sc.mean_jaccard;
         lq_result_free(&r);
         lq_study_close(&st);

@@ -121,6 +121,7 @@ typedef struct Anatomy {
     Branch branch;          /* the internal iliac vein joining (hard) */
     int struts;             /* a stented stretch (hard) */
     double wire_angle, wire_r;
+    double mx, my, rot;     /* motion: the tissue shifted by (mx, my) mm, then turned by rot about the catheter */
 } Anatomy;
 
 struct LqpPhantom {
@@ -805,6 +806,7 @@ static void anatomy(LqpPhantom *ph, unsigned i, Anatomy *an)
         if (closest >= ph->catheter_mm + ph->min_gap_mm) break;
         op *= 0.9, oq *= 0.9, mx *= 0.9, my *= 0.9;
     }
+    if (ph->p.motion) an->mx = mx, an->my = my; /* gated: beat-to-beat jitter only, its speckle renews anyway */
 
     /* Neighbouring artery: the right common iliac artery across the lesion
      * (right against the flattened side), the external iliac artery along the EIV. */
@@ -845,6 +847,7 @@ static void anatomy(LqpPhantom *ph, unsigned i, Anatomy *an)
     double room = border_from_catheter(ph, an, an->wire_angle);
     an->wire_r = fmin(ph->catheter_mm + 0.9, 0.5 * (ph->catheter_mm + room));
     if (rot != 0) rotate_anatomy(an, rot);
+    if (ph->p.motion) an->rot = rot;
 }
 
 static double vessel_amp(const Vessel *v, double x, double y, double base, int *is_blood)
@@ -886,6 +889,35 @@ static void burn_counter(uint8_t *img, unsigned size, unsigned value)
 }
 
 static void contour_of(const LqpPhantom *ph, const Anatomy *an, double *truth);
+
+/* Where a tissue pixel's scatterers sat before this frame's motion: tissue
+ * speckle moves with the tissue (a shifted or turned catheter sees the same
+ * scatterers elsewhere in the image), blood's is new in every frame anyway. */
+typedef struct TissueAt {
+    size_t k00;      /* upper-left of the four pixels around the source point */
+    size_t dx, dy;   /* offsets to the right and lower neighbours (0 at the image edge) */
+    float fx, fy;    /* bilinear weights */
+} TissueAt;
+
+static TissueAt tissue_at(const Anatomy *an, double X, double Y, double px, double c0, unsigned size, size_t k)
+{
+    if (an->mx == 0 && an->my == 0 && an->rot == 0) return (TissueAt){k, 0, 0, 0, 0};
+    double c = cos(an->rot), s = sin(an->rot);
+    double sx = (X * c + Y * s - an->mx) / px + c0, sy = (-X * s + Y * c - an->my) / px + c0;
+    sx = sx < 0 ? 0 : sx > size - 1 ? size - 1 : sx, sy = sy < 0 ? 0 : sy > size - 1 ? size - 1 : sy;
+    unsigned x0 = (unsigned)sx, y0 = (unsigned)sy;
+    return (TissueAt){(size_t)y0 * size + x0, x0 + 1 < size, y0 + 1 < size ? size : 0, (float)(sx - x0),
+                      (float)(sy - y0)};
+}
+
+/* Field value at a TissueAt: `stride` floats per pixel, component c. */
+static float sample_at(const float *f, const TissueAt *t, int stride, int c)
+{
+    const float *a = f + t->k00 * stride + c, *b = a + t->dx * stride, *d = a + t->dy * stride,
+                *e = a + (t->dx + t->dy) * stride;
+    float top = *a + t->fx * (*b - *a), bottom = *d + t->fx * (*e - *d);
+    return top + t->fy * (bottom - top);
+}
 
 /* hard: a shallow acquisition over the wide IVC, whose far wall lies beyond it */
 static double fov_radius(const LqpPhantom *ph, unsigned i)
@@ -999,6 +1031,7 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
                 grey[k] = 0;
                 continue;
             }
+            const TissueAt at = tissue_at(&an, X, Y, px, c0, size, k);
             double lx = X - an.ox, ly = Y - an.oy, ang = atan2(ly, lx) - an.phi;
             double d = hypot(lx, ly) - lut_radius(ph, ang);
             double scar = scar_thickness(ph, ang); /* the bright wall lies beyond it */
@@ -1042,7 +1075,7 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
                 amp = WALL_AMP - 0.7 * faint;
             } else {
                 /* perivascular tissue: a bright adventitial band fading into fat */
-                amp = (0.75 + 0.35 * (1 - faint) * exp(-(d - scar - an.wall) / 0.8)) * ph->texture[k];
+                amp = (0.75 + 0.35 * (1 - faint) * exp(-(d - scar - an.wall) / 0.8)) * sample_at(ph->texture, &at, 1, 0);
                 amp = vessel_amp(&an.artery, X, Y, amp, &blood);
                 amp = vessel_amp(&an.vein, X, Y, amp, &blood);
                 int node_blood = 0;
@@ -1054,12 +1087,10 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
             float re, im;
             if (blood) {
                 re = ph->blood[2 * k], im = ph->blood[2 * k + 1];
-            } else if (fine) {
-                re = wa * ph->scar_a[2 * k] + wb * ph->scar_b[2 * k];
-                im = wa * ph->scar_a[2 * k + 1] + wb * ph->scar_b[2 * k + 1];
             } else {
-                re = wa * ph->tis_a[2 * k] + wb * ph->tis_b[2 * k];
-                im = wa * ph->tis_a[2 * k + 1] + wb * ph->tis_b[2 * k + 1];
+                const float *fa = fine ? ph->scar_a : ph->tis_a, *fb = fine ? ph->scar_b : ph->tis_b;
+                re = wa * sample_at(fa, &at, 2, 0) + wb * sample_at(fb, &at, 2, 0);
+                im = wa * sample_at(fa, &at, 2, 1) + wb * sample_at(fb, &at, 2, 1);
             }
             double sp = hypot(re, im);
             /* guidewire: a bright reflector and the acoustic shadow behind it */
