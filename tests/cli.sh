@@ -279,6 +279,7 @@ check "--reference-file range: the message names that file" grep -q "untimed.dcm
 check "untimed study and a position: exit 64" expect_exit 64 "$lumenq" measure --lesion-at 20mm "$work/untimed.dcm"
 check "untimed and a position: says why" grep -q "no frame time or pullback rate" "$work/err"
 check "--csv to /dev/null leaves /dev/null a device" sh -c "'$lumenq' measure -q --csv /dev/null '$work/study.dcm' >/dev/null && test -c /dev/null"
+check "lumenq-phantom's truth to /dev/null leaves /dev/null a device" sh -c "'$phantom' '$work/devnull.dcm' /dev/null --frames 3 --size 64 && test -c /dev/null"
 # The PDF as a DICOM Encapsulated PDF in the source's study: a valid object
 # (dciodvfy), the same UIDs on every run (a study handled twice makes no copy).
 check "--pdf-dicom" expect_exit 0 "$lumenq" measure -q --pdf-dicom "$work/report.dcm" "$work/study.dcm"

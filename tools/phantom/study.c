@@ -283,6 +283,25 @@ static int temp_beside(const char *path, char *tmp, size_t len)
     return n > 0 && (size_t)n < len;
 }
 
+/* Put the finished temporary file in place. A target that is not a regular
+ * file (/dev/null, a pipe) is written through, never replaced: rename() would
+ * swap the device for a plain file. */
+static int publish(const char *tmp, const char *path)
+{
+    struct stat st;
+    if (stat(path, &st) != 0 || S_ISREG(st.st_mode)) return rename(tmp, path);
+    FILE *in = fopen(tmp, "rb"), *out = in ? fopen(path, "wb") : NULL;
+    int failed = !in || !out;
+    char buf[65536];
+    size_t n;
+    while (!failed && (n = fread(buf, 1, sizeof buf, in)) > 0) failed = fwrite(buf, 1, n, out) != n;
+    failed |= in && ferror(in);
+    if (in) fclose(in);
+    if (out) failed |= fclose(out) != 0;
+    unlink(tmp);
+    return failed ? -1 : 0;
+}
+
 /* The pullback `im` as one single-frame image per frame in `folder`, each
  * written atomically; the Content Times one frame time apart from noon. */
 static int write_frame_files(const LqpDicomImage *im, uint64_t seed, const char *folder, char *msg, size_t msg_len)
@@ -368,7 +387,7 @@ int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_
     if (p->frame_files) {
         if ((rc = write_frame_files(&im, p->seed, dcm_path, msg, msg_len)) != LQ_OK) goto done;
     } else if (!temp_beside(dcm_path, tmp, sizeof tmp) || lqp_dicom_write(&im, tmp, msg, msg_len) != 0 ||
-               rename(tmp, dcm_path) != 0) {
+               publish(tmp, dcm_path) != 0) {
         if (!msg[0]) snprintf(msg, msg_len, "cannot write %s", dcm_path);
         unlink(tmp);
         rc = LQ_ERR_CREATE;
@@ -386,7 +405,7 @@ int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_
             goto done;
         }
         write_truth(fp, ph, p, m, contours, &s);
-        if (fflush(fp) != 0 || ferror(fp) | (fclose(fp) != 0) || rename(tmp, truth_json) != 0) {
+        if (fflush(fp) != 0 || ferror(fp) | (fclose(fp) != 0) || publish(tmp, truth_json) != 0) {
             unlink(tmp);
             snprintf(msg, msg_len, "cannot write %s", truth_json);
             rc = LQ_ERR_IO;
