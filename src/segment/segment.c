@@ -647,8 +647,8 @@ static double confidence(const LqSegmenter *s, const int *border)
         n++;
     }
     double c = n ? sum / n : 0.0;
-    int cut = 0; /* the lumen runs out of the image on these rays */
-    for (int a = 0; a < NA; a++) cut += border[a] >= s->extent[a] - 1 && s->extent[a] < NR - 8;
+    int cut = 0; /* the lumen runs out of the view on these rays: no wall was seen there */
+    for (int a = 0; a < NA; a++) cut += border[a] >= s->extent[a] - 1;
     return c * (1.0 - 0.5 * (double)shadowed / NA) * (1.0 - (double)cut / NA);
 }
 
