@@ -27,6 +27,11 @@ void lq_run_options_default(LqRunOptions *o)
  * the result (measures and a 256-point contour); per thread a block of polar
  * frames, the segmenter's scratch and the frame it is decoding (its luma, and
  * DCMTK's frame of up to 3 samples of 16 bits). */
+/* Ungated recordings (frames under 150 ms apart, or untimed) keep each
+ * block's images, so that tissue that moved between frames can be followed
+ * (docs/segmentation.md): a gated pullback's frames share no speckle. */
+static int follows_motion(const LqStudyInfo *in) { return !(in->frame_time_ms >= 150.0); }
+
 static double estimate_mib(const LqStudyInfo *in, int threads)
 {
     double per_frame = sizeof(LqFrameMeasure) + sizeof(LqContour) + 2.0 * LQ_SEG_ANGLES * sizeof(double) + 16 +
@@ -34,7 +39,8 @@ static double estimate_mib(const LqStudyInfo *in, int threads)
     double polar = (double)LQ_SEG_ANGLES * LQ_SEG_RADII;
     double per_thread = 40 * polar + 16 * polar; /* a block, the segmenter's planes */
     double frame = (double)in->rows * in->cols;
-    double bytes = in->frames * per_frame + threads * (per_thread + frame * (1 + 6)) + 16.0 * 1024 * 1024;
+    double images = follows_motion(in) ? 36 : 0; /* a block's images: BLOCK + WARMUP + 2 */
+    double bytes = in->frames * per_frame + threads * (per_thread + frame * (1 + 6 + images)) + 16.0 * 1024 * 1024;
     return bytes / (1024.0 * 1024.0);
 }
 
@@ -114,6 +120,8 @@ typedef struct Worker {
     LqSegmenter *seg;          /* this worker's scratch */
     uint8_t *polar;            /* frames polar_first..polar_last of its current block */
     uint8_t *luma;
+    uint8_t *lumas;            /* ungated: the images of polar_first..polar_last (NULL: not kept) */
+    size_t luma_bytes;         /* one image with the polar kernels' padding */
     size_t polar_first, polar_last, blocks_done;
     size_t failed_block;       /* when rc is not LQ_OK */
     size_t index, workers;
@@ -150,14 +158,18 @@ static int read_block(Worker *w, size_t first, size_t last)
             /* one worker: the overlap with its previous block, which lies at
              * the end of the buffer; ascending t never overwrites a source */
             memmove(dst, w->polar + (t - before_first) * pn, pn);
+            if (w->lumas)
+                memmove(w->lumas + (t - polar_first) * w->luma_bytes, w->lumas + (t - before_first) * w->luma_bytes,
+                        w->luma_bytes);
             continue;
         }
-        int rc = lq_study_read_frame(w->reader, (unsigned)t, w->luma, &w->err);
+        uint8_t *luma = w->lumas ? w->lumas + (t - polar_first) * w->luma_bytes : w->luma;
+        int rc = lq_study_read_frame(w->reader, (unsigned)t, luma, &w->err);
         if (rc != LQ_OK) return rc;
-        lq_segmenter_to_polar(w->seg, w->luma, dst);
+        lq_segmenter_to_polar(w->seg, luma, dst);
         /* a frame two workers read is the speckle of the one that owns it;
          * alone, a worker reads each frame once, perhaps for the next block */
-        if (w->workers == 1 || (t >= first && t <= last)) r->speckle[t] = lq_segmenter_speckle(w->seg, w->luma);
+        if (w->workers == 1 || (t >= first && t <= last)) r->speckle[t] = lq_segmenter_speckle(w->seg, luma);
     }
     w->polar_first = polar_first, w->polar_last = polar_last;
     return LQ_OK;
@@ -172,13 +184,16 @@ static void segment_block(Worker *w, size_t first, size_t last)
     for (size_t t = first >= WARMUP ? first - WARMUP : 0; t <= last; t++) {
         const uint8_t *cur = w->polar + (t - w->polar_first) * pn;
         const uint8_t *prev = t > 0 ? cur - pn : cur, *next = t + 1 < n ? cur + pn : cur;
+        const uint8_t *image = w->lumas ? w->lumas + (t - w->polar_first) * w->luma_bytes : NULL;
+        const uint8_t *luma_prev = image && t > 0 ? image - w->luma_bytes : NULL;
+        const uint8_t *luma_next = image && t + 1 < n ? image + w->luma_bytes : NULL;
         if (t < first) {
-            lq_segmenter_frame(w->seg, prev, cur, next, scratch, &conf);
+            lq_segmenter_frame_moving(w->seg, prev, cur, next, luma_prev, luma_next, scratch, &conf);
             continue;
         }
         LqFrameMeasure *m = &r->frames[t];
         LqContour *c = &r->contours[t];
-        lq_segmenter_frame(w->seg, prev, cur, next, c->xy_mm, &m->confidence);
+        lq_segmenter_frame_moving(w->seg, prev, cur, next, luma_prev, luma_next, c->xy_mm, &m->confidence);
         if (w->shared->signatures)
             lq_frame_signature(cur, LQ_SEG_ANGLES, LQ_SEG_RADII, w->shared->signatures + t * LQ_SIGNATURE_BYTES);
         m->valid = lq_shape_measure(c->xy_mm, c->n, &m->shape) == LQ_OK;
@@ -448,7 +463,9 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
         pn = lq_segmenter_polar_size(w->seg);
         w->polar = malloc((BLOCK + WARMUP + 2) * pn);
         w->luma = i == 0 ? luma : calloc(px + LQ_POLAR_SRC_PADDING, 1);
-        if (!w->polar || !w->luma) {
+        w->luma_bytes = px + LQ_POLAR_SRC_PADDING;
+        if (follows_motion(in)) w->lumas = calloc(BLOCK + WARMUP + 2, w->luma_bytes);
+        if (!w->polar || !w->luma || (follows_motion(in) && !w->lumas)) {
             rc = lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", in->path);
             goto done;
         }
@@ -512,6 +529,7 @@ done:
     for (int i = 0; slot && i < threads; i++) {
         lq_segmenter_free(&slot[i].seg);
         free(slot[i].polar);
+        free(slot[i].lumas);
         if (i > 0) {
             free(slot[i].luma);
             lq_study_close_reader(&slot[i].reader);

@@ -69,6 +69,10 @@ struct LqSegmenter {
     int map_stale;          /* the centre moved since map was built */
     uint16_t *mean, *diff, *tmp_a, *tmp_b, *mean_s, *diff_s;
     int16_t *feat, *score;
+    uint8_t *moved[2];      /* NA x NR: a neighbour resampled where this frame's tissue sat in it */
+    LqPolarTap *moved_map;  /* NA x NR scratch for that resampling */
+    double moved_guess[2][3]; /* the last shift and turn found towards each neighbour (px, px, degrees) */
+    int have_guess[2];
     int32_t *cost;          /* NA x NR */
     int32_t *cost_c;        /* NA x NC: the better radius of each pair */
     uint8_t *pick;          /* NA x NC: which of the pair (0 or 1) */
@@ -92,6 +96,13 @@ static void *xcalloc(size_t n, size_t size) { return calloc(n ? n : 1, size); }
  * half up for v >= 0. */
 static inline long round_nearest(double v) { return v >= 0 ? (long)(v + 0.5) : lround(v); }
 
+/* A rigid motion of the tissue relative to the catheter between two frames,
+ * in mm about the catheter: the point (u, v) of one frame lies at
+ * (c u - s v + tx, s u + c v + ty) in the other. */
+typedef struct Motion {
+    double c, s, tx, ty;
+} Motion;
+
 static void build_map(LqSegmenter *s)
 {
     const LqSegGeometry *g = &s->g;
@@ -112,6 +123,28 @@ static void build_map(LqSegmenter *s)
             t->wx = (uint8_t)LQ_CLAMP(round_nearest((x - xi) * 256.0), 0, 255);
             t->wy = (uint8_t)LQ_CLAMP(round_nearest((y - yi) * 256.0), 0, 255);
             t->unused = 0;
+        }
+    }
+}
+
+/* The map of a neighbour moved by m, built for every frame that needs it:
+ * along a ray the point advances by a fixed step in pixels. */
+static void build_map_moved(LqSegmenter *s, LqPolarTap *map, const Motion *m)
+{
+    const LqSegGeometry *g = &s->g;
+    const double xmax = (double)g->cols - 1.001, ymax = (double)g->rows - 1.001;
+    const double x0 = s->cx + m->tx / g->dx_mm, y0 = s->cy + m->ty / g->dy_mm;
+    for (int a = 0; a < NA; a++) {
+        double u = s->dr_mm * s->cos_a[a], v = s->dr_mm * s->sin_a[a];
+        double sx = (m->c * u - m->s * v) / g->dx_mm, sy = (m->s * u + m->c * v) / g->dy_mm;
+        LqPolarTap *t = map + (size_t)a * NR;
+        for (int r = 0; r < NR; r++) {
+            double x = LQ_CLAMP(x0 + r * sx, 0.0, xmax), y = LQ_CLAMP(y0 + r * sy, 0.0, ymax);
+            int xi = LQ_MIN((int)x, (int)g->cols - 2), yi = LQ_MIN((int)y, (int)g->rows - 2);
+            t[r].offset = yi * (int32_t)g->cols + xi;
+            t[r].wx = (uint8_t)LQ_MIN((int)((x - xi) * 256.0 + 0.5), 255);
+            t[r].wy = (uint8_t)LQ_MIN((int)((y - yi) * 256.0 + 0.5), 255);
+            t[r].unused = 0;
         }
     }
 }
@@ -153,13 +186,15 @@ int lq_segmenter_new(LqSegmenter **out, const LqSegGeometry *g, int cpu_level)
     s->mean = xcalloc(n, 2), s->diff = xcalloc(n, 2), s->tmp_a = xcalloc(n, 2);
     s->tmp_b = xcalloc(n, 2), s->mean_s = xcalloc(n, 2), s->diff_s = xcalloc(n, 2);
     s->feat = xcalloc(n, 2), s->score = xcalloc(n, 2);
+    s->moved[0] = xcalloc(n, 1), s->moved[1] = xcalloc(n, 1), s->moved_map = xcalloc(n, sizeof *s->moved_map);
     s->cost = xcalloc(n, 4);
     s->acc[0] = xcalloc(NR + 2 * MAX_JUMP, 4), s->acc[1] = xcalloc(NR + 2 * MAX_JUMP, 4);
     s->from = xcalloc((size_t)DP_ROWS * NC, 1);
     s->cost_c = xcalloc((size_t)NA * NC, 4);
     s->pick = xcalloc((size_t)NA * NC, 1);
     if (!s->map || !s->mean || !s->diff || !s->tmp_a || !s->tmp_b || !s->mean_s || !s->diff_s ||
-        !s->feat || !s->score || !s->cost || !s->acc[0] || !s->acc[1] || !s->from || !s->cost_c || !s->pick) {
+        !s->feat || !s->score || !s->moved[0] || !s->moved[1] || !s->moved_map || !s->cost || !s->acc[0] ||
+        !s->acc[1] || !s->from || !s->cost_c || !s->pick) {
         lq_segmenter_free(&s);
         return LQ_ERR_INTERNAL;
     }
@@ -181,11 +216,12 @@ void lq_segmenter_free(LqSegmenter **seg)
     free(s->map), free(s->mean), free(s->diff), free(s->tmp_a), free(s->tmp_b);
     free(s->mean_s), free(s->diff_s), free(s->feat), free(s->score), free(s->cost);
     free(s->acc[0]), free(s->acc[1]), free(s->from), free(s->cost_c), free(s->pick);
+    free(s->moved[0]), free(s->moved[1]), free(s->moved_map);
     free(s);
     *seg = NULL;
 }
 
-void lq_segmenter_reset(LqSegmenter *seg) { seg->have_prev = 0; }
+void lq_segmenter_reset(LqSegmenter *seg) { seg->have_prev = 0, seg->have_guess[0] = seg->have_guess[1] = 0; }
 
 void lq_segmenter_adopt(LqSegmenter *seg, const LqSegmenter *from)
 {
@@ -652,6 +688,17 @@ static double confidence(const LqSegmenter *s, const int *border)
     return c * (1.0 - 0.5 * (double)shadowed / NA) * (1.0 - (double)cut / NA);
 }
 
+/* First radius of the tissue whose speckle is compared on a ray: beyond the
+ * previous border where there is one (a wide lumen's blood, which always
+ * decorrelates, would hide still tissue), else beyond the ring-down. */
+static int tissue_from(const LqSegmenter *s, int ray)
+{
+    int r0 = s->r_mask + 1;
+    if (s->have_prev && s->prev_border[ray] + BOX_HALF + 2 < s->extent[ray] - 16)
+        r0 = LQ_MAX(r0, s->prev_border[ray] + BOX_HALF + 2);
+    return r0;
+}
+
 /* Whether two polar frames share their tissue speckle: the correlation of
  * radial first differences (speckle rather than anatomy) over every 8th ray.
  * Consecutive ungated frames share it (tissue is still, about 0.6-0.99);
@@ -662,12 +709,7 @@ static double speckle_match(const LqSegmenter *s, const uint8_t *a, const uint8_
     int64_t ab = 0, aa = 0, bb = 0;
     for (int ray = 0; ray < NA; ray += 8) {
         const uint8_t *p = a + (size_t)ray * NR, *q = b + (size_t)ray * NR;
-        /* tissue only, beyond the previous border where there is one: a wide
-         * lumen's blood, which always decorrelates, would hide still tissue */
-        int r0 = s->r_mask + 1;
-        if (s->have_prev && s->prev_border[ray] + BOX_HALF + 2 < s->extent[ray] - 16)
-            r0 = LQ_MAX(r0, s->prev_border[ray] + BOX_HALF + 2);
-        for (int r = r0; r <= s->extent[ray]; r++) {
+        for (int r = tissue_from(s, ray); r <= s->extent[ray]; r++) {
             int da = p[r] - p[r - 1], db = q[r] - q[r - 1];
             ab += da * db, aa += da * da, bb += db * db;
         }
@@ -675,23 +717,139 @@ static double speckle_match(const LqSegmenter *s, const uint8_t *a, const uint8_
     return aa > 0 && bb > 0 ? (double)ab / sqrt((double)aa * (double)bb) : 0.0;
 }
 
+/* The same correlation with the neighbour's image (luma) sampled where this
+ * frame's tissue points lie in it after the motion m, on every step-th ray,
+ * over the first ALIGN_BAND_MM of tissue. */
+#define ALIGN_BAND_MM 2.0
+static double moved_match(const LqSegmenter *s, const uint8_t *cur, const uint8_t *luma, const Motion *m, int step)
+{
+    const LqSegGeometry *g = &s->g;
+    double ab = 0, aa = 0, bb = 0;
+    for (int ray = 0; ray < NA; ray += step) {
+        const uint8_t *p = cur + (size_t)ray * NR;
+        /* along the ray the moved point advances by a fixed step in pixels */
+        double u = s->dr_mm * s->cos_a[ray], v = s->dr_mm * s->sin_a[ray];
+        double sx = (m->c * u - m->s * v) / g->dx_mm, sy = (m->s * u + m->c * v) / g->dy_mm;
+        double x0 = s->cx + m->tx / g->dx_mm, y0 = s->cy + m->ty / g->dy_mm;
+        /* the tissue just beyond the border: where the difference decides */
+        int r0 = tissue_from(s, ray), r1 = LQ_MIN(s->extent[ray], r0 + (int)lround(ALIGN_BAND_MM / s->dr_mm));
+        double last = 0;
+        for (int r = r0 - 1; r <= r1; r++) {
+            double x = x0 + r * sx, y = y0 + r * sy;
+            if (x < 0 || y < 0 || x > g->cols - 2 || y > g->rows - 2) break;
+            int xi = (int)x, yi = (int)y;
+            double fx = x - xi, fy = y - yi;
+            const uint8_t *q = luma + (size_t)yi * g->cols + xi;
+            double val = (1 - fy) * (q[0] + fx * (q[1] - q[0])) + fy * (q[g->cols] + fx * (q[g->cols + 1] - q[g->cols]));
+            if (r >= r0) {
+                double da = p[r] - p[r - 1], db = val - last;
+                ab += da * db, aa += da * da, bb += db * db;
+            }
+            last = val;
+        }
+    }
+    return aa > 0 && bb > 0 ? ab / sqrt(aa * bb) : 0.0;
+}
+
+/* Ungated motion: with each beat the catheter swings in the lumen and the
+ * vessel turns about it, so a neighbour's tissue speckle lies a pixel or two
+ * away from this frame's and changes as much as the blood. Where the tissue
+ * no longer matches (under MATCH_HI) and the neighbour's image is at hand,
+ * the shift and turn that best match it are searched in the image (the polar
+ * frame has already lost the detail at the border's radii, one ray being
+ * 2.5-3.7 pixels of arc there): shifts of up to 3 pixels on a pixel grid,
+ * turns of up to 0.6 degrees, then half and quarter pixels. The neighbour,
+ * resampled at the matched points, takes its place in the difference when
+ * it matches by ALIGN_GAIN more than as it stood. */
+#define ALIGN_REACH_PX 3
+#define ALIGN_GAIN 0.1
+
+static Motion motion_of(double deg, double tx, double ty)
+{
+    double t = deg * LQ_PI / 180.0;
+    return (Motion){cos(t), sin(t), tx, ty};
+}
+
+/* The best of the 3 x 3 shifts a pixel apart around (tx, ty) px at deg. */
+static double best_shift(const LqSegmenter *s, const uint8_t *cur, const uint8_t *luma, double px, double deg,
+                         double step_px, int rays, double *tx, double *ty)
+{
+    double best = -1, bx = *tx, by = *ty;
+    for (int j = -1; j <= 1; j++)
+        for (int i = -1; i <= 1; i++) {
+            Motion m = motion_of(deg, (*tx + i * step_px) * px, (*ty + j * step_px) * px);
+            double c = moved_match(s, cur, luma, &m, rays);
+            if (c > best) best = c, bx = *tx + i * step_px, by = *ty + j * step_px;
+        }
+    *tx = bx, *ty = by;
+    return best;
+}
+
+static double align_neighbour(LqSegmenter *s, int side, const uint8_t *cur, const uint8_t *nb, const uint8_t *luma,
+                              uint8_t *out, const uint8_t **use)
+{
+    *use = nb;
+    double still = speckle_match(s, cur, nb);
+    if (still >= MATCH_HI || !luma) return still;
+    const double px = 0.5 * (s->g.dx_mm + s->g.dy_mm);
+    double best = -1, deg = 0, tx = 0, ty = 0;
+    /* motion is smooth: start where the previous frame's match lay */
+    if (s->have_guess[side]) {
+        tx = s->moved_guess[side][0], ty = s->moved_guess[side][1], deg = s->moved_guess[side][2];
+        best = best_shift(s, cur, luma, px, deg, 1.0, 32, &tx, &ty);
+    }
+    if (best < MATCH_LO) {
+        best = -1, deg = 0, tx = 0, ty = 0;
+        for (int j = -ALIGN_REACH_PX; j <= ALIGN_REACH_PX; j++)
+            for (int i = -ALIGN_REACH_PX; i <= ALIGN_REACH_PX; i++) {
+                Motion m = motion_of(0, i * px, j * px);
+                double c = moved_match(s, cur, luma, &m, 32);
+                if (c > best) best = c, tx = i, ty = j;
+            }
+        if (best < 0.5 * MATCH_LO) return still; /* nothing near matches: frames a beat apart */
+    }
+    double deg0 = deg;
+    for (int k = -1; k <= 1; k += 2) {
+        Motion m = motion_of(deg0 + 0.2 * k, tx * px, ty * px);
+        double c = moved_match(s, cur, luma, &m, 32);
+        if (c > best) best = c, deg = deg0 + 0.2 * k;
+    }
+    best_shift(s, cur, luma, px, deg, 0.5, 16, &tx, &ty);
+    best = best_shift(s, cur, luma, px, deg, 0.25, 16, &tx, &ty);
+    if (best < MATCH_LO || best < still + ALIGN_GAIN) return still;
+    s->moved_guess[side][0] = tx, s->moved_guess[side][1] = ty, s->moved_guess[side][2] = deg;
+    s->have_guess[side] = 1;
+    Motion m = motion_of(deg, tx * px, ty * px);
+    build_map_moved(s, s->moved_map, &m);
+    s->dsp.polar(out, luma, (ptrdiff_t)s->g.cols, s->moved_map, (size_t)NA * NR);
+    double moved = speckle_match(s, cur, out);
+    if (moved < still + ALIGN_GAIN) return still;
+    *use = out;
+    return moved;
+}
+
 /* Weight of the decorrelation term for this frame (Q3): full where a
- * neighbour shares the tissue speckle, none where none does. */
-static int decorrelation_weight(const LqSegmenter *s, const uint8_t *prev, const uint8_t *cur, const uint8_t *next)
+ * neighbour shares the tissue speckle (moved onto this frame's where it
+ * moved), none where none does. */
+static int decorrelation_weight(LqSegmenter *s, const uint8_t **prev, const uint8_t *cur, const uint8_t **next,
+                                const uint8_t *luma_prev, const uint8_t *luma_next)
 {
     double match = 0.0;
-    if (prev != cur) match = speckle_match(s, cur, prev);
-    if (next != cur && match < MATCH_HI) match = LQ_MAX(match, speckle_match(s, cur, next));
+    if (*prev != cur) match = align_neighbour(s, 0, cur, *prev, luma_prev, s->moved[0], prev);
+    if (*next != cur && match < MATCH_HI)
+        match = LQ_MAX(match, align_neighbour(s, 1, cur, *next, luma_next, s->moved[1], next));
     double t = LQ_CLAMP((match - MATCH_LO) / (MATCH_HI - MATCH_LO), 0.0, 1.0);
     return (int)lround(DIFF_K_Q3 * t);
 }
 
 static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cur, const uint8_t *next,
-                          int prior_mu, int prior_cap, double *xy_mm, double *conf)
+                          const uint8_t *luma_prev, const uint8_t *luma_next, int prior_mu, int prior_cap,
+                          double *xy_mm, double *conf)
 {
     const size_t n = (size_t)NA * NR;
     const LqSegDsp *d = &s->dsp;
     find_extent(s, cur);
+    const int k_q3 = decorrelation_weight(s, &prev, cur, &next, luma_prev, luma_next);
     d->temporal(s->mean, s->diff, prev, cur, next, n);
     for (int a = 0; a < NA; a++) {
         d->box_row(s->tmp_a + a * NR, s->mean + a * NR, NR, BOX_HALF);
@@ -702,7 +860,7 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
         d->add3(s->mean_s + c, s->tmp_a + p, s->tmp_a + c, s->tmp_a + q, NR);
         d->add3(s->diff_s + c, s->tmp_b + p, s->tmp_b + c, s->tmp_b + q, NR);
     }
-    d->feature(s->feat, s->mean_s, s->diff_s, n, decorrelation_weight(s, prev, cur, next));
+    d->feature(s->feat, s->mean_s, s->diff_s, n, k_q3);
     int thr, gain;
     frame_levels(s, &thr, &gain);
     d->score(s->score, s->feat, n, thr, gain);
@@ -758,7 +916,13 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
 void lq_segmenter_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cur, const uint8_t *next,
                         double *xy_mm, double *conf)
 {
-    segment_frame(s, prev, cur, next, PRIOR_MU, PRIOR_CAP, xy_mm, conf);
+    segment_frame(s, prev, cur, next, NULL, NULL, PRIOR_MU, PRIOR_CAP, xy_mm, conf);
+}
+
+void lq_segmenter_frame_moving(LqSegmenter *s, const uint8_t *prev, const uint8_t *cur, const uint8_t *next,
+                               const uint8_t *luma_prev, const uint8_t *luma_next, double *xy_mm, double *conf)
+{
+    segment_frame(s, prev, cur, next, luma_prev, luma_next, PRIOR_MU, PRIOR_CAP, xy_mm, conf);
 }
 
 void lq_segmenter_frame_guided(LqSegmenter *s, const uint8_t *prev, const uint8_t *cur, const uint8_t *next,
@@ -770,7 +934,7 @@ void lq_segmenter_frame_guided(LqSegmenter *s, const uint8_t *prev, const uint8_
         s->prev_border[a] = (int)LQ_CLAMP(lround(r / s->dr_mm), 0, NR - 1);
     }
     s->have_prev = 1;
-    segment_frame(s, prev, cur, next, PRIOR_MU * GUIDE_MU_GAIN, PRIOR_CAP * GUIDE_CAP_GAIN, xy_mm, conf);
+    segment_frame(s, prev, cur, next, NULL, NULL, PRIOR_MU * GUIDE_MU_GAIN, PRIOR_CAP * GUIDE_CAP_GAIN, xy_mm, conf);
 }
 
 double lq_segmenter_speckle(const LqSegmenter *s, const uint8_t *luma)

@@ -37,6 +37,10 @@ void lq_segmenter_to_polar(LqSegmenter *seg, const uint8_t *luma, uint8_t *polar
  * previous border is a weak prior. Writes LQ_SEG_ANGLES points into xy_mm. */
 void lq_segmenter_frame(LqSegmenter *seg, const uint8_t *prev, const uint8_t *cur,
                         const uint8_t *next, double *xy_mm, double *confidence);
+/* The same, with the neighbours' images (rows*cols luma, NULL where not at
+ * hand) to follow tissue that moved between frames (ungated motion). */
+void lq_segmenter_frame_moving(LqSegmenter *seg, const uint8_t *prev, const uint8_t *cur, const uint8_t *next,
+                               const uint8_t *luma_prev, const uint8_t *luma_next, double *xy_mm, double *confidence);
 /* The same frame segmented under a firm prior: the border of guide_xy_mm
  * (LQ_SEG_ANGLES points on the same rays, e.g. the mean of the neighbouring
  * frames' contours). Used to re-segment a frame that disagrees with both
