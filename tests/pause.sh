@@ -4,7 +4,9 @@
 # file does not say so (lumenq-phantom --pause). lumenq finds the frames whose
 # image barely moves for 3 s or more at the lesion and measures the lumen
 # over them: a lesion opening by 150 % at inspiration (area varying by 60 %)
-# is flagged, a still one is not, and a pullback without a pause has none.
+# is flagged, and so is one breathing +-30 % about its mean (46 %) at the
+# default threshold; a still one is not, and a pullback without a pause has
+# none.
 # The pause is taken out of the positions (the file's rate runs on through
 # it): the lesion, its length, the reference and the stent come out as on
 # the same seed pulled back without the pause.
@@ -22,8 +24,8 @@ held() { # the truth's frames at the place the most frames share: "first last" (
              print f[at], l[at]}'
 }
 
-for kind in breathing fixed; do
-    opt=; [ "$kind" = breathing ] && opt="--breathing 1.5"
+for kind in breathing fixed pm30; do
+    case $kind in breathing) opt="--breathing 1.5" ;; fixed) opt= ;; pm30) opt="--breathing 0.857" ;; esac
     check "a pullback pausing 15 s at the $kind lesion: written" "$phantom" "$work/$kind.dcm" "$work/$kind-truth.json" \
         --seed 4 --size 256 --pause 15 $opt
     check "  measured" expect_exit 0 "$lumenq" measure "$work/$kind.dcm" -o "$work/$kind.txt" --json "$work/$kind.json" \
@@ -40,8 +42,11 @@ for kind in breathing fixed; do
 done
 check "breathing lesion: variation 50 % or more, dynamic" sh -c "[ $(int "$(dyn "$work/breathing.json" variation_pct)") -ge 50 ] &&
     [ '$(dyn "$work/breathing.json" dynamic)' = true ]"
-check "  the text says so" grep -q "^CAUTION    the lesion is DYNAMIC: its area varies by [0-9]* % > 50 % while the pullback pauses at it" \
+check "  the text says so" grep -q "^CAUTION    the lesion is DYNAMIC: its area varies by [0-9]* % > 30 % while the pullback pauses at it" \
     "$work/breathing.txt"
+check "+-30 % lesion: variation 42-50 %, dynamic at the default threshold" sh -c "
+    v=$(int "$(dyn "$work/pm30.json" variation_pct)"); [ \$v -ge 42 ] && [ \$v -le 50 ] &&
+    [ '$(dyn "$work/pm30.json" dynamic)' = true ] && [ '$(dyn "$work/pm30.json" threshold_pct)' = 30.0 ]"
 check "still lesion: variation under 20 %, not dynamic" sh -c "[ $(int "$(dyn "$work/fixed.json" variation_pct)") -lt 20 ] &&
     [ '$(dyn "$work/fixed.json" dynamic)' = false ]"
 check "  the text says not dynamic" grep -q "^Dynamics   verdict from pause: not dynamic" "$work/fixed.txt"

@@ -384,7 +384,7 @@ LQ_API int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMea
  * (docs/measurements.md, "Dynamic lesions"): the catheter held still at the
  * lesion (a stationary recording, or a pause inside the pullback) through
  * a few breaths, or a second pullback in another respiratory phase. */
-#define LQ_DYNAMIC_THRESHOLD_PCT 50.0 /* default: an area reduction > 50 % */
+#define LQ_DYNAMIC_THRESHOLD_PCT 30.0 /* default: flags a lesion breathing +-30 % (46 %), not a still one */
 #define LQ_STILL_MIN_S 3.0            /* a pause: the image barely moving for at least this long */
 #define LQ_DYNAMICS_MAX_CYCLES 32
 #define LQ_DYNAMICS_MAX_PAUSES 16
