@@ -5,7 +5,8 @@
 # larger (--phase 1.5), or in the same phase. The two are aligned on their
 # area profiles (the shift found within 0.5 mm) and the lesion's MLA in each
 # compared: another phase is dynamic, the same one is not; with --compare or
-# as two pullbacks of one study in a folder. A lesion 30 % narrower in one
+# as two pullbacks of one study in a folder, and by the PACS hook, which
+# measures each and compares it with the other. A lesion 30 % narrower in one
 # pullback and 30 % wider in the other (+-30 % about its mean, 46 %) is
 # dynamic at the default threshold.
 # Usage: compare.sh LUMENQ LUMENQ_PHANTOM
@@ -63,6 +64,24 @@ check "a folder of two pullbacks of one study: exit 0" expect_exit 0 "$lumenq" m
     -o "$work/folder.json"
 check "  compared as with --compare" sh -c "[ '$(dyn "$work/folder.json" change_pct)' = '$(dyn "$work/other.json" change_pct)' ] &&
     [ '$(dyn "$work/folder.json" dynamic)' = true ]"
+# The PACS hook on that study: each pullback measured, its lesion judged
+# against the other; and on a study of two pullbacks in the same phase.
+check "hook on the study of two pullbacks: exit 0" expect_exit 0 "$lumenq" hook "$work/study" --out "$work/hook" \
+    --log "$work/hook.log"
+check "  both measured, each compared with the other: source compare, dynamic" sh -c "
+    [ \$(ls '$work'/hook/*/*/report.json | wc -l) -eq 2 ] && for j in '$work'/hook/*/*/report.json; do
+        grep -q '\"source\": \"compare\", \"dynamic\": true' \"\$j\" || exit 1; done"
+first_json=$(grep -l '"file": ".*/first.dcm"' "$work"/hook/*/*/report.json | head -1)
+check "  the first's change as with --compare" [ "$(dyn "$first_json" change_pct)" = "$(dyn "$work/other.json" change_pct)" ]
+check "  the log says so for both, with the change and the shift" \
+    [ "$(grep -Ec 'DYNAMIC between the two pullbacks \(MLA change [5-9][0-9] %, aligned [-+][23]\.[0-9] mm\)' "$work/hook.log")" -eq 2 ]
+mkdir -p "$work/same-study"
+cp "$work/first.dcm" "$work/same.dcm" "$work/same-study/"
+check "hook on a study of two pullbacks in the same phase: exit 0" expect_exit 0 "$lumenq" hook "$work/same-study" \
+    --out "$work/hook-same" --log "$work/hook-same.log"
+check "  the log says not dynamic for both" \
+    [ "$(grep -c 'not dynamic between the two pullbacks (MLA change [0-9] %' "$work/hook-same.log")" -eq 2 ]
+
 check "an untimed pullback written" "$phantom" "$work/untimed.dcm" --seed 4 --size 256 --no-timing --series 4
 check "--compare an untimed pullback: exit 65" expect_exit 65 "$lumenq" measure "$work/first.dcm" \
     --compare "$work/untimed.dcm" -o /dev/null
