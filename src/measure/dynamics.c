@@ -274,6 +274,7 @@ static double likeness_apart(const uint8_t *signatures, size_t a, size_t b, size
 static int comes_back(const uint8_t *signatures, size_t a, size_t b, double frame_time_ms)
 {
     size_t lo = (size_t)lround(LQ_STILL_MIN_S * 1000.0 / frame_time_ms), m = b - a + 1;
+    if (m < 3) return 0; /* frames seconds apart: too few to tell */
     size_t hi = LQ_MIN(lo + (size_t)lround(BREATH_MAX_S * 1000.0 / frame_time_ms), m - 2);
     double best = -1, scratch[RETURN_PAIRS];
     for (size_t apart = LQ_MAX(lo, (size_t)1); apart <= hi; apart++)
