@@ -514,7 +514,9 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
     r->pullback_first = ms.first_frame > 0 ? (size_t)ms.first_frame : 0;
     r->pullback_last = ms.last_frame >= 0 && (size_t)ms.last_frame < n ? (size_t)ms.last_frame : n - 1;
     if (r->pullback_first > r->pullback_last) r->pullback_first = 0, r->pullback_last = n - 1;
-    rc = lq_measure_frames(r->frames, n, &ms, &r->summary, err);
+    /* a pause of the pullback: its frames at one place before the vein is measured along them */
+    rc = lq_pauses_hold(r, in, shared.signatures) == LQ_OK ? LQ_OK : lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
+    if (rc == LQ_OK) rc = lq_measure_frames(r->frames, n, &ms, &r->summary, err);
     r->timed = in->timing != LQ_TIMING_NONE;
     snprintf(r->study_uid, sizeof r->study_uid, "%s", in->study_instance_uid);
     r->dynamic_threshold_pct = ms.dynamic_threshold_pct;

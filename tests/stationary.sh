@@ -4,7 +4,8 @@
 # held 12 s at 10 frames/s (--hold-lesion, IVUS Acquisition SELECTIVE, a
 # series of its own): a lesion whose minor axis opens by 150 % at
 # inspiration (area varying by 60 %) is flagged, a still one is not, one
-# breathing +-30 % (46 %) only below the default threshold; beside its
+# breathing +-30 % (46 %) is flagged at the default threshold (30 %: issue
+# 20's "+-30 % or more flagged, a still one not"); beside its
 # pullback in a folder the recording judges the pullback's lesion (over the
 # pullback's own window, which re-narrows with a breathing lesion), and the
 # text, JSON, summary CSV, dynamics.png, PDF and SR carry it.
@@ -38,10 +39,11 @@ check "  every frame flagged held-still" [ "$(grep -c '"held-still"' "$work/alon
 check "still lesion: judged, variation under 20 %, not dynamic" sh -c "[ '$(dyn "$work/fixed.json" judged)' = true ] &&
     [ $(int "$(dyn "$work/fixed.json" variation_pct)") -lt 20 ] && [ '$(dyn "$work/fixed.json" dynamic)' = false ]"
 "$lumenq" measure "$work/held-pm30.dcm" -o /dev/null --json "$work/pm30.json" 2>/dev/null
-"$lumenq" measure "$work/held-pm30.dcm" -o /dev/null --json "$work/pm30-40.json" --dynamic-threshold 40 2>/dev/null
-check "+-30 % lesion: variation 42-50 %: not dynamic at 50 %, dynamic at 40 %" sh -c "
+"$lumenq" measure "$work/held-pm30.dcm" -o /dev/null --json "$work/pm30-50.json" --dynamic-threshold 50 2>/dev/null
+check "+-30 % lesion: variation 42-50 %: dynamic at the default, not at --dynamic-threshold 50" sh -c "
     v=$(int "$(dyn "$work/pm30.json" variation_pct)"); [ \$v -ge 42 ] && [ \$v -le 50 ] &&
-    [ '$(dyn "$work/pm30.json" dynamic)' = false ] && [ '$(dyn "$work/pm30-40.json" dynamic)' = true ]"
+    [ '$(dyn "$work/pm30.json" dynamic)' = true ] && [ '$(dyn "$work/pm30.json" threshold_pct)' = 30.0 ] &&
+    [ '$(dyn "$work/pm30-50.json" dynamic)' = false ]"
 
 # A folder of one study: the pullback and the recording held at its lesion.
 mkdir -p "$work/study" "$work/still"
@@ -53,7 +55,7 @@ cp "$work/held-fixed.dcm" "$work/still/held.dcm"
 check "folder with a stationary recording: exit 0" expect_exit 0 "$lumenq" measure "$work/study" -o "$work/study.txt" \
     --out "$work/o" --sr "$work/o/sr.dcm" --summary-csv "$work/summary.csv"
 check "  the pullback is measured" grep -q "^File       $work/study/pullback.dcm" "$work/study.txt"
-check "  the stationary recording judges it: DYNAMIC" grep -q "^CAUTION    the lesion is DYNAMIC: its area varies by [56][0-9] % > 50 % in the stationary recording" "$work/study.txt"
+check "  the stationary recording judges it: DYNAMIC" grep -q "^CAUTION    the lesion is DYNAMIC: its area varies by [56][0-9] % > 30 % in the stationary recording" "$work/study.txt"
 check "  JSON: source stationary, both files" sh -c "[ '$(dyn "$work/o/report.json" source)' = stationary ] &&
     [ '$(dyn "$work/o/report.json" file)' = '$work/study/held.dcm' ] &&
     grep -q '\"file\": \"$work/study/pullback.dcm\"' '$work/o/report.json'"

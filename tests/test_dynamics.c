@@ -4,7 +4,8 @@
  * 80 + 40 sin(2 pi t / 4): min 40, max 120, so (max - min) / max = 66.7 %;
  * the running median over +-0.15 s (one frame each side) lowers each peak to
  * 80 + 40 cos(2 pi / 40) = 119.507 and raises each trough to 40.493, so each
- * whole cycle gives (119.507 - 40.493) / 119.507 = 66.12 %. */
+ * whole cycle gives (119.507 - 40.493) / 119.507 = 66.12 %. Frames held at
+ * one position (a pause) measure as the same pullback without them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -101,6 +102,63 @@ static void test_not_judged(void **state)
     assert_int_equal(c.frames, FRAMES / 2);
 }
 
+/* A pullback at 0.5 mm/frame: IVC, CIV, a 5 mm lesion (frames 60-69), EIV;
+ * paused: `pause` more frames held at frame 64's place, the lesion as there. */
+static size_t pullback(LqFrameMeasure *f, size_t pause)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < 200; i++)
+        for (size_t k = 0; k <= (i == 64 ? pause : 0); k++, n++) {
+            double area = i < 20 ? 300 : i < 60 ? 180 : i < 70 ? 40 + 0.1 * fabs((double)i - 64) + 0.01 * k : 150;
+            memset(&f[n], 0, sizeof f[n]);
+            f[n].valid = 1, f[n].confidence = 0.9;
+            f[n].position_mm = 0.5 * (double)i; /* the catheter's place: held during the pause */
+            f[n].shape.area_mm2 = area;
+            f[n].shape.min_feret_mm = f[n].shape.max_feret_mm = 2 * sqrt(area / 3.14159265358979323846);
+        }
+    return n;
+}
+
+static void test_pause_is_one_place(void **state)
+{
+    (void)state;
+    static LqFrameMeasure moving[200], paused[230];
+    size_t n = pullback(moving, 0), m = pullback(paused, 30);
+    assert_int_equal(m, n + 30);
+    LqMeasureSettings set;
+    lq_measure_settings_default(&set);
+    LqSummary a, b;
+    assert_int_equal(lq_measure_frames(moving, n, &set, &a, NULL), LQ_OK);
+    assert_int_equal(lq_measure_frames(paused, m, &set, &b, NULL), LQ_OK);
+    assert_true(a.ok && b.ok);
+    assert_int_equal(a.lesion_frame, 64);
+    assert_int_equal(b.lesion_frame, 64); /* the pause's narrowest frame, its first */
+    assert_float_equal(b.lesion_position_mm, a.lesion_position_mm, 1e-9);
+    assert_float_equal(b.lesion_length_mm, 5.0, 1e-9);
+    assert_float_equal(a.lesion_length_mm, 5.0, 1e-9);
+    assert_float_equal(b.reference_area_mm2, a.reference_area_mm2, 1e-9);
+    assert_float_equal(b.stent_span_mm, a.stent_span_mm, 1e-9);
+    assert_float_equal(b.stent_length_mm, a.stent_length_mm, 1e-9);
+    /* ranges in frames of the file: the lesion segment holds the held frames */
+    assert_int_equal(a.lesion_first, 60), assert_int_equal(a.lesion_last, 69);
+    assert_int_equal(b.lesion_first, 60), assert_int_equal(b.lesion_last, 99);
+    assert_int_equal(b.reference_first, a.reference_first + 30);
+    assert_int_equal(b.reference_last, a.reference_last + 30);
+    assert_int_equal(b.low_confidence_frames, 0);
+    /* a frame of the pause chosen by the reader stands for the place */
+    set.lesion_frame = 80;
+    assert_int_equal(lq_measure_frames(paused, m, &set, &b, NULL), LQ_OK);
+    assert_int_equal(b.lesion_frame, 80);
+    assert_float_equal(b.lesion_position_mm, 32.0, 1e-9);
+    assert_float_equal(b.lesion_length_mm, 5.0, 1e-9);
+    /* a pullback held throughout is one place: nothing to measure along */
+    for (size_t i = 0; i < m; i++) paused[i].position_mm = 7.0;
+    set.lesion_frame = -1;
+    assert_int_equal(lq_measure_frames(paused, m, &set, &b, NULL), LQ_OK);
+    assert_false(b.ok);
+    assert_non_null(strstr(b.problem, "230 frames at only 1 place along the vein (the catheter held still)"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -108,6 +166,7 @@ int main(void)
         cmocka_unit_test(test_breathing_cycles),
         cmocka_unit_test(test_still_lesion),
         cmocka_unit_test(test_not_judged),
+        cmocka_unit_test(test_pause_is_one_place),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

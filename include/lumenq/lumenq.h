@@ -384,9 +384,10 @@ LQ_API int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMea
  * (docs/measurements.md, "Dynamic lesions"): the catheter held still at the
  * lesion (a stationary recording, or a pause inside the pullback) through
  * a few breaths, or a second pullback in another respiratory phase. */
-#define LQ_DYNAMIC_THRESHOLD_PCT 50.0 /* default: an area reduction > 50 % */
+#define LQ_DYNAMIC_THRESHOLD_PCT 30.0 /* default: flags a lesion breathing +-30 % (46 %), not a still one */
 #define LQ_STILL_MIN_S 3.0            /* a pause: the image barely moving for at least this long */
 #define LQ_DYNAMICS_MAX_CYCLES 32
+#define LQ_DYNAMICS_MAX_PAUSES 16
 
 typedef enum LqDynamicSource {
     LQ_DYNAMIC_FROM_NONE = 0,     /* not judged */
@@ -441,6 +442,16 @@ typedef struct LqComparison {
     int dynamic;                   /* change_pct > threshold_pct */
 } LqComparison;
 
+/* A run of frames held still LQ_STILL_MIN_S or more, anywhere in the
+ * recording. Within a timed pullback the catheter did not move: its frames
+ * share the first one's position, and every frame after it comes
+ * removed_mm closer (docs/measurements.md, "Frames held still"). */
+typedef struct LqPause {
+    int first, last;               /* frames (0-based, in the recording) */
+    double held_s;
+    double removed_mm;             /* pullback the file's rate ran on over it (0: untimed, or not in the pullback) */
+} LqPause;
+
 /* The evidence on a lesion's dynamics and the verdict it gives. */
 typedef struct LqDynamics {
     LqDynamicSource source;        /* what the verdict rests on: a recording held still or a second
@@ -454,6 +465,8 @@ typedef struct LqDynamics {
     const double *time_s, *area_mm2; /* (NAN where a frame has no usable contour) */
     int has_comparison;
     LqComparison comparison;
+    int pauses;                    /* runs held still found (the first LQ_DYNAMICS_MAX_PAUSES kept) */
+    LqPause pause[LQ_DYNAMICS_MAX_PAUSES];
 } LqDynamics;
 
 /* The lumen over time in frames first..last of a recording held still,

@@ -22,6 +22,11 @@
                                      over +-the lag, at least 2 frames) are at one place: a lone alike pair
                                      while moving does not make a pause, a breath's jolt does not end one */
 #define STILL_WHOLE_SHARE 0.9     /* a recording this still throughout is a stationary one */
+#define RETURN_LIKENESS 0.94      /* a pause's image comes back this alike (phantoms: pauses 0.96-0.98, drifts
+                                     through slowly changing tissue 0.95 at most) */
+#define RETURN_DROP 0.015         /* and at most this less alike than the next frame (phantoms: pauses -0.05 to
+                                     +0.002, drifts 0.03 or more) */
+#define RETURN_PAIRS 64           /* frame pairs compared at each separation, at most */
 #define COMPARE_GRID_MM 0.25      /* the area profiles are compared on this grid */
 #define COMPARE_MAX_SHIFT_MM 30.0 /* and shifted at most this far (or 30 % of the shorter) */
 #define COMPARE_MIN_OVERLAP 0.5   /* of the shorter pullback */
@@ -248,27 +253,67 @@ static void settle(LqResult *r)
     }
 }
 
-/* Runs of frames whose image barely moves (like the one LQ_STILL_LAG_S
- * before): the longest one, lasting at least LQ_STILL_MIN_S, that holds
- * `lesion` or touches frames lo..hi (any when lesion < 0). Returns 1 and
- * its frames. */
-static int still_run(const LqResult *r, double frame_time_ms, long lesion, long lo, long hi, size_t *first,
-                     size_t *last)
+/* How alike frames a..b are to those `apart` frames later: the median
+ * likeness of up to RETURN_PAIRS pairs spread over the run. */
+static double likeness_apart(const uint8_t *signatures, size_t a, size_t b, size_t apart, double *scratch)
 {
-    size_t n = r->n, lag = r->still_lag, best = 0, half = LQ_MAX(lag, (size_t)2);
-    if (lag == 0 || n <= lag) return 0;
+    size_t pairs = b - a + 1 - apart, step = (pairs + RETURN_PAIRS - 1) / RETURN_PAIRS, c = 0;
+    for (size_t k = a; k + apart <= b; k += step)
+        scratch[c++] = lq_signature_likeness(signatures + k * LQ_SIGNATURE_BYTES,
+                                             signatures + (k + apart) * LQ_SIGNATURE_BYTES);
+    return median_of(scratch, c);
+}
+
+/* A run alike to the frames LQ_STILL_LAG_S before may be a catheter
+ * drifting through tissue whose texture changes slowly. Held at one place,
+ * the image comes back LQ_STILL_MIN_S or more later (a breath later when
+ * the lumen breathes) as alike as from one frame to the next; moving, it
+ * has drifted further by then. The best median likeness over separations of
+ * LQ_STILL_MIN_S to that plus BREATH_MAX_S must reach RETURN_LIKENESS and
+ * stay within RETURN_DROP of the next frame's. */
+static int comes_back(const uint8_t *signatures, size_t a, size_t b, double frame_time_ms)
+{
+    size_t lo = (size_t)lround(LQ_STILL_MIN_S * 1000.0 / frame_time_ms), m = b - a + 1;
+    if (m < 3) return 0; /* frames seconds apart: too few to tell */
+    size_t hi = LQ_MIN(lo + (size_t)lround(BREATH_MAX_S * 1000.0 / frame_time_ms), m - 2);
+    double best = -1, scratch[RETURN_PAIRS];
+    for (size_t apart = LQ_MAX(lo, (size_t)1); apart <= hi; apart++)
+        best = fmax(best, likeness_apart(signatures, a, b, apart, scratch));
+    return best >= RETURN_LIKENESS && best >= likeness_apart(signatures, a, b, 1, scratch) - RETURN_DROP;
+}
+
+/* Frame k of run a..b seen again in the run, LQ_STILL_MIN_S or more away:
+ * the catheter was there, not on its way (texture alike over a mm or two
+ * makes a run begin a frame or two early). */
+static int seen_again(const uint8_t *signatures, size_t k, size_t a, size_t b, size_t apart)
+{
+    for (size_t j = a; j <= b; j++)
+        if ((j + apart <= k || j >= k + apart) &&
+            lq_signature_likeness(signatures + k * LQ_SIGNATURE_BYTES, signatures + j * LQ_SIGNATURE_BYTES) >=
+                RETURN_LIKENESS)
+            return 1;
+    return 0;
+}
+
+/* Every run of frames whose image barely moves (like the one LQ_STILL_LAG_S
+ * before) for LQ_STILL_MIN_S or more, and comes back, in
+ * frame order, into d->pause[], its ends trimmed to frames seen again. */
+static int find_pauses(const LqResult *r, double frame_time_ms, const uint8_t *signatures, LqDynamics *d)
+{
+    size_t n = r->n, lag = r->still_lag, half = LQ_MAX(lag, (size_t)2);
+    d->pauses = 0;
+    if (lag == 0 || n <= lag || !(frame_time_ms > 0) || !signatures) return LQ_OK;
     double *likeness = malloc(n * sizeof *likeness), *window = malloc((2 * half + 1) * sizeof *window);
     if (!likeness || !window) {
         free(likeness), free(window);
-        return 0;
+        return LQ_ERR_INTERNAL;
     }
     for (size_t t = lag; t < n; t++) {
         size_t a = t >= lag + half ? t - half : lag, b = LQ_MIN(t + half, n - 1), c = 0;
         for (size_t k = a; k <= b; k++) window[c++] = r->stillness[k];
         likeness[t] = median_of(window, c);
     }
-    int found = 0;
-    for (size_t t = lag; t < n;) {
+    for (size_t t = lag; t < n && d->pauses < LQ_DYNAMICS_MAX_PAUSES;) {
         if (!(likeness[t] >= STILL_LIKENESS)) {
             t++;
             continue;
@@ -280,15 +325,52 @@ static int still_run(const LqResult *r, double frame_time_ms, long lesion, long 
         for (to = end; to > from && !(r->stillness[to] >= STILL_LIKENESS); to--) continue;
         size_t a = from - lag, b = to; /* frame t - lag is at the place t is */
         double held_s = (b - a + 1) * frame_time_ms / 1000.0;
-        int at_lesion = lesion < 0 || ((long)a <= lesion && lesion <= (long)b) || (lo >= 0 && (long)a <= hi && lo <= (long)b);
-        if (held_s >= LQ_STILL_MIN_S - 1e-9 && at_lesion && b - a + 1 > best) {
-            best = b - a + 1, *first = a, *last = b;
-            found = 1;
+        if (held_s >= LQ_STILL_MIN_S - 1e-9 && comes_back(signatures, a, b, frame_time_ms)) {
+            size_t apart = (size_t)lround(LQ_STILL_MIN_S * 1000.0 / frame_time_ms);
+            while (a < b && !seen_again(signatures, a, a, b, apart)) a++;
+            while (b > a && !seen_again(signatures, b, a, b, apart)) b--;
+            held_s = (b - a + 1) * frame_time_ms / 1000.0;
+            if (held_s >= LQ_STILL_MIN_S - 1e-9) d->pause[d->pauses++] = (LqPause){(int)a, (int)b, held_s, 0.0};
         }
         t = end + 1;
     }
     free(likeness), free(window);
-    return found;
+    return LQ_OK;
+}
+
+/* The longest pause that holds `lesion` or touches frames lo..hi (any when
+ * lesion < 0). Returns 1 and its frames. */
+static int pause_at(const LqDynamics *d, long lesion, long lo, long hi, size_t *first, size_t *last)
+{
+    int best = -1;
+    for (int i = 0; i < d->pauses; i++) {
+        const LqPause *p = &d->pause[i];
+        int at_lesion = lesion < 0 || (p->first <= lesion && lesion <= p->last) || (lo >= 0 && p->first <= hi && lo <= p->last);
+        if (at_lesion && (best < 0 || p->last - p->first > d->pause[best].last - d->pause[best].first)) best = i;
+    }
+    if (best < 0) return 0;
+    *first = (size_t)d->pause[best].first, *last = (size_t)d->pause[best].last;
+    return 1;
+}
+
+int lq_pauses_hold(LqResult *r, const LqStudyInfo *in, const uint8_t *signatures)
+{
+    LqDynamics *d = &r->dynamics;
+    if (!r->stillness) return LQ_OK;
+    if (find_pauses(r, in->frame_time_ms, signatures, d) != LQ_OK) return LQ_ERR_INTERNAL;
+    if (in->timing == LQ_TIMING_NONE || in->stationary) return LQ_OK;
+    /* the catheter stood still: its frames at one place, and the rate the
+     * file states has not run on meanwhile */
+    for (int i = 0; i < d->pauses; i++) {
+        LqPause *p = &d->pause[i];
+        size_t a = LQ_MAX((size_t)p->first, r->pullback_first), b = LQ_MIN((size_t)p->last, r->pullback_last);
+        if (a >= b) continue;
+        double at = r->frames[a].position_mm;
+        p->removed_mm = r->frames[b].position_mm - at;
+        for (size_t k = a + 1; k <= b; k++) r->frames[k].position_mm = at;
+        for (size_t k = b + 1; k < r->n; k++) r->frames[k].position_mm -= p->removed_mm;
+    }
+    return LQ_OK;
 }
 
 /* Where the course was recorded. */
@@ -313,10 +395,10 @@ int lq_dynamics_update(LqResult *r, const LqStudyInfo *in)
         if (in->stationary) {
             found = r->n > 1, a = 0, b = r->n - 1, source = LQ_DYNAMIC_FROM_STATIONARY;
         } else if (in->frame_time_ms > 0) {
-            found = s->ok && still_run(r, in->frame_time_ms, s->lesion_frame, s->lesion_first, s->lesion_last, &a, &b);
+            found = s->ok && pause_at(d, s->lesion_frame, s->lesion_first, s->lesion_last, &a, &b);
             /* no pause at the lesion; a recording without a pullback rate that is still
              * throughout is a stationary one */
-            if (!found && !(in->pullback_rate_mm_s > 0) && still_run(r, in->frame_time_ms, -1, -1, -1, &a, &b) &&
+            if (!found && !(in->pullback_rate_mm_s > 0) && pause_at(d, -1, -1, -1, &a, &b) &&
                 b - a + 1 >= STILL_WHOLE_SHARE * r->n)
                 found = 1, source = LQ_DYNAMIC_FROM_STATIONARY;
         }

@@ -109,6 +109,12 @@ int lq_stenosis_significant(double pct, double threshold_pct);
 #define LQ_STILL_LAG_S 2.0 /* signatures compared this far apart: 2 mm or more of pullback at 1 mm/s */
 void lq_frame_signature(const uint8_t *polar, size_t angles, size_t radii, uint8_t sig[LQ_SIGNATURE_BYTES]);
 double lq_signature_likeness(const uint8_t *a, const uint8_t *b);
+/* Before r's summary is measured: every run of frames held still into
+ * r's dynamics (LqPause); within a timed pullback, its frames given one
+ * position and the frames after it moved back by the pullback the file's
+ * rate ran on meanwhile, so that lq_measure_frames sees the vein the
+ * catheter travelled. */
+int lq_pauses_hold(LqResult *r, const LqStudyInfo *in, const uint8_t *signatures);
 /* After r's summary is measured: a pause of the pullback at the lesion (or a
  * recording still throughout) measured over time, and the verdict from the
  * strongest evidence r holds (lq_result_dynamics). */

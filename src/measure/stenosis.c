@@ -399,7 +399,7 @@ static void stent_span_segments(const Walk *w, size_t *a, size_t *b, LqSummary *
 
 /* Lesion, reference and stenosis over frames[0..n), all of the pullback. */
 static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeasureSettings *set, LqSummary *out,
-                            size_t first, LqError *err)
+                            int given_lesion_frame, LqError *err)
 {
     memset(out, 0, sizeof *out);
     out->threshold_pct = set->threshold_pct;
@@ -496,8 +496,7 @@ static int measure_pullback(const LqFrameMeasure *frames, size_t n, const LqMeas
         out->lesion_method = LQ_METHOD_USER;
         lesion_k = w.reversed ? n - 1 - (size_t)set->lesion_frame : (size_t)set->lesion_frame;
         if (!at(&w, lesion_k)->valid) {
-            snprintf(out->problem, sizeof out->problem, "lesion frame %zu has no contour",
-                     (size_t)set->lesion_frame + first + 1);
+            snprintf(out->problem, sizeof out->problem, "lesion frame %d has no contour", given_lesion_frame + 1);
             return LQ_OK;
         }
     } else {
@@ -610,6 +609,76 @@ void lq_vein_normal(LqVein v, double *diameter_mm, double *area_mm2)
     *area_mm2 = vein_normals[v][1];
 }
 
+/* The places along the vein: consecutive frames at one position (a pause of
+ * the pullback, the catheter held still: dynamics.c) are one place, measured
+ * by one frame, as on the same pullback without the pause: the user's lesion
+ * frame when it is there, else the place's narrowest confident frame (the
+ * place's minimal lumen area; a breathing lesion at its narrowest), else its
+ * first. */
+typedef struct Places {
+    size_t n;                 /* 0: every frame is a place of its own */
+    size_t *from, *to, *rep;  /* per place: its frames, and the one measured */
+    size_t *of;               /* per frame: its place */
+    LqFrameMeasure *f;        /* the measured frames, one per place */
+} Places;
+
+static void places_free(Places *p)
+{
+    free(p->from), free(p->to), free(p->rep), free(p->of), free(p->f);
+    memset(p, 0, sizeof *p);
+}
+
+static int same_place(const LqFrameMeasure *f, size_t i) { return i > 0 && f[i].position_mm == f[i - 1].position_mm; }
+
+static int places_of(const LqFrameMeasure *f, size_t n, int untimed, double low_confidence, int keep, Places *p)
+{
+    memset(p, 0, sizeof *p);
+    size_t count = 0;
+    for (size_t i = 0; i < n; i++) count += !same_place(f, i);
+    if (untimed || count == n) return LQ_OK;
+    p->from = malloc(count * sizeof *p->from), p->to = malloc(count * sizeof *p->to);
+    p->rep = malloc(count * sizeof *p->rep), p->of = malloc(n * sizeof *p->of), p->f = malloc(count * sizeof *p->f);
+    if (!p->from || !p->to || !p->rep || !p->of || !p->f) {
+        places_free(p);
+        return LQ_ERR_INTERNAL;
+    }
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++) {
+        if (i > 0 && !same_place(f, i)) k++;
+        if (!same_place(f, i)) p->from[k] = p->rep[k] = i;
+        p->to[k] = i, p->of[i] = k;
+    }
+    for (k = 0; k < count; k++) {
+        long narrowest = lq_mla_frame(f, p->from[k], p->to[k], (LqFrameUse){1, low_confidence});
+        if (narrowest >= 0) p->rep[k] = (size_t)narrowest;
+    }
+    if (keep >= 0) p->rep[p->of[keep]] = (size_t)keep;
+    for (k = 0; k < count; k++) p->f[k] = f[p->rep[k]];
+    p->n = count;
+    return LQ_OK;
+}
+
+/* A summary measured over the places, in frames again (relative to f):
+ * a range from the first frame of its first place to the last of its last. */
+static void places_to_frames(const Places *p, const LqFrameMeasure *f, size_t n, double low_confidence, LqSummary *out)
+{
+    int *const firsts[] = {&out->reference_run_first, &out->reference_first,     &out->lesion_first,
+                           &out->lesion_search_first, &out->ivc_first,           &out->ivc_reference_first};
+    int *const lasts[] = {&out->reference_run_last, &out->reference_last, &out->lesion_last,
+                          &out->lesion_search_last, &out->ivc_last,       &out->ivc_reference_last};
+    for (size_t i = 0; i < sizeof firsts / sizeof firsts[0]; i++) {
+        if (*firsts[i] >= 0) *firsts[i] = (int)p->from[*firsts[i]];
+        if (*lasts[i] >= 0) *lasts[i] = (int)p->to[*lasts[i]];
+    }
+    if (out->lesion_frame >= 0) out->lesion_frame = (int)p->rep[out->lesion_frame];
+    for (int i = 0; i < out->segment_count; i++) {
+        LqSegment *g = &out->segments[i];
+        g->first = (int)p->from[g->first], g->last = (int)p->to[g->last], g->mla_frame = (int)p->rep[g->mla_frame];
+    }
+    out->low_confidence_frames = 0;
+    for (size_t i = 0; i < n; i++) out->low_confidence_frames += !f[i].valid || f[i].confidence < low_confidence;
+}
+
 int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSettings *set, LqSummary *out,
                       LqError *err)
 {
@@ -641,15 +710,33 @@ int lq_measure_frames(const LqFrameMeasure *frames, size_t n, const LqMeasureSet
     if (rc == LQ_OK)
         rc = user_range("reference range", &local.reference_first, &local.reference_last, n, first, last, err);
     if (rc != LQ_OK) return rc;
-    rc = measure_pullback(frames + first, last - first + 1, &local, out, first, err);
+    Places places;
+    if (places_of(frames + first, last - first + 1, local.positions_are_indices, local.low_confidence,
+                  local.lesion_frame, &places) != LQ_OK)
+        return lq_fail(err, LQ_ERR_INTERNAL, "out of memory");
+    if (places.n) {
+        int *const given[] = {&local.lesion_frame, &local.lesion_first, &local.lesion_last, &local.reference_first,
+                              &local.reference_last};
+        for (size_t i = 0; i < sizeof given / sizeof given[0]; i++)
+            if (*given[i] >= 0) *given[i] = (int)places.of[*given[i]];
+        rc = measure_pullback(places.f, places.n, &local, out, set->lesion_frame, err);
+        places_to_frames(&places, frames + first, last - first + 1, set->low_confidence, out);
+        if (places.n < MIN_PULLBACK_FRAMES)
+            snprintf(out->problem, sizeof out->problem,
+                     "%zu frames at only %zu place%s along the vein (the catheter held still): a lesion and a "
+                     "reference need a pullback of several frames",
+                     last - first + 1, places.n, places.n == 1 ? "" : "s");
+    } else {
+        rc = measure_pullback(frames + first, last - first + 1, &local, out, set->lesion_frame, err);
+    }
+    places_free(&places);
     int *const indices[] = {&out->reference_run_first, &out->reference_run_last, &out->reference_first,
                             &out->reference_last,      &out->lesion_frame,        &out->lesion_first,
-                            &out->lesion_last,         &out->lesion_search_first, &out->lesion_search_last};
+                            &out->lesion_last,         &out->lesion_search_first, &out->lesion_search_last,
+                            &out->ivc_first,           &out->ivc_last,            &out->ivc_reference_first,
+                            &out->ivc_reference_last};
     for (size_t i = 0; i < sizeof indices / sizeof indices[0]; i++)
         if (*indices[i] >= 0) *indices[i] += (int)first;
-    int *const ivc[] = {&out->ivc_first, &out->ivc_last, &out->ivc_reference_first, &out->ivc_reference_last};
-    for (size_t i = 0; i < sizeof ivc / sizeof ivc[0]; i++)
-        if (*ivc[i] >= 0) *ivc[i] += (int)first;
     for (int i = 0; i < out->segment_count; i++) {
         LqSegment *g = &out->segments[i];
         g->first += (int)first, g->last += (int)first, g->mla_frame += (int)first;

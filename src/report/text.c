@@ -195,6 +195,16 @@ static void dynamics_lines(FILE *fp, const LqResult *r)
     }
 }
 
+/* Pauses taken out of the positions (docs/measurements.md, "Frames held still"). */
+static void pause_lines(FILE *fp, const LqResult *r)
+{
+    const LqDynamics *d = lq_result_dynamics(r);
+    for (int k = 0; k < d->pauses; k++)
+        if (d->pause[k].removed_mm > 0)
+            fprintf(fp, "  Paused   frames %d-%d, %.1f s held still: one position, %.1f mm of stated pullback taken out\n",
+                    d->pause[k].first + 1, d->pause[k].last + 1, d->pause[k].held_s, d->pause[k].removed_mm);
+}
+
 void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
 {
     const LqStudyInfo *in = lq_study_info(study);
@@ -215,9 +225,10 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
     } else if (in->timing != LQ_TIMING_NONE) {
         double step = in->pullback_rate_mm_s * in->frame_time_ms / 1000.0;
         fprintf(fp, "Pullback   %.2f mm/s x %.1f ms/frame = %.3f mm/frame, %.1f mm, frame order %s%s\n",
-                in->pullback_rate_mm_s, in->frame_time_ms, step,
-                lq_study_frame_position_mm(study, in->frames - 1), r->order_from_cfv ? "CFV -> IVC" : "IVC -> CFV",
+                in->pullback_rate_mm_s, in->frame_time_ms, step, lq_result_frame(r, in->frames - 1)->position_mm,
+                r->order_from_cfv ? "CFV -> IVC" : "IVC -> CFV",
                 in->timing == LQ_TIMING_USER ? " (timing given by the user)" : "");
+        pause_lines(fp, r);
     } else {
         fprintf(fp, "Pullback   no frame time or pullback rate: positions are frame numbers, "
                     "lesion length not in mm\n");

@@ -163,7 +163,7 @@ static const Option options[] = {
     {"compare", OPT_COMPARE, "F2", ON_MEASURE,
      "judge dynamics from F2, the same vein pulled back in another respiratory phase or position"},
     {"dynamic-threshold", OPT_DYNAMIC_THRESHOLD, "PCT", ON_MEASURE | ON_HOOK,
-     "the lesion is dynamic when its area varies by more than PCT held still or between pullbacks (default 50)"},
+     "the lesion is dynamic when its area varies by more than PCT held still or between pullbacks (default 30)"},
     {"edits", OPT_EDITS, "FILE", ON_MEASURE | ON_REVIEW,
      "apply a reader's edits (edits.json: contours, lesion, reference) before reporting"},
     {"lesion-point", OPT_LESION_POINT, "X,Y,Z", ON_CT,

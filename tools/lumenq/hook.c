@@ -210,25 +210,64 @@ static const LqScanEntry *stationary_of(const LqScan *scan, const LqScanEntry *p
     return best;
 }
 
-/* The lesion judged from a recording held still, as lumenq measure does
- * (the pullback's measurement settings, none of its frame choices). */
-static int judge_from(const HookOptions *o, const char *path, LqResult *result, LqError *err)
+/* The study's other pullback when it holds two (neither held still, not
+ * copies of one instance), or NULL: the two are compared, as lumenq measure
+ * DIR compares them. */
+static const LqScanEntry *other_pullback_of(const LqScan *scan, const LqScanEntry *pullback)
+{
+    const LqScanEntry *other = NULL;
+    size_t others = 0;
+    for (size_t k = 0; k < scan->count; k++) {
+        const LqScanEntry *e = &scan->entries[k];
+        if (e == pullback || !e->pullback || e->frame_series || held_still(scan, e) ||
+            strcmp(e->info.study_instance_uid, pullback->info.study_instance_uid) != 0 ||
+            (strcmp(e->info.sop_instance_uid, pullback->info.sop_instance_uid) == 0 &&
+             strcmp(e->info.series_instance_uid, pullback->info.series_instance_uid) == 0))
+            continue;
+        other = e, others++;
+    }
+    return others == 1 ? other : NULL;
+}
+
+/* The lesion judged from another recording of its study, as lumenq measure
+ * does (the pullback's measurement settings, none of its frame choices): one
+ * held still, or (compare) a second pullback aligned on the first. */
+static int judge_from(const HookOptions *o, const char *path, int compare, LqResult *result, LqError *err)
 {
     LqStudy *study = NULL;
-    LqResult *still = NULL;
+    LqResult *other = NULL;
     LqRunOptions run = cli_second_recording_run(o->run);
     int rc = lq_study_open(path, o->open, &study, err);
-    if (rc == LQ_OK) rc = lq_study_measure(study, &run, &still, err);
-    if (rc == LQ_OK) rc = lq_result_judge_stationary(result, study, still, err);
-    lq_result_free(&still);
+    if (rc == LQ_OK) rc = lq_study_measure(study, &run, &other, err);
+    if (rc == LQ_OK)
+        rc = compare ? lq_result_compare(result, study, other, err) : lq_result_judge_stationary(result, study, other, err);
+    lq_result_free(&other);
     lq_study_close(&study);
     return rc;
 }
 
-/* Measures one pullback into dir, its lesion judged from `still` when there
- * is one; the log line's text in `what`. */
-static int measure_into(const HookOptions *o, const char *path, const char *still, const char *dir, char *what,
-                        size_t what_len)
+/* What the log line says of the dynamic verdict ("" when it is the
+ * pullback's own window). */
+static void dynamics_said(const LqResult *result, char *buf, size_t len)
+{
+    const LqDynamics *d = lq_result_dynamics(result);
+    const LqComparison *c = &d->comparison;
+    if (d->source == LQ_DYNAMIC_FROM_STATIONARY)
+        snprintf(buf, len, ", %s in the recording held still", d->dynamic ? "DYNAMIC" : "not dynamic");
+    else if (d->source == LQ_DYNAMIC_FROM_COMPARE)
+        snprintf(buf, len, ", %s between the two pullbacks (MLA change %.0f %%, aligned %+.1f mm)",
+                 d->dynamic ? "DYNAMIC" : "not dynamic", c->change_pct, c->shift_mm);
+    else if (d->has_comparison)
+        snprintf(buf, len, ", the two pullbacks not compared: %s", c->note);
+    else
+        snprintf(buf, len, "%s", lq_result_summary(result)->dynamic ? ", looks dynamic" : "");
+}
+
+/* Measures one pullback into dir, its lesion judged from `still` and
+ * `second` (the study's other pullback) when there are; the log line's text
+ * in `what`. */
+static int measure_into(const HookOptions *o, const char *path, const char *still, const char *second,
+                        const char *dir, char *what, size_t what_len)
 {
     LqStudy *study = NULL;
     LqResult *result = NULL;
@@ -236,7 +275,8 @@ static int measure_into(const HookOptions *o, const char *path, const char *stil
     LqRunOptions run = *o->run;
     int rc = lq_study_open(path, o->open, &study, &err);
     if (rc == LQ_OK) rc = lq_study_measure(study, &run, &result, &err);
-    if (rc == LQ_OK && still && lq_result_summary(result)->ok) rc = judge_from(o, still, result, &err);
+    if (rc == LQ_OK && still && lq_result_summary(result)->ok) rc = judge_from(o, still, 0, result, &err);
+    if (rc == LQ_OK && second && lq_result_summary(result)->ok) rc = judge_from(o, second, 1, result, &err);
     if (rc == LQ_OK && lq_result_dynamics(result)->has_course) {
         char file[4400];
         snprintf(file, sizeof file, "%s/dynamics.png", dir);
@@ -253,13 +293,12 @@ static int measure_into(const HookOptions *o, const char *path, const char *stil
         snprintf(what, what_len, "error: %s", err.message);
     else if (!s->ok)
         snprintf(what, what_len, "not measured: %s", s->problem);
-    else
+    else {
+        char dynamics[300];
+        dynamics_said(result, dynamics, sizeof dynamics);
         snprintf(what, what_len, "%s, %s %.1f %% (threshold %.0f %%)%s", s->significant ? "SIGNIFICANT" : "not significant",
-                 lq_metric_name(s->metric), s->verdict_pct, s->threshold_pct,
-                 lq_result_dynamics(result)->source == LQ_DYNAMIC_FROM_STATIONARY
-                     ? (lq_result_dynamics(result)->dynamic ? ", DYNAMIC in the recording held still"
-                                                            : ", not dynamic in the recording held still")
-                 : s->dynamic ? ", looks dynamic" : "");
+                 lq_metric_name(s->metric), s->verdict_pct, s->threshold_pct, dynamics);
+    }
     lq_result_free(&result);
     lq_study_close(&study);
     return rc;
@@ -311,6 +350,7 @@ static int hook_study(const char *dir, const HookOptions *o)
         if (!e->pullback) continue;
         int is_still = held_still(scan, e);
         const LqScanEntry *still = is_still ? NULL : stationary_of(scan, e);
+        const LqScanEntry *second = is_still ? NULL : other_pullback_of(scan, e);
         if (is_still) {
             /* it judges its study's pullback; measured alone only without one */
             int has_pullback = 0;
@@ -358,7 +398,8 @@ static int hook_study(const char *dir, const HookOptions *o)
                 close(lock);
                 continue;
             }
-            rc = measure_into(o, e->info.path, still ? still->info.path : NULL, inst_dir, what, sizeof what);
+            rc = measure_into(o, e->info.path, still ? still->info.path : NULL, second ? second->info.path : NULL,
+                              inst_dir, what, sizeof what);
             if (rc == LQ_OK && o->send_aet) { /* the marker only once the node has them */
                 LqError serr = {0};
                 rc = send_outputs(o, inst_dir, &serr);
