@@ -683,7 +683,9 @@ CliAction cli_parse(int argc, char **argv, Cli *cli)
     return CLI_RUN;
 }
 
-LqRunOptions cli_second_recording_run(const LqRunOptions *pullback)
+/* The run options for a second recording of a study (held still, or another
+ * pullback): the pullback's measurement settings, none of its frame choices. */
+static LqRunOptions second_recording_run(const LqRunOptions *pullback)
 {
     LqRunOptions run = *pullback;
     lq_measure_settings_default(&run.measure);
@@ -693,4 +695,15 @@ LqRunOptions cli_second_recording_run(const LqRunOptions *pullback)
     run.measure.low_confidence = pullback->measure.low_confidence;
     run.measure.dynamic_threshold_pct = pullback->measure.dynamic_threshold_pct;
     return run;
+}
+
+int cli_judge_from(LqStudy *study, const LqRunOptions *pullback, int compare, LqResult *result, LqError *err)
+{
+    LqResult *other = NULL;
+    LqRunOptions run = second_recording_run(pullback);
+    int rc = lq_study_measure(study, &run, &other, err);
+    if (rc == LQ_OK)
+        rc = compare ? lq_result_compare(result, study, other, err) : lq_result_judge_stationary(result, study, other, err);
+    lq_result_free(&other);
+    return rc;
 }

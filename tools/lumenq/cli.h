@@ -92,9 +92,10 @@ int cli_parse_frame_spec(const char *s, int mm_only, FrameSpec *out);
 int cli_parse_range_spec(const char *s, RangeSpec *out);
 
 /* A message on standard error, "lumenq: " first, unless quiet. */
-/* The run options for a second recording of a study (held still, or another
- * pullback): the pullback's measurement settings, none of its frame choices. */
-LqRunOptions cli_second_recording_run(const LqRunOptions *pullback);
+/* The pullback's lesion in `result` judged from a second recording `study`,
+ * measured with those options: held still, or (compare) another pullback
+ * aligned on the first. */
+int cli_judge_from(LqStudy *study, const LqRunOptions *pullback, int compare, LqResult *result, LqError *err);
 void cli_say(const Cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A usage error: one line pointing to the command's help (unless quiet); returns 64. */
 int cli_usage_error(const Cli *cli, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -235,13 +235,8 @@ static const LqScanEntry *other_pullback_of(const LqScan *scan, const LqScanEntr
 static int judge_from(const HookOptions *o, const char *path, int compare, LqResult *result, LqError *err)
 {
     LqStudy *study = NULL;
-    LqResult *other = NULL;
-    LqRunOptions run = cli_second_recording_run(o->run);
     int rc = lq_study_open(path, o->open, &study, err);
-    if (rc == LQ_OK) rc = lq_study_measure(study, &run, &other, err);
-    if (rc == LQ_OK)
-        rc = compare ? lq_result_compare(result, study, other, err) : lq_result_judge_stationary(result, study, other, err);
-    lq_result_free(&other);
+    if (rc == LQ_OK) rc = cli_judge_from(study, o->run, compare, result, err);
     lq_study_close(&study);
     return rc;
 }

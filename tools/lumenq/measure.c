@@ -239,16 +239,11 @@ const char *input_pullback(const Cli *cli, char *picked, size_t len, char *serie
 static int second_recording(const Cli *cli, const Recording *rec, int compare, LqResult *result, LqError *err)
 {
     LqStudy *study = NULL;
-    LqResult *other = NULL;
-    LqRunOptions run = cli_second_recording_run(&cli->run);
     int rc = rec->series_uid[0] ? lq_study_open_series(rec->path, rec->series_uid, &cli->open, &study, err)
                                 : lq_study_open(rec->path, &cli->open, &study, err);
     if (rc == LQ_OK && cli->verbose)
         cli_say(cli, "%s: %s, measuring", rec->path, compare ? "a second pullback" : "a recording held still");
-    if (rc == LQ_OK) rc = lq_study_measure(study, &run, &other, err);
-    if (rc == LQ_OK)
-        rc = compare ? lq_result_compare(result, study, other, err) : lq_result_judge_stationary(result, study, other, err);
-    lq_result_free(&other);
+    if (rc == LQ_OK) rc = cli_judge_from(study, &cli->run, compare, result, err);
     lq_study_close(&study);
     return rc;
 }
