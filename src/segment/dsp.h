@@ -24,20 +24,20 @@ typedef struct LqSegDsp {
      * (vector versions load 4 bytes per tap). */
     void (*polar)(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map,
                   size_t n);
-    /* mean = 4*cur (0..1020); diff = 2*min(|cur-prev|, |cur-next|) (0..510).
-     * Blood speckle decorrelates between frames, tissue texture persists. The
-     * minimum keeps a moving wall (gated pullbacks, breathing) from looking
-     * like blood: an edge that moves differs from one neighbour on each side,
-     * not from both at the same place. Intensity is the current frame only,
-     * so moving edges are not smeared. */
-    void (*temporal)(uint16_t *mean, uint16_t *diff, const uint8_t *prev, const uint8_t *cur,
-                     const uint8_t *next, size_t n);
-    /* Box sum of width 2*half+1 along one row of n samples, edges replicated. */
-    void (*box_row)(uint16_t *dst, const uint16_t *src, int n, int half);
-    /* dst = a + b + c (angular box of three rows). */
-    void (*add3)(uint16_t *dst, const uint16_t *a, const uint16_t *b, const uint16_t *c, size_t n);
-    /* f = mean - ((diff * k_q3) >> 3): echogenicity corrected for decorrelation. */
-    void (*feature)(int16_t *f, const uint16_t *mean, const uint16_t *diff, size_t n, int k_q3);
+    /* The feature of one ray of n samples (n <= LQ_FEATURE_MAX_N), from three
+     * rays (the ray and its two neighbours: row 0, 1, 2 of prev, cur, next),
+     * summed over those 3 rays x (2 * LQ_FEATURE_HALF + 1) samples along them,
+     * the samples beyond either end of the ray replicating its end:
+     *   mean[i] = 4 * sum(cur)                                  (0..15300)
+     *   f[i] = mean[i] - ((2 * sum(min(|cur-prev|, |cur-next|)) * k_q3) >> 3)
+     * with 0 <= k_q3 <= 32, so f never leaves int16. Echogenicity corrected
+     * for decorrelation: blood speckle decorrelates between frames, tissue
+     * texture persists. The minimum keeps a moving wall (gated pullbacks,
+     * breathing) from looking like blood: an edge that moves differs from one
+     * neighbour on each side, not from both at the same place. Intensity is
+     * the current frame only, so moving edges are not smeared. */
+    void (*feature_ray)(uint16_t *mean, int16_t *f, const uint8_t *const prev[3], const uint8_t *const cur[3],
+                        const uint8_t *const next[3], int n, int k_q3);
     /* s = clamp(((f - thr) * gain) >> 12, -256, 256): signed tissue-ness. */
     void (*score)(int16_t *s, const int16_t *f, size_t n, int thr, int gain);
     /* Border cost along one ray, with win(r) = the score summed over [r, r+w):
@@ -53,11 +53,13 @@ typedef struct LqSegDsp {
     /* Pairs of radii: dst[i] = min(src[2i], src[2i+1]), pick[i] = src[2i+1] < src[2i]. */
     void (*pair_min)(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n);
     /* One dynamic-programming step over angles:
-     * acc[r] = cost[r] + min_{|d|<=k} (prev[r+d] + pen[|d|]), from[r] = the chosen d
-     * (first minimum for d = -k..k). prev[-k..-1] and prev[n..n+k-1] must hold
+     * acc[r] = cost[r] + min_{|d|<=k} (prev[r+d] + pen[|d|]). The chosen d is
+     * not kept: the caller keeps every row and finds it again on the one path
+     * it traces back (one state a row instead of n: min alone, no compare and
+     * blend per candidate). prev[-k..-1] and prev[n..n+k-1] must hold
      * LQ_DP_SENTINEL: it never wins, since d = 0 is always a real candidate,
      * as long as prev + pen stays below it (prev is kept normalised). */
-    void (*dp_row)(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n,
+    void (*dp_row)(int32_t *acc, const int32_t *prev, const int32_t *cost, int n,
                    int k, const int32_t *pen);
     /* Speckle statistics of one image row: over the pairs (a, b) = (row[i],
      * row[i+1]), 0 <= i < n-1, whose pixels are both above 8 (background
@@ -66,6 +68,8 @@ typedef struct LqSegDsp {
     void (*speckle_row)(uint32_t sums[4], const uint8_t *row, int n);
 } LqSegDsp;
 
+#define LQ_FEATURE_HALF 2
+#define LQ_FEATURE_MAX_N 1024
 #define LQ_COST_FORBIDDEN (1 << 24)
 #define LQ_DP_SENTINEL 0x3FFFFFFF
 #define LQ_POLAR_SRC_PADDING 4

@@ -21,10 +21,11 @@
  * fourfold; the zero-crossing refinement restores full resolution. */
 #define NC (NR / 2)
 #define JUMP_C (MAX_JUMP / 2)
+#define DP_STRIDE (NC + 2 * JUMP_C)
 
 /* Tuning constants; units are explained in docs/segmentation.md. */
 enum {
-    BOX_HALF = 2,         /* radial box half-width (samples) */
+    BOX_HALF = LQ_FEATURE_HALF, /* radial box half-width (samples) */
     DIFF_K_Q3 = 16,       /* decorrelation weight in the feature, Q3 */
     INSIDE_ALPHA = 2,     /* weight of tissue found inside the border */
     SMOOTH_LAMBDA = 10,    /* angular smoothness: lambda * d^2 */
@@ -67,7 +68,7 @@ struct LqSegmenter {
     int refine_reach;       /* how far the half-maximum refinement looks, samples */
     LqPolarTap *map;
     int map_stale;          /* the centre moved since map was built */
-    uint16_t *mean, *diff, *tmp_a, *tmp_b, *mean_s, *diff_s;
+    uint16_t *mean_s;       /* NA x NR: the intensity, boxed as the feature is */
     int16_t *feat, *score;
     uint8_t *moved[2];      /* NA x NR: a neighbour resampled where this frame's tissue sat in it */
     LqPolarTap *moved_map;  /* NA x NR scratch for that resampling */
@@ -76,8 +77,7 @@ struct LqSegmenter {
     int32_t *cost;          /* NA x NR */
     int32_t *cost_c;        /* NA x NC: the better radius of each pair */
     uint8_t *pick;          /* NA x NC: which of the pair (0 or 1) */
-    int32_t *acc[2];        /* DP rows, MAX_JUMP sentinels on each side */
-    int8_t *from;           /* DP_ROWS x NR */
+    int32_t *rows;          /* DP_ROWS rows of DP_STRIDE: NC states, JUMP_C sentinels on each side */
     int32_t pen[JUMP_C + 1];   /* smoothness for a jump of d pairs (2d samples) */
     uint8_t shadow[NA];
     int16_t extent[NA];     /* last radius with signal on each ray (field of view) */
@@ -183,25 +183,22 @@ int lq_segmenter_new(LqSegmenter **out, const LqSegGeometry *g, int cpu_level)
     lq_seg_dsp_init(&s->dsp, lq_cpu_resolve(cpu_level));
     const size_t n = (size_t)NA * NR;
     s->map = xcalloc(n, sizeof *s->map);
-    s->mean = xcalloc(n, 2), s->diff = xcalloc(n, 2), s->tmp_a = xcalloc(n, 2);
-    s->tmp_b = xcalloc(n, 2), s->mean_s = xcalloc(n, 2), s->diff_s = xcalloc(n, 2);
+    s->mean_s = xcalloc(n, 2);
     s->feat = xcalloc(n, 2), s->score = xcalloc(n, 2);
     s->moved[0] = xcalloc(n, 1), s->moved[1] = xcalloc(n, 1), s->moved_map = xcalloc(n, sizeof *s->moved_map);
     s->cost = xcalloc(n, 4);
-    s->acc[0] = xcalloc(NR + 2 * MAX_JUMP, 4), s->acc[1] = xcalloc(NR + 2 * MAX_JUMP, 4);
-    s->from = xcalloc((size_t)DP_ROWS * NC, 1);
+    s->rows = xcalloc((size_t)DP_ROWS * DP_STRIDE, 4);
     s->cost_c = xcalloc((size_t)NA * NC, 4);
     s->pick = xcalloc((size_t)NA * NC, 1);
-    if (!s->map || !s->mean || !s->diff || !s->tmp_a || !s->tmp_b || !s->mean_s || !s->diff_s ||
-        !s->feat || !s->score || !s->moved[0] || !s->moved[1] || !s->moved_map || !s->cost || !s->acc[0] ||
-        !s->acc[1] || !s->from || !s->cost_c || !s->pick) {
+    if (!s->map || !s->mean_s ||
+        !s->feat || !s->score || !s->moved[0] || !s->moved[1] || !s->moved_map || !s->cost || !s->rows ||
+        !s->cost_c || !s->pick) {
         lq_segmenter_free(&s);
         return LQ_ERR_INTERNAL;
     }
-    /* DP rows live at acc + MAX_JUMP; JUMP_C sentinels pad both ends */
-    for (int i = 0; i < 2; i++)
-        for (int k = 0; k < MAX_JUMP + NR + MAX_JUMP; k++)
-            s->acc[i][k] = LQ_DP_SENTINEL;
+    /* each DP row lives at rows + k * DP_STRIDE + JUMP_C; the sentinels
+     * that pad both ends are never written */
+    for (size_t i = 0; i < (size_t)DP_ROWS * DP_STRIDE; i++) s->rows[i] = LQ_DP_SENTINEL;
     for (int a = 0; a < NA; a++) s->cos_a[a] = cos(2.0 * LQ_PI * a / NA), s->sin_a[a] = sin(2.0 * LQ_PI * a / NA);
     for (int k = 0; k < 64; k++) s->unit[k][0] = cos(2.0 * LQ_PI * k / 64), s->unit[k][1] = sin(2.0 * LQ_PI * k / 64);
     set_centre(s, 0.5 * (g->x0 + g->x1), 0.5 * (g->y0 + g->y1));
@@ -213,9 +210,8 @@ void lq_segmenter_free(LqSegmenter **seg)
 {
     if (!seg || !*seg) return;
     LqSegmenter *s = *seg;
-    free(s->map), free(s->mean), free(s->diff), free(s->tmp_a), free(s->tmp_b);
-    free(s->mean_s), free(s->diff_s), free(s->feat), free(s->score), free(s->cost);
-    free(s->acc[0]), free(s->acc[1]), free(s->from), free(s->cost_c), free(s->pick);
+    free(s->map), free(s->mean_s), free(s->feat), free(s->score), free(s->cost);
+    free(s->rows), free(s->cost_c), free(s->pick);
     free(s->moved[0]), free(s->moved[1]), free(s->moved_map);
     free(s);
     *seg = NULL;
@@ -411,16 +407,19 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
     int band = LQ_CLAMP((int)lround(0.5 / s->dr_mm), 2, 12), b0 = LQ_MIN(s->r_mask + BOX_HALF, NR - band);
     enum { BINS = 1024 };
     static const int lo = -32768, hi = 32768;
-    unsigned hist[BINS] = {0};
+    unsigned hist[BINS] = {0}, part[4][BINS] = {{0}};
     unsigned total = 0;
     int r_end = NR * 4 / 5;
-    /* every other ray and radius: a quartile of ~12000 samples is as good */
-    for (int a = 0; a < NA; a += 2)
-        for (int r = s->r_mask; r < r_end && r <= s->extent[a]; r += 2) { /* inside the image */
-            int v = LQ_CLAMP(s->feat[a * NR + r], lo, hi - 1);
-            hist[(v - lo) * BINS / (hi - lo)]++;
-            total++;
-        }
+    /* every other ray and radius: a quartile of ~12000 samples is as good.
+     * Neighbouring samples fall in the same bin: four partial histograms in
+     * turn keep each increment from waiting on the one before. */
+    for (int a = 0; a < NA; a += 2) {
+        const int16_t *f = s->feat + a * NR;
+        int end = LQ_MIN(r_end - 1, s->extent[a]), i = 0; /* inside the image */
+        for (int r = s->r_mask; r <= end; r += 2, i++) part[i & 3][(f[r] - lo) * BINS / (hi - lo)]++;
+        total += (unsigned)i;
+    }
+    for (int b = 0; b < BINS; b++) hist[b] = part[0][b] + part[1][b] + part[2][b] + part[3][b];
     unsigned want = total - total / 4, seen = 0;
     int tissue = hi;
     for (int b = 0; b < BINS; b++) {
@@ -546,6 +545,8 @@ static void find_extent(LqSegmenter *s, const uint8_t *cur)
     for (int a = 0; a < NA; a++) {
         const uint8_t *p = cur + a * NR;
         int e = NR - 1;
+        uint64_t eight;
+        while (e - 8 >= s->r_mask && (memcpy(&eight, p + e - 7, 8), eight == 0)) e -= 8; /* eight black samples */
         while (e > s->r_mask && p[e] == 0) e--;
         s->extent[a] = (int16_t)e;
     }
@@ -578,16 +579,31 @@ static void build_costs(LqSegmenter *s, int prior_mu, int prior_cap)
     }
 }
 
+/* The jump into state r of a row from the row before it: the first minimum
+ * over d = -JUMP_C..JUMP_C, as the dp_row kernel took it. */
+static int dp_from(const LqSegmenter *s, const int32_t *prev, int r)
+{
+    int32_t best = INT32_MAX;
+    int best_d = 0;
+    for (int d = -JUMP_C; d <= JUMP_C; d++) {
+        int32_t v = prev[r + d] + s->pen[d < 0 ? -d : d];
+        if (v < best) best = v, best_d = d;
+    }
+    return best_d;
+}
+
 /* Closed minimal-cost border: run the DP over the rays with DP_MARGIN rays
- * repeated on both sides, then keep the central turn. */
+ * repeated on both sides, then keep the central turn. Every row is kept, so
+ * the path is traced back through them without a choice stored per state. */
 static void solve_border(LqSegmenter *s, int *border)
 {
     s->dsp.pair_min(s->cost_c, s->pick, s->cost, (size_t)NA * NC);
-    int32_t *prev = s->acc[0] + MAX_JUMP, *cur = s->acc[1] + MAX_JUMP;
+    int32_t *prev = s->rows + JUMP_C, *cur = prev;
     memcpy(prev, s->cost_c + (size_t)((NA - DP_MARGIN) % NA) * NC, NC * sizeof *prev);
     for (int k = 1; k < DP_ROWS; k++) {
         int a = (k - DP_MARGIN + NA) % NA;
-        s->dsp.dp_row(cur, s->from + (size_t)k * NC, prev, s->cost_c + (size_t)a * NC, NC, JUMP_C, s->pen);
+        cur = s->rows + (size_t)k * DP_STRIDE + JUMP_C;
+        s->dsp.dp_row(cur, prev, s->cost_c + (size_t)a * NC, NC, JUMP_C, s->pen);
         /* Normalise (a constant shift never changes the argmin), and cap
          * unreachable states (inside the catheter), so that prev + pen stays
          * below LQ_DP_SENTINEL: between normalisations a row grows by at most
@@ -597,8 +613,7 @@ static void solve_border(LqSegmenter *s, int *border)
             for (int r = 1; r < NC; r++) lo = LQ_MIN(lo, cur[r]);
             for (int r = 0; r < NC; r++) cur[r] = LQ_MIN(cur[r] - lo, 1 << 28);
         }
-        int32_t *t = prev;
-        prev = cur, cur = t;
+        prev = cur;
     }
     int r = 0;
     for (int i = 1; i < NC; i++)
@@ -608,7 +623,7 @@ static void solve_border(LqSegmenter *s, int *border)
             int a = k - DP_MARGIN;
             border[a] = 2 * r + s->pick[(size_t)a * NC + r];
         }
-        r += s->from[(size_t)k * NC + r];
+        r += dp_from(s, s->rows + (size_t)(k - 1) * DP_STRIDE + JUMP_C, r);
     }
 }
 
@@ -674,11 +689,11 @@ static double confidence(const LqSegmenter *s, const int *border)
         }
         const int16_t *f = s->feat + a * NR;
         int r = border[a], w = s->window;
-        double out = 0, in = 0;
+        int32_t out = 0, in = 0; /* exact: at most 256 scores of 256 */
         int no = 0, ni = 0;
         for (int j = r; j < LQ_MIN(NR, r + w); j++) out += mid_score(s, f[j]), no++;
         for (int j = LQ_MAX(s->r_mask, r - w); j < r; j++) in += mid_score(s, f[j]), ni++;
-        double contrast = (no ? out / no : 0) - (ni ? in / ni : 0);
+        double contrast = (no ? (double)out / no : 0) - (ni ? (double)in / ni : 0);
         sum += LQ_CLAMP(contrast / 384.0, 0.0, 1.0);
         n++;
     }
@@ -850,17 +865,12 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
     const LqSegDsp *d = &s->dsp;
     find_extent(s, cur);
     const int k_q3 = decorrelation_weight(s, &prev, cur, &next, luma_prev, luma_next);
-    d->temporal(s->mean, s->diff, prev, cur, next, n);
-    for (int a = 0; a < NA; a++) {
-        d->box_row(s->tmp_a + a * NR, s->mean + a * NR, NR, BOX_HALF);
-        d->box_row(s->tmp_b + a * NR, s->diff + a * NR, NR, BOX_HALF);
+    for (int a = 0; a < NA; a++) { /* each ray with the rays on either side */
+        size_t around[3] = {(size_t)((a + NA - 1) % NA) * NR, (size_t)a * NR, (size_t)((a + 1) % NA) * NR};
+        const uint8_t *p3[3], *c3[3], *n3[3];
+        for (int k = 0; k < 3; k++) p3[k] = prev + around[k], c3[k] = cur + around[k], n3[k] = next + around[k];
+        d->feature_ray(s->mean_s + around[1], s->feat + around[1], p3, c3, n3, NR, k_q3);
     }
-    for (int a = 0; a < NA; a++) {
-        size_t p = (size_t)((a + NA - 1) % NA) * NR, c = (size_t)a * NR, q = (size_t)((a + 1) % NA) * NR;
-        d->add3(s->mean_s + c, s->tmp_a + p, s->tmp_a + c, s->tmp_a + q, NR);
-        d->add3(s->diff_s + c, s->tmp_b + p, s->tmp_b + c, s->tmp_b + q, NR);
-    }
-    d->feature(s->feat, s->mean_s, s->diff_s, n, k_q3);
     int thr, gain;
     frame_levels(s, &thr, &gain);
     d->score(s->score, s->feat, n, thr, gain);

@@ -50,20 +50,35 @@ static void fill_u16(uint16_t *p, int n, unsigned max)
     for (int i = 0; i < n; i++) p[i] = rnd() % 8 == 0 ? (uint16_t)(rnd() & 1 ? max : 0) : (uint16_t)(rnd() % (max + 1));
 }
 
-static void check_temporal(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
+/* Nine rows (three rays of the previous, current and next frame) at their own
+ * unaligned offsets; every weight of the contract; and the largest sums
+ * (current 255, neighbours 0) at the largest weight. */
+static void check_feature_ray(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
 {
-    if (d->temporal == ref->temporal) return;
-    static uint8_t p[MAXN + PAD], c[MAXN + PAD], q[MAXN + PAD];
-    static uint16_t m0[MAXN + PAD], m1[MAXN + PAD], d0[MAXN + PAD], d1[MAXN + PAD];
-    for (int t = 0; t < N_LENGTHS; t++) {
-        int n = lengths[t], off = rnd_range(0, 15);
-        fill_u8(p, MAXN + PAD), fill_u8(c, MAXN + PAD), fill_u8(q, MAXN + PAD);
-        ref->temporal(m0 + off, d0 + off, p + off, c + off, q + off, (size_t)n);
-        d->temporal(m1 + off, d1 + off, p + off, c + off, q + off, (size_t)n);
-        char msg[64];
-        snprintf(msg, sizeof msg, "n=%d offset=%d", n, off);
-        report("temporal", lvl, !memcmp(m0 + off, m1 + off, 2 * (size_t)n) && !memcmp(d0 + off, d1 + off, 2 * (size_t)n), msg);
-    }
+    if (d->feature_ray == ref->feature_ray) return;
+    static uint8_t rows[9][MAXN + PAD];
+    static uint16_t m0[MAXN + PAD], m1[MAXN + PAD];
+    static int16_t f0[MAXN + PAD], f1[MAXN + PAD];
+    static const int ks[] = {0, 1, 7, 16, 32};
+    for (int t = 0; t < N_LENGTHS; t++)
+        for (int k = 0; k < 6; k++) {
+            int n = lengths[t], off = rnd_range(0, 15), kq = ks[k < 5 ? k : 4];
+            if (n > LQ_FEATURE_MAX_N) continue;
+            const uint8_t *p3[3], *c3[3], *n3[3];
+            for (int r = 0; r < 9; r++) {
+                fill_u8(rows[r], MAXN + PAD);
+                if (k == 5) memset(rows[r], r / 3 == 1 ? 255 : 0, MAXN + PAD);
+                const uint8_t *row = rows[r] + rnd_range(0, 15);
+                if (r < 3) p3[r] = row;
+                else if (r < 6) c3[r - 3] = row;
+                else n3[r - 6] = row;
+            }
+            ref->feature_ray(m0 + off, f0 + off, p3, c3, n3, n, kq);
+            d->feature_ray(m1 + off, f1 + off, p3, c3, n3, n, kq);
+            char msg[64];
+            snprintf(msg, sizeof msg, "n=%d k=%d%s offset=%d", n, kq, k == 5 ? " (largest)" : "", off);
+            report("feature_ray", lvl, !memcmp(m0 + off, m1 + off, 2 * (size_t)n) && !memcmp(f0 + off, f1 + off, 2 * (size_t)n), msg);
+        }
 }
 
 /* Rows of speckle with background: zeros, pixels at 8 and 9 (either side
@@ -85,56 +100,6 @@ static void check_speckle_row(const LqSegDsp *ref, const LqSegDsp *d, const char
         snprintf(msg, sizeof msg, "n=%d offset=%d", n, off);
         report("speckle_row", lvl, !memcmp(s0, s1, sizeof s0), msg);
     }
-}
-
-static void check_add3(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
-{
-    if (d->add3 == ref->add3) return;
-    static uint16_t a[MAXN + PAD], b[MAXN + PAD], c[MAXN + PAD], o0[MAXN + PAD], o1[MAXN + PAD];
-    for (int t = 0; t < N_LENGTHS; t++) {
-        int n = lengths[t], off = rnd_range(0, 15);
-        fill_u16(a, MAXN + PAD, 65535), fill_u16(b, MAXN + PAD, 65535), fill_u16(c, MAXN + PAD, 65535);
-        ref->add3(o0 + off, a + off, b + off, c + off, (size_t)n);
-        d->add3(o1 + off, a + off, b + off, c + off, (size_t)n);
-        char msg[64];
-        snprintf(msg, sizeof msg, "n=%d offset=%d", n, off);
-        report("add3", lvl, !memcmp(o0 + off, o1 + off, 2 * (size_t)n), msg);
-    }
-}
-
-static void check_box_row(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
-{
-    if (d->box_row == ref->box_row) return;
-    static uint16_t s[MAXN + PAD], o0[MAXN + PAD], o1[MAXN + PAD];
-    static const int halves[] = {0, 1, 2, 3, 7};
-    for (int t = 0; t < N_LENGTHS; t++)
-        for (int h = 0; h < 5; h++) {
-            int n = lengths[t], off = rnd_range(0, 15);
-            fill_u16(s, MAXN + PAD, rnd() & 1 ? 65535 : 1020);
-            ref->box_row(o0 + off, s + off, n, halves[h]);
-            d->box_row(o1 + off, s + off, n, halves[h]);
-            char msg[64];
-            snprintf(msg, sizeof msg, "n=%d half=%d offset=%d", n, halves[h], off);
-            report("box_row", lvl, !memcmp(o0 + off, o1 + off, 2 * (size_t)n), msg);
-        }
-}
-
-static void check_feature(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
-{
-    if (d->feature == ref->feature) return;
-    static uint16_t m[MAXN + PAD], df[MAXN + PAD];
-    static int16_t o0[MAXN + PAD], o1[MAXN + PAD];
-    static const int ks[] = {0, 1, 8, 16, 64};
-    for (int t = 0; t < N_LENGTHS; t++)
-        for (int k = 0; k < 5; k++) {
-            int n = lengths[t], off = rnd_range(0, 15);
-            fill_u16(m, MAXN + PAD, 65535), fill_u16(df, MAXN + PAD, 65535);
-            ref->feature(o0 + off, m + off, df + off, (size_t)n, ks[k]);
-            d->feature(o1 + off, m + off, df + off, (size_t)n, ks[k]);
-            char msg[64];
-            snprintf(msg, sizeof msg, "n=%d k=%d offset=%d", n, ks[k], off);
-            report("feature", lvl, !memcmp(o0 + off, o1 + off, 2 * (size_t)n), msg);
-        }
 }
 
 static void check_score(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
@@ -159,7 +124,6 @@ static void check_dp_row(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl
     if (d->dp_row == ref->dp_row) return;
     enum { K = 16 };
     static int32_t prev[MAXN + 2 * K + PAD], cost[MAXN + PAD], a0[MAXN + PAD], a1[MAXN + PAD];
-    static int8_t f0[MAXN + PAD], f1[MAXN + PAD];
     static const int ks[] = {0, 1, 5, 16};
     int32_t pen[K + 1];
     for (int t = 0; t < N_LENGTHS; t++)
@@ -172,12 +136,11 @@ static void check_dp_row(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl
                                              : ties ? (int32_t)(rnd() % 3) : (int32_t)(rnd() % (1u << 28));
                 for (int i = 0; i <= k; i++) pen[i] = ties ? (int32_t)(rnd() % 2) : 6 * i * i;
                 for (int i = 0; i < n; i++) cost[off + i] = rnd_range(-1000000, 16777216);
-                ref->dp_row(a0 + off, f0 + off, p, cost + off, n, k, pen);
-                d->dp_row(a1 + off, f1 + off, p, cost + off, n, k, pen);
+                ref->dp_row(a0 + off, p, cost + off, n, k, pen);
+                d->dp_row(a1 + off, p, cost + off, n, k, pen);
                 char msg[64];
                 snprintf(msg, sizeof msg, "n=%d k=%d ties=%d offset=%d", n, k, ties, off);
-                report("dp_row", lvl,
-                       !memcmp(a0 + off, a1 + off, 4 * (size_t)n) && !memcmp(f0 + off, f1 + off, (size_t)n), msg);
+                report("dp_row", lvl, !memcmp(a0 + off, a1 + off, 4 * (size_t)n), msg);
             }
 }
 
@@ -285,10 +248,9 @@ double now_ns(void)
 typedef struct Bufs {
     uint8_t *img, *p, *c, *q;
     LqPolarTap *map;
-    uint16_t *m, *df, *o16;
+    uint16_t *m, *df;
     int16_t *f, *s;
     int32_t *prev, *cost, *acc, *acc2;
-    int8_t *from;
     uint8_t *pick;
     int32_t pen[17];
 } Bufs;
@@ -302,15 +264,19 @@ static double time_kernel(const LqSegDsp *d, Bufs *b, int which)
         double t0 = now_ns();
         switch (which) {
         case 0: d->polar(b->c, b->img, 512, b->map, FRAME); break;
-        case 1: d->temporal(b->m, b->df, b->p, b->c, b->q, FRAME); break;
-        case 2: for (int a = 0; a < 256; a++) d->box_row(b->o16 + a * 256, b->m + a * 256, 256, 2); break;
-        case 3: d->add3(b->o16, b->m, b->df, b->m, FRAME); break;
-        case 4: d->feature(b->f, b->m, b->df, FRAME, 16); break;
-        case 5: d->score(b->s, b->f, FRAME, 3000, 2000); break;
-        case 6: for (int a = 0; a < 256; a++) d->cost_row(b->cost + a * 256, b->s + a * 256, 256, 15, 10, 2); break;
-        case 7: d->pair_min(b->acc2, b->pick, b->cost, FRAME / 2); break;
-        case 8: for (int a = 0; a < 320; a++) d->dp_row(b->acc, b->from, b->prev + 8, b->cost, 128, 8, b->pen); break;
-        case 9: { uint32_t sums[4] = {0}; for (int y = 0; y < 512; y += 4) d->speckle_row(sums, b->img + y * 512, 512); b->acc[0] = (int32_t)sums[3]; } break;
+        case 1:
+            for (int a = 0; a < 256; a++) {
+                size_t o[3] = {(size_t)((a + 255) % 256) * 256, (size_t)a * 256, (size_t)((a + 1) % 256) * 256};
+                const uint8_t *p3[3] = {b->p + o[0], b->p + o[1], b->p + o[2]}, *c3[3] = {b->c + o[0], b->c + o[1], b->c + o[2]},
+                              *n3[3] = {b->q + o[0], b->q + o[1], b->q + o[2]};
+                d->feature_ray(b->m + o[1], b->f + o[1], p3, c3, n3, 256, 16);
+            }
+            break;
+        case 2: d->score(b->s, b->f, FRAME, 3000, 2000); break;
+        case 3: for (int a = 0; a < 256; a++) d->cost_row(b->cost + a * 256, b->s + a * 256, 256, 15, 10, 2); break;
+        case 4: d->pair_min(b->acc2, b->pick, b->cost, FRAME / 2); break;
+        case 5: for (int a = 0; a < 320; a++) d->dp_row(b->acc, b->prev + 8, b->cost, 128, 8, b->pen); break;
+        case 6: { uint32_t sums[4] = {0}; for (int y = 0; y < 512; y += 4) d->speckle_row(sums, b->img + y * 512, 512); b->acc[0] = (int32_t)sums[3]; } break;
         }
         best = best < now_ns() - t0 ? best : now_ns() - t0;
     }
@@ -319,15 +285,15 @@ static double time_kernel(const LqSegDsp *d, Bufs *b, int which)
 
 static void bench(int max_level)
 {
-    static const char *names[] = {"polar",    "temporal", "box_row", "add3",     "feature",
-                                  "score",    "cost_row", "pair_min", "dp_row", "speckle"};
+    static const char *names[] = {"polar", "feature", "score", "cost_row", "pair_min", "dp_row", "speckle"};
+    enum { KERNELS = sizeof names / sizeof names[0] };
     Bufs b;
     b.img = calloc(512 * 512 + LQ_POLAR_SRC_PADDING, 1);
     b.p = malloc(FRAME), b.c = malloc(FRAME), b.q = malloc(FRAME);
     b.map = malloc(FRAME * sizeof *b.map);
-    b.m = malloc(2 * FRAME), b.df = malloc(2 * FRAME), b.o16 = malloc(2 * FRAME);
+    b.m = malloc(2 * FRAME), b.df = malloc(2 * FRAME);
     b.f = malloc(2 * FRAME), b.s = malloc(2 * FRAME);
-    b.prev = malloc(4 * (256 + 32)), b.cost = malloc(4 * FRAME), b.acc = malloc(4 * 256), b.from = malloc(256);
+    b.prev = malloc(4 * (256 + 32)), b.cost = malloc(4 * FRAME), b.acc = malloc(4 * 256);
     b.acc2 = malloc(4 * FRAME / 2), b.pick = malloc(FRAME / 2);
     fill_u8(b.img, 512 * 512), fill_u8(b.p, FRAME), fill_u8(b.c, FRAME), fill_u8(b.q, FRAME);
     for (int i = 0; i < FRAME; i++)
@@ -345,7 +311,7 @@ static void bench(int max_level)
     for (int l = bench_first; l <= bench_last; l++) printf(" %14s", lq_cpu_level_name(l));
     printf("\n");
     double total_c = 0, total_best = 0;
-    for (int k = 0; k < 10; k++) {
+    for (int k = 0; k < KERNELS; k++) {
         double tc = time_kernel(&c, &b, k), tbest = tc;
         total_c += tc;
         printf("%-10s %10.1f", names[k], tc / 1e3);
@@ -360,8 +326,8 @@ static void bench(int max_level)
         printf("\n");
     }
     printf("%-10s %10.1f %14.1f (%4.1fx) at the best level\n", "all", total_c / 1e3, total_best / 1e3, total_c / total_best);
-    free(b.img), free(b.p), free(b.c), free(b.q), free(b.map), free(b.m), free(b.df), free(b.o16);
-    free(b.f), free(b.s), free(b.prev), free(b.cost), free(b.acc), free(b.from), free(b.acc2), free(b.pick);
+    free(b.img), free(b.p), free(b.c), free(b.q), free(b.map), free(b.m), free(b.df);
+    free(b.f), free(b.s), free(b.prev), free(b.cost), free(b.acc), free(b.acc2), free(b.pick);
 }
 
 int main(int argc, char **argv)
@@ -397,10 +363,7 @@ int main(int argc, char **argv)
         const char *name = lq_cpu_level_name(l);
         int before = checks;
         check_polar(&ref, &d, name);
-        check_temporal(&ref, &d, name);
-        check_box_row(&ref, &d, name);
-        check_add3(&ref, &d, name);
-        check_feature(&ref, &d, name);
+        check_feature_ray(&ref, &d, name);
         check_score(&ref, &d, name);
         check_cost_row(&ref, &d, name);
         check_prior_add(&ref, &d, name);

@@ -6,10 +6,7 @@
 void lq_seg_dsp_init_arm(LqSegDsp *dsp, int level)
 {
     if (level != LQ_CPU_NEON) return;
-    dsp->temporal = lq_temporal_neon;
-    dsp->add3 = lq_add3_neon;
-    dsp->box_row = lq_box_row_neon;
-    dsp->feature = lq_feature_neon;
+    dsp->feature_ray = lq_feature_ray_neon;
     dsp->score = lq_score_neon;
     dsp->prior_add = lq_prior_add_neon;
     dsp->pair_min = lq_pair_min_neon;

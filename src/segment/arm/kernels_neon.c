@@ -7,53 +7,51 @@
 #include <arm_neon.h>
 #include <string.h>
 
-void lq_temporal_neon(uint16_t *mean, uint16_t *diff, const uint8_t *prev, const uint8_t *cur,
-                      const uint8_t *next, size_t n)
+/* The SSE2 version's two passes: column sums of the three rays (ends
+ * replicated), then the box along the ray and the feature. */
+void lq_feature_ray_neon(uint16_t *mean, int16_t *f, const uint8_t *const prev[3], const uint8_t *const cur[3],
+                         const uint8_t *const next[3], int n, int k_q3)
 {
-    size_t i = 0;
+    enum { H = LQ_FEATURE_HALF };
+    if (n < 16 || n > LQ_FEATURE_MAX_N) {
+        lq_feature_ray_c(mean, f, prev, cur, next, n, k_q3);
+        return;
+    }
+    uint16_t col_c[LQ_FEATURE_MAX_N + 2 * H], col_d[LQ_FEATURE_MAX_N + 2 * H];
+    uint16_t *cc = col_c + H, *cd = col_d + H;
+    int i = 0;
     for (; i + 16 <= n; i += 16) {
-        uint8x16_t c = vld1q_u8(cur + i), p = vld1q_u8(prev + i), q = vld1q_u8(next + i);
-        uint8x16_t m = vminq_u8(vabdq_u8(c, p), vabdq_u8(c, q));
-        vst1q_u16(mean + i, vshll_n_u8(vget_low_u8(c), 2));
-        vst1q_u16(mean + i + 8, vshll_n_u8(vget_high_u8(c), 2));
-        vst1q_u16(diff + i, vshll_n_u8(vget_low_u8(m), 1));
-        vst1q_u16(diff + i + 8, vshll_n_u8(vget_high_u8(m), 1));
+        uint16x8_t c_lo = vdupq_n_u16(0), c_hi = c_lo, d_lo = c_lo, d_hi = c_lo;
+        for (int a = 0; a < 3; a++) {
+            uint8x16_t c = vld1q_u8(cur[a] + i);
+            uint8x16_t m = vminq_u8(vabdq_u8(c, vld1q_u8(prev[a] + i)), vabdq_u8(c, vld1q_u8(next[a] + i)));
+            c_lo = vaddw_u8(c_lo, vget_low_u8(c)), c_hi = vaddw_u8(c_hi, vget_high_u8(c));
+            d_lo = vaddw_u8(d_lo, vget_low_u8(m)), d_hi = vaddw_u8(d_hi, vget_high_u8(m));
+        }
+        vst1q_u16(cc + i, c_lo), vst1q_u16(cc + i + 8, c_hi);
+        vst1q_u16(cd + i, d_lo), vst1q_u16(cd + i + 8, d_hi);
     }
-    if (i < n) lq_temporal_c(mean + i, diff + i, prev + i, cur + i, next + i, n - i);
-}
-
-void lq_add3_neon(uint16_t *dst, const uint16_t *a, const uint16_t *b, const uint16_t *c, size_t n)
-{
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) vst1q_u16(dst + i, vaddq_u16(vaddq_u16(vld1q_u16(a + i), vld1q_u16(b + i)), vld1q_u16(c + i)));
-    if (i < n) lq_add3_c(dst + i, a + i, b + i, c + i, n - i);
-}
-
-void lq_box_row_neon(uint16_t *dst, const uint16_t *src, int n, int half)
-{
-    /* Vectors where no tap is clamped; the scalar reference at both edges. */
-    int i = half < n ? half : n;
-    lq_box_row_range_c(dst, src, n, half, 0, i);
-    for (; i + 8 + half <= n; i += 8) {
-        uint16x8_t s = vld1q_u16(src + i - half);
-        for (int d = -half + 1; d <= half; d++) s = vaddq_u16(s, vld1q_u16(src + i + d));
-        vst1q_u16(dst + i, s);
+    for (; i < n; i++) {
+        int sc = 0, sd = 0;
+        for (int a = 0; a < 3; a++) {
+            int c = cur[a][i], dp = c > prev[a][i] ? c - prev[a][i] : prev[a][i] - c;
+            int dq = c > next[a][i] ? c - next[a][i] : next[a][i] - c;
+            sc += c, sd += dp < dq ? dp : dq;
+        }
+        cc[i] = (uint16_t)sc, cd[i] = (uint16_t)sd;
     }
-    lq_box_row_range_c(dst, src, n, half, i, n);
-}
-
-void lq_feature_neon(int16_t *f, const uint16_t *mean, const uint16_t *diff, size_t n, int k_q3)
-{
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint16x8_t m = vld1q_u16(mean + i), d = vld1q_u16(diff + i);
-        int32x4_t lo = vsubq_s32(vreinterpretq_s32_u32(vmovl_u16(vget_low_u16(m))),
-                                 vreinterpretq_s32_u32(vshrq_n_u32(vmulq_n_u32(vmovl_u16(vget_low_u16(d)), (uint32_t)k_q3), 3)));
-        int32x4_t hi = vsubq_s32(vreinterpretq_s32_u32(vmovl_u16(vget_high_u16(m))),
-                                 vreinterpretq_s32_u32(vshrq_n_u32(vmulq_n_u32(vmovl_u16(vget_high_u16(d)), (uint32_t)k_q3), 3)));
-        vst1q_s16(f + i, vcombine_s16(vqmovn_s32(lo), vqmovn_s32(hi))); /* saturates to int16 */
+    for (int k = 1; k <= H; k++) cc[-k] = cc[0], cd[-k] = cd[0], cc[n - 1 + k] = cc[n - 1], cd[n - 1 + k] = cd[n - 1];
+    const uint16_t k2 = (uint16_t)(2 * k_q3);
+    for (i = 0; i + 8 <= n; i += 8) {
+        uint16x8_t sc = vld1q_u16(cc + i - H), sd = vld1q_u16(cd + i - H);
+        for (int d = -H + 1; d <= H; d++) sc = vaddq_u16(sc, vld1q_u16(cc + i + d)), sd = vaddq_u16(sd, vld1q_u16(cd + i + d));
+        uint16x8_t m = vshlq_n_u16(sc, 2);
+        uint16x8_t x = vcombine_u16(vshrn_n_u32(vmull_n_u16(vget_low_u16(sd), k2), 3),
+                                    vshrn_n_u32(vmull_n_u16(vget_high_u16(sd), k2), 3));
+        vst1q_u16(mean + i, m);
+        vst1q_s16(f + i, vreinterpretq_s16_u16(vsubq_u16(m, x)));
     }
-    if (i < n) lq_feature_c(f + i, mean + i, diff + i, n - i, k_q3);
+    lq_feature_cols_c(mean, f, cc, cd, n, k_q3, i, n);
 }
 
 void lq_score_neon(int16_t *s, const int16_t *f, size_t n, int thr, int gain)
@@ -98,25 +96,20 @@ void lq_pair_min_neon(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n)
     if (i < n) lq_pair_min_c(dst + i, pick + i, src + 2 * i, n - i);
 }
 
-void lq_dp_row_neon(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n, int k,
-                    const int32_t *pen)
+void lq_dp_row_neon(int32_t *acc, const int32_t *prev, const int32_t *cost, int n, int k, const int32_t *pen)
 {
     int r = 0;
-    for (; r + 4 <= n; r += 4) {
-        int32x4_t best = vdupq_n_s32(INT32_MAX), bd = vdupq_n_s32(0);
+    for (; r + 8 <= n; r += 8) { /* two vectors share each candidate's penalty */
+        int32x4_t best0 = vdupq_n_s32(INT32_MAX), best1 = best0;
         for (int d = -k; d <= k; d++) {
-            int32x4_t v = vaddq_s32(vld1q_s32(prev + r + d), vdupq_n_s32(pen[d < 0 ? -d : d]));
-            uint32x4_t lt = vcltq_s32(v, best); /* v < best: the first minimum wins */
-            best = vminq_s32(best, v);
-            bd = vbslq_s32(lt, vdupq_n_s32(d), bd);
+            int32x4_t p = vdupq_n_s32(pen[d < 0 ? -d : d]);
+            best0 = vminq_s32(best0, vaddq_s32(vld1q_s32(prev + r + d), p));
+            best1 = vminq_s32(best1, vaddq_s32(vld1q_s32(prev + r + d + 4), p));
         }
-        vst1q_s32(acc + r, vaddq_s32(best, vld1q_s32(cost + r)));
-        int16x4_t b16 = vmovn_s32(bd);
-        int8x8_t b8 = vmovn_s16(vcombine_s16(b16, b16));
-        int32_t four = vget_lane_s32(vreinterpret_s32_s8(b8), 0);
-        memcpy(from + r, &four, 4);
+        vst1q_s32(acc + r, vaddq_s32(best0, vld1q_s32(cost + r)));
+        vst1q_s32(acc + r + 4, vaddq_s32(best1, vld1q_s32(cost + r + 4)));
     }
-    if (r < n) lq_dp_row_c(acc + r, from + r, prev + r, cost + r, n - r, k, pen);
+    if (r < n) lq_dp_row_c(acc + r, prev + r, cost + r, n - r, k, pen);
 }
 
 /* Sixteen pairs a step: the mask from unsigned compares, a and the mask

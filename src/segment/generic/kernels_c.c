@@ -16,46 +16,34 @@ void lq_polar_c(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const LqPola
     }
 }
 
-void lq_temporal_c(uint16_t *mean, uint16_t *diff, const uint8_t *prev, const uint8_t *cur,
-                       const uint8_t *next, size_t n)
-{
-    for (size_t i = 0; i < n; i++) {
-        int c = cur[i], da = abs(c - prev[i]), db = abs(c - next[i]);
-        mean[i] = (uint16_t)(4 * c);
-        diff[i] = (uint16_t)(2 * (da < db ? da : db));
-    }
-}
-
-void lq_box_row_range_c(uint16_t *dst, const uint16_t *src, int n, int half, int begin, int end)
+void lq_feature_cols_c(uint16_t *mean, int16_t *f, const uint16_t *col_c, const uint16_t *col_d, int n, int k_q3,
+                       int begin, int end)
 {
     for (int i = begin; i < end; i++) {
-        unsigned sum = 0;
-        for (int d = -half; d <= half; d++) {
+        int sc = 0, sd = 0;
+        for (int d = -LQ_FEATURE_HALF; d <= LQ_FEATURE_HALF; d++) {
             int j = i + d;
             j = j < 0 ? 0 : j >= n ? n - 1 : j;
-            sum += src[j];
+            sc += col_c[j], sd += col_d[j];
         }
-        dst[i] = (uint16_t)sum;
+        mean[i] = (uint16_t)(4 * sc);
+        f[i] = (int16_t)(4 * sc - ((2 * sd * k_q3) >> 3));
     }
 }
 
-void lq_box_row_c(uint16_t *dst, const uint16_t *src, int n, int half)
+void lq_feature_ray_c(uint16_t *mean, int16_t *f, const uint8_t *const prev[3], const uint8_t *const cur[3],
+                      const uint8_t *const next[3], int n, int k_q3)
 {
-    lq_box_row_range_c(dst, src, n, half, 0, n);
-}
-
-void lq_add3_c(uint16_t *dst, const uint16_t *a, const uint16_t *b, const uint16_t *c,
-                   size_t n)
-{
-    for (size_t i = 0; i < n; i++) dst[i] = (uint16_t)(a[i] + b[i] + c[i]);
-}
-
-void lq_feature_c(int16_t *f, const uint16_t *mean, const uint16_t *diff, size_t n, int k_q3)
-{
-    for (size_t i = 0; i < n; i++) {
-        int v = (int)mean[i] - (((int)diff[i] * k_q3) >> 3);
-        f[i] = (int16_t)(v < -32768 ? -32768 : v > 32767 ? 32767 : v);
+    uint16_t col_c[LQ_FEATURE_MAX_N], col_d[LQ_FEATURE_MAX_N];
+    for (int i = 0; i < n; i++) {
+        int sc = 0, sd = 0;
+        for (int a = 0; a < 3; a++) {
+            int c = cur[a][i], dp = abs(c - prev[a][i]), dq = abs(c - next[a][i]);
+            sc += c, sd += dp < dq ? dp : dq;
+        }
+        col_c[i] = (uint16_t)sc, col_d[i] = (uint16_t)sd;
     }
+    lq_feature_cols_c(mean, f, col_c, col_d, n, k_q3, 0, n);
 }
 
 void lq_score_c(int16_t *s, const int16_t *f, size_t n, int thr, int gain)
@@ -102,18 +90,16 @@ void lq_pair_min_c(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n)
     }
 }
 
-void lq_dp_row_c(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n,
-                     int k, const int32_t *pen)
+void lq_dp_row_c(int32_t *acc, const int32_t *prev, const int32_t *cost, int n, int k,
+                 const int32_t *pen)
 {
     for (int r = 0; r < n; r++) {
         int32_t best = INT32_MAX;
-        int best_d = 0;
         for (int d = -k; d <= k; d++) {
             int32_t v = prev[r + d] + pen[d < 0 ? -d : d];
-            if (v < best) best = v, best_d = d;
+            best = v < best ? v : best;
         }
         acc[r] = cost[r] + best;
-        from[r] = (int8_t)best_d;
     }
 }
 
@@ -130,10 +116,7 @@ void lq_speckle_row_c(uint32_t sums[4], const uint8_t *row, int n)
 void lq_seg_dsp_init_c(LqSegDsp *dsp)
 {
     dsp->polar = lq_polar_c;
-    dsp->temporal = lq_temporal_c;
-    dsp->box_row = lq_box_row_c;
-    dsp->add3 = lq_add3_c;
-    dsp->feature = lq_feature_c;
+    dsp->feature_ray = lq_feature_ray_c;
     dsp->score = lq_score_c;
     dsp->cost_row = lq_cost_row_c;
     dsp->prior_add = lq_prior_add_c;

@@ -13,12 +13,6 @@ static inline void store8_u8(uint8_t *dst, __m256i v)
     _mm_storel_epi64((__m128i *)dst, _mm_packus_epi16(w, w));
 }
 
-static inline void store8_s8(int8_t *dst, __m256i v)
-{
-    __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
-    _mm_storel_epi64((__m128i *)dst, _mm_packs_epi16(w, w));
-}
-
 /* Two vectors of eight int32 -> sixteen int16 in order, saturating. */
 static inline __m256i packs16(__m256i a, __m256i b)
 {
@@ -52,58 +46,62 @@ void lq_polar_avx2(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const LqP
     if (i < n) lq_polar_c(dst + i, src, stride, map + i, n - i);
 }
 
-void lq_add3_avx2(uint16_t *dst, const uint16_t *a, const uint16_t *b, const uint16_t *c, size_t n)
+static inline __m256i absdiff_u8(__m256i a, __m256i b)
 {
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256i s = _mm256_add_epi16(_mm256_loadu_si256((const __m256i *)(a + i)),
-                                     _mm256_loadu_si256((const __m256i *)(b + i)));
-        _mm256_storeu_si256((__m256i *)(dst + i), _mm256_add_epi16(s, _mm256_loadu_si256((const __m256i *)(c + i))));
-    }
-    if (i < n) lq_add3_c(dst + i, a + i, b + i, c + i, n - i);
+    return _mm256_or_si256(_mm256_subs_epu8(a, b), _mm256_subs_epu8(b, a));
 }
 
-void lq_box_row_avx2(uint16_t *dst, const uint16_t *src, int n, int half)
+/* The SSE2 version's two passes, 32 samples a step for the column sums and
+ * 16 for the box. */
+void lq_feature_ray_avx2(uint16_t *mean, int16_t *f, const uint8_t *const prev[3], const uint8_t *const cur[3],
+                         const uint8_t *const next[3], int n, int k_q3)
 {
-    /* Vectors where no tap is clamped; the scalar reference at both edges. */
-    int i = half < n ? half : n;
-    lq_box_row_range_c(dst, src, n, half, 0, i);
-    for (; i + 16 + half <= n; i += 16) {
-        __m256i s = _mm256_loadu_si256((const __m256i *)(src + i - half));
-        for (int d = -half + 1; d <= half; d++) s = _mm256_add_epi16(s, _mm256_loadu_si256((const __m256i *)(src + i + d)));
-        _mm256_storeu_si256((__m256i *)(dst + i), s);
+    enum { H = LQ_FEATURE_HALF };
+    if (n < 32 || n > LQ_FEATURE_MAX_N) {
+        lq_feature_ray_sse2(mean, f, prev, cur, next, n, k_q3);
+        return;
     }
-    /* the last whole vector, overlapping the one before it (the same sums):
-     * only the clamped edge is left to the scalar reference */
-    if (i + half < n && n - half - 16 >= half) {
-        i = n - half - 16;
-        __m256i s = _mm256_loadu_si256((const __m256i *)(src + i - half));
-        for (int d = -half + 1; d <= half; d++) s = _mm256_add_epi16(s, _mm256_loadu_si256((const __m256i *)(src + i + d)));
-        _mm256_storeu_si256((__m256i *)(dst + i), s);
-        i += 16;
+    uint16_t col_c[LQ_FEATURE_MAX_N + 2 * H], col_d[LQ_FEATURE_MAX_N + 2 * H];
+    uint16_t *cc = col_c + H, *cd = col_d + H;
+    int i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i c_lo = _mm256_setzero_si256(), c_hi = c_lo, d_lo = c_lo, d_hi = c_lo;
+        for (int a = 0; a < 3; a++) {
+            __m256i c = _mm256_loadu_si256((const __m256i *)(cur[a] + i));
+            __m256i m = _mm256_min_epu8(absdiff_u8(c, _mm256_loadu_si256((const __m256i *)(prev[a] + i))),
+                                        absdiff_u8(c, _mm256_loadu_si256((const __m256i *)(next[a] + i))));
+            c_lo = _mm256_add_epi16(c_lo, _mm256_cvtepu8_epi16(_mm256_castsi256_si128(c)));
+            c_hi = _mm256_add_epi16(c_hi, _mm256_cvtepu8_epi16(_mm256_extracti128_si256(c, 1)));
+            d_lo = _mm256_add_epi16(d_lo, _mm256_cvtepu8_epi16(_mm256_castsi256_si128(m)));
+            d_hi = _mm256_add_epi16(d_hi, _mm256_cvtepu8_epi16(_mm256_extracti128_si256(m, 1)));
+        }
+        _mm256_storeu_si256((__m256i *)(cc + i), c_lo), _mm256_storeu_si256((__m256i *)(cc + i + 16), c_hi);
+        _mm256_storeu_si256((__m256i *)(cd + i), d_lo), _mm256_storeu_si256((__m256i *)(cd + i + 16), d_hi);
     }
-    for (; i + 8 + half <= n; i += 8) {
-        __m128i s = _mm_loadu_si128((const __m128i *)(src + i - half));
-        for (int d = -half + 1; d <= half; d++) s = _mm_add_epi16(s, _mm_loadu_si128((const __m128i *)(src + i + d)));
-        _mm_storeu_si128((__m128i *)(dst + i), s);
+    for (; i < n; i++) {
+        int sc = 0, sd = 0;
+        for (int a = 0; a < 3; a++) {
+            int c = cur[a][i], dp = c > prev[a][i] ? c - prev[a][i] : prev[a][i] - c;
+            int dq = c > next[a][i] ? c - next[a][i] : next[a][i] - c;
+            sc += c, sd += dp < dq ? dp : dq;
+        }
+        cc[i] = (uint16_t)sc, cd[i] = (uint16_t)sd;
     }
-    lq_box_row_range_c(dst, src, n, half, i, n);
-}
-
-void lq_feature_avx2(int16_t *f, const uint16_t *mean, const uint16_t *diff, size_t n, int k_q3)
-{
-    const __m256i k = _mm256_set1_epi32(k_q3);
-    size_t i = 0;
-    for (; i + 16 <= n; i += 16) {
-        __m256i m0 = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(mean + i)));
-        __m256i m1 = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(mean + i + 8)));
-        __m256i d0 = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(diff + i)));
-        __m256i d1 = _mm256_cvtepu16_epi32(_mm_loadu_si128((const __m128i *)(diff + i + 8)));
-        __m256i v0 = _mm256_sub_epi32(m0, _mm256_srai_epi32(_mm256_mullo_epi32(d0, k), 3));
-        __m256i v1 = _mm256_sub_epi32(m1, _mm256_srai_epi32(_mm256_mullo_epi32(d1, k), 3));
-        _mm256_storeu_si256((__m256i *)(f + i), packs16(v0, v1));
+    for (int k = 1; k <= H; k++) cc[-k] = cc[0], cd[-k] = cd[0], cc[n - 1 + k] = cc[n - 1], cd[n - 1 + k] = cd[n - 1];
+    const __m256i k2 = _mm256_set1_epi16((short)(2 * k_q3));
+    for (i = 0; i + 16 <= n; i += 16) {
+        __m256i sc = _mm256_loadu_si256((const __m256i *)(cc + i - H)), sd = _mm256_loadu_si256((const __m256i *)(cd + i - H));
+        for (int d = -H + 1; d <= H; d++) {
+            sc = _mm256_add_epi16(sc, _mm256_loadu_si256((const __m256i *)(cc + i + d)));
+            sd = _mm256_add_epi16(sd, _mm256_loadu_si256((const __m256i *)(cd + i + d)));
+        }
+        __m256i m = _mm256_slli_epi16(sc, 2);
+        __m256i x = _mm256_or_si256(_mm256_srli_epi16(_mm256_mullo_epi16(sd, k2), 3),
+                                    _mm256_slli_epi16(_mm256_mulhi_epu16(sd, k2), 13));
+        _mm256_storeu_si256((__m256i *)(mean + i), m);
+        _mm256_storeu_si256((__m256i *)(f + i), _mm256_sub_epi16(m, x));
     }
-    if (i < n) lq_feature_c(f + i, mean + i, diff + i, n - i, k_q3);
+    lq_feature_cols_c(mean, f, cc, cd, n, k_q3, i, n);
 }
 
 void lq_score_avx2(int16_t *s, const int16_t *f, size_t n, int thr, int gain)
@@ -210,41 +208,39 @@ void lq_pair_min_avx2(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n)
     if (i < n) lq_pair_min_sse41(dst + i, pick + i, src + 2 * i, n - i);
 }
 
-void lq_dp_row_avx2(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n, int k,
-                    const int32_t *pen)
+void lq_dp_row_avx2(int32_t *acc, const int32_t *prev, const int32_t *cost, int n, int k, const int32_t *pen)
 {
     enum { MAX_K = 16 };
     if (k > MAX_K) {
-        lq_dp_row_sse41(acc, from, prev, cost, n, k, pen);
+        lq_dp_row_sse41(acc, prev, cost, n, k, pen);
         return;
     }
-    /* the candidates' penalties and offsets, broadcast once per row, not once
-     * per candidate and vector; two vectors of radii share each */
-    __m256i pen_v[2 * MAX_K + 1], d_v[2 * MAX_K + 1];
-    for (int d = -k; d <= k; d++) {
-        pen_v[d + k] = _mm256_set1_epi32(pen[d < 0 ? -d : d]);
-        d_v[d + k] = _mm256_set1_epi32(d);
-    }
+    /* the candidates' penalties, broadcast once per row, not once per
+     * candidate and vector; four vectors of radii share each */
+    __m256i pen_v[2 * MAX_K + 1];
+    for (int d = -k; d <= k; d++) pen_v[d + k] = _mm256_set1_epi32(pen[d < 0 ? -d : d]);
     int r = 0;
-    for (; r + 16 <= n; r += 16) {
-        __m256i best0 = _mm256_set1_epi32(INT32_MAX), best1 = best0, bd0 = _mm256_setzero_si256(), bd1 = bd0;
+    for (; r + 32 <= n; r += 32) {
+        __m256i b0 = _mm256_set1_epi32(INT32_MAX), b1 = b0, b2 = b0, b3 = b0;
         for (int j = 0; j <= 2 * k; j++) {
             const int32_t *p = prev + r + j - k;
-            __m256i v0 = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)p), pen_v[j]);
-            __m256i v1 = _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(p + 8)), pen_v[j]);
-            /* v < best: the first minimum wins */
-            bd0 = _mm256_blendv_epi8(bd0, d_v[j], _mm256_cmpgt_epi32(best0, v0));
-            bd1 = _mm256_blendv_epi8(bd1, d_v[j], _mm256_cmpgt_epi32(best1, v1));
-            best0 = _mm256_min_epi32(best0, v0);
-            best1 = _mm256_min_epi32(best1, v1);
+            b0 = _mm256_min_epi32(b0, _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)p), pen_v[j]));
+            b1 = _mm256_min_epi32(b1, _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(p + 8)), pen_v[j]));
+            b2 = _mm256_min_epi32(b2, _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(p + 16)), pen_v[j]));
+            b3 = _mm256_min_epi32(b3, _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(p + 24)), pen_v[j]));
         }
-        _mm256_storeu_si256((__m256i *)(acc + r), _mm256_add_epi32(best0, _mm256_loadu_si256((const __m256i *)(cost + r))));
-        _mm256_storeu_si256((__m256i *)(acc + r + 8),
-                            _mm256_add_epi32(best1, _mm256_loadu_si256((const __m256i *)(cost + r + 8))));
-        store8_s8(from + r, bd0);
-        store8_s8(from + r + 8, bd1);
+        _mm256_storeu_si256((__m256i *)(acc + r), _mm256_add_epi32(b0, _mm256_loadu_si256((const __m256i *)(cost + r))));
+        _mm256_storeu_si256((__m256i *)(acc + r + 8), _mm256_add_epi32(b1, _mm256_loadu_si256((const __m256i *)(cost + r + 8))));
+        _mm256_storeu_si256((__m256i *)(acc + r + 16), _mm256_add_epi32(b2, _mm256_loadu_si256((const __m256i *)(cost + r + 16))));
+        _mm256_storeu_si256((__m256i *)(acc + r + 24), _mm256_add_epi32(b3, _mm256_loadu_si256((const __m256i *)(cost + r + 24))));
     }
-    if (r < n) lq_dp_row_sse41(acc + r, from + r, prev + r, cost + r, n - r, k, pen);
+    for (; r + 8 <= n; r += 8) {
+        __m256i b0 = _mm256_set1_epi32(INT32_MAX);
+        for (int j = 0; j <= 2 * k; j++)
+            b0 = _mm256_min_epi32(b0, _mm256_add_epi32(_mm256_loadu_si256((const __m256i *)(prev + r + j - k)), pen_v[j]));
+        _mm256_storeu_si256((__m256i *)(acc + r), _mm256_add_epi32(b0, _mm256_loadu_si256((const __m256i *)(cost + r))));
+    }
+    if (r < n) lq_dp_row_sse41(acc + r, prev + r, cost + r, n - r, k, pen);
 }
 
 /* The SSE2 version's scheme on 32 pairs a step (unsigned compare through

@@ -6,67 +6,60 @@
 #include <emmintrin.h>
 #include <string.h>
 
-void lq_temporal_sse2(uint16_t *mean, uint16_t *diff, const uint8_t *prev, const uint8_t *cur,
-                      const uint8_t *next, size_t n)
+/* |a - b| of unsigned bytes */
+static inline __m128i absdiff_u8(__m128i a, __m128i b) { return _mm_or_si128(_mm_subs_epu8(a, b), _mm_subs_epu8(b, a)); }
+
+/* Two passes over the ray, both in L1: the column sums of the three rays
+ * (with the ends replicated LQ_FEATURE_HALF samples beyond, so the box
+ * needs no edge case), then the box along the ray and the feature. */
+void lq_feature_ray_sse2(uint16_t *mean, int16_t *f, const uint8_t *const prev[3], const uint8_t *const cur[3],
+                         const uint8_t *const next[3], int n, int k_q3)
 {
+    enum { H = LQ_FEATURE_HALF };
+    if (n < 16 || n > LQ_FEATURE_MAX_N) {
+        lq_feature_ray_c(mean, f, prev, cur, next, n, k_q3);
+        return;
+    }
+    uint16_t col_c[LQ_FEATURE_MAX_N + 2 * H], col_d[LQ_FEATURE_MAX_N + 2 * H];
+    uint16_t *cc = col_c + H, *cd = col_d + H;
     const __m128i zero = _mm_setzero_si128();
-    size_t i = 0;
+    int i = 0;
     for (; i + 16 <= n; i += 16) {
-        __m128i c = _mm_loadu_si128((const __m128i *)(cur + i));
-        __m128i p = _mm_loadu_si128((const __m128i *)(prev + i));
-        __m128i q = _mm_loadu_si128((const __m128i *)(next + i));
-        __m128i dp = _mm_or_si128(_mm_subs_epu8(c, p), _mm_subs_epu8(p, c));
-        __m128i dq = _mm_or_si128(_mm_subs_epu8(c, q), _mm_subs_epu8(q, c));
-        __m128i m = _mm_min_epu8(dp, dq);
-        __m128i c0 = _mm_unpacklo_epi8(c, zero), c1 = _mm_unpackhi_epi8(c, zero);
-        __m128i m0 = _mm_unpacklo_epi8(m, zero), m1 = _mm_unpackhi_epi8(m, zero);
-        _mm_storeu_si128((__m128i *)(mean + i), _mm_slli_epi16(c0, 2));
-        _mm_storeu_si128((__m128i *)(mean + i + 8), _mm_slli_epi16(c1, 2));
-        _mm_storeu_si128((__m128i *)(diff + i), _mm_add_epi16(m0, m0));
-        _mm_storeu_si128((__m128i *)(diff + i + 8), _mm_add_epi16(m1, m1));
+        __m128i c_lo = zero, c_hi = zero, d_lo = zero, d_hi = zero;
+        for (int a = 0; a < 3; a++) {
+            __m128i c = _mm_loadu_si128((const __m128i *)(cur[a] + i));
+            __m128i m = _mm_min_epu8(absdiff_u8(c, _mm_loadu_si128((const __m128i *)(prev[a] + i))),
+                                     absdiff_u8(c, _mm_loadu_si128((const __m128i *)(next[a] + i))));
+            c_lo = _mm_add_epi16(c_lo, _mm_unpacklo_epi8(c, zero)), c_hi = _mm_add_epi16(c_hi, _mm_unpackhi_epi8(c, zero));
+            d_lo = _mm_add_epi16(d_lo, _mm_unpacklo_epi8(m, zero)), d_hi = _mm_add_epi16(d_hi, _mm_unpackhi_epi8(m, zero));
+        }
+        _mm_storeu_si128((__m128i *)(cc + i), c_lo), _mm_storeu_si128((__m128i *)(cc + i + 8), c_hi);
+        _mm_storeu_si128((__m128i *)(cd + i), d_lo), _mm_storeu_si128((__m128i *)(cd + i + 8), d_hi);
     }
-    lq_temporal_c(mean + i, diff + i, prev + i, cur + i, next + i, n - i);
-}
-
-void lq_add3_sse2(uint16_t *dst, const uint16_t *a, const uint16_t *b, const uint16_t *c, size_t n)
-{
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m128i s = _mm_add_epi16(_mm_loadu_si128((const __m128i *)(a + i)), _mm_loadu_si128((const __m128i *)(b + i)));
-        s = _mm_add_epi16(s, _mm_loadu_si128((const __m128i *)(c + i)));
-        _mm_storeu_si128((__m128i *)(dst + i), s);
+    for (; i < n; i++) {
+        int sc = 0, sd = 0;
+        for (int a = 0; a < 3; a++) {
+            int c = cur[a][i], dp = c > prev[a][i] ? c - prev[a][i] : prev[a][i] - c;
+            int dq = c > next[a][i] ? c - next[a][i] : next[a][i] - c;
+            sc += c, sd += dp < dq ? dp : dq;
+        }
+        cc[i] = (uint16_t)sc, cd[i] = (uint16_t)sd;
     }
-    lq_add3_c(dst + i, a + i, b + i, c + i, n - i);
-}
-
-void lq_box_row_sse2(uint16_t *dst, const uint16_t *src, int n, int half)
-{
-    /* Vectors where no tap is clamped; the scalar reference at both edges. */
-    int i = half < n ? half : n;
-    lq_box_row_range_c(dst, src, n, half, 0, i);
-    for (; i + 8 + half <= n; i += 8) {
-        __m128i s = _mm_loadu_si128((const __m128i *)(src + i - half));
-        for (int d = -half + 1; d <= half; d++) s = _mm_add_epi16(s, _mm_loadu_si128((const __m128i *)(src + i + d)));
-        _mm_storeu_si128((__m128i *)(dst + i), s);
+    for (int k = 1; k <= H; k++) cc[-k] = cc[0], cd[-k] = cd[0], cc[n - 1 + k] = cc[n - 1], cd[n - 1 + k] = cd[n - 1];
+    /* (2 * sd * k_q3) >> 3 < 2^15 from its low and high 16 bits: sd <= 3825, 2 * k_q3 <= 64 */
+    const __m128i k2 = _mm_set1_epi16((short)(2 * k_q3));
+    for (i = 0; i + 8 <= n; i += 8) {
+        __m128i sc = _mm_loadu_si128((const __m128i *)(cc + i - H)), sd = _mm_loadu_si128((const __m128i *)(cd + i - H));
+        for (int d = -H + 1; d <= H; d++) {
+            sc = _mm_add_epi16(sc, _mm_loadu_si128((const __m128i *)(cc + i + d)));
+            sd = _mm_add_epi16(sd, _mm_loadu_si128((const __m128i *)(cd + i + d)));
+        }
+        __m128i m = _mm_slli_epi16(sc, 2);
+        __m128i x = _mm_or_si128(_mm_srli_epi16(_mm_mullo_epi16(sd, k2), 3), _mm_slli_epi16(_mm_mulhi_epu16(sd, k2), 13));
+        _mm_storeu_si128((__m128i *)(mean + i), m);
+        _mm_storeu_si128((__m128i *)(f + i), _mm_sub_epi16(m, x));
     }
-    lq_box_row_range_c(dst, src, n, half, i, n);
-}
-
-void lq_feature_sse2(int16_t *f, const uint16_t *mean, const uint16_t *diff, size_t n, int k_q3)
-{
-    const __m128i zero = _mm_setzero_si128(), k = _mm_set1_epi16((short)k_q3);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        __m128i m = _mm_loadu_si128((const __m128i *)(mean + i));
-        __m128i d = _mm_loadu_si128((const __m128i *)(diff + i));
-        /* 16 x 16 -> 32-bit products from the low and high halves */
-        __m128i lo = _mm_mullo_epi16(d, k), hi = _mm_mulhi_epu16(d, k);
-        __m128i p0 = _mm_srai_epi32(_mm_unpacklo_epi16(lo, hi), 3), p1 = _mm_srai_epi32(_mm_unpackhi_epi16(lo, hi), 3);
-        __m128i m0 = _mm_unpacklo_epi16(m, zero), m1 = _mm_unpackhi_epi16(m, zero);
-        __m128i v = _mm_packs_epi32(_mm_sub_epi32(m0, p0), _mm_sub_epi32(m1, p1)); /* clamps to int16 */
-        _mm_storeu_si128((__m128i *)(f + i), v);
-    }
-    lq_feature_c(f + i, mean + i, diff + i, n - i, k_q3);
+    lq_feature_cols_c(mean, f, cc, cd, n, k_q3, i, n);
 }
 
 /* Low 32 bits of a 32 x 32 product (the same for signed and unsigned). */
@@ -94,24 +87,19 @@ void lq_score_sse2(int16_t *s, const int16_t *f, size_t n, int thr, int gain)
     lq_score_c(s + i, f + i, n - i, thr, gain);
 }
 
-void lq_dp_row_sse2(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n, int k,
-                    const int32_t *pen)
+void lq_dp_row_sse2(int32_t *acc, const int32_t *prev, const int32_t *cost, int n, int k, const int32_t *pen)
 {
     int r = 0;
     for (; r + 4 <= n; r += 4) {
-        __m128i best = _mm_set1_epi32(INT32_MAX), bd = _mm_setzero_si128();
+        __m128i best = _mm_set1_epi32(INT32_MAX);
         for (int d = -k; d <= k; d++) {
             __m128i v = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(prev + r + d)), _mm_set1_epi32(pen[d < 0 ? -d : d]));
-            __m128i lt = _mm_cmpgt_epi32(best, v); /* v < best: the first minimum wins */
+            __m128i lt = _mm_cmpgt_epi32(best, v); /* SSE2 has no signed 32-bit min */
             best = _mm_or_si128(_mm_and_si128(lt, v), _mm_andnot_si128(lt, best));
-            bd = _mm_or_si128(_mm_and_si128(lt, _mm_set1_epi32(d)), _mm_andnot_si128(lt, bd));
         }
         _mm_storeu_si128((__m128i *)(acc + r), _mm_add_epi32(best, _mm_loadu_si128((const __m128i *)(cost + r))));
-        __m128i b8 = _mm_packs_epi16(_mm_packs_epi32(bd, bd), bd);
-        int32_t four = _mm_cvtsi128_si32(b8);
-        memcpy(from + r, &four, 4);
     }
-    if (r < n) lq_dp_row_c(acc + r, from + r, prev + r, cost + r, n - r, k, pen);
+    if (r < n) lq_dp_row_c(acc + r, prev + r, cost + r, n - r, k, pen);
 }
 
 /* Sixteen pairs a step. The mask of pixels above 8 comes from

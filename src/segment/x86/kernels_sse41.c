@@ -22,21 +22,18 @@ void lq_pair_min_sse41(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n
     if (i < n) lq_pair_min_c(dst + i, pick + i, src + 2 * i, n - i);
 }
 
-void lq_dp_row_sse41(int32_t *acc, int8_t *from, const int32_t *prev, const int32_t *cost, int n, int k,
-                     const int32_t *pen)
+void lq_dp_row_sse41(int32_t *acc, const int32_t *prev, const int32_t *cost, int n, int k, const int32_t *pen)
 {
     int r = 0;
-    for (; r + 4 <= n; r += 4) {
-        __m128i best = _mm_set1_epi32(INT32_MAX), bd = _mm_setzero_si128();
+    for (; r + 8 <= n; r += 8) { /* two vectors share each candidate's penalty */
+        __m128i best0 = _mm_set1_epi32(INT32_MAX), best1 = best0;
         for (int d = -k; d <= k; d++) {
-            __m128i v = _mm_add_epi32(_mm_loadu_si128((const __m128i *)(prev + r + d)), _mm_set1_epi32(pen[d < 0 ? -d : d]));
-            __m128i lt = _mm_cmpgt_epi32(best, v); /* v < best: the first minimum wins */
-            best = _mm_min_epi32(best, v);
-            bd = _mm_blendv_epi8(bd, _mm_set1_epi32(d), lt);
+            __m128i p = _mm_set1_epi32(pen[d < 0 ? -d : d]);
+            best0 = _mm_min_epi32(best0, _mm_add_epi32(_mm_loadu_si128((const __m128i *)(prev + r + d)), p));
+            best1 = _mm_min_epi32(best1, _mm_add_epi32(_mm_loadu_si128((const __m128i *)(prev + r + d + 4)), p));
         }
-        _mm_storeu_si128((__m128i *)(acc + r), _mm_add_epi32(best, _mm_loadu_si128((const __m128i *)(cost + r))));
-        int32_t four = _mm_cvtsi128_si32(_mm_packs_epi16(_mm_packs_epi32(bd, bd), bd));
-        memcpy(from + r, &four, 4);
+        _mm_storeu_si128((__m128i *)(acc + r), _mm_add_epi32(best0, _mm_loadu_si128((const __m128i *)(cost + r))));
+        _mm_storeu_si128((__m128i *)(acc + r + 4), _mm_add_epi32(best1, _mm_loadu_si128((const __m128i *)(cost + r + 4))));
     }
-    if (r < n) lq_dp_row_c(acc + r, from + r, prev + r, cost + r, n - r, k, pen);
+    if (r < n) lq_dp_row_sse2(acc + r, prev + r, cost + r, n - r, k, pen);
 }
