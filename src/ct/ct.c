@@ -36,6 +36,9 @@ void lq_ct_result_free(LqCtResult **r)
     *r = NULL;
 }
 
+#define RESOLVED_BLURS 2.0 /* the MLD's opening disc: this many blur sigmas... */
+#define RESOLVED_CAP 0.4   /* ...at most this share of the outline's caliper */
+
 /* The sections along line (n points, taken over by r): each plane, the
  * lumen's rays in it, leaks cut back, the outline and its measures.
  * Positions are arc lengths from the first point. -1 out of memory. */
@@ -73,6 +76,15 @@ static int outline_sections(const LqVolume *v, const LqCtDsp *dsp, const LqCtLum
         LqFrameMeasure *m = &r->sections[s];
         lq_ct_polygon(clamped + s * RAYS, xy);
         m->valid = lq_shape_measure(xy, RAYS, &m->shape) == LQ_OK && m->shape.area_mm2 >= MIN_AREA_MM2;
+        if (m->valid && level->blur_mm > 0) {
+            /* MLD: the caliper of what the scanner resolved, the outline
+             * opened by a disc of twice the blur's sigma (about its full
+             * width at half maximum), or of 0.4 of the caliper in a lumen
+             * thinner than that disc could pass */
+            double rho = fmin(RESOLVED_BLURS * level->blur_mm, RESOLVED_CAP * m->shape.min_feret_mm), angle = 0;
+            double resolved = lq_ct_resolved_caliper(xy, rho, &angle);
+            if (resolved > 0 && resolved < m->shape.min_feret_mm) m->shape.min_feret_mm = resolved, m->shape.min_feret_angle_rad = angle;
+        }
         m->confidence = 1.0;
         memcpy(r->outlines + s * RAYS * 2, xy, 2 * RAYS * sizeof *xy);
     }

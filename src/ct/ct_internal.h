@@ -32,6 +32,10 @@ int lq_ct_section_radii(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *
                         const double *u, const double *w, int16_t *img, double *radius);
 /* The outline polygon (RAYS points, section mm) from the radii. */
 void lq_ct_polygon(const double *radius, double *xy);
+/* The minimal caliper (mm) of the outline (RAYS points) opened by a disc of
+ * radius rho_mm: protrusions narrower than the disc set aside; -1 when no
+ * disc fits inside. *angle_rad: the caliper's direction. */
+double lq_ct_resolved_caliper(const double *xy, double rho_mm, double *angle_rad);
 /* lq_ct_section_radii without the fitted edges before brighter structures
  * (the recentring's), then lq_ct_polygon into xy. */
 int lq_ct_section_outline(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, const double *p,

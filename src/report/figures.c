@@ -79,19 +79,26 @@ int lq_figure_frame(const LqResult *r, LqFigureFrame which, size_t *index, LqErr
 }
 
 /* A caliper across the contour along direction `angle` through its centroid
- * (cx, cy): the segment between the two supporting lines, with end ticks.
+ * (cx, cy): the segment between the two supporting lines, with end ticks;
+ * no longer than `length` mm, centred between them (a CT section's MLD is
+ * the caliper of what the scanner resolved, narrower than its outline's
+ * spikes).
  * Contour (x, y) in mm is drawn at ((x + sx) * scale, top + (y + sy) * scale). */
 typedef struct Placement {
     double sx, sy, scale, top;
 } Placement;
 
-static void caliper(cairo_t *cr, const LqContour *c, double angle, double cx, double cy, const Placement *pl,
-                    const double colour[3], double lw)
+static void caliper(cairo_t *cr, const LqContour *c, double angle, double length, double cx, double cy,
+                    const Placement *pl, const double colour[3], double lw)
 {
     double ux = cos(angle), uy = sin(angle), lo = INFINITY, hi = -INFINITY;
     for (unsigned k = 0; k < c->n; k++) {
         double p = c->xy_mm[2 * k] * ux + c->xy_mm[2 * k + 1] * uy;
         lo = fmin(lo, p), hi = fmax(hi, p);
+    }
+    if (hi - lo > length) {
+        double mid = 0.5 * (lo + hi);
+        lo = mid - 0.5 * length, hi = mid + 0.5 * length;
     }
     double base = cx * ux + cy * uy;
     double x0 = (cx + (lo - base) * ux + pl->sx) * pl->scale, y0 = pl->top + (cy + (lo - base) * uy + pl->sy) * pl->scale;
@@ -179,8 +186,8 @@ void lq_draw_view(cairo_t *cr, const LqFigureView *v, double w)
         double cx, cy;
         centroid(c, &cx, &cy);
         Placement pl = {ox, oyy, scale, band};
-        caliper(cr, c, v->shape->max_feret_angle_rad, cx, cy, &pl, dmax_rgb, lw);
-        caliper(cr, c, v->shape->min_feret_angle_rad, cx, cy, &pl, mld_rgb, lw);
+        caliper(cr, c, v->shape->max_feret_angle_rad, v->shape->max_feret_mm, cx, cy, &pl, dmax_rgb, lw);
+        caliper(cr, c, v->shape->min_feret_angle_rad, v->shape->min_feret_mm, cx, cy, &pl, mld_rgb, lw);
     }
 
     /* scale bar: 10 mm (5 mm on a narrow field) */
