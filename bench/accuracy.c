@@ -1,6 +1,6 @@
 /* Segmentation accuracy on phantom pullbacks: prints, per seed, Jaccard and
  * Hausdorff against the truth contours and the stenosis errors.
- * Usage: bench-accuracy [--hard] [--dynamic] [--scar] [--trabeculae] [--gated | --motion] [--capture]
+ * Usage: bench-accuracy [--hard] [--dynamic] [--scar] [--trabeculae] [--gated | --motion] [--capture] [--beam]
  *        [--transducer MHZ] [--catheter MM] [--scale F] [--frames N] [--size N] [--length MM] [--narrowing VEIN:RATIO:MM]
  *        [--cache DIR] [--dump] SEED... (default seeds 1-5) */
 #include "phantom/phantom.h"
@@ -28,6 +28,7 @@ int main(int argc, char **argv)
         else if (!strcmp(argv[i], "--dynamic")) p.dynamic = 1;
         else if (!strcmp(argv[i], "--scar")) p.scar = 1;
         else if (!strcmp(argv[i], "--trabeculae")) p.trabeculae = 1;
+        else if (!strcmp(argv[i], "--beam")) p.beam = 1;
         else if (!strcmp(argv[i], "--gated")) p.gated = 1;
         else if (!strcmp(argv[i], "--motion")) p.motion = 1;
         else if (!strcmp(argv[i], "--capture")) p.capture = 1, p.rgb = 1;
@@ -45,9 +46,9 @@ int main(int argc, char **argv)
     if (p.gated) p.length_mm = lqp_gated_length_mm(p.frames); /* as lumenq-phantom */
     if (length_mm > 0) p.length_mm = length_mm;
     char kinds[160];
-    snprintf(kinds, sizeof kinds, "%s%s%s%s%s%s%s", p.hard ? "-hard" : "", p.dynamic ? "-dynamic" : "", p.scar ? "-scar" : "",
+    snprintf(kinds, sizeof kinds, "%s%s%s%s%s%s%s%s", p.hard ? "-hard" : "", p.dynamic ? "-dynamic" : "", p.scar ? "-scar" : "",
              p.trabeculae ? "-trabeculae" : "", p.gated ? "-gated" : "", p.motion ? "-motion" : "",
-             p.capture ? "-capture" : "");
+             p.capture ? "-capture" : "", p.beam ? "-beam" : "");
     if (p.transducer_mhz > 0)
         snprintf(kinds + strlen(kinds), sizeof kinds - strlen(kinds), "-%gmhz", p.transducer_mhz);
     if (p.catheter_mm > 0)

@@ -33,6 +33,8 @@ static void usage(FILE *fp)
             "  --scar              hypoechoic wall thickening (0.5-2 mm, 1.2-2x blood) between the\n"
             "                      lumen and the bright wall, all round or on sectors\n"
             "  --trabeculae        thin echogenic strands across the lumen over 5-20 mm stretches\n"
+            "  --beam              speckle shaped by the beam: longer across the ray than along\n"
+            "                      it (1.5-4 times), widening with depth\n"
             "  --transducer MHZ    10-60: anechoic blood and a deep view at 10-20 MHz; echogenic\n"
             "                      blood, fine speckle and a 12 mm view at 40-60 MHz\n"
             "  --catheter MM       catheter radius, 0.3-2 (default 1.45, 8.7 F venous; about 0.5 for 3 F)\n"
@@ -97,6 +99,7 @@ int main(int argc, char **argv)
         {"ct", required_argument, 0, 'T'},       {"missing-slice", required_argument, 0, 'M'},
         {"enhanced", no_argument, 0, 'E'},
         {"scar", no_argument, 0, 'a'},          {"trabeculae", no_argument, 0, 'b'},
+        {"beam", no_argument, 0, 'e'},
         {"transducer", required_argument, 0, 'f'}, {"gated", no_argument, 0, 'g'},
         {"catheter", required_argument, 0, 'W'}, {"scale", required_argument, 0, 'x'},
         {"motion", no_argument, 0, 'm'},        {"capture", no_argument, 0, 'C'},
@@ -140,6 +143,7 @@ int main(int argc, char **argv)
         case 'S': if (!number(optarg, 0, 10000, &v)) goto bad; p.stationary = (unsigned)v; break;
         case 'a': p.scar = 1; break;
         case 'b': p.trabeculae = 1; break;
+        case 'e': p.beam = 1; break;
         case 'f': if (!number(optarg, 10, 60, &v)) goto bad; p.transducer_mhz = v; break;
         case 'W': if (!number(optarg, 0.3, 2.0, &v)) goto bad; p.catheter_mm = v; break;
         case 'x': if (!number(optarg, 0.15, 1.0, &v)) goto bad; p.scale = v; break;

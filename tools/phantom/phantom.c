@@ -24,6 +24,7 @@
 #define MAX_GRAIN_PASSES 4      /* --scale: a grain up to about 4 times coarser in pixels */
 #define GATED_SPACING_MM 0.4     /* gated: one frame per heartbeat, this far apart */
 #define GATED_KEEP 0.3          /* gated: share of a frame's tissue speckle carried to the next */
+#define BEAM_TAPS 5             /* beam: field samples across the ray */
 
 typedef struct Rng {
     uint64_t s[4];
@@ -172,6 +173,11 @@ struct LqpPhantom {
     unsigned pause_first, pause_frames; /* pause_s: the frames held at the lesion */
     float *work, *blood;    /* scratch complex fields */
     float *texture;         /* low-frequency tissue texture (persistent) */
+    /* beam: each pixel's speckle sums BEAM_TAPS field samples across its ray,
+     * at these offsets (pixels) and weights (normalised to the unit
+     * Rayleigh mean for the tissue and blood field and for the scar's) */
+    int8_t *beam_dx, *beam_dy;
+    float *beam_w, *beam_w_fine;
     double lut[LUT_N];
 };
 
@@ -244,6 +250,76 @@ static void evolve_field(Rng *r, float *field, float *fresh, float *work, unsign
 
 /* The scar's speckle is finer than the other tissue's at any frequency. */
 static double scar_tap(const LqpPhantom *ph) { return 0.35 * ph->grain_tap; }
+
+/* The correlation of a speckle field made by speckle_field_tap between two
+ * points `lag` pixels apart along x (or y): the blur kernel's own
+ * autocorrelation (white noise blurred), 0 beyond its reach. */
+static double field_correlation(float tap, int passes, int lag)
+{
+    double kernel[1 + 2 * MAX_GRAIN_PASSES] = {1}, next[1 + 2 * MAX_GRAIN_PASSES];
+    int len = 1;
+    for (int pass = 0; pass < passes; pass++) {
+        for (int j = 0; j < len + 2; j++)
+            next[j] = (j >= 2 ? tap * kernel[j - 2] : 0) + (j >= 1 && j - 1 < len ? kernel[j - 1] : 0) +
+                      (j < len ? tap * kernel[j] : 0);
+        len += 2;
+        memcpy(kernel, next, (size_t)len * sizeof *kernel);
+    }
+    lag = abs(lag);
+    double same = 0, shifted = 0;
+    for (int j = 0; j < len; j++) same += kernel[j] * kernel[j], shifted += j + lag < len ? kernel[j] * kernel[j + lag] : 0;
+    return shifted / same;
+}
+
+/* Beam-shaped speckle: a transducer resolves finely along its ray (the pulse
+ * length) and coarsely across it (the beam width, which grows with depth), so
+ * real IVUS speckle is a grain along the ray and 1.5-4 grains across it (a
+ * real echo sector scan in the shared data: 3 pixels along the beam, 4.5 across
+ * it near the probe, 7.5 deeper). Each pixel sums BEAM_TAPS samples of the
+ * isotropic field across its ray, spread over the lateral grain at its depth;
+ * the sum is normalised with the field's own correlation between the samples so
+ * the mean amplitude stays that of unit Rayleigh speckle. The catheter sits at
+ * the image centre in every frame, so the table is built once. */
+static int beam_design(LqpPhantom *ph)
+{
+    const unsigned size = ph->p.size;
+    const size_t n = (size_t)size * size;
+    ph->beam_dx = malloc(BEAM_TAPS * n), ph->beam_dy = malloc(BEAM_TAPS * n);
+    ph->beam_w = malloc(BEAM_TAPS * n * sizeof(float)), ph->beam_w_fine = malloc(BEAM_TAPS * n * sizeof(float));
+    if (!ph->beam_dx || !ph->beam_dy || !ph->beam_w || !ph->beam_w_fine) return 0;
+    const float tap = (float)ph->grain_tap, fine_tap = (float)scar_tap(ph);
+    const double grain_px = 1.0 + 2.0 * ph->grain_tap * ph->grain_passes, c0 = (size - 1) * 0.5;
+    for (unsigned y = 0; y < size; y++)
+        for (unsigned x = 0; x < size; x++) {
+            size_t k = (size_t)y * size + x;
+            double X = x - c0, Y = y - c0, rc = hypot(X, Y), depth_mm = rc * ph->pixel_mm * ph->scale;
+            double across = grain_px * fmin(4.0, fmax(1.0, 1.2 + 0.3 * depth_mm)); /* lateral grain, pixels */
+            double step = across / (BEAM_TAPS - 1), ex = rc > 0 ? -Y / rc : 0, ey = rc > 0 ? X / rc : 0;
+            int dx[BEAM_TAPS], dy[BEAM_TAPS];
+            double w[BEAM_TAPS];
+            for (int j = 0; j < BEAM_TAPS; j++) {
+                double t = (j - BEAM_TAPS / 2) * step;
+                long px = lround(x + t * ex), py = lround(y + t * ey);
+                px = px < 0 ? 0 : px > (long)size - 1 ? (long)size - 1 : px;
+                py = py < 0 ? 0 : py > (long)size - 1 ? (long)size - 1 : py;
+                dx[j] = (int)(px - (long)x), dy[j] = (int)(py - (long)y);
+                double z = (j - BEAM_TAPS / 2) / (0.5 * (BEAM_TAPS - 1)); /* -1..1 across the beam */
+                w[j] = exp(-1.5 * z * z);
+            }
+            for (int f = 0; f < 2; f++) {
+                float ft = f ? fine_tap : tap;
+                double var = 0;
+                for (int j = 0; j < BEAM_TAPS; j++)
+                    for (int l = 0; l < BEAM_TAPS; l++)
+                        var += w[j] * w[l] * field_correlation(ft, ph->grain_passes, dx[j] - dx[l]) *
+                               field_correlation(ft, ph->grain_passes, dy[j] - dy[l]);
+                float *out = f ? ph->beam_w_fine : ph->beam_w;
+                for (int j = 0; j < BEAM_TAPS; j++) out[BEAM_TAPS * k + j] = (float)(w[j] / sqrt(var));
+            }
+            for (int j = 0; j < BEAM_TAPS; j++) ph->beam_dx[BEAM_TAPS * k + j] = (int8_t)dx[j], ph->beam_dy[BEAM_TAPS * k + j] = (int8_t)dy[j];
+        }
+    return 1;
+}
 
 double lqp_gated_length_mm(unsigned frames) { return GATED_SPACING_MM * (frames > 1 ? frames - 1 : 1); }
 
@@ -547,7 +623,8 @@ int lqp_new(const LqpParams *p, LqpPhantom **out)
     ph->blood = malloc(2 * n * sizeof(float));
     ph->texture = malloc(n * sizeof(float));
     if (p->scar) ph->scar_a = malloc(2 * n * sizeof(float)), ph->scar_b = malloc(2 * n * sizeof(float));
-    if (!ph->tis_a || !ph->tis_b || !ph->work || !ph->blood || !ph->texture || (p->scar && (!ph->scar_a || !ph->scar_b))) {
+    if (!ph->tis_a || !ph->tis_b || !ph->work || !ph->blood || !ph->texture || (p->scar && (!ph->scar_a || !ph->scar_b)) ||
+        (p->beam && !beam_design(ph))) {
         lqp_free(&ph);
         return LQ_ERR_INTERNAL;
     }
@@ -576,6 +653,7 @@ void lqp_free(LqpPhantom **ph)
     if (!ph || !*ph) return;
     free((*ph)->tis_a), free((*ph)->tis_b), free((*ph)->work), free((*ph)->blood), free((*ph)->texture);
     free((*ph)->scar_a), free((*ph)->scar_b);
+    free((*ph)->beam_dx), free((*ph)->beam_dy), free((*ph)->beam_w), free((*ph)->beam_w_fine);
     free(*ph);
     *ph = NULL;
 }
@@ -1084,8 +1162,22 @@ void lqp_render(LqpPhantom *ph, unsigned i, uint8_t *grey, double *truth)
                 else amp = na;
             }
             /* speckle: blood decorrelates every frame, tissue persists */
-            float re, im;
-            if (blood) {
+            float re = 0, im = 0;
+            if (ph->p.beam) { /* across the ray: BEAM_TAPS samples of the field */
+                const float *bw = (fine ? ph->beam_w_fine : ph->beam_w) + BEAM_TAPS * k;
+                const int8_t *bx = ph->beam_dx + BEAM_TAPS * k, *by = ph->beam_dy + BEAM_TAPS * k;
+                const float *fa = fine ? ph->scar_a : ph->tis_a, *fb = fine ? ph->scar_b : ph->tis_b;
+                for (int j = 0; j < BEAM_TAPS; j++) {
+                    size_t kj = (size_t)((long)k + by[j] * (long)size + bx[j]);
+                    if (blood) {
+                        re += bw[j] * ph->blood[2 * kj], im += bw[j] * ph->blood[2 * kj + 1];
+                        continue;
+                    }
+                    const TissueAt aj = tissue_at(&an, X + bx[j] * px, Y + by[j] * px, px, c0, size, kj);
+                    re += bw[j] * (wa * sample_at(fa, &aj, 2, 0) + wb * sample_at(fb, &aj, 2, 0));
+                    im += bw[j] * (wa * sample_at(fa, &aj, 2, 1) + wb * sample_at(fb, &aj, 2, 1));
+                }
+            } else if (blood) {
                 re = ph->blood[2 * k], im = ph->blood[2 * k + 1];
             } else {
                 const float *fa = fine ? ph->scar_a : ph->tis_a, *fb = fine ? ph->scar_b : ph->tis_b;

@@ -36,6 +36,8 @@ typedef struct LqpParams {
     int gated;                /* one frame per heartbeat; tissue speckle decorrelates between frames */
     int motion;               /* ungated 30 frames/s with cardiac and respiratory motion */
     int capture;              /* console screen capture: RGB with crosshair, ticks, ring, text, mask */
+    int beam;                 /* speckle shaped by the beam: the grain along the ray, 1.5-4 times
+                                 longer across it, widening with depth (docs/phantom.md) */
     double scale;             /* 0 or 1: venous size; 0.15-1: anatomy, view and pullback times this,
                                  the catheter (default 0.5 mm) and the speckle grain in real size */
     int frame_files;          /* write the pullback one file per frame (single-frame US Images) into
