@@ -43,7 +43,8 @@ enum {
  * beyond it, lets the border run out through it: tried at 1.5 mm.) */
 #define WINDOW_MM 1.0
 #define SPIKE_MM 0.3
-#define MASK_MIN_MM 0.3 /* a flat disc at least this wide is a console's catheter mask */
+#define MASK_MIN_MM 0.3 /* a flat disc at least this wide is a console's catheter mask... */
+#define RINGDOWN_RING_MIN 40 /* ...unless a ring-down this much brighter shows beyond it */
 /* Ring-down the border may not enter: beyond a bare catheter's surface, and
  * beyond a console's mask, which already hides most of it. */
 #define RINGDOWN_MM 0.3
@@ -296,6 +297,21 @@ static double masked_radius(const LqSegmenter *s, const uint8_t *img, double cx,
     return found > 0 ? found + 2 * step : 0.0;
 }
 
+/* A bare catheter's ring-down just beyond a dark disc of radius r: a ring
+ * brighter all round (at its lower quartile) than the image 0.4 mm further
+ * out. A console's mask hides the ring-down; a transducer whose inside the
+ * console shows black, or whose dark noise is clipped to black, keeps it, and
+ * its disc is not a mask: taken for one, the ring-down was read as the wall
+ * (a 3 F catheter at 20 MHz, contours at the edge of the view on every
+ * frame). On the phantoms: 116 grey levels beyond such a disc, 16 or less
+ * beyond every console mask. */
+static int ringdown_beyond(const LqSegmenter *s, const uint8_t *luma, double cx, double cy, double r)
+{
+    for (double d = 0.05; d <= 0.2 + 1e-9; d += 0.05)
+        if (ring_contrast(s, luma, cx, cy, r + d, r + d + 0.4) >= RINGDOWN_RING_MIN) return 1;
+    return 0;
+}
+
 /* The catheter's surface near radius rc around (cx, cy): where the rise over
  * 0.1 mm, from the disc into the ring-down, is sharpest all round. */
 static double catheter_surface(const LqSegmenter *s, const uint8_t *luma, double cx, double cy, double rc)
@@ -340,7 +356,7 @@ void lq_segmenter_find_centre(LqSegmenter *s, const uint8_t *luma)
      * search for). */
     double masked = masked_radius(s, luma, c0x, c0y);
     s->masked = 0;
-    if (masked >= MASK_MIN_MM) {
+    if (masked >= MASK_MIN_MM && !ringdown_beyond(s, luma, c0x, c0y, masked)) {
         s->g.catheter_radius_mm = masked;
         s->masked = 1;
         set_centre(s, c0x, c0y);
