@@ -294,6 +294,13 @@ static void short_lesion(LqpParams *p)
 }
 static void test_short_lesion_seed_1(void **state) { (void)state; run_kind(1, short_lesion, "short-lesion", usual); }
 static void test_short_lesion_seed_2(void **state) { (void)state; run_kind(2, short_lesion, "short-lesion", usual); }
+/* With beam-shaped speckle, seed 4's narrowest frame, found again from its
+ * own image (42 mm2), was then taken for a single-frame jump between its
+ * flanks and segmented under their prior with the frame-to-frame
+ * difference, which read its tissue as blood once more (179 mm2, %DS 40
+ * against 74); the prior now guides it from its own image too. */
+static void short_lesion_beam(LqpParams *p) { short_lesion(p), p->beam = 1; }
+static void test_short_lesion_beam_seed_4(void **state) { (void)state; run_kind(4, short_lesion_beam, "short-lesion-beam", usual); }
 static void test_small_capture_seed_1(void **state) { (void)state; run_kind(1, small_capture, "small-capture", small_capture_goal); }
 static void test_small_capture_seed_2(void **state) { (void)state; run_kind(2, small_capture, "small-capture", small_capture_goal); }
 
@@ -367,6 +374,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_small_vessel_beam_seed_1), cmocka_unit_test(test_small_vessel_beam_seed_4),
         cmocka_unit_test(test_small_capture_seed_1), cmocka_unit_test(test_small_capture_seed_2),
         cmocka_unit_test(test_short_lesion_seed_1), cmocka_unit_test(test_short_lesion_seed_2),
+        cmocka_unit_test(test_short_lesion_beam_seed_4),
         cmocka_unit_test(test_motion_40_seed_1),  cmocka_unit_test(test_motion_40_seed_2)};
     /* LUMENQ_E2E_QUICK=1 (the sanitizer pass of tools/test.sh): seed 1 of each kind, one of
      * each classic case; both passes run in the release build */
@@ -377,7 +385,6 @@ int main(int argc, char **argv)
             cmocka_unit_test(test_gated_seed_1),  cmocka_unit_test(test_motion_seed_1),
             cmocka_unit_test(test_40mhz_seed_1),  cmocka_unit_test(test_3f_catheter_seed_1),
             cmocka_unit_test(test_capture_seed_1), cmocka_unit_test(test_small_vessel_seed_1),
-            cmocka_unit_test(test_small_vessel_beam_seed_4),
             cmocka_unit_test(test_small_capture_seed_2), cmocka_unit_test(test_short_lesion_seed_1),
             cmocka_unit_test(test_motion_40_seed_2)};
         return cmocka_run_group_tests(seed_1, tmpdir_setup, tmpdir_teardown);
