@@ -194,6 +194,23 @@ void lqp_params_default(LqpParams *p)
     p->row_step = 1;
 }
 
+/* The 1-D kernel of `passes` blurs by [tap 1 tap] (its length returned):
+ * the field's grain along either axis. */
+static int grain_kernel(float tap, int passes, double kernel[1 + 2 * MAX_GRAIN_PASSES])
+{
+    double next[1 + 2 * MAX_GRAIN_PASSES];
+    int len = 1;
+    kernel[0] = 1;
+    for (int pass = 0; pass < passes; pass++) {
+        for (int j = 0; j < len + 2; j++)
+            next[j] = (j >= 2 ? tap * kernel[j - 2] : 0) + (j >= 1 && j - 1 < len ? kernel[j - 1] : 0) +
+                      (j < len ? tap * kernel[j] : 0);
+        len += 2;
+        memcpy(kernel, next, (size_t)len * sizeof *kernel);
+    }
+    return len;
+}
+
 /* Complex Gaussian field blurred `passes` times by [tap 1 tap] in both
  * directions: one pass at tap 1 gives a grain of about 3 pixels (scanner
  * resolution), less a finer one, 0 none; more passes a coarser one. */
@@ -222,16 +239,8 @@ static void speckle_field_tap(Rng *r, float *out, float *work, unsigned size, fl
     }
     /* a weighted sum of unit-variance normals: the 1-D kernel's sum of squares
      * (1 + 2 tap^2 for one pass) per direction; scale so |z| has mean 1 (Rayleigh) */
-    double kernel[1 + 2 * MAX_GRAIN_PASSES] = {1}, next[1 + 2 * MAX_GRAIN_PASSES];
-    int len = 1;
-    for (int pass = 0; pass < passes; pass++) {
-        for (int j = 0; j < len + 2; j++)
-            next[j] = (j >= 2 ? tap * kernel[j - 2] : 0) + (j >= 1 && j - 1 < len ? kernel[j - 1] : 0) +
-                      (j < len ? tap * kernel[j] : 0);
-        len += 2;
-        memcpy(kernel, next, (size_t)len * sizeof *kernel);
-    }
-    int mid = len / 2;
+    double kernel[1 + 2 * MAX_GRAIN_PASSES];
+    int len = grain_kernel(tap, passes, kernel), mid = len / 2;
     double squares = kernel[mid] * kernel[mid];
     for (int j = 0; j < mid; j++) squares += 2 * kernel[j] * kernel[j];
     float k = (float)(1.0 / (squares * sqrt(PI / 4.0) * sqrt(2.0)));
@@ -256,15 +265,8 @@ static double scar_tap(const LqpPhantom *ph) { return 0.35 * ph->grain_tap; }
  * autocorrelation (white noise blurred), 0 beyond its reach. */
 static double field_correlation(float tap, int passes, int lag)
 {
-    double kernel[1 + 2 * MAX_GRAIN_PASSES] = {1}, next[1 + 2 * MAX_GRAIN_PASSES];
-    int len = 1;
-    for (int pass = 0; pass < passes; pass++) {
-        for (int j = 0; j < len + 2; j++)
-            next[j] = (j >= 2 ? tap * kernel[j - 2] : 0) + (j >= 1 && j - 1 < len ? kernel[j - 1] : 0) +
-                      (j < len ? tap * kernel[j] : 0);
-        len += 2;
-        memcpy(kernel, next, (size_t)len * sizeof *kernel);
-    }
+    double kernel[1 + 2 * MAX_GRAIN_PASSES];
+    int len = grain_kernel(tap, passes, kernel);
     lag = abs(lag);
     double same = 0, shifted = 0;
     for (int j = 0; j < len; j++) same += kernel[j] * kernel[j], shifted += j + lag < len ? kernel[j] * kernel[j + lag] : 0;

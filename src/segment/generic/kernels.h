@@ -7,6 +7,12 @@
 void lq_polar_c(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map, size_t n);
 void lq_feature_ray_c(uint16_t *mean, int16_t *f, const uint8_t *const prev[3], const uint8_t *const cur[3],
                       const uint8_t *const next[3], int n, int k_q3);
+/* Column sums of the three rays for samples begin..n-1 (col_c: of cur,
+ * col_d: of the minimum difference), then each end replicated
+ * LQ_FEATURE_HALF samples beyond it (col_c[-1], col_c[n], ...): the vector
+ * versions' tails. */
+void lq_feature_columns_c(uint16_t *col_c, uint16_t *col_d, const uint8_t *const prev[3], const uint8_t *const cur[3],
+                          const uint8_t *const next[3], int begin, int n);
 /* The feature from the per-sample column sums of the three rays (col_c: of
  * cur, col_d: of the minimum difference), outputs begin..end-1: the vector
  * versions' edges and tails. */

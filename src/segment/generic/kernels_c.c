@@ -31,11 +31,10 @@ void lq_feature_cols_c(uint16_t *mean, int16_t *f, const uint16_t *col_c, const 
     }
 }
 
-void lq_feature_ray_c(uint16_t *mean, int16_t *f, const uint8_t *const prev[3], const uint8_t *const cur[3],
-                      const uint8_t *const next[3], int n, int k_q3)
+void lq_feature_columns_c(uint16_t *col_c, uint16_t *col_d, const uint8_t *const prev[3], const uint8_t *const cur[3],
+                          const uint8_t *const next[3], int begin, int n)
 {
-    uint16_t col_c[LQ_FEATURE_MAX_N], col_d[LQ_FEATURE_MAX_N];
-    for (int i = 0; i < n; i++) {
+    for (int i = begin; i < n; i++) {
         int sc = 0, sd = 0;
         for (int a = 0; a < 3; a++) {
             int c = cur[a][i], dp = abs(c - prev[a][i]), dq = abs(c - next[a][i]);
@@ -43,7 +42,16 @@ void lq_feature_ray_c(uint16_t *mean, int16_t *f, const uint8_t *const prev[3], 
         }
         col_c[i] = (uint16_t)sc, col_d[i] = (uint16_t)sd;
     }
-    lq_feature_cols_c(mean, f, col_c, col_d, n, k_q3, 0, n);
+    for (int k = 1; k <= LQ_FEATURE_HALF; k++)
+        col_c[-k] = col_c[0], col_d[-k] = col_d[0], col_c[n - 1 + k] = col_c[n - 1], col_d[n - 1 + k] = col_d[n - 1];
+}
+
+void lq_feature_ray_c(uint16_t *mean, int16_t *f, const uint8_t *const prev[3], const uint8_t *const cur[3],
+                      const uint8_t *const next[3], int n, int k_q3)
+{
+    uint16_t col_c[LQ_FEATURE_MAX_N + 2 * LQ_FEATURE_HALF], col_d[LQ_FEATURE_MAX_N + 2 * LQ_FEATURE_HALF];
+    lq_feature_columns_c(col_c + LQ_FEATURE_HALF, col_d + LQ_FEATURE_HALF, prev, cur, next, 0, n);
+    lq_feature_cols_c(mean, f, col_c + LQ_FEATURE_HALF, col_d + LQ_FEATURE_HALF, n, k_q3, 0, n);
 }
 
 void lq_score_c(int16_t *s, const int16_t *f, size_t n, int thr, int gain)

@@ -78,16 +78,7 @@ void lq_feature_ray_avx2(uint16_t *mean, int16_t *f, const uint8_t *const prev[3
         _mm256_storeu_si256((__m256i *)(cc + i), c_lo), _mm256_storeu_si256((__m256i *)(cc + i + 16), c_hi);
         _mm256_storeu_si256((__m256i *)(cd + i), d_lo), _mm256_storeu_si256((__m256i *)(cd + i + 16), d_hi);
     }
-    for (; i < n; i++) {
-        int sc = 0, sd = 0;
-        for (int a = 0; a < 3; a++) {
-            int c = cur[a][i], dp = c > prev[a][i] ? c - prev[a][i] : prev[a][i] - c;
-            int dq = c > next[a][i] ? c - next[a][i] : next[a][i] - c;
-            sc += c, sd += dp < dq ? dp : dq;
-        }
-        cc[i] = (uint16_t)sc, cd[i] = (uint16_t)sd;
-    }
-    for (int k = 1; k <= H; k++) cc[-k] = cc[0], cd[-k] = cd[0], cc[n - 1 + k] = cc[n - 1], cd[n - 1 + k] = cd[n - 1];
+    lq_feature_columns_c(cc, cd, prev, cur, next, i, n);
     const __m256i k2 = _mm256_set1_epi16((short)(2 * k_q3));
     for (i = 0; i + 16 <= n; i += 16) {
         __m256i sc = _mm256_loadu_si256((const __m256i *)(cc + i - H)), sd = _mm256_loadu_si256((const __m256i *)(cd + i - H));

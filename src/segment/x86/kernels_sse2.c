@@ -36,16 +36,7 @@ void lq_feature_ray_sse2(uint16_t *mean, int16_t *f, const uint8_t *const prev[3
         _mm_storeu_si128((__m128i *)(cc + i), c_lo), _mm_storeu_si128((__m128i *)(cc + i + 8), c_hi);
         _mm_storeu_si128((__m128i *)(cd + i), d_lo), _mm_storeu_si128((__m128i *)(cd + i + 8), d_hi);
     }
-    for (; i < n; i++) {
-        int sc = 0, sd = 0;
-        for (int a = 0; a < 3; a++) {
-            int c = cur[a][i], dp = c > prev[a][i] ? c - prev[a][i] : prev[a][i] - c;
-            int dq = c > next[a][i] ? c - next[a][i] : next[a][i] - c;
-            sc += c, sd += dp < dq ? dp : dq;
-        }
-        cc[i] = (uint16_t)sc, cd[i] = (uint16_t)sd;
-    }
-    for (int k = 1; k <= H; k++) cc[-k] = cc[0], cd[-k] = cd[0], cc[n - 1 + k] = cc[n - 1], cd[n - 1 + k] = cd[n - 1];
+    lq_feature_columns_c(cc, cd, prev, cur, next, i, n);
     /* (2 * sd * k_q3) >> 3 < 2^15 from its low and high 16 bits: sd <= 3825, 2 * k_q3 <= 64 */
     const __m128i k2 = _mm_set1_epi16((short)(2 * k_q3));
     for (i = 0; i + 8 <= n; i += 8) {
