@@ -452,11 +452,22 @@ double lq_ct_resolved_caliper(const double *xy, double rho_mm, double *angle_rad
             f[(size_t)j * nx + i] = in ? far : 0;
         }
     }
-    double *col = line, *out = line + nmax + 1, *z = line + 2 * (nmax + 1);
+    double *col = line, *z = line + 2 * (nmax + 1);
+    /* along the columns the image is 0 or inside: the squared distance to
+     * the nearest outside sample of the column, by a scan each way (what
+     * edt_1d gives for such a column, without its parabolas) */
     for (int i = 0; i < nx; i++) {
-        for (int j = 0; j < ny; j++) col[j] = f[(size_t)j * nx + i];
-        edt_1d(col, ny, out, v, z);
-        for (int j = 0; j < ny; j++) f[(size_t)j * nx + i] = out[j];
+        int last = -1;
+        for (int j = 0; j < ny; j++) {
+            if (f[(size_t)j * nx + i] == 0) last = j;
+            col[j] = last < 0 ? far : (double)(j - last) * (j - last);
+        }
+        last = -1;
+        for (int j = ny - 1; j >= 0; j--) {
+            if (f[(size_t)j * nx + i] == 0) last = j;
+            double d = last < 0 ? far : (double)(last - j) * (last - j);
+            f[(size_t)j * nx + i] = d < col[j] ? d : col[j];
+        }
     }
     for (int j = 0; j < ny; j++) {
         memcpy(col, f + (size_t)j * nx, (size_t)nx * sizeof *col);
