@@ -304,22 +304,6 @@ static void test_short_lesion_beam_seed_4(void **state) { (void)state; run_kind(
 static void test_small_capture_seed_1(void **state) { (void)state; run_kind(1, small_capture, "small-capture", small_capture_goal); }
 static void test_small_capture_seed_2(void **state) { (void)state; run_kind(2, small_capture, "small-capture", small_capture_goal); }
 
-/* The correlation of the grey levels of `img` (size x size) with themselves
- * `lag` pixels along x (along = 0) or y, over a 41 x 41 window centred at
- * (cx, cy). */
-static double grey_correlation(const uint8_t *img, unsigned size, int cx, int cy, int lag, int along_y)
-{
-    double s = 0, s2 = 0, sab = 0;
-    int n = 0;
-    for (int y = cy - 20; y <= cy + 20; y++)
-        for (int x = cx - 20; x <= cx + 20; x++) {
-            double a = img[(size_t)y * size + x], b = img[(size_t)(y + (along_y ? lag : 0)) * size + x + (along_y ? 0 : lag)];
-            s += a, s2 += a * a, sab += a * b, n++;
-        }
-    double mean = s / n, var = s2 / n - mean * mean;
-    return var > 0 ? (sab / n - mean * mean) / var : 0;
-}
-
 /* --beam draws speckle out across the rays (docs/phantom.md), as a real
  * transducer's is: in tissue 7-9 mm from the catheter, above and below it
  * (rays vertical) and left and right of it (rays horizontal), the grey levels
@@ -342,8 +326,8 @@ static void test_beam_speckle(void **state)
         const int c = (int)p.size / 2, d = (int)lround(8.0 / lqp_pixel_mm(ph));
         const int at[4][3] = {{c, c - d, 0}, {c, c + d, 0}, {c - d, c, 1}, {c + d, c, 1}}; /* x, y, rays along x */
         for (int k = 0; k < 4; k++) {
-            across[beam] += grey_correlation(img, p.size, at[k][0], at[k][1], 2, at[k][2]) / 4;
-            along[beam] += grey_correlation(img, p.size, at[k][0], at[k][1], 2, !at[k][2]) / 4;
+            across[beam] += lqp_grey_correlation(img, p.size, at[k][0], at[k][1], 20, 2, at[k][2]) / 4;
+            along[beam] += lqp_grey_correlation(img, p.size, at[k][0], at[k][1], 20, 2, !at[k][2]) / 4;
         }
         print_message("%s speckle: correlation at 2 pixels across the rays %.2f, along them %.2f\n",
                       beam ? "--beam" : "default", across[beam], along[beam]);

@@ -165,3 +165,18 @@ int lqp_score_frames(const LqpParams *p, const LqResult *r, LqpScore *sc, double
     lqp_free(&ph);
     return LQ_OK;
 }
+
+double lqp_grey_correlation(const uint8_t *img, unsigned cols, int cx, int cy, int half, int lag, int along_y)
+{
+    double s = 0, s2 = 0, sab = 0;
+    const size_t step = along_y ? cols : 1;
+    int n = 0;
+    for (int y = cy - half; y <= cy + half; y++)
+        for (int x = cx - half; x <= cx + half; x++) {
+            size_t k = (size_t)y * cols + (size_t)x;
+            double a = img[k], b = img[k + (size_t)lag * step];
+            s += a, s2 += a * a, sab += a * b, n++;
+        }
+    double mean = s / n, var = s2 / n - mean * mean;
+    return var > 0 ? (sab / n - mean * mean) / var : 0;
+}

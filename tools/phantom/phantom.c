@@ -261,23 +261,28 @@ static void evolve_field(Rng *r, float *field, float *fresh, float *work, unsign
 static double scar_tap(const LqpPhantom *ph) { return 0.35 * ph->grain_tap; }
 
 /* The correlation of a speckle field made by speckle_field_tap between two
- * points `lag` pixels apart along x (or y): the blur kernel's own
- * autocorrelation (white noise blurred), 0 beyond its reach. */
-static double field_correlation(float tap, int passes, int lag)
+ * points `lag` pixels apart along x (or y), for every lag within the blur
+ * kernel's reach (0 beyond it): the kernel's own autocorrelation (white
+ * noise blurred). */
+enum { MAX_KERNEL = 1 + 2 * MAX_GRAIN_PASSES };
+static void field_correlation(float tap, int passes, double corr[MAX_KERNEL])
 {
-    double kernel[1 + 2 * MAX_GRAIN_PASSES];
+    double kernel[MAX_KERNEL];
     int len = grain_kernel(tap, passes, kernel);
-    lag = abs(lag);
-    double same = 0, shifted = 0;
-    for (int j = 0; j < len; j++) same += kernel[j] * kernel[j], shifted += j + lag < len ? kernel[j] * kernel[j + lag] : 0;
-    return shifted / same;
+    double same = 0;
+    for (int j = 0; j < len; j++) same += kernel[j] * kernel[j];
+    for (int lag = 0; lag < MAX_KERNEL; lag++) {
+        double shifted = 0;
+        for (int j = 0; j + lag < len; j++) shifted += kernel[j] * kernel[j + lag];
+        corr[lag] = shifted / same;
+    }
 }
 
 /* Beam-shaped speckle: a transducer resolves finely along its ray (the pulse
  * length) and coarsely across it (the beam width, which grows with depth), so
  * real IVUS speckle is a grain along the ray and 1.5-4 grains across it (a
- * real echo sector scan in the shared data: 3 pixels along the beam, 4.5 across
- * it near the probe, 7.5 deeper). Each pixel sums BEAM_TAPS samples of the
+ * real echo sector scan in the shared data: 2.7 pixels along the beam, 4.2
+ * across it near the probe, 6.0 deeper; bench-grain, docs/phantom.md). Each pixel sums BEAM_TAPS samples of the
  * isotropic field across its ray, spread over the lateral grain at its depth;
  * the sum is normalised with the field's own correlation between the samples so
  * the mean amplitude stays that of unit Rayleigh speckle. The catheter sits at
@@ -289,7 +294,9 @@ static int beam_design(LqpPhantom *ph)
     ph->beam_dx = malloc(BEAM_TAPS * n), ph->beam_dy = malloc(BEAM_TAPS * n);
     ph->beam_w = malloc(BEAM_TAPS * n * sizeof(float)), ph->beam_w_fine = malloc(BEAM_TAPS * n * sizeof(float));
     if (!ph->beam_dx || !ph->beam_dy || !ph->beam_w || !ph->beam_w_fine) return 0;
-    const float tap = (float)ph->grain_tap, fine_tap = (float)scar_tap(ph);
+    double corr[2][MAX_KERNEL]; /* the tissue and blood field's, the scar's */
+    field_correlation((float)ph->grain_tap, ph->grain_passes, corr[0]);
+    field_correlation((float)scar_tap(ph), ph->grain_passes, corr[1]);
     const double grain_px = 1.0 + 2.0 * ph->grain_tap * ph->grain_passes, c0 = (size - 1) * 0.5;
     for (unsigned y = 0; y < size; y++)
         for (unsigned x = 0; x < size; x++) {
@@ -309,12 +316,12 @@ static int beam_design(LqpPhantom *ph)
                 w[j] = exp(-1.5 * z * z);
             }
             for (int f = 0; f < 2; f++) {
-                float ft = f ? fine_tap : tap;
                 double var = 0;
                 for (int j = 0; j < BEAM_TAPS; j++)
-                    for (int l = 0; l < BEAM_TAPS; l++)
-                        var += w[j] * w[l] * field_correlation(ft, ph->grain_passes, dx[j] - dx[l]) *
-                               field_correlation(ft, ph->grain_passes, dy[j] - dy[l]);
+                    for (int l = 0; l < BEAM_TAPS; l++) {
+                        int lx = abs(dx[j] - dx[l]), ly = abs(dy[j] - dy[l]);
+                        if (lx < MAX_KERNEL && ly < MAX_KERNEL) var += w[j] * w[l] * corr[f][lx] * corr[f][ly];
+                    }
                 float *out = f ? ph->beam_w_fine : ph->beam_w;
                 for (int j = 0; j < BEAM_TAPS; j++) out[BEAM_TAPS * k + j] = (float)(w[j] / sqrt(var));
             }

@@ -133,6 +133,11 @@ int lqp_write_study(const LqpParams *p, const char *dcm_path, const char *truth_
 double lqp_jaccard(const double *a, size_t na, const double *b, size_t nb, double step_mm);
 /* Symmetric Hausdorff distance between two closed polygons (mm). */
 double lqp_hausdorff(const double *a, size_t na, const double *b, size_t nb);
+/* Speckle grain: the correlation of an image's grey levels (cols wide) with
+ * themselves `lag` pixels along x (along_y 0) or y, over the window of
+ * (2 half + 1) squared pixels centred at (cx, cy), which must lie, with the
+ * lag, inside the image. */
+double lqp_grey_correlation(const uint8_t *img, unsigned cols, int cx, int cy, int half, int lag, int along_y);
 
 /* Accuracy of a measured pullback against the phantom that made it. Where the
  * lumen runs out of the field of view, the truth is what the image shows: the

@@ -42,7 +42,7 @@ void lq_feature_ray_neon(uint16_t *mean, int16_t *f, const uint8_t *const prev[3
         vst1q_u16(mean + i, m);
         vst1q_s16(f + i, vreinterpretq_s16_u16(vsubq_u16(m, x)));
     }
-    lq_feature_cols_c(mean, f, cc, cd, n, k_q3, i, n);
+    lq_feature_cols_c(mean, f, cc, cd, k_q3, i, n);
 }
 
 void lq_score_neon(int16_t *s, const int16_t *f, size_t n, int thr, int gain)

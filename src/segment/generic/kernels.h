@@ -14,9 +14,10 @@ void lq_feature_ray_c(uint16_t *mean, int16_t *f, const uint8_t *const prev[3], 
 void lq_feature_columns_c(uint16_t *col_c, uint16_t *col_d, const uint8_t *const prev[3], const uint8_t *const cur[3],
                           const uint8_t *const next[3], int begin, int n);
 /* The feature from the per-sample column sums of the three rays (col_c: of
- * cur, col_d: of the minimum difference), outputs begin..end-1: the vector
- * versions' edges and tails. */
-void lq_feature_cols_c(uint16_t *mean, int16_t *f, const uint16_t *col_c, const uint16_t *col_d, int n, int k_q3,
+ * cur, col_d: of the minimum difference, each with its ends replicated as
+ * lq_feature_columns_c leaves them), outputs begin..end-1: the vector
+ * versions' tails. */
+void lq_feature_cols_c(uint16_t *mean, int16_t *f, const uint16_t *col_c, const uint16_t *col_d, int k_q3,
                        int begin, int end);
 void lq_score_c(int16_t *s, const int16_t *f, size_t n, int thr, int gain);
 void lq_cost_row_c(int32_t *cost, const int16_t *s, int n, int r_min, int w, int alpha);

@@ -16,16 +16,12 @@ void lq_polar_c(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const LqPola
     }
 }
 
-void lq_feature_cols_c(uint16_t *mean, int16_t *f, const uint16_t *col_c, const uint16_t *col_d, int n, int k_q3,
+void lq_feature_cols_c(uint16_t *mean, int16_t *f, const uint16_t *col_c, const uint16_t *col_d, int k_q3,
                        int begin, int end)
 {
     for (int i = begin; i < end; i++) {
         int sc = 0, sd = 0;
-        for (int d = -LQ_FEATURE_HALF; d <= LQ_FEATURE_HALF; d++) {
-            int j = i + d;
-            j = j < 0 ? 0 : j >= n ? n - 1 : j;
-            sc += col_c[j], sd += col_d[j];
-        }
+        for (int d = -LQ_FEATURE_HALF; d <= LQ_FEATURE_HALF; d++) sc += col_c[i + d], sd += col_d[i + d];
         mean[i] = (uint16_t)(4 * sc);
         f[i] = (int16_t)(4 * sc - ((2 * sd * k_q3) >> 3));
     }
@@ -51,7 +47,7 @@ void lq_feature_ray_c(uint16_t *mean, int16_t *f, const uint8_t *const prev[3], 
 {
     uint16_t col_c[LQ_FEATURE_MAX_N + 2 * LQ_FEATURE_HALF], col_d[LQ_FEATURE_MAX_N + 2 * LQ_FEATURE_HALF];
     lq_feature_columns_c(col_c + LQ_FEATURE_HALF, col_d + LQ_FEATURE_HALF, prev, cur, next, 0, n);
-    lq_feature_cols_c(mean, f, col_c + LQ_FEATURE_HALF, col_d + LQ_FEATURE_HALF, n, k_q3, 0, n);
+    lq_feature_cols_c(mean, f, col_c + LQ_FEATURE_HALF, col_d + LQ_FEATURE_HALF, k_q3, 0, n);
 }
 
 void lq_score_c(int16_t *s, const int16_t *f, size_t n, int thr, int gain)

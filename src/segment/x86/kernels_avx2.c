@@ -92,7 +92,7 @@ void lq_feature_ray_avx2(uint16_t *mean, int16_t *f, const uint8_t *const prev[3
         _mm256_storeu_si256((__m256i *)(mean + i), m);
         _mm256_storeu_si256((__m256i *)(f + i), _mm256_sub_epi16(m, x));
     }
-    lq_feature_cols_c(mean, f, cc, cd, n, k_q3, i, n);
+    lq_feature_cols_c(mean, f, cc, cd, k_q3, i, n);
 }
 
 void lq_score_avx2(int16_t *s, const int16_t *f, size_t n, int thr, int gain)

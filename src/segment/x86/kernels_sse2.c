@@ -50,7 +50,7 @@ void lq_feature_ray_sse2(uint16_t *mean, int16_t *f, const uint8_t *const prev[3
         _mm_storeu_si128((__m128i *)(mean + i), m);
         _mm_storeu_si128((__m128i *)(f + i), _mm_sub_epi16(m, x));
     }
-    lq_feature_cols_c(mean, f, cc, cd, n, k_q3, i, n);
+    lq_feature_cols_c(mean, f, cc, cd, k_q3, i, n);
 }
 
 /* Low 32 bits of a 32 x 32 product (the same for signed and unsigned). */
