@@ -157,19 +157,20 @@ check "PALETTE COLOR measures exactly as grey" cmp -s <(strip_ids "$work/best.js
 check "coloured overlays measure within 2.5 % of the clean pullback" within_lossy "$work/best.json" "$work/overlay.json"
 if command -v dcmcjpeg >/dev/null && dcmcjpeg +eb "$work/overlay.dcm" "$work/overlay-ybr.dcm" >/dev/null 2>&1; then
     "$lumenq" measure -q -f json -o "$work/overlay-ybr.json" "$work/overlay-ybr.dcm"
-    check "coloured overlays in YBR_FULL_422 JPEG: within 2.5 %" within_lossy "$work/best.json" "$work/overlay-ybr.json"
+    check "coloured overlays in YBR_FULL_422 JPEG: within 2.5 % of their RGB original" within_lossy "$work/overlay.json" "$work/overlay-ybr.json"
 fi
 # Frames before IVUS Pullback Start Frame Number (catheter still) are not part
 # of the pullback: the same lesion, 10 frames later in the file, at the same position.
-"$phantom" "$work/still.dcm" --frames 120 --size 256 --seed 11 --stationary 10
+"$phantom" "$work/still.dcm" "$work/still-truth.json" --frames 120 --size 256 --seed 11 --stationary 10
 "$lumenq" measure -q -f json -o "$work/still.json" "$work/still.dcm"
 lesion_frame() { grep -o '"lesion": {"method": "[a-z]*", "frame": [0-9]*' "$1" | sed 's/.*: //'; }
 check "stationary frames: the lesion is 10 frames later" test "$(lesion_frame "$work/still.json")" -eq $(($(lesion_frame "$work/best.json") + 10))
 check "stationary frames: positions count from the start frame" \
     awk -v a="$(value "$work/best.json" position_mm)" -v b="$(value "$work/still.json" position_mm)" 'BEGIN { d = a - b; exit !(d < 0.01 && d > -0.01) }'
-# (the still frames draw blood speckle first, so the pullback's speckle differs)
-check "stationary frames: %DS within 2 points" \
-    awk -v a="$(value "$work/best.json" diameter_stenosis_pct)" -v b="$(value "$work/still.json" diameter_stenosis_pct)" 'BEGIN { d = a - b; exit !(d < 2 && d > -2) }'
+# (the still frames draw blood speckle first, so the pullback's speckle differs
+# from the one without them: its %DS is judged against the truth)
+check "stationary frames: %DS within 5 points of the truth" \
+    awk -v a="$(value "$work/still-truth.json" diameter_stenosis_pct)" -v b="$(value "$work/still.json" diameter_stenosis_pct)" 'BEGIN { d = a - b; exit !(d < 5 && d > -5) }'
 check "a lesion frame before the pullback: exit 64" expect_exit 64 "$lumenq" measure --lesion-frame 3 "$work/still.dcm"
 check "the message gives the pullback's frames" grep -q "outside the pullback: frames 11-130" "$work/err"
 check "--threads 0 is a usage error" expect_exit 64 "$lumenq" measure --threads 0 "$work/study.dcm"
@@ -306,14 +307,16 @@ check "--sr" expect_exit 0 "$lumenq" measure -q --sr "$work/sr.dcm" --json "$wor
 if command -v dsrdump >/dev/null; then
     dsrdump "$work/sr.dcm" >"$work/sr.txt" 2>&1
     sr_value() { grep -F "NUM:(,,\"$1\")" "$work/sr.txt" | sed -n "${2:-1}p" | sed 's/.*")="\([-0-9.]*\)".*/\1/'; }
-    json2() { awk -v v="$(value "$work/sr.json" "$1")" 'BEGIN { printf "%.2f", v }'; }
-    check "SR: MLA as in the JSON" test "$(sr_value "Vessel Lumen Cross-Sectional Area" 1)" = "$(json2 mla_mm2)"
-    check "SR: MLD as in the JSON" test "$(sr_value Diameter 1)" = "$(json2 mld_mm)"
-    check "SR: %DS as in the JSON" test "$(sr_value "Lumen Diameter Stenosis" 1)" = "$(json2 diameter_stenosis_pct)"
-    check "SR: %AS as in the JSON" test "$(sr_value "Lumen Area Stenosis" 1)" = "$(json2 area_stenosis_pct)"
-    check "SR: equivalent %DS as in the JSON" test "$(sr_value "Lumen Diameter Stenosis" 2)" = "$(json2 equiv_diameter_stenosis_pct)"
-    check "SR: A_ref as in the JSON" test "$(sr_value "Vessel Lumen Cross-Sectional Area" 2)" = "$(json2 area_mm2)"
-    check "SR: lesion length as in the JSON" test "$(sr_value Length 1)" = "$(json2 length_mm)"
+    # the SR rounds the value to 2 decimals, the JSON to 3: a JSON 4.285 may be
+    # an SR 4.28 (4.2849...), so the two agree within half a unit of the SR's last place
+    sr_is() { awk -v a="$(sr_value "$1" "$2")" -v b="$(value "$work/sr.json" "$3")" 'BEGIN { d = a - b; exit !(a != "" && d <= 0.0051 && d >= -0.0051) }'; }
+    check "SR: MLA as in the JSON" sr_is "Vessel Lumen Cross-Sectional Area" 1 mla_mm2
+    check "SR: MLD as in the JSON" sr_is Diameter 1 mld_mm
+    check "SR: %DS as in the JSON" sr_is "Lumen Diameter Stenosis" 1 diameter_stenosis_pct
+    check "SR: %AS as in the JSON" sr_is "Lumen Area Stenosis" 1 area_stenosis_pct
+    check "SR: equivalent %DS as in the JSON" sr_is "Lumen Diameter Stenosis" 2 equiv_diameter_stenosis_pct
+    check "SR: A_ref as in the JSON" sr_is "Vessel Lumen Cross-Sectional Area" 2 area_mm2
+    check "SR: lesion length as in the JSON" sr_is Length 1 length_mm
     lesion=$(grep -o '"lesion": {"method": "[a-z]*", "frame": [0-9]*' "$work/sr.json" | sed 's/.*: //')
     check "SR: the lesion frame is referenced" grep -q "Source of Measurement\")=(USm image,,$lesion)" "$work/sr.txt"
     check "SR: the verdict as text" grep -q 'TEXT:(,,"Finding")="SIGNIFICANT\|TEXT:(,,"Finding")="not significant' "$work/sr.txt"
