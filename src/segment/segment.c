@@ -38,6 +38,16 @@ enum {
 /* Leading edge: tissue starts where the feature rises LEAD_NOISE median
  * absolute deviations of blood above the blood level. */
 #define LEAD_NOISE 2.5
+/* A dim layer inside the DP's border (hypoechoic intima, post-thrombotic
+ * scar) is the lumen's edge when its mean over LAYER_RAYS rays on each side
+ * and LAYER_SUB_MM stands LAYER_NOISE deviations of that same mean in blood
+ * over the blood level, all the way out to the border, over at least
+ * LAYER_MIN_MM, with blood inside it. */
+#define LAYER_NOISE 2.0
+#define LAYER_RAYS 3
+#define LAYER_MIN_MM 0.3
+#define LAYER_MAX_MM 3.0  /* thicker than the scar of the issue's recordings (0.5-2 mm) */
+#define LAYER_SUB_MM 0.2  /* "sustained": every window this long is over the level */
 /* Outer window of the border cost: tissue must be sustained over 1 mm. (A
  * longer window rejects more trabeculae but, where a faint wall has fat
  * beyond it, lets the border run out through it: tried at 1.5 mm.) */
@@ -87,6 +97,8 @@ struct LqSegmenter {
     int have_prev;
     int masked;
     int prev_border[NA];
+    int blood_level;             /* this frame's blood level (feature units) */
+    int layer_noise;             /* ... and the spread of the dim-layer test's mean in blood */
     int lead_step;               /* this frame's leading-edge step over the blood level */
     int mid_level, mid_gain;     /* midpoint between blood and tissue; 256 * 4096 / half their distance */
 };
@@ -505,6 +517,29 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
         for (int r = b0; r < b0 + run[a] && count < NA * 8; r += 1 + band / 8) dev[count++] = abs(s->feat[a * NR + r] - blood);
     }
     double noise = count ? (double)select_kth(dev, count, count / 2) : 0.0;
+    /* The spread of the dim-layer test's own statistic in blood: the mean of
+     * LAYER_RAYS rays on each side over LAYER_SUB_MM, where all of them see
+     * blood. How much averaging gains depends on the grain and on how many
+     * image pixels the rays cover (a coarse image is resampled smoothly), so
+     * it is measured, not derived from the box's spread. */
+    {
+        const int sub = LQ_MAX(2, (int)lround(LAYER_SUB_MM / s->dr_mm)), rays = 2 * LAYER_RAYS + 1;
+        int n = 0;
+        for (int a = 0; a < NA && n < NA * 8; a++) {
+            int len = NR;
+            for (int k = -LAYER_RAYS; k <= LAYER_RAYS && len >= sub; k++) {
+                int b = (a + k + NA) % NA;
+                len = ray_mean[b] <= cut ? LQ_MIN(len, run[b]) : 0;
+            }
+            for (int r = b0; r + sub <= b0 + len && n < NA * 8; r += sub) {
+                int32_t sum = 0;
+                for (int k = -LAYER_RAYS; k <= LAYER_RAYS; k++)
+                    for (int j = 0; j < sub; j++) sum += s->feat[((a + k + NA) % NA) * NR + r + j];
+                dev[n++] = abs(sum / (rays * sub) - blood);
+            }
+        }
+        s->layer_noise = n >= 16 ? select_kth(dev, n, n / 2) : (int)lround(noise);
+    }
 
     /* The lumen ends at the leading edge: the first rise out of blood into
      * any still tissue, however dim (hypoechoic intima, scar), not at the
@@ -517,6 +552,7 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
      * passes the midpoint: blood's own fluctuations are never an edge. */
     step = LQ_MAX(step, LQ_MAX(half / 8, 32));
     s->lead_step = step;
+    s->blood_level = blood;
     s->mid_level = blood + half;
     s->mid_gain = (256 * 4096) / half;
     *thr = blood + step;
@@ -642,6 +678,76 @@ static void solve_border(LqSegmenter *s, int *border)
         }
         r += dp_from(s, s->rows + (size_t)(k - 1) * DP_STRIDE + JUMP_C, r);
     }
+}
+
+/* The leading edge of a dim layer just inside the DP's border on each ray.
+ * The DP scores each sample of the 5 x 3 box against one step over blood
+ * (LEAD_NOISE deviations); a layer 1.2-1.4 times as bright as blood stands
+ * less than that over it and the border ran on to the bright wall behind it
+ * (the real 20 MHz frames of issue 15). A mean over seven rays and the
+ * layer's depth is judged against the spread of that same mean in this
+ * frame's blood (frame_levels), which is what tells such a layer from blood.
+ * Each neighbouring ray counts only inside its own border: at a flattened
+ * lumen's tips, the neighbours' wall is not a layer. */
+static void find_dim_layers(LqSegmenter *s, int *border)
+{
+    const int len = LQ_MAX(3, (int)lround(LAYER_MIN_MM / s->dr_mm));
+    const int sub = LQ_MAX(2, (int)lround(LAYER_SUB_MM / s->dr_mm));
+    const int reach = (int)lround(LAYER_MAX_MM / s->dr_mm);
+    const int inner0 = s->r_mask + 2 * BOX_HALF; /* blood whose box is clear of the ring-down */
+    const int rays = 2 * LAYER_RAYS + 1;
+    const int32_t level = s->blood_level + (int32_t)lround(LAYER_NOISE * s->layer_noise);
+    const int min_layer = LQ_MAX(2, len - 2 * BOX_HALF); /* samples clear of both blurred edges */
+    int out[NA];
+    for (int a = 0; a < NA; a++) {
+        out[a] = border[a];
+        const int end = border[a] - BOX_HALF; /* the layer ends before the wall's blurred rise */
+        const int lo = LQ_MAX(inner0, end - reach - BOX_HALF - len);
+        if (s->shadow[a] || end - lo < 2 * len + 2 * BOX_HALF) continue;
+        /* sums from r to end of the rays around a, each inside its own border,
+         * built inwards only as far as needed: most rays have no layer, and
+         * the first window before the wall tells */
+        int32_t sum[NR + 1];
+        int16_t cnt[NR + 1];
+        sum[end] = 0, cnt[end] = 0;
+        int r = end;
+#define ADD_COLUMN()                                                                                                   \
+    do {                                                                                                               \
+        r--;                                                                                                           \
+        int32_t v_ = 0;                                                                                                \
+        int c_ = 0;                                                                                                    \
+        for (int k = -LAYER_RAYS; k <= LAYER_RAYS; k++) {                                                              \
+            int b = (a + k + NA) % NA;                                                                                 \
+            if (r < border[b] - BOX_HALF) v_ += s->feat[b * NR + r], c_++;                                             \
+        }                                                                                                              \
+        sum[r] = sum[r + 1] + v_, cnt[r] = (int16_t)(cnt[r + 1] + c_);                                                 \
+    } while (0)
+        /* [i, j) over the level; fewer than half its samples inside their borders: not */
+#define OVER(i, j)                                                                                                     \
+    (2 * (cnt[i] - cnt[j]) >= rays * ((j) - (i)) && (int64_t)(sum[i] - sum[j]) >= (int64_t)level * (cnt[i] - cnt[j]))
+        /* the layer may start after the last window that is not over the level */
+        int fail = lo - 1;
+        while (r > lo) {
+            ADD_COLUMN();
+            if (!OVER(r, LQ_MIN(end, r + sub))) {
+                fail = r;
+                break;
+            }
+        }
+        const int first = LQ_MAX(fail + 1, lo + len + 2 * BOX_HALF);
+        if (first + min_layer > end) continue;
+        while (r > first - 2 * BOX_HALF - len) ADD_COLUMN();
+        for (int e0 = first; e0 + min_layer <= end; e0++) {
+            int inner = e0 - 2 * BOX_HALF; /* the box at the edge e0 - BOX_HALF reaches back this far */
+            if (!OVER(inner - len, inner)) { /* blood inside it */
+                out[a] = e0 - BOX_HALF;
+                break;
+            }
+        }
+#undef OVER
+#undef ADD_COLUMN
+    }
+    memcpy(border, out, sizeof out);
 }
 
 /* The border on one ray, to a fraction of a sample: the local half
@@ -896,6 +1002,7 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
 
     int border[NA];
     solve_border(s, border);
+    find_dim_layers(s, border);
 
     double rad[NA], despiked[NA], smooth[NA];
     for (int a = 0; a < NA; a++) rad[a] = refine(s, a, border[a]);
