@@ -99,6 +99,7 @@ struct LqSegmenter {
     int prev_border[NA];
     int blood_level;             /* this frame's blood level (feature units) */
     int layer_noise;             /* ... and the spread of the dim-layer test's mean in blood */
+    float layer_sure[NA];        /* a border on a dim layer: how clearly it stands over blood (0-1); -1 elsewhere */
     int lead_step;               /* this frame's leading-edge step over the blood level */
     int mid_level, mid_gain;     /* midpoint between blood and tissue; 256 * 4096 / half their distance */
 };
@@ -701,6 +702,7 @@ static void find_dim_layers(LqSegmenter *s, int *border)
     int out[NA];
     for (int a = 0; a < NA; a++) {
         out[a] = border[a];
+        s->layer_sure[a] = -1.0f;
         const int end = border[a] - BOX_HALF; /* the layer ends before the wall's blurred rise */
         const int lo = LQ_MAX(inner0, end - reach - BOX_HALF - len);
         if (s->shadow[a] || end - lo < 2 * len + 2 * BOX_HALF) continue;
@@ -741,6 +743,9 @@ static void find_dim_layers(LqSegmenter *s, int *border)
             int inner = e0 - 2 * BOX_HALF; /* the box at the edge e0 - BOX_HALF reaches back this far */
             if (!OVER(inner - len, inner)) { /* blood inside it */
                 out[a] = e0 - BOX_HALF;
+                /* sure at 4 deviations of the test's mean over blood, half at the level's 2 */
+                double over = (double)(sum[e0] - sum[end]) / LQ_MAX(1, cnt[e0] - cnt[end]) - s->blood_level;
+                s->layer_sure[a] = (float)LQ_CLAMP(over / (2.0 * LAYER_NOISE * LQ_MAX(1, s->layer_noise)), 0.0, 1.0);
                 break;
             }
         }
@@ -794,7 +799,9 @@ static double refine(const LqSegmenter *s, int a, int r)
  * blood to tissue (the midpoint score), not on the leading-edge score, which
  * saturates on any rise: a border in dim tissue is less sure than one on a
  * bright wall, and a frame without the contrast of blood and tissue (not
- * IVUS) must not look sure. */
+ * IVUS) must not look sure. A ray whose border is a dim layer's edge
+ * (find_dim_layers) counts, if higher, how clearly that layer stands over
+ * blood in its own test: a found layer is not a doubtful edge. */
 static int mid_score(const LqSegmenter *s, int f)
 {
     int v = ((f - s->mid_level) * s->mid_gain) >> 12; /* the score kernel's form: no division per sample */
@@ -817,7 +824,7 @@ static double confidence(const LqSegmenter *s, const int *border)
         for (int j = r; j < LQ_MIN(NR, r + w); j++) out += mid_score(s, f[j]), no++;
         for (int j = LQ_MAX(s->r_mask, r - w); j < r; j++) in += mid_score(s, f[j]), ni++;
         double contrast = (no ? (double)out / no : 0) - (ni ? (double)in / ni : 0);
-        sum += LQ_CLAMP(contrast / 384.0, 0.0, 1.0);
+        sum += LQ_MAX(LQ_CLAMP(contrast / 384.0, 0.0, 1.0), (double)s->layer_sure[a]);
         n++;
     }
     double c = n ? sum / n : 0.0;
