@@ -77,6 +77,7 @@ struct LqSegmenter {
     int r_mask;             /* samples below are catheter + ring-down: no information */
     int window;             /* outer window of the border cost, samples */
     int refine_reach;       /* how far the half-maximum refinement looks, samples */
+    int layer_len, layer_sub, layer_reach; /* the dim-layer test's depth, window and reach, samples */
     LqPolarTap *map;
     int map_stale;          /* the centre moved since map was built */
     uint16_t *mean_s;       /* NA x NR: the intensity, boxed as the feature is */
@@ -179,6 +180,9 @@ static void set_centre(LqSegmenter *s, double cx, double cy)
     s->r_mask = (int)ceil((g->catheter_radius_mm + (s->masked ? MASK_RINGDOWN_MM : RINGDOWN_MM)) / s->dr_mm);
     s->window = LQ_CLAMP((int)lround(WINDOW_MM / s->dr_mm), 4, 24);
     s->refine_reach = LQ_MAX(REFINE_REACH, (int)lround(REFINE_REACH_MM / s->dr_mm));
+    s->layer_len = LQ_MAX(3, (int)lround(LAYER_MIN_MM / s->dr_mm));
+    s->layer_sub = LQ_MAX(2, (int)lround(LAYER_SUB_MM / s->dr_mm));
+    s->layer_reach = (int)lround(LAYER_MAX_MM / s->dr_mm);
     /* border costs come scaled by the window length (cost_row), and so do these */
     for (int d = 0; d <= JUMP_C; d++) s->pen[d] = SMOOTH_LAMBDA * (2 * d) * (2 * d) * s->window;
     /* built when first used: a new segmenter's centre is only provisional
@@ -524,7 +528,7 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
      * image pixels the rays cover (a coarse image is resampled smoothly), so
      * it is measured, not derived from the box's spread. */
     {
-        const int sub = LQ_MAX(2, (int)lround(LAYER_SUB_MM / s->dr_mm)), rays = 2 * LAYER_RAYS + 1;
+        const int sub = s->layer_sub, rays = 2 * LAYER_RAYS + 1;
         int n = 0;
         for (int a = 0; a < NA && n < NA * 8; a++) {
             int len = NR;
@@ -690,67 +694,70 @@ static void solve_border(LqSegmenter *s, int *border)
  * frame's blood (frame_levels), which is what tells such a layer from blood.
  * Each neighbouring ray counts only inside its own border: at a flattened
  * lumen's tips, the neighbours' wall is not a layer. */
+/* Sums from r to the layer's end over the rays around one ray, each ray
+ * inside its own border, built inwards a sample at a time. */
+typedef struct LayerSums {
+    int32_t sum[NR + 1];
+    int16_t cnt[NR + 1];
+    int r; /* the innermost sample summed */
+} LayerSums;
+
+static void layer_add_column(const LqSegmenter *s, const int *border, int a, LayerSums *ls)
+{
+    int r = --ls->r, c = 0;
+    int32_t v = 0;
+    for (int k = -LAYER_RAYS; k <= LAYER_RAYS; k++) {
+        int b = (a + k + NA) % NA;
+        if (r < border[b] - BOX_HALF) v += s->feat[b * NR + r], c++;
+    }
+    ls->sum[r] = ls->sum[r + 1] + v, ls->cnt[r] = (int16_t)(ls->cnt[r + 1] + c);
+}
+
+/* [i, j) over the level; fewer than half its samples inside their borders: not */
+static int layer_over(const LayerSums *ls, int i, int j, int32_t level)
+{
+    int c = ls->cnt[i] - ls->cnt[j];
+    return 2 * c >= (2 * LAYER_RAYS + 1) * (j - i) && (int64_t)(ls->sum[i] - ls->sum[j]) >= (int64_t)level * c;
+}
+
 static void find_dim_layers(LqSegmenter *s, int *border)
 {
-    const int len = LQ_MAX(3, (int)lround(LAYER_MIN_MM / s->dr_mm));
-    const int sub = LQ_MAX(2, (int)lround(LAYER_SUB_MM / s->dr_mm));
-    const int reach = (int)lround(LAYER_MAX_MM / s->dr_mm);
+    const int len = s->layer_len, sub = s->layer_sub;
     const int inner0 = s->r_mask + 2 * BOX_HALF; /* blood whose box is clear of the ring-down */
-    const int rays = 2 * LAYER_RAYS + 1;
     const int32_t level = s->blood_level + (int32_t)lround(LAYER_NOISE * s->layer_noise);
     const int min_layer = LQ_MAX(2, len - 2 * BOX_HALF); /* samples clear of both blurred edges */
     int out[NA];
+    LayerSums ls;
     for (int a = 0; a < NA; a++) {
         out[a] = border[a];
         s->layer_sure[a] = -1.0f;
         const int end = border[a] - BOX_HALF; /* the layer ends before the wall's blurred rise */
-        const int lo = LQ_MAX(inner0, end - reach - BOX_HALF - len);
+        const int lo = LQ_MAX(inner0, end - s->layer_reach - BOX_HALF - len);
         if (s->shadow[a] || end - lo < 2 * len + 2 * BOX_HALF) continue;
-        /* sums from r to end of the rays around a, each inside its own border,
-         * built inwards only as far as needed: most rays have no layer, and
-         * the first window before the wall tells */
-        int32_t sum[NR + 1];
-        int16_t cnt[NR + 1];
-        sum[end] = 0, cnt[end] = 0;
-        int r = end;
-#define ADD_COLUMN()                                                                                                   \
-    do {                                                                                                               \
-        r--;                                                                                                           \
-        int32_t v_ = 0;                                                                                                \
-        int c_ = 0;                                                                                                    \
-        for (int k = -LAYER_RAYS; k <= LAYER_RAYS; k++) {                                                              \
-            int b = (a + k + NA) % NA;                                                                                 \
-            if (r < border[b] - BOX_HALF) v_ += s->feat[b * NR + r], c_++;                                             \
-        }                                                                                                              \
-        sum[r] = sum[r + 1] + v_, cnt[r] = (int16_t)(cnt[r + 1] + c_);                                                 \
-    } while (0)
-        /* [i, j) over the level; fewer than half its samples inside their borders: not */
-#define OVER(i, j)                                                                                                     \
-    (2 * (cnt[i] - cnt[j]) >= rays * ((j) - (i)) && (int64_t)(sum[i] - sum[j]) >= (int64_t)level * (cnt[i] - cnt[j]))
-        /* the layer may start after the last window that is not over the level */
+        /* built inwards only as far as needed: most rays have no layer, and
+         * the first window before the wall tells. The layer may start after
+         * the last window that is not over the level. */
+        ls.sum[end] = 0, ls.cnt[end] = 0, ls.r = end;
         int fail = lo - 1;
-        while (r > lo) {
-            ADD_COLUMN();
-            if (!OVER(r, LQ_MIN(end, r + sub))) {
-                fail = r;
+        while (ls.r > lo) {
+            layer_add_column(s, border, a, &ls);
+            if (!layer_over(&ls, ls.r, LQ_MIN(end, ls.r + sub), level)) {
+                fail = ls.r;
                 break;
             }
         }
         const int first = LQ_MAX(fail + 1, lo + len + 2 * BOX_HALF);
         if (first + min_layer > end) continue;
-        while (r > first - 2 * BOX_HALF - len) ADD_COLUMN();
+        while (ls.r > first - 2 * BOX_HALF - len) layer_add_column(s, border, a, &ls);
         for (int e0 = first; e0 + min_layer <= end; e0++) {
             int inner = e0 - 2 * BOX_HALF; /* the box at the edge e0 - BOX_HALF reaches back this far */
-            if (!OVER(inner - len, inner)) { /* blood inside it */
-                out[a] = e0 - BOX_HALF;
-                /* sure at 4 deviations of the test's mean over blood, half at the level's 2 */
-                double over = (double)(sum[e0] - sum[end]) / LQ_MAX(1, cnt[e0] - cnt[end]) - s->blood_level;
-                s->layer_sure[a] = (float)LQ_CLAMP(over / (2.0 * LAYER_NOISE * LQ_MAX(1, s->layer_noise)), 0.0, 1.0);
-                break;
-            }
+            if (layer_over(&ls, inner - len, inner, level)) continue; /* no blood inside it */
+            out[a] = e0 - BOX_HALF;
+            /* sure at 4 deviations of the test's mean over blood, half at the level's 2 */
+            double over = (double)(ls.sum[e0] - ls.sum[end]) / LQ_MAX(1, ls.cnt[e0] - ls.cnt[end]) - s->blood_level;
+            s->layer_sure[a] = (float)LQ_CLAMP(over / (2.0 * LAYER_NOISE * LQ_MAX(1, s->layer_noise)), 0.0, 1.0);
+            break;
         }
-#undef OVER
-#undef ADD_COLUMN
     }
     memcpy(border, out, sizeof out);
 }
