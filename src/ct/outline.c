@@ -80,7 +80,14 @@ static double local_half_max(const double *prof, int len, double lumen, int i)
  * grid, coarse then fine, over FIT_BEFORE samples before the rise above
  * `high` (sample `rise`) and `after` beyond. In samples; -1 where no fit
  * has the layer below the lumen, the brighter level above it and the lumen
- * above `low`. */
+ * above `low`.
+ * Before another vessel (`wall` set: the artery) the layer is the two
+ * vessels' walls, which the fit is held to: at least WALL_MIN_MM thick and
+ * no brighter than soft tissue (wall_hu). A wall thinner than the blur
+ * leaves a dip of a few HU, and a free fit trades it for a step straight
+ * into the artery, or for a wider layer at lumen-like HU: both put the edge
+ * at the artery's (docs/ct.md). Before bone the layer may be anything from
+ * fat to nothing, and is left free. */
 #define FIT_BEFORE 30
 #define FIT_AFTER 15
 #define FIT_MAX_LAYER 20 /* samples: layers up to 2 mm */
@@ -88,9 +95,13 @@ static double local_half_max(const double *prof, int len, double lumen, int i)
 #define FIT_MIN_EDGE 10 /* samples: 1 mm */
 #define FIT_OFF (2 * (FIT_BEFORE + FIT_MAX_LAYER) + 2) /* cdf index of offset 0 */
 #define FIT_SPAN (FIT_OFF + 2 * (FIT_BEFORE + FIT_AFTER) + 2)
+/* Two vessel walls: the iliac artery's is about 1 mm (intima, media and
+ * adventitia), the vein's 0.2-0.5 mm; 0.6 mm is below any such pair. */
+#define WALL_MIN_MM 0.6
 typedef struct FitWindow {
     const double *prof;
-    double low; /* the fitted lumen's level is above it */
+    double low;     /* the fitted lumen's level is above it */
+    double wall_hu; /* the layer's level is at most this (NAN: free) */
     int j0, j1;
     const double *cdf; /* the blurred step at each offset of half samples (blurred_step) */
 } FitWindow;
@@ -133,14 +144,28 @@ static double fit_residual(const FitWindow *f, int m, int q, int stride)
     lumen = (c00 * sy[0] + c01 * sy[1] + c02 * sy[2]) / det;
     layer = (c01 * sy[0] + c11 * sy[1] + c12 * sy[2]) / det;
     bright = (c02 * sy[0] + c12 * sy[1] + c22 * sy[2]) / det;
+    if (!(layer > f->wall_hu)) {
+        if (!(layer < lumen && bright > lumen && lumen > f->low)) return INFINITY;
+        return syy - lumen * sy[0] - layer * sy[1] - bright * sy[2];
+    }
+    /* the best fit with the layer at the walls' ceiling: the two other
+     * levels fitted to what it leaves, y - wall_hu * g1; the residual in
+     * full (the shortcut above holds only at the free optimum) */
+    layer = f->wall_hu;
+    double y0 = sy[0] - layer * b, y2 = sy[2] - layer * e, d2 = a * g - c * c;
+    if (!(d2 > 1e-9)) return INFINITY;
+    lumen = (y0 * g - y2 * c) / d2, bright = (y2 * a - y0 * c) / d2;
     if (!(layer < lumen && bright > lumen && lumen > f->low)) return INFINITY;
-    return syy - lumen * sy[0] - layer * sy[1] - bright * sy[2];
+    return syy - 2 * (lumen * sy[0] + layer * sy[1] + bright * sy[2]) + lumen * lumen * a + layer * layer * d +
+           bright * bright * g + 2 * (lumen * layer * b + lumen * bright * c + layer * bright * e);
 }
 
-static double edge_before_brighter(const double *prof, int len, int rise, double low, const double *cdf, int after)
+static double edge_before_brighter(const double *prof, int len, int rise, double low, const double *cdf, int after,
+                                   double wall_hu)
 {
     FitWindow f;
-    f.prof = prof, f.low = low, f.cdf = cdf;
+    f.prof = prof, f.low = low, f.cdf = cdf, f.wall_hu = isnan(wall_hu) ? INFINITY : wall_hu;
+    const int min_layer = isnan(wall_hu) ? 0 : (int)lround(WALL_MIN_MM / RAY_STEP_MM);
     f.j0 = rise - FIT_BEFORE > FIT_FROM ? rise - FIT_BEFORE : FIT_FROM;
     f.j1 = rise + after < len ? rise + after : len - 1;
     if (f.j1 - f.j0 < 8) return -1;
@@ -152,7 +177,7 @@ static double edge_before_brighter(const double *prof, int len, int rise, double
     const int first = 2 * (f.j0 + FIT_FROM > FIT_MIN_EDGE ? f.j0 + FIT_FROM : FIT_MIN_EDGE);
     if (first > 2 * rise) return -1;
     for (int m = first; m <= 2 * rise; m += 4) /* 0.2 mm */
-        for (int q = 0; q <= FIT_MAX_LAYER; q += 4) {
+        for (int q = min_layer; q <= FIT_MAX_LAYER; q += 4) {
             double r = fit_residual(&f, m, q, 2);
             if (r < best) best = r, bm = m, bq = q;
         }
@@ -161,7 +186,7 @@ static double edge_before_brighter(const double *prof, int len, int rise, double
     best = INFINITY;
     for (int m = cm - 3; m <= cm + 3; m++)
         for (int q = cq - 3; q <= cq + 3; q++) {
-            if (m < first || m > 2 * rise || q < 0 || q > FIT_MAX_LAYER) continue;
+            if (m < first || m > 2 * rise || q < min_layer || q > FIT_MAX_LAYER) continue;
             double r = fit_residual(&f, m, q, 1);
             if (r < best) best = r, bm = m;
         }
@@ -181,7 +206,7 @@ static double edge_before_brighter(const double *prof, int len, int rise, double
  *    on the way, if there is one.
  * RAY_MAX_MM if none. */
 static double ray_edge(const double *prof, int len, double lumen, double low, double high, double dip,
-                       double valley_depth, const double *step_cdf, int *fell)
+                       double valley_depth, double wall_hu, const double *step_cdf, int *fell)
 {
     *fell = -1;
     int valley = VALLEY_FROM;
@@ -202,7 +227,7 @@ static double ray_edge(const double *prof, int len, double lumen, double low, do
             for (int j = i + 1; j < len && j <= i + 2 * PERSIST && held; j++) held = prof[j] > high - dip;
             if (!held) continue;
             if (step_cdf) {
-                double e = edge_before_brighter(prof, len, i, low, step_cdf, FIT_AFTER);
+                double e = edge_before_brighter(prof, len, i, low, step_cdf, FIT_AFTER, wall_hu);
                 if (e >= 0) return e * RAY_STEP_MM;
             }
             /* a shallow dip next to the vessel, or a deep one anywhere on the way */
@@ -319,7 +344,7 @@ static int ray_radii(const int16_t *img, const LqCtLumen *level, double low, dou
     double centre = (m[-SECTION_SAMPLES - 1] + m[-SECTION_SAMPLES] + m[-SECTION_SAMPLES + 1] + m[-1] + m[0] + m[1] +
                      m[SECTION_SAMPLES - 1] + m[SECTION_SAMPLES] + m[SECTION_SAMPLES + 1]) / 9.0;
     if (centre < low || centre > high) return 0;
-    const double lumen = level->hu, dip = DIP_FRACTION * contrast;
+    const double lumen = level->hu, dip = DIP_FRACTION * contrast, wall_hu = lumen - contrast;
     /* a valley must be deeper than noise makes them in the lumen itself */
     const double valley_depth = fmax(VALLEY_DIPS * dip, VALLEY_SIGMAS * level->noise_hu);
     double prof[RAY_SAMPLES + 1], step_cdf[FIT_SPAN];
@@ -327,12 +352,13 @@ static int ray_radii(const int16_t *img, const LqCtLumen *level, double low, dou
     for (int k = 0; k < RAYS; k++) {
         int len = ray_profile(img, k, centre, prof);
         int fell;
-        radius[k] = ray_edge(prof, len, lumen, low, high, dip, valley_depth, sigma_mm > 0 ? step_cdf : NULL, &fell);
+        radius[k] = ray_edge(prof, len, lumen, low, high, dip, valley_depth, wall_hu, sigma_mm > 0 ? step_cdf : NULL,
+                             &fell);
         if (fell <= 0) continue;
         int bright = -1; /* bone (or a vessel) this close beyond the fall */
         for (int j = fell + 1; sigma_mm > 0 && j < len && j <= fell + BONE_REACH && bright < 0; j++)
             if (prof[j] > high) bright = j;
-        double e = bright > 0 ? edge_before_brighter(prof, len, bright, low, step_cdf, BONE_AFTER) : -1;
+        double e = bright > 0 ? edge_before_brighter(prof, len, bright, low, step_cdf, BONE_AFTER, NAN) : -1;
         radius[k] = e >= 0 ? e * RAY_STEP_MM
                            : partial_volume_radius(prof, len, lumen, fell, radius[k], contrast, level->noise_hu, sigma_mm);
     }
