@@ -235,8 +235,10 @@ static const KindGoal post_thrombotic = {0.89, 0.80, 8.0, 11.0, 1.0};
 static void test_scar_seed_1(void **state) { (void)state; run_kind(1, scar, "scar", post_thrombotic); }
 /* Seed 2's layer is all round and dim (near 1.2-1.35x blood): before the
  * dim-layer pass (segmentation step 8) the border ran on to the bright wall
- * on many rays (mean Jaccard 0.906, area +9.6 %); now 0.935 and +5.8 %. */
-static const KindGoal dim_scar = {0.93, 0.80, 8.0, 7.0, 1.0};
+ * on many rays (mean Jaccard 0.906, area +9.6 %); with it 0.935 and +5.8 %;
+ * with the still-tissue pass (step 8, session 12: the scar's speckle stays
+ * between frames, blood's does not) 0.955, +3.1 %, zone 0.862. */
+static const KindGoal dim_scar = {0.95, 0.85, 8.0, 5.0, 1.0};
 static void test_scar_seed_2(void **state) { (void)state; run_kind(2, scar, "scar", dim_scar); }
 static void test_trabeculae_seed_1(void **state) { (void)state; run_kind(1, trabeculae, "trabeculae", usual); }
 static void test_trabeculae_seed_2(void **state) { (void)state; run_kind(2, trabeculae, "trabeculae", usual); }

@@ -48,6 +48,13 @@ enum {
 #define LAYER_MIN_MM 0.3
 #define LAYER_MAX_MM 3.0  /* thicker than the scar of the issue's recordings (0.5-2 mm) */
 #define LAYER_SUB_MM 0.2  /* "sustained": every window this long is over the level */
+/* Still tissue inside the DP's border, where the frames share their tissue
+ * speckle: the decorrelation term below STILL_FRACTION of blood's over at
+ * least LAYER_MIN_MM, blood inside it, and at most STILL_GAP_MM of the
+ * wall's own edge between it and the border. */
+#define STILL_FRACTION 0.5
+#define STILL_NOISE 2.5 /* ... and this many deviations of its seven-ray mean in blood below blood's */
+#define STILL_GAP_MM 0.4
 /* Outer window of the border cost: tissue must be sustained over 1 mm. (A
  * longer window rejects more trabeculae but, where a faint wall has fat
  * beyond it, lets the border run out through it: tried at 1.5 mm.) */
@@ -100,6 +107,8 @@ struct LqSegmenter {
     int prev_border[NA];
     int blood_level;             /* this frame's blood level (feature units) */
     int layer_noise;             /* ... and the spread of the dim-layer test's mean in blood */
+    int blood_decorrelation;     /* the feature's decorrelation term in that blood (0: no neighbour shares the speckle) */
+    int still_level;             /* still tissue's term is below this (seven rays' mean); 0: no still test */
     float layer_sure[NA];        /* a border on a dim layer: how clearly it stands over blood (0-1); -1 elsewhere */
     int lead_step;               /* this frame's leading-edge step over the blood level */
     int mid_level, mid_gain;     /* midpoint between blood and tissue; 256 * 4096 / half their distance */
@@ -545,6 +554,41 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
         }
         s->layer_noise = n >= 16 ? select_kth(dev, n, n / 2) : (int)lround(noise);
     }
+    /* The decorrelation term of the same blood samples (the intensity box
+     * less the feature): its median */
+    count = 0;
+    for (int a = 0; a < NA; a++) {
+        if (ray_mean[a] > blood || run[a] < min_run) continue;
+        for (int r = b0; r < b0 + run[a] && count < NA * 8; r += 1 + band / 8)
+            dev[count++] = (int32_t)s->mean_s[a * NR + r] - s->feat[a * NR + r];
+    }
+    s->blood_decorrelation = count ? select_kth(dev, count, count / 2) : 0;
+    /* ... and the spread of its seven-ray mean there, sample by sample:
+     * a grain longer across the rays (the beam) leaves that mean less
+     * steady, and runs of it under half of blood's in blood itself. Every
+     * other ray and radius, at most 512: their median is as good. */
+    s->still_level = 0;
+    if (s->blood_decorrelation > 0) {
+        int n = 0;
+        for (int a = 0; a < NA && n < NA * 2; a += 2) {
+            int len = NR;
+            for (int k = -LAYER_RAYS; k <= LAYER_RAYS && len > 0; k++) {
+                int b = (a + k + NA) % NA;
+                len = ray_mean[b] <= cut ? LQ_MIN(len, run[b]) : 0;
+            }
+            for (int r = b0; r < b0 + len && n < NA * 2; r += 2) {
+                int32_t sum = 0;
+                for (int k = -LAYER_RAYS; k <= LAYER_RAYS; k++) {
+                    int b = (a + k + NA) % NA;
+                    sum += (int32_t)s->mean_s[b * NR + r] - s->feat[b * NR + r];
+                }
+                dev[n++] = abs(sum / (2 * LAYER_RAYS + 1) - s->blood_decorrelation);
+            }
+        }
+        int spread = n >= 16 ? select_kth(dev, n, n / 2) : s->blood_decorrelation;
+        s->still_level = (int)LQ_MIN(lround(STILL_FRACTION * s->blood_decorrelation),
+                                     s->blood_decorrelation - lround(STILL_NOISE * spread));
+    }
 
     /* The lumen ends at the leading edge: the first rise out of blood into
      * any still tissue, however dim (hypoechoic intima, scar), not at the
@@ -720,6 +764,64 @@ static int layer_over(const LayerSums *ls, int i, int j, int32_t level)
     return 2 * c >= (2 * LAYER_RAYS + 1) * (j - i) && (int64_t)(ls->sum[i] - ls->sum[j]) >= (int64_t)level * c;
 }
 
+/* The leading edge of still tissue inside the DP's border (issue 15: the
+ * first transition from blood to still tissue, however dim): where the
+ * neighbouring frames share the tissue's speckle, blood's term of
+ * decorrelation in the feature stays high and a post-thrombotic layer's
+ * drops to a fifth of it, while their brightness may differ by less than
+ * blood's own speckle. On each ray, inwards from the border (past at most
+ * STILL_GAP_MM where the wall's edge decorrelates), a run of still samples
+ * (under STILL_FRACTION of blood's term) at least layer_len deep with blood
+ * inside it; the border moves to the run's start if that is nearer than
+ * what the dim-layer test found (out). */
+/* The decorrelation term at radius r, averaged over the LAYER_RAYS rays on
+ * each side of ray a, each inside its own border (0 if none is). */
+static int32_t still_term(const LqSegmenter *s, const int *border, int a, int r)
+{
+    int32_t sum = 0, c = 0;
+    for (int k = -LAYER_RAYS; k <= LAYER_RAYS; k++) {
+        int b = (a + k + NA) % NA;
+        if (r < border[b] - BOX_HALF) sum += (int32_t)s->mean_s[b * NR + r] - s->feat[b * NR + r], c++;
+    }
+    return c ? sum / c : 0;
+}
+
+static void find_still_layers(LqSegmenter *s, const int *border, int *out)
+{
+    if (s->still_level <= 0) return;
+    const int32_t still = s->still_level;
+    const int inner0 = s->r_mask + 2 * BOX_HALF, len = s->layer_len, gap = (int)lround(STILL_GAP_MM / s->dr_mm);
+    for (int a = 0; a < NA; a++) {
+        if (s->shadow[a]) continue;
+        /* computed only as far in as the walk goes: most rays meet blood
+         * (or the wall's decorrelating edge) within a few samples */
+        int r = border[a] - BOX_HALF - 1;
+        for (int skipped = 0; r >= inner0 && skipped < gap && still_term(s, border, a, r) > still; skipped++) r--;
+        const int top = r;
+        int64_t layer = 0;
+        int32_t v;
+        while (r >= inner0 && (v = still_term(s, border, a, r)) <= still) layer += v, r--;
+        if (top - r < len || r + 1 >= out[a]) continue;
+        /* still down to where the ring-down's blur begins: a lumen thinner
+         * than that blur (a compressed vein around the catheter) ends there
+         * at the furthest, not at the wall behind the still layer */
+        int hidden = r < inner0;
+        if (!hidden) {
+            if (r + 1 - len < inner0) continue;
+            int64_t inside = 0;
+            for (int j = r + 1 - len; j <= r; j++) inside += still_term(s, border, a, j);
+            if (inside <= (int64_t)still * len) continue; /* no blood inside it */
+        }
+        out[a] = r + 1;
+        /* how still the layer is (its term near zero: 1), half for a border
+         * found by motion alone, a quarter where the lumen is hidden in the
+         * ring-down; an echo cine's still myocardium must not make a frame
+         * sure */
+        double sure = LQ_CLAMP(1.0 - (double)layer / (top - r) / s->blood_decorrelation, 0.0, 1.0);
+        s->layer_sure[a] = (float)((hidden ? 0.25 : 0.5) * sure);
+    }
+}
+
 static void find_dim_layers(LqSegmenter *s, int *border)
 {
     const int len = s->layer_len, sub = s->layer_sub;
@@ -759,6 +861,7 @@ static void find_dim_layers(LqSegmenter *s, int *border)
             break;
         }
     }
+    find_still_layers(s, border, out);
     memcpy(border, out, sizeof out);
 }
 
