@@ -81,13 +81,15 @@ static double local_half_max(const double *prof, int len, double lumen, int i)
  * `high` (sample `rise`) and `after` beyond. In samples; -1 where no fit
  * has the layer below the lumen, the brighter level above it and the lumen
  * above `low`.
- * Before another vessel (`wall` set: the artery) the layer is the two
+ * Before another vessel (`wall_hu` given: the artery) the layer is the two
  * vessels' walls, which the fit is held to: at least WALL_MIN_MM thick and
  * no brighter than soft tissue (wall_hu). A wall thinner than the blur
  * leaves a dip of a few HU, and a free fit trades it for a step straight
  * into the artery, or for a wider layer at lumen-like HU: both put the edge
- * at the artery's (docs/ct.md). Before bone the layer may be anything from
- * fat to nothing, and is left free. */
+ * at the artery's (docs/ct.md). Before bone met after a fall to tissue
+ * (ray_radii) the layer may be anything from fat to nearly nothing, and
+ * is left free (NAN); a ray that rises from the lumen straight into
+ * something brighter takes the walls' model. */
 #define FIT_BEFORE 30
 #define FIT_AFTER 15
 #define FIT_MAX_LAYER 20 /* samples: layers up to 2 mm */
@@ -344,6 +346,7 @@ static int ray_radii(const int16_t *img, const LqCtLumen *level, double low, dou
     double centre = (m[-SECTION_SAMPLES - 1] + m[-SECTION_SAMPLES] + m[-SECTION_SAMPLES + 1] + m[-1] + m[0] + m[1] +
                      m[SECTION_SAMPLES - 1] + m[SECTION_SAMPLES] + m[SECTION_SAMPLES + 1]) / 9.0;
     if (centre < low || centre > high) return 0;
+    /* wall_hu: the section's soft tissue level (max(tissue, SOFT_TISSUE_HU)) */
     const double lumen = level->hu, dip = DIP_FRACTION * contrast, wall_hu = lumen - contrast;
     /* a valley must be deeper than noise makes them in the lumen itself */
     const double valley_depth = fmax(VALLEY_DIPS * dip, VALLEY_SIGMAS * level->noise_hu);

@@ -49,11 +49,12 @@ enum {
 #define LAYER_MAX_MM 3.0  /* thicker than the scar of the issue's recordings (0.5-2 mm) */
 #define LAYER_SUB_MM 0.2  /* "sustained": every window this long is over the level */
 /* Still tissue inside the DP's border, where the frames share their tissue
- * speckle: the decorrelation term below STILL_FRACTION of blood's over at
- * least LAYER_MIN_MM, blood inside it, and at most STILL_GAP_MM of the
- * wall's own edge between it and the border. */
+ * speckle: the decorrelation term (seven rays' mean) at or below the lower
+ * of STILL_FRACTION of blood's and STILL_NOISE deviations of that mean
+ * under blood's, over at least LAYER_MIN_MM, blood inside it, and at most
+ * STILL_GAP_MM of the wall's own edge between it and the border. */
 #define STILL_FRACTION 0.5
-#define STILL_NOISE 2.5 /* ... and this many deviations of its seven-ray mean in blood below blood's */
+#define STILL_NOISE 2.5
 #define STILL_GAP_MM 0.4
 /* Outer window of the border cost: tissue must be sustained over 1 mm. (A
  * longer window rejects more trabeculae but, where a faint wall has fat
@@ -108,7 +109,7 @@ struct LqSegmenter {
     int blood_level;             /* this frame's blood level (feature units) */
     int layer_noise;             /* ... and the spread of the dim-layer test's mean in blood */
     int blood_decorrelation;     /* the feature's decorrelation term in that blood (0: no neighbour shares the speckle) */
-    int still_level;             /* still tissue's term is below this (seven rays' mean); 0: no still test */
+    int still_level;             /* still tissue's term is at most this (seven rays' mean); <= 0: no still test */
     float layer_sure[NA];        /* a border on a dim layer: how clearly it stands over blood (0-1); -1 elsewhere */
     int lead_step;               /* this frame's leading-edge step over the blood level */
     int mid_level, mid_gain;     /* midpoint between blood and tissue; 256 * 4096 / half their distance */
@@ -563,7 +564,8 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
             dev[count++] = (int32_t)s->mean_s[a * NR + r] - s->feat[a * NR + r];
     }
     s->blood_decorrelation = count ? select_kth(dev, count, count / 2) : 0;
-    /* ... and the spread of its seven-ray mean there, sample by sample:
+    /* ... and the spread of its seven-ray mean in the band, sample by
+     * sample, where all seven rays see blood (as the dim layer's spread):
      * a grain longer across the rays (the beam) leaves that mean less
      * steady, and runs of it under half of blood's in blood itself. Every
      * other ray and radius, at most 512: their median is as good. */
@@ -764,16 +766,6 @@ static int layer_over(const LayerSums *ls, int i, int j, int32_t level)
     return 2 * c >= (2 * LAYER_RAYS + 1) * (j - i) && (int64_t)(ls->sum[i] - ls->sum[j]) >= (int64_t)level * c;
 }
 
-/* The leading edge of still tissue inside the DP's border (issue 15: the
- * first transition from blood to still tissue, however dim): where the
- * neighbouring frames share the tissue's speckle, blood's term of
- * decorrelation in the feature stays high and a post-thrombotic layer's
- * drops to a fifth of it, while their brightness may differ by less than
- * blood's own speckle. On each ray, inwards from the border (past at most
- * STILL_GAP_MM where the wall's edge decorrelates), a run of still samples
- * (under STILL_FRACTION of blood's term) at least layer_len deep with blood
- * inside it; the border moves to the run's start if that is nearer than
- * what the dim-layer test found (out). */
 /* The decorrelation term at radius r, averaged over the LAYER_RAYS rays on
  * each side of ray a, each inside its own border (0 if none is). */
 static int32_t still_term(const LqSegmenter *s, const int *border, int a, int r)
@@ -786,6 +778,18 @@ static int32_t still_term(const LqSegmenter *s, const int *border, int a, int r)
     return c ? sum / c : 0;
 }
 
+/* The leading edge of still tissue inside the DP's border (issue 15: the
+ * first transition from blood to still tissue, however dim): where the
+ * neighbouring frames share the tissue's speckle, blood's term of
+ * decorrelation in the feature stays high and a post-thrombotic layer's
+ * drops to about a third of it, while their brightness may differ by less
+ * than blood's own speckle. On each ray, inwards from the border (past at most
+ * STILL_GAP_MM where the wall's edge decorrelates), a run of still samples
+ * (at most still_level) at least layer_len deep with blood inside it; the
+ * border moves to the run's start if that is nearer than what the
+ * dim-layer test found (out). A run that ends within layer_len of the
+ * ring-down's box is dropped (too little blood inside to tell), one that
+ * reaches the box is not (nothing inside can be blood). */
 static void find_still_layers(LqSegmenter *s, const int *border, int *out)
 {
     if (s->still_level <= 0) return;
