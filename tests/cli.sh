@@ -201,6 +201,13 @@ check "untimed: no position text on the lesion or reference lines" \
     grep -Eq '^Reference  frames [0-9]+-[0-9]+ \(auto' "$work/untimed.txt"
 check "untimed: the lesion line is clean" grep -Eq '^Lesion     frame [0-9]+ \(auto' "$work/untimed.txt"
 
+# Gated pullback (a frame a heartbeat apart, 0.4 mm): the dynamic window is
+# a length a reader reads (it printed as 2.1798 mm)
+"$phantom" "$work/gated.dcm" --frames 120 --size 256 --seed 11 --gated
+"$lumenq" measure -q "$work/gated.dcm" >"$work/gated.txt"
+check "gated: the dynamic window to two decimals" \
+    grep -Eq '^  Dynamic .*within \+-[0-9]+(\.[0-9]{1,2})? mm,' "$work/gated.txt"
+
 "$phantom" "$work/nocal.dcm" --frames 20 --size 128 --calibration none
 check "no calibration: exit 65" expect_exit 65 "$lumenq" measure "$work/nocal.dcm"
 check "no calibration: says --pixel-size" grep -q -- "--pixel-size" "$work/err"

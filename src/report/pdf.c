@@ -267,7 +267,7 @@ static int page(cairo_t *cr, LqStudy *study, const LqResult *r, LqError *err)
         cairo_set_source_rgb(cr, lq_fig_lesion_rgb[0], lq_fig_lesion_rgb[1], lq_fig_lesion_rgb[2]);
         if (s->dynamic && lq_result_dynamics(r)->source == LQ_DYNAMIC_FROM_WINDOW) { /* else a recording decides */
             snprintf(buf, sizeof buf, "Caution: the lesion looks dynamic (it opens and narrows again by %.0f %% of the MLA "
-                                      "within \xc2\xb1%g mm); dynamic lesions are not stented.",
+                                      "within \xc2\xb1%.3g mm); dynamic lesions are not stented.",
                      s->dynamic_variation_pct, s->dynamic_window_mm);
             lq_fig_text(cr, MARGIN, y, -1, buf);
             y += 12;

@@ -250,7 +250,7 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
                     s->verdict_pct, s->threshold_pct);
     fprintf(fp, "VERDICT    %s\n", verdict);
     if (s->dynamic && lq_result_dynamics(r)->source == LQ_DYNAMIC_FROM_WINDOW) /* else a recording decides */
-        fprintf(fp, "CAUTION    the lesion looks DYNAMIC: within +-%g %s the lumen opens and narrows again by\n"
+        fprintf(fp, "CAUTION    the lesion looks DYNAMIC: within +-%.3g %s the lumen opens and narrows again by\n"
                     "           %.0f %% of the MLA (areas %.1f-%.1f mm2 over %d frames), as with breathing or\n"
                     "           position; dynamic lesions are not stented - check before deciding\n",
                 s->dynamic_window_mm, in->timing == LQ_TIMING_NONE ? "frames" : "mm", s->dynamic_variation_pct,
@@ -290,7 +290,7 @@ void lq_report_text(FILE *fp, const LqStudy *study, const LqResult *r)
     else
         fprintf(fp, "  Lesion length          -        no frame below 50 %% of A_ref\n");
     if (s->dynamic_checked)
-        fprintf(fp, "  Dynamic            %7.0f %%     %s: re-narrowing after opening, within +-%g %s, %% of MLA (flag %.0f %%)\n",
+        fprintf(fp, "  Dynamic            %7.0f %%     %s: re-narrowing after opening, within +-%.3g %s, %% of MLA (flag %.0f %%)\n",
                 s->dynamic_variation_pct, s->dynamic ? "YES" : "no", s->dynamic_window_mm,
                 in->timing == LQ_TIMING_NONE ? "frames" : "mm", LQ_DYNAMIC_VARIATION_PCT);
     else
