@@ -116,6 +116,18 @@ static void blurred_step(double sigma_mm, double *cdf)
         cdf[d] = 0.5 * erfc(-(d - FIT_OFF) * 0.5 * RAY_STEP_MM / (sigma_mm * 1.4142135623730951));
 }
 
+/* The lumen's and the brighter level's least squares when the layer's part
+ * of the profile is known (none, or its level fixed): a, c, g the sums of
+ * g0*g0, g0*g2, g2*g2, y0 and y2 those of g0 and g2 times what is left of
+ * the profile. 0 if the two are not determined. */
+static int two_levels(double a, double c, double g, double y0, double y2, double *lumen, double *bright)
+{
+    double det = a * g - c * c;
+    if (!(det > 1e-9)) return 0;
+    *lumen = (y0 * g - y2 * c) / det, *bright = (y2 * a - y0 * c) / det;
+    return 1;
+}
+
 /* The residual of the model with its edge at half sample m and a layer of q
  * samples, every `stride` samples; INFINITY where the fitted levels are not
  * brighter > lumen > layer, lumen > low. */
@@ -133,9 +145,7 @@ static double fit_residual(const FitWindow *f, int m, int q, int stride)
     }
     double lumen, layer, bright;
     if (q == 0) { /* no layer: a step from the lumen to the brighter level */
-        double det = s[0][0] * s[2][2] - s[0][2] * s[0][2];
-        if (!(det > 1e-9)) return INFINITY;
-        lumen = (sy[0] * s[2][2] - sy[2] * s[0][2]) / det, bright = (sy[2] * s[0][0] - sy[0] * s[0][2]) / det;
+        if (!two_levels(s[0][0], s[0][2], s[2][2], sy[0], sy[2], &lumen, &bright)) return INFINITY;
         return bright > lumen && lumen > f->low ? syy - lumen * sy[0] - bright * sy[2] : INFINITY;
     }
     /* the normal equations by their adjugate */
@@ -154,9 +164,7 @@ static double fit_residual(const FitWindow *f, int m, int q, int stride)
      * levels fitted to what it leaves, y - wall_hu * g1; the residual in
      * full (the shortcut above holds only at the free optimum) */
     layer = f->wall_hu;
-    double y0 = sy[0] - layer * b, y2 = sy[2] - layer * e, d2 = a * g - c * c;
-    if (!(d2 > 1e-9)) return INFINITY;
-    lumen = (y0 * g - y2 * c) / d2, bright = (y2 * a - y0 * c) / d2;
+    if (!two_levels(a, c, g, sy[0] - layer * b, sy[2] - layer * e, &lumen, &bright)) return INFINITY;
     if (!(layer < lumen && bright > lumen && lumen > f->low)) return INFINITY;
     return syy - 2 * (lumen * sy[0] + layer * sy[1] + bright * sy[2]) + lumen * lumen * a + layer * layer * d +
            bright * bright * g + 2 * (lumen * layer * b + lumen * bright * c + layer * bright * e);

@@ -439,6 +439,37 @@ static int32_t select_kth(int32_t *v, int n, int k)
     return v[k];
 }
 
+/* The sum over the LAYER_RAYS rays on each side of ray a at radius r of the
+ * feature, or with `decorrelation` of its decorrelation term (the
+ * intensity box less the feature); with `border`, each ray only inside its
+ * own border, *count of them. The dim-layer and still-tissue tests and
+ * their spreads in blood all average this way. */
+static int32_t around_ray(const LqSegmenter *s, int a, int r, const int *border, int decorrelation, int *count)
+{
+    int32_t sum = 0;
+    int c = 0;
+    for (int k = -LAYER_RAYS; k <= LAYER_RAYS; k++) {
+        int b = (a + k + NA) % NA;
+        if (border && r >= border[b] - BOX_HALF) continue;
+        sum += decorrelation ? (int32_t)s->mean_s[b * NR + r] - s->feat[b * NR + r] : s->feat[b * NR + r];
+        c++;
+    }
+    if (count) *count = c;
+    return sum;
+}
+
+/* How far from the blood band's start all LAYER_RAYS rays on each side of
+ * ray a see blood (0 if one of them does not). */
+static int blood_run_around(const int32_t *ray_mean, const int16_t *run, int32_t cut, int a)
+{
+    int len = NR;
+    for (int k = -LAYER_RAYS; k <= LAYER_RAYS && len > 0; k++) {
+        int b = (a + k + NA) % NA;
+        len = ray_mean[b] <= cut ? LQ_MIN(len, run[b]) : 0;
+    }
+    return len;
+}
+
 /* Blood level B and tissue level T of the feature for this frame. B: the lower
  * third of the per-ray means just outside the ring-down (lumen on most rays,
  * even at a flattened lesion), or their lower tenth. T: the upper quartile of
@@ -525,13 +556,19 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
     if (blood - lowest > (tissue - lowest) / 2) blood = lowest;
     /* Spread of blood: the median absolute deviation of those samples on the
      * rays at or below that level (lumen next to the catheter). */
-    int32_t dev[NA * 8];
+    /* ... and, of the same samples, the feature's decorrelation term (the
+     * intensity box less the feature): its median */
+    int32_t dev[NA * 8], decorrelation[NA * 8];
     int count = 0;
     for (int a = 0; a < NA; a++) {
         if (ray_mean[a] > blood || run[a] < min_run) continue;
-        for (int r = b0; r < b0 + run[a] && count < NA * 8; r += 1 + band / 8) dev[count++] = abs(s->feat[a * NR + r] - blood);
+        for (int r = b0; r < b0 + run[a] && count < NA * 8; r += 1 + band / 8) {
+            dev[count] = abs(s->feat[a * NR + r] - blood);
+            decorrelation[count++] = (int32_t)s->mean_s[a * NR + r] - s->feat[a * NR + r];
+        }
     }
     double noise = count ? (double)select_kth(dev, count, count / 2) : 0.0;
+    s->blood_decorrelation = count ? select_kth(decorrelation, count, count / 2) : 0;
     /* The spread of the dim-layer test's own statistic in blood: the mean of
      * LAYER_RAYS rays on each side over LAYER_SUB_MM, where all of them see
      * blood. How much averaging gains depends on the grain and on how many
@@ -541,30 +578,16 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
         const int sub = s->layer_sub, rays = 2 * LAYER_RAYS + 1;
         int n = 0;
         for (int a = 0; a < NA && n < NA * 8; a++) {
-            int len = NR;
-            for (int k = -LAYER_RAYS; k <= LAYER_RAYS && len >= sub; k++) {
-                int b = (a + k + NA) % NA;
-                len = ray_mean[b] <= cut ? LQ_MIN(len, run[b]) : 0;
-            }
+            int len = blood_run_around(ray_mean, run, cut, a);
             for (int r = b0; r + sub <= b0 + len && n < NA * 8; r += sub) {
                 int32_t sum = 0;
-                for (int k = -LAYER_RAYS; k <= LAYER_RAYS; k++)
-                    for (int j = 0; j < sub; j++) sum += s->feat[((a + k + NA) % NA) * NR + r + j];
+                for (int j = 0; j < sub; j++) sum += around_ray(s, a, r + j, NULL, 0, NULL);
                 dev[n++] = abs(sum / (rays * sub) - blood);
             }
         }
         s->layer_noise = n >= 16 ? select_kth(dev, n, n / 2) : (int)lround(noise);
     }
-    /* The decorrelation term of the same blood samples (the intensity box
-     * less the feature): its median */
-    count = 0;
-    for (int a = 0; a < NA; a++) {
-        if (ray_mean[a] > blood || run[a] < min_run) continue;
-        for (int r = b0; r < b0 + run[a] && count < NA * 8; r += 1 + band / 8)
-            dev[count++] = (int32_t)s->mean_s[a * NR + r] - s->feat[a * NR + r];
-    }
-    s->blood_decorrelation = count ? select_kth(dev, count, count / 2) : 0;
-    /* ... and the spread of its seven-ray mean in the band, sample by
+    /* The spread of the decorrelation term's seven-ray mean in the band, sample by
      * sample, where all seven rays see blood (as the dim layer's spread):
      * a grain longer across the rays (the beam) leaves that mean less
      * steady, and runs of it under half of blood's in blood itself. Every
@@ -573,19 +596,9 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
     if (s->blood_decorrelation > 0) {
         int n = 0;
         for (int a = 0; a < NA && n < NA * 2; a += 2) {
-            int len = NR;
-            for (int k = -LAYER_RAYS; k <= LAYER_RAYS && len > 0; k++) {
-                int b = (a + k + NA) % NA;
-                len = ray_mean[b] <= cut ? LQ_MIN(len, run[b]) : 0;
-            }
-            for (int r = b0; r < b0 + len && n < NA * 2; r += 2) {
-                int32_t sum = 0;
-                for (int k = -LAYER_RAYS; k <= LAYER_RAYS; k++) {
-                    int b = (a + k + NA) % NA;
-                    sum += (int32_t)s->mean_s[b * NR + r] - s->feat[b * NR + r];
-                }
-                dev[n++] = abs(sum / (2 * LAYER_RAYS + 1) - s->blood_decorrelation);
-            }
+            int len = blood_run_around(ray_mean, run, cut, a);
+            for (int r = b0; r < b0 + len && n < NA * 2; r += 2)
+                dev[n++] = abs(around_ray(s, a, r, NULL, 1, NULL) / (2 * LAYER_RAYS + 1) - s->blood_decorrelation);
         }
         int spread = n >= 16 ? select_kth(dev, n, n / 2) : s->blood_decorrelation;
         s->still_level = (int)LQ_MIN(lround(STILL_FRACTION * s->blood_decorrelation),
@@ -731,15 +744,6 @@ static void solve_border(LqSegmenter *s, int *border)
     }
 }
 
-/* The leading edge of a dim layer just inside the DP's border on each ray.
- * The DP scores each sample of the 5 x 3 box against one step over blood
- * (LEAD_NOISE deviations); a layer 1.2-1.4 times as bright as blood stands
- * less than that over it and the border ran on to the bright wall behind it
- * (the real 20 MHz frames of issue 15). A mean over seven rays and the
- * layer's depth is judged against the spread of that same mean in this
- * frame's blood (frame_levels), which is what tells such a layer from blood.
- * Each neighbouring ray counts only inside its own border: at a flattened
- * lumen's tips, the neighbours' wall is not a layer. */
 /* Sums from r to the layer's end over the rays around one ray, each ray
  * inside its own border, built inwards a sample at a time. */
 typedef struct LayerSums {
@@ -750,12 +754,8 @@ typedef struct LayerSums {
 
 static void layer_add_column(const LqSegmenter *s, const int *border, int a, LayerSums *ls)
 {
-    int r = --ls->r, c = 0;
-    int32_t v = 0;
-    for (int k = -LAYER_RAYS; k <= LAYER_RAYS; k++) {
-        int b = (a + k + NA) % NA;
-        if (r < border[b] - BOX_HALF) v += s->feat[b * NR + r], c++;
-    }
+    int r = --ls->r, c;
+    int32_t v = around_ray(s, a, r, border, 0, &c);
     ls->sum[r] = ls->sum[r + 1] + v, ls->cnt[r] = (int16_t)(ls->cnt[r + 1] + c);
 }
 
@@ -770,11 +770,8 @@ static int layer_over(const LayerSums *ls, int i, int j, int32_t level)
  * each side of ray a, each inside its own border (0 if none is). */
 static int32_t still_term(const LqSegmenter *s, const int *border, int a, int r)
 {
-    int32_t sum = 0, c = 0;
-    for (int k = -LAYER_RAYS; k <= LAYER_RAYS; k++) {
-        int b = (a + k + NA) % NA;
-        if (r < border[b] - BOX_HALF) sum += (int32_t)s->mean_s[b * NR + r] - s->feat[b * NR + r], c++;
-    }
+    int c;
+    int32_t sum = around_ray(s, a, r, border, 1, &c);
     return c ? sum / c : 0;
 }
 
@@ -826,13 +823,22 @@ static void find_still_layers(LqSegmenter *s, const int *border, int *out)
     }
 }
 
-static void find_dim_layers(LqSegmenter *s, int *border)
+/* The leading edge of a dim layer just inside the DP's border on each ray.
+ * The DP scores each sample of the 5 x 3 box against one step over blood
+ * (LEAD_NOISE deviations); a layer 1.2-1.4 times as bright as blood stands
+ * less than that over it and the border ran on to the bright wall behind it
+ * (the real 20 MHz frames of issue 15). A mean over seven rays and the
+ * layer's depth is judged against the spread of that same mean in this
+ * frame's blood (frame_levels), which is what tells such a layer from blood.
+ * Each neighbouring ray counts only inside its own border: at a flattened
+ * lumen's tips, the neighbours' wall is not a layer. out: the layer's edge
+ * on each ray, or the DP's border where there is none. */
+static void find_dim_layers(LqSegmenter *s, const int *border, int *out)
 {
     const int len = s->layer_len, sub = s->layer_sub;
     const int inner0 = s->r_mask + 2 * BOX_HALF; /* blood whose box is clear of the ring-down */
     const int32_t level = s->blood_level + (int32_t)lround(LAYER_NOISE * s->layer_noise);
     const int min_layer = LQ_MAX(2, len - 2 * BOX_HALF); /* samples clear of both blurred edges */
-    int out[NA];
     LayerSums ls;
     for (int a = 0; a < NA; a++) {
         out[a] = border[a];
@@ -865,8 +871,6 @@ static void find_dim_layers(LqSegmenter *s, int *border)
             break;
         }
     }
-    find_still_layers(s, border, out);
-    memcpy(border, out, sizeof out);
 }
 
 /* The border on one ray, to a fraction of a sample: the local half
@@ -1121,9 +1125,13 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
     find_shadow(s);
     build_costs(s, prior_mu, prior_cap);
 
-    int border[NA];
+    /* the DP's border, then the layers inside it: each pass reads the
+     * DP's border of the rays around, and keeps the nearer edge */
+    int border[NA], inner[NA];
     solve_border(s, border);
-    find_dim_layers(s, border);
+    find_dim_layers(s, border, inner);
+    find_still_layers(s, border, inner);
+    memcpy(border, inner, sizeof border);
 
     double rad[NA], despiked[NA], smooth[NA];
     for (int a = 0; a < NA; a++) rad[a] = refine(s, a, border[a]);
