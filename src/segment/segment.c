@@ -1020,12 +1020,22 @@ static double moved_match(const LqSegmenter *s, const uint8_t *cur, const uint8_
  * no longer matches (under MATCH_HI) and the neighbour's image is at hand,
  * the shift and turn that best match it are searched in the image (the polar
  * frame has already lost the detail at the border's radii, one ray being
- * 2.5-3.7 pixels of arc there): shifts of up to 3 pixels on a pixel grid,
- * turns of up to 0.6 degrees, then half and quarter pixels. The neighbour,
+ * 2.5-3.7 pixels of arc there): from the last match, or else shifts of up
+ * to 3 pixels on a pixel grid and turns of up to 0.8 degrees at the best of
+ * them, then half and quarter pixels. The neighbour,
  * resampled at the matched points, takes its place in the difference when
  * it matches by ALIGN_GAIN more than as it stood. */
 #define ALIGN_REACH_PX 3
 #define ALIGN_GAIN 0.1
+/* The vessel also turns about the catheter with each beat (torsion): up to
+ * 1 degree between frames where it turns fastest. From the last match the
+ * search follows the turn by ALIGN_FOLLOW_TURNS steps of ALIGN_TURN_STEP
+ * degrees each way before the shift; the search without a guess tries
+ * ALIGN_GRID_TURNS double steps each way at the grid's best shift (a grid
+ * of turns by shifts gained no more and cost a quarter more time). */
+#define ALIGN_TURN_STEP 0.2
+#define ALIGN_FOLLOW_TURNS 2
+#define ALIGN_GRID_TURNS 2
 
 static Motion motion_of(double deg, double tx, double ty)
 {
@@ -1056,9 +1066,16 @@ static double align_neighbour(LqSegmenter *s, int side, const uint8_t *cur, cons
     if (still >= MATCH_HI || !luma) return still;
     const double px = 0.5 * (s->g.dx_mm + s->g.dy_mm);
     double best = -1, deg = 0, tx = 0, ty = 0;
-    /* motion is smooth: start where the previous frame's match lay */
+    /* motion is smooth: start where the previous frame's match lay, and
+     * follow the turn first (it changes fastest) */
     if (s->have_guess[side]) {
-        tx = s->moved_guess[side][0], ty = s->moved_guess[side][1], deg = s->moved_guess[side][2];
+        tx = s->moved_guess[side][0], ty = s->moved_guess[side][1];
+        const double guess_deg = s->moved_guess[side][2];
+        for (int k = -ALIGN_FOLLOW_TURNS; k <= ALIGN_FOLLOW_TURNS; k++) {
+            Motion m = motion_of(guess_deg + ALIGN_TURN_STEP * k, tx * px, ty * px);
+            double c = moved_match(s, cur, luma, &m, 32);
+            if (c > best) best = c, deg = guess_deg + ALIGN_TURN_STEP * k;
+        }
         best = best_shift(s, cur, luma, px, deg, 1.0, 32, &tx, &ty);
     }
     if (best < MATCH_LO) {
@@ -1069,13 +1086,21 @@ static double align_neighbour(LqSegmenter *s, int side, const uint8_t *cur, cons
                 double c = moved_match(s, cur, luma, &m, 32);
                 if (c > best) best = c, tx = i, ty = j;
             }
+        /* then the turn at that shift, and the shift again at that turn */
+        for (int k = -ALIGN_GRID_TURNS; k <= ALIGN_GRID_TURNS; k++) {
+            if (!k) continue;
+            Motion m = motion_of(2 * ALIGN_TURN_STEP * k, tx * px, ty * px);
+            double c = moved_match(s, cur, luma, &m, 32);
+            if (c > best) best = c, deg = 2 * ALIGN_TURN_STEP * k;
+        }
+        if (deg != 0) best = best_shift(s, cur, luma, px, deg, 1.0, 32, &tx, &ty);
         if (best < 0.5 * MATCH_LO) return still; /* nothing near matches: frames a beat apart */
     }
     double deg0 = deg;
     for (int k = -1; k <= 1; k += 2) {
-        Motion m = motion_of(deg0 + 0.2 * k, tx * px, ty * px);
+        Motion m = motion_of(deg0 + ALIGN_TURN_STEP * k, tx * px, ty * px);
         double c = moved_match(s, cur, luma, &m, 32);
-        if (c > best) best = c, deg = deg0 + 0.2 * k;
+        if (c > best) best = c, deg = deg0 + ALIGN_TURN_STEP * k;
     }
     best_shift(s, cur, luma, px, deg, 0.5, 16, &tx, &ty);
     best = best_shift(s, cur, luma, px, deg, 0.25, 16, &tx, &ty);
