@@ -75,6 +75,9 @@ enum {
  * MATCH_HI. */
 #define MATCH_LO 0.3
 #define MATCH_HI 0.6
+#ifndef STALE_MAX
+#define STALE_MAX 10 /* frames a border that saw the wall guides the next in place of one that did not */
+#endif
 
 struct LqSegmenter {
     LqSegGeometry g;
@@ -104,6 +107,7 @@ struct LqSegmenter {
     double cos_a[NA], sin_a[NA]; /* ray directions */
     double unit[64][2];          /* 64 points on the unit circle, for the catheter search */
     int have_prev;
+    int stale;              /* frames since prev_border was this segmenter's last border */
     int masked;
     int prev_border[NA];
     int blood_level;             /* this frame's blood level (feature units) */
@@ -245,7 +249,7 @@ void lq_segmenter_free(LqSegmenter **seg)
     *seg = NULL;
 }
 
-void lq_segmenter_reset(LqSegmenter *seg) { seg->have_prev = 0, seg->have_guess[0] = seg->have_guess[1] = 0; }
+void lq_segmenter_reset(LqSegmenter *seg) { seg->have_prev = 0, seg->stale = 0, seg->have_guess[0] = seg->have_guess[1] = 0; }
 
 void lq_segmenter_adopt(LqSegmenter *seg, const LqSegmenter *from)
 {
@@ -1191,11 +1195,23 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
         smooth[a] = (d5[(a + NA - 2) % NA] + 4 * d5[(a + NA - 1) % NA] + 6 * d5[a] + 4 * d5[(a + 1) % NA] +
                      d5[(a + 2) % NA]) / 16.0;
     double r_floor = s->g.catheter_radius_mm / s->dr_mm;
+    int cut = 0; /* rays whose border ran out of the view */
     for (int a = 0; a < NA; a++) {
         double r_mm = LQ_MAX(smooth[a], r_floor) * s->dr_mm; /* the lumen contains the catheter */
         xy_mm[2 * a] = s->cx * s->g.dx_mm + r_mm * s->cos_a[a];
         xy_mm[2 * a + 1] = s->cy * s->g.dy_mm + r_mm * s->sin_a[a];
-        s->prev_border[a] = border[a];
+        cut += border[a] >= s->extent[a] - 1;
+    }
+    /* A border that ran out of the view on most rays saw no wall: it does
+     * not guide the next frame (where its blood band ends, where its
+     * tissue's speckle is compared, its prior) while a border that did is
+     * at most STALE_MAX frames old; otherwise one frame that lost the wall
+     * made the next lose it too. */
+    if (!(s->have_prev && 2 * cut > NA && s->stale < STALE_MAX)) {
+        memcpy(s->prev_border, border, sizeof s->prev_border);
+        s->stale = 0;
+    } else {
+        s->stale++;
     }
     s->have_prev = 1;
     *conf = confidence(s, border);
