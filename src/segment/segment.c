@@ -75,9 +75,7 @@ enum {
  * MATCH_HI. */
 #define MATCH_LO 0.3
 #define MATCH_HI 0.6
-#ifndef STALE_MAX
 #define STALE_MAX 10 /* frames a border that saw the wall guides the next in place of one that did not */
-#endif
 
 struct LqSegmenter {
     LqSegGeometry g;
@@ -476,7 +474,7 @@ static int blood_run_around(const int32_t *ray_mean, const int16_t *run, int32_t
 
 /* Blood level B and tissue level T of the feature for this frame. B: the lower
  * third of the per-ray means just outside the ring-down (lumen on most rays,
- * even at a flattened lesion), or their lower tenth. T: the upper quartile of
+ * even at a flattened lesion; none from a guidewire's shadow), or their lower tenth. T: the upper quartile of
  * the field of view, or Otsu's upper class. */
 static void frame_levels(LqSegmenter *s, int *thr, int *gain)
 {
@@ -533,7 +531,7 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
     const int min_run = 2;
     int16_t run[NA];
     for (int a = 0; a < NA; a++) {
-        int end = b0 + band;
+        int end = s->shadow[a] ? b0 : b0 + band; /* a guidewire's shadow shows no blood */
         if (s->have_prev) end = LQ_MIN(end, s->prev_border[a] - BOX_HALF - 1);
         run[a] = (int16_t)LQ_MAX(end - b0, 0);
         int32_t sum = 0;
@@ -1149,9 +1147,9 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
         d->feature_ray(s->mean_s + around[1], s->feat + around[1], p3, c3, n3, NR, k_q3);
     }
     int thr, gain;
+    find_shadow(s);
     frame_levels(s, &thr, &gain);
     d->score(s->score, s->feat, n, thr, gain);
-    find_shadow(s);
     build_costs(s, prior_mu, prior_cap);
 
     /* the DP's border, then the layers inside it: each pass reads the
