@@ -254,9 +254,10 @@ static int is_outlier(const LqResult *r, size_t t)
 {
     if (t == 0 || t + 1 >= r->n) return 0;
     double a = frame_area(r, t - 1), b = frame_area(r, t + 1), x = frame_area(r, t);
-    /* a frame at confidence 0 too: its border ran out of the view on every
-     * ray, the wall lost, which the neighbours' prior may find again */
-    if (!(a > 0 && b > 0 && x > 0)) return 0;
+    /* a frame at confidence 0 too (its border ran out of the view on every
+     * ray, the wall lost, which the neighbours' prior may find again), but
+     * not one without ultrasound speckle: no border means anything there */
+    if (!(a > 0 && b > 0 && x > 0) || !(r->speckle[t] >= LQ_MIN_SPECKLE_CORRELATION)) return 0;
     if (fabs(a - b) > OUTLIER_SHARE * fmax(a, b)) return 0; /* the neighbours disagree: no prior */
     return fabs(x - a) > OUTLIER_SHARE * a && fabs(x - b) > OUTLIER_SHARE * b;
 }

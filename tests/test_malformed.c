@@ -353,6 +353,41 @@ static void test_blank_white_noise_frames(void **state)
     free(b.data);
 }
 
+/* One noise frame inside a good pullback keeps confidence 0, even where its
+ * neighbours agree and it is segmented again under their prior: without
+ * ultrasound speckle no border means anything. */
+static void test_noise_frame_in_pullback(void **state)
+{
+    (void)state;
+    enum { N = 24, PX = 256 };
+    char src[128], bad[128];
+    snprintf(src, sizeof src, "%s/noise1.dcm", tmp_dir);
+    snprintf(bad, sizeof bad, "%s/noise1-bad.dcm", tmp_dir);
+    LqpParams p;
+    lqp_params_default(&p);
+    p.seed = 3, p.frames = N, p.size = PX;
+    char msg[256] = "";
+    assert_int_equal(lqp_write_study(&p, src, NULL, msg, sizeof msg), LQ_OK);
+    Bytes b = read_all(src);
+    Element els[512];
+    size_t n = walk(&b, els, 512);
+    const Element *pixels = find(els, n, 0x7FE0, 0x0010);
+    assert_non_null(pixels);
+    const unsigned mid = N / 2;
+    uint64_t seed = 7;
+    for (size_t i = (size_t)mid * PX * PX; i < (size_t)(mid + 1) * PX * PX; i++) {
+        seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+        b.data[pixels->value + i] = (uint8_t)(seed >> 56);
+    }
+    write_all(bad, b.data, b.len);
+    free(b.data);
+    LqResult *r = NULL;
+    measure_file(bad, &r);
+    assert_true(lq_result_frame(r, mid)->confidence == 0.0);
+    assert_true(lq_result_frame(r, mid - 1)->confidence > 0.5);
+    lq_result_free(&r);
+}
+
 static void test_short_pullbacks(void **state)
 {
     (void)state;
@@ -432,7 +467,8 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_truncated_at_every_boundary), cmocka_unit_test(test_wrong_lengths),
         cmocka_unit_test(test_declared_sizes),              cmocka_unit_test(test_bad_spacing),
-        cmocka_unit_test(test_blank_white_noise_frames),    cmocka_unit_test(test_short_pullbacks),
+        cmocka_unit_test(test_blank_white_noise_frames),
+        cmocka_unit_test(test_noise_frame_in_pullback),    cmocka_unit_test(test_short_pullbacks),
         cmocka_unit_test(test_deflated_huge_element),
     };
     return cmocka_run_group_tests(tests, tmpdir_setup, tmpdir_teardown);

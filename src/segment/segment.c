@@ -106,6 +106,7 @@ struct LqSegmenter {
     double unit[64][2];          /* 64 points on the unit circle, for the catheter search */
     int have_prev;
     int stale;              /* frames since prev_border was this segmenter's last border */
+    int prev_saw_wall;      /* prev_border ran out of the view on at most half the rays */
     int masked;
     int prev_border[NA];
     int blood_level;             /* this frame's blood level (feature units) */
@@ -247,7 +248,11 @@ void lq_segmenter_free(LqSegmenter **seg)
     *seg = NULL;
 }
 
-void lq_segmenter_reset(LqSegmenter *seg) { seg->have_prev = 0, seg->stale = 0, seg->have_guess[0] = seg->have_guess[1] = 0; }
+void lq_segmenter_reset(LqSegmenter *seg)
+{
+    seg->have_prev = 0, seg->stale = 0, seg->prev_saw_wall = 0;
+    seg->have_guess[0] = seg->have_guess[1] = 0;
+}
 
 void lq_segmenter_adopt(LqSegmenter *seg, const LqSegmenter *from)
 {
@@ -474,8 +479,9 @@ static int blood_run_around(const int32_t *ray_mean, const int16_t *run, int32_t
 
 /* Blood level B and tissue level T of the feature for this frame. B: the lower
  * third of the per-ray means just outside the ring-down (lumen on most rays,
- * even at a flattened lesion; none from a guidewire's shadow), or their lower tenth. T: the upper quartile of
- * the field of view, or Otsu's upper class. */
+ * even at a flattened lesion; none from a guidewire's shadow), or their
+ * lower tenth. T: the upper quartile of the field of view, or Otsu's upper
+ * class. */
 static void frame_levels(LqSegmenter *s, int *thr, int *gain)
 {
     int32_t ray_mean[NA], sorted[NA];
@@ -928,6 +934,14 @@ static int mid_score(const LqSegmenter *s, int f)
     return LQ_CLAMP(v, -256, 256);
 }
 
+/* Rays whose border ran out of the view: no wall was seen there. */
+static int rays_out_of_view(const LqSegmenter *s, const int *border)
+{
+    int cut = 0;
+    for (int a = 0; a < NA; a++) cut += border[a] >= s->extent[a] - 1;
+    return cut;
+}
+
 static double confidence(const LqSegmenter *s, const int *border)
 {
     double sum = 0;
@@ -948,9 +962,7 @@ static double confidence(const LqSegmenter *s, const int *border)
         n++;
     }
     double c = n ? sum / n : 0.0;
-    int cut = 0; /* the lumen runs out of the view on these rays: no wall was seen there */
-    for (int a = 0; a < NA; a++) cut += border[a] >= s->extent[a] - 1;
-    return c * (1.0 - 0.5 * (double)shadowed / NA) * (1.0 - (double)cut / NA);
+    return c * (1.0 - 0.5 * (double)shadowed / NA) * (1.0 - (double)rays_out_of_view(s, border) / NA);
 }
 
 /* First radius of the tissue whose speckle is compared on a ray: beyond the
@@ -1022,19 +1034,21 @@ static double moved_match(const LqSegmenter *s, const uint8_t *cur, const uint8_
  * no longer matches (under MATCH_HI) and the neighbour's image is at hand,
  * the shift and turn that best match it are searched in the image (the polar
  * frame has already lost the detail at the border's radii, one ray being
- * 2.5-3.7 pixels of arc there): from the last match, or else shifts of up
- * to 3 pixels on a pixel grid and turns of up to 0.8 degrees at the best of
- * them, then half and quarter pixels. The neighbour,
+ * 2.5-3.7 pixels of arc there): from the last match, or, without one or
+ * where it no longer matches, shifts of up to 3 pixels on a pixel grid and
+ * turns of up to 0.8 degrees at the best of them; then turns of 0.2 degrees
+ * more and half and quarter pixels. The neighbour,
  * resampled at the matched points, takes its place in the difference when
  * it matches by ALIGN_GAIN more than as it stood. */
 #define ALIGN_REACH_PX 3
 #define ALIGN_GAIN 0.1
-/* The vessel also turns about the catheter with each beat (torsion): up to
- * 1 degree between frames where it turns fastest. From the last match the
+/* The vessel also turns about the catheter with each beat (torsion): by
+ * 0.4-1 degree between frames where it turns fastest (the motion phantom's
+ * seed 2 at 40 MHz; more at a fast heart rate). From the last match the
  * search follows the turn by ALIGN_FOLLOW_TURNS steps of ALIGN_TURN_STEP
- * degrees each way before the shift; the search without a guess tries
- * ALIGN_GRID_TURNS double steps each way at the grid's best shift (a grid
- * of turns by shifts gained no more and cost a quarter more time). */
+ * degrees each way before the shift; the grid search tries ALIGN_GRID_TURNS
+ * double steps each way at the grid's best shift (a grid of turns by
+ * shifts gained no more and cost a quarter more time). */
 #define ALIGN_TURN_STEP 0.2
 #define ALIGN_FOLLOW_TURNS 2
 #define ALIGN_GRID_TURNS 2
@@ -1060,6 +1074,20 @@ static double best_shift(const LqSegmenter *s, const uint8_t *cur, const uint8_t
     return best;
 }
 
+/* The best of the turns centre + k step, k = -n..n (the centre first, or
+ * skipped), at the shift (tx, ty) px; *best and *deg move only on a better
+ * match. */
+static void best_turn(const LqSegmenter *s, const uint8_t *cur, const uint8_t *luma, double px, double centre,
+                      double step, int n, int skip_centre, double tx, double ty, double *best, double *deg)
+{
+    for (int j = skip_centre ? 1 : 0; j <= 2 * n; j++) {
+        int k = j % 2 ? -(j + 1) / 2 : j / 2; /* 0, -1, 1, -2, 2, ... */
+        Motion m = motion_of(centre + step * k, tx * px, ty * px);
+        double c = moved_match(s, cur, luma, &m, 32);
+        if (c > *best) *best = c, *deg = centre + step * k;
+    }
+}
+
 static double align_neighbour(LqSegmenter *s, int side, const uint8_t *cur, const uint8_t *nb, const uint8_t *luma,
                               uint8_t *out, const uint8_t **use)
 {
@@ -1072,12 +1100,8 @@ static double align_neighbour(LqSegmenter *s, int side, const uint8_t *cur, cons
      * follow the turn first (it changes fastest) */
     if (s->have_guess[side]) {
         tx = s->moved_guess[side][0], ty = s->moved_guess[side][1];
-        const double guess_deg = s->moved_guess[side][2];
-        for (int k = -ALIGN_FOLLOW_TURNS; k <= ALIGN_FOLLOW_TURNS; k++) {
-            Motion m = motion_of(guess_deg + ALIGN_TURN_STEP * k, tx * px, ty * px);
-            double c = moved_match(s, cur, luma, &m, 32);
-            if (c > best) best = c, deg = guess_deg + ALIGN_TURN_STEP * k;
-        }
+        best_turn(s, cur, luma, px, s->moved_guess[side][2], ALIGN_TURN_STEP, ALIGN_FOLLOW_TURNS, 0, tx, ty, &best,
+                  &deg);
         best = best_shift(s, cur, luma, px, deg, 1.0, 32, &tx, &ty);
     }
     if (best < MATCH_LO) {
@@ -1089,21 +1113,11 @@ static double align_neighbour(LqSegmenter *s, int side, const uint8_t *cur, cons
                 if (c > best) best = c, tx = i, ty = j;
             }
         /* then the turn at that shift, and the shift again at that turn */
-        for (int k = -ALIGN_GRID_TURNS; k <= ALIGN_GRID_TURNS; k++) {
-            if (!k) continue;
-            Motion m = motion_of(2 * ALIGN_TURN_STEP * k, tx * px, ty * px);
-            double c = moved_match(s, cur, luma, &m, 32);
-            if (c > best) best = c, deg = 2 * ALIGN_TURN_STEP * k;
-        }
+        best_turn(s, cur, luma, px, 0.0, 2 * ALIGN_TURN_STEP, ALIGN_GRID_TURNS, 1, tx, ty, &best, &deg);
         if (deg != 0) best = best_shift(s, cur, luma, px, deg, 1.0, 32, &tx, &ty);
         if (best < 0.5 * MATCH_LO) return still; /* nothing near matches: frames a beat apart */
     }
-    double deg0 = deg;
-    for (int k = -1; k <= 1; k += 2) {
-        Motion m = motion_of(deg0 + ALIGN_TURN_STEP * k, tx * px, ty * px);
-        double c = moved_match(s, cur, luma, &m, 32);
-        if (c > best) best = c, deg = deg0 + ALIGN_TURN_STEP * k;
-    }
+    best_turn(s, cur, luma, px, deg, ALIGN_TURN_STEP, 1, 1, tx, ty, &best, &deg);
     best_shift(s, cur, luma, px, deg, 0.5, 16, &tx, &ty);
     best = best_shift(s, cur, luma, px, deg, 0.25, 16, &tx, &ty);
     if (best < MATCH_LO || best < still + ALIGN_GAIN) return still;
@@ -1193,20 +1207,20 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
         smooth[a] = (d5[(a + NA - 2) % NA] + 4 * d5[(a + NA - 1) % NA] + 6 * d5[a] + 4 * d5[(a + 1) % NA] +
                      d5[(a + 2) % NA]) / 16.0;
     double r_floor = s->g.catheter_radius_mm / s->dr_mm;
-    int cut = 0; /* rays whose border ran out of the view */
     for (int a = 0; a < NA; a++) {
         double r_mm = LQ_MAX(smooth[a], r_floor) * s->dr_mm; /* the lumen contains the catheter */
         xy_mm[2 * a] = s->cx * s->g.dx_mm + r_mm * s->cos_a[a];
         xy_mm[2 * a + 1] = s->cy * s->g.dy_mm + r_mm * s->sin_a[a];
-        cut += border[a] >= s->extent[a] - 1;
     }
     /* A border that ran out of the view on most rays saw no wall: it does
-     * not guide the next frame (where its blood band ends, where its
-     * tissue's speckle is compared, its prior) while a border that did is
-     * at most STALE_MAX frames old; otherwise one frame that lost the wall
-     * made the next lose it too. */
-    if (!(s->have_prev && 2 * cut > NA && s->stale < STALE_MAX)) {
+     * not replace, as the next frame's guide (where its blood band ends,
+     * where its tissue's speckle is compared, its prior), a border that did
+     * and is at most STALE_MAX frames old; otherwise one frame that lost
+     * the wall made the next lose it too. */
+    int saw_wall = 2 * rays_out_of_view(s, border) <= NA;
+    if (saw_wall || !s->have_prev || !s->prev_saw_wall || s->stale >= STALE_MAX) {
         memcpy(s->prev_border, border, sizeof s->prev_border);
+        s->prev_saw_wall = saw_wall;
         s->stale = 0;
     } else {
         s->stale++;
@@ -1235,7 +1249,7 @@ void lq_segmenter_frame_guided(LqSegmenter *s, const uint8_t *prev, const uint8_
         double r = hypot(guide_xy_mm[2 * a] - s->cx * s->g.dx_mm, guide_xy_mm[2 * a + 1] - s->cy * s->g.dy_mm);
         s->prev_border[a] = (int)LQ_CLAMP(lround(r / s->dr_mm), 0, NR - 1);
     }
-    s->have_prev = 1;
+    s->have_prev = 1, s->prev_saw_wall = 1, s->stale = 0;
     segment_frame(s, prev, cur, next, NULL, NULL, PRIOR_MU * GUIDE_MU_GAIN, PRIOR_CAP * GUIDE_CAP_GAIN, xy_mm, conf);
 }
 
