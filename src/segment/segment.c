@@ -582,11 +582,13 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
      * blood. How much averaging gains depends on the grain and on how many
      * image pixels the rays cover (a coarse image is resampled smoothly), so
      * it is measured, not derived from the box's spread. */
+    int16_t blood_len[NA]; /* how far all seven rays around each see blood */
+    for (int a = 0; a < NA; a++) blood_len[a] = (int16_t)blood_run_around(ray_mean, run, cut, a);
     {
         const int sub = s->layer_sub, rays = 2 * LAYER_RAYS + 1;
         int n = 0;
         for (int a = 0; a < NA && n < NA * 8; a++) {
-            int len = blood_run_around(ray_mean, run, cut, a);
+            const int len = blood_len[a];
             for (int r = b0; r + sub <= b0 + len && n < NA * 8; r += sub) {
                 int32_t sum = 0;
                 for (int j = 0; j < sub; j++) sum += around_ray(s, a, r + j, NULL, 0, NULL);
@@ -603,11 +605,9 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
     s->still_level = 0;
     if (s->blood_decorrelation > 0) {
         int n = 0;
-        for (int a = 0; a < NA && n < NA * 2; a += 2) {
-            int len = blood_run_around(ray_mean, run, cut, a);
-            for (int r = b0; r < b0 + len && n < NA * 2; r += 2)
+        for (int a = 0; a < NA && n < NA * 2; a += 2)
+            for (int r = b0; r < b0 + blood_len[a] && n < NA * 2; r += 2)
                 dev[n++] = abs(around_ray(s, a, r, NULL, 1, NULL) / (2 * LAYER_RAYS + 1) - s->blood_decorrelation);
-        }
         int spread = n >= 16 ? select_kth(dev, n, n / 2) : s->blood_decorrelation;
         s->still_level = (int)LQ_MIN(lround(STILL_FRACTION * s->blood_decorrelation),
                                      s->blood_decorrelation - lround(STILL_NOISE * spread));
@@ -808,7 +808,7 @@ static void find_still_layers(LqSegmenter *s, const int *border, int *out)
         for (int skipped = 0; r >= inner0 && skipped < gap && still_term(s, border, a, r) > still; skipped++) r--;
         const int top = r;
         int64_t layer = 0;
-        int32_t v;
+        int32_t v = 0; /* the last term the walk read */
         while (r >= inner0 && (v = still_term(s, border, a, r)) <= still) layer += v, r--;
         if (top - r < len || r + 1 >= out[a]) continue;
         /* still down to where the ring-down's blur begins: a lumen thinner
@@ -817,8 +817,8 @@ static void find_still_layers(LqSegmenter *s, const int *border, int *out)
         int hidden = r < inner0;
         if (!hidden) {
             if (r + 1 - len < inner0) continue;
-            int64_t inside = 0;
-            for (int j = r + 1 - len; j <= r; j++) inside += still_term(s, border, a, j);
+            int64_t inside = v; /* the walk's last term, at r */
+            for (int j = r + 1 - len; j < r; j++) inside += still_term(s, border, a, j);
             if (inside <= (int64_t)still * len) continue; /* no blood inside it */
         }
         out[a] = r + 1;
@@ -942,7 +942,7 @@ static int rays_out_of_view(const LqSegmenter *s, const int *border)
     return cut;
 }
 
-static double confidence(const LqSegmenter *s, const int *border)
+static double confidence(const LqSegmenter *s, const int *border, int out_of_view)
 {
     double sum = 0;
     int n = 0, shadowed = 0;
@@ -962,7 +962,7 @@ static double confidence(const LqSegmenter *s, const int *border)
         n++;
     }
     double c = n ? sum / n : 0.0;
-    return c * (1.0 - 0.5 * (double)shadowed / NA) * (1.0 - (double)rays_out_of_view(s, border) / NA);
+    return c * (1.0 - 0.5 * (double)shadowed / NA) * (1.0 - (double)out_of_view / NA);
 }
 
 /* First radius of the tissue whose speckle is compared on a ray: beyond the
@@ -1217,7 +1217,7 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
      * where its tissue's speckle is compared, its prior), a border that did
      * and is at most STALE_MAX frames old; otherwise one frame that lost
      * the wall made the next lose it too. */
-    int saw_wall = 2 * rays_out_of_view(s, border) <= NA;
+    const int out_of_view = rays_out_of_view(s, border), saw_wall = 2 * out_of_view <= NA;
     if (saw_wall || !s->have_prev || !s->prev_saw_wall || s->stale >= STALE_MAX) {
         memcpy(s->prev_border, border, sizeof s->prev_border);
         s->prev_saw_wall = saw_wall;
@@ -1226,7 +1226,7 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
         s->stale++;
     }
     s->have_prev = 1;
-    *conf = confidence(s, border);
+    *conf = confidence(s, border, out_of_view);
 }
 
 void lq_segmenter_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cur, const uint8_t *next,
