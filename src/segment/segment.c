@@ -805,12 +805,26 @@ static void find_still_layers(LqSegmenter *s, const int *border, int *out)
         /* computed only as far in as the walk goes: most rays meet blood
          * (or the wall's decorrelating edge) within a few samples */
         int r = border[a] - BOX_HALF - 1;
-        for (int skipped = 0; r >= inner0 && skipped < gap && still_term(s, border, a, r) > still; skipped++) r--;
-        const int top = r;
+        /* The DP's border part-way into a still layer that is dim (its
+         * feature under half way from blood to tissue): the run goes on
+         * beyond the border, and no wall's edge lies between. Where the
+         * lumen is a sliver between the ring-down and a scar, too little of
+         * the layer lies inside the border to pass for one on its own. */
+        int beyond = 0;
         int64_t layer = 0;
+        for (int j = r + 1; j < NR && beyond < len && s->feat[a * NR + j] < s->mid_level; j++) {
+            int32_t t = around_ray(s, a, j, NULL, 1, NULL) / (2 * LAYER_RAYS + 1);
+            if (t > still) break;
+            layer += t, beyond++;
+        }
+        if (beyond < len) {
+            beyond = 0, layer = 0;
+            for (int skipped = 0; r >= inner0 && skipped < gap && still_term(s, border, a, r) > still; skipped++) r--;
+        }
+        const int top = r;
         int32_t v = 0; /* the last term the walk read */
         while (r >= inner0 && (v = still_term(s, border, a, r)) <= still) layer += v, r--;
-        if (top - r < len || r + 1 >= out[a]) continue;
+        if (top - r + beyond < len || r + 1 >= out[a]) continue;
         /* still down to where the ring-down's blur begins: a lumen thinner
          * than that blur (a compressed vein around the catheter) ends there
          * at the furthest, not at the wall behind the still layer */
@@ -826,7 +840,7 @@ static void find_still_layers(LqSegmenter *s, const int *border, int *out)
          * found by motion alone, a quarter where the lumen is hidden in the
          * ring-down; an echo cine's still myocardium must not make a frame
          * sure */
-        double sure = LQ_CLAMP(1.0 - (double)layer / (top - r) / s->blood_decorrelation, 0.0, 1.0);
+        double sure = LQ_CLAMP(1.0 - (double)layer / (top - r + beyond) / s->blood_decorrelation, 0.0, 1.0);
         s->layer_sure[a] = (float)((hidden ? 0.25 : 0.5) * sure);
     }
 }
