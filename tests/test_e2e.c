@@ -242,8 +242,10 @@ static void test_scar_seed_1(void **state) { (void)state; run_kind(1, scar, "sca
  * (session 14: a lumen thinner than the feature's box between the ring-down
  * and the scar) 0.959, +2.4 %, zone 0.868. Its %DS error went 7.0 -> 8.2
  * points although the MLD came closer on 6 of the lesion's 7 frames: frame
- * 50 fell to confidence 0.49 and the lesion moved to frame 51. */
-static const KindGoal dim_scar = {0.95, 0.85, 8.5, 2.8, 1.0};
+ * 50 fell to confidence 0.49 and the lesion moved to frame 51. With the
+ * spike test over at least 0.7 mm of the border (a bump six rays wide
+ * beside the catheter set the MLD): %DS 65.8, 4.1 off. */
+static const KindGoal dim_scar = {0.95, 0.85, 5.0, 2.8, 1.0};
 static void test_scar_seed_2(void **state) { (void)state; run_kind(2, scar, "scar", dim_scar); }
 static void test_trabeculae_seed_1(void **state) { (void)state; run_kind(1, trabeculae, "trabeculae", usual); }
 static void test_trabeculae_seed_2(void **state) { (void)state; run_kind(2, trabeculae, "trabeculae", usual); }

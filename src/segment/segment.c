@@ -67,7 +67,9 @@ enum {
  * beyond a console's mask, which already hides most of it. */
 #define RINGDOWN_MM 0.3
 #define MASK_RINGDOWN_MM 0.1
-#define SPIKE_RAYS 7 /* the median of this many rays around each */
+#define SPIKE_RAYS 7 /* the median of this many rays around each, at least */
+#define SPIKE_ARC_MM 0.7
+#define SPIKE_HALF_MAX 15
 #define REFINE_REACH 3        /* samples, and at least ... */
 #define REFINE_REACH_MM 0.1   /* ... this (fine sampling: a small field of view) */
 /* Tissue speckle shared with a neighbouring frame (radial-difference
@@ -1196,25 +1198,31 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
      * [1 4 6 4 1]: the local half maximum is found on each ray alone. */
     double spike = SPIKE_MM / s->dr_mm;
     for (int a = 0; a < NA; a++) {
+        /* the window spans at least SPIKE_ARC_MM of the border: near the
+         * catheter the rays are 0.05 mm apart there, and a bump six rays
+         * wide is a spike too */
+        double arc = LQ_MAX(rad[a], 1.0) * s->dr_mm * 2.0 * LQ_PI / NA;
+        int half = LQ_CLAMP((int)lround(0.5 * SPIKE_ARC_MM / arc), SPIKE_RAYS / 2, SPIKE_HALF_MAX);
         /* the median is more than `spike` below rad[a] only if most of the
          * rays around are (and above likewise): sort only then */
         int below = 0, above = 0;
-        for (int k = -SPIKE_RAYS / 2; k <= SPIKE_RAYS / 2; k++) {
+        for (int k = -half; k <= half; k++) {
             double v = rad[(a + NA + k) % NA];
             below += v < rad[a] - spike, above += v > rad[a] + spike;
         }
-        if (below <= SPIKE_RAYS / 2 && above <= SPIKE_RAYS / 2) {
+        if (below <= half && above <= half) {
             despiked[a] = rad[a];
             continue;
         }
-        double v[SPIKE_RAYS];
-        for (int k = 0; k < SPIKE_RAYS; k++) v[k] = rad[(a + NA - SPIKE_RAYS / 2 + k) % NA];
-        for (int i = 1; i < SPIKE_RAYS; i++)
+        double v[2 * SPIKE_HALF_MAX + 1];
+        const int n = 2 * half + 1;
+        for (int k = 0; k < n; k++) v[k] = rad[(a + NA - half + k) % NA];
+        for (int i = 1; i < n; i++)
             for (int j = i; j > 0 && v[j] < v[j - 1]; j--) {
                 double t = v[j];
                 v[j] = v[j - 1], v[j - 1] = t;
             }
-        despiked[a] = fabs(rad[a] - v[SPIKE_RAYS / 2]) > spike ? v[SPIKE_RAYS / 2] : rad[a];
+        despiked[a] = fabs(rad[a] - v[half]) > spike ? v[half] : rad[a];
     }
     const double *d5 = despiked;
     for (int a = 0; a < NA; a++)
