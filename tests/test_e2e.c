@@ -269,11 +269,12 @@ static void test_motion_40_seed_1(void **state) { (void)state; run_kind(1, motio
 static void test_motion_40_seed_2(void **state) { (void)state; run_kind(2, motion_40, "motion-40", ungated_40); }
 static void test_capture_seed_1(void **state) { (void)state; run_kind(1, capture, "capture", usual); }
 static void test_capture_seed_2(void **state) { (void)state; run_kind(2, capture, "capture", usual); }
-/* The small vessel's contour lies 0.01-0.02 mm inside the truth all along
- * (area -2.7 to -3.0 %): the half-maximum refinement reaches 0.1 mm, and a
- * longer reach, which removes the bias, carries the edge over a dim layer
- * onto the bright wall (docs/segmentation.md, step 9). */
-static const KindGoal small_lumen = {0.95, 0.90, 3.0, 4.0, 1.0};
+/* The small vessel's contour lay inside the truth (area -2.7 to -3.0 %,
+ * mean Jaccard 0.967-0.969), mostly by dents of 0.06-0.12 mm on a tenth of
+ * the rays (bright blood blobs) that the spike test's 0.3 mm never touched
+ * at 0.02 mm pixels: since session 14 it counts 3 polar samples, and the
+ * area reads -1.6 to -1.9 %, mean Jaccard 0.977-0.981. */
+static const KindGoal small_lumen = {0.97, 0.90, 3.0, 2.5, 1.0};
 
 static void test_small_vessel_seed_1(void **state) { (void)state; run_kind(1, small_vessel, "small-vessel", small_lumen); }
 static void test_small_vessel_seed_2(void **state) { (void)state; run_kind(2, small_vessel, "small-vessel", small_lumen); }

@@ -60,7 +60,7 @@ enum {
  * longer window rejects more trabeculae but, where a faint wall has fat
  * beyond it, lets the border run out through it: tried at 1.5 mm.) */
 #define WINDOW_MM 1.0
-#define SPIKE_MM 0.3
+#define SPIKE_SAMPLES 3.0 /* polar samples: 0.3 mm on a venous grid, 0.06 mm at 0.02 mm pixels */
 #define MASK_MIN_MM 0.3 /* a flat disc at least this wide is a console's catheter mask... */
 #define RINGDOWN_RING_MIN 40 /* ...unless a ring-down this much brighter shows beyond it */
 /* Ring-down the border may not enter: beyond a bare catheter's surface, and
@@ -1192,11 +1192,11 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
 
     double rad[NA], despiked[NA], smooth[NA];
     for (int a = 0; a < NA; a++) rad[a] = refine(s, a, border[a]);
-    /* A ray off the median of the SPIKE_RAYS around it by more than SPIKE_MM (an
+    /* A ray off the median of the rays around it by more than SPIKE_SAMPLES (an
      * edge found in a speckle blob, at the catheter's contact with the wall)
      * takes that median: a one-ray spike would set the caliper MLD. Then
      * [1 4 6 4 1]: the local half maximum is found on each ray alone. */
-    double spike = SPIKE_MM / s->dr_mm;
+    double spike = SPIKE_SAMPLES;
     for (int a = 0; a < NA; a++) {
         /* the window spans at least SPIKE_ARC_MM of the border: near the
          * catheter the rays are 0.05 mm apart there, and a bump six rays
