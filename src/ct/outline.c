@@ -404,8 +404,40 @@ static void smooth_polygon(double *xy, int n)
     memcpy(xy, out, 2 * n * sizeof *xy);
 }
 
+static double polygon_area(const double *xy, int n)
+{
+    double a = 0;
+    for (int i = 0; i < n; i++) a += xy[2 * i] * xy[2 * ((i + 1) % n) + 1] - xy[2 * ((i + 1) % n)] * xy[2 * i + 1];
+    return 0.5 * a;
+}
+
+/* The outline (counter-clockwise) moved out along its vertices' normals
+ * until it encloses `area`: averaging the vertices of a convex outline
+ * pulls each towards its centre of curvature, and since the curvature
+ * integrates to 2 pi round any closed outline, smoothing takes about
+ * pi SMOOTH_MM^2 / 6 (0.8 mm2) off every one whatever its size: 1.5 % of a
+ * flattened lesion's 55 mm2, 0.6 % of a normal vein's 133. The shift
+ * (area lost / perimeter, about 0.02 mm) keeps the smoothed shape. */
+static void restore_area(double *xy, int n, double area)
+{
+    for (int pass = 0; pass < 2; pass++) {
+        double now = polygon_area(xy, n), perimeter = 0, out[2 * RAYS];
+        for (int i = 0; i < n; i++)
+            perimeter += hypot(xy[2 * ((i + 1) % n)] - xy[2 * i], xy[2 * ((i + 1) % n) + 1] - xy[2 * i + 1]);
+        if (!(now > 0 && perimeter > 0)) return;
+        const double d = (area - now) / perimeter;
+        for (int i = 0; i < n; i++) {
+            const double *prev = xy + 2 * ((i + n - 1) % n), *next = xy + 2 * ((i + 1) % n);
+            double tx = next[0] - prev[0], ty = next[1] - prev[1], len = hypot(tx, ty);
+            if (!(len > 0)) len = INFINITY; /* two vertices on one point: left where it is */
+            out[2 * i] = xy[2 * i] + d * ty / len, out[2 * i + 1] = xy[2 * i + 1] - d * tx / len;
+        }
+        memcpy(xy, out, 2 * (size_t)n * sizeof *xy);
+    }
+}
+
 /* The outline from the rays' radii: a median over MEDIAN_RAYS neighbouring
- * rays, then smoothed along its arc. */
+ * rays, then smoothed along its arc, enclosing what it did before. */
 void lq_ct_polygon(const double *radius, double *xy)
 {
     for (int k = 0; k < RAYS; k++) {
@@ -420,7 +452,9 @@ void lq_ct_polygon(const double *radius, double *xy)
         double r = fabs(radius[k] - w[MEDIAN_RAYS / 2]) > ESCAPE_MM ? w[MEDIAN_RAYS / 2] : radius[k];
         xy[2 * k] = r * cos(a), xy[2 * k + 1] = r * sin(a);
     }
+    double area = polygon_area(xy, RAYS);
     smooth_polygon(xy, RAYS);
+    if (area > 0) restore_area(xy, RAYS, area);
 }
 
 /* 1-D squared distance transform (Felzenszwalb and Huttenlocher) of f (n
