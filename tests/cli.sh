@@ -122,9 +122,11 @@ fi
 # moves by up to 1.8 % and its MLD by up to 1 % between encodings, and by as
 # much between two speckle draws of the same anatomy (docs/segmentation.md).
 value() { grep -o "\"$2\": [-0-9.]*" "$1" | head -1 | sed 's/.*: //'; }
-within_lossy() { # within_lossy JSON_A JSON_B [SHARE]
+within_lossy() { # within_lossy JSON_A JSON_B [MLA_SHARE]: MLD and A_ref within 2.5 % always
     for key in mla_mm2 mld_mm area_mm2; do
-        awk -v a="$(value "$1" $key)" -v b="$(value "$2" $key)" -v s="${3:-0.025}" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= s * a) }' || return 1
+        share=0.025
+        [ "$key" = mla_mm2 ] && share=${3:-0.025}
+        awk -v a="$(value "$1" $key)" -v b="$(value "$2" $key)" -v s="$share" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a > 0 && d <= s * a) }' || return 1
     done
 }
 for lossy in "dcmcjpeg +eb" "dcmcjpeg +eb +q 75" "dcmcjpls +en --max-deviation 2"; do
@@ -154,10 +156,10 @@ check "PALETTE COLOR measures exactly as grey" cmp -s <(strip_ids "$work/best.js
 # (left in as grey, the ring takes the MLA down by 22 %). Within 3 %: the
 # clean lesion frame has a flank 0.8-1 mm out where its moving wall reads
 # as blood between frames 1.25 mm apart, and the overlaid one less of it
-# (MLA 54.0 and 52.7 mm2, truth 51.3; docs/segmentation.md, weak spots).
+# (MLA 54.01 and 52.65 mm2, 2.52 % apart; truth 51.34; docs/segmentation.md).
 "$phantom" "$work/overlay.dcm" --frames 120 --size 256 --seed 11 --overlay
 "$lumenq" measure -q -f json -o "$work/overlay.json" "$work/overlay.dcm"
-check "coloured overlays measure within 3 % of the clean pullback" within_lossy "$work/best.json" "$work/overlay.json" 0.03
+check "coloured overlays measure within 3 % (MLA) of the clean pullback" within_lossy "$work/best.json" "$work/overlay.json" 0.03
 if command -v dcmcjpeg >/dev/null && dcmcjpeg +eb "$work/overlay.dcm" "$work/overlay-ybr.dcm" >/dev/null 2>&1; then
     "$lumenq" measure -q -f json -o "$work/overlay-ybr.json" "$work/overlay-ybr.dcm"
     check "coloured overlays in YBR_FULL_422 JPEG: within 2.5 % of their RGB original" within_lossy "$work/overlay.json" "$work/overlay-ybr.json"

@@ -60,7 +60,7 @@ enum {
  * longer window rejects more trabeculae but, where a faint wall has fat
  * beyond it, lets the border run out through it: tried at 1.5 mm.) */
 #define WINDOW_MM 1.0
-#define SPIKE_SAMPLES 3.0 /* polar samples: 0.3 mm on a venous grid, 0.06 mm at 0.02 mm pixels */
+#define SPIKE_SAMPLES 3.0 /* polar samples: 0.29 mm on a 25 mm view, 0.06 mm on a 5 mm one */
 #define MASK_MIN_MM 0.3 /* a flat disc at least this wide is a console's catheter mask... */
 #define RINGDOWN_RING_MIN 40 /* ...unless a ring-down this much brighter shows beyond it */
 /* Ring-down the border may not enter: beyond a bare catheter's surface, and
@@ -785,6 +785,24 @@ static int32_t still_term(const LqSegmenter *s, const int *border, int a, int r)
     return c ? sum / c : 0;
 }
 
+/* The decorrelation term at radius r near the DP's border, averaged over
+ * the LAYER_RAYS rays on each side of ray a that are out of the guidewire's
+ * shadow (its dark rays are as still as tissue) and whose own border lies
+ * within the box's half-width of r or beyond (deeper, a neighbour is in its
+ * wall); INT32_MAX (not still) if none is. */
+static int32_t still_at_border(const LqSegmenter *s, const int *border, int a, int r)
+{
+    int32_t sum = 0;
+    int c = 0;
+    for (int k = -LAYER_RAYS; k <= LAYER_RAYS; k++) {
+        int b = (a + k + NA) % NA;
+        if (s->shadow[b] || r > border[b] + BOX_HALF) continue;
+        sum += (int32_t)s->mean_s[b * NR + r] - s->feat[b * NR + r];
+        c++;
+    }
+    return c ? sum / c : INT32_MAX;
+}
+
 /* The leading edge of still tissue inside the DP's border (issue 15: the
  * first transition from blood to still tissue, however dim): where the
  * neighbouring frames share the tissue's speckle, blood's term of
@@ -808,14 +826,16 @@ static void find_still_layers(LqSegmenter *s, const int *border, int *out)
          * (or the wall's decorrelating edge) within a few samples */
         int r = border[a] - BOX_HALF - 1;
         /* The DP's border part-way into a still layer that is dim (its
-         * feature under half way from blood to tissue): the run goes on
-         * beyond the border, and no wall's edge lies between. Where the
-         * lumen is a sliver between the ring-down and a scar, too little of
-         * the layer lies inside the border to pass for one on its own. */
+         * feature under half way from blood to tissue): the run counts the
+         * samples at the border (from the box's half-width inside it), and
+         * no wall's edge lies there to skip. Where the lumen is a sliver
+         * between the ring-down and a scar, the DP's step rises in the
+         * scar's middle and too little of it lies further in to pass for a
+         * layer on its own. */
         int beyond = 0;
         int64_t layer = 0;
-        for (int j = r + 1; j < NR && beyond < len && s->feat[a * NR + j] < s->mid_level; j++) {
-            int32_t t = around_ray(s, a, j, NULL, 1, NULL) / (2 * LAYER_RAYS + 1);
+        for (int j = r + 1; r + 1 >= inner0 && j < NR && beyond < len && s->feat[a * NR + j] < s->mid_level; j++) {
+            int32_t t = still_at_border(s, border, a, j);
             if (t > still) break;
             layer += t, beyond++;
         }
@@ -1198,8 +1218,8 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
      * [1 4 6 4 1]: the local half maximum is found on each ray alone. */
     double spike = SPIKE_SAMPLES;
     for (int a = 0; a < NA; a++) {
-        /* the window spans at least SPIKE_ARC_MM of the border: near the
-         * catheter the rays are 0.05 mm apart there, and a bump six rays
+        /* the window spans at least SPIKE_ARC_MM of the border at this ray:
+         * near the catheter the rays are 0.05 mm apart, and a bump six rays
          * wide is a spike too */
         double arc = LQ_MAX(rad[a], 1.0) * s->dr_mm * 2.0 * LQ_PI / NA;
         int half = LQ_CLAMP((int)lround(0.5 * SPIKE_ARC_MM / arc), SPIKE_RAYS / 2, SPIKE_HALF_MAX);
