@@ -99,6 +99,19 @@ fi
 "$lumenq" measure -q -f json --cpu scalar --threads 1 -o "$work/scalar.json" "$work/study.dcm"
 "$lumenq" measure -q -f json --threads 3 -o "$work/best.json" "$work/study.dcm"
 check "scalar, 1 thread == best SIMD level, 3 threads" cmp -s "$work/scalar.json" "$work/best.json"
+# tools/contour-rays.py, which docs/segmentation.md's per-ray figures come
+# from: the lesion frame's rays against the truth, and a summary over frames
+if command -v python3 >/dev/null; then
+    rays=$(dirname "$0")/../tools/contour-rays.py
+    check "contour-rays.py: the lesion frame's 72 rays against the truth" sh -c \
+        "python3 '$rays' '$work/truth.json' '$work/best.json' 27 | grep -q '^frames 27: 72 rays, difference mean'"
+    check "contour-rays.py: every 10th frame, the contour within 0.5 mm of the truth at the median" python3 -c "
+import subprocess, sys
+out = subprocess.run([sys.executable] + sys.argv[1:], capture_output=True, text=True, check=True).stdout
+median = float(out.split('median ')[1].split(',')[0])
+sys.exit(0 if abs(median) < 0.5 else 1)" "$rays" "$work/truth.json" "$work/best.json" 1:120:10
+    check "contour-rays.py: usage, exit 64" expect_exit 64 python3 "$rays" "$work/truth.json"
+fi
 # Lossless transcodes (DCMTK's own encoders) measure identically.
 strip_ids() { grep -v -e '"file"' -e '"transfer_syntax_uid"' "$1"; }
 for codec in dcmcjpeg dcmcjpls dcmcrle; do

@@ -2,6 +2,7 @@
  * level at the reference point, rays from the centreline point to the
  * lumen's edge in each section, and the outline polygon they make. */
 #include "ct/ct_internal.h"
+#include "measure/measure.h"
 
 #include <math.h>
 #include <stdlib.h>
@@ -404,13 +405,6 @@ static void smooth_polygon(double *xy, int n)
     memcpy(xy, out, 2 * n * sizeof *xy);
 }
 
-static double polygon_area(const double *xy, int n)
-{
-    double a = 0;
-    for (int i = 0; i < n; i++) a += xy[2 * i] * xy[2 * ((i + 1) % n) + 1] - xy[2 * ((i + 1) % n)] * xy[2 * i + 1];
-    return 0.5 * a;
-}
-
 /* The outline (counter-clockwise, RAYS points) moved out along its
  * vertices' normals until it encloses `area`: averaging the vertices of a
  * convex outline pulls each towards its centre of curvature, and since the
@@ -427,7 +421,7 @@ static double polygon_area(const double *xy, int n)
 static void restore_area(double *xy, double area)
 {
     for (int pass = 0; pass < 2; pass++) {
-        double now = polygon_area(xy, RAYS), perimeter = 0, out[2 * RAYS];
+        double now = lq_polygon_area(xy, RAYS), perimeter = 0, out[2 * RAYS];
         for (int i = 0; i < RAYS; i++)
             perimeter += hypot(xy[2 * ((i + 1) % RAYS)] - xy[2 * i], xy[2 * ((i + 1) % RAYS) + 1] - xy[2 * i + 1]);
         if (!(now > 0 && perimeter >= 4 * SMOOTH_MM)) return;
@@ -458,7 +452,7 @@ void lq_ct_polygon(const double *radius, double *xy)
         double r = fabs(radius[k] - w[MEDIAN_RAYS / 2]) > ESCAPE_MM ? w[MEDIAN_RAYS / 2] : radius[k];
         xy[2 * k] = r * cos(a), xy[2 * k + 1] = r * sin(a);
     }
-    double area = polygon_area(xy, RAYS);
+    double area = lq_polygon_area(xy, RAYS);
     smooth_polygon(xy, RAYS);
     if (area > 0) restore_area(xy, area);
 }

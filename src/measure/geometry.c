@@ -38,16 +38,21 @@ static size_t convex_hull(Pt *pts, size_t n, Pt *hull)
     return k > 1 ? k - 1 : k;
 }
 
-int lq_shape_measure(const double *xy, size_t n, LqShape *shape)
+double lq_polygon_area(const double *xy, size_t n)
 {
-    memset(shape, 0, sizeof *shape);
-    if (!xy || n < 3) return LQ_ERR_USAGE;
     double twice = 0;
     for (size_t i = 0; i < n; i++) {
         size_t j = (i + 1) % n;
         twice += xy[2 * i] * xy[2 * j + 1] - xy[2 * j] * xy[2 * i + 1];
     }
-    shape->area_mm2 = fabs(twice) * 0.5;
+    return 0.5 * twice;
+}
+
+int lq_shape_measure(const double *xy, size_t n, LqShape *shape)
+{
+    memset(shape, 0, sizeof *shape);
+    if (!xy || n < 3) return LQ_ERR_USAGE;
+    shape->area_mm2 = fabs(lq_polygon_area(xy, n));
     shape->equiv_diameter_mm = lq_equiv_diameter(shape->area_mm2);
 
     Pt *pts = malloc(n * sizeof *pts), *hull = malloc(2 * n * sizeof *hull);

@@ -23,6 +23,10 @@ typedef struct LqFrameUse {
 
 int lq_frame_usable(const LqFrameMeasure *m, LqFrameUse use);
 
+/* The shoelace area of a closed polygon of n points (x, y pairs), signed:
+ * positive when counter-clockwise in a y-up frame. A contour's CSA is its
+ * absolute value (lq_shape_measure). */
+double lq_polygon_area(const double *xy, size_t n);
 /* 2 sqrt(A / pi), the diameter of a circle of that area: a frame's
  * equivalent diameter, and D_ref from A_ref. */
 double lq_equiv_diameter(double area_mm2);

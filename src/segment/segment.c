@@ -450,21 +450,30 @@ static int32_t select_kth(int32_t *v, int n, int k)
 
 /* The sum over the LAYER_RAYS rays on each side of ray a at radius r of the
  * feature, or with `decorrelation` of its decorrelation term (the
- * intensity box less the feature); with `border`, each ray only inside its
- * own border, *count of them. The dim-layer and still-tissue tests and
- * their spreads in blood all average this way. */
-static int32_t around_ray(const LqSegmenter *s, int a, int r, const int *border, int decorrelation, int *count)
+ * intensity box less the feature); with `border`, each ray only where r lies
+ * short of its own border + reach, with `skip_shadow` none in the
+ * guidewire's shadow; *count of them. */
+static inline int32_t sum_around(const LqSegmenter *s, int a, int r, const int *border, int reach, int skip_shadow,
+                                  int decorrelation, int *count)
 {
     int32_t sum = 0;
     int c = 0;
     for (int k = -LAYER_RAYS; k <= LAYER_RAYS; k++) {
         int b = (a + k + NA) % NA;
-        if (border && r >= border[b] - BOX_HALF) continue;
+        if ((skip_shadow && s->shadow[b]) || (border && r >= border[b] + reach)) continue;
         sum += decorrelation ? (int32_t)s->mean_s[b * NR + r] - s->feat[b * NR + r] : s->feat[b * NR + r];
         c++;
     }
     if (count) *count = c;
     return sum;
+}
+
+/* Each ray inside its own border (short of the box's half-width): the
+ * dim-layer and still-tissue tests and their spreads in blood all average
+ * this way. */
+static int32_t around_ray(const LqSegmenter *s, int a, int r, const int *border, int decorrelation, int *count)
+{
+    return sum_around(s, a, r, border, -BOX_HALF, 0, decorrelation, count);
 }
 
 /* How far from the blood band's start all LAYER_RAYS rays on each side of
@@ -792,14 +801,8 @@ static int32_t still_term(const LqSegmenter *s, const int *border, int a, int r)
  * wall); INT32_MAX (not still) if none is. */
 static int32_t still_at_border(const LqSegmenter *s, const int *border, int a, int r)
 {
-    int32_t sum = 0;
-    int c = 0;
-    for (int k = -LAYER_RAYS; k <= LAYER_RAYS; k++) {
-        int b = (a + k + NA) % NA;
-        if (s->shadow[b] || r > border[b] + BOX_HALF) continue;
-        sum += (int32_t)s->mean_s[b * NR + r] - s->feat[b * NR + r];
-        c++;
-    }
+    int c;
+    int32_t sum = sum_around(s, a, r, border, BOX_HALF + 1, 1, 1, &c);
     return c ? sum / c : INT32_MAX;
 }
 
@@ -834,11 +837,12 @@ static void find_still_layers(LqSegmenter *s, const int *border, int *out)
          * layer on its own. */
         int beyond = 0;
         int64_t layer = 0;
-        for (int j = r + 1; r + 1 >= inner0 && j < NR && beyond < len && s->feat[a * NR + j] < s->mid_level; j++) {
-            int32_t t = still_at_border(s, border, a, j);
-            if (t > still) break;
-            layer += t, beyond++;
-        }
+        if (r + 1 >= inner0) /* clear of the ring-down's box */
+            for (int j = r + 1; j < NR && beyond < len && s->feat[a * NR + j] < s->mid_level; j++) {
+                const int32_t t = still_at_border(s, border, a, j);
+                if (t > still) break;
+                layer += t, beyond++;
+            }
         if (beyond < len) {
             beyond = 0, layer = 0;
             for (int skipped = 0; r >= inner0 && skipped < gap && still_term(s, border, a, r) > still; skipped++) r--;
