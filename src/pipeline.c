@@ -237,8 +237,9 @@ static void *run_worker(void *arg)
  * changes smoothly with breathing and the heartbeat; a frame whose area
  * differs by more than OUTLIER_SHARE from both neighbours, while they agree
  * with each other, has most likely taken another edge (a leak into the
- * outer layer, a wall lost in echogenic blood). It is segmented again under
- * the mean of its neighbours' borders as a firm prior; the result is kept
+ * outer layer, a wall lost in echogenic blood); so have two in a row that
+ * are both off the frames flanking them. It is segmented again under the
+ * mean of those frames' borders as a firm prior; the result is kept
  * if it agrees better. Candidates go in order of rising confidence, and are
  * checked again just before, so that in an alternating run the doubtful
  * frames yield to the sure ones, not the other way round. */
@@ -250,21 +251,41 @@ static double frame_area(const LqResult *r, size_t t)
     return r->frames[t].valid ? r->frames[t].shape.area_mm2 : 0.0;
 }
 
-static int is_outlier(const LqResult *r, size_t t)
+/* Frames t and u (u = t for a single frame) are off from the frames
+ * flanking them, before and after, which agree with each other. */
+static int run_is_off(const LqResult *r, size_t t, size_t u)
 {
-    if (t == 0 || t + 1 >= r->n) return 0;
-    double a = frame_area(r, t - 1), b = frame_area(r, t + 1), x = frame_area(r, t);
-    /* a frame at confidence 0 too (its border ran out of the view on every
-     * ray, the wall lost, which the neighbours' prior may find again), but
-     * not one without ultrasound speckle: no border means anything there */
-    if (!(a > 0 && b > 0 && x > 0) || !(r->speckle[t] >= LQ_MIN_SPECKLE_CORRELATION)) return 0;
-    if (fabs(a - b) > OUTLIER_SHARE * fmax(a, b)) return 0; /* the neighbours disagree: no prior */
-    return fabs(x - a) > OUTLIER_SHARE * a && fabs(x - b) > OUTLIER_SHARE * b;
+    if (t == 0 || u + 1 >= r->n) return 0;
+    double a = frame_area(r, t - 1), b = frame_area(r, u + 1);
+    if (!(a > 0 && b > 0)) return 0;
+    if (fabs(a - b) > OUTLIER_SHARE * fmax(a, b)) return 0; /* the flanks disagree: no prior */
+    for (size_t k = t; k <= u; k++) {
+        double x = frame_area(r, k);
+        /* a frame at confidence 0 too (its border ran out of the view on
+         * every ray, the wall lost, which the flanks' prior may find again),
+         * but not one without ultrasound speckle: no border means anything
+         * there */
+        if (!(x > 0) || !(r->speckle[k] >= LQ_MIN_SPECKLE_CORRELATION)) return 0;
+        if (!(fabs(x - a) > OUTLIER_SHARE * a && fabs(x - b) > OUTLIER_SHARE * b)) return 0;
+    }
+    return 1;
 }
 
-static double disagreement(const LqResult *r, size_t t, double area)
+/* Whether frame t is an outlier, alone or in a run of two (a wall lost
+ * for two frames: the single-frame test sees each next to the other);
+ * *before and *after: the flanking frames whose borders guide it. */
+static int is_outlier(const LqResult *r, size_t t, size_t *before, size_t *after)
 {
-    double mid = 0.5 * (frame_area(r, t - 1) + frame_area(r, t + 1));
+    *before = t - 1, *after = t + 1;
+    if (run_is_off(r, t, t)) return 1;
+    if (run_is_off(r, t, t + 1)) return *after = t + 2, 1;
+    if (t >= 2 && run_is_off(r, t - 1, t)) return *before = t - 2, 1;
+    return 0;
+}
+
+static double disagreement(const LqResult *r, size_t before, size_t after, double area)
+{
+    double mid = 0.5 * (frame_area(r, before) + frame_area(r, after));
     return mid > 0 ? fabs(area - mid) / mid : 0.0;
 }
 
@@ -286,20 +307,21 @@ static int resegment_outliers(LqStudy *study, LqSegmenter *seg, uint8_t *polar, 
     size_t n = r->n, count = 0, pn = lq_segmenter_polar_size(seg);
     Candidate *list = malloc(n * sizeof *list);
     if (!list) return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", lq_study_info(study)->path);
+    size_t before, after;
     for (size_t t = 1; t + 1 < n; t++)
-        if (is_outlier(r, t)) list[count++] = (Candidate){t, r->frames[t].confidence};
+        if (is_outlier(r, t, &before, &after)) list[count++] = (Candidate){t, r->frames[t].confidence};
     qsort(list, count, sizeof *list, by_confidence);
     double guide[2 * LQ_SEG_ANGLES], xy[2 * LQ_SEG_ANGLES], conf;
     int rc = LQ_OK;
     for (size_t k = 0; k < count && rc == LQ_OK; k++) {
         size_t t = list[k].t;
-        if (!is_outlier(r, t)) continue; /* a neighbour was mended first */
+        if (!is_outlier(r, t, &before, &after)) continue; /* a neighbour was mended first */
         for (size_t j = 0; j < 3 && rc == LQ_OK; j++) {
             if ((rc = lq_study_read_frame(study, (unsigned)(t - 1 + j), luma, err)) == LQ_OK)
                 lq_segmenter_to_polar(seg, luma, polar + j * pn);
         }
         if (rc != LQ_OK) break;
-        const double *a = r->contours[t - 1].xy_mm, *b = r->contours[t + 1].xy_mm;
+        const double *a = r->contours[before].xy_mm, *b = r->contours[after].xy_mm;
         for (int i = 0; i < 2 * LQ_SEG_ANGLES; i++) guide[i] = 0.5 * (a[i] + b[i]);
         /* A frame whose own image already gave it the narrower, surer border
          * (resegment_narrowest) is guided from its own image too: with the
@@ -307,18 +329,19 @@ static int resegment_outliers(LqStudy *study, LqSegmenter *seg, uint8_t *polar, 
          * reads as blood again, and the prior's wide contour looked as sure
          * (seed 4 of the short lesion with beam-shaped speckle: 42 mm2
          * replaced by 179, %DS 40 against 74). */
-        const uint8_t *before = own_image[t] ? polar + pn : polar, *after = own_image[t] ? polar + pn : polar + 2 * pn;
-        lq_segmenter_frame_guided(seg, before, polar + pn, after, guide, xy, &conf);
+        const uint8_t *prev_img = own_image[t] ? polar + pn : polar, *next_img = own_image[t] ? polar + pn : polar + 2 * pn;
+        lq_segmenter_frame_guided(seg, prev_img, polar + pn, next_img, guide, xy, &conf);
         LqShape shape;
         if (lq_shape_measure(xy, LQ_SEG_ANGLES, &shape) != LQ_OK) continue;
-        if (disagreement(r, t, shape.area_mm2) >= disagreement(r, t, frame_area(r, t))) continue;
+        if (disagreement(r, before, after, shape.area_mm2) >= disagreement(r, before, after, frame_area(r, t)))
+            continue;
         /* A clear edge wins: a frame narrower than both neighbours whose own
          * border is clearly surer than the one under their prior is the
          * bottom of a short lesion, not a lost wall (whose border in blood
          * has little contrast). Frames wider than both are not spared: a
          * leak onto a bright outer layer has a sure edge too. */
         double x = frame_area(r, t);
-        if (x < frame_area(r, t - 1) && x < frame_area(r, t + 1) && conf < r->frames[t].confidence - CLEAR_EDGE_MARGIN)
+        if (x < frame_area(r, before) && x < frame_area(r, after) && conf < r->frames[t].confidence - CLEAR_EDGE_MARGIN)
             continue;
         memcpy(r->contours[t].xy_mm, xy, sizeof xy);
         r->frames[t].shape = shape;

@@ -318,6 +318,50 @@ static void test_short_lesion_beam_seed_4(void **state) { (void)state; run_kind(
 static void test_small_capture_seed_1(void **state) { (void)state; run_kind(1, small_capture, "small-capture", small_capture_goal); }
 static void test_small_capture_seed_2(void **state) { (void)state; run_kind(2, small_capture, "small-capture", small_capture_goal); }
 
+/* Runs of one or two frames whose areas are more than a quarter off both
+ * frames flanking them, while those agree with each other: a wall lost
+ * (or a leak) that the consistency pass should have mended. */
+static unsigned off_runs(const LqResult *r, size_t n)
+{
+    unsigned count = 0;
+    for (size_t t = 1; t + 1 < n; t++)
+        for (size_t u = t; u <= t + 1 && u + 1 < n; u++) {
+            double a = lq_result_frame(r, t - 1)->shape.area_mm2, b = lq_result_frame(r, u + 1)->shape.area_mm2;
+            if (!(a > 0 && b > 0) || fabs(a - b) > 0.25 * fmax(a, b)) continue;
+            int off = 1;
+            for (size_t k = t; k <= u; k++) {
+                double x = lq_result_frame(r, k)->shape.area_mm2;
+                off = off && fabs(x - a) > 0.25 * a && fabs(x - b) > 0.25 * b;
+            }
+            count += off;
+        }
+    return count;
+}
+
+/* The hard phantom with beam-shaped speckle, seed 4: echogenic blood, the
+ * catheter against the wall and a guidewire's shadow. Two frames in a row
+ * lost the wall (60 and 21 mm2 between flanks of 193 and 207: a contour
+ * along the shadow, then one around the catheter), and the single-frame
+ * test saw each next to the other; runs of two are mended under the
+ * flanks' borders since session 15 (docs/segmentation.md, consistency
+ * along the pullback). */
+static void test_hard_beam_seed_4(void **state)
+{
+    (void)state;
+    LqpParams p;
+    lqp_params_default(&p);
+    p.seed = 4, p.hard = 1, p.beam = 1;
+    Measured run;
+    measure_phantom(&p, "hard-beam", &run);
+    const unsigned runs = off_runs(run.result, p.frames);
+    print_message("hard beam seed 4: mean Jaccard %.4f (p1 %.4f, min %.4f), runs of 1-2 frames off their flanks %u\n",
+                  run.score.mean_jaccard, run.score.p1_jaccard, run.score.min_jaccard, runs);
+    assert_int_equal(runs, 0);
+    assert_true(run.score.mean_jaccard >= 0.95);
+    assert_true(run.score.min_jaccard >= 0.5);
+    measured_free(&run);
+}
+
 /* --beam draws speckle out across the rays (docs/phantom.md), as a real
  * transducer's is: in tissue 7-9 mm from the catheter, above and below it
  * (rays vertical) and left and right of it (rays horizontal), the grey levels
@@ -359,7 +403,8 @@ int main(int argc, char **argv)
     const struct CMUnitTest classic[] = {cmocka_unit_test(test_seed_1), cmocka_unit_test(test_seed_2),
                                          cmocka_unit_test(test_hard_seed_1), cmocka_unit_test(test_hard_seed_2),
                                          cmocka_unit_test(test_anisotropic_seed_3), cmocka_unit_test(test_dynamic_seed_4),
-                                         cmocka_unit_test(test_dynamic_hard_seed_4), cmocka_unit_test(test_beam_speckle)};
+                                         cmocka_unit_test(test_dynamic_hard_seed_4), cmocka_unit_test(test_beam_speckle),
+                                         cmocka_unit_test(test_hard_beam_seed_4)};
     const struct CMUnitTest kinds[] = {
         cmocka_unit_test(test_scar_seed_1),       cmocka_unit_test(test_scar_seed_2),
         cmocka_unit_test(test_trabeculae_seed_1), cmocka_unit_test(test_trabeculae_seed_2),
