@@ -770,7 +770,7 @@ static void fill_scar(LqpPhantom *ph, double u)
             }
             t *= mask;
         }
-        ph->scar_t[k] = t;
+        ph->scar_t[k] = t / ph->scale; /* real millimetres at any --scale: the small-vessel frames' dim layer was 0.5-1.5 mm */
         ph->scar_g[k] = gain < 1.2 ? 1.2 : gain > 2.0 ? 2.0 : gain;
     }
 }
