@@ -104,7 +104,7 @@ static double local_half_max(const double *prof, int len, double lumen, int i)
 typedef struct FitWindow {
     const double *prof;
     double low;     /* the fitted lumen's level is above it */
-    double wall_hu; /* the layer's level is at most this (NAN: free) */
+    double wall_hu; /* the layer's level is at most this (INFINITY: free) */
     int j0, j1;
     const double *cdf; /* the blurred step at each offset of half samples (blurred_step) */
 } FitWindow;
@@ -129,10 +129,18 @@ static int two_levels(double a, double c, double g, double y0, double y2, double
     return 1;
 }
 
+/* Whether fitted levels are what the model allows: the lumen above `low`,
+ * the layer below it and the level beyond above it. */
+static int levels_fit(const FitWindow *f, double lumen, double layer, double beyond)
+{
+    return lumen > f->low && layer < lumen && beyond > lumen;
+}
+
 /* The residual of the model with its edge at half sample m and a layer of q
- * samples, every `stride` samples; INFINITY where the fitted levels are not
- * brighter > lumen > layer, lumen > low. */
-static double fit_residual(const FitWindow *f, int m, int q, int stride)
+ * samples, every `stride` samples, its levels (lumen, layer, beyond) in
+ * `levels`; INFINITY where the fitted levels are not what levels_fit
+ * allows. */
+static double fit_residual(const FitWindow *f, int m, int q, int stride, double *levels)
 {
     double s[3][3] = {{0}}, sy[3] = {0}, syy = 0;
     for (int j = f->j0; j <= f->j1; j += stride) {
@@ -145,9 +153,11 @@ static double fit_residual(const FitWindow *f, int m, int q, int stride)
         syy += y * y;
     }
     double lumen, layer, bright;
-    if (q == 0) { /* no layer: a step from the lumen to the brighter level */
+    if (q == 0) { /* no layer: a step from the lumen to the level beyond */
         if (!two_levels(s[0][0], s[0][2], s[2][2], sy[0], sy[2], &lumen, &bright)) return INFINITY;
-        return bright > lumen && lumen > f->low ? syy - lumen * sy[0] - bright * sy[2] : INFINITY;
+        levels[0] = lumen, levels[1] = levels[2] = bright;
+        if (!(bright > lumen && lumen > f->low)) return INFINITY;
+        return syy - lumen * sy[0] - bright * sy[2];
     }
     /* the normal equations by their adjugate */
     double a = s[0][0], b = s[0][1], c = s[0][2], d = s[1][1], e = s[1][2], g = s[2][2];
@@ -157,8 +167,9 @@ static double fit_residual(const FitWindow *f, int m, int q, int stride)
     lumen = (c00 * sy[0] + c01 * sy[1] + c02 * sy[2]) / det;
     layer = (c01 * sy[0] + c11 * sy[1] + c12 * sy[2]) / det;
     bright = (c02 * sy[0] + c12 * sy[1] + c22 * sy[2]) / det;
+    levels[0] = lumen, levels[1] = layer, levels[2] = bright;
     if (!(layer > f->wall_hu)) {
-        if (!(layer < lumen && bright > lumen && lumen > f->low)) return INFINITY;
+        if (!levels_fit(f, lumen, layer, bright)) return INFINITY;
         return syy - lumen * sy[0] - layer * sy[1] - bright * sy[2];
     }
     /* the best fit with the layer at the walls' ceiling: the two other
@@ -166,9 +177,36 @@ static double fit_residual(const FitWindow *f, int m, int q, int stride)
      * full (the shortcut above holds only at the free optimum) */
     layer = f->wall_hu;
     if (!two_levels(a, c, g, sy[0] - layer * b, sy[2] - layer * e, &lumen, &bright)) return INFINITY;
-    if (!(layer < lumen && bright > lumen && lumen > f->low)) return INFINITY;
+    levels[0] = lumen, levels[1] = layer, levels[2] = bright;
+    if (!levels_fit(f, lumen, layer, bright)) return INFINITY;
     return syy - 2 * (lumen * sy[0] + layer * sy[1] + bright * sy[2]) + lumen * lumen * a + layer * layer * d +
            bright * bright * g + 2 * (lumen * layer * b + lumen * bright * c + layer * bright * e);
+}
+
+/* The least-squares edge (half samples from `first` to `last`) and layer
+ * (min_layer to FIT_MAX_LAYER samples) of the window's model, on a grid
+ * coarse then fine; the layer's width in *q, the levels in `levels`. -1
+ * where no fit has its levels as levels_fit allows. */
+static int fit_search(const FitWindow *f, int first, int last, int min_layer, int *q, double *levels)
+{
+    double best = INFINITY, lv[3];
+    int bm = -1, bq = 0;
+    for (int m = first; m <= last; m += 4) /* 0.2 mm */
+        for (int w = min_layer; w <= FIT_MAX_LAYER; w += 4) {
+            double r = fit_residual(f, m, w, 2, lv);
+            if (r < best) best = r, bm = m, bq = w;
+        }
+    if (bm < 0) return -1;
+    int cm = bm, cq = bq;
+    best = INFINITY;
+    for (int m = cm - 3; m <= cm + 3; m++)
+        for (int w = cq - 3; w <= cq + 3; w++) {
+            if (m < first || m > last || w < min_layer || w > FIT_MAX_LAYER) continue;
+            double r = fit_residual(f, m, w, 1, lv);
+            if (r < best) best = r, bm = m, bq = w, memcpy(levels, lv, sizeof lv);
+        }
+    *q = bq;
+    return isfinite(best) ? bm : -1;
 }
 
 static double edge_before_brighter(const double *prof, int len, int rise, double low, const double *cdf, int after,
@@ -180,28 +218,15 @@ static double edge_before_brighter(const double *prof, int len, int rise, double
     f.j0 = rise - FIT_BEFORE > FIT_FROM ? rise - FIT_BEFORE : FIT_FROM;
     f.j1 = rise + after < len ? rise + after : len - 1;
     if (f.j1 - f.j0 < 8) return -1;
-    double best = INFINITY;
-    int bm = -1, bq = 0;
     /* the lumen holds a few samples of the window, and is no thinner than
      * CT resolves (a noise dip near the centre would otherwise pass for
      * the layer) */
     const int first = 2 * (f.j0 + FIT_FROM > FIT_MIN_EDGE ? f.j0 + FIT_FROM : FIT_MIN_EDGE);
     if (first > 2 * rise) return -1;
-    for (int m = first; m <= 2 * rise; m += 4) /* 0.2 mm */
-        for (int q = min_layer; q <= FIT_MAX_LAYER; q += 4) {
-            double r = fit_residual(&f, m, q, 2);
-            if (r < best) best = r, bm = m, bq = q;
-        }
-    if (bm < 0) return -1;
-    int cm = bm, cq = bq;
-    best = INFINITY;
-    for (int m = cm - 3; m <= cm + 3; m++)
-        for (int q = cq - 3; q <= cq + 3; q++) {
-            if (m < first || m > 2 * rise || q < min_layer || q > FIT_MAX_LAYER) continue;
-            double r = fit_residual(&f, m, q, 1);
-            if (r < best) best = r, bm = m;
-        }
-    return isfinite(best) ? 0.5 * bm : -1;
+    int q;
+    double levels[3];
+    int m = fit_search(&f, first, 2 * rise, min_layer, &q, levels);
+    return m >= 0 ? 0.5 * m : -1;
 }
 
 /* Where a ray profile (HU every RAY_STEP_MM from the centre) leaves the
@@ -255,6 +280,24 @@ static double ray_edge(const double *prof, int len, double lumen, double low, do
     return RAY_MAX_MM;
 }
 
+#define PV_INSIDE_MM 1.5
+/* The sector's radius sqrt(2 * sum f r dr) of the lumen a profile holds up
+ * to sample `end`, each sample counting f = (HU - beyond) / (lumen - beyond)
+ * in [0, 1], `beyond` what the ray meets past the edge: bg[j] per sample,
+ * or `tissue` where bg is NULL; samples deeper than PV_INSIDE_MM inside the
+ * edge (mm) count whole (clamped noise would bias them low). */
+static double counted_radius(const double *prof, double lumen, const double *bg, double tissue, double edge, int end)
+{
+    const int whole = (int)((edge - PV_INSIDE_MM) / RAY_STEP_MM), from = whole > 0 ? whole : 0;
+    double sum = 0.5 * (from * RAY_STEP_MM) * (from * RAY_STEP_MM);
+    for (int j = from; j <= end; j++) {
+        double beyond = bg ? bg[j] : tissue, f = fmin(1.0, fmax(0.0, (prof[j] - beyond) / (lumen - beyond)));
+        double r = j * RAY_STEP_MM, dr = (j == from || j == end) ? 0.5 * RAY_STEP_MM : RAY_STEP_MM;
+        sum += f * r * dr;
+    }
+    return sqrt(2 * sum);
+}
+
 /* The partial-volume radius of a ray that ended in tissue (it fell below
  * half way at sample `fell`, its half-maximum edge at `edge` mm): where
  * the lumen is thinner than the point spread (the flattened lesion's
@@ -265,7 +308,6 @@ static double ray_edge(const double *prof, int len, double lumen, double low, do
  * its own), out to where the profile stops falling; samples deeper than
  * PV_INSIDE_MM inside the edge count whole (clamped noise would bias
  * them low). The radius is the sector's: sqrt(2 * sum f r dr). */
-#define PV_INSIDE_MM 1.5
 #define PV_REACH 30   /* samples: the profile flattens within 3 mm of the fall */
 #define PV_FLAT 5     /* ...no lower than PV_FLAT samples on (0.5 mm) */
 #define PV_SIGMAS 2.5 /* the lumen's blur reaches this many sigmas beyond its edge */
@@ -300,14 +342,7 @@ static double partial_volume_radius(const double *prof, int len, double lumen, i
         if (n >= PV_FLAT) tissue = fmin(tissue, sum / n);
     }
     if (!(lumen - tissue > 0.25 * contrast)) return edge;
-    const int whole = (int)((edge - PV_INSIDE_MM) / RAY_STEP_MM);
-    double sum = whole > 0 ? 0.5 * (whole * RAY_STEP_MM) * (whole * RAY_STEP_MM) : 0;
-    for (int j = whole > 0 ? whole : 0; j <= end; j++) {
-        double f = fmin(1.0, fmax(0.0, (prof[j] - tissue) / (lumen - tissue)));
-        double r = j * RAY_STEP_MM, dr = (j == (whole > 0 ? whole : 0) || j == end) ? 0.5 * RAY_STEP_MM : RAY_STEP_MM;
-        sum += f * r * dr;
-    }
-    return sqrt(2 * sum);
+    return counted_radius(prof, lumen, NULL, tissue, edge, end);
 }
 
 /* Ray k's profile from the centre of a section image (bilinear, every
