@@ -24,6 +24,7 @@
 #define VALLEY_RETURN 1.0 /* ...back up to within a dip of the lumen: another vessel */
 #define VALLEY_SIGMAS 4.0 /* ...and deeper than this many times the lumen's noise */
 
+#define FAT_HU (-100.0)      /* adipose tissue: -120 to -80 HU */
 #define SOFT_TISSUE_HU 20.0 /* muscle and connective tissue: 20-60 HU */
 #define BRIGHTER_SIGMAS 3.0 /* a brighter vessel: this many noise deviations over the lumen (or a quarter of
                                its contrast); a dim artery next to a vein that noise leaves bright went unseen at 4 */
@@ -105,6 +106,8 @@ typedef struct FitWindow {
     const double *prof;
     double low;     /* the fitted lumen's level is above it */
     double wall_hu; /* the layer's level is at most this (INFINITY: free) */
+    int falls;       /* the level beyond is below the lumen (else brighter: a vessel or bone) */
+    double layer_hu; /* the layer is held at this level (NAN: fitted) */
     int j0, j1;
     const double *cdf; /* the blurred step at each offset of half samples (blurred_step) */
 } FitWindow;
@@ -129,11 +132,12 @@ static int two_levels(double a, double c, double g, double y0, double y2, double
     return 1;
 }
 
-/* Whether fitted levels are what the model allows: the lumen above `low`,
- * the layer below it and the level beyond above it. */
+/* Whether fitted levels are what the window's model allows: the lumen above
+ * `low`, the layer below it, the level beyond above it or, where the
+ * profile falls, below it. */
 static int levels_fit(const FitWindow *f, double lumen, double layer, double beyond)
 {
-    return lumen > f->low && layer < lumen && beyond > lumen;
+    return lumen > f->low && layer < lumen && (f->falls ? beyond < lumen : beyond > lumen);
 }
 
 /* The residual of the model with its edge at half sample m and a layer of q
@@ -156,26 +160,29 @@ static double fit_residual(const FitWindow *f, int m, int q, int stride, double 
     if (q == 0) { /* no layer: a step from the lumen to the level beyond */
         if (!two_levels(s[0][0], s[0][2], s[2][2], sy[0], sy[2], &lumen, &bright)) return INFINITY;
         levels[0] = lumen, levels[1] = levels[2] = bright;
-        if (!(bright > lumen && lumen > f->low)) return INFINITY;
+        if (!(lumen > f->low && (f->falls ? bright < lumen : bright > lumen))) return INFINITY;
         return syy - lumen * sy[0] - bright * sy[2];
     }
-    /* the normal equations by their adjugate */
     double a = s[0][0], b = s[0][1], c = s[0][2], d = s[1][1], e = s[1][2], g = s[2][2];
-    double c00 = d * g - e * e, c01 = c * e - b * g, c02 = b * e - c * d, det = a * c00 + b * c01 + c * c02;
-    if (!(fabs(det) > 1e-12)) return INFINITY;
-    double c11 = a * g - c * c, c12 = b * c - a * e, c22 = a * d - b * b;
-    lumen = (c00 * sy[0] + c01 * sy[1] + c02 * sy[2]) / det;
-    layer = (c01 * sy[0] + c11 * sy[1] + c12 * sy[2]) / det;
-    bright = (c02 * sy[0] + c12 * sy[1] + c22 * sy[2]) / det;
-    levels[0] = lumen, levels[1] = layer, levels[2] = bright;
-    if (!(layer > f->wall_hu)) {
-        if (!levels_fit(f, lumen, layer, bright)) return INFINITY;
-        return syy - lumen * sy[0] - layer * sy[1] - bright * sy[2];
-    }
-    /* the best fit with the layer at the walls' ceiling: the two other
-     * levels fitted to what it leaves, y - wall_hu * g1; the residual in
-     * full (the shortcut above holds only at the free optimum) */
-    layer = f->wall_hu;
+    if (isnan(f->layer_hu)) {
+        /* the normal equations by their adjugate */
+        double c00 = d * g - e * e, c01 = c * e - b * g, c02 = b * e - c * d, det = a * c00 + b * c01 + c * c02;
+        if (!(fabs(det) > 1e-12)) return INFINITY;
+        double c11 = a * g - c * c, c12 = b * c - a * e, c22 = a * d - b * b;
+        lumen = (c00 * sy[0] + c01 * sy[1] + c02 * sy[2]) / det;
+        layer = (c01 * sy[0] + c11 * sy[1] + c12 * sy[2]) / det;
+        bright = (c02 * sy[0] + c12 * sy[1] + c22 * sy[2]) / det;
+        levels[0] = lumen, levels[1] = layer, levels[2] = bright;
+        if (!(layer > f->wall_hu)) {
+            if (!levels_fit(f, lumen, layer, bright)) return INFINITY;
+            return syy - lumen * sy[0] - layer * sy[1] - bright * sy[2];
+        }
+        layer = f->wall_hu; /* the best fit with the layer at the walls' ceiling */
+    } else
+        layer = f->layer_hu;
+    /* the layer's level held: the two other levels fitted to what it
+     * leaves, y - layer * g1; the residual in full (the shortcut above holds
+     * only at the free optimum) */
     if (!two_levels(a, c, g, sy[0] - layer * b, sy[2] - layer * e, &lumen, &bright)) return INFINITY;
     levels[0] = lumen, levels[1] = layer, levels[2] = bright;
     if (!levels_fit(f, lumen, layer, bright)) return INFINITY;
@@ -213,7 +220,7 @@ static double edge_before_brighter(const double *prof, int len, int rise, double
                                    double wall_hu)
 {
     FitWindow f;
-    f.prof = prof, f.low = low, f.cdf = cdf, f.wall_hu = isnan(wall_hu) ? INFINITY : wall_hu;
+    f.prof = prof, f.low = low, f.cdf = cdf, f.wall_hu = isnan(wall_hu) ? INFINITY : wall_hu, f.falls = 0, f.layer_hu = NAN;
     const int min_layer = isnan(wall_hu) ? 0 : (int)lround(WALL_MIN_MM / RAY_STEP_MM);
     f.j0 = rise - FIT_BEFORE > FIT_FROM ? rise - FIT_BEFORE : FIT_FROM;
     f.j1 = rise + after < len ? rise + after : len - 1;
@@ -374,6 +381,66 @@ static int ray_profile(const int16_t *img, int k, double centre, double *prof)
 #define BONE_REACH 25 /* samples: 2.5 mm */
 #define BONE_AFTER 5  /* samples: 0.5 mm */
 
+/* The radius of a ray that falls to tissue through fat thinner than the
+ * point spread (fat lobules between the vein and muscle): the fat's blur
+ * never gets near its own level, so the half maximum and the partial-volume
+ * count take its trough for the level beyond, 0.3-1 mm short. A model of
+ * the profile (edge_before_brighter's: the lumen up to the edge, a layer,
+ * then the level beyond, blurred by the section's Gaussian) with the layer
+ * held at fat's level, which is a physical constant: a layer thinner than
+ * the blur trades its level for its width, and only fat lies below soft
+ * tissue. Fitted over FIT_BEFORE samples before the trough (the lowest
+ * 0.3 mm mean within BONE_REACH of the fall at sample `fell`, the thin
+ * layers the edge before bone models too) and FIT_AFTER beyond; the edge no
+ * further out than the trough. It holds where the fit has a layer, the
+ * trough lies TROUGH_SIGMAS noise deviations under the level beyond (only
+ * a trough below what follows can be fat) and the level beyond is tissue
+ * (below `low`: a vessel or bone there would draw the edge out into it).
+ * The radius is then the partial-volume count's, each sample's background
+ * the model's own: the fat's and the level beyond's blurred shares of what
+ * is not lumen there. -1 where it does not hold. */
+#define TROUGH_SIGMAS 2.0
+static double fat_layer_radius(const double *prof, int len, int fell, double lumen, double low, double noise,
+                               double sigma_mm, const double *cdf)
+{
+    int t = -1;
+    double trough = INFINITY;
+    for (int j = fell; j + 2 < len && j < fell + BONE_REACH; j++) {
+        double mean = (prof[j] + prof[j + 1] + prof[j + 2]) / 3;
+        if (mean < trough) trough = mean, t = j + 1;
+    }
+    if (t < 0) return -1;
+    FitWindow f;
+    f.prof = prof, f.low = low, f.cdf = cdf, f.wall_hu = INFINITY, f.falls = 1, f.layer_hu = FAT_HU;
+    f.j0 = t - FIT_BEFORE > FIT_FROM ? t - FIT_BEFORE : FIT_FROM;
+    f.j1 = t + FIT_AFTER < len ? t + FIT_AFTER : len - 1;
+    /* most rays (a fall to thick fat or to tissue) rise nowhere past the
+     * trough by that much: no fit for them */
+    double after = -INFINITY;
+    for (int j = t + 1; j + 2 <= f.j1; j++) after = fmax(after, (prof[j] + prof[j + 1] + prof[j + 2]) / 3);
+    if (!(after - trough > TROUGH_SIGMAS * noise)) return -1;
+    if (f.j1 - f.j0 < 8) return -1;
+    const int first = 2 * (f.j0 + FIT_FROM > FIT_MIN_EDGE ? f.j0 + FIT_FROM : FIT_MIN_EDGE);
+    if (first > 2 * t) return -1;
+    int q;
+    double levels[3];
+    const int m = fit_search(&f, first, 2 * t, 0, &q, levels);
+    if (m < 0 || q == 0) return -1;
+    const double beyond = levels[2];
+    if (!(beyond - trough > TROUGH_SIGMAS * noise && beyond < low)) return -1;
+    const double edge = 0.5 * m * RAY_STEP_MM;
+    int end = (int)((edge + PV_SIGMAS * sigma_mm) / RAY_STEP_MM);
+    if (end >= len) end = len - 1;
+    double bg[RAY_SAMPLES + 1];
+    for (int j = 0; j <= end; j++) {
+        /* the blurred steps at the edge and past the layer (0 and 1 off the table) */
+        const int d1 = FIT_OFF + 2 * j - m, d2 = d1 - 2 * q;
+        const double f1 = d1 < 0 ? 0 : d1 >= FIT_SPAN ? 1 : cdf[d1], f2 = d2 < 0 ? 0 : d2 >= FIT_SPAN ? 1 : cdf[d2];
+        bg[j] = f1 > 1e-6 ? (FAT_HU * (f1 - f2) + beyond * f2) / f1 : FAT_HU;
+    }
+    return counted_radius(prof, lumen, bg, 0, edge, end);
+}
+
 /* Lumen outline in a cross-section image (HU, SAMPLES x SAMPLES, centre in
  * the middle): a ray per angle from the centre to the first crossing of
  * `low` (half way from the lumen to tissue) or `high` (a brighter vessel).
@@ -406,8 +473,12 @@ static int ray_radii(const int16_t *img, const LqCtLumen *level, double low, dou
         for (int j = fell + 1; sigma_mm > 0 && j < len && j <= fell + BONE_REACH && bright < 0; j++)
             if (prof[j] > high) bright = j;
         double e = bright > 0 ? edge_before_brighter(prof, len, bright, low, step_cdf, BONE_AFTER, NAN) : -1;
-        radius[k] = e >= 0 ? e * RAY_STEP_MM
-                           : partial_volume_radius(prof, len, lumen, fell, radius[k], contrast, level->noise_hu, sigma_mm);
+        if (e >= 0) {
+            radius[k] = e * RAY_STEP_MM;
+            continue;
+        }
+        double r = sigma_mm > 0 ? fat_layer_radius(prof, len, fell, lumen, low, level->noise_hu, sigma_mm, step_cdf) : -1;
+        radius[k] = r >= 0 ? r : partial_volume_radius(prof, len, lumen, fell, radius[k], contrast, level->noise_hu, sigma_mm);
     }
     return 1;
 }
