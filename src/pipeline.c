@@ -268,6 +268,12 @@ static int run_is_off(const LqResult *r, size_t t, size_t u)
         if (!(x > 0) || !(r->speckle[k] >= LQ_MIN_SPECKLE_CORRELATION)) return 0;
         if (!(fabs(x - a) > OUTLIER_SHARE * a && fabs(x - b) > OUTLIER_SHARE * b)) return 0;
     }
+    /* two frames narrower than both flanks that agree with each other are
+     * the bottom of a short lesion (a plateau), not a wall lost twice */
+    if (u > t) {
+        double x = frame_area(r, t), y = frame_area(r, u);
+        if (x < fmin(a, b) && y < fmin(a, b) && fabs(x - y) <= OUTLIER_SHARE * fmax(x, y)) return 0;
+    }
     return 1;
 }
 
@@ -292,7 +298,19 @@ static double disagreement(const LqResult *r, size_t before, size_t after, doubl
 typedef struct Candidate {
     size_t t;
     double confidence;
+    size_t before, after; /* the flanks found at collection */
 } Candidate;
+
+/* Frame t of a run whose partner was mended first, but not far enough to
+ * agree with the flanks (the pair test no longer sees the run, the single
+ * test sees flanks that disagree): still off the run's own flanks, which
+ * still agree. */
+static int still_off_flanks(const LqResult *r, size_t t, size_t before, size_t after)
+{
+    double a = frame_area(r, before), b = frame_area(r, after), x = frame_area(r, t);
+    if (!(a > 0 && b > 0 && x > 0) || fabs(a - b) > OUTLIER_SHARE * fmax(a, b)) return 0;
+    return fabs(x - a) > OUTLIER_SHARE * a && fabs(x - b) > OUTLIER_SHARE * b;
+}
 
 static int by_confidence(const void *a, const void *b)
 {
@@ -309,13 +327,17 @@ static int resegment_outliers(LqStudy *study, LqSegmenter *seg, uint8_t *polar, 
     if (!list) return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", lq_study_info(study)->path);
     size_t before, after;
     for (size_t t = 1; t + 1 < n; t++)
-        if (is_outlier(r, t, &before, &after)) list[count++] = (Candidate){t, r->frames[t].confidence};
+        if (is_outlier(r, t, &before, &after)) list[count++] = (Candidate){t, r->frames[t].confidence, before, after};
     qsort(list, count, sizeof *list, by_confidence);
     double guide[2 * LQ_SEG_ANGLES], xy[2 * LQ_SEG_ANGLES], conf;
     int rc = LQ_OK;
     for (size_t k = 0; k < count && rc == LQ_OK; k++) {
         size_t t = list[k].t;
-        if (!is_outlier(r, t, &before, &after)) continue; /* a neighbour was mended first */
+        if (!is_outlier(r, t, &before, &after)) { /* a neighbour was mended first */
+            const int in_run = list[k].before + 1 != t || list[k].after != t + 1;
+            if (!in_run || !still_off_flanks(r, t, list[k].before, list[k].after)) continue;
+            before = list[k].before, after = list[k].after;
+        }
         for (size_t j = 0; j < 3 && rc == LQ_OK; j++) {
             if ((rc = lq_study_read_frame(study, (unsigned)(t - 1 + j), luma, err)) == LQ_OK)
                 lq_segmenter_to_polar(seg, luma, polar + j * pn);

@@ -359,12 +359,14 @@ static unsigned off_runs(const LqResult *r, size_t n)
     unsigned count = 0;
     for (size_t t = 1; t + 1 < n; t++)
         for (size_t u = t; u <= t + 1 && u + 1 < n; u++) {
-            double a = lq_result_frame(r, t - 1)->shape.area_mm2, b = lq_result_frame(r, u + 1)->shape.area_mm2;
-            if (!(a > 0 && b > 0) || fabs(a - b) > 0.25 * fmax(a, b)) continue;
+            const LqFrameMeasure *fa = lq_result_frame(r, t - 1), *fb = lq_result_frame(r, u + 1);
+            double a = fa->valid ? fa->shape.area_mm2 : 0, b = fb->valid ? fb->shape.area_mm2 : 0;
+            if (!(a > 0 && b > 0) || fabs(a - b) > 0.25 * fmax(a, b)) continue; /* 0.25: src/pipeline.c's OUTLIER_SHARE */
             int off = 1;
             for (size_t k = t; k <= u; k++) {
-                double x = lq_result_frame(r, k)->shape.area_mm2;
-                off = off && fabs(x - a) > 0.25 * a && fabs(x - b) > 0.25 * b;
+                const LqFrameMeasure *fk = lq_result_frame(r, k);
+                double x = fk->valid ? fk->shape.area_mm2 : 0;
+                off = off && x > 0 && fabs(x - a) > 0.25 * a && fabs(x - b) > 0.25 * b;
             }
             count += off;
         }

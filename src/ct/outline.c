@@ -430,7 +430,7 @@ static double fat_layer_radius(const double *prof, int len, int fell, double lum
     if (!(beyond - trough > TROUGH_SIGMAS * noise && beyond < low)) return -1;
     const double edge = 0.5 * m * RAY_STEP_MM;
     int end = (int)((edge + PV_SIGMAS * sigma_mm) / RAY_STEP_MM);
-    if (end >= len) end = len - 1;
+    if (end > f.j1) end = f.j1; /* the background is the fit's only where it saw the profile */
     double bg[RAY_SAMPLES + 1];
     for (int j = 0; j <= end; j++) {
         /* the blurred steps at the edge and past the layer (0 and 1 off the table) */

@@ -863,11 +863,12 @@ static void find_still_layers(LqSegmenter *s, const int *border, int *out)
         }
         out[a] = r + 1;
         /* how still the layer is (its term near zero: 1), half where the
-         * lumen is hidden in the ring-down. At half weight everywhere (to
-         * keep an echo cine's still myocardium from making a frame sure,
-         * which the speckle and contrast tests now do) an all-round scar
-         * found right left most of a pullback under 0.5, and its reference
-         * fell outside the EIV (docs/segmentation.md) */
+         * lumen is hidden in the ring-down. At half that (and a quarter in
+         * the ring-down), to keep an echo cine's still myocardium from making
+         * a frame sure (which the speckle and contrast tests now do), an
+         * all-round scar found right left a third to over half of a pullback
+         * under 0.5, and its reference fell outside the EIV
+         * (docs/segmentation.md) */
         double sure = LQ_CLAMP(1.0 - (double)layer / (top - r + beyond) / s->blood_decorrelation, 0.0, 1.0);
         s->layer_sure[a] = (float)((hidden ? 0.5 : 1.0) * sure);
     }

@@ -39,7 +39,8 @@ typedef struct LqpParams {
     int beam;                 /* speckle shaped by the beam: the grain along the ray, 1.5-4 times
                                  longer across it, widening with depth (docs/phantom.md) */
     double scale;             /* 0 or 1: venous size; 0.15-1: anatomy, view and pullback times this,
-                                 the catheter (default 0.5 mm) and the speckle grain in real size */
+                                 the catheter (default 0.5 mm), the speckle grain and the scar
+                                 (--scar, 0.5-2 mm) in real size */
     int frame_files;          /* write the pullback one file per frame (single-frame US Images) into
                                  the folder named as the output, as some consoles export it */
     int hold_lesion;          /* a stationary recording instead of a pullback: the catheter held at
