@@ -47,6 +47,21 @@ static double edge_before_dip(const double *prof, int len, double lumen, int lo)
     return DIP_BLEND * bottom + (1 - DIP_BLEND) * half_way;
 }
 
+/* The lowest 0.3 mm mean (three samples) of a profile from sample `from`
+ * over `reach` samples, INFINITY if none fits; *at (if given) its middle
+ * sample, -1 if none. */
+static double lowest_mean(const double *prof, int len, int from, int reach, int *at)
+{
+    double low = INFINITY;
+    int where = -1;
+    for (int j = from; j + 2 < len && j < from + reach; j++) {
+        double mean = (prof[j] + prof[j + 1] + prof[j + 2]) / 3;
+        if (mean < low) low = mean, where = j + 1;
+    }
+    if (at) *at = where;
+    return low;
+}
+
 /* The half-maximum edge between the lumen and what this ray meets beyond it
  * (fat at -100 HU or muscle at 50 lie side by side around the iliac veins:
  * the section's one tissue level would put the edge 0.4 mm out next to
@@ -55,9 +70,7 @@ static double edge_before_dip(const double *prof, int len, double lumen, int lo)
  * In samples. */
 static double local_half_max(const double *prof, int len, double lumen, int i)
 {
-    double outside = INFINITY;
-    for (int j = i; j + 2 < len && j < i + OUTSIDE_SAMPLES; j++)
-        outside = fmin(outside, (prof[j] + prof[j + 1] + prof[j + 2]) / 3);
+    double outside = lowest_mean(prof, len, i, OUTSIDE_SAMPLES, NULL);
     if (!isfinite(outside)) outside = prof[i];
     double level = 0.5 * (lumen + outside);
     int at = i;
@@ -403,12 +416,8 @@ static int ray_profile(const int16_t *img, int k, double centre, double *prof)
 static double fat_layer_radius(const double *prof, int len, int fell, double lumen, double low, double noise,
                                double sigma_mm, const double *cdf)
 {
-    int t = -1;
-    double trough = INFINITY;
-    for (int j = fell; j + 2 < len && j < fell + BONE_REACH; j++) {
-        double mean = (prof[j] + prof[j + 1] + prof[j + 2]) / 3;
-        if (mean < trough) trough = mean, t = j + 1;
-    }
+    int t;
+    const double trough = lowest_mean(prof, len, fell, BONE_REACH, &t);
     if (t < 0) return -1;
     FitWindow f;
     f.prof = prof, f.low = low, f.cdf = cdf, f.wall_hu = INFINITY, f.falls = 1, f.layer_hu = FAT_HU;
@@ -762,9 +771,7 @@ static double edge_blur_mm(const int16_t *img, double lumen)
         int len = ray_profile(img, k, img[c * SECTION_SAMPLES + c], prof), i = 1;
         while (i < len && prof[i] >= low && prof[i] <= 2 * lumen - low) i++;
         if (i >= len || prof[i] > low) continue;
-        double outside = INFINITY;
-        for (int j = i; j + 2 < len && j < i + BLUR_OUTSIDE; j++)
-            outside = fmin(outside, (prof[j] + prof[j + 1] + prof[j + 2]) / 3);
+        const double outside = lowest_mean(prof, len, i, BLUR_OUTSIDE, NULL);
         if (!(lumen - outside > 0.5 * (lumen - SOFT_TISSUE_HU))) continue;
         double hi = lumen - 0.25 * (lumen - outside), lo = lumen - 0.75 * (lumen - outside);
         int a = i, b = i;
