@@ -251,23 +251,27 @@ static double frame_area(const LqResult *r, size_t t)
     return r->frames[t].valid ? r->frames[t].shape.area_mm2 : 0.0;
 }
 
+/* Frame t's area is more than OUTLIER_SHARE off both flanks' (frames
+ * before and after), which agree with each other (else there is no prior). */
+static int off_flanks(const LqResult *r, size_t t, size_t before, size_t after)
+{
+    double a = frame_area(r, before), b = frame_area(r, after), x = frame_area(r, t);
+    if (!(a > 0 && b > 0 && x > 0) || fabs(a - b) > OUTLIER_SHARE * fmax(a, b)) return 0;
+    return fabs(x - a) > OUTLIER_SHARE * a && fabs(x - b) > OUTLIER_SHARE * b;
+}
+
 /* Frames t and u (u = t for a single frame) are off from the frames
  * flanking them, before and after, which agree with each other. */
 static int run_is_off(const LqResult *r, size_t t, size_t u)
 {
     if (t == 0 || u + 1 >= r->n) return 0;
-    double a = frame_area(r, t - 1), b = frame_area(r, u + 1);
-    if (!(a > 0 && b > 0)) return 0;
-    if (fabs(a - b) > OUTLIER_SHARE * fmax(a, b)) return 0; /* the flanks disagree: no prior */
-    for (size_t k = t; k <= u; k++) {
-        double x = frame_area(r, k);
+    for (size_t k = t; k <= u; k++)
         /* a frame at confidence 0 too (its border ran out of the view on
          * every ray, the wall lost, which the flanks' prior may find again),
          * but not one without ultrasound speckle: no border means anything
          * there */
-        if (!(x > 0) || !(r->speckle[k] >= LQ_MIN_SPECKLE_CORRELATION)) return 0;
-        if (!(fabs(x - a) > OUTLIER_SHARE * a && fabs(x - b) > OUTLIER_SHARE * b)) return 0;
-    }
+        if (!(r->speckle[k] >= LQ_MIN_SPECKLE_CORRELATION) || !off_flanks(r, k, t - 1, u + 1)) return 0;
+    const double a = frame_area(r, t - 1), b = frame_area(r, u + 1);
     /* two frames narrower than both flanks that agree with each other are
      * the bottom of a short lesion (a plateau), not a wall lost twice */
     if (u > t) {
@@ -301,17 +305,6 @@ typedef struct Candidate {
     size_t before, after; /* the flanks found at collection */
 } Candidate;
 
-/* Frame t of a run whose partner was mended first, but not far enough to
- * agree with the flanks (the pair test no longer sees the run, the single
- * test sees flanks that disagree): still off the run's own flanks, which
- * still agree. */
-static int still_off_flanks(const LqResult *r, size_t t, size_t before, size_t after)
-{
-    double a = frame_area(r, before), b = frame_area(r, after), x = frame_area(r, t);
-    if (!(a > 0 && b > 0 && x > 0) || fabs(a - b) > OUTLIER_SHARE * fmax(a, b)) return 0;
-    return fabs(x - a) > OUTLIER_SHARE * a && fabs(x - b) > OUTLIER_SHARE * b;
-}
-
 static int by_confidence(const void *a, const void *b)
 {
     const Candidate *x = a, *y = b;
@@ -334,8 +327,11 @@ static int resegment_outliers(LqStudy *study, LqSegmenter *seg, uint8_t *polar, 
     for (size_t k = 0; k < count && rc == LQ_OK; k++) {
         size_t t = list[k].t;
         if (!is_outlier(r, t, &before, &after)) { /* a neighbour was mended first */
+            /* a run's partner mended, but not far enough to agree with the
+             * flanks (the pair test no longer sees the run, the single test
+             * sees flanks that disagree): still off the run's own flanks */
             const int in_run = list[k].before + 1 != t || list[k].after != t + 1;
-            if (!in_run || !still_off_flanks(r, t, list[k].before, list[k].after)) continue;
+            if (!in_run || !off_flanks(r, t, list[k].before, list[k].after)) continue;
             before = list[k].before, after = list[k].after;
         }
         for (size_t j = 0; j < 3 && rc == LQ_OK; j++) {

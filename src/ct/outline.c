@@ -229,20 +229,29 @@ static int fit_search(const FitWindow *f, int first, int last, int min_layer, in
     return isfinite(best) ? bm : -1;
 }
 
+/* The fit's window around sample `at` (FIT_BEFORE samples before it,
+ * `after` beyond, inside the profile) into f, and the first edge it may
+ * take, in half samples: the lumen holds a few samples of the window, and
+ * is no thinner than CT resolves (a noise dip near the centre would
+ * otherwise pass for the layer). -1 where the window is too short or no
+ * edge fits before `at`. */
+static int fit_window(FitWindow *f, int len, int at, int after)
+{
+    f->j0 = at - FIT_BEFORE > FIT_FROM ? at - FIT_BEFORE : FIT_FROM;
+    f->j1 = at + after < len ? at + after : len - 1;
+    if (f->j1 - f->j0 < 8) return -1;
+    const int first = 2 * (f->j0 + FIT_FROM > FIT_MIN_EDGE ? f->j0 + FIT_FROM : FIT_MIN_EDGE);
+    return first > 2 * at ? -1 : first;
+}
+
 static double edge_before_brighter(const double *prof, int len, int rise, double low, const double *cdf, int after,
                                    double wall_hu)
 {
     FitWindow f;
     f.prof = prof, f.low = low, f.cdf = cdf, f.wall_hu = isnan(wall_hu) ? INFINITY : wall_hu, f.falls = 0, f.layer_hu = NAN;
     const int min_layer = isnan(wall_hu) ? 0 : (int)lround(WALL_MIN_MM / RAY_STEP_MM);
-    f.j0 = rise - FIT_BEFORE > FIT_FROM ? rise - FIT_BEFORE : FIT_FROM;
-    f.j1 = rise + after < len ? rise + after : len - 1;
-    if (f.j1 - f.j0 < 8) return -1;
-    /* the lumen holds a few samples of the window, and is no thinner than
-     * CT resolves (a noise dip near the centre would otherwise pass for
-     * the layer) */
-    const int first = 2 * (f.j0 + FIT_FROM > FIT_MIN_EDGE ? f.j0 + FIT_FROM : FIT_MIN_EDGE);
-    if (first > 2 * rise) return -1;
+    const int first = fit_window(&f, len, rise, after);
+    if (first < 0) return -1;
     int q;
     double levels[3];
     int m = fit_search(&f, first, 2 * rise, min_layer, &q, levels);
@@ -421,16 +430,13 @@ static double fat_layer_radius(const double *prof, int len, int fell, double lum
     if (t < 0) return -1;
     FitWindow f;
     f.prof = prof, f.low = low, f.cdf = cdf, f.wall_hu = INFINITY, f.falls = 1, f.layer_hu = FAT_HU;
-    f.j0 = t - FIT_BEFORE > FIT_FROM ? t - FIT_BEFORE : FIT_FROM;
-    f.j1 = t + FIT_AFTER < len ? t + FIT_AFTER : len - 1;
+    const int first = fit_window(&f, len, t, FIT_AFTER);
+    if (first < 0) return -1;
     /* most rays (a fall to thick fat or to tissue) rise nowhere past the
      * trough by that much: no fit for them */
     double after = -INFINITY;
     for (int j = t + 1; j + 2 <= f.j1; j++) after = fmax(after, (prof[j] + prof[j + 1] + prof[j + 2]) / 3);
     if (!(after - trough > TROUGH_SIGMAS * noise)) return -1;
-    if (f.j1 - f.j0 < 8) return -1;
-    const int first = 2 * (f.j0 + FIT_FROM > FIT_MIN_EDGE ? f.j0 + FIT_FROM : FIT_MIN_EDGE);
-    if (first > 2 * t) return -1;
     int q;
     double levels[3];
     const int m = fit_search(&f, first, 2 * t, 0, &q, levels);
