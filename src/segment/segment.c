@@ -48,6 +48,26 @@ enum {
 #define LAYER_MIN_MM 0.3
 #define LAYER_MAX_MM 3.0  /* thicker than the scar of the issue's recordings (0.5-2 mm) */
 #define LAYER_SUB_MM 0.2  /* "sustained": every window this long is over the level */
+/* The leading edge of a dim layer found as a border of its own (step 9,
+ * docs/segmentation.md). On each ray, the feature averaged over EDGE_ARC_MM
+ * of arc is split in two, blood inside and layer outside, wherever the layer
+ * is at most LAYER_MAX_MM thick; the split scores how far the two means stand
+ * apart against the profile's own scatter (EDGE_CORR samples to a
+ * grain). A second DP over these scores, where the DP's border scores
+ * EDGE_Z, traces the edge; only runs of EDGE_RUN rays are kept. */
+#define EDGE_ARC_MM 1.0
+#define EDGE_Z 2.0
+#define EDGE_Z_LOW 1.0    /* a split this weak, on the path, is not kept */
+#define EDGE_Z_MAX 4.0    /* one clear ray does not carry a run on its own */
+#define EDGE_Z_UNIT 32    /* edge_z holds the score in these steps */
+#define EDGE_GAIN 1000    /* score per unit, times the window: against pen */
+#define EDGE_CORR (2 * BOX_HALF + 1) /* the profile's grain, samples: the feature's box */
+#define EDGE_SIDE (4 * EDGE_CORR)
+#define EDGE_SHARP 0.5    /* the rise over LAYER_SUB_MM, at least this share of the split's */
+#define EDGE_RUN (NA / 8) /* 45 degrees: a scar's sector; blood's beam-long blobs span fewer */
+#define EDGE_HIDDEN_CUT 0.33 /* a hidden lumen: the whole ray this far from blood to the layer */
+#define EDGE_HIDDEN_Z 3.0
+#define EDGE_GUIDE 1.0 /* a frame re-segmented under its neighbours: their border is worth this much score */
 /* Still tissue inside the DP's border, where the frames share their tissue
  * speckle: the decorrelation term (seven rays' mean) at or below the lower
  * of STILL_FRACTION of blood's and STILL_NOISE deviations of that mean
@@ -115,6 +135,7 @@ struct LqSegmenter {
     int layer_noise;             /* ... and the spread of the dim-layer test's mean in blood */
     int blood_decorrelation;     /* the feature's decorrelation term in that blood (0: no neighbour shares the speckle) */
     int still_level;             /* still tissue's term is at most this (seven rays' mean); <= 0: no still test */
+    uint8_t *edge_z;             /* NA x NR: step 9's split scores, EDGE_Z_UNIT to one */
     float layer_sure[NA];        /* a border on a dim layer: how clearly it stands over blood (0-1); -1 elsewhere */
     int lead_step;               /* this frame's leading-edge step over the blood level */
     int mid_level, mid_gain;     /* midpoint between blood and tissue; 256 * 4096 / half their distance */
@@ -223,7 +244,8 @@ int lq_segmenter_new(LqSegmenter **out, const LqSegGeometry *g, int cpu_level)
     s->rows = xcalloc((size_t)DP_ROWS * DP_STRIDE, 4);
     s->cost_c = xcalloc((size_t)NA * NC, 4);
     s->pick = xcalloc((size_t)NA * NC, 1);
-    if (!s->map || !s->mean_s ||
+    s->edge_z = xcalloc(n, 1);
+    if (!s->edge_z || !s->map || !s->mean_s ||
         !s->feat || !s->score || !s->moved[0] || !s->moved[1] || !s->moved_map || !s->cost || !s->rows ||
         !s->cost_c || !s->pick) {
         lq_segmenter_free(&s);
@@ -244,7 +266,7 @@ void lq_segmenter_free(LqSegmenter **seg)
     if (!seg || !*seg) return;
     LqSegmenter *s = *seg;
     free(s->map), free(s->mean_s), free(s->feat), free(s->score), free(s->cost);
-    free(s->rows), free(s->cost_c), free(s->pick);
+    free(s->rows), free(s->cost_c), free(s->pick), free(s->edge_z);
     free(s->moved[0]), free(s->moved[1]), free(s->moved_map);
     free(s);
     *seg = NULL;
@@ -924,6 +946,140 @@ static void find_dim_layers(LqSegmenter *s, const int *border, int *out)
     }
 }
 
+/* One ray's arc-averaged feature from lo to end (exclusive), each
+ * neighbouring ray only inside its own border (short of the box's
+ * half-width), summed from lo: sum[i] and sq[i] hold samples lo .. lo+i-1. */
+static void edge_profile(const LqSegmenter *s, const int *border, int a, int half, int lo, int end, double *sum,
+                         double *sq)
+{
+    int32_t acc[NR];
+    uint8_t cnt[NR];
+    memset(acc + lo, 0, (size_t)(end - lo) * sizeof *acc);
+    memset(cnt + lo, 0, (size_t)(end - lo));
+    for (int q = -half; q <= half; q++) {
+        const int b = (a + q + NA) % NA, stop = LQ_MIN(end, border[b] - BOX_HALF);
+        const int16_t *f = s->feat + b * NR;
+        for (int r = lo; r < stop; r++) acc[r] += f[r], cnt[r]++;
+    }
+    sum[0] = sq[0] = 0.0;
+    for (int r = lo; r < end; r++) { /* ray a's own border bounds end: it always counts */
+        const double m = (double)acc[r] / cnt[r];
+        sum[r - lo + 1] = sum[r - lo] + m, sq[r - lo + 1] = sq[r - lo] + m * m;
+    }
+}
+
+/* Step 9: the leading edge of a dim layer as a border of its own. The
+ * dim-layer test above asks every 0.2 mm window of a layer to stand two
+ * deviations over blood; a scar 1.1-1.2 times as bright as blood in a small
+ * vessel (the real 20 MHz frames of issue 15) does so in about half its
+ * windows, and its edge is plain only in a mean over the whole layer and a
+ * millimetre of arc. Each ray's averaged profile is split at every radius
+ * into blood inside and a layer (at most LAYER_MAX_MM) outside, each side
+ * at least EDGE_SIDE samples (four of the profile's grains: at venous
+ * sampling a split of a few grains is as often a blob of blood's speckle
+ * next to the wall); the split scores the difference of the two means
+ * against the scatter about them. It counts only if the rise is sharp (blood
+ * that brightens with depth is not a layer) and the layer dim (under the
+ * midpoint to tissue: else the DP's border is already on it). A DP over the
+ * rays traces the edge with the lumen border's smoothness, where the DP's
+ * own border scores EDGE_Z, and the edge is kept only over runs of EDGE_RUN
+ * rays. A lumen hidden in the ring-down (the catheter against the scar) is
+ * taken where such a layer, with blood inside it, was found in the same
+ * frame and a ray is at the layer's level from the ring-down out. Guided by
+ * the neighbours' border (a frame off both), the edge is drawn towards it. */
+static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int *out)
+{
+    const int lo = s->r_mask + 2 * BOX_HALF, side = LQ_MAX(s->layer_len, EDGE_SIDE), sub = s->layer_sub;
+    const int thickest = (int)lround(LAYER_MAX_MM / s->dr_mm);
+    const double gain = (double)EDGE_GAIN * s->window;
+    /* a millimetre of arc in rays, at the typical border's radius */
+    int32_t radii[NA];
+    for (int a = 0; a < NA; a++) radii[a] = border[a];
+    const double ray_arc = LQ_MAX(select_kth(radii, NA, NA / 2), 1) * s->dr_mm * 2.0 * LQ_PI / NA;
+    const int half = LQ_CLAMP((int)lround(0.5 * EDGE_ARC_MM / ray_arc), LAYER_RAYS, NA / 16);
+    double sum[NR + 1], sq[NR + 1];
+    int32_t inner_mean[NA], layer_mean[NA];
+    int clear = 0; /* rays whose best split scores EDGE_Z or more */
+    for (int a = 0; a < NA; a++) {
+        const int end = border[a] - BOX_HALF, n = end - lo;
+        memset(s->edge_z + a * NR + s->r_mask, 0, (size_t)LQ_MAX(0, border[a] + 1 - s->r_mask)); /* what the DP reads */
+        if (s->shadow[a] || n < 2 * side) continue;
+        edge_profile(s, border, a, half, lo, end, sum, sq);
+        uint8_t *z_row = s->edge_z + a * NR + lo - BOX_HALF;
+        double best = 0.0;
+        int best_e = 0;
+        for (int e = LQ_MAX(side, n - thickest); e <= n - side; e++) {
+            const double mu1 = sum[e] / e, mu2 = (sum[n] - sum[e]) / (n - e), d = mu2 - mu1;
+            if (d <= 0 || mu2 >= s->mid_level) continue;
+            const int w = LQ_MIN(sub, LQ_MIN(e, n - e));
+            if ((sum[e + w] - sum[e]) - (sum[e] - sum[e - w]) < EDGE_SHARP * d * w) continue;
+            const double scatter = (sq[n] - e * mu1 * mu1 - (n - e) * mu2 * mu2) / (n - 2);
+            const double z = d / sqrt(LQ_MAX(scatter, 1.0) * EDGE_CORR * (1.0 / e + 1.0 / (n - e)));
+            z_row[e] = (uint8_t)lround(EDGE_Z_UNIT * LQ_MIN(z, EDGE_Z_MAX));
+            if (z > best) best = z, best_e = e;
+        }
+        if (best >= EDGE_Z) {
+            inner_mean[clear] = (int32_t)lround(sum[best_e] / best_e);
+            layer_mean[clear++] = (int32_t)lround((sum[n] - sum[best_e]) / (n - best_e));
+        }
+    }
+    if (clear < EDGE_RUN / 4) return; /* no run can beat the DP's border */
+    /* a lumen hidden in the ring-down: the ray at the layer's level from its
+     * first samples and over its whole length */
+    uint8_t hidden[NA] = {0};
+    const int32_t blood = select_kth(inner_mean, clear, clear / 2), layer = select_kth(layer_mean, clear, clear / 2);
+    const double cut = blood + EDGE_HIDDEN_CUT * (layer - blood);
+    const int32_t unit = (int32_t)lround(gain / EDGE_Z_UNIT);
+    const int cap = (int)lround(gain * EDGE_GUIDE), reach = 2 * sub, mu = LQ_MAX(1, cap / (reach * reach));
+    for (int a = 0; a < NA; a++) {
+        int32_t *cost = s->cost + a * NR;
+        const uint8_t *z_row = s->edge_z + a * NR;
+        for (int r = 0; r < NR; r++) cost[r] = r < s->r_mask || r > border[a] ? LQ_COST_FORBIDDEN : -unit * z_row[r];
+        if (s->shadow[a]) continue; /* no information: interpolated */
+        cost[border[a]] = cost[LQ_MAX(border[a] - 1, 0)] = -(int32_t)lround(gain * EDGE_Z);
+        const int end = border[a] - BOX_HALF, n = end - lo;
+        if (n >= s->layer_len) {
+            edge_profile(s, border, a, LAYER_RAYS, lo, end, sum, sq);
+            if (sum[s->layer_len] >= cut * s->layer_len && sum[n] >= cut * n) {
+                hidden[a] = 1;
+                cost[s->r_mask] = cost[s->r_mask + 1] = -(int32_t)lround(gain * EDGE_HIDDEN_Z);
+            }
+        }
+        if (guided) s->dsp.prior_add(cost, border[a] + 1, s->r_mask, s->prev_border[a], mu, cap);
+    }
+    int path[NA];
+    solve_border(s, path);
+    /* Runs of rays where the path left the DP's border. A run is kept when
+     * at least half of EDGE_RUN of its rays split there and three quarters
+     * of it split or lie on a hidden lumen: the DP carries the edge across
+     * the few rays where no split passed. */
+    const int split_min = (int)lround(EDGE_Z_LOW * EDGE_Z_UNIT);
+    int first = 0;
+    while (first < NA && !s->shadow[first] && path[first] < border[first] - BOX_HALF) first++;
+    for (int i = 0; i < NA;) {
+        const int a = (first + i) % NA;
+        if (s->shadow[a] || path[a] >= border[a] - BOX_HALF) {
+            i++;
+            continue;
+        }
+        int len = 0, split = 0, masked = 0;
+        for (int b = a; len < NA && !s->shadow[b] && path[b] < border[b] - BOX_HALF; b = (a + ++len) % NA) {
+            if (hidden[b] && path[b] <= s->r_mask + 1) masked++;
+            else split += s->edge_z[b * NR + path[b]] >= split_min;
+        }
+        if (len >= EDGE_RUN && 2 * split >= EDGE_RUN && 4 * (split + masked) >= 3 * len)
+            for (int k = 0; k < len; k++) {
+                const int b = (a + k) % NA, at_mask = hidden[b] && path[b] <= s->r_mask + 1;
+                if (path[b] >= out[b]) continue;
+                out[b] = at_mask ? s->r_mask : path[b];
+                /* sure at EDGE_Z; half where the lumen is hidden */
+                s->layer_sure[b] = at_mask ? 0.5f
+                                           : (float)LQ_CLAMP(s->edge_z[b * NR + path[b]] / (EDGE_Z_UNIT * EDGE_Z), 0.0, 1.0);
+            }
+        i += len;
+    }
+}
+
 /* The border on one ray, to a fraction of a sample: the local half
  * maximum, where the feature crosses half-way between the blood just inside
  * the DP's radius and the tissue just beyond it, nearest that radius
@@ -1214,6 +1370,7 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
     int border[NA], inner[NA];
     solve_border(s, border);
     find_dim_layers(s, border, inner);
+    find_layer_edges(s, border, prior_mu > PRIOR_MU, inner);
     find_still_layers(s, border, inner);
     memcpy(border, inner, sizeof border);
 
