@@ -48,7 +48,7 @@ enum {
 #define LAYER_MIN_MM 0.3
 #define LAYER_MAX_MM 3.0  /* thicker than the scar of the issue's recordings (0.5-2 mm) */
 #define LAYER_SUB_MM 0.2  /* "sustained": every window this long is over the level */
-/* The leading edge of a dim layer found as a border of its own (step 9,
+/* The leading edge of a dim layer found as a border of its own (step 8,
  * docs/segmentation.md). On each ray, the feature averaged over EDGE_ARC_MM
  * of arc is split in two, blood inside and layer outside, wherever the layer
  * is at most LAYER_MAX_MM thick; the split scores how far the two means stand
@@ -968,7 +968,7 @@ static void edge_profile(const LqSegmenter *s, const int *border, int a, int hal
     }
 }
 
-/* Step 9: the leading edge of a dim layer as a border of its own. The
+/* Step 8, third pass: the leading edge of a dim layer as a border of its own. The
  * dim-layer test above asks every 0.2 mm window of a layer to stand two
  * deviations over blood; a scar 1.1-1.2 times as bright as blood in a small
  * vessel (the real 20 MHz frames of issue 15) does so in about half its
@@ -1024,9 +1024,11 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
         }
     }
     if (clear < EDGE_RUN / 4) return; /* no run can beat the DP's border */
-    /* a lumen hidden in the ring-down: the ray at the layer's level from its
-     * first samples and over its whole length */
-    uint8_t hidden[NA] = {0};
+    /* A lumen hidden in the ring-down, or a sliver of it thinner than a
+     * split's inner side: the ray at the layer's level over its whole length
+     * and from where the first LAYER_SUB_MM window reaches it; the lumen
+     * ends there (at the ring-down if that is the first window). */
+    int16_t hidden[NA] = {0}; /* that radius, 0: none */
     const int32_t blood = select_kth(inner_mean, clear, clear / 2), layer = select_kth(layer_mean, clear, clear / 2);
     const double cut = blood + EDGE_HIDDEN_CUT * (layer - blood);
     const int32_t unit = (int32_t)lround(gain / EDGE_Z_UNIT);
@@ -1038,12 +1040,16 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
         if (s->shadow[a]) continue; /* no information: interpolated */
         cost[border[a]] = cost[LQ_MAX(border[a] - 1, 0)] = -(int32_t)lround(gain * EDGE_Z);
         const int end = border[a] - BOX_HALF, n = end - lo;
-        if (n >= s->layer_len) {
+        if (n >= s->layer_len && n <= thickest) { /* the layer from the ring-down to the border */
             edge_profile(s, border, a, LAYER_RAYS, lo, end, sum, sq);
-            if (sum[s->layer_len] >= cut * s->layer_len && sum[n] >= cut * n) {
-                hidden[a] = 1;
-                cost[s->r_mask] = cost[s->r_mask + 1] = -(int32_t)lround(gain * EDGE_HIDDEN_Z);
-            }
+            if (sum[n] >= cut * n)
+                for (int e = 0; e < side && e + s->layer_len <= n; e++) {
+                    if (sum[e + sub] - sum[e] < cut * sub || sum[n] - sum[e] < cut * (n - e)) continue;
+                    const int r = e ? lo + e - BOX_HALF : s->r_mask;
+                    hidden[a] = (int16_t)r;
+                    cost[r] = cost[r + 1] = -(int32_t)lround(gain * EDGE_HIDDEN_Z);
+                    break;
+                }
         }
         if (guided) s->dsp.prior_add(cost, border[a] + 1, s->r_mask, s->prev_border[a], mu, cap);
     }
@@ -1052,8 +1058,11 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
     /* Runs of rays where the path left the DP's border. A run is kept when
      * at least half of EDGE_RUN of its rays split there and three quarters
      * of it split or lie on a hidden lumen: the DP carries the edge across
-     * the few rays where no split passed. */
+     * the few rays where no split passed. Once such a run shows the layer
+     * with blood inside it, a run half as long on a hidden lumen is kept
+     * too (the catheter against the scar at a lesion). */
     const int split_min = (int)lround(EDGE_Z_LOW * EDGE_Z_UNIT);
+    int run_at[NA], run_len[NA], run_split[NA], run_masked[NA], runs = 0, shown = 0;
     int first = 0;
     while (first < NA && !s->shadow[first] && path[first] < border[first] - BOX_HALF) first++;
     for (int i = 0; i < NA;) {
@@ -1064,19 +1073,26 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
         }
         int len = 0, split = 0, masked = 0;
         for (int b = a; len < NA && !s->shadow[b] && path[b] < border[b] - BOX_HALF; b = (a + ++len) % NA) {
-            if (hidden[b] && path[b] <= s->r_mask + 1) masked++;
+            if (hidden[b] && abs(path[b] - hidden[b]) <= 1) masked++;
             else split += s->edge_z[b * NR + path[b]] >= split_min;
         }
-        if (len >= EDGE_RUN && 2 * split >= EDGE_RUN && 4 * (split + masked) >= 3 * len)
-            for (int k = 0; k < len; k++) {
-                const int b = (a + k) % NA, at_mask = hidden[b] && path[b] <= s->r_mask + 1;
-                if (path[b] >= out[b]) continue;
-                out[b] = at_mask ? s->r_mask : path[b];
-                /* sure at EDGE_Z; half where the lumen is hidden */
-                s->layer_sure[b] = at_mask ? 0.5f
-                                           : (float)LQ_CLAMP(s->edge_z[b * NR + path[b]] / (EDGE_Z_UNIT * EDGE_Z), 0.0, 1.0);
-            }
+        run_at[runs] = a, run_len[runs] = len, run_split[runs] = split, run_masked[runs++] = masked;
+        shown |= len >= EDGE_RUN && 2 * split >= EDGE_RUN && 4 * (split + masked) >= 3 * len;
         i += len;
+    }
+    for (int k = 0; k < runs && shown; k++) {
+        const int len = run_len[k], split = run_split[k], masked = run_masked[k];
+        const int with_blood = len >= EDGE_RUN && 2 * split >= EDGE_RUN && 4 * (split + masked) >= 3 * len;
+        const int hidden_run = 2 * len >= EDGE_RUN && 4 * masked >= 3 * len;
+        if (!with_blood && !hidden_run) continue;
+        for (int j = 0; j < len; j++) {
+            const int b = (run_at[k] + j) % NA, at_mask = hidden[b] && abs(path[b] - hidden[b]) <= 1;
+            if (path[b] >= out[b]) continue;
+            out[b] = at_mask ? hidden[b] : path[b];
+            /* sure at EDGE_Z; half where the lumen is hidden */
+            s->layer_sure[b] =
+                at_mask ? 0.5f : (float)LQ_CLAMP(s->edge_z[b * NR + path[b]] / (EDGE_Z_UNIT * EDGE_Z), 0.0, 1.0);
+        }
     }
 }
 
