@@ -1030,6 +1030,10 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
      * ends there (at the ring-down if that is the first window). */
     int16_t hidden[NA] = {0}; /* that radius, 0: none */
     const int32_t blood = select_kth(inner_mean, clear, clear / 2), layer = select_kth(layer_mean, clear, clear / 2);
+    /* a dim layer is well under the midpoint to the tissue: where blood is
+     * nearly as bright as the tissue (echogenic blood at 40 MHz beyond a lost
+     * wall), its splits are blood's own */
+    if (2 * (layer - blood) > s->mid_level - s->blood_level) return;
     const double cut = blood + EDGE_HIDDEN_CUT * (layer - blood);
     const int32_t unit = (int32_t)lround(gain / EDGE_Z_UNIT);
     const int cap = (int)lround(gain * EDGE_GUIDE), reach = 2 * sub, mu = LQ_MAX(1, cap / (reach * reach));
