@@ -67,6 +67,7 @@ enum {
 #define EDGE_RUN (NA / 8) /* 45 degrees: a scar's sector; blood's beam-long blobs span fewer */
 #define EDGE_HIDDEN_CUT 0.33 /* a hidden lumen: the whole ray this far from blood to the layer */
 #define EDGE_HIDDEN_Z 3.0
+#define EDGE_FAINT 0.75
 #define EDGE_GUIDE 1.0 /* a frame re-segmented under its neighbours: their border is worth this much score */
 /* Still tissue inside the DP's border, where the frames share their tissue
  * speckle: the decorrelation term (seven rays' mean) at or below the lower
@@ -132,6 +133,7 @@ struct LqSegmenter {
     int masked;
     int prev_border[NA];
     int blood_level;             /* this frame's blood level (feature units) */
+    int blood_noise;             /* ... and its samples' median absolute deviation */
     int layer_noise;             /* ... and the spread of the dim-layer test's mean in blood */
     int blood_decorrelation;     /* the feature's decorrelation term in that blood (0: no neighbour shares the speckle) */
     int still_level;             /* still tissue's term is at most this (seven rays' mean); <= 0: no still test */
@@ -609,6 +611,7 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
         }
     }
     double noise = count ? (double)select_kth(dev, count, count / 2) : 0.0;
+    s->blood_noise = (int)lround(noise);
     s->blood_decorrelation = count ? select_kth(decorrelation, count, count / 2) : 0;
     /* The spread of the dim-layer test's own statistic in blood: the mean of
      * LAYER_RAYS rays on each side over LAYER_SUB_MM, where all of them see
@@ -1030,10 +1033,12 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
      * ends there (at the ring-down if that is the first window). */
     int16_t hidden[NA] = {0}; /* that radius, 0: none */
     const int32_t blood = select_kth(inner_mean, clear, clear / 2), layer = select_kth(layer_mean, clear, clear / 2);
-    /* a dim layer is well under the midpoint to the tissue: where blood is
-     * nearly as bright as the tissue (echogenic blood at 40 MHz beyond a lost
-     * wall), its splits are blood's own */
-    if (2 * (layer - blood) > s->mid_level - s->blood_level) return;
+    /* A dim layer stands well under the midpoint to the tissue: where blood
+     * is nearly as bright as the tissue (echogenic blood at 40 MHz beyond a
+     * lost wall), the splits are blood's own. And it stands clear of blood's
+     * speckle: splits fainter than EDGE_FAINT of a blood sample's deviation
+     * are its blobs (beam-shaped speckle in a small vessel without scar). */
+    if (2 * (layer - blood) > s->mid_level - s->blood_level || layer - blood < EDGE_FAINT * s->blood_noise) return;
     const double cut = blood + EDGE_HIDDEN_CUT * (layer - blood);
     const int32_t unit = (int32_t)lround(gain / EDGE_Z_UNIT);
     const int cap = (int)lround(gain * EDGE_GUIDE), reach = 2 * sub, mu = LQ_MAX(1, cap / (reach * reach));
