@@ -64,7 +64,7 @@ enum {
 #define EDGE_CORR (2 * BOX_HALF + 1) /* the profile's grain, samples: the feature's box */
 #define EDGE_SIDE (4 * EDGE_CORR)
 #define EDGE_SHARP 0.5    /* the rise over LAYER_SUB_MM, at least this share of the split's */
-#define EDGE_RUN (NA / 8) /* 45 degrees: a scar's sector; blood's beam-long blobs span fewer */
+#define EDGE_RUN (NA / 16) /* 22.5 degrees: a scar sector spans more, blood's beam-long blobs fewer */
 #define EDGE_HIDDEN_CUT 0.33 /* a hidden lumen: the whole ray this far from blood to the layer */
 #define EDGE_HIDDEN_Z 3.0
 #define EDGE_FAINT 0.75
