@@ -1036,9 +1036,13 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
     /* A dim layer stands well under the midpoint to the tissue: where blood
      * is nearly as bright as the tissue (echogenic blood at 40 MHz beyond a
      * lost wall), the splits are blood's own. And it stands clear of blood's
-     * speckle: splits fainter than EDGE_FAINT of a blood sample's deviation
-     * are its blobs (beam-shaped speckle in a small vessel without scar). */
-    if (2 * (layer - blood) > s->mid_level - s->blood_level || layer - blood < EDGE_FAINT * s->blood_noise) return;
+     * speckle, over the splits' blood and the frame's: splits fainter than
+     * EDGE_FAINT of a blood sample's deviation are its blobs (beam-shaped
+     * speckle in a small vessel without scar), and splits whose layer is
+     * the frame's blood went from a darker patch into blood. */
+    if (2 * (layer - blood) > s->mid_level - s->blood_level || layer - blood < EDGE_FAINT * s->blood_noise ||
+        layer <= s->blood_level)
+        return;
     const double cut = blood + EDGE_HIDDEN_CUT * (layer - blood);
     const int32_t unit = (int32_t)lround(gain / EDGE_Z_UNIT);
     const int cap = (int)lround(gain * EDGE_GUIDE), reach = 2 * sub, mu = LQ_MAX(1, cap / (reach * reach));
