@@ -67,7 +67,7 @@ enum {
 #define EDGE_RUN (NA / 16) /* 22.5 degrees: a scar sector spans more, blood's beam-long blobs fewer */
 #define EDGE_HIDDEN_CUT 0.33 /* a hidden lumen: the whole ray this far from blood to the layer */
 #define EDGE_HIDDEN_Z 3.0
-#define EDGE_FAINT 0.75
+#define EDGE_FAINT 0.75  /* the splits' layer over blood, in a blood sample's deviations */
 #define EDGE_GUIDE 1.0 /* a frame re-segmented under its neighbours: their border is worth this much score */
 /* Still tissue inside the DP's border, where the frames share their tissue
  * speckle: the decorrelation term (seven rays' mean) at or below the lower
@@ -137,7 +137,7 @@ struct LqSegmenter {
     int layer_noise;             /* ... and the spread of the dim-layer test's mean in blood */
     int blood_decorrelation;     /* the feature's decorrelation term in that blood (0: no neighbour shares the speckle) */
     int still_level;             /* still tissue's term is at most this (seven rays' mean); <= 0: no still test */
-    uint8_t *edge_z;             /* NA x NR: step 9's split scores, EDGE_Z_UNIT to one */
+    uint8_t *edge_z;             /* NA x NR: step 8's layer-edge split scores, EDGE_Z_UNIT to one */
     float layer_sure[NA];        /* a border on a dim layer: how clearly it stands over blood (0-1); -1 elsewhere */
     int lead_step;               /* this frame's leading-edge step over the blood level */
     int mid_level, mid_gain;     /* midpoint between blood and tissue; 256 * 4096 / half their distance */
