@@ -57,7 +57,7 @@ enum {
  * EDGE_Z, traces the edge; only runs of EDGE_RUN rays are kept. */
 #define EDGE_ARC_MM 1.0
 #define EDGE_Z 2.0
-#define EDGE_Z_LOW 1.0    /* a split this weak, on the path, is not kept */
+#define EDGE_Z_LOW 1.0    /* a ray of a run counts as split where the path scores this much */
 #define EDGE_Z_MAX 4.0    /* one clear ray does not carry a run on its own */
 #define EDGE_Z_UNIT 32    /* edge_z holds the score in these steps */
 #define EDGE_GAIN 1000    /* score per unit, times the window: against pen */
@@ -1075,7 +1075,7 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
      * with blood inside it, a run half as long on a hidden lumen is kept
      * too (the catheter against the scar at a lesion). */
     const int split_min = (int)lround(EDGE_Z_LOW * EDGE_Z_UNIT);
-    int run_at[NA], run_len[NA], run_split[NA], run_masked[NA], runs = 0, shown = 0;
+    int run_at[NA], run_len[NA], run_kept[NA], runs = 0, shown = 0;
     int first = 0;
     while (first < NA && !s->shadow[first] && path[first] < border[first] - BOX_HALF) first++;
     for (int i = 0; i < NA;) {
@@ -1089,16 +1089,15 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
             if (hidden[b] && abs(path[b] - hidden[b]) <= 1) masked++;
             else split += s->edge_z[b * NR + path[b]] >= split_min;
         }
-        run_at[runs] = a, run_len[runs] = len, run_split[runs] = split, run_masked[runs++] = masked;
-        shown |= len >= EDGE_RUN && 2 * split >= EDGE_RUN && 4 * (split + masked) >= 3 * len;
+        const int with_blood = len >= EDGE_RUN && 2 * split >= EDGE_RUN && 4 * (split + masked) >= 3 * len;
+        run_at[runs] = a, run_len[runs] = len;
+        run_kept[runs++] = with_blood || (2 * len >= EDGE_RUN && 4 * masked >= 3 * len);
+        shown |= with_blood;
         i += len;
     }
     for (int k = 0; k < runs && shown; k++) {
-        const int len = run_len[k], split = run_split[k], masked = run_masked[k];
-        const int with_blood = len >= EDGE_RUN && 2 * split >= EDGE_RUN && 4 * (split + masked) >= 3 * len;
-        const int hidden_run = 2 * len >= EDGE_RUN && 4 * masked >= 3 * len;
-        if (!with_blood && !hidden_run) continue;
-        for (int j = 0; j < len; j++) {
+        if (!run_kept[k]) continue;
+        for (int j = 0, len = run_len[k]; j < len; j++) {
             const int b = (run_at[k] + j) % NA, at_mask = hidden[b] && abs(path[b] - hidden[b]) <= 1;
             if (path[b] >= out[b]) continue;
             out[b] = at_mask ? hidden[b] : path[b];
