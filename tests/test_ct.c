@@ -39,8 +39,9 @@ static int run_series(const LqpCtParams *params, double click_mm, const LqCtOpti
      * next run (a sweep over the same seeds then measures only) */
     const char *keep = getenv("LQ_CT_KEEP");
     char dir[512], done[600], msg[256] = "";
-    snprintf(dir, sizeof dir, "%s/ct%llu-%s", keep ? keep : tmp_dir, (unsigned long long)seed,
-             clinical ? "clinical" : "fine");
+    /* the voxel and the lesion in the name: the suite's issue series shares its seed with a clinical one */
+    snprintf(dir, sizeof dir, "%s/ct%llu-%s-%.2f-%.3g-%.1f", keep ? keep : tmp_dir, (unsigned long long)seed,
+             clinical ? "clinical" : "fine", p.pixel_mm, p.thickness_mm, p.lesion_ratio);
     snprintf(done, sizeof done, "%s/.complete", dir);
     LqpCtTruth t;
     FILE *fp = keep ? fopen(done, "r") : NULL;
