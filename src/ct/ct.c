@@ -51,7 +51,7 @@ static int outline_sections(const LqVolume *v, const LqCtDsp *dsp, const LqCtLum
     r->sections = calloc(n, sizeof *r->sections);
     r->planes = calloc(n * 6, sizeof *r->planes);
     r->outlines = calloc(n * RAYS * 2, sizeof *r->outlines);
-    double *radii = malloc(2 * n * RAYS * sizeof *radii);
+    double *radii = malloc(3 * n * RAYS * sizeof *radii); /* the rays, cut back at leaks, cut at shelves */
     unsigned char *found = calloc(n, 1);
     if (!r->sections || !r->planes || !r->outlines || !radii || !found) {
         free(radii), free(found);
@@ -67,7 +67,8 @@ static int outline_sections(const LqVolume *v, const LqCtDsp *dsp, const LqCtLum
         r->sections[s].position_mm = total;
         double *u = r->planes + 6 * s, *w = u + 3;
         found[s] = lq_ct_plane(v, line, n, s, u, w) &&
-                   lq_ct_section_radii(v, dsp, level, line + 3 * s, u, w, img, radii + s * RAYS);
+                   lq_ct_section_radii(v, dsp, level, line + 3 * s, u, w, img, radii + s * RAYS,
+                                       radii + (2 * n + s) * RAYS);
     }
     double *clamped = radii + n * RAYS;
     lq_ct_clamp_leaks(radii, found, n, clamped);
@@ -81,9 +82,21 @@ static int outline_sections(const LqVolume *v, const LqCtDsp *dsp, const LqCtLum
              * opened by a disc of twice the blur's sigma (about its full
              * width at half maximum), or of 0.4 of the caliper in a lumen
              * thinner than that disc could pass */
-            double rho = fmin(RESOLVED_BLURS * level->blur_mm, RESOLVED_CAP * m->shape.min_feret_mm), angle = 0;
-            double resolved = lq_ct_resolved_caliper(xy, rho, &angle);
-            if (resolved > 0 && resolved < m->shape.min_feret_mm) m->shape.min_feret_mm = resolved, m->shape.min_feret_angle_rad = angle;
+            /* ... of the outline whose rays stop at a shelf of partial
+             * lumen (lq_ct_section_radii's `resolved`); the area keeps the
+             * shelf's partial volume */
+            double own[RAYS], oxy[2 * RAYS];
+            const double *shelf = radii + (2 * n + s) * RAYS, *clamp = clamped + s * RAYS;
+            for (int k = 0; k < RAYS; k++) own[k] = fmin(clamp[k], shelf[k]);
+            lq_ct_polygon(own, oxy);
+            LqShape resolved_shape;
+            if (lq_shape_measure(oxy, RAYS, &resolved_shape) == LQ_OK) {
+                m->shape.min_feret_mm = resolved_shape.min_feret_mm;
+                m->shape.min_feret_angle_rad = resolved_shape.min_feret_angle_rad;
+                double rho = fmin(RESOLVED_BLURS * level->blur_mm, RESOLVED_CAP * m->shape.min_feret_mm), angle = 0;
+                double resolved = lq_ct_resolved_caliper(oxy, rho, &angle);
+                if (resolved > 0 && resolved < m->shape.min_feret_mm) m->shape.min_feret_mm = resolved, m->shape.min_feret_angle_rad = angle;
+            }
         }
         m->confidence = 1.0;
         memcpy(r->outlines + s * RAYS * 2, xy, 2 * RAYS * sizeof *xy);

@@ -27,9 +27,11 @@ typedef struct LqCtLumen {
 
 LqCtLumen lq_ct_lumen_level(const LqVolume *v, const LqCtDsp *dsp, const double *reference, int16_t *img);
 /* The RAYS radii (mm) of the lumen in the section through p spanned by u, w
- * (img: its image, SECTION_SAMPLES squared); 0 if the centre is not lumen. */
+ * (img: its image, SECTION_SAMPLES squared), and in `resolved` (RAYS, may
+ * be NULL) the same rays stopped where they run onto a shelf of partial
+ * lumen (the MLD's outline); 0 if the centre is not lumen. */
 int lq_ct_section_radii(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, const double *p,
-                        const double *u, const double *w, int16_t *img, double *radius);
+                        const double *u, const double *w, int16_t *img, double *radius, double *resolved);
 /* The outline polygon (RAYS points, section mm) from the radii. */
 void lq_ct_polygon(const double *radius, double *xy);
 /* The minimal caliper (mm) of the outline (RAYS points) opened by a disc of

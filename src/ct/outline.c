@@ -473,6 +473,44 @@ static double fat_layer_radius(const double *prof, int len, int fell, double lum
     return counted_radius(prof, lumen, bg, 0, edge, end);
 }
 
+/* Where a ray runs onto a shelf of partial lumen, in mm (INFINITY if it
+ * does not before `edge` mm): a flat stretch of SHELF_SAMPLES whose mean
+ * lies more than SHELF_CONTRAST of the contrast, and SHELF_SIGMAS noise
+ * deviations, under the lumen, every sample above half way (a fall to
+ * tissue is ray_edge's) and within SHELF_FLAT of the contrast of each
+ * other (a blurred edge into tissue is no shelf: it falls on). Where an
+ * artery runs away from the vein at a slant through a thick slice, its
+ * partial volume with the wall and the tissue beside it leaves such a
+ * shelf at 125-180 HU for a 197 HU lumen, reaching 5-6 mm past the vein's
+ * edge, and rays along it fall below half way only at its far end: the
+ * lumen's mass they count is the artery's. The shelf is not lumen the
+ * scanner resolved, and the MLD's outline stops where it begins, half way
+ * from the lumen to the shelf's level (docs/ct.md, Measures). */
+#define SHELF_SAMPLES 20   /* 2 mm */
+#define SHELF_CONTRAST 0.2
+#define SHELF_SIGMAS 3.0
+#define SHELF_FLAT 0.2
+static double shelf_edge(const double *prof, int len, double lumen, double low, double contrast, double noise,
+                         double edge)
+{
+    const double bar = lumen - fmax(SHELF_CONTRAST * contrast, SHELF_SIGMAS * noise);
+    double run = 0;
+    for (int j = VALLEY_FROM; j < VALLEY_FROM + SHELF_SAMPLES && j < len; j++) run += prof[j];
+    for (int i = VALLEY_FROM; i + SHELF_SAMPLES < len && i * RAY_STEP_MM < edge; i++) {
+        if (i > VALLEY_FROM) run += prof[i + SHELF_SAMPLES - 1] - prof[i - 1];
+        const double shelf = run / SHELF_SAMPLES;
+        if (!(shelf < bar && shelf > low)) continue;
+        double lo = INFINITY, hi = -INFINITY;
+        for (int j = i; j < i + SHELF_SAMPLES; j++) lo = fmin(lo, prof[j]), hi = fmax(hi, prof[j]);
+        if (!(lo > low && hi - lo < SHELF_FLAT * contrast)) continue;
+        const double level = 0.5 * (lumen + shelf);
+        int at = i;
+        while (at > 1 && prof[at - 1] < level) at--;
+        if (at > 1 && prof[at] < level) return (at - 1 + (prof[at - 1] - level) / (prof[at - 1] - prof[at])) * RAY_STEP_MM;
+    }
+    return INFINITY;
+}
+
 /* Lumen outline in a cross-section image (HU, SAMPLES x SAMPLES, centre in
  * the middle): a ray per angle from the centre to the first crossing of
  * `low` (half way from the lumen to tissue) or `high` (a brighter vessel).
@@ -482,7 +520,7 @@ static double fat_layer_radius(const double *prof, int len, int fell, double lum
  * Polygon in section mm (x along the columns); returns 0 if the centre is not
  * lumen. */
 static int ray_radii(const int16_t *img, const LqCtLumen *level, double low, double high, double contrast,
-                     double sigma_mm, double *radius)
+                     double sigma_mm, double *radius, double *resolved)
 {
     const int c = SECTION_SAMPLES / 2;
     const int16_t *m = img + c * SECTION_SAMPLES + c;
@@ -500,6 +538,7 @@ static int ray_radii(const int16_t *img, const LqCtLumen *level, double low, dou
         int fell;
         radius[k] = ray_edge(prof, len, lumen, low, high, dip, valley_depth, wall_hu, lumen + BONE_CONTRASTS * contrast,
                              sigma_mm > 0 ? step_cdf : NULL, &fell);
+        if (resolved) resolved[k] = shelf_edge(prof, len, lumen, low, contrast, level->noise_hu, radius[k]);
         if (fell <= 0) continue;
         int bright = -1; /* bone (or a vessel) this close beyond the fall */
         for (int j = fell + 1; sigma_mm > 0 && j < len && j <= fell + BONE_REACH && bright < 0; j++)
@@ -512,6 +551,7 @@ static int ray_radii(const int16_t *img, const LqCtLumen *level, double low, dou
         double r = sigma_mm > 0 ? fat_layer_radius(prof, len, fell, lumen, low, level->noise_hu, sigma_mm, step_cdf) : -1;
         radius[k] = r >= 0 ? r : partial_volume_radius(prof, len, lumen, fell, radius[k], contrast, level->noise_hu, sigma_mm);
     }
+    for (int k = 0; resolved && k < RAYS; k++) resolved[k] = fmin(resolved[k], radius[k]);
     return 1;
 }
 
@@ -849,7 +889,7 @@ LqCtLumen lq_ct_lumen_level(const LqVolume *v, const LqCtDsp *dsp, const double 
  * half way to tissue, or a quarter of that contrast above the lumen where a
  * brighter vessel (the artery) touches it. Returns 1 with the polygon in xy. */
 static int section_radii(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, const double *p,
-                         const double *u, const double *w, int16_t *img, double sigma_mm, double *radius)
+                         const double *u, const double *w, int16_t *img, double sigma_mm, double *radius, double *resolved)
 {
     int32_t acc[SECTION_SAMPLES * SECTION_SAMPLES];
     lq_ct_slab(v, dsp, p, u, w, img, SECTION_SAMPLES, SECTION_PITCH_MM, acc);
@@ -869,13 +909,13 @@ static int section_radii(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen 
      * does lie next to the lumen, local_half_max moves the edge out */
     double contrast = lumen - fmax(tissue, SOFT_TISSUE_HU);
     double low = lumen - 0.5 * contrast, high = lumen + fmax(0.25 * contrast, BRIGHTER_SIGMAS * level->noise_hu);
-    return ray_radii(img, level, low, high, contrast, sigma_mm, radius);
+    return ray_radii(img, level, low, high, contrast, sigma_mm, radius, resolved);
 }
 
 int lq_ct_section_radii(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen *level, const double *p,
-                        const double *u, const double *w, int16_t *img, double *radius)
+                        const double *u, const double *w, int16_t *img, double *radius, double *resolved)
 {
-    return section_radii(v, dsp, level, p, u, w, img, level->blur_mm, radius);
+    return section_radii(v, dsp, level, p, u, w, img, level->blur_mm, radius, resolved);
 }
 
 /* The recentring's outlines: the fitted edges before brighter structures
@@ -885,7 +925,7 @@ int lq_ct_section_outline(const LqVolume *v, const LqCtDsp *dsp, const LqCtLumen
                           const double *u, const double *w, int16_t *img, double *xy)
 {
     double radius[RAYS];
-    if (!section_radii(v, dsp, level, p, u, w, img, 0, radius)) return 0;
+    if (!section_radii(v, dsp, level, p, u, w, img, 0, radius, NULL)) return 0;
     lq_ct_polygon(radius, xy);
     return 1;
 }
