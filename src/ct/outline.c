@@ -635,26 +635,19 @@ void lq_ct_polygon(const double *radius, double *xy)
     if (area > 0) restore_area(xy, area);
 }
 
-/* 1-D squared distance transform (Felzenszwalb and Huttenlocher) of f (n
- * samples, 0 or a large value) into d; v, z: scratch of n and n + 1. */
-static void edt_1d(const double *f, int n, double *d, int *v, double *z)
+/* Whether cell i of a row lies at least sqrt(need) cells from every
+ * outside cell, given col (n values: each cell's squared distance to the
+ * nearest outside cell of its column): no cell j within that reach has
+ * col[j] + (i - j)^2 < need. The nearest cells are tried first, so a cell
+ * near the outline fails after a few. */
+static int far_inside(const double *col, int n, int i, double need, int reach)
 {
-    int k = 0;
-    v[0] = 0, z[0] = -INFINITY, z[1] = INFINITY;
-    for (int q = 1; q < n; q++) {
-        double s = ((f[q] + (double)q * q) - (f[v[k]] + (double)v[k] * v[k])) / (2.0 * (q - v[k]));
-        while (s <= z[k]) { /* z[0] is -infinity: k never falls below 0 */
-            k--;
-            s = ((f[q] + (double)q * q) - (f[v[k]] + (double)v[k] * v[k])) / (2.0 * (q - v[k]));
-        }
-        k++;
-        v[k] = q, z[k] = s, z[k + 1] = INFINITY;
+    for (int d = 0; d <= reach; d++) {
+        const double dd = (double)d * d;
+        if (i - d >= 0 && col[i - d] + dd < need) return 0;
+        if (i + d < n && col[i + d] + dd < need) return 0;
     }
-    k = 0;
-    for (int q = 0; q < n; q++) {
-        while (z[k + 1] < q) k++;
-        d[q] = (double)(q - v[k]) * (q - v[k]) + f[v[k]];
-    }
+    return 1;
 }
 
 /* The minimal caliper of the outline opened by a disc of radius rho: the
@@ -678,11 +671,10 @@ double lq_ct_resolved_caliper(const double *xy, double rho_mm, double *angle_rad
     double h = fmax(CALIPER_PITCH_MM, fmax(x1 - x0, y1 - y0) / (CALIPER_MAX_GRID - 4));
     x0 -= 2 * h, y0 -= 2 * h;
     int nx = (int)ceil((x1 - x0) / h) + 3, ny = (int)ceil((y1 - y0) / h) + 3, nmax = nx > ny ? nx : ny;
-    double *f = malloc((size_t)nx * ny * sizeof *f), *line = malloc(3 * ((size_t)nmax + 1) * sizeof *line);
-    int *v = malloc((size_t)nmax * sizeof *v);
+    double *f = malloc((size_t)nx * ny * sizeof *f), *col = malloc((size_t)nmax * sizeof *col);
     double *pts = malloc(4 * (size_t)ny * sizeof *pts);
-    if (!f || !line || !v || !pts) {
-        free(f), free(line), free(v), free(pts);
+    if (!f || !col || !pts) {
+        free(f), free(col), free(pts);
         return -1;
     }
     const double far = 1e12;
@@ -694,17 +686,20 @@ double lq_ct_resolved_caliper(const double *xy, double rho_mm, double *angle_rad
             const double *a = xy + 2 * k, *b = xy + 2 * ((k + 1) % RAYS);
             if ((a[1] <= y) != (b[1] <= y)) cross[nc++] = a[0] + (y - a[1]) / (b[1] - a[1]) * (b[0] - a[0]);
         }
-        for (int i = 0; i < nx; i++) {
+        for (int a = 1; a < nc; a++) /* a few crossings: insertion sort */
+            for (int b = a; b > 0 && cross[b - 1] > cross[b]; b--) {
+                double t = cross[b];
+                cross[b] = cross[b - 1], cross[b - 1] = t;
+            }
+        /* inside where an odd number of crossings lies before the cell */
+        for (int i = 0, c = 0; i < nx; i++) {
             double x = x0 + i * h;
-            int in = 0;
-            for (int c = 0; c < nc; c++) in ^= cross[c] < x;
-            f[(size_t)j * nx + i] = in ? far : 0;
+            while (c < nc && cross[c] < x) c++;
+            f[(size_t)j * nx + i] = (c & 1) ? far : 0;
         }
     }
-    double *col = line, *z = line + 2 * (nmax + 1);
     /* along the columns the image is 0 or inside: the squared distance to
-     * the nearest outside sample of the column, by a scan each way (what
-     * edt_1d gives for such a column, without its parabolas) */
+     * the nearest outside sample of the column, by a scan each way */
     for (int i = 0; i < nx; i++) {
         int last = -1;
         for (int j = 0; j < ny; j++) {
@@ -718,23 +713,21 @@ double lq_ct_resolved_caliper(const double *xy, double rho_mm, double *angle_rad
             f[(size_t)j * nx + i] = d < col[j] ? d : col[j];
         }
     }
-    for (int j = 0; j < ny; j++) {
-        memcpy(col, f + (size_t)j * nx, (size_t)nx * sizeof *col);
-        edt_1d(col, nx, f + (size_t)j * nx, v, z);
-    }
     /* a pixel centre's distance to the nearest outside centre is its
      * distance to the outline plus about half a pixel */
     double need = (rho_mm + 0.5 * h) / h;
     need *= need;
+    const int reach = (int)ceil(sqrt(need));
+    /* each row's first and last cell that far inside: cells near the
+     * outline fail at once, so the search costs about a reach per row
+     * side (an exact distance transform of the rows cost twice the rest) */
     int np = 0;
     for (int j = 0; j < ny; j++) {
-        int lo = -1, hi = -1;
-        for (int i = 0; i < nx; i++)
-            if (f[(size_t)j * nx + i] >= need) {
-                if (lo < 0) lo = i;
-                hi = i;
-            }
-        if (lo < 0) continue;
+        const double *row = f + (size_t)j * nx;
+        int lo = 0, hi = nx - 1;
+        while (lo < nx && !far_inside(row, nx, lo, need, reach)) lo++;
+        if (lo == nx) continue;
+        while (!far_inside(row, nx, hi, need, reach)) hi--;
         pts[2 * np] = x0 + lo * h, pts[2 * np + 1] = y0 + j * h, np++;
         pts[2 * np] = x0 + hi * h, pts[2 * np + 1] = y0 + j * h, np++;
     }
@@ -743,12 +736,13 @@ double lq_ct_resolved_caliper(const double *xy, double rho_mm, double *angle_rad
         double ux = cos(LQ_PI * k / 180), uy = sin(LQ_PI * k / 180), lo = INFINITY, hi = -INFINITY;
         for (int i = 0; i < np; i++) {
             double d = pts[2 * i] * ux + pts[2 * i + 1] * uy;
-            lo = fmin(lo, d), hi = fmax(hi, d);
+            if (d < lo) lo = d;
+            if (d > hi) hi = d;
         }
         double width = hi - lo + h + 2 * rho_mm;
         if (best < 0 || width < best) best = width, *angle_rad = LQ_PI * k / 180;
     }
-    free(f), free(line), free(v), free(pts);
+    free(f), free(col), free(pts);
     return best;
 }
 
