@@ -146,57 +146,42 @@ static void test_clinical_flat(void **state) { (void)state; assert_true(run_issu
  * lies beyond it (issue 18). */
 static void test_click_past_lesion(void **state) { (void)state; assert_true(run_issue_series(4.0)); }
 
+/* Clinical seed `seed` (lqp_ct_params_clinical) clicked 6 mm towards the
+ * confluence from its MLA. */
+static int run_clinical(uint64_t seed)
+{
+    LqpCtParams p;
+    lqp_ct_params_clinical(&p, seed);
+    return run_series(&p, -6.0, NULL);
+}
+
 /* A 6:1 lesion at 0.7 x 0.7 x 1.5 mm (clinical seed 56) whose artery's
  * wall is thinner than the point spread: the edge on the artery's side
  * read 0.5-1 mm out before the fitted edge (%DS 63.5 against 72.3). */
-static void test_clinical_artery_edge(void **state)
-{
-    (void)state;
-    LqpCtParams p;
-    lqp_ct_params_clinical(&p, 56);
-    assert_true(run_series(&p, -6.0, NULL));
-}
+static void test_clinical_artery_edge(void **state) { (void)state; assert_true(run_clinical(56)); }
 
 /* A 2:1 lesion at 1.0 x 1.0 x 1 mm (clinical seed 49) pressed on the
  * vertebral body behind a thin layer of fat: the local half maximum before
  * the bone sat inside the lumen and the partial-volume count stopped at the
  * layer's raised floor (MLA 10.7 % low before the edge before bone). */
-static void test_clinical_spine_side(void **state)
-{
-    (void)state;
-    LqpCtParams p;
-    lqp_ct_params_clinical(&p, 49);
-    assert_true(run_series(&p, -6.0, NULL));
-}
+static void test_clinical_spine_side(void **state) { (void)state; assert_true(run_clinical(49)); }
 
 /* A 5:1 lesion at 0.9 x 0.9 x 1.25 mm (clinical seed 93) pressed on the
  * vertebral body with less tissue between than the blur: rays that rise
  * straight into the cortex took the walls' model and read the shoulders
  * 0.4-1.3 mm out (%DS 63.1 against 69.2) before the edge before bone held
  * for them too. */
-static void test_clinical_straight_into_bone(void **state)
-{
-    (void)state;
-    LqpCtParams p;
-    lqp_ct_params_clinical(&p, 93);
-    assert_true(run_series(&p, -6.0, NULL));
-}
+static void test_clinical_straight_into_bone(void **state) { (void)state; assert_true(run_clinical(93)); }
 
 /* A 6:1 lesion at 0.9 x 0.9 x 1.5 mm (clinical seed 38) whose artery runs
  * away at a slant through the thick slices: its partial volume leaves a
  * shelf at 125-180 HU beside the vein, and rays along it set the MLD's
  * caliper 0.75 mm wide (%DS 68.7 against 73.8) until the MLD's outline
  * stopped at shelves of partial lumen. */
-static void test_clinical_shelf(void **state)
-{
-    (void)state;
-    LqpCtParams p;
-    lqp_ct_params_clinical(&p, 38);
-    assert_true(run_series(&p, -6.0, NULL));
-}
+static void test_clinical_shelf(void **state) { (void)state; assert_true(run_clinical(38)); }
 
 /* LQ_CT_SEEDS=FIRST-LAST runs a sweep over more seeds (for development;
- * the suite runs the six above), reporting every failing seed;
+ * the suite runs the tests above), reporting every failing seed;
  * LQ_CT_WALL_WEIGHT and LQ_CT_RECENTRE_PASSES change those options for it
  * (the figures in docs/ct.md that compare them); LQ_CT_CLINICAL=1 makes
  * each seed a series at clinical resolution (lqp_ct_params_clinical), and
