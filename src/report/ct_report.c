@@ -62,7 +62,7 @@ static void ct_text(FILE *fp, const LqVolume *v, const LqCtResult *r)
             fabs(at), at < 0 ? "beyond" : "from", p[0], p[1], p[2]);
     if (r->beyond_note[0]) fprintf(fp, "           (%s)\n", r->beyond_note);
     fprintf(fp, "  MLA                %7.1f mm2   smallest lumen area between the points\n", r->mla_mm2);
-    fprintf(fp, "  MLD                %7.2f mm    minimal Feret (caliper) diameter\n", r->mld_mm);
+    fprintf(fp, "  MLD                %7.2f mm    minimal caliper of the lumen the scanner resolved\n", r->mld_mm);
     fprintf(fp, "  Max diameter       %7.2f mm    maximal Feret diameter\n", r->max_diameter_mm);
     if (r->segment_first >= 0)
         fprintf(fp, "  Lesion length      %7.1f mm    sections %d-%d with area < 50 %% of A_ref\n", r->lesion_length_mm,
