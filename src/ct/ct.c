@@ -78,25 +78,27 @@ static int outline_sections(const LqVolume *v, const LqCtDsp *dsp, const LqCtLum
         lq_ct_polygon(clamped + s * RAYS, xy);
         m->valid = lq_shape_measure(xy, RAYS, &m->shape) == LQ_OK && m->shape.area_mm2 >= MIN_AREA_MM2;
         if (m->valid && level->blur_mm > 0) {
-            /* MLD: the caliper of what the scanner resolved, the outline
-             * opened by a disc of twice the blur's sigma (about its full
-             * width at half maximum), or of 0.4 of the caliper in a lumen
-             * thinner than that disc could pass */
-            /* ... of the outline whose rays stop at a shelf of partial
-             * lumen (lq_ct_section_radii's `resolved`); the area keeps the
-             * shelf's partial volume */
+            /* MLD: the caliper of what the scanner resolved: the outline
+             * with its rays stopped at shelves of partial lumen
+             * (lq_ct_section_radii's `resolved`; the area keeps their
+             * partial volume), opened by a disc of twice the blur's sigma
+             * (about its full width at half maximum), or of 0.4 of the
+             * caliper in a lumen thinner than that disc could pass */
             double own[RAYS], oxy[2 * RAYS];
-            const double *shelf = radii + (2 * n + s) * RAYS, *clamp = clamped + s * RAYS;
-            for (int k = 0; k < RAYS; k++) own[k] = fmin(clamp[k], shelf[k]);
-            lq_ct_polygon(own, oxy);
-            LqShape resolved_shape;
-            if (lq_shape_measure(oxy, RAYS, &resolved_shape) == LQ_OK) {
-                m->shape.min_feret_mm = resolved_shape.min_feret_mm;
-                m->shape.min_feret_angle_rad = resolved_shape.min_feret_angle_rad;
-                double rho = fmin(RESOLVED_BLURS * level->blur_mm, RESOLVED_CAP * m->shape.min_feret_mm), angle = 0;
-                double resolved = lq_ct_resolved_caliper(oxy, rho, &angle);
-                if (resolved > 0 && resolved < m->shape.min_feret_mm) m->shape.min_feret_mm = resolved, m->shape.min_feret_angle_rad = angle;
+            const double *shelf = radii + (2 * n + s) * RAYS, *clamp = clamped + s * RAYS, *outline = xy;
+            int cut = 0;
+            for (int k = 0; k < RAYS; k++) own[k] = fmin(clamp[k], shelf[k]), cut |= shelf[k] < clamp[k];
+            if (cut) { /* most sections have no shelf: their outline is measured already */
+                LqShape cut_shape;
+                lq_ct_polygon(own, oxy);
+                if (lq_shape_measure(oxy, RAYS, &cut_shape) == LQ_OK) {
+                    outline = oxy;
+                    m->shape.min_feret_mm = cut_shape.min_feret_mm, m->shape.min_feret_angle_rad = cut_shape.min_feret_angle_rad;
+                }
             }
+            double rho = fmin(RESOLVED_BLURS * level->blur_mm, RESOLVED_CAP * m->shape.min_feret_mm), angle = 0;
+            double resolved = lq_ct_resolved_caliper(outline, rho, &angle);
+            if (resolved > 0 && resolved < m->shape.min_feret_mm) m->shape.min_feret_mm = resolved, m->shape.min_feret_angle_rad = angle;
         }
         m->confidence = 1.0;
         memcpy(r->outlines + s * RAYS * 2, xy, 2 * RAYS * sizeof *xy);

@@ -31,6 +31,15 @@
 #define OUTSIDE_SAMPLES 12 /* 1.2 mm beyond the fall: the level the lumen meets there */
 #define DIP_BLEND 0.5     /* edge before a thin wall: between the half-way fall and the bottom */
 
+/* Where the profile falls through `level` before sample *at (below it):
+ * *at moved back to the first sample of that run below the level, and the
+ * crossing between it and the one before, in samples. */
+static double fall_through(const double *prof, int *at, double level)
+{
+    while (*at > 1 && prof[*at - 1] < level) (*at)--;
+    return *at - 1 + (prof[*at - 1] - level) / (prof[*at - 1] - prof[*at]);
+}
+
 /* The lumen's edge before a dip at `lo` (a wall thinner than the blur,
  * between the vein and another vessel): the half-way fall from the lumen
  * to the dip's bottom lies inside the lumen, the bottom itself at the
@@ -40,8 +49,7 @@ static double edge_before_dip(const double *prof, int len, double lumen, int lo)
 {
     double level = 0.5 * (lumen + prof[lo]);
     int at = lo;
-    while (at > 1 && prof[at - 1] < level) at--;
-    double half_way = at - 1 + (prof[at - 1] - level) / (prof[at - 1] - prof[at]);
+    double half_way = fall_through(prof, &at, level);
     double a = prof[lo - 1], b = prof[lo], c = lo + 1 < len ? prof[lo + 1] : b, curve = a - 2 * b + c;
     double bottom = lo + (curve > 0 ? 0.5 * (a - c) / curve : 0);
     return DIP_BLEND * bottom + (1 - DIP_BLEND) * half_way;
@@ -503,10 +511,9 @@ static double shelf_edge(const double *prof, int len, double lumen, double low, 
         double lo = INFINITY, hi = -INFINITY;
         for (int j = i; j < i + SHELF_SAMPLES; j++) lo = fmin(lo, prof[j]), hi = fmax(hi, prof[j]);
         if (!(lo > low && hi - lo < SHELF_FLAT * contrast)) continue;
-        const double level = 0.5 * (lumen + shelf);
         int at = i;
-        while (at > 1 && prof[at - 1] < level) at--;
-        if (at > 1 && prof[at] < level) return (at - 1 + (prof[at - 1] - level) / (prof[at - 1] - prof[at])) * RAY_STEP_MM;
+        const double level = 0.5 * (lumen + shelf), crossing = fall_through(prof, &at, level);
+        if (at > 1 && prof[at] < level) return crossing * RAY_STEP_MM;
     }
     return INFINITY;
 }
