@@ -1077,21 +1077,28 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
     const int split_min = (int)lround(EDGE_Z_LOW * EDGE_Z_UNIT);
     int run_at[NA], run_len[NA], run_kept[NA], runs = 0, shown = 0;
     int first = 0;
-    while (first < NA && !s->shadow[first] && path[first] < border[first] - BOX_HALF) first++;
+    while (first < NA && (s->shadow[first] || path[first] < border[first] - BOX_HALF)) first++;
     for (int i = 0; i < NA;) {
         const int a = (first + i) % NA;
         if (s->shadow[a] || path[a] >= border[a] - BOX_HALF) {
             i++;
             continue;
         }
-        int len = 0, split = 0, masked = 0;
-        for (int b = a; len < NA && !s->shadow[b] && path[b] < border[b] - BOX_HALF; b = (a + ++len) % NA) {
+        /* A guidewire's shadow inside a run does not end it: its rays carry
+         * no information and the path crosses them as the DP's border does,
+         * from the rays on either side. A run does not end in one. */
+        int len = 0, seen = 0, split = 0, masked = 0; /* seen: the run's rays out of the shadow */
+        for (int k = 0; k < NA - i; k++) {
+            const int b = (a + k) % NA;
+            if (s->shadow[b]) continue;
+            if (path[b] >= border[b] - BOX_HALF) break;
+            len = k + 1, seen++;
             if (hidden[b] && abs(path[b] - hidden[b]) <= 1) masked++;
             else split += s->edge_z[b * NR + path[b]] >= split_min;
         }
-        const int with_blood = len >= EDGE_RUN && 2 * split >= EDGE_RUN && 4 * (split + masked) >= 3 * len;
+        const int with_blood = seen >= EDGE_RUN && 2 * split >= EDGE_RUN && 4 * (split + masked) >= 3 * seen;
         run_at[runs] = a, run_len[runs] = len;
-        run_kept[runs++] = with_blood || (2 * len >= EDGE_RUN && 4 * masked >= 3 * len);
+        run_kept[runs++] = with_blood || (2 * seen >= EDGE_RUN && 4 * masked >= 3 * seen);
         shown |= with_blood;
         i += len;
     }
@@ -1100,6 +1107,10 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
         for (int j = 0, len = run_len[k]; j < len; j++) {
             const int b = (run_at[k] + j) % NA, at_mask = hidden[b] && abs(path[b] - hidden[b]) <= 1;
             if (path[b] >= out[b]) continue;
+            if (s->shadow[b]) { /* no edge of its own: the path between the rays around */
+                out[b] = path[b];
+                continue;
+            }
             out[b] = at_mask ? hidden[b] : path[b];
             /* sure at EDGE_Z; half where the lumen is hidden */
             s->layer_sure[b] =
