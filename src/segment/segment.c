@@ -1009,18 +1009,29 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
         if (s->shadow[a] || n < 2 * side) continue;
         edge_profile(s, border, a, half, lo, end, sum, sq);
         uint8_t *z_row = s->edge_z + a * NR + lo - BOX_HALF;
-        double best = 0.0;
+        double best = 0.0, zs[NR];
         int best_e = 0;
-        for (int e = LQ_MAX(side, n - thickest); e <= n - side; e++) {
+        const int e0 = LQ_MAX(side, n - thickest);
+        for (int e = e0; e <= n - side; e++) {
+            zs[e] = 0.0;
             const double mu1 = sum[e] / e, mu2 = (sum[n] - sum[e]) / (n - e), d = mu2 - mu1;
             if (d <= 0 || mu2 >= s->mid_level) continue;
             const int w = LQ_MIN(sub, LQ_MIN(e, n - e));
             if ((sum[e + w] - sum[e]) - (sum[e] - sum[e - w]) < EDGE_SHARP * d * w) continue;
             const double scatter = (sq[n] - e * mu1 * mu1 - (n - e) * mu2 * mu2) / (n - 2);
             const double z = d / sqrt(LQ_MAX(scatter, 1.0) * EDGE_CORR * (1.0 / e + 1.0 / (n - e)));
-            z_row[e] = (uint8_t)lround(EDGE_Z_UNIT * LQ_MIN(z, EDGE_Z_MAX));
+            zs[e] = z;
             if (z > best) best = z, best_e = e;
         }
+        /* The cap limits what the ray's best split weighs against the
+         * DP's border and the other rays, not how much worse its other
+         * radii are: capped one by one, a strong layer's splits all read
+         * EDGE_Z_MAX over a plateau that reaches well into the blood (a
+         * longer layer side keeps z high), and the path settled anywhere
+         * on it. */
+        const double excess = LQ_MAX(0.0, best - EDGE_Z_MAX);
+        for (int e = e0; e <= n - side; e++)
+            z_row[e] = (uint8_t)lround(EDGE_Z_UNIT * LQ_CLAMP(zs[e] - excess, 0.0, EDGE_Z_MAX));
         if (best >= EDGE_Z) {
             inner_mean[clear] = (int32_t)lround(sum[best_e] / best_e);
             layer_mean[clear++] = (int32_t)lround((sum[n] - sum[best_e]) / (n - best_e));
