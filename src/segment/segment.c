@@ -1055,6 +1055,12 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
         layer <= s->blood_level)
         return;
     const double cut = blood + EDGE_HIDDEN_CUT * (layer - blood);
+    /* A hidden lumen is judged on levels alone, against the splits' blood:
+     * only where half a run's rays split clearly. Five splits at the
+     * catheter in a blood-only frame (a small vessel at 40 MHz, echogenic
+     * blood, the layer barely over the frame's blood) had every ray of the
+     * frame read as a hidden lumen and the contour closed on the ring-down. */
+    const int may_hide = clear >= EDGE_RUN / 2;
     const int32_t unit = (int32_t)lround(gain / EDGE_Z_UNIT);
     const int cap = (int)lround(gain * EDGE_GUIDE), reach = 2 * sub, mu = LQ_MAX(1, cap / (reach * reach));
     for (int a = 0; a < NA; a++) {
@@ -1064,7 +1070,7 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
         if (s->shadow[a]) continue; /* no information: interpolated */
         cost[border[a]] = cost[LQ_MAX(border[a] - 1, 0)] = -(int32_t)lround(gain * EDGE_Z);
         const int end = border[a] - BOX_HALF, n = end - lo;
-        if (n >= s->layer_len && n <= thickest) { /* the layer from the ring-down to the border */
+        if (may_hide && n >= s->layer_len && n <= thickest) { /* the layer from the ring-down to the border */
             edge_profile(s, border, a, LAYER_RAYS, lo, end, sum, sq);
             if (sum[n] >= cut * n)
                 for (int e = 0; e < side && e + s->layer_len <= n; e++) {
