@@ -285,7 +285,10 @@ static void test_small_vessel_seed_2(void **state) { (void)state; run_kind(2, sm
  * real frames: seed 2 mean Jaccard 0.52, area +92 %; seed 6 0.54, +93 %.
  * Now the frame alone finds the layer's leading edge. */
 static void small_vessel_scar(LqpParams *p) { small_vessel(p), p->scar = 1; }
-static const KindGoal small_scar = {0.82, 0.80, 4.0, 8.0, 1.0};
+/* Session 18: the layer edge carried across the guidewire's shadow and
+ * its splits' differences kept above the cap; at 03b017d seed 2 read mean
+ * Jaccard 0.859 (zone 0.844) and seed 6 0.885 (0.859), under this goal. */
+static const KindGoal small_scar = {0.90, 0.86, 3.0, 6.0, 1.0};
 static void test_small_vessel_scar_seed_2(void **state) { (void)state; run_kind(2, small_vessel_scar, "small-vessel-scar", small_scar); }
 static void test_small_vessel_scar_seed_6(void **state) { (void)state; run_kind(6, small_vessel_scar, "small-vessel-scar", small_scar); }
 /* The same with the speckle a real transducer makes, drawn out across its
@@ -407,6 +410,26 @@ static void test_hard_beam_seed_4(void **state)
     measured_free(&run);
 }
 
+/* A small vessel at 40 MHz, ungated with motion, beam-shaped speckle, seed
+ * 1: in frame 153, blood only, five rays split at the catheter and every
+ * ray of the frame was read as a lumen hidden in the ring-down (Jaccard
+ * 0.13, 3.3 mm2 for 25.5). A hidden lumen now needs half a run's rays to
+ * split clearly (docs/segmentation.md, step 8). */
+static void test_small_motion_beam_seed_1(void **state)
+{
+    (void)state;
+    LqpParams p;
+    lqp_params_default(&p);
+    p.seed = 1, p.scale = 0.4, p.transducer_mhz = 40, p.motion = 1, p.beam = 1;
+    Measured run;
+    measure_phantom(&p, "small-motion-beam", &run);
+    print_message("small vessel 40 MHz motion beam seed 1: mean Jaccard %.4f (p1 %.4f, min %.4f)\n",
+                  run.score.mean_jaccard, run.score.p1_jaccard, run.score.min_jaccard);
+    assert_true(run.score.mean_jaccard >= 0.98);
+    assert_true(run.score.min_jaccard >= 0.8);
+    measured_free(&run);
+}
+
 /* --beam draws speckle out across the rays (docs/phantom.md), as a real
  * transducer's is: in tissue 7-9 mm from the catheter, above and below it
  * (rays vertical) and left and right of it (rays horizontal), the grey levels
@@ -449,7 +472,8 @@ int main(int argc, char **argv)
                                          cmocka_unit_test(test_hard_seed_1), cmocka_unit_test(test_hard_seed_2),
                                          cmocka_unit_test(test_anisotropic_seed_3), cmocka_unit_test(test_dynamic_seed_4),
                                          cmocka_unit_test(test_dynamic_hard_seed_4), cmocka_unit_test(test_beam_speckle),
-                                         cmocka_unit_test(test_hard_beam_seed_4), cmocka_unit_test(test_scar_reference_seed_8)};
+                                         cmocka_unit_test(test_hard_beam_seed_4), cmocka_unit_test(test_scar_reference_seed_8),
+                                         cmocka_unit_test(test_small_motion_beam_seed_1)};
     const struct CMUnitTest kinds[] = {
         cmocka_unit_test(test_scar_seed_1),       cmocka_unit_test(test_scar_seed_2),
         cmocka_unit_test(test_trabeculae_seed_1), cmocka_unit_test(test_trabeculae_seed_2),
