@@ -1056,10 +1056,10 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
         return;
     const double cut = blood + EDGE_HIDDEN_CUT * (layer - blood);
     /* A hidden lumen is judged on levels alone, against the splits' blood:
-     * only where half a run's rays split clearly. Five splits at the
-     * catheter in a blood-only frame (a small vessel at 40 MHz, echogenic
-     * blood, the layer barely over the frame's blood) had every ray of the
-     * frame read as a hidden lumen and the contour closed on the ring-down. */
+     * only where half a run's rays split clearly. Five clear splits in a
+     * blood-only frame (a small vessel at 40 MHz, echogenic blood, their
+     * layer barely over the frame's blood) had every ray of the frame read
+     * as a hidden lumen and the contour closed on the ring-down. */
     const int may_hide = clear >= EDGE_RUN / 2;
     const int32_t unit = (int32_t)lround(gain / EDGE_Z_UNIT);
     const int cap = (int)lround(gain * EDGE_GUIDE), reach = 2 * sub, mu = LQ_MAX(1, cap / (reach * reach));
