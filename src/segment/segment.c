@@ -1056,10 +1056,11 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
         return;
     const double cut = blood + EDGE_HIDDEN_CUT * (layer - blood);
     /* A hidden lumen is judged on levels alone, against the splits' blood:
-     * only where half a run's rays split clearly. Five clear splits in a
-     * blood-only frame (a small vessel at 40 MHz, echogenic blood, their
-     * layer barely over the frame's blood) had every ray of the frame read
-     * as a hidden lumen and the contour closed on the ring-down. */
+     * only in a frame where as many rays as half a run split clearly. Five
+     * clear splits in a blood-only frame (a small vessel at 40 MHz,
+     * echogenic blood, their layer barely over the frame's blood) had every
+     * ray of the frame read as a hidden lumen and the contour closed on the
+     * ring-down. */
     const int may_hide = clear >= EDGE_RUN / 2;
     const int32_t unit = (int32_t)lround(gain / EDGE_Z_UNIT);
     const int cap = (int)lround(gain * EDGE_GUIDE), reach = 2 * sub, mu = LQ_MAX(1, cap / (reach * reach));
@@ -1095,6 +1096,14 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
     int run_at[NA], run_len[NA], run_kept[NA], runs = 0, shown = 0;
     int first = 0;
     while (first < NA && (s->shadow[first] || path[first] < border[first] - BOX_HALF)) first++;
+    /* Every ray out of the shadow on the path: one run all round, which
+     * starts just past a shadow so that the shadow lies inside it */
+    const int all_round = first == NA;
+    if (all_round) {
+        first = 0;
+        while (first < NA && !(s->shadow[(first + NA - 1) % NA] && !s->shadow[first])) first++;
+        if (first == NA) first = 0;
+    }
     for (int i = 0; i < NA;) {
         const int a = (first + i) % NA;
         if (s->shadow[a] || path[a] >= border[a] - BOX_HALF) {
@@ -1113,6 +1122,7 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
             if (hidden[b] && abs(path[b] - hidden[b]) <= 1) masked++;
             else split += s->edge_z[b * NR + path[b]] >= split_min;
         }
+        if (all_round) len = NA;
         const int with_blood = seen >= EDGE_RUN && 2 * split >= EDGE_RUN && 4 * (split + masked) >= 3 * seen;
         run_at[runs] = a, run_len[runs] = len;
         run_kept[runs++] = with_blood || (2 * seen >= EDGE_RUN && 4 * masked >= 3 * seen);
