@@ -1056,8 +1056,8 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
         return;
     const double cut = blood + EDGE_HIDDEN_CUT * (layer - blood);
     /* A hidden lumen is judged on levels alone, against the splits' blood:
-     * only in a frame where as many rays as half a run split clearly. Five
-     * clear splits in a blood-only frame (a small vessel at 40 MHz,
+     * only in a frame where as many rays as half a run split clearly. A
+     * few clear splits in a blood-only frame (a small vessel at 40 MHz,
      * echogenic blood, their layer barely over the frame's blood) had every
      * ray of the frame read as a hidden lumen and the contour closed on the
      * ring-down. */
