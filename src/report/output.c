@@ -12,8 +12,22 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Links the complete unnamed file straight to the final name. linkat never
+ * replaces an existing name (EEXIST), so the name appears only complete and
+ * there is no temporary name for a kill to leave behind. Returns 0 when
+ * linked, 1 when the final name exists (an overwrite: the caller falls back
+ * to give_name + rename), -1 on any other error (errno set). */
+static int link_final(LqOutput *o)
+{
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fileno(o->fp));
+    if (linkat(AT_FDCWD, proc, AT_FDCWD, o->final, AT_SYMLINK_FOLLOW) == 0) return 0;
+    return errno == EEXIST ? 1 : -1;
+}
+
 /* Links the complete unnamed file under the temporary name (XXXXXX made
- * unique), in the target folder, ready for the rename. */
+ * unique), in the target folder, ready for the rename: only for an overwrite,
+ * where linkat cannot replace the existing file but rename() can, atomically. */
 static int give_name(LqOutput *o)
 {
     char proc[64];
@@ -57,9 +71,10 @@ int lq_output_open(LqOutput *o, const char *path, LqError *err)
     int dir_len = slash ? (int)(slash - path + 1) : 0;
     snprintf(o->tmp, sizeof o->tmp, "%.*s.%s.tmp-XXXXXX", dir_len, path, slash ? slash + 1 : path);
     /* An unnamed file first (O_TMPFILE): if lumenq is killed while writing,
-     * nothing is left at all. It gets its temporary name only when complete,
-     * just before the rename. Filesystems without O_TMPFILE get a named
-     * temporary file from the start. */
+     * nothing is left at all. Only when complete is it linked: to the final
+     * name directly when that is free, else to a temporary name just before
+     * the rename. Filesystems without O_TMPFILE get a named temporary file
+     * from the start. */
     char dir[4096];
     snprintf(dir, sizeof dir, "%.*s", dir_len ? dir_len : 1, dir_len ? path : ".");
     int fd = -1;
@@ -103,13 +118,24 @@ int lq_output_commit(LqOutput *o, LqError *err)
     }
     int failed = fflush(o->fp) != 0 || ferror(o->fp) || (!o->is_special && fsync(fileno(o->fp)) != 0);
     int e = errno;
-    if (!failed && o->unnamed && give_name(o) != 0) failed = 1, e = errno;
+    /* Synced before any name is given, as before: a name only ever shows
+     * complete data. linked: the unnamed file already holds the final name,
+     * so there is no temporary and no rename. */
+    int linked = 0;
+    if (!failed && o->unnamed) {
+        int r = link_final(o);
+        if (r == 0) linked = 1;
+        else if (r < 0 || give_name(o) != 0) failed = 1, e = errno;
+    }
     if (fclose(o->fp) != 0 && !failed) failed = 1, e = errno;
     o->fp = NULL;
-    if (!failed && !o->is_special && rename(o->tmp, o->final) != 0) failed = 1, e = errno;
+    if (!failed && !o->is_special && !linked && rename(o->tmp, o->final) != 0) failed = 1, e = errno;
     if (failed) {
         if (!o->is_special && !o->unnamed) unlink(o->tmp);
         if (o->unnamed && o->named) unlink(o->tmp);
+        /* Only fclose can fail after the direct link; the final name did not
+         * exist before it, so removing it restores what was there: nothing. */
+        if (linked) unlink(o->final);
         return lq_fail(err, LQ_ERR_IO, "%s: write failed (%s)", o->final, strerror(e));
     }
     return LQ_OK;

@@ -1,6 +1,7 @@
 /* Atomic report output: an unnamed file in the target folder (O_TMPFILE;
- * a named temporary file where the filesystem has none), named and renamed
- * into place only when everything was written and synced; nothing
+ * a named temporary file where the filesystem has none), given its name
+ * only when everything was written and synced: linked straight to a new
+ * name, or under a temporary name renamed over an existing file. Nothing
  * half-written is left, even when the process is killed. */
 #ifndef LQ_OUTPUT_H
 #define LQ_OUTPUT_H
@@ -13,7 +14,7 @@ typedef struct LqOutput {
     int is_stdout;
     int is_special;  /* an existing device or pipe: written in place, never replaced */
     int unnamed;     /* O_TMPFILE: no name until complete */
-    int named;       /* linked under tmp */
+    int named;       /* linked under tmp (an overwrite) */
     char tmp[4096];
     char final[4096];
 } LqOutput;
