@@ -12,6 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* Gives the open unnamed file the name `name` (linkat's result, errno set). */
+static int link_as(const LqOutput *o, const char *name)
+{
+    char proc[64];
+    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fileno(o->fp));
+    return linkat(AT_FDCWD, proc, AT_FDCWD, name, AT_SYMLINK_FOLLOW);
+}
+
 /* Links the complete unnamed file straight to the final name. linkat never
  * replaces an existing name (EEXIST), so the name appears only complete and
  * there is no temporary name for a kill to leave behind. Returns 0 when
@@ -19,9 +27,7 @@
  * to give_name + rename), -1 on any other error (errno set). */
 static int link_final(LqOutput *o)
 {
-    char proc[64];
-    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fileno(o->fp));
-    if (linkat(AT_FDCWD, proc, AT_FDCWD, o->final, AT_SYMLINK_FOLLOW) == 0) return 0;
+    if (link_as(o, o->final) == 0) return 0;
     return errno == EEXIST ? 1 : -1;
 }
 
@@ -30,14 +36,12 @@ static int link_final(LqOutput *o)
  * where linkat cannot replace the existing file but rename() can, atomically. */
 static int give_name(LqOutput *o)
 {
-    char proc[64];
-    snprintf(proc, sizeof proc, "/proc/self/fd/%d", fileno(o->fp));
     size_t len = strlen(o->tmp);
     unsigned seed = (unsigned)getpid() * 2654435761u ^ (unsigned)(uintptr_t)o;
     for (unsigned attempt = 0; attempt < 64; attempt++) {
         seed = seed * 1103515245u + 12345u;
         snprintf(o->tmp + len - 6, 7, "%06x", (seed >> 8) & 0xFFFFFFu);
-        if (linkat(AT_FDCWD, proc, AT_FDCWD, o->tmp, AT_SYMLINK_FOLLOW) == 0) {
+        if (link_as(o, o->tmp) == 0) {
             o->named = 1;
             return 0;
         }
