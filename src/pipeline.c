@@ -245,6 +245,7 @@ static void *run_worker(void *arg)
  * frames yield to the sure ones, not the other way round. */
 #define OUTLIER_SHARE 0.25
 #define CLEAR_EDGE_MARGIN 0.1
+#define LEAK_FACTOR 0.45 /* a frame still wider than both agreeing neighbours keeps at most this share: under 0.5 */
 
 static double frame_area(const LqResult *r, size_t t)
 {
@@ -312,8 +313,11 @@ static int by_confidence(const void *a, const void *b)
     return x->t < y->t ? -1 : x->t > y->t;
 }
 
-static int resegment_outliers(LqStudy *study, LqSegmenter *seg, uint8_t *polar, uint8_t *luma, LqResult *r,
-                              uint8_t *own_image, LqError *err)
+/* lumas: room for four images of luma_bytes where the first pass followed
+ * the motion between frames (ungated), else NULL: the frame is then
+ * segmented again as it was first, with the same difference term. */
+static int resegment_outliers(LqStudy *study, LqSegmenter *seg, uint8_t *polar, uint8_t *luma, uint8_t *lumas,
+                              size_t luma_bytes, LqResult *r, uint8_t *own_image, LqError *err)
 {
     size_t n = r->n, count = 0, pn = lq_segmenter_polar_size(seg);
     Candidate *list = malloc(n * sizeof *list);
@@ -334,11 +338,19 @@ static int resegment_outliers(LqStudy *study, LqSegmenter *seg, uint8_t *polar, 
             if (!in_run || !off_flanks(r, t, list[k].before, list[k].after)) continue;
             before = list[k].before, after = list[k].after;
         }
-        for (size_t j = 0; j < 3 && rc == LQ_OK; j++) {
-            if ((rc = lq_study_read_frame(study, (unsigned)(t - 1 + j), luma, err)) == LQ_OK)
-                lq_segmenter_to_polar(seg, luma, polar + j * pn);
+        /* ungated: from t - 2, whose frame is segmented first so that the
+         * motion is sought from where it lay a frame before, as in the first
+         * pass (searched afresh, the match was missed on some frames) */
+        const size_t first = lumas && t >= 2 ? t - 2 : t - 1, c = t - first;
+        for (size_t j = 0; first + j <= t + 1 && rc == LQ_OK; j++) {
+            uint8_t *image = lumas ? lumas + j * luma_bytes : luma;
+            if ((rc = lq_study_read_frame(study, (unsigned)(first + j), image, err)) == LQ_OK)
+                lq_segmenter_to_polar(seg, image, polar + j * pn);
         }
         if (rc != LQ_OK) break;
+        lq_segmenter_reset(seg);
+        if (c == 2)
+            lq_segmenter_frame_moving(seg, polar, polar + pn, polar + 2 * pn, lumas, lumas + 2 * luma_bytes, xy, &conf);
         const double *a = r->contours[before].xy_mm, *b = r->contours[after].xy_mm;
         for (int i = 0; i < 2 * LQ_SEG_ANGLES; i++) guide[i] = 0.5 * (a[i] + b[i]);
         /* A frame whose own image already gave it the narrower, surer border
@@ -347,8 +359,15 @@ static int resegment_outliers(LqStudy *study, LqSegmenter *seg, uint8_t *polar, 
          * reads as blood again, and the prior's wide contour looked as sure
          * (seed 4 of the short lesion with beam-shaped speckle: 42 mm2
          * replaced by 179, %DS 40 against 74). */
-        const uint8_t *prev_img = own_image[t] ? polar + pn : polar, *next_img = own_image[t] ? polar + pn : polar + 2 * pn;
-        lq_segmenter_frame_guided(seg, prev_img, polar + pn, next_img, guide, xy, &conf);
+        const uint8_t *cur = polar + c * pn;
+        const uint8_t *prev_img = own_image[t] ? cur : cur - pn, *next_img = own_image[t] ? cur : cur + pn;
+        /* Ungated, the neighbours are moved onto this frame as in the first
+         * pass: unmoved, the tissue's speckle no longer matched theirs, the
+         * difference term was lost, and a static hypoechoic layer read as
+         * blood again under the prior (the frame kept its leak). */
+        const uint8_t *luma_prev = lumas && !own_image[t] ? lumas + (c - 1) * luma_bytes : NULL;
+        const uint8_t *luma_next = lumas && !own_image[t] ? lumas + (c + 1) * luma_bytes : NULL;
+        lq_segmenter_frame_guided(seg, prev_img, cur, next_img, luma_prev, luma_next, guide, xy, &conf);
         LqShape shape;
         if (lq_shape_measure(xy, LQ_SEG_ANGLES, &shape) != LQ_OK) continue;
         if (disagreement(r, before, after, shape.area_mm2) >= disagreement(r, before, after, frame_area(r, t)))
@@ -433,8 +452,10 @@ static double outside_neighbours(const LqResult *r, size_t t)
 
 /* Confidence reports disagreement with the neighbours: a frame more than
  * 20 % outside the range of their areas loses up to 60 % of its confidence
- * (at 60 % off). A short lesion (a 5:1 compression over 3 mm, a few frames
- * of a gated pullback) narrows frame by frame: none of its frames is off,
+ * (at 60 % off); one still more than OUTLIER_SHARE wider than both, while
+ * they agree, keeps at most LEAK_FACTOR of it (under the 0.5 cut). A short
+ * lesion (a 5:1 compression over 3 mm, a few frames of a gated pullback)
+ * narrows frame by frame: none of its frames is off,
  * except its narrowest when the frames are sparse. That one is spared when
  * its own image, without the difference term, gave it a surer border
  * narrower than the first and the neighbours' prior did not win over it:
@@ -450,6 +471,12 @@ static void neighbour_confidence(LqResult *r, const uint8_t *own_image)
         if (own_image[t] && x < frame_area(r, t - 1) && x < frame_area(r, t + 1)) continue;
         double off = outside_neighbours(r, t);
         factor[t] = 1.0 - LQ_CLAMP((off - 0.2) / 0.4 * 0.6, 0.0, 0.6);
+        /* Still wider than both neighbours, which agree, after the pass
+         * above: a leak it could not mend (a lumen does not widen by a
+         * quarter for one frame). It is flagged under the cut, so it is
+         * never averaged into the reference; a frame narrower than both may
+         * be a short lesion's bottom and keeps the sliding factor. */
+        if (off_flanks(r, t, t - 1, t + 1) && x > frame_area(r, t - 1)) factor[t] = LQ_MIN(factor[t], LEAK_FACTOR);
     }
     for (size_t t = 0; t < r->n; t++) r->frames[t].confidence *= factor[t];
     free(factor);
@@ -550,7 +577,9 @@ int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, Lq
     uint8_t *own_image = calloc(n, 1); /* frames re-segmented from their own image */
     rc = own_image ? LQ_OK : lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", in->path);
     if (rc == LQ_OK) rc = resegment_narrowest(study, slot[0].seg, slot[0].polar, luma, r, own_image, err);
-    if (rc == LQ_OK) rc = resegment_outliers(study, slot[0].seg, slot[0].polar, luma, r, own_image, err);
+    if (rc == LQ_OK)
+        rc = resegment_outliers(study, slot[0].seg, slot[0].polar, luma, slot[0].lumas, slot[0].luma_bytes, r, own_image,
+                                err);
     if (rc == LQ_OK) neighbour_confidence(r, own_image);
     free(own_image);
 

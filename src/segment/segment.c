@@ -1514,7 +1514,8 @@ void lq_segmenter_frame_moving(LqSegmenter *s, const uint8_t *prev, const uint8_
 }
 
 void lq_segmenter_frame_guided(LqSegmenter *s, const uint8_t *prev, const uint8_t *cur, const uint8_t *next,
-                               const double *guide_xy_mm, double *xy_mm, double *conf)
+                               const uint8_t *luma_prev, const uint8_t *luma_next, const double *guide_xy_mm,
+                               double *xy_mm, double *conf)
 {
     /* guide point a lies on ray a: its distance from the catheter is the radius */
     for (int a = 0; a < NA; a++) {
@@ -1522,7 +1523,8 @@ void lq_segmenter_frame_guided(LqSegmenter *s, const uint8_t *prev, const uint8_
         s->prev_border[a] = (int)LQ_CLAMP(lround(r / s->dr_mm), 0, NR - 1);
     }
     s->have_prev = 1, s->prev_saw_wall = 1, s->stale = 0;
-    segment_frame(s, prev, cur, next, NULL, NULL, PRIOR_MU * GUIDE_MU_GAIN, PRIOR_CAP * GUIDE_CAP_GAIN, xy_mm, conf);
+    segment_frame(s, prev, cur, next, luma_prev, luma_next, PRIOR_MU * GUIDE_MU_GAIN, PRIOR_CAP * GUIDE_CAP_GAIN, xy_mm,
+                  conf);
 }
 
 double lq_segmenter_speckle(const LqSegmenter *s, const uint8_t *luma)

@@ -43,10 +43,15 @@ void lq_segmenter_frame_moving(LqSegmenter *seg, const uint8_t *prev, const uint
                                const uint8_t *luma_prev, const uint8_t *luma_next, double *xy_mm, double *confidence);
 /* The same frame segmented under a firm prior: the border of guide_xy_mm
  * (LQ_SEG_ANGLES points on the same rays, e.g. the mean of the neighbouring
- * frames' contours). Used to re-segment a frame that disagrees with both
- * neighbours while they agree (docs/segmentation.md). */
+ * frames' contours), with the neighbours' images as in
+ * lq_segmenter_frame_moving (NULL where not at hand). Used to re-segment a
+ * frame that disagrees with both neighbours while they agree
+ * (docs/segmentation.md). The motion towards the neighbours is sought
+ * from where it lay for the last frame segmented (after
+ * lq_segmenter_reset: afresh). */
 void lq_segmenter_frame_guided(LqSegmenter *seg, const uint8_t *prev, const uint8_t *cur, const uint8_t *next,
-                               const double *guide_xy_mm, double *xy_mm, double *confidence);
+                               const uint8_t *luma_prev, const uint8_t *luma_next, const double *guide_xy_mm,
+                               double *xy_mm, double *confidence);
 /* Texture check on one frame (rows*cols luma): the correlation of
  * horizontally neighbouring pixels over the image region, from the
  * differences, counting only pixels above the black background. Ultrasound
