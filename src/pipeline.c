@@ -313,7 +313,7 @@ static int by_confidence(const void *a, const void *b)
     return x->t < y->t ? -1 : x->t > y->t;
 }
 
-/* lumas: room for four images of luma_bytes where the first pass followed
+/* lumas: room for three images of luma_bytes where the first pass followed
  * the motion between frames (ungated), else NULL: the frame is then
  * segmented again as it was first, with the same difference term. */
 static int resegment_outliers(LqStudy *study, LqSegmenter *seg, uint8_t *polar, uint8_t *luma, uint8_t *lumas,
@@ -338,19 +338,12 @@ static int resegment_outliers(LqStudy *study, LqSegmenter *seg, uint8_t *polar, 
             if (!in_run || !off_flanks(r, t, list[k].before, list[k].after)) continue;
             before = list[k].before, after = list[k].after;
         }
-        /* ungated: from t - 2, whose frame is segmented first so that the
-         * motion is sought from where it lay a frame before, as in the first
-         * pass (searched afresh, the match was missed on some frames) */
-        const size_t first = lumas && t >= 2 ? t - 2 : t - 1, c = t - first;
-        for (size_t j = 0; first + j <= t + 1 && rc == LQ_OK; j++) {
+        for (size_t j = 0; j < 3 && rc == LQ_OK; j++) {
             uint8_t *image = lumas ? lumas + j * luma_bytes : luma;
-            if ((rc = lq_study_read_frame(study, (unsigned)(first + j), image, err)) == LQ_OK)
+            if ((rc = lq_study_read_frame(study, (unsigned)(t - 1 + j), image, err)) == LQ_OK)
                 lq_segmenter_to_polar(seg, image, polar + j * pn);
         }
         if (rc != LQ_OK) break;
-        lq_segmenter_reset(seg);
-        if (c == 2)
-            lq_segmenter_frame_moving(seg, polar, polar + pn, polar + 2 * pn, lumas, lumas + 2 * luma_bytes, xy, &conf);
         const double *a = r->contours[before].xy_mm, *b = r->contours[after].xy_mm;
         for (int i = 0; i < 2 * LQ_SEG_ANGLES; i++) guide[i] = 0.5 * (a[i] + b[i]);
         /* A frame whose own image already gave it the narrower, surer border
@@ -359,15 +352,14 @@ static int resegment_outliers(LqStudy *study, LqSegmenter *seg, uint8_t *polar, 
          * reads as blood again, and the prior's wide contour looked as sure
          * (seed 4 of the short lesion with beam-shaped speckle: 42 mm2
          * replaced by 179, %DS 40 against 74). */
-        const uint8_t *cur = polar + c * pn;
-        const uint8_t *prev_img = own_image[t] ? cur : cur - pn, *next_img = own_image[t] ? cur : cur + pn;
+        const uint8_t *prev_img = own_image[t] ? polar + pn : polar, *next_img = own_image[t] ? polar + pn : polar + 2 * pn;
         /* Ungated, the neighbours are moved onto this frame as in the first
          * pass: unmoved, the tissue's speckle no longer matched theirs, the
          * difference term was lost, and a static hypoechoic layer read as
          * blood again under the prior (the frame kept its leak). */
-        const uint8_t *luma_prev = lumas && !own_image[t] ? lumas + (c - 1) * luma_bytes : NULL;
-        const uint8_t *luma_next = lumas && !own_image[t] ? lumas + (c + 1) * luma_bytes : NULL;
-        lq_segmenter_frame_guided(seg, prev_img, cur, next_img, luma_prev, luma_next, guide, xy, &conf);
+        const uint8_t *luma_prev = lumas && !own_image[t] ? lumas : NULL;
+        const uint8_t *luma_next = lumas && !own_image[t] ? lumas + 2 * luma_bytes : NULL;
+        lq_segmenter_frame_guided(seg, prev_img, polar + pn, next_img, luma_prev, luma_next, guide, xy, &conf);
         LqShape shape;
         if (lq_shape_measure(xy, LQ_SEG_ANGLES, &shape) != LQ_OK) continue;
         if (disagreement(r, before, after, shape.area_mm2) >= disagreement(r, before, after, frame_area(r, t)))

@@ -367,18 +367,25 @@ static void test_scar_reference_seed_8(void **state)
 /* Runs of one or two frames whose areas are more than a quarter off both
  * frames flanking them, while those agree with each other: a wall lost
  * (or a leak) that the consistency pass should have mended. */
+static double area_at(const LqResult *r, size_t t)
+{
+    const LqFrameMeasure *f = lq_result_frame(r, t);
+    return f->valid ? f->shape.area_mm2 : 0;
+}
+
+/* Two flanking areas agree within 25 % (src/pipeline.c's OUTLIER_SHARE). */
+static int flanks_agree(double a, double b) { return a > 0 && b > 0 && fabs(a - b) <= 0.25 * fmax(a, b); }
+
 static unsigned off_runs(const LqResult *r, size_t n)
 {
     unsigned count = 0;
     for (size_t t = 1; t + 1 < n; t++)
         for (size_t u = t; u <= t + 1 && u + 1 < n; u++) {
-            const LqFrameMeasure *fa = lq_result_frame(r, t - 1), *fb = lq_result_frame(r, u + 1);
-            double a = fa->valid ? fa->shape.area_mm2 : 0, b = fb->valid ? fb->shape.area_mm2 : 0;
-            if (!(a > 0 && b > 0) || fabs(a - b) > 0.25 * fmax(a, b)) continue; /* 0.25: src/pipeline.c's OUTLIER_SHARE */
+            const double a = area_at(r, t - 1), b = area_at(r, u + 1);
+            if (!flanks_agree(a, b)) continue;
             int off = 1;
             for (size_t k = t; k <= u; k++) {
-                const LqFrameMeasure *fk = lq_result_frame(r, k);
-                double x = fk->valid ? fk->shape.area_mm2 : 0;
+                const double x = area_at(r, k);
                 off = off && x > 0 && fabs(x - a) > 0.25 * a && fabs(x - b) > 0.25 * b;
             }
             count += off;
@@ -455,11 +462,9 @@ static void test_small_motion_scar_seed_22(void **state)
      * between 11.8 and 10.7, kept 0.61 before) */
     unsigned wide_used = 0;
     for (unsigned t = 1; t + 1 < p.frames; t++) {
-        const LqFrameMeasure *fa = lq_result_frame(run.result, t - 1), *fb = lq_result_frame(run.result, t + 1);
-        const LqFrameMeasure *fx = lq_result_frame(run.result, t);
-        const double a = fa->shape.area_mm2, b = fb->shape.area_mm2, x = fx->shape.area_mm2;
-        if (!(fa->valid && fb->valid && fx->valid) || fabs(a - b) > 0.25 * fmax(a, b)) continue;
-        wide_used += x > 1.25 * a && x > 1.25 * b && fx->confidence >= 0.5;
+        const double a = area_at(run.result, t - 1), b = area_at(run.result, t + 1), x = area_at(run.result, t);
+        const int wide = flanks_agree(a, b) && x > 1.25 * a && x > 1.25 * b;
+        wide_used += wide && lq_result_frame(run.result, t)->confidence >= 0.5;
     }
     print_message("small vessel 20 MHz motion scar seed 22: mean Jaccard %.4f, frame 177 %.4f, frame 14 confidence "
                   "%.2f, wide frames at 0.5 or more %u\n",

@@ -1523,6 +1523,7 @@ void lq_segmenter_frame_guided(LqSegmenter *s, const uint8_t *prev, const uint8_
         s->prev_border[a] = (int)LQ_CLAMP(lround(r / s->dr_mm), 0, NR - 1);
     }
     s->have_prev = 1, s->prev_saw_wall = 1, s->stale = 0;
+    s->have_guess[0] = s->have_guess[1] = 0; /* the last frame segmented lies elsewhere: the motion is sought afresh */
     segment_frame(s, prev, cur, next, luma_prev, luma_next, PRIOR_MU * GUIDE_MU_GAIN, PRIOR_CAP * GUIDE_CAP_GAIN, xy_mm,
                   conf);
 }

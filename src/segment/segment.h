@@ -47,8 +47,7 @@ void lq_segmenter_frame_moving(LqSegmenter *seg, const uint8_t *prev, const uint
  * lq_segmenter_frame_moving (NULL where not at hand). Used to re-segment a
  * frame that disagrees with both neighbours while they agree
  * (docs/segmentation.md). The motion towards the neighbours is sought
- * from where it lay for the last frame segmented (after
- * lq_segmenter_reset: afresh). */
+ * afresh: the result does not depend on the frames segmented before. */
 void lq_segmenter_frame_guided(LqSegmenter *seg, const uint8_t *prev, const uint8_t *cur, const uint8_t *next,
                                const uint8_t *luma_prev, const uint8_t *luma_next, const double *guide_xy_mm,
                                double *xy_mm, double *confidence);
