@@ -244,8 +244,10 @@ static void test_scar_seed_1(void **state) { (void)state; run_kind(1, scar, "sca
  * points although the MLD came closer on 6 of the lesion's 7 frames: frame
  * 50 fell to confidence 0.49 and the lesion moved to frame 51. With the
  * spike test over at least 0.7 mm of the border (a bump six rays wide
- * beside the catheter set the MLD): %DS 65.8, 4.1 off. */
-static const KindGoal dim_scar = {0.95, 0.85, 5.0, 2.8, 1.0};
+ * beside the catheter set the MLD): %DS 65.8, 4.1 off; 4.6 off at
+ * session 20's end, 3.3 with the spike test's bar at 2 samples (session
+ * 21: bumps on a few rays of the lesion's narrow sides set the caliper). */
+static const KindGoal dim_scar = {0.95, 0.85, 4.0, 2.8, 1.0};
 static void test_scar_seed_2(void **state) { (void)state; run_kind(2, scar, "scar", dim_scar); }
 static void test_trabeculae_seed_1(void **state) { (void)state; run_kind(1, trabeculae, "trabeculae", usual); }
 static void test_trabeculae_seed_2(void **state) { (void)state; run_kind(2, trabeculae, "trabeculae", usual); }
@@ -437,6 +439,28 @@ static void test_small_motion_beam_seed_1(void **state)
     measured_free(&run);
 }
 
+/* The caliper MLD takes any outward bump of the contour whole. On the scar
+ * phantom's seed 1 (300 frames, as bench-accuracy runs it) the area at the
+ * lesion was right (55.8 mm2 for 56.0) but the MLD 4.79 mm for 4.23: on a
+ * few rays of each narrow side the border stayed in the scar, 0.3-0.5 mm
+ * out, under the spike test's bar of 3 samples (0.29 mm); %DS 67.0 for
+ * 70.9. With the bar at 2 samples: 68.4. */
+static void test_scar_caliper_seed_1(void **state)
+{
+    (void)state;
+    LqpParams p;
+    lqp_params_default(&p);
+    p.seed = 1, p.scar = 1;
+    Measured run;
+    measure_phantom(&p, "scar-caliper", &run);
+    const LqSummary *m = &run.score.measured, *t = &run.score.truth;
+    print_message("scar seed 1, 300 frames: %%DS %.1f (truth %.1f), lesion frame %d (truth %d)\n",
+                  m->diameter_stenosis_pct, t->diameter_stenosis_pct, m->lesion_frame + 1, t->lesion_frame + 1);
+    assert_true(m->ok);
+    assert_true(fabs(m->diameter_stenosis_pct - t->diameter_stenosis_pct) <= 3.0);
+    measured_free(&run);
+}
+
 /* A small vessel at 20 MHz with scar, ungated with motion, seed 22: frame
  * 177 leaked into the scar (7.3 mm2 for 4.4, between neighbours of 3.3 and
  * 4.1), and segmenting it again under the neighbours' border did not mend
@@ -520,7 +544,8 @@ int main(int argc, char **argv)
                                          cmocka_unit_test(test_dynamic_hard_seed_4), cmocka_unit_test(test_beam_speckle),
                                          cmocka_unit_test(test_hard_beam_seed_4), cmocka_unit_test(test_scar_reference_seed_8),
                                          cmocka_unit_test(test_small_motion_beam_seed_1),
-                                         cmocka_unit_test(test_small_motion_scar_seed_22)};
+                                         cmocka_unit_test(test_small_motion_scar_seed_22),
+                                         cmocka_unit_test(test_scar_caliper_seed_1)};
     const struct CMUnitTest kinds[] = {
         cmocka_unit_test(test_scar_seed_1),       cmocka_unit_test(test_scar_seed_2),
         cmocka_unit_test(test_trabeculae_seed_1), cmocka_unit_test(test_trabeculae_seed_2),

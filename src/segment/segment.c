@@ -81,7 +81,7 @@ enum {
  * longer window rejects more trabeculae but, where a faint wall has fat
  * beyond it, lets the border run out through it: tried at 1.5 mm.) */
 #define WINDOW_MM 1.0
-#define SPIKE_SAMPLES 3.0 /* polar samples: 0.29 mm on a 25 mm view, 0.06 mm on a 5 mm one */
+#define SPIKE_SAMPLES 2.0 /* polar samples: 0.2 mm on a 25 mm view, 0.04 mm on a 5 mm one */
 #define MASK_MIN_MM 0.3 /* a flat disc at least this wide is a console's catheter mask... */
 #define RINGDOWN_RING_MIN 40 /* ...unless a ring-down this much brighter shows beyond it */
 /* Ring-down the border may not enter: beyond a bare catheter's surface, and
@@ -1443,8 +1443,9 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
     double rad[NA], despiked[NA], smooth[NA];
     for (int a = 0; a < NA; a++) rad[a] = refine(s, a, border[a]);
     /* A ray off the median of the rays around it by more than SPIKE_SAMPLES (an
-     * edge found in a speckle blob, at the catheter's contact with the wall)
-     * takes that median: a one-ray spike would set the caliper MLD. Then
+     * edge found in a speckle blob, at the catheter's contact with the wall,
+     * a few rays where the border stayed in a scar the rays around left)
+     * takes that median: the caliper MLD takes any outward bump whole. Then
      * [1 4 6 4 1]: the local half maximum is found on each ray alone. */
     double spike = SPIKE_SAMPLES;
     for (int a = 0; a < NA; a++) {
