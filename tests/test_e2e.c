@@ -209,6 +209,17 @@ static void run_kind(uint64_t seed, void (*kind)(LqpParams *), const char *name,
 }
 
 static void scar(LqpParams *p) { p->scar = 1; }
+
+/* The default phantom (300 frames) of one seed and kind, measured. */
+static LqpParams measure_kind(uint64_t seed, void (*kind)(LqpParams *), const char *name, Measured *run)
+{
+    LqpParams p;
+    lqp_params_default(&p);
+    p.seed = seed;
+    kind(&p);
+    measure_phantom(&p, name, run);
+    return p;
+}
 static void trabeculae(LqpParams *p) { p->trabeculae = 1; }
 static void gated(LqpParams *p) { p->gated = 1, p->length_mm = lqp_gated_length_mm(p->frames); }
 static void motion(LqpParams *p) { p->motion = 1; }
@@ -342,11 +353,8 @@ static void test_small_capture_seed_2(void **state) { (void)state; run_kind(2, s
 static void test_scar_reference_seed_8(void **state)
 {
     (void)state;
-    LqpParams p;
-    lqp_params_default(&p);
-    p.seed = 8, p.scar = 1;
     Measured run;
-    measure_phantom(&p, "scar-reference", &run);
+    const LqpParams p = measure_kind(8, scar, "scar-reference", &run);
     const LqSummary *m = &run.score.measured, *t = &run.score.truth;
     unsigned unsure = 0;
     for (unsigned i = 0; i < p.frames; i++) unsure += lq_result_frame(run.result, i)->confidence < 0.5;
@@ -448,11 +456,8 @@ static void test_small_motion_beam_seed_1(void **state)
 static void test_scar_caliper_seed_1(void **state)
 {
     (void)state;
-    LqpParams p;
-    lqp_params_default(&p);
-    p.seed = 1, p.scar = 1;
     Measured run;
-    measure_phantom(&p, "scar-caliper", &run);
+    measure_kind(1, scar, "scar-caliper", &run);
     const LqSummary *m = &run.score.measured, *t = &run.score.truth;
     print_message("scar seed 1, 300 frames: %%DS %.1f (truth %.1f), lesion frame %d (truth %d)\n",
                   m->diameter_stenosis_pct, t->diameter_stenosis_pct, m->lesion_frame + 1, t->lesion_frame + 1);
