@@ -381,18 +381,24 @@ static double masked_radius(const LqSegmenter *s, const uint8_t *img, double cx,
  * frame: test_e2e, the small vessel with --beam, seed 4). Beyond a console's
  * mask the image is no brighter than further out (the capture phantoms'
  * contours are unchanged by this test). */
+static int ring_just_beyond(const LqSegmenter *s, const uint8_t *luma, double cx, double cy, double r)
+{
+    for (double d = 0.05; d <= 0.2 + 1e-9; d += 0.05)
+        if (ring_contrast(s, luma, cx, cy, r + d, r + d + 0.4) >= RINGDOWN_RING_MIN) return 1;
+    return 0;
+}
+
 static int ringdown_beyond(const LqSegmenter *s, const uint8_t *luma, double cx, double cy, double r)
 {
-    for (double d = 0.05; d <= 0.2 + 1e-9 || r + d <= CATHETER_MAX_MM + 1e-9; d += 0.05) {
-        if (ring_contrast(s, luma, cx, cy, r + d, r + d + 0.4) >= RINGDOWN_RING_MIN) return 1;
-        /* Past 0.2 mm only while the disc goes on dark: where the
-         * transducer's dark noise is not all clipped to black, the flat
-         * circles may end well inside its disc (flat to 0.35 mm of a 1.4 mm
-         * disc: every contour of a pullback closed on the catheter, at
-         * confidence 0.7; held-out scar seed 10 with --beam). */
-        if (d >= 0.2 - 1e-9 && ring_median(s, luma, cx, cy, r + d) > DISC_DARK) break;
-    }
-    return 0;
+    if (ring_just_beyond(s, luma, cx, cy, r)) return 1;
+    /* Where the transducer's dark noise is not all clipped to black, the
+     * flat circles may end well inside its disc (flat to 0.35 mm of a
+     * 1.4 mm disc: every contour of a pullback closed on the catheter, at
+     * confidence 0.7; held-out seed 10 of the --beam kinds): the disc goes
+     * on dark, and the ring-down is sought where it ends. */
+    double edge = r;
+    while (edge + 0.05 <= CATHETER_MAX_MM + 1e-9 && ring_median(s, luma, cx, cy, edge + 0.05) <= DISC_DARK) edge += 0.05;
+    return edge > r && ring_just_beyond(s, luma, cx, cy, edge);
 }
 
 /* The catheter's surface near radius rc around (cx, cy): where the rise over
