@@ -427,6 +427,18 @@ static void test_hard_beam_seed_4(void **state)
     measured_free(&run);
 }
 
+/* Measures the phantom p and asserts its mean and least frame Jaccard. */
+static void assert_jaccard(const LqpParams *p, const char *name, double mean_at_least, double min_at_least)
+{
+    Measured run;
+    measure_phantom(p, name, &run);
+    print_message("%s seed %llu: mean Jaccard %.4f (p1 %.4f, min %.4f)\n", name, (unsigned long long)p->seed,
+                  run.score.mean_jaccard, run.score.p1_jaccard, run.score.min_jaccard);
+    assert_true(run.score.mean_jaccard >= mean_at_least);
+    assert_true(run.score.min_jaccard >= min_at_least);
+    measured_free(&run);
+}
+
 /* A small vessel at 40 MHz, ungated with motion, beam-shaped speckle, seed
  * 1: in frame 153, blood only, five rays split at the catheter and every
  * ray of the frame was read as a lumen hidden in the ring-down (Jaccard
@@ -438,13 +450,7 @@ static void test_small_motion_beam_seed_1(void **state)
     LqpParams p;
     lqp_params_default(&p);
     p.seed = 1, p.scale = 0.4, p.transducer_mhz = 40, p.motion = 1, p.beam = 1;
-    Measured run;
-    measure_phantom(&p, "small-motion-beam", &run);
-    print_message("small vessel 40 MHz motion beam seed 1: mean Jaccard %.4f (p1 %.4f, min %.4f)\n",
-                  run.score.mean_jaccard, run.score.p1_jaccard, run.score.min_jaccard);
-    assert_true(run.score.mean_jaccard >= 0.98);
-    assert_true(run.score.min_jaccard >= 0.8);
-    measured_free(&run);
+    assert_jaccard(&p, "small-motion-beam", 0.98, 0.8);
 }
 
 /* The caliper MLD takes any outward bump of the contour whole. On the scar
@@ -478,13 +484,7 @@ static void test_dark_noise_catheter_seed_10(void **state)
     LqpParams p;
     lqp_params_default(&p);
     p.seed = 10, p.scar = 1, p.beam = 1, p.frames = 30;
-    Measured run;
-    measure_phantom(&p, "dark-noise-catheter", &run);
-    print_message("scar --beam seed 10, 30 frames: mean Jaccard %.4f, min %.4f\n", run.score.mean_jaccard,
-                  run.score.min_jaccard);
-    assert_true(run.score.mean_jaccard >= 0.9);
-    assert_true(run.score.min_jaccard >= 0.8);
-    measured_free(&run);
+    assert_jaccard(&p, "dark-noise-catheter", 0.9, 0.8);
 }
 
 /* A small vessel at 20 MHz with scar, ungated with motion, seed 22: frame
