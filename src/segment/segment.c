@@ -68,6 +68,7 @@ enum {
 #define EDGE_HIDDEN_CUT 0.33 /* a hidden lumen: the whole ray this far from blood to the layer */
 #define EDGE_HIDDEN_Z 3.0
 #define EDGE_FAINT 0.75  /* the splits' layer over blood, in a blood sample's deviations */
+#define EDGE_ROUGHER 1.05 /* ... unless the layer's radial roughness is this many times its blood's */
 #define EDGE_GUIDE 1.0 /* a frame re-segmented under its neighbours: their border is worth this much score */
 /* Still tissue inside the DP's border, where the frames share their tissue
  * speckle: the decorrelation term (seven rays' mean) at or below the lower
@@ -140,6 +141,8 @@ struct LqSegmenter {
     int blood_decorrelation;     /* the feature's decorrelation term in that blood (0: no neighbour shares the speckle) */
     int still_level;             /* still tissue's term is at most this (seven rays' mean); <= 0: no still test */
     uint8_t *edge_z;             /* NA x NR: step 8's layer-edge split scores, EDGE_Z_UNIT to one */
+    int16_t *rough;              /* NA x NR: step 8's radial roughness, boxed as the feature is */
+    const uint8_t *polar;        /* the polar image of the frame being segmented */
     float layer_sure[NA];        /* a border on a dim layer: how clearly it stands over blood (0-1); -1 elsewhere */
     int lead_step;               /* this frame's leading-edge step over the blood level */
     int mid_level, mid_gain;     /* midpoint between blood and tissue; 256 * 4096 / half their distance */
@@ -248,8 +251,8 @@ int lq_segmenter_new(LqSegmenter **out, const LqSegGeometry *g, int cpu_level)
     s->rows = xcalloc((size_t)DP_ROWS * DP_STRIDE, 4);
     s->cost_c = xcalloc((size_t)NA * NC, 4);
     s->pick = xcalloc((size_t)NA * NC, 1);
-    s->edge_z = xcalloc(n, 1);
-    if (!s->edge_z || !s->map || !s->mean_s ||
+    s->edge_z = xcalloc(n, 1), s->rough = xcalloc(n, 2);
+    if (!s->edge_z || !s->rough || !s->map || !s->mean_s ||
         !s->feat || !s->score || !s->moved[0] || !s->moved[1] || !s->moved_map || !s->cost || !s->rows ||
         !s->cost_c || !s->pick) {
         lq_segmenter_free(&s);
@@ -269,7 +272,7 @@ void lq_segmenter_free(LqSegmenter **seg)
 {
     if (!seg || !*seg) return;
     LqSegmenter *s = *seg;
-    free(s->map), free(s->mean_s), free(s->feat), free(s->score), free(s->cost);
+    free(s->map), free(s->rough), free(s->mean_s), free(s->feat), free(s->score), free(s->cost);
     free(s->rows), free(s->cost_c), free(s->pick), free(s->edge_z);
     free(s->moved[0]), free(s->moved[1]), free(s->moved_map);
     free(s);
@@ -977,10 +980,11 @@ static void find_dim_layers(LqSegmenter *s, const int *border, int *out)
     }
 }
 
-/* One ray's arc-averaged feature from lo to end (exclusive), each
- * neighbouring ray only inside its own border (short of the box's
- * half-width), summed from lo: sum[i] and sq[i] hold samples lo .. lo+i-1. */
-static void edge_profile(const LqSegmenter *s, const int *border, int a, int half, int lo, int end, double *sum,
+/* One ray's arc-averaged plane (the feature, or the roughness) from lo to
+ * end (exclusive), each neighbouring ray only inside its own border (short
+ * of the box's half-width), summed from lo: sum[i] and sq[i] hold samples
+ * lo .. lo+i-1. */
+static void edge_profile(const int16_t *plane, const int *border, int a, int half, int lo, int end, double *sum,
                          double *sq)
 {
     int32_t acc[NR];
@@ -989,7 +993,7 @@ static void edge_profile(const LqSegmenter *s, const int *border, int a, int hal
     memset(cnt + lo, 0, (size_t)(end - lo));
     for (int q = -half; q <= half; q++) {
         const int b = (a + q + NA) % NA, stop = LQ_MIN(end, border[b] - BOX_HALF);
-        const int16_t *f = s->feat + b * NR;
+        const int16_t *f = plane + b * NR;
         for (int r = lo; r < stop; r++) acc[r] += f[r], cnt[r]++;
     }
     sum[0] = sq[0] = 0.0;
@@ -997,6 +1001,44 @@ static void edge_profile(const LqSegmenter *s, const int *border, int a, int hal
         const double m = (double)acc[r] / cnt[r];
         sum[r - lo + 1] = sum[r - lo] + m, sq[r - lo + 1] = sq[r - lo] + m * m;
     }
+}
+
+/* The radial roughness of each ray from lo to its border: the mean absolute
+ * difference of neighbouring polar samples over the feature's box, in
+ * eighths of a grey level. Fine speckle (a scar's) is rougher than coarse
+ * speckle (blood's, and its bright blobs) of the same brightness. */
+static void radial_roughness(LqSegmenter *s, const int *border, int lo)
+{
+    for (int a = 0; a < NA; a++) {
+        const uint8_t *c = s->polar + a * NR;
+        int16_t *out = s->rough + a * NR;
+        const int r0 = LQ_MAX(lo - BOX_HALF, 0), r1 = LQ_MIN(border[a] + BOX_HALF + 1, NR - 1);
+        int diff[NR], acc = 0;
+        for (int r = r0; r < r1; r++) diff[r] = abs((int)c[r + 1] - c[r]);
+        for (int r = r0; r < LQ_MIN(r0 + 2 * BOX_HALF, r1); r++) acc += diff[r];
+        for (int r = r0 + BOX_HALF; r + BOX_HALF < r1; r++) { /* acc: diff[r - BOX_HALF .. r + BOX_HALF] */
+            acc += diff[r + BOX_HALF];
+            out[r] = (int16_t)(acc * 8 / (2 * BOX_HALF + 1));
+            acc -= diff[r - BOX_HALF];
+        }
+    }
+}
+
+/* How much rougher the clear splits' layers are than their blood: the ratio
+ * of the medians of the two sides' mean roughness, each split's profile
+ * averaged over the same arc as its feature. */
+static double split_roughness_ratio(LqSegmenter *s, const int *border, int lo, int half, const int16_t *ray,
+                                    const int16_t *split, int clear)
+{
+    radial_roughness(s, border, lo);
+    int32_t inner[NA], layer[NA];
+    double sum[NR + 1], sq[NR + 1];
+    for (int k = 0; k < clear; k++) {
+        const int a = ray[k], e = split[k], end = border[a] - BOX_HALF, n = end - lo;
+        edge_profile(s->rough, border, a, half, lo, end, sum, sq);
+        inner[k] = (int32_t)lround(sum[e] / e), layer[k] = (int32_t)lround((sum[n] - sum[e]) / (n - e));
+    }
+    return (double)select_kth(layer, clear, clear / 2) / LQ_MAX(select_kth(inner, clear, clear / 2), 1);
 }
 
 /* Step 8, third pass: the leading edge of a dim layer as a border of its own. The
@@ -1030,12 +1072,13 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
     const int half = LQ_CLAMP((int)lround(0.5 * EDGE_ARC_MM / ray_arc), LAYER_RAYS, NA / 16);
     double sum[NR + 1], sq[NR + 1];
     int32_t inner_mean[NA], layer_mean[NA];
+    int16_t clear_ray[NA], clear_split[NA];
     int clear = 0; /* rays whose best split scores EDGE_Z or more */
     for (int a = 0; a < NA; a++) {
         const int end = border[a] - BOX_HALF, n = end - lo;
         memset(s->edge_z + a * NR + s->r_mask, 0, (size_t)LQ_MAX(0, border[a] + 1 - s->r_mask)); /* what the DP reads */
         if (s->shadow[a] || n < 2 * side) continue;
-        edge_profile(s, border, a, half, lo, end, sum, sq);
+        edge_profile(s->feat, border, a, half, lo, end, sum, sq);
         uint8_t *z_row = s->edge_z + a * NR + lo - BOX_HALF;
         double best = 0.0, zs[NR];
         int best_e = 0;
@@ -1061,6 +1104,7 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
         for (int e = e0; e <= n - side; e++)
             z_row[e] = (uint8_t)lround(EDGE_Z_UNIT * LQ_CLAMP(zs[e] - excess, 0.0, EDGE_Z_MAX));
         if (best >= EDGE_Z) {
+            clear_ray[clear] = (int16_t)a, clear_split[clear] = (int16_t)best_e;
             inner_mean[clear] = (int32_t)lround(sum[best_e] / best_e);
             layer_mean[clear++] = (int32_t)lround((sum[n] - sum[best_e]) / (n - best_e));
         }
@@ -1077,10 +1121,13 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
      * lost wall), the splits are blood's own. And it stands clear of blood's
      * speckle, over the splits' blood and the frame's: splits fainter than
      * EDGE_FAINT of a blood sample's deviation are its blobs (beam-shaped
-     * speckle in a small vessel without scar), and splits whose layer is
-     * the frame's blood went from a darker patch into blood. */
-    if (2 * (layer - blood) > s->mid_level - s->blood_level || layer - blood < EDGE_FAINT * s->blood_noise ||
-        layer <= s->blood_level)
+     * speckle in a small vessel without scar), unless their layers are
+     * EDGE_ROUGHER than their blood (a scar's finer speckle: a blob is
+     * bright and smooth), and splits whose layer is the frame's blood went
+     * from a darker patch into blood. */
+    if (2 * (layer - blood) > s->mid_level - s->blood_level || layer <= s->blood_level ||
+        (layer - blood < EDGE_FAINT * s->blood_noise &&
+         split_roughness_ratio(s, border, lo, half, clear_ray, clear_split, clear) < EDGE_ROUGHER))
         return;
     const double cut = blood + EDGE_HIDDEN_CUT * (layer - blood);
     /* A hidden lumen is judged on levels alone, against the splits' blood:
@@ -1100,7 +1147,7 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
         cost[border[a]] = cost[LQ_MAX(border[a] - 1, 0)] = -(int32_t)lround(gain * EDGE_Z);
         const int end = border[a] - BOX_HALF, n = end - lo;
         if (may_hide && n >= s->layer_len && n <= thickest) { /* the layer from the ring-down to the border */
-            edge_profile(s, border, a, LAYER_RAYS, lo, end, sum, sq);
+            edge_profile(s->feat, border, a, LAYER_RAYS, lo, end, sum, sq);
             if (sum[n] >= cut * n)
                 for (int e = 0; e < side && e + s->layer_len <= n; e++) {
                     if (sum[e + sub] - sum[e] < cut * sub || sum[n] - sum[e] < cut * (n - e)) continue;
@@ -1464,6 +1511,7 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
     int border[NA], inner[NA];
     solve_border(s, border);
     find_dim_layers(s, border, inner);
+    s->polar = cur;
     find_layer_edges(s, border, prior_mu > PRIOR_MU, inner);
     find_still_layers(s, border, inner);
     memcpy(border, inner, sizeof border);
