@@ -142,7 +142,6 @@ struct LqSegmenter {
     int still_level;             /* still tissue's term is at most this (seven rays' mean); <= 0: no still test */
     uint8_t *edge_z;             /* NA x NR: step 8's layer-edge split scores, EDGE_Z_UNIT to one */
     int16_t *rough;              /* NA x NR: step 8's radial roughness, boxed as the feature is */
-    const uint8_t *polar;        /* the polar image of the frame being segmented */
     float layer_sure[NA];        /* a border on a dim layer: how clearly it stands over blood (0-1); -1 elsewhere */
     int lead_step;               /* this frame's leading-edge step over the blood level */
     int mid_level, mid_gain;     /* midpoint between blood and tissue; 256 * 4096 / half their distance */
@@ -1007,10 +1006,10 @@ static void edge_profile(const int16_t *plane, const int *border, int a, int hal
  * difference of neighbouring polar samples over the feature's box, in
  * eighths of a grey level. Fine speckle (a scar's) is rougher than coarse
  * speckle (blood's, and its bright blobs) of the same brightness. */
-static void radial_roughness(LqSegmenter *s, const int *border, int lo)
+static void radial_roughness(LqSegmenter *s, const uint8_t *polar, const int *border, int lo)
 {
     for (int a = 0; a < NA; a++) {
-        const uint8_t *c = s->polar + a * NR;
+        const uint8_t *c = polar + a * NR;
         int16_t *out = s->rough + a * NR;
         const int r0 = LQ_MAX(lo - BOX_HALF, 0), r1 = LQ_MIN(border[a] + BOX_HALF + 1, NR - 1);
         int diff[NR], acc = 0;
@@ -1027,10 +1026,10 @@ static void radial_roughness(LqSegmenter *s, const int *border, int lo)
 /* How much rougher the clear splits' layers are than their blood: the ratio
  * of the medians of the two sides' mean roughness, each split's profile
  * averaged over the same arc as its feature. */
-static double split_roughness_ratio(LqSegmenter *s, const int *border, int lo, int half, const int16_t *ray,
-                                    const int16_t *split, int clear)
+static double split_roughness_ratio(LqSegmenter *s, const uint8_t *polar, const int *border, int lo, int half,
+                                    const int16_t *ray, const int16_t *split, int clear)
 {
-    radial_roughness(s, border, lo);
+    radial_roughness(s, polar, border, lo);
     int32_t inner[NA], layer[NA];
     double sum[NR + 1], sq[NR + 1];
     for (int k = 0; k < clear; k++) {
@@ -1060,7 +1059,7 @@ static double split_roughness_ratio(LqSegmenter *s, const int *border, int lo, i
  * taken where such a layer, with blood inside it, was found in the same
  * frame and a ray is at the layer's level from the ring-down out. Guided by
  * the neighbours' border (a frame off both), the edge is drawn towards it. */
-static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int *out)
+static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *border, int guided, int *out)
 {
     const int lo = s->r_mask + 2 * BOX_HALF, side = LQ_MAX(s->layer_len, EDGE_SIDE), sub = s->layer_sub;
     const int thickest = (int)lround(LAYER_MAX_MM / s->dr_mm);
@@ -1127,7 +1126,7 @@ static void find_layer_edges(LqSegmenter *s, const int *border, int guided, int 
      * from a darker patch into blood. */
     if (2 * (layer - blood) > s->mid_level - s->blood_level || layer <= s->blood_level ||
         (layer - blood < EDGE_FAINT * s->blood_noise &&
-         split_roughness_ratio(s, border, lo, half, clear_ray, clear_split, clear) < EDGE_ROUGHER))
+         split_roughness_ratio(s, polar, border, lo, half, clear_ray, clear_split, clear) < EDGE_ROUGHER))
         return;
     const double cut = blood + EDGE_HIDDEN_CUT * (layer - blood);
     /* A hidden lumen is judged on levels alone, against the splits' blood:
@@ -1511,8 +1510,7 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
     int border[NA], inner[NA];
     solve_border(s, border);
     find_dim_layers(s, border, inner);
-    s->polar = cur;
-    find_layer_edges(s, border, prior_mu > PRIOR_MU, inner);
+    find_layer_edges(s, cur, border, prior_mu > PRIOR_MU, inner);
     find_still_layers(s, border, inner);
     memcpy(border, inner, sizeof border);
 
