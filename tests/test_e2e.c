@@ -300,8 +300,12 @@ static void test_small_vessel_seed_2(void **state) { (void)state; run_kind(2, sm
 static void small_vessel_scar(LqpParams *p) { small_vessel(p), p->scar = 1; }
 /* Session 18: the layer edge carried across the guidewire's shadow and
  * its splits' differences kept above the cap; at 03b017d seed 2 read mean
- * Jaccard 0.859 (zone 0.844) and seed 6 0.885 (0.859), under this goal. */
-static const KindGoal small_scar = {0.90, 0.86, 3.0, 6.0, 1.0};
+ * Jaccard 0.859 (zone 0.844) and seed 6 0.885 (0.859), under this goal.
+ * Session 23: the border put where a split's layer side begins, not
+ * BOX_HALF samples inside it; at e1d6c7c seed 2 read 0.9135, area
+ * -4.81 %, and seed 6 0.9262, -4.28 %; now 0.9208, -3.43 % and 0.9319,
+ * -3.11 %. */
+static const KindGoal small_scar = {0.915, 0.86, 3.0, 4.0, 1.0};
 static void test_small_vessel_scar_seed_2(void **state) { (void)state; run_kind(2, small_vessel_scar, "small-vessel-scar", small_scar); }
 static void test_small_vessel_scar_seed_6(void **state) { (void)state; run_kind(6, small_vessel_scar, "small-vessel-scar", small_scar); }
 /* Seed 8 (held out until session 22): an all-round scar 1-2 mm thick about
@@ -311,8 +315,12 @@ static void test_small_vessel_scar_seed_6(void **state) { (void)state; run_kind(
  * outer layer (frame 47: 15.2 mm2 for 5.3; the lesion frame's Jaccard 0.43,
  * within 3 mm 0.68, %DS 39.8 for 36.5). The layer's speckle is finer than
  * blood's, so its radial roughness stands over theirs and the layer is kept
- * (docs/segmentation.md, step 8): 0.82, 0.76, %DS 36.2. */
-static void test_small_vessel_scar_lesion_seed_8(void **state)
+ * (docs/segmentation.md, step 8): 0.82, 0.76, %DS 36.2.
+ * Frames 154-156: the splits fade on a sector between two stretches of the
+ * layer's edge and the contour ran out along the outer wall there (Jaccard
+ * 0.53-0.55); the gap is bridged where the layer shows in it (session 23):
+ * 0.86-0.91. */
+static void test_small_vessel_scar_seed_8(void **state)
 {
     (void)state;
     LqpParams p;
@@ -329,6 +337,14 @@ static void test_small_vessel_scar_lesion_seed_8(void **state)
     assert_true(sc.lesion_jaccard >= 0.75);
     assert_true(sc.lesion_zone_jaccard >= 0.72);
     assert_true(fabs(sc.measured.diameter_stenosis_pct - sc.truth.diameter_stenosis_pct) <= 3.0);
+    double *jaccard = calloc(p.frames, sizeof *jaccard);
+    assert_non_null(jaccard);
+    LqpScore score;
+    assert_int_equal(lqp_score_frames(&p, run.result, &score, jaccard), LQ_OK);
+    const double gap = (jaccard[153] + jaccard[154] + jaccard[155]) / 3.0;
+    print_message("small-vessel-scar seed 8: frames 154-156 mean Jaccard %.4f\n", gap);
+    assert_true(gap >= 0.80);
+    free(jaccard);
     measured_free(&run);
 }
 /* The same with the speckle a real transducer makes, drawn out across its
@@ -611,7 +627,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_small_vessel_seed_1), cmocka_unit_test(test_small_vessel_seed_2),
         cmocka_unit_test(test_small_vessel_beam_seed_1), cmocka_unit_test(test_small_vessel_beam_seed_4),
         cmocka_unit_test(test_small_vessel_scar_seed_2), cmocka_unit_test(test_small_vessel_scar_seed_6),
-        cmocka_unit_test(test_small_vessel_scar_lesion_seed_8),
+        cmocka_unit_test(test_small_vessel_scar_seed_8),
         cmocka_unit_test(test_small_capture_seed_1), cmocka_unit_test(test_small_capture_seed_2),
         cmocka_unit_test(test_short_lesion_seed_1), cmocka_unit_test(test_short_lesion_seed_2),
         cmocka_unit_test(test_short_lesion_beam_seed_4),
