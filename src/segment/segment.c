@@ -1247,10 +1247,12 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
         shown |= with_blood;
         i += len;
     }
+    uint8_t in_run[NA] = {0};
     for (int k = 0; k < runs && shown; k++) {
         if (!run_kept[k]) continue;
         for (int j = 0, len = run_len[k]; j < len; j++) {
             const int b = (run_at[k] + j) % NA, at_mask = hidden[b] && abs(path[b] - hidden[b]) <= 1;
+            in_run[b] = 1;
             /* edge_z holds a split BOX_HALF samples inside the first sample
              * of its layer side, and the border is that first sample: the
              * two means of the centred box's profile split a step at its
@@ -1265,11 +1267,7 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
                 at_mask ? 0.5f : (float)LQ_CLAMP(s->edge_z[b * NR + path[b]] / (EDGE_Z_UNIT * EDGE_Z), 0.0, 1.0);
         }
     }
-    if (!shown) return;
-    uint8_t in_run[NA] = {0};
-    for (int k = 0; k < runs; k++)
-        for (int j = 0; run_kept[k] && j < run_len[k]; j++) in_run[(run_at[k] + j) % NA] = 1;
-    bridge_layer_gaps(s, border, in_run, cut, out);
+    if (shown) bridge_layer_gaps(s, border, in_run, cut, out);
 }
 
 /* The border on one ray, to a fraction of a sample: the local half
