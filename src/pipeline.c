@@ -37,7 +37,7 @@ static double estimate_mib(const LqStudyInfo *in, int threads)
     double per_frame = sizeof(LqFrameMeasure) + sizeof(LqContour) + 2.0 * LQ_SEG_ANGLES * sizeof(double) + 16 +
                        LQ_SIGNATURE_BYTES;
     double polar = (double)LQ_SEG_ANGLES * LQ_SEG_RADII;
-    double per_thread = 40 * polar + 16 * polar; /* a block, the segmenter's planes */
+    double per_thread = 2 * 40 * polar + 21 * polar; /* a block of frames of two planes, the segmenter's planes */
     double frame = (double)in->rows * in->cols;
     double images = follows_motion(in) ? 36 : 0; /* a block's images: BLOCK + WARMUP + 2 */
     double bytes = in->frames * per_frame + threads * (per_thread + frame * (1 + 6 + images)) + 16.0 * 1024 * 1024;

@@ -558,7 +558,7 @@ LQ_API void lq_run_options_default(LqRunOptions *o);
 
 /* Segment every frame of the study and measure. Frames are decoded one at a
  * time, in order; only the blocks being segmented are held (threads x 36 polar
- * frames of 64 KiB), never the whole pullback. */
+ * frames of 128 KiB), never the whole pullback. */
 LQ_API int lq_study_measure(LqStudy *study, const LqRunOptions *opt, LqResult **out, LqError *err);
 /* A reference from another pullback of the same patient: measures `other`
  * (with opt's segmentation and pullback direction) and sets `into`'s external

@@ -21,8 +21,12 @@ typedef struct LqPolarTap {
 typedef struct LqSegDsp {
     /* dst[i] = bilinear(src at map[i]), rounded; src rows are `stride` bytes.
      * src must have LQ_POLAR_SRC_PADDING readable bytes after its last pixel
-     * (vector versions load 4 bytes per tap). */
-    void (*polar)(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map,
+     * (vector versions load 4 bytes per tap). Unless rough is NULL, also
+     * rough[i] = min((|p01 - p00| + |p10 - p00| + |p11 - p01| + |p11 - p10|) >> 1, 255)
+     * over the tap's four pixels (p01: x + 1, p10: y + 1): the variation of
+     * the image within the cell, read before interpolation smooths it away.
+     * Speckle finer than blood's (a scar's) is rougher at the same brightness. */
+    void (*polar)(uint8_t *dst, uint8_t *rough, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map,
                   size_t n);
     /* The feature of one ray of n samples (n <= LQ_FEATURE_MAX_N), from three
      * rays (the ray and its two neighbours: row 0, 1, 2 of prev, cur, next),

@@ -71,6 +71,15 @@ enum {
 #define EDGE_ROUGHER 1.05 /* ... unless the layer's radial roughness is this many times its blood's */
 #define EDGE_GUIDE 1.0 /* a frame re-segmented under its neighbours: their border is worth this much score */
 #define EDGE_GAP_MAX (NA / 4) /* 90 degrees: the widest gap between kept runs bridged where the layer shows */
+/* A scar's speckle is finer than blood's: the image's variation within each
+ * polar sample's pixel cell (the polar kernel's second plane), boxed as the
+ * feature is, joins the splits' feature at TEXTURE_WEIGHT_X10 / 10 (its
+ * spread in blood is 1/1.5-1/1.9 of the feature's at 0.02 mm), where a split's side
+ * is no longer than TEXTURE_SIDE_MM (the thinnest scar of the issue's
+ * recordings): at coarser sampling a side spans blood and scar, and the
+ * texture only moves the split further into the blood. */
+#define TEXTURE_WEIGHT_X10 17
+#define TEXTURE_SIDE_MM 0.5
 /* Still tissue inside the DP's border, where the frames share their tissue
  * speckle: the decorrelation term (seven rays' mean) at or below the lower
  * of STILL_FRACTION of blood's and STILL_NOISE deviations of that mean
@@ -142,6 +151,9 @@ struct LqSegmenter {
     int blood_decorrelation;     /* the feature's decorrelation term in that blood (0: no neighbour shares the speckle) */
     int still_level;             /* still tissue's term is at most this (seven rays' mean); <= 0: no still test */
     uint8_t *edge_z;             /* NA x NR: step 8's layer-edge split scores, EDGE_Z_UNIT to one */
+    uint8_t *edge_zi;            /* ... from the intensity alone (written where the texture joins) */
+    uint16_t *texture;           /* NA x NR: the polar cell variation, boxed as the feature is */
+    int16_t *edge_feat;          /* NA x NR: the feature with the texture added, halved */
     int16_t *rough;              /* NA x NR: step 8's radial roughness, boxed as the feature is */
     float layer_sure[NA];        /* a border on a dim layer: how clearly it stands over blood (0-1); -1 elsewhere */
     int lead_step;               /* this frame's leading-edge step over the blood level */
@@ -252,7 +264,8 @@ int lq_segmenter_new(LqSegmenter **out, const LqSegGeometry *g, int cpu_level)
     s->cost_c = xcalloc((size_t)NA * NC, 4);
     s->pick = xcalloc((size_t)NA * NC, 1);
     s->edge_z = xcalloc(n, 1), s->rough = xcalloc(n, 2);
-    if (!s->edge_z || !s->rough || !s->map || !s->mean_s ||
+    s->edge_zi = xcalloc(n, 1), s->texture = xcalloc(n, 2), s->edge_feat = xcalloc(n, 2);
+    if (!s->edge_z || !s->rough || !s->edge_zi || !s->texture || !s->edge_feat || !s->map || !s->mean_s ||
         !s->feat || !s->score || !s->moved[0] || !s->moved[1] || !s->moved_map || !s->cost || !s->rows ||
         !s->cost_c || !s->pick) {
         lq_segmenter_free(&s);
@@ -274,6 +287,7 @@ void lq_segmenter_free(LqSegmenter **seg)
     LqSegmenter *s = *seg;
     free(s->map), free(s->rough), free(s->mean_s), free(s->feat), free(s->score), free(s->cost);
     free(s->rows), free(s->cost_c), free(s->pick), free(s->edge_z);
+    free(s->edge_zi), free(s->texture), free(s->edge_feat);
     free(s->moved[0]), free(s->moved[1]), free(s->moved_map);
     free(s);
     *seg = NULL;
@@ -295,8 +309,11 @@ void lq_segmenter_adopt(LqSegmenter *seg, const LqSegmenter *from)
 size_t lq_segmenter_polar_size(const LqSegmenter *seg)
 {
     (void)seg;
-    return (size_t)NA * NR;
+    return 2 * (size_t)NA * NR; /* the image, then its cell variation */
 }
+
+/* Where a split's sides are short enough for the texture (TEXTURE_SIDE_MM). */
+static int texture_joins(const LqSegmenter *s) { return LQ_MAX(s->layer_len, EDGE_SIDE) * s->dr_mm <= TEXTURE_SIDE_MM; }
 
 /* Point k of the 64 on a circle of r_mm around (cx, cy), in pixels; 0 when
  * it leaves the image (with `margin` pixels to spare on the right and below). */
@@ -477,7 +494,12 @@ void lq_segmenter_find_centre(LqSegmenter *s, const uint8_t *luma)
 void lq_segmenter_to_polar(LqSegmenter *s, const uint8_t *luma, uint8_t *polar)
 {
     if (s->map_stale) build_map(s), s->map_stale = 0;
-    s->dsp.polar(polar, luma, (ptrdiff_t)s->g.cols, s->map, (size_t)NA * NR);
+    /* the texture plane is read only where it joins step 8; elsewhere it is
+     * left at zero and the kernel skips it (the scalar polar takes twice as
+     * long with it, AVX2's no longer) */
+    uint8_t *texture = polar + (size_t)NA * NR;
+    if (!texture_joins(s)) memset(texture, 0, (size_t)NA * NR), texture = NULL;
+    s->dsp.polar(polar, texture, luma, (ptrdiff_t)s->g.cols, s->map, (size_t)NA * NR);
 }
 
 /* The k-th smallest of v[0..n) (Hoare's selection; reorders v). */
@@ -980,6 +1002,31 @@ static void find_dim_layers(LqSegmenter *s, const int *border, int *out)
     }
 }
 
+typedef struct ArcSums { /* over an arc of rays, each inside its own border: */
+    int32_t acc[NR];    /* the plane's sum at each radius */
+    uint8_t cnt[NR];    /* and how many rays reach it (at most NA / 8 + 1) */
+} ArcSums;
+
+/* Ray b into the arc's sums (sign 1) or out of them (-1), from lo. */
+static void arc_ray(ArcSums *w, const int16_t *plane, const int *border, int b, int lo, int end, int sign)
+{
+    const int stop = LQ_MIN(end, border[b] - BOX_HALF);
+    const int16_t *f = plane + b * NR;
+    for (int r = lo; r < stop; r++) w->acc[r] += sign * f[r], w->cnt[r] = (uint8_t)(w->cnt[r] + sign);
+}
+
+/* The arc's mean profile from lo to end (exclusive), summed from lo: sum[i]
+ * and sq[i] hold samples lo .. lo+i-1. Ray a, the arc's centre, bounds
+ * end with its own border, so every sample counts at least one ray. */
+static void arc_profile(const ArcSums *w, int lo, int end, double *sum, double *sq)
+{
+    sum[0] = sq[0] = 0.0;
+    for (int r = lo; r < end; r++) {
+        const double m = (double)w->acc[r] / w->cnt[r];
+        sum[r - lo + 1] = sum[r - lo] + m, sq[r - lo + 1] = sq[r - lo] + m * m;
+    }
+}
+
 /* One ray's arc-averaged plane (the feature, or the roughness) from lo to
  * end (exclusive), each neighbouring ray only inside its own border (short
  * of the box's half-width), summed from lo: sum[i] and sq[i] hold samples
@@ -987,20 +1034,24 @@ static void find_dim_layers(LqSegmenter *s, const int *border, int *out)
 static void edge_profile(const int16_t *plane, const int *border, int a, int half, int lo, int end, double *sum,
                          double *sq)
 {
-    int32_t acc[NR];
-    uint8_t cnt[NR];
-    memset(acc + lo, 0, (size_t)(end - lo) * sizeof *acc);
-    memset(cnt + lo, 0, (size_t)(end - lo));
-    for (int q = -half; q <= half; q++) {
-        const int b = (a + q + NA) % NA, stop = LQ_MIN(end, border[b] - BOX_HALF);
-        const int16_t *f = plane + b * NR;
-        for (int r = lo; r < stop; r++) acc[r] += f[r], cnt[r]++;
-    }
-    sum[0] = sq[0] = 0.0;
-    for (int r = lo; r < end; r++) { /* ray a's own border bounds end: it always counts */
-        const double m = (double)acc[r] / cnt[r];
-        sum[r - lo + 1] = sum[r - lo] + m, sq[r - lo + 1] = sq[r - lo] + m * m;
-    }
+    ArcSums w;
+    memset(w.acc + lo, 0, (size_t)(end - lo) * sizeof *w.acc);
+    memset(w.cnt + lo, 0, (size_t)(end - lo));
+    for (int q = -half; q <= half; q++) arc_ray(&w, plane, border, (a + q + NA) % NA, lo, end, 1);
+    arc_profile(&w, lo, end, sum, sq);
+}
+
+/* edge_profile for rays 0, 1, ... in turn: the arc slides one ray in and
+ * one out (step 8's splits read every ray's profile over 15-33 rays). */
+static void arc_start(ArcSums *w, const int16_t *plane, const int *border, int half, int lo)
+{
+    memset(w, 0, sizeof *w);
+    for (int q = -half; q <= half; q++) arc_ray(w, plane, border, (q + NA) % NA, lo, NR, 1);
+}
+static void arc_advance(ArcSums *w, const int16_t *plane, const int *border, int a, int half, int lo)
+{
+    arc_ray(w, plane, border, (a + half) % NA, lo, NR, 1);
+    arc_ray(w, plane, border, (a - half - 1 + NA) % NA, lo, NR, -1);
 }
 
 /* The radial roughness of each ray from lo to its border: the mean absolute
@@ -1083,6 +1134,39 @@ static void bridge_layer_gaps(LqSegmenter *s, const int *border, const uint8_t *
     }
 }
 
+/* The score of splitting a profile of n samples (prefix sums of its values
+ * and squares) at e: how far the outer mean stands over the inner against
+ * the profile's scatter about the two. 0 unless it rises, and sharply (over
+ * w samples at least EDGE_SHARP of the rise: blood that brightens with
+ * depth is not a layer). */
+static double split_z(const double *sum, const double *sq, int e, int n, int w)
+{
+    const double mu1 = sum[e] / e, mu2 = (sum[n] - sum[e]) / (n - e), d = mu2 - mu1;
+    if (d <= 0 || (sum[e + w] - sum[e]) - (sum[e] - sum[e - w]) < EDGE_SHARP * d * w) return 0.0;
+    const double scatter = (sq[n] - e * mu1 * mu1 - (n - e) * mu2 * mu2) / (n - 2);
+    return d / sqrt(LQ_MAX(scatter, 1.0) * EDGE_CORR * (1.0 / e + 1.0 / (n - e)));
+}
+
+/* One ray's split scores z[e0..e1] as the DP reads them, in EDGE_Z_UNIT
+ * steps. The cap limits what the ray's best split weighs against the DP's
+ * border and the other rays, not how much worse its other radii are: capped
+ * one by one, a strong layer's splits all read EDGE_Z_MAX over a plateau
+ * that reaches well into the blood (a longer layer side keeps z high), and
+ * the path settled anywhere on it. */
+static void split_scores(uint8_t *row, const double *z, double best, int e0, int e1)
+{
+    const double excess = LQ_MAX(0.0, best - EDGE_Z_MAX);
+    for (int e = e0; e <= e1; e++) row[e] = (uint8_t)lround(EDGE_Z_UNIT * LQ_CLAMP(z[e] - excess, 0.0, EDGE_Z_MAX));
+}
+
+/* A run of `seen` rays shows a layer with blood inside it: EDGE_RUN rays
+ * long, half of EDGE_RUN of them split, three quarters split or on a hidden
+ * lumen. */
+static int run_with_blood(int seen, int split, int masked)
+{
+    return seen >= EDGE_RUN && 2 * split >= EDGE_RUN && 4 * (split + masked) >= 3 * seen;
+}
+
 /* Step 8, third pass: the leading edge of a dim layer as a border of its own. The
  * dim-layer test above asks every 0.2 mm window of a layer to stand two
  * deviations over blood; a scar 1.1-1.2 times as bright as blood in a small
@@ -1095,7 +1179,10 @@ static void bridge_layer_gaps(LqSegmenter *s, const int *border, const uint8_t *
  * next to the wall); the split scores the difference of the two means
  * against the scatter about them. It counts only if the rise is sharp (blood
  * that brightens with depth is not a layer) and the layer dim (under the
- * midpoint to tissue: else the DP's border is already on it). A DP over the
+ * midpoint to tissue: else the DP's border is already on it). Where a
+ * split's sides are short enough (fine sampling), the texture (the image's
+ * cell variation: a scar's speckle is finer than blood's) joins the
+ * feature, and a split scores the better of the two. A DP over the
  * rays traces the edge with the lumen border's smoothness, where the DP's
  * own border scores EDGE_Z, and the edge is kept only over runs of EDGE_RUN
  * rays. A lumen hidden in the ring-down (the catheter against the scar) is
@@ -1116,40 +1203,57 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
     double sum[NR + 1], sq[NR + 1];
     int32_t inner_mean[NA], layer_mean[NA];
     int16_t clear_ray[NA], clear_split[NA];
-    int clear = 0; /* rays whose best split scores EDGE_Z or more */
+    int32_t inner_i[NA], layer_i[NA];
+    int clear = 0, clear_i = 0; /* rays whose best split scores EDGE_Z or more; by the intensity alone */
+    const int texture = texture_joins(s);
+    double tsum[NR + 1], tsq[NR + 1];
+    if (texture)
+        for (int a = 0; a < NA; a++)
+            for (int r = 0; r <= border[a]; r++) {
+                const int i = a * NR + r;
+                s->edge_feat[i] = (int16_t)((10 * s->feat[i] + TEXTURE_WEIGHT_X10 * s->texture[i]) / 20);
+            }
+    ArcSums arc, tarc;
+    arc_start(&arc, s->feat, border, half, lo);
+    if (texture) arc_start(&tarc, s->edge_feat, border, half, lo);
     for (int a = 0; a < NA; a++) {
         const int end = border[a] - BOX_HALF, n = end - lo;
+        if (a) {
+            arc_advance(&arc, s->feat, border, a, half, lo);
+            if (texture) arc_advance(&tarc, s->edge_feat, border, a, half, lo);
+        }
         memset(s->edge_z + a * NR + s->r_mask, 0, (size_t)LQ_MAX(0, border[a] + 1 - s->r_mask)); /* what the DP reads */
+        if (texture) memset(s->edge_zi + a * NR + s->r_mask, 0, (size_t)LQ_MAX(0, border[a] + 1 - s->r_mask));
         if (s->shadow[a] || n < 2 * side) continue;
-        edge_profile(s->feat, border, a, half, lo, end, sum, sq);
-        uint8_t *z_row = s->edge_z + a * NR + lo - BOX_HALF;
-        double best = 0.0, zs[NR];
-        int best_e = 0;
+        arc_profile(&arc, lo, end, sum, sq);
+        if (texture) arc_profile(&tarc, lo, end, tsum, tsq);
+        double best = 0.0, best_i = 0.0, zs[NR], zi[NR];
+        int best_e = 0, best_ei = 0;
         const int e0 = LQ_MAX(side, n - thickest);
         for (int e = e0; e <= n - side; e++) {
-            zs[e] = 0.0;
-            const double mu1 = sum[e] / e, mu2 = (sum[n] - sum[e]) / (n - e), d = mu2 - mu1;
-            if (d <= 0 || mu2 >= s->mid_level) continue;
+            zs[e] = zi[e] = 0.0;
+            /* a layer brighter than blood (a scar is never darker) and dim */
+            const double mu1 = sum[e] / e, mu2 = (sum[n] - sum[e]) / (n - e);
+            if (mu2 <= mu1 || mu2 >= s->mid_level) continue;
             const int w = LQ_MIN(sub, LQ_MIN(e, n - e));
-            if ((sum[e + w] - sum[e]) - (sum[e] - sum[e - w]) < EDGE_SHARP * d * w) continue;
-            const double scatter = (sq[n] - e * mu1 * mu1 - (n - e) * mu2 * mu2) / (n - 2);
-            const double z = d / sqrt(LQ_MAX(scatter, 1.0) * EDGE_CORR * (1.0 / e + 1.0 / (n - e)));
-            zs[e] = z;
-            if (z > best) best = z, best_e = e;
+            zs[e] = zi[e] = split_z(sum, sq, e, n, w);
+            if (texture) {
+                const double zt = split_z(tsum, tsq, e, n, w);
+                if (zt > zs[e]) zs[e] = zt;
+            }
+            if (zs[e] > best) best = zs[e], best_e = e;
+            if (zi[e] > best_i) best_i = zi[e], best_ei = e;
         }
-        /* The cap limits what the ray's best split weighs against the
-         * DP's border and the other rays, not how much worse its other
-         * radii are: capped one by one, a strong layer's splits all read
-         * EDGE_Z_MAX over a plateau that reaches well into the blood (a
-         * longer layer side keeps z high), and the path settled anywhere
-         * on it. */
-        const double excess = LQ_MAX(0.0, best - EDGE_Z_MAX);
-        for (int e = e0; e <= n - side; e++)
-            z_row[e] = (uint8_t)lround(EDGE_Z_UNIT * LQ_CLAMP(zs[e] - excess, 0.0, EDGE_Z_MAX));
+        split_scores(s->edge_z + a * NR + lo - BOX_HALF, zs, best, e0, n - side);
+        if (texture) split_scores(s->edge_zi + a * NR + lo - BOX_HALF, zi, best_i, e0, n - side);
         if (best >= EDGE_Z) {
             clear_ray[clear] = (int16_t)a, clear_split[clear] = (int16_t)best_e;
             inner_mean[clear] = (int32_t)lround(sum[best_e] / best_e);
             layer_mean[clear++] = (int32_t)lround((sum[n] - sum[best_e]) / (n - best_e));
+        }
+        if (best_i >= EDGE_Z) {
+            inner_i[clear_i] = (int32_t)lround(sum[best_ei] / best_ei);
+            layer_i[clear_i++] = (int32_t)lround((sum[n] - sum[best_ei]) / (n - best_ei));
         }
     }
     if (clear < EDGE_RUN / 4) return; /* no run can beat the DP's border */
@@ -1158,7 +1262,15 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
      * and from where the first LAYER_SUB_MM window reaches it; the lumen
      * ends there (at the ring-down if that is the first window). */
     int16_t hidden[NA] = {0}; /* that radius, 0: none */
-    const int32_t blood = select_kth(inner_mean, clear, clear / 2), layer = select_kth(layer_mean, clear, clear / 2);
+    /* The levels come from the rays whose intensity alone splits clearly,
+     * where there are enough: a split the texture carries has a layer
+     * little brighter than its blood, and with those the hidden lumen's
+     * level fell to the frame's blood (small vessel with scar, `--beam`,
+     * seed 1, frame 7: every ray of a 110 degree sector read as a hidden
+     * lumen and the contour closed on the ring-down there). */
+    const int by_intensity = clear_i >= EDGE_RUN / 4;
+    const int32_t blood = by_intensity ? select_kth(inner_i, clear_i, clear_i / 2) : select_kth(inner_mean, clear, clear / 2);
+    const int32_t layer = by_intensity ? select_kth(layer_i, clear_i, clear_i / 2) : select_kth(layer_mean, clear, clear / 2);
     /* A dim layer stands well under the midpoint to the tissue: where blood
      * is nearly as bright as the tissue (echogenic blood at 40 MHz beyond a
      * lost wall), the splits are blood's own. And it stands clear of blood's
@@ -1174,12 +1286,13 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
         return;
     const double cut = blood + EDGE_HIDDEN_CUT * (layer - blood);
     /* A hidden lumen is judged on levels alone, against the splits' blood:
-     * only in a frame where as many rays as half a run split clearly. A
+     * only in a frame where as many rays as half a run split clearly on
+     * their intensity. A
      * few clear splits in a blood-only frame (a small vessel at 40 MHz,
      * echogenic blood, their layer barely over the frame's blood) had every
      * ray of the frame read as a hidden lumen and the contour closed on the
      * ring-down. */
-    const int may_hide = clear >= EDGE_RUN / 2;
+    const int may_hide = clear_i >= EDGE_RUN / 2;
     const int32_t unit = (int32_t)lround(gain / EDGE_Z_UNIT);
     const int cap = (int)lround(gain * EDGE_GUIDE), reach = 2 * sub, mu = LQ_MAX(1, cap / (reach * reach));
     for (int a = 0; a < NA; a++) {
@@ -1209,9 +1322,15 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
      * of it split or lie on a hidden lumen: the DP carries the edge across
      * the few rays where no split passed. Once such a run shows the layer
      * with blood inside it, a run half as long on a hidden lumen is kept
-     * too (the catheter against the scar at a lesion). */
+     * too (the catheter against the scar at a lesion), once a run whose
+     * splits the intensity carries shows it: a run the texture carried
+     * stands on its own (with any hidden lumens inside it) but keeps no
+     * other run of hidden lumens (a run of false splits in blood, the
+     * small vessel at 20 MHz, `--beam`: such runs then closed the contour
+     * on the ring-down over half the frame). */
     const int split_min = (int)lround(EDGE_Z_LOW * EDGE_Z_UNIT);
-    int run_at[NA], run_len[NA], run_kept[NA], runs = 0, shown = 0;
+    const uint8_t *zi_plane = texture ? s->edge_zi : s->edge_z;
+    int run_at[NA], run_len[NA], run_kept[NA], run_blood[NA], runs = 0, shown = 0, shown_i = 0;
     int first = 0;
     while (first < NA && (s->shadow[first] || path[first] < border[first] - BOX_HALF)) first++;
     /* Every ray out of the shadow on the path: one run all round, which
@@ -1231,25 +1350,26 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
         /* A guidewire's shadow inside a run does not end it: its rays carry
          * no information and the path crosses them as the DP's border does,
          * from the rays on either side. A run does not end in one. */
-        int len = 0, seen = 0, split = 0, masked = 0; /* seen: the run's rays out of the shadow */
+        int len = 0, seen = 0, split = 0, split_i = 0, masked = 0; /* seen: the run's rays out of the shadow */
         for (int k = 0; k < NA - i; k++) {
             const int b = (a + k) % NA;
             if (s->shadow[b]) continue;
             if (path[b] >= border[b] - BOX_HALF) break;
             len = k + 1, seen++;
             if (hidden[b] && abs(path[b] - hidden[b]) <= 1) masked++;
-            else split += s->edge_z[b * NR + path[b]] >= split_min;
+            else split += s->edge_z[b * NR + path[b]] >= split_min, split_i += zi_plane[b * NR + path[b]] >= split_min;
         }
         if (all_round) len = NA;
-        const int with_blood = seen >= EDGE_RUN && 2 * split >= EDGE_RUN && 4 * (split + masked) >= 3 * seen;
-        run_at[runs] = a, run_len[runs] = len;
+        const int with_blood = run_with_blood(seen, split, masked);
+        run_at[runs] = a, run_len[runs] = len, run_blood[runs] = with_blood;
         run_kept[runs++] = with_blood || (2 * seen >= EDGE_RUN && 4 * masked >= 3 * seen);
         shown |= with_blood;
+        shown_i |= run_with_blood(seen, split_i, masked);
         i += len;
     }
     uint8_t in_run[NA] = {0};
     for (int k = 0; k < runs && shown; k++) {
-        if (!run_kept[k]) continue;
+        if (!run_kept[k] || (!run_blood[k] && !shown_i)) continue;
         for (int j = 0, len = run_len[k]; j < len; j++) {
             const int b = (run_at[k] + j) % NA, at_mask = hidden[b] && abs(path[b] - hidden[b]) <= 1;
             in_run[b] = 1;
@@ -1514,7 +1634,7 @@ static double align_neighbour(LqSegmenter *s, int side, const uint8_t *cur, cons
     s->have_guess[side] = 1;
     Motion m = motion_of(deg, tx * px, ty * px);
     build_map_moved(s, s->moved_map, &m);
-    s->dsp.polar(out, luma, (ptrdiff_t)s->g.cols, s->moved_map, (size_t)NA * NR);
+    s->dsp.polar(out, NULL, luma, (ptrdiff_t)s->g.cols, s->moved_map, (size_t)NA * NR);
     double moved = speckle_match(s, cur, out);
     if (moved < still + ALIGN_GAIN) return still;
     *use = out;
@@ -1542,12 +1662,16 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
     const size_t n = (size_t)NA * NR;
     const LqSegDsp *d = &s->dsp;
     find_extent(s, cur);
-    const int k_q3 = decorrelation_weight(s, &prev, cur, &next, luma_prev, luma_next);
+    const int k_q3 = decorrelation_weight(s, &prev, cur, &next, luma_prev, luma_next), texture = texture_joins(s);
     for (int a = 0; a < NA; a++) { /* each ray with the rays on either side */
         size_t around[3] = {(size_t)((a + NA - 1) % NA) * NR, (size_t)a * NR, (size_t)((a + 1) % NA) * NR};
         const uint8_t *p3[3], *c3[3], *n3[3];
         for (int k = 0; k < 3; k++) p3[k] = prev + around[k], c3[k] = cur + around[k], n3[k] = next + around[k];
         d->feature_ray(s->mean_s + around[1], s->feat + around[1], p3, c3, n3, NR, k_q3);
+        if (texture) { /* the box alone (k = 0); edge_feat takes the kernel's copy and is built from it in step 8 */
+            const uint8_t *t3[3] = {cur + n + around[0], cur + n + around[1], cur + n + around[2]};
+            d->feature_ray(s->texture + around[1], s->edge_feat + around[1], t3, t3, t3, NR, 0);
+        }
     }
     int thr, gain;
     find_shadow(s);

@@ -204,12 +204,14 @@ static void check_polar(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
     if (d->polar == ref->polar) return;
     static const int sizes[][2] = {{2, 2}, {3, 5}, {37, 23}, {64, 64}, {511, 7}};
     static LqPolarTap map[MAXN];
-    static uint8_t o0[MAXN], o1[MAXN];
+    static uint8_t o0[MAXN], o1[MAXN], r0[MAXN], r1[MAXN];
     for (int s = 0; s < 5; s++) {
         int w = sizes[s][0], h = sizes[s][1];
         /* exactly the image plus the documented padding, so overreads show under ASan */
         uint8_t *img = malloc((size_t)w * h + LQ_POLAR_SRC_PADDING);
         fill_u8(img, w * h + LQ_POLAR_SRC_PADDING);
+        if (s == 3) /* a checkerboard of 0 and 255: every cell's variation saturates */
+            for (int k = 0; k < w * h; k++) img[k] = (uint8_t)((k % w + k / w) & 1 ? 255 : 0);
         for (int t = 0; t < N_LENGTHS; t++) {
             int n = lengths[t];
             for (int i = 0; i < n; i++) {
@@ -218,10 +220,16 @@ static void check_polar(const LqSegDsp *ref, const LqSegDsp *d, const char *lvl)
                 map[i] = (LqPolarTap){y * w + x, (uint8_t)rnd(), (uint8_t)rnd(), 0};
                 if (i % 7 == 0) map[i].wx = 255, map[i].wy = 255;
             }
-            ref->polar(o0, img, w, map, (size_t)n);
-            d->polar(o1, img, w, map, (size_t)n);
+            /* with the roughness, and without it (NULL: nothing written) */
+            memset(r0, 0x5a, sizeof r0), memset(r1, 0x5a, sizeof r1);
+            ref->polar(o0, r0, img, w, map, (size_t)n);
+            d->polar(o1, r1, img, w, map, (size_t)n);
             char msg[64];
             snprintf(msg, sizeof msg, "%dx%d n=%d", w, h, n);
+            report("polar", lvl, !memcmp(o0, o1, (size_t)n) && !memcmp(r0, r1, sizeof r0), msg);
+            memset(o1, 0, sizeof o1);
+            d->polar(o1, NULL, img, w, map, (size_t)n);
+            snprintf(msg, sizeof msg, "%dx%d n=%d, no roughness", w, h, n);
             report("polar", lvl, !memcmp(o0, o1, (size_t)n), msg);
         }
         free(img);
@@ -263,7 +271,7 @@ static double time_kernel(const LqSegDsp *d, Bufs *b, int which)
     for (int rep = 0; rep < 7; rep++) {
         double t0 = now_ns();
         switch (which) {
-        case 0: d->polar(b->c, b->img, 512, b->map, FRAME); break;
+        case 0: d->polar(b->c, b->p, b->img, 512, b->map, FRAME); break;
         case 1:
             for (int a = 0; a < 256; a++) {
                 size_t o[3] = {(size_t)((a + 255) % 256) * 256, (size_t)a * 256, (size_t)((a + 1) % 256) * 256};

@@ -4,7 +4,7 @@
 #define LQ_KERNELS_C_H
 #include "segment/dsp.h"
 
-void lq_polar_c(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map, size_t n);
+void lq_polar_c(uint8_t *dst, uint8_t *rough, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map, size_t n);
 void lq_feature_ray_c(uint16_t *mean, int16_t *f, const uint8_t *const prev[3], const uint8_t *const cur[3],
                       const uint8_t *const next[3], int n, int k_q3);
 /* Column sums of the three rays for samples begin..n-1 (col_c: of cur,

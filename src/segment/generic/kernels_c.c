@@ -4,15 +4,20 @@
 
 #include <stdlib.h>
 
-void lq_polar_c(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map,
-                    size_t n)
+void lq_polar_c(uint8_t *dst, uint8_t *rough, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map,
+                size_t n)
 {
     for (size_t i = 0; i < n; i++) {
         const uint8_t *p = src + map[i].offset;
+        const int p00 = p[0], p01 = p[1], p10 = p[stride], p11 = p[stride + 1];
         unsigned wx = map[i].wx, wy = map[i].wy;
-        unsigned top = p[0] * (256 - wx) + p[1] * wx;
-        unsigned bot = p[stride] * (256 - wx) + p[stride + 1] * wx;
+        unsigned top = p00 * (256 - wx) + p01 * wx;
+        unsigned bot = p10 * (256 - wx) + p11 * wx;
         dst[i] = (uint8_t)((top * (256 - wy) + bot * wy + 32768) >> 16);
+        if (rough) {
+            const int v = (abs(p01 - p00) + abs(p10 - p00) + abs(p11 - p01) + abs(p11 - p10)) >> 1;
+            rough[i] = (uint8_t)(v < 255 ? v : 255);
+        }
     }
 }
 

@@ -16,7 +16,7 @@ void lq_pair_min_sse41(int32_t *dst, uint8_t *pick, const int32_t *src, size_t n
 void lq_dp_row_sse41(int32_t *acc, const int32_t *prev, const int32_t *cost, int n, int k,
                      const int32_t *pen);
 
-void lq_polar_avx2(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map, size_t n);
+void lq_polar_avx2(uint8_t *dst, uint8_t *rough, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map, size_t n);
 void lq_feature_ray_avx2(uint16_t *mean, int16_t *f, const uint8_t *const prev[3], const uint8_t *const cur[3],
                          const uint8_t *const next[3], int n, int k_q3);
 void lq_score_avx2(int16_t *s, const int16_t *f, size_t n, int thr, int gain);

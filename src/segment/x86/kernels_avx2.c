@@ -19,8 +19,9 @@ static inline __m256i packs16(__m256i a, __m256i b)
     return _mm256_permute4x64_epi64(_mm256_packs_epi32(a, b), _MM_SHUFFLE(3, 1, 2, 0));
 }
 
-void lq_polar_avx2(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map, size_t n)
+void lq_polar_avx2(uint8_t *dst, uint8_t *rough, const uint8_t *src, ptrdiff_t stride, const LqPolarTap *map, size_t n)
 {
+    const __m256i most = _mm256_set1_epi32(255);
     const __m256i byte = _mm256_set1_epi32(0xFF), w256 = _mm256_set1_epi32(256), round = _mm256_set1_epi32(32768);
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
@@ -36,14 +37,20 @@ void lq_polar_avx2(uint8_t *dst, const uint8_t *src, ptrdiff_t stride, const LqP
         __m256i g1 = _mm256_i32gather_epi32((const int *)(src + stride), off, 1);
         __m256i wx = _mm256_and_si256(wts, byte), wy = _mm256_and_si256(_mm256_srli_epi32(wts, 8), byte);
         __m256i iwx = _mm256_sub_epi32(w256, wx), iwy = _mm256_sub_epi32(w256, wy);
-        __m256i top = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_and_si256(g0, byte), iwx),
-                                       _mm256_mullo_epi32(_mm256_and_si256(_mm256_srli_epi32(g0, 8), byte), wx));
-        __m256i bot = _mm256_add_epi32(_mm256_mullo_epi32(_mm256_and_si256(g1, byte), iwx),
-                                       _mm256_mullo_epi32(_mm256_and_si256(_mm256_srli_epi32(g1, 8), byte), wx));
+        __m256i p00 = _mm256_and_si256(g0, byte), p01 = _mm256_and_si256(_mm256_srli_epi32(g0, 8), byte);
+        __m256i p10 = _mm256_and_si256(g1, byte), p11 = _mm256_and_si256(_mm256_srli_epi32(g1, 8), byte);
+        __m256i top = _mm256_add_epi32(_mm256_mullo_epi32(p00, iwx), _mm256_mullo_epi32(p01, wx));
+        __m256i bot = _mm256_add_epi32(_mm256_mullo_epi32(p10, iwx), _mm256_mullo_epi32(p11, wx));
         __m256i v = _mm256_add_epi32(_mm256_mullo_epi32(top, iwy), _mm256_mullo_epi32(bot, wy));
         store8_u8(dst + i, _mm256_srli_epi32(_mm256_add_epi32(v, round), 16));
+        if (rough) {
+            __m256i d = _mm256_add_epi32(_mm256_abs_epi32(_mm256_sub_epi32(p01, p00)), _mm256_abs_epi32(_mm256_sub_epi32(p10, p00)));
+            d = _mm256_add_epi32(d, _mm256_abs_epi32(_mm256_sub_epi32(p11, p01)));
+            d = _mm256_add_epi32(d, _mm256_abs_epi32(_mm256_sub_epi32(p11, p10)));
+            store8_u8(rough + i, _mm256_min_epi32(_mm256_srli_epi32(d, 1), most));
+        }
     }
-    if (i < n) lq_polar_c(dst + i, src, stride, map + i, n - i);
+    if (i < n) lq_polar_c(dst + i, rough ? rough + i : NULL, src, stride, map + i, n - i);
 }
 
 static inline __m256i absdiff_u8(__m256i a, __m256i b)
