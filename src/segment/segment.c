@@ -74,10 +74,10 @@ enum {
 /* A scar's speckle is finer than blood's: the image's variation within each
  * polar sample's pixel cell (the polar kernel's second plane), boxed as the
  * feature is, joins the splits' feature at TEXTURE_WEIGHT_X10 / 10 (its
- * spread in blood is 1/1.5-1/1.9 of the feature's at 0.02 mm), where a split's side
- * is no longer than TEXTURE_SIDE_MM (the thinnest scar of the issue's
- * recordings): at coarser sampling a side spans blood and scar, and the
- * texture only moves the split further into the blood. */
+ * spread in blood is 1/1.5-1/1.9 of the feature's at 0.02 mm), where a
+ * split's side is no longer than TEXTURE_SIDE_MM (the thinnest scar of the
+ * issue's recordings): at coarser sampling a side spans blood and scar, and
+ * the texture only moves the split further into the blood. */
 #define TEXTURE_WEIGHT_X10 17
 #define TEXTURE_SIDE_MM 0.5
 /* Still tissue inside the DP's border, where the frames share their tissue
@@ -1287,11 +1287,10 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
     const double cut = blood + EDGE_HIDDEN_CUT * (layer - blood);
     /* A hidden lumen is judged on levels alone, against the splits' blood:
      * only in a frame where as many rays as half a run split clearly on
-     * their intensity. A
-     * few clear splits in a blood-only frame (a small vessel at 40 MHz,
-     * echogenic blood, their layer barely over the frame's blood) had every
-     * ray of the frame read as a hidden lumen and the contour closed on the
-     * ring-down. */
+     * their intensity. A few clear splits in a blood-only frame (a small
+     * vessel at 40 MHz, echogenic blood, their layer barely over the
+     * frame's blood) had every ray of the frame read as a hidden lumen and
+     * the contour closed on the ring-down. */
     const int may_hide = clear_i >= EDGE_RUN / 2;
     const int32_t unit = (int32_t)lround(gain / EDGE_Z_UNIT);
     const int cap = (int)lround(gain * EDGE_GUIDE), reach = 2 * sub, mu = LQ_MAX(1, cap / (reach * reach));
