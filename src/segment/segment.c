@@ -494,12 +494,11 @@ void lq_segmenter_find_centre(LqSegmenter *s, const uint8_t *luma)
 void lq_segmenter_to_polar(LqSegmenter *s, const uint8_t *luma, uint8_t *polar)
 {
     if (s->map_stale) build_map(s), s->map_stale = 0;
-    /* the texture plane is read only where it joins step 8; elsewhere it is
-     * left at zero and the kernel skips it (the scalar polar takes twice as
-     * long with it, AVX2's no longer) */
-    uint8_t *texture = polar + (size_t)NA * NR;
-    if (!texture_joins(s)) memset(texture, 0, (size_t)NA * NR), texture = NULL;
-    s->dsp.polar(polar, texture, luma, (ptrdiff_t)s->g.cols, s->map, (size_t)NA * NR);
+    /* the texture plane is written and read only where it joins step 8,
+     * which the sampling fixes once the centre is found (the scalar polar
+     * takes twice as long with it, AVX2's no longer) */
+    s->dsp.polar(polar, texture_joins(s) ? polar + (size_t)NA * NR : NULL, luma, (ptrdiff_t)s->g.cols, s->map,
+                 (size_t)NA * NR);
 }
 
 /* The k-th smallest of v[0..n) (Hoare's selection; reorders v). */
@@ -1268,9 +1267,9 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
      * level fell to the frame's blood (small vessel with scar, `--beam`,
      * seed 1, frame 7: every ray of a 110 degree sector read as a hidden
      * lumen and the contour closed on the ring-down there). */
-    const int by_intensity = clear_i >= EDGE_RUN / 4;
-    const int32_t blood = by_intensity ? select_kth(inner_i, clear_i, clear_i / 2) : select_kth(inner_mean, clear, clear / 2);
-    const int32_t layer = by_intensity ? select_kth(layer_i, clear_i, clear_i / 2) : select_kth(layer_mean, clear, clear / 2);
+    const int by_intensity = clear_i >= EDGE_RUN / 4, levels = by_intensity ? clear_i : clear;
+    const int32_t blood = select_kth(by_intensity ? inner_i : inner_mean, levels, levels / 2);
+    const int32_t layer = select_kth(by_intensity ? layer_i : layer_mean, levels, levels / 2);
     /* A dim layer stands well under the midpoint to the tissue: where blood
      * is nearly as bright as the tissue (echogenic blood at 40 MHz beyond a
      * lost wall), the splits are blood's own. And it stands clear of blood's

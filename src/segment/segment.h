@@ -32,7 +32,7 @@ void lq_segmenter_adopt(LqSegmenter *seg, const LqSegmenter *from);
 size_t lq_segmenter_polar_size(const LqSegmenter *seg);
 /* Resample one frame (rows*cols luma) to polar: the image, then the
  * variation of the image within each sample's pixel cell (its texture),
- * where segmentation reads it (fine sampling; zero elsewhere). */
+ * where segmentation reads it (fine sampling; left unwritten elsewhere). */
 void lq_segmenter_to_polar(LqSegmenter *seg, const uint8_t *luma, uint8_t *polar);
 
 /* Segment the frame whose polar image is `cur`, given its neighbours along the
