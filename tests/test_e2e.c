@@ -424,6 +424,20 @@ static void test_short_lesion_seed_2(void **state) { (void)state; run_kind(2, sh
 static void short_lesion_beam(LqpParams *p) { short_lesion(p), p->beam = 1; }
 static void test_short_lesion_beam_seed_4(void **state) { (void)state; run_kind(4, short_lesion_beam, "short-lesion-beam", usual); }
 static void test_small_capture_seed_1(void **state) { (void)state; run_kind(1, small_capture, "small-capture", small_capture_goal); }
+/* The real 40 MHz pullback's kind with the real 20 MHz frames' scar: a
+ * small vessel, ungated, the catheter swinging with each beat, echogenic
+ * blood as bright as the scar. The still test alone tells them apart, and
+ * the tissue only partly keeps its speckle between the matched frames (its
+ * term 0.4-0.55 of blood's, not under half): until session 25 it found the
+ * scar on few rays, and the contour ran on the wall beyond it (mean Jaccard
+ * 0.85 and 0.79 on seeds 1 and 3, 11 % and 23 % of the frames under
+ * confidence 0.5; docs/segmentation.md, step 8's still tissue). Seeds 2
+ * and 4 read 0.87 and 0.91: frames whose neighbours no longer match, and a
+ * lesion whose band is half scar (weak spots). */
+static void small_motion_scar_40(LqpParams *p) { p->scale = 0.4, p->transducer_mhz = 40, p->motion = 1, p->scar = 1; }
+static const KindGoal small_still_scar = {0.93, 0.88, 3.0, 7.0, 0.06};
+static void test_small_motion_scar_40_seed_1(void **state) { (void)state; run_kind(1, small_motion_scar_40, "small-motion-scar-40", small_still_scar); }
+static void test_small_motion_scar_40_seed_3(void **state) { (void)state; run_kind(3, small_motion_scar_40, "small-motion-scar-40", small_still_scar); }
 static void test_small_capture_seed_2(void **state) { (void)state; run_kind(2, small_capture, "small-capture", small_capture_goal); }
 
 /* A scar found right must be sure enough to measure. Held-out seed 8 of
@@ -667,7 +681,8 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_small_capture_seed_1), cmocka_unit_test(test_small_capture_seed_2),
         cmocka_unit_test(test_short_lesion_seed_1), cmocka_unit_test(test_short_lesion_seed_2),
         cmocka_unit_test(test_short_lesion_beam_seed_4),
-        cmocka_unit_test(test_motion_40_seed_1),  cmocka_unit_test(test_motion_40_seed_2)};
+        cmocka_unit_test(test_motion_40_seed_1),  cmocka_unit_test(test_motion_40_seed_2),
+        cmocka_unit_test(test_small_motion_scar_40_seed_1), cmocka_unit_test(test_small_motion_scar_40_seed_3)};
     /* LUMENQ_E2E_QUICK=1 (the sanitizer pass of tools/test.sh): seed 1 of each kind, one of
      * each classic case; both passes run in the release build */
     const char *quick = getenv("LUMENQ_E2E_QUICK");
@@ -679,7 +694,7 @@ int main(int argc, char **argv)
             cmocka_unit_test(test_capture_seed_1), cmocka_unit_test(test_small_vessel_seed_1),
             cmocka_unit_test(test_small_vessel_scar_seed_2),
             cmocka_unit_test(test_small_capture_seed_2), cmocka_unit_test(test_short_lesion_seed_1),
-            cmocka_unit_test(test_motion_40_seed_2)};
+            cmocka_unit_test(test_motion_40_seed_2), cmocka_unit_test(test_small_motion_scar_40_seed_1)};
         return cmocka_run_group_tests(seed_1, tmpdir_setup, tmpdir_teardown);
     }
     if (argc > 1 && strcmp(argv[1], "kinds") == 0) return cmocka_run_group_tests(kinds, tmpdir_setup, tmpdir_teardown);

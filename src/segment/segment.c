@@ -88,6 +88,16 @@ enum {
 #define STILL_FRACTION 0.5
 #define STILL_NOISE 2.5
 #define STILL_GAP_MM 0.4
+/* Where the neighbouring frames only partly share the tissue's speckle (a
+ * catheter that swings with each beat, 40 MHz speckle a few pixels across),
+ * still tissue keeps more than STILL_FRACTION of blood's term: the level
+ * rises to STILL_TISSUE of the way from the term of the tissue just beyond
+ * the DP's border to blood's, never past blood's noise. At fine sampling the
+ * test's mean also runs over at least STILL_SPAN_MM of the ray: the
+ * feature's box spans 0.13 mm at 0.02 mm, a few grains of 40 MHz speckle,
+ * and one noisy sample ended a scar's run. */
+#define STILL_TISSUE 0.5
+#define STILL_SPAN_MM 0.3
 /* Outer window of the border cost: tissue must be sustained over 1 mm. (A
  * longer window rejects more trabeculae but, where a faint wall has fat
  * beyond it, lets the border run out through it: tried at 1.5 mm.) */
@@ -123,6 +133,7 @@ struct LqSegmenter {
     int window;             /* outer window of the border cost, samples */
     int refine_reach;       /* how far the half-maximum refinement looks, samples */
     int layer_len, layer_sub, layer_reach; /* the dim-layer test's depth, window and reach, samples */
+    int still_half;         /* the still test's mean: this many samples on each side of the box's centre */
     LqPolarTap *map;
     int map_stale;          /* the centre moved since map was built */
     uint16_t *mean_s;       /* NA x NR: the intensity, boxed as the feature is */
@@ -150,6 +161,7 @@ struct LqSegmenter {
     int layer_noise;             /* ... and the spread of the dim-layer test's mean in blood */
     int blood_decorrelation;     /* the feature's decorrelation term in that blood (0: no neighbour shares the speckle) */
     int still_level;             /* still tissue's term is at most this (seven rays' mean); <= 0: no still test */
+    int still_cap;               /* ... and at most this however still the frame's tissue (blood's noise) */
     uint8_t *edge_z;             /* NA x NR: step 8's layer-edge split scores, EDGE_Z_UNIT to one */
     uint8_t *edge_zi;            /* ... from the intensity alone (written where the texture joins) */
     uint16_t *texture;           /* NA x NR: the polar cell variation, boxed as the feature is */
@@ -238,6 +250,7 @@ static void set_centre(LqSegmenter *s, double cx, double cy)
     s->layer_len = LQ_MAX(3, (int)lround(LAYER_MIN_MM / s->dr_mm));
     s->layer_sub = LQ_MAX(2, (int)lround(LAYER_SUB_MM / s->dr_mm));
     s->layer_reach = (int)lround(LAYER_MAX_MM / s->dr_mm);
+    s->still_half = LQ_MAX(0, (int)lround((STILL_SPAN_MM / s->dr_mm - (2 * BOX_HALF + 1)) / 2));
     /* border costs come scaled by the window length (cost_row), and so do these */
     for (int d = 0; d <= JUMP_C; d++) s->pen[d] = SMOOTH_LAMBDA * (2 * d) * (2 * d) * s->window;
     /* built when first used: a new segmenter's centre is only provisional
@@ -552,6 +565,17 @@ static int32_t around_ray(const LqSegmenter *s, int a, int r, const int *border,
     return sum_around(s, a, r, border, -BOX_HALF, 0, decorrelation, count);
 }
 
+/* The still test's statistic in the blood band, out of any border: the
+ * seven rays' mean of the decorrelation term, averaged over still_half
+ * samples on each side of r. */
+static int32_t blood_still_mean(const LqSegmenter *s, int a, int r)
+{
+    const int w = s->still_half;
+    int32_t sum = 0;
+    for (int j = r - w; j <= r + w; j++) sum += around_ray(s, a, j, NULL, 1, NULL) / (2 * LAYER_RAYS + 1);
+    return sum / (2 * w + 1);
+}
+
 /* How far from the blood band's start all LAYER_RAYS rays on each side of
  * ray a see blood (0 if one of them does not). */
 static int blood_run_around(const int32_t *ray_mean, const int16_t *run, int32_t cut, int a)
@@ -685,20 +709,45 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
         }
         s->layer_noise = n >= 16 ? select_kth(dev, n, n / 2) : (int)lround(noise);
     }
-    /* The spread of the decorrelation term's seven-ray mean in the band, sample by
-     * sample, where all seven rays see blood (as the dim layer's spread):
-     * a grain longer across the rays (the beam) leaves that mean less
-     * steady, and runs of it under half of blood's in blood itself. Every
-     * other ray and radius, at most 512: their median is as good. */
+    /* The still test's level: STILL_FRACTION of blood's term, and
+     * STILL_NOISE deviations of the test's statistic (the seven-ray mean,
+     * over the test's window) under that statistic's median in the band,
+     * where all seven rays see blood (as the dim layer's spread): a grain
+     * longer across the rays (the beam) leaves that mean less steady, and
+     * runs of it under half of blood's in blood itself. Its own median, not
+     * blood's term: that comes from the rays darkest in the feature, which
+     * the term itself darkens (a frame of the small vessel at 40 MHz with
+     * scar: 1336 against the band's 1000). Every other ray and radius, at
+     * most 512: their median is as good. */
     s->still_level = 0;
     if (s->blood_decorrelation > 0) {
-        int n = 0;
+        const int w = s->still_half;
+        int n = 0, rays = 0;
         for (int a = 0; a < NA && n < NA * 2; a += 2)
-            for (int r = b0; r < b0 + blood_len[a] && n < NA * 2; r += 2)
-                dev[n++] = abs(around_ray(s, a, r, NULL, 1, NULL) / (2 * LAYER_RAYS + 1) - s->blood_decorrelation);
-        int spread = n >= 16 ? select_kth(dev, n, n / 2) : s->blood_decorrelation;
-        s->still_level = (int)LQ_MIN(lround(STILL_FRACTION * s->blood_decorrelation),
-                                     s->blood_decorrelation - lround(STILL_NOISE * spread));
+            for (int r = b0 + w; r + w < b0 + blood_len[a] && n < NA * 2; r += 2) dev[n++] = blood_still_mean(s, a, r);
+        for (int a = 0; a < NA; a++) rays += blood_len[a] > 0;
+        /* Echogenic blood nearly as bright as the tissue (40 MHz): the cut
+         * between them lies within blood's own scatter of ray means, and
+         * few runs of seven rays pass it (8 of 256 in a frame of the small
+         * vessel at 40 MHz with scar). The band is blood on most rays all
+         * the same, and a wall in it reads still, under the median. */
+        if (rays < NA / 4) {
+            n = 0;
+            for (int a = 0; a < NA && n < NA * 2; a += 2) {
+                const int len = blood_run_around(ray_mean, run, INT32_MAX, a);
+                for (int r = b0 + w; r + w < b0 + len && n < NA * 2; r += 2) dev[n++] = blood_still_mean(s, a, r);
+            }
+        }
+        if (n >= 16) {
+            /* blood's term is the darker rays' (the feature's own selection);
+             * the statistic's median and spread are its own */
+            const int32_t centre = select_kth(dev, n, n / 2);
+            for (int i = 0; i < n; i++) dev[i] = abs(dev[i] - centre);
+            s->still_cap = centre - (int)lround(STILL_NOISE * select_kth(dev, n, n / 2));
+        } else {
+            s->still_cap = -1; /* no blood to measure it on: no still test */
+        }
+        s->still_level = (int)LQ_MIN(lround(STILL_FRACTION * s->blood_decorrelation), s->still_cap);
     }
 
     /* The lumen ends at the leading edge: the first rise out of blood into
@@ -871,6 +920,50 @@ static int32_t still_term(const LqSegmenter *s, const int *border, int a, int r)
     return c ? sum / c : 0;
 }
 
+/* The still test's statistic along one ray: still_term, averaged over
+ * still_half samples on each side of r (fine sampling) among the samples
+ * of [lo, hi] that some ray's border holds. Prefix sums, so that the walk
+ * reads each sample's term once. */
+typedef struct StillRay {
+    int lo, hi;
+    int64_t sum[NR + 1];
+    int16_t cnt[NR + 1];
+} StillRay;
+
+static void still_ray(const LqSegmenter *s, const int *border, int a, int lo, int hi, StillRay *sr)
+{
+    sr->lo = lo, sr->hi = hi, sr->sum[0] = 0, sr->cnt[0] = 0;
+    for (int r = lo; r <= hi; r++) {
+        int c;
+        const int32_t sum = around_ray(s, a, r, border, 1, &c);
+        sr->sum[r - lo + 1] = sr->sum[r - lo] + (c ? sum / c : 0);
+        sr->cnt[r - lo + 1] = (int16_t)(sr->cnt[r - lo] + (c > 0));
+    }
+}
+
+static int32_t still_at(const LqSegmenter *s, const StillRay *sr, const int *border, int a, int r)
+{
+    if (!s->still_half) return still_term(s, border, a, r);
+    const int i = LQ_MAX(r - s->still_half, sr->lo) - sr->lo, j = LQ_MIN(r + s->still_half, sr->hi) - sr->lo + 1;
+    const int n = sr->cnt[j] - sr->cnt[i];
+    return n ? (int32_t)((sr->sum[j] - sr->sum[i]) / n) : 0;
+}
+
+/* How still this frame's tissue reads: the median decorrelation term of
+ * the samples just beyond the DP's border (layer_len deep, every other
+ * ray and sample); -1 where too few lie in view. */
+static int32_t tissue_decorrelation(const LqSegmenter *s, const int *border)
+{
+    int32_t v[NA * 16];
+    int n = 0;
+    for (int a = 0; a < NA; a += 2) {
+        if (s->shadow[a]) continue;
+        const int from = border[a] + BOX_HALF + 1, to = LQ_MIN(LQ_MIN(NR - 1, s->extent[a]), from + s->layer_len - 1);
+        for (int r = from; r <= to && n < NA * 16; r += 2) v[n++] = (int32_t)s->mean_s[a * NR + r] - s->feat[a * NR + r];
+    }
+    return n >= 64 ? select_kth(v, n, n / 2) : -1;
+}
+
 /* The decorrelation term at radius r near the DP's border, averaged over
  * the LAYER_RAYS rays on each side of ray a that are out of the guidewire's
  * shadow (its dark rays are as still as tissue) and whose own border lies
@@ -890,7 +983,9 @@ static int32_t still_at_border(const LqSegmenter *s, const int *border, int a, i
  * drops to about a third of it, while their brightness may differ by less
  * than blood's own speckle. On each ray, inwards from the border (past at most
  * STILL_GAP_MM where the wall's edge decorrelates), a run of still samples
- * (at most still_level) at least layer_len deep with blood inside it; the
+ * (at most still_level; at fine sampling, up to the midpoint to the
+ * tissue beyond the border, and means over STILL_SPAN_MM of the ray) at
+ * least layer_len deep with blood inside it; the
  * border moves to the run's start if that is nearer than what the
  * dim-layer test found (out). A run that ends within layer_len of the
  * ring-down's box is dropped (too little blood inside to tell), one that
@@ -898,13 +993,24 @@ static int32_t still_at_border(const LqSegmenter *s, const int *border, int a, i
 static void find_still_layers(LqSegmenter *s, const int *border, int *out)
 {
     if (s->still_level <= 0) return;
-    const int32_t still = s->still_level;
+    int32_t still = s->still_level;
+    if (s->still_half) {
+        /* no tissue in view beyond a border that ran out of it: only
+         * blood's noise bounds the level */
+        const int32_t tissue = tissue_decorrelation(s, border);
+        if (tissue < 0) still = LQ_MAX(still, s->still_cap);
+        else if (tissue < s->blood_decorrelation)
+            still = LQ_MAX(still, LQ_MIN(s->still_cap, tissue + (int32_t)lround(STILL_TISSUE * (s->blood_decorrelation - tissue))));
+    }
     const int inner0 = s->r_mask + 2 * BOX_HALF, len = s->layer_len, gap = (int)lround(STILL_GAP_MM / s->dr_mm);
+    StillRay sr;
     for (int a = 0; a < NA; a++) {
         if (s->shadow[a]) continue;
-        /* computed only as far in as the walk goes: most rays meet blood
-         * (or the wall's decorrelating edge) within a few samples */
+        /* without a window, computed only as far in as the walk goes: most
+         * rays meet blood (or the wall's decorrelating edge) within a few
+         * samples */
         int r = border[a] - BOX_HALF - 1;
+        if (s->still_half) still_ray(s, border, a, LQ_MAX(0, inner0 - s->still_half), LQ_MIN(NR - 1, r + s->still_half), &sr);
         /* The DP's border part-way into a still layer that is dim (its
          * feature under half way from blood to tissue): the run counts the
          * samples at the border (from the box's half-width inside it), and
@@ -922,11 +1028,11 @@ static void find_still_layers(LqSegmenter *s, const int *border, int *out)
             }
         if (beyond < len) {
             beyond = 0, layer = 0;
-            for (int skipped = 0; r >= inner0 && skipped < gap && still_term(s, border, a, r) > still; skipped++) r--;
+            for (int skipped = 0; r >= inner0 && skipped < gap && still_at(s, &sr, border, a, r) > still; skipped++) r--;
         }
         const int top = r;
         int32_t v = 0; /* the last term the walk read */
-        while (r >= inner0 && (v = still_term(s, border, a, r)) <= still) layer += v, r--;
+        while (r >= inner0 && (v = still_at(s, &sr, border, a, r)) <= still) layer += v, r--;
         if (top - r + beyond < len || r + 1 >= out[a]) continue;
         /* still down to where the ring-down's blur begins: a lumen thinner
          * than that blur (a compressed vein around the catheter) ends there
@@ -935,7 +1041,7 @@ static void find_still_layers(LqSegmenter *s, const int *border, int *out)
         if (!hidden) {
             if (r + 1 - len < inner0) continue;
             int64_t inside = v; /* the walk's last term, at r */
-            for (int j = r + 1 - len; j < r; j++) inside += still_term(s, border, a, j);
+            for (int j = r + 1 - len; j < r; j++) inside += still_at(s, &sr, border, a, j);
             if (inside <= (int64_t)still * len) continue; /* no blood inside it */
         }
         out[a] = r + 1;
