@@ -93,8 +93,8 @@ enum {
  * still tissue keeps more than STILL_FRACTION of blood's term: the level
  * rises to STILL_TISSUE of the way from the term of the tissue just beyond
  * the DP's border to blood's, never past blood's noise. At fine sampling the
- * test's mean also runs over at least STILL_SPAN_MM of the ray: the
- * feature's box spans 0.13 mm at 0.02 mm, a few grains of 40 MHz speckle,
+ * test's mean also runs over about STILL_SPAN_MM of the ray: the
+ * feature's box spans 0.1 mm at 0.02 mm, a few grains of 40 MHz speckle,
  * and one noisy sample ended a scar's run. */
 #define STILL_TISSUE 0.5
 #define STILL_SPAN_MM 0.3
@@ -567,13 +567,14 @@ static int32_t around_ray(const LqSegmenter *s, int a, int r, const int *border,
 
 /* The still test's statistic in the blood band, out of any border: the
  * seven rays' mean of the decorrelation term, averaged over still_half
- * samples on each side of r. */
-static int32_t blood_still_mean(const LqSegmenter *s, int a, int r)
+ * samples on each side of r within the band's [lo, end) (0.5 mm at most,
+ * shorter than the window where the sampling is finest). */
+static int32_t blood_still_mean(const LqSegmenter *s, int a, int r, int lo, int end)
 {
-    const int w = s->still_half;
+    const int i0 = LQ_MAX(r - s->still_half, lo), i1 = LQ_MIN(r + s->still_half, end - 1);
     int32_t sum = 0;
-    for (int j = r - w; j <= r + w; j++) sum += around_ray(s, a, j, NULL, 1, NULL) / (2 * LAYER_RAYS + 1);
-    return sum / (2 * w + 1);
+    for (int j = i0; j <= i1; j++) sum += around_ray(s, a, j, NULL, 1, NULL) / (2 * LAYER_RAYS + 1);
+    return sum / (i1 - i0 + 1);
 }
 
 /* How far from the blood band's start all LAYER_RAYS rays on each side of
@@ -721,10 +722,10 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
      * most 512: their median is as good. */
     s->still_level = 0;
     if (s->blood_decorrelation > 0) {
-        const int w = s->still_half;
         int n = 0, rays = 0;
         for (int a = 0; a < NA && n < NA * 2; a += 2)
-            for (int r = b0 + w; r + w < b0 + blood_len[a] && n < NA * 2; r += 2) dev[n++] = blood_still_mean(s, a, r);
+            for (int r = b0; r < b0 + blood_len[a] && n < NA * 2; r += 2)
+                dev[n++] = blood_still_mean(s, a, r, b0, b0 + blood_len[a]);
         for (int a = 0; a < NA; a++) rays += blood_len[a] > 0;
         /* Echogenic blood nearly as bright as the tissue (40 MHz): the cut
          * between them lies within blood's own scatter of ray means, and
@@ -735,7 +736,7 @@ static void frame_levels(LqSegmenter *s, int *thr, int *gain)
             n = 0;
             for (int a = 0; a < NA && n < NA * 2; a += 2) {
                 const int len = blood_run_around(ray_mean, run, INT32_MAX, a);
-                for (int r = b0 + w; r + w < b0 + len && n < NA * 2; r += 2) dev[n++] = blood_still_mean(s, a, r);
+                for (int r = b0; r < b0 + len && n < NA * 2; r += 2) dev[n++] = blood_still_mean(s, a, r, b0, b0 + len);
             }
         }
         if (n >= 16) {
@@ -954,12 +955,12 @@ static int32_t still_at(const LqSegmenter *s, const StillRay *sr, const int *bor
  * ray and sample); -1 where too few lie in view. */
 static int32_t tissue_decorrelation(const LqSegmenter *s, const int *border)
 {
-    int32_t v[NA * 16];
+    int32_t v[NA * 8];
     int n = 0;
     for (int a = 0; a < NA; a += 2) {
         if (s->shadow[a]) continue;
         const int from = border[a] + BOX_HALF + 1, to = LQ_MIN(LQ_MIN(NR - 1, s->extent[a]), from + s->layer_len - 1);
-        for (int r = from; r <= to && n < NA * 16; r += 2) v[n++] = (int32_t)s->mean_s[a * NR + r] - s->feat[a * NR + r];
+        for (int r = from; r <= to && n < NA * 8; r += 2) v[n++] = (int32_t)s->mean_s[a * NR + r] - s->feat[a * NR + r];
     }
     return n >= 64 ? select_kth(v, n, n / 2) : -1;
 }
@@ -1010,7 +1011,7 @@ static void find_still_layers(LqSegmenter *s, const int *border, int *out)
          * rays meet blood (or the wall's decorrelating edge) within a few
          * samples */
         int r = border[a] - BOX_HALF - 1;
-        if (s->still_half) still_ray(s, border, a, LQ_MAX(0, inner0 - s->still_half), LQ_MIN(NR - 1, r + s->still_half), &sr);
+        if (s->still_half) still_ray(s, border, a, inner0, LQ_MIN(NR - 1, r + s->still_half), &sr); /* not into the ring-down's box */
         /* The DP's border part-way into a still layer that is dim (its
          * feature under half way from blood to tissue): the run counts the
          * samples at the border (from the box's half-width inside it), and
@@ -1023,7 +1024,7 @@ static void find_still_layers(LqSegmenter *s, const int *border, int *out)
         if (r + 1 >= inner0) /* clear of the ring-down's box */
             for (int j = r + 1; j < NR && beyond < len && s->feat[a * NR + j] < s->mid_level; j++) {
                 const int32_t t = still_at_border(s, border, a, j);
-                if (t > still) break;
+                if (t > s->still_level) break; /* sample by sample: not the window's level */
                 layer += t, beyond++;
             }
         if (beyond < len) {
@@ -1580,12 +1581,20 @@ static double confidence(const LqSegmenter *s, const int *border, int out_of_vie
 
 /* First radius of the tissue whose speckle is compared on a ray: beyond the
  * previous border where there is one (a wide lumen's blood, which always
- * decorrelates, would hide still tissue), else beyond the ring-down. */
+ * decorrelates, would hide still tissue), else beyond the ring-down. Where
+ * that border ran out of the view, the deepest FAR_BAND_MM of it: the
+ * whole ray was mostly blood, its match fell under MATCH_LO, and the next
+ * frame lost its decorrelation term and the wall in turn (the small vessel
+ * at 40 MHz with scar, seed 2: 15 frames past the first 35 without the
+ * term, 9 of them in a row; 6 with this band). */
+#define FAR_BAND_MM 1.0
 static int tissue_from(const LqSegmenter *s, int ray)
 {
     int r0 = s->r_mask + 1;
     if (s->have_prev && s->prev_border[ray] + BOX_HALF + 2 < s->extent[ray] - 16)
         r0 = LQ_MAX(r0, s->prev_border[ray] + BOX_HALF + 2);
+    else if (s->have_prev)
+        r0 = LQ_MAX(r0, s->extent[ray] - (int)lround(FAR_BAND_MM / s->dr_mm));
     return r0;
 }
 
