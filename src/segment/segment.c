@@ -913,12 +913,12 @@ static int layer_over(const LayerSums *ls, int i, int j, int32_t level)
 }
 
 /* The decorrelation term at radius r, averaged over the LAYER_RAYS rays on
- * each side of ray a, each inside its own border (0 if none is). */
-static int32_t still_term(const LqSegmenter *s, const int *border, int a, int r)
+ * each side of ray a, each inside its own border (0 if none is; count: how
+ * many are). */
+static int32_t still_term(const LqSegmenter *s, const int *border, int a, int r, int *count)
 {
-    int c;
-    int32_t sum = around_ray(s, a, r, border, 1, &c);
-    return c ? sum / c : 0;
+    int32_t sum = around_ray(s, a, r, border, 1, count);
+    return *count ? sum / *count : 0;
 }
 
 /* The still test's statistic along one ray: still_term, averaged over
@@ -936,15 +936,15 @@ static void still_ray(const LqSegmenter *s, const int *border, int a, int lo, in
     sr->lo = lo, sr->hi = hi, sr->sum[0] = 0, sr->cnt[0] = 0;
     for (int r = lo; r <= hi; r++) {
         int c;
-        const int32_t sum = around_ray(s, a, r, border, 1, &c);
-        sr->sum[r - lo + 1] = sr->sum[r - lo] + (c ? sum / c : 0);
+        sr->sum[r - lo + 1] = sr->sum[r - lo] + still_term(s, border, a, r, &c);
         sr->cnt[r - lo + 1] = (int16_t)(sr->cnt[r - lo] + (c > 0));
     }
 }
 
 static int32_t still_at(const LqSegmenter *s, const StillRay *sr, const int *border, int a, int r)
 {
-    if (!s->still_half) return still_term(s, border, a, r);
+    int c;
+    if (!s->still_half) return still_term(s, border, a, r, &c);
     const int i = LQ_MAX(r - s->still_half, sr->lo) - sr->lo, j = LQ_MIN(r + s->still_half, sr->hi) - sr->lo + 1;
     const int n = sr->cnt[j] - sr->cnt[i];
     return n ? (int32_t)((sr->sum[j] - sr->sum[i]) / n) : 0;
@@ -963,6 +963,20 @@ static int32_t tissue_decorrelation(const LqSegmenter *s, const int *border)
         for (int r = from; r <= to && n < NA * 8; r += 2) v[n++] = (int32_t)s->mean_s[a * NR + r] - s->feat[a * NR + r];
     }
     return n >= 64 ? select_kth(v, n, n / 2) : -1;
+}
+
+/* The walk's level: still_level, and at fine sampling up to STILL_TISSUE
+ * of the way from the tissue beyond the DP's border to blood's term, within
+ * blood's noise (still_cap); with no tissue in view beyond a border that
+ * ran out of it, blood's noise alone bounds it. */
+static int32_t still_level_at_border(const LqSegmenter *s, const int *border)
+{
+    if (!s->still_half) return s->still_level;
+    const int32_t tissue = tissue_decorrelation(s, border), blood = s->blood_decorrelation;
+    int32_t level = s->still_cap;
+    if (tissue >= blood) return s->still_level;
+    if (tissue >= 0) level = LQ_MIN(level, tissue + (int32_t)lround(STILL_TISSUE * (blood - tissue)));
+    return LQ_MAX(s->still_level, level);
 }
 
 /* The decorrelation term at radius r near the DP's border, averaged over
@@ -994,15 +1008,7 @@ static int32_t still_at_border(const LqSegmenter *s, const int *border, int a, i
 static void find_still_layers(LqSegmenter *s, const int *border, int *out)
 {
     if (s->still_level <= 0) return;
-    int32_t still = s->still_level;
-    if (s->still_half) {
-        /* no tissue in view beyond a border that ran out of it: only
-         * blood's noise bounds the level */
-        const int32_t tissue = tissue_decorrelation(s, border);
-        if (tissue < 0) still = LQ_MAX(still, s->still_cap);
-        else if (tissue < s->blood_decorrelation)
-            still = LQ_MAX(still, LQ_MIN(s->still_cap, tissue + (int32_t)lround(STILL_TISSUE * (s->blood_decorrelation - tissue))));
-    }
+    const int32_t still = still_level_at_border(s, border);
     const int inner0 = s->r_mask + 2 * BOX_HALF, len = s->layer_len, gap = (int)lround(STILL_GAP_MM / s->dr_mm);
     StillRay sr;
     for (int a = 0; a < NA; a++) {
