@@ -1531,12 +1531,14 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
 
 /* A guidewire's shadow has no edge of its own: the DP carried the border
  * across it from its own border on either side, and the layer passes
- * leave it there. Where they moved the rays either side in, the shadow's
- * rays take the line between those (the nearer, as every pass): else the
+ * leave it there. Where they moved the rays on both sides in, the shadow's
+ * rays take the line between those (the nearer, as every pass; one side
+ * alone may be a pass's slip, which the despiking takes back on a lone ray
+ * but not across a wedge): else the
  * wedge stood out into the scar, and the caliper MLD took it whole (the
  * small vessel at 40 MHz with scar, held-out seed 5, frame 63: area right
  * to 1.5 %, MLD 2.84 mm for 1.87). */
-static void shadow_follows_layers(const LqSegmenter *s, int *out)
+static void shadow_follows_layers(const LqSegmenter *s, const int *border, int *out)
 {
     int lit = 0;
     while (lit < NA && s->shadow[lit]) lit++;
@@ -1547,6 +1549,7 @@ static void shadow_follows_layers(const LqSegmenter *s, int *out)
         int g = 1;
         while (s->shadow[(a + g) % NA]) g++;
         const int b = (a + g) % NA;
+        if (out[a] >= border[a] || out[b] >= border[b]) continue;
         for (int j = 1; j < g; j++) {
             const int r = (int)lround(out[a] + (double)(out[b] - out[a]) * j / g), k = (a + j) % NA;
             if (r < out[k]) out[k] = r;
@@ -1858,7 +1861,7 @@ static void segment_frame(LqSegmenter *s, const uint8_t *prev, const uint8_t *cu
     find_dim_layers(s, border, inner);
     find_layer_edges(s, cur, border, prior_mu > PRIOR_MU, inner);
     find_still_layers(s, border, inner);
-    shadow_follows_layers(s, inner);
+    shadow_follows_layers(s, border, inner);
     memcpy(border, inner, sizeof border);
 
     double rad[NA], despiked[NA], smooth[NA];
