@@ -66,6 +66,7 @@ enum {
 #define EDGE_SHARP 0.5    /* the rise over LAYER_SUB_MM, at least this share of the split's */
 #define EDGE_RUN (NA / 16) /* 22.5 degrees: a scar sector spans more, blood's beam-long blobs fewer */
 #define EDGE_HIDDEN_CUT 0.33 /* a hidden lumen: the whole ray this far from blood to the layer */
+#define EDGE_HIDDEN_NOISE 1.0 /* ... and at least this many deviations of the seven-ray mean over blood */
 #define EDGE_HIDDEN_Z 3.0
 #define EDGE_FAINT 0.75  /* the splits' layer over blood, in a blood sample's deviations */
 #define EDGE_ROUGHER 1.05 /* ... unless the layer's radial roughness is this many times its blood's */
@@ -84,7 +85,8 @@ enum {
  * speckle: the decorrelation term (seven rays' mean) at or below the lower
  * of STILL_FRACTION of blood's and STILL_NOISE deviations of that mean
  * under blood's, over at least LAYER_MIN_MM, blood inside it, and at most
- * STILL_GAP_MM of the wall's own edge between it and the border. */
+ * STILL_GAP_MM of the wall's own edge between it and the border (at fine
+ * sampling, stretches as short inside it too: still_blip). */
 #define STILL_FRACTION 0.5
 #define STILL_NOISE 2.5
 #define STILL_GAP_MM 0.4
@@ -995,9 +997,11 @@ static int32_t still_at_border(const LqSegmenter *s, const int *border, int a, i
  * and inside a still layer short stretches read over the level (the small
  * vessel at 40 MHz with scar, seed 2, frame 121: a ray still over 0.5 mm of
  * scar, then about 9 samples over it, then still again for 0.9 mm down to the
- * lumen). The walk crosses such a stretch where it is under `most` samples
- * and layer_len still samples follow it: its length (its terms added to
- * the layer), or 0 where the walk ends at r. */
+ * lumen). The walk crosses such a stretch of at most `most` samples where
+ * a still run of layer_len or more follows it and ends before the
+ * ring-down's box (a sliver of lumen next to the box, crossed, would pass
+ * for a hidden one): its length (its terms added to the layer), or 0 where
+ * the walk ends at r. */
 static int still_blip(const LqSegmenter *s, const StillRay *sr, const int *border, int a, int r, int32_t still,
                       int most, int64_t *layer)
 {
@@ -1005,10 +1009,11 @@ static int still_blip(const LqSegmenter *s, const StillRay *sr, const int *borde
     int64_t over = 0;
     int q = r;
     int32_t v;
-    while (q >= inner0 && r - q < most && (v = still_at(s, sr, border, a, q)) > still) over += v, q--;
-    if (q < inner0 || r - q >= most) return 0;
-    for (int k = 0; k < s->layer_len; k++)
-        if (q - k < inner0 || still_at(s, sr, border, a, q - k) > still) return 0;
+    while (q >= inner0 && r - q <= most && (v = still_at(s, sr, border, a, q)) > still) over += v, q--;
+    if (q < inner0 || r - q > most) return 0;
+    int k = 0;
+    while (q - k >= inner0 && still_at(s, sr, border, a, q - k) <= still) k++;
+    if (k < s->layer_len || q - k < inner0) return 0;
     *layer += over;
     return r - q;
 }
@@ -1022,7 +1027,8 @@ static int still_blip(const LqSegmenter *s, const StillRay *sr, const int *borde
  * STILL_GAP_MM where the wall's edge decorrelates), a run of still samples
  * (at most still_level; at fine sampling, up to the midpoint to the
  * tissue beyond the border, and means over STILL_SPAN_MM of the ray) at
- * least layer_len deep with blood inside it; the
+ * least layer_len deep with blood inside it (at fine sampling, across
+ * short stretches over the level: still_blip); the
  * border moves to the run's start if that is nearer than what the
  * dim-layer test found (out). Where the run ends within layer_len of the
  * ring-down's box, the blood inside it is what lies between (a lesion's
@@ -1073,11 +1079,14 @@ static void find_still_layers(LqSegmenter *s, const int *border, int *out)
         int hidden = r < inner0;
         if (!hidden) {
             /* blood inside it: over layer_len, or all that lies between the
-             * run and the ring-down's box where that is less */
+             * run and the ring-down's box where that is less; that little
+             * (the walk's last term, over the level, counts in it) shows
+             * blood as weakly as a hidden lumen does, and is as sure */
             const int from = LQ_MAX(inner0, r + 1 - len);
             int64_t inside = v; /* the walk's last term, at r */
             for (int j = from; j < r; j++) inside += still_at(s, &sr, border, a, j);
             if (inside <= (int64_t)still * (r + 1 - from)) continue;
+            hidden = r + 1 - from < len;
         }
         out[a] = r + 1;
         /* how still the layer is (its term near zero: 1), half where the
@@ -1232,14 +1241,21 @@ static double split_roughness_ratio(LqSegmenter *s, const uint8_t *polar, const 
     return (double)select_kth(layer, clear, clear / 2) / LQ_MAX(select_kth(inner, clear, clear / 2), 1);
 }
 
+/* Ray j of the g - 1 rays between rays left and right: the border on the
+ * straight line between theirs. */
+static int border_between(const int *out, int left, int right, int j, int g)
+{
+    return (int)lround(out[left] + (double)(out[right] - out[left]) * j / g);
+}
+
 /* Gaps of at most EDGE_GAP_MAX rays between the kept runs of a layer's
  * edge. Where a scar goes all round, the splits fade on some sectors (blood's
  * coarse blobs beside the scar, a thinner layer) and the path went back to
  * the DP's border there: the contour ran out along the outer wall between two
  * stretches on the leading edge. Each ray of such a gap takes the edge
  * interpolated between the runs' ends when its own profile, from there out to
- * its border, stands at the hidden lumen's level (a third of the way from the
- * splits' blood to their layer): a gap whose blood reaches the wall (a scar on
+ * its border, stands a third of the way from the splits' blood to their
+ * layer (the hidden lumen's level before its noise floor): a gap whose blood reaches the wall (a scar on
  * some sectors only) keeps the DP's border. A ray in the guidewire's shadow
  * has no profile and takes the interpolation. */
 static void bridge_layer_gaps(LqSegmenter *s, const int *border, const uint8_t *in_run, double cut, int *out)
@@ -1262,7 +1278,7 @@ static void bridge_layer_gaps(LqSegmenter *s, const int *border, const uint8_t *
         const int right = (left + g) % NA;
         for (int j = 1; j < g; j++) {
             const int b = (left + j) % NA, end = border[b] - BOX_HALF;
-            const int r = (int)lround(out[left] + (double)(out[right] - out[left]) * j / g);
+            const int r = border_between(out, left, right, j, g);
             if (s->shadow[b]) {
                 out[b] = LQ_MIN(out[b], r);
                 continue;
@@ -1425,6 +1441,13 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
          split_roughness_ratio(s, polar, border, lo, half, clear_ray, clear_split, clear) < EDGE_ROUGHER))
         return;
     const double cut = blood + EDGE_HIDDEN_CUT * (layer - blood);
+    /* A hidden lumen's profile stands clear of blood's own scatter too: a
+     * third of the way to a dim layer lies within one deviation of the
+     * seven-ray mean in blood, and short slivers of blood between the
+     * catheter and the wall passed for hidden lumens (the small vessel at
+     * 20 MHz with scar, seed 4, frame 120: 32 rays on the ring-down, the
+     * truth 0.5 mm beyond it). */
+    const double hidden_cut = LQ_MAX(cut, blood + EDGE_HIDDEN_NOISE * s->layer_noise);
     /* A hidden lumen is judged on levels alone, against the splits' blood:
      * only in a frame where as many rays as half a run split clearly on
      * their intensity. A few clear splits in a blood-only frame (a small
@@ -1443,9 +1466,9 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
         const int end = border[a] - BOX_HALF, n = end - lo;
         if (may_hide && n >= s->layer_len && n <= thickest) { /* the layer from the ring-down to the border */
             edge_profile(s->feat, border, a, LAYER_RAYS, lo, end, sum, sq);
-            if (sum[n] >= cut * n)
+            if (sum[n] >= hidden_cut * n)
                 for (int e = 0; e < side && e + s->layer_len <= n; e++) {
-                    if (sum[e + sub] - sum[e] < cut * sub || sum[n] - sum[e] < cut * (n - e)) continue;
+                    if (sum[e + sub] - sum[e] < hidden_cut * sub || sum[n] - sum[e] < hidden_cut * (n - e)) continue;
                     const int r = e ? lo + e - BOX_HALF : s->r_mask;
                     hidden[a] = (int16_t)r;
                     cost[r] = cost[r + 1] = -(int32_t)lround(gain * EDGE_HIDDEN_Z);
@@ -1530,8 +1553,9 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
 }
 
 /* A guidewire's shadow has no edge of its own: the DP carried the border
- * across it from its own border on either side, and the layer passes
- * leave it there. Where they moved the rays on both sides in, the shadow's
+ * across it from its own border on either side, and the dim-layer and
+ * still passes leave it there (the layer edge moves it only inside a kept
+ * run). Where they moved the rays on both sides in, the shadow's
  * rays take the line between those (the nearer, as every pass; one side
  * alone may be a pass's slip, which the despiking takes back on a lone ray
  * but not across a wedge): else the
@@ -1551,7 +1575,7 @@ static void shadow_follows_layers(const LqSegmenter *s, const int *border, int *
         const int b = (a + g) % NA;
         if (out[a] >= border[a] || out[b] >= border[b]) continue;
         for (int j = 1; j < g; j++) {
-            const int r = (int)lround(out[a] + (double)(out[b] - out[a]) * j / g), k = (a + j) % NA;
+            const int r = border_between(out, a, b, j, g), k = (a + j) % NA;
             if (r < out[k]) out[k] = r;
         }
     }
