@@ -66,7 +66,6 @@ enum {
 #define EDGE_SHARP 0.5    /* the rise over LAYER_SUB_MM, at least this share of the split's */
 #define EDGE_RUN (NA / 16) /* 22.5 degrees: a scar sector spans more, blood's beam-long blobs fewer */
 #define EDGE_HIDDEN_CUT 0.33 /* a hidden lumen: the whole ray this far from blood to the layer */
-#define EDGE_HIDDEN_NOISE 1.0 /* ... and at least this many deviations of the seven-ray mean over blood */
 #define EDGE_HIDDEN_Z 3.0
 #define EDGE_FAINT 0.75  /* the splits' layer over blood, in a blood sample's deviations */
 #define EDGE_ROUGHER 1.05 /* ... unless the layer's radial roughness is this many times its blood's */
@@ -1254,8 +1253,8 @@ static int border_between(const int *out, int left, int right, int j, int g)
  * the DP's border there: the contour ran out along the outer wall between two
  * stretches on the leading edge. Each ray of such a gap takes the edge
  * interpolated between the runs' ends when its own profile, from there out to
- * its border, stands a third of the way from the splits' blood to their
- * layer (the hidden lumen's level before its noise floor): a gap whose blood reaches the wall (a scar on
+ * its border, stands at the hidden lumen's level (a third of the way from the
+ * splits' blood to their layer): a gap whose blood reaches the wall (a scar on
  * some sectors only) keeps the DP's border. A ray in the guidewire's shadow
  * has no profile and takes the interpolation. */
 static void bridge_layer_gaps(LqSegmenter *s, const int *border, const uint8_t *in_run, double cut, int *out)
@@ -1441,13 +1440,6 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
          split_roughness_ratio(s, polar, border, lo, half, clear_ray, clear_split, clear) < EDGE_ROUGHER))
         return;
     const double cut = blood + EDGE_HIDDEN_CUT * (layer - blood);
-    /* A hidden lumen's profile stands clear of blood's own scatter too: a
-     * third of the way to a dim layer lies within one deviation of the
-     * seven-ray mean in blood, and short slivers of blood between the
-     * catheter and the wall passed for hidden lumens (the small vessel at
-     * 20 MHz with scar, seed 4, frame 120: 32 rays on the ring-down, the
-     * truth 0.5 mm beyond it). */
-    const double hidden_cut = LQ_MAX(cut, blood + EDGE_HIDDEN_NOISE * s->layer_noise);
     /* A hidden lumen is judged on levels alone, against the splits' blood:
      * only in a frame where as many rays as half a run split clearly on
      * their intensity. A few clear splits in a blood-only frame (a small
@@ -1466,9 +1458,9 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
         const int end = border[a] - BOX_HALF, n = end - lo;
         if (may_hide && n >= s->layer_len && n <= thickest) { /* the layer from the ring-down to the border */
             edge_profile(s->feat, border, a, LAYER_RAYS, lo, end, sum, sq);
-            if (sum[n] >= hidden_cut * n)
+            if (sum[n] >= cut * n)
                 for (int e = 0; e < side && e + s->layer_len <= n; e++) {
-                    if (sum[e + sub] - sum[e] < hidden_cut * sub || sum[n] - sum[e] < hidden_cut * (n - e)) continue;
+                    if (sum[e + sub] - sum[e] < cut * sub || sum[n] - sum[e] < cut * (n - e)) continue;
                     const int r = e ? lo + e - BOX_HALF : s->r_mask;
                     hidden[a] = (int16_t)r;
                     cost[r] = cost[r + 1] = -(int32_t)lround(gain * EDGE_HIDDEN_Z);
