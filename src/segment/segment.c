@@ -999,21 +999,21 @@ static int32_t still_at_border(const LqSegmenter *s, const int *border, int a, i
  * lumen). The walk crosses such a stretch of at most `most` samples where
  * a still run of layer_len or more follows it and ends before the
  * ring-down's box (a sliver of lumen next to the box, crossed, would pass
- * for a hidden one): its length (its terms added to the layer), or 0 where
- * the walk ends at r. */
-static int still_blip(const LqSegmenter *s, const StillRay *sr, const int *border, int a, int r, int32_t still,
-                      int most, int64_t *layer)
+ * for a hidden one): how far the walk goes on, to the sample that ends that
+ * run (its term in *v, the stretch's and the run's terms added to the
+ * layer), or 0 where the walk ends at r. */
+static int still_blip(const LqSegmenter *s, const StillRay *sr, const int *border, int a, int r, int inner0,
+                      int32_t still, int most, int64_t *layer, int32_t *v)
 {
-    const int inner0 = s->r_mask + 2 * BOX_HALF;
-    int64_t over = 0;
+    int64_t sum = 0;
     int q = r;
-    int32_t v;
-    while (q >= inner0 && r - q <= most && (v = still_at(s, sr, border, a, q)) > still) over += v, q--;
+    int32_t t;
+    while (q >= inner0 && r - q <= most && (t = still_at(s, sr, border, a, q)) > still) sum += t, q--;
     if (q < inner0 || r - q > most) return 0;
-    int k = 0;
-    while (q - k >= inner0 && still_at(s, sr, border, a, q - k) <= still) k++;
-    if (k < s->layer_len || q - k < inner0) return 0;
-    *layer += over;
+    const int run_from = q;
+    while (q >= inner0 && (t = still_at(s, sr, border, a, q)) <= still) sum += t, q--;
+    if (run_from - q < s->layer_len || q < inner0) return 0;
+    *layer += sum, *v = t;
     return r - q;
 }
 
@@ -1067,10 +1067,8 @@ static void find_still_layers(LqSegmenter *s, const int *border, int *out)
         }
         const int top = r;
         int32_t v = 0; /* the last term the walk read */
-        for (int blip = 1; blip; r -= blip) {
-            while (r >= inner0 && (v = still_at(s, &sr, border, a, r)) <= still) layer += v, r--;
-            blip = s->still_half ? still_blip(s, &sr, border, a, r, still, gap, &layer) : 0;
-        }
+        while (r >= inner0 && (v = still_at(s, &sr, border, a, r)) <= still) layer += v, r--;
+        for (int on; s->still_half && (on = still_blip(s, &sr, border, a, r, inner0, still, gap, &layer, &v));) r -= on;
         if (top - r + beyond < len || r + 1 >= out[a]) continue;
         /* still down to where the ring-down's blur begins: a lumen thinner
          * than that blur (a compressed vein around the catheter) ends there
