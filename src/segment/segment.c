@@ -80,6 +80,12 @@ enum {
  * the texture only moves the split further into the blood. */
 #define TEXTURE_WEIGHT_X10 17
 #define TEXTURE_SIDE_MM 0.5
+/* Where the splits' layers are TEXTURE_CONTRAST rougher than their blood
+ * (their texture's median over blood's, less one), a hidden lumen needs the
+ * texture to stand at the layer's too, EDGE_HIDDEN_CUT of the way from the
+ * splits' blood (a ray of blood a little brighter than the frame's is as
+ * coarse as blood). */
+#define TEXTURE_CONTRAST 0.2
 /* Still tissue inside the DP's border, where the frames share their tissue
  * speckle: the decorrelation term (seven rays' mean) at or below the lower
  * of STILL_FRACTION of blood's and STILL_NOISE deviations of that mean
@@ -1356,9 +1362,11 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
     double sum[NR + 1], sq[NR + 1];
     int32_t inner_mean[NA], layer_mean[NA];
     int16_t clear_ray[NA], clear_split[NA];
-    int32_t inner_i[NA], layer_i[NA];
+    int32_t inner_i[NA], layer_i[NA], inner_t[NA], layer_t[NA]; /* ... and the texture's at those splits */
     int clear = 0, clear_i = 0; /* rays whose best split scores EDGE_Z or more; by the intensity alone */
     const int texture = texture_joins(s);
+    /* the texture plane holds at most 4 * 15 * 255 = 15300: as int16 for the arc sums */
+    const int16_t *texture_plane = (const int16_t *)s->texture;
     double tsum[NR + 1], tsq[NR + 1];
     if (texture)
         for (int a = 0; a < NA; a++)
@@ -1366,14 +1374,14 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
                 const int i = a * NR + r;
                 s->edge_feat[i] = (int16_t)((10 * s->feat[i] + TEXTURE_WEIGHT_X10 * s->texture[i]) / 20);
             }
-    ArcSums arc, tarc;
+    ArcSums arc, tarc, xarc; /* the feature; with the texture added; the texture alone */
     arc_start(&arc, s->feat, border, half, lo);
-    if (texture) arc_start(&tarc, s->edge_feat, border, half, lo);
+    if (texture) arc_start(&tarc, s->edge_feat, border, half, lo), arc_start(&xarc, texture_plane, border, half, lo);
     for (int a = 0; a < NA; a++) {
         const int end = border[a] - BOX_HALF, n = end - lo;
         if (a) {
             arc_advance(&arc, s->feat, border, a, half, lo);
-            if (texture) arc_advance(&tarc, s->edge_feat, border, a, half, lo);
+            if (texture) arc_advance(&tarc, s->edge_feat, border, a, half, lo), arc_advance(&xarc, texture_plane, border, a, half, lo);
         }
         memset(s->edge_z + a * NR + s->r_mask, 0, (size_t)LQ_MAX(0, border[a] + 1 - s->r_mask)); /* what the DP reads */
         if (texture) memset(s->edge_zi + a * NR + s->r_mask, 0, (size_t)LQ_MAX(0, border[a] + 1 - s->r_mask));
@@ -1405,6 +1413,11 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
             layer_mean[clear++] = (int32_t)lround((sum[n] - sum[best_e]) / (n - best_e));
         }
         if (best_i >= EDGE_Z) {
+            if (texture) {
+                arc_profile(&xarc, lo, end, tsum, tsq);
+                inner_t[clear_i] = (int32_t)lround(tsum[best_ei] / best_ei);
+                layer_t[clear_i] = (int32_t)lround((tsum[n] - tsum[best_ei]) / (n - best_ei));
+            }
             inner_i[clear_i] = (int32_t)lround(sum[best_ei] / best_ei);
             layer_i[clear_i++] = (int32_t)lround((sum[n] - sum[best_ei]) / (n - best_ei));
         }
@@ -1445,6 +1458,19 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
      * frame's blood) had every ray of the frame read as a hidden lumen and
      * the contour closed on the ring-down. */
     const int may_hide = clear_i >= EDGE_RUN / 2;
+    /* Where the texture tells the layer from blood in this frame, a hidden
+     * lumen's texture stands at the layer's too: a ray of blood a little
+     * brighter than the splits' (beam-long blobs, the near field) is as
+     * coarse as blood (the small vessel at 20 MHz with scar, seed 1, frame
+     * 114, `--beam`: 80 of 256 rays of blood read as hidden lumens beside a
+     * scar found on 19). */
+    double cut_t = 0.0;
+    if (texture && may_hide) {
+        const int32_t blood_tex = select_kth(inner_t, clear_i, clear_i / 2);
+        const int32_t layer_tex = select_kth(layer_t, clear_i, clear_i / 2);
+        if (layer_tex - blood_tex >= TEXTURE_CONTRAST * blood_tex)
+            cut_t = blood_tex + EDGE_HIDDEN_CUT * (layer_tex - blood_tex);
+    }
     const int32_t unit = (int32_t)lround(gain / EDGE_Z_UNIT);
     const int cap = (int)lround(gain * EDGE_GUIDE), reach = 2 * sub, mu = LQ_MAX(1, cap / (reach * reach));
     for (int a = 0; a < NA; a++) {
@@ -1459,6 +1485,11 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
             if (sum[n] >= cut * n)
                 for (int e = 0; e < side && e + s->layer_len <= n; e++) {
                     if (sum[e + sub] - sum[e] < cut * sub || sum[n] - sum[e] < cut * (n - e)) continue;
+                    if (cut_t > 0.0) {
+                        double tex[NR + 1], tex_sq[NR + 1];
+                        edge_profile(texture_plane, border, a, LAYER_RAYS, lo, end, tex, tex_sq);
+                        if (tex[n] - tex[e] < cut_t * (n - e)) break;
+                    }
                     const int r = e ? lo + e - BOX_HALF : s->r_mask;
                     hidden[a] = (int16_t)r;
                     cost[r] = cost[r + 1] = -(int32_t)lround(gain * EDGE_HIDDEN_Z);
