@@ -1482,7 +1482,14 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
     }
     const int32_t unit = (int32_t)lround(gain / EDGE_Z_UNIT);
     const int cap = (int)lround(gain * EDGE_GUIDE), reach = 2 * sub, mu = LQ_MAX(1, cap / (reach * reach));
+    /* each ray's profile over LAYER_RAYS rays on either side, the arc sliding
+     * one ray at a time as in the splits (and the texture's, where it judges) */
+    ArcSums near, near_tex;
+    if (may_hide) arc_start(&near, s->feat, border, LAYER_RAYS, lo);
+    if (cut_t > 0.0) arc_start(&near_tex, texture_plane, border, LAYER_RAYS, lo);
     for (int a = 0; a < NA; a++) {
+        if (a && may_hide) arc_advance(&near, s->feat, border, a, LAYER_RAYS, lo);
+        if (a && cut_t > 0.0) arc_advance(&near_tex, texture_plane, border, a, LAYER_RAYS, lo);
         int32_t *cost = s->cost + a * NR;
         const uint8_t *z_row = s->edge_z + a * NR;
         for (int r = 0; r < NR; r++) cost[r] = r < s->r_mask || r > border[a] ? LQ_COST_FORBIDDEN : -unit * z_row[r];
@@ -1490,13 +1497,13 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
         cost[border[a]] = cost[LQ_MAX(border[a] - 1, 0)] = -(int32_t)lround(gain * EDGE_Z);
         const int end = border[a] - BOX_HALF, n = end - lo;
         if (may_hide && n >= s->layer_len && n <= thickest) { /* the layer from the ring-down to the border */
-            edge_profile(s->feat, border, a, LAYER_RAYS, lo, end, sum, sq);
+            arc_profile(&near, lo, end, sum, sq);
             if (sum[n] >= cut * n)
                 for (int e = 0; e < side && e + s->layer_len <= n; e++) {
                     if (sum[e + sub] - sum[e] < cut * sub || sum[n] - sum[e] < cut * (n - e)) continue;
                     if (cut_t > 0.0) {
                         double tex[NR + 1], tex_sq[NR + 1];
-                        edge_profile(texture_plane, border, a, LAYER_RAYS, lo, end, tex, tex_sq);
+                        arc_profile(&near_tex, lo, end, tex, tex_sq);
                         if (tex[n] - tex[e] < cut_t * (n - e)) break;
                     }
                     const int r = e ? lo + e - BOX_HALF : s->r_mask;
