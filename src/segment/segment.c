@@ -81,10 +81,11 @@ enum {
 #define TEXTURE_WEIGHT_X10 17
 #define TEXTURE_SIDE_MM 0.5
 /* Where the splits' layers are TEXTURE_CONTRAST rougher than their blood
- * (their texture's median over blood's, less one), a hidden lumen needs the
- * texture to stand at the layer's too, EDGE_HIDDEN_CUT of the way from the
- * splits' blood (a ray of blood a little brighter than the frame's is as
- * coarse as blood). */
+ * in the texture plane (its median over the layers over its median over
+ * their blood, less one), a hidden lumen needs the texture to stand at the
+ * layer's too, EDGE_HIDDEN_CUT of the way from the splits' blood (a ray
+ * of blood a little brighter than the splits' blood is as coarse as
+ * blood). */
 #define TEXTURE_CONTRAST 0.2
 /* Still tissue inside the DP's border, where the frames share their tissue
  * speckle: the decorrelation term (seven rays' mean) at or below the lower
@@ -1426,15 +1427,20 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
     /* A lumen hidden in the ring-down, or a sliver of it thinner than a
      * split's inner side: the ray at the layer's level over its whole length
      * and from where the first LAYER_SUB_MM window reaches it. The runs are
-     * judged with the lumen ending two samples inside that window (at the
-     * ring-down if it is the first), and the border is put at the window's
-     * first sample at the level (a crossing of the boxed profile a third of
-     * the way up lies within a sample of the step): the window passed on
-     * the layer beyond a sliver of blood, and the lumen ended at the
-     * ring-down 0.14-0.25 mm inside the truth over a 70 degree sector (small
-     * vessel at 20 MHz with scar, seed 4, frame 80). Judged at the border's
-     * radius, runs held that had not (the small vessel without scar,
-     * `--beam`, seed 3, frame 1: a contour on the ring-down all round). */
+     * judged with the lumen ending BOX_HALF samples short of that window
+     * (at the ring-down if it is the ray's first). Where the window begins
+     * with a grain (EDGE_CORR samples) or more under the level, a sliver of
+     * blood, the border is put at its first sample at the level (a crossing
+     * of the boxed profile a third of the way up lies within a sample of
+     * the step): the window passed on the layer beyond the sliver, and the
+     * lumen ended at the ring-down 0.14-0.25 mm inside the truth over a 70
+     * degree sector (small vessel at 20 MHz with scar, seed 4, frame 80).
+     * Fewer samples under the level are the layer's own speckle: moved out
+     * past them, a lumen truly hidden at the lesion stood 0.1-0.2 mm out on
+     * a few rays and the caliper MLD took the bumps (seed 6, frame 48: %DS
+     * 31.8 for 37.2). Judged at the border's radius, runs held that had not
+     * (the small vessel without scar, `--beam`, seed 3, frame 1: a contour
+     * on the ring-down all round). */
     int16_t hidden[NA] = {0}; /* that radius, 0: none */
     int16_t hidden_edge[NA] = {0}; /* ... and the border there */
     /* The levels come from the rays whose intensity alone splits clearly,
@@ -1509,7 +1515,7 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
                     const int r = e ? lo + e - BOX_HALF : s->r_mask;
                     int at = e;
                     while (at < e + sub - 1 && sum[at + 1] - sum[at] < cut) at++;
-                    hidden[a] = (int16_t)r, hidden_edge[a] = (int16_t)(at ? lo + at : s->r_mask);
+                    hidden[a] = (int16_t)r, hidden_edge[a] = (int16_t)(at - e >= EDGE_CORR ? lo + at : r);
                     cost[r] = cost[r + 1] = -(int32_t)lround(gain * EDGE_HIDDEN_Z);
                     break;
                 }
