@@ -313,7 +313,11 @@ static void small_vessel_scar(LqpParams *p) { small_vessel(p), p->scar = 1; }
  * -4.81 %, and seed 6 0.9262, -4.28 %; now 0.9208, -3.43 % and 0.9319,
  * -3.11 %. Session 24, the scar's finer speckle (the image's cell
  * variation) in the splits: 0.9310 (zone 0.906), -2.72 % and 0.9382
- * (0.900), -2.90 %. */
+ * (0.900), -2.90 %. Session 27, hidden lumens (their texture; the border
+ * of a sliver of blood): 0.9425 (0.918), -0.98 % and 0.9421 (0.909),
+ * -2.27 %. With a sliver's border moved past any stretch under the layer's
+ * level, not a grain or more only, seed 6's %DS read 31.8 for 37.2 and
+ * this test failed (docs/segmentation.md, step 8). */
 static const KindGoal small_scar = {0.925, 0.88, 3.0, 4.0, 1.0};
 static void test_small_vessel_scar_seed_2(void **state) { (void)state; run_kind(2, small_vessel_scar, "small-vessel-scar", small_scar); }
 static void test_small_vessel_scar_seed_6(void **state) { (void)state; run_kind(6, small_vessel_scar, "small-vessel-scar", small_scar); }
