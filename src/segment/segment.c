@@ -1228,21 +1228,31 @@ static void radial_roughness(LqSegmenter *s, const uint8_t *polar, const int *bo
     }
 }
 
-/* How much rougher the clear splits' layers are than their blood: the ratio
- * of the medians of the two sides' mean roughness, each split's profile
+/* A plane's level on either side of the clear splits (rays ray[k], split
+ * at split[k]): the medians of the two sides' means, each split's profile
  * averaged over the same arc as its feature. */
-static double split_roughness_ratio(LqSegmenter *s, const uint8_t *polar, const int *border, int lo, int half,
-                                    const int16_t *ray, const int16_t *split, int clear)
+static void split_side_levels(const int16_t *plane, const int *border, int lo, int half, const int16_t *ray,
+                              const int16_t *split, int clear, int32_t *inner_level, int32_t *layer_level)
 {
-    radial_roughness(s, polar, border, lo);
     int32_t inner[NA], layer[NA];
     double sum[NR + 1], sq[NR + 1];
     for (int k = 0; k < clear; k++) {
         const int a = ray[k], e = split[k], end = border[a] - BOX_HALF, n = end - lo;
-        edge_profile(s->rough, border, a, half, lo, end, sum, sq);
+        edge_profile(plane, border, a, half, lo, end, sum, sq);
         inner[k] = (int32_t)lround(sum[e] / e), layer[k] = (int32_t)lround((sum[n] - sum[e]) / (n - e));
     }
-    return (double)select_kth(layer, clear, clear / 2) / LQ_MAX(select_kth(inner, clear, clear / 2), 1);
+    *inner_level = select_kth(inner, clear, clear / 2), *layer_level = select_kth(layer, clear, clear / 2);
+}
+
+/* How much rougher the clear splits' layers are than their blood: the ratio
+ * of their radial roughness's levels. */
+static double split_roughness_ratio(LqSegmenter *s, const uint8_t *polar, const int *border, int lo, int half,
+                                    const int16_t *ray, const int16_t *split, int clear)
+{
+    radial_roughness(s, polar, border, lo);
+    int32_t inner, layer;
+    split_side_levels(s->rough, border, lo, half, ray, split, clear, &inner, &layer);
+    return (double)layer / LQ_MAX(inner, 1);
 }
 
 /* Ray j of the g - 1 rays between rays left and right: the border on the
@@ -1363,7 +1373,8 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
     double sum[NR + 1], sq[NR + 1];
     int32_t inner_mean[NA], layer_mean[NA];
     int16_t clear_ray[NA], clear_split[NA];
-    int32_t inner_i[NA], layer_i[NA], inner_t[NA], layer_t[NA]; /* ... and the texture's at those splits */
+    int32_t inner_i[NA], layer_i[NA];
+    int16_t clear_ray_i[NA], clear_split_i[NA];
     int clear = 0, clear_i = 0; /* rays whose best split scores EDGE_Z or more; by the intensity alone */
     const int texture = texture_joins(s);
     /* the texture plane holds at most 4 * 15 * 255 = 15300: as int16 for the arc sums */
@@ -1375,14 +1386,14 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
                 const int i = a * NR + r;
                 s->edge_feat[i] = (int16_t)((10 * s->feat[i] + TEXTURE_WEIGHT_X10 * s->texture[i]) / 20);
             }
-    ArcSums arc, tarc, xarc; /* the feature; with the texture added; the texture alone */
+    ArcSums arc, tarc; /* the feature; with the texture added */
     arc_start(&arc, s->feat, border, half, lo);
-    if (texture) arc_start(&tarc, s->edge_feat, border, half, lo), arc_start(&xarc, texture_plane, border, half, lo);
+    if (texture) arc_start(&tarc, s->edge_feat, border, half, lo);
     for (int a = 0; a < NA; a++) {
         const int end = border[a] - BOX_HALF, n = end - lo;
         if (a) {
             arc_advance(&arc, s->feat, border, a, half, lo);
-            if (texture) arc_advance(&tarc, s->edge_feat, border, a, half, lo), arc_advance(&xarc, texture_plane, border, a, half, lo);
+            if (texture) arc_advance(&tarc, s->edge_feat, border, a, half, lo);
         }
         memset(s->edge_z + a * NR + s->r_mask, 0, (size_t)LQ_MAX(0, border[a] + 1 - s->r_mask)); /* what the DP reads */
         if (texture) memset(s->edge_zi + a * NR + s->r_mask, 0, (size_t)LQ_MAX(0, border[a] + 1 - s->r_mask));
@@ -1414,11 +1425,7 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
             layer_mean[clear++] = (int32_t)lround((sum[n] - sum[best_e]) / (n - best_e));
         }
         if (best_i >= EDGE_Z) {
-            if (texture) {
-                arc_profile(&xarc, lo, end, tsum, tsq);
-                inner_t[clear_i] = (int32_t)lround(tsum[best_ei] / best_ei);
-                layer_t[clear_i] = (int32_t)lround((tsum[n] - tsum[best_ei]) / (n - best_ei));
-            }
+            clear_ray_i[clear_i] = (int16_t)a, clear_split_i[clear_i] = (int16_t)best_ei;
             inner_i[clear_i] = (int32_t)lround(sum[best_ei] / best_ei);
             layer_i[clear_i++] = (int32_t)lround((sum[n] - sum[best_ei]) / (n - best_ei));
         }
@@ -1481,8 +1488,8 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
      * scar found on 19). */
     double cut_t = 0.0;
     if (texture && may_hide) {
-        const int32_t blood_tex = select_kth(inner_t, clear_i, clear_i / 2);
-        const int32_t layer_tex = select_kth(layer_t, clear_i, clear_i / 2);
+        int32_t blood_tex, layer_tex;
+        split_side_levels(texture_plane, border, lo, half, clear_ray_i, clear_split_i, clear_i, &blood_tex, &layer_tex);
         if (layer_tex - blood_tex >= TEXTURE_CONTRAST * blood_tex)
             cut_t = blood_tex + EDGE_HIDDEN_CUT * (layer_tex - blood_tex);
     }
