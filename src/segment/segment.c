@@ -86,7 +86,7 @@ enum {
  * their blood, less one), a hidden lumen needs the texture to stand at the
  * layer's too, EDGE_HIDDEN_CUT of the way from the splits' blood (a ray
  * of blood a little brighter than the splits' blood is as coarse as
- * blood). */
+ * blood), and splits whose layer is under the frame's blood level count. */
 #define TEXTURE_CONTRAST 0.2
 /* Still tissue inside the DP's border, where the frames share their tissue
  * speckle: the decorrelation term (seven rays' mean) at or below the lower
@@ -177,7 +177,7 @@ struct LqSegmenter {
     int16_t *edge_feat;          /* NA x NR: the feature with the texture added, halved */
     int16_t *rough;              /* NA x NR: step 8's radial roughness, boxed as the feature is */
     float layer_sure[NA];        /* a border on a dim layer: how clearly it stands over blood (0-1); -1 elsewhere */
-    int16_t echo_at[NA];         /* step 8's edge before a bright leading echo (-1: none) ... */
+    int16_t echo_at[NA];         /* step 8's edge at the half-rise to a bright leading echo (-1: none) ... */
     int32_t echo_level[NA];      /* ... and the half-rise to that echo's peak, where refine looks */
     int lead_step;               /* this frame's leading-edge step over the blood level */
     int mid_level, mid_gain;     /* midpoint between blood and tissue; 256 * 4096 / half their distance */
@@ -1333,14 +1333,18 @@ static void split_scores(uint8_t *row, const double *z, double best, int e0, int
 }
 
 /* A split's edge e (its layer's first sample) on ray b, where the layer
- * begins with a bright echo (a scar's thin leading edge): the first sample,
- * from a grain inside e, at the half-rise from blood to the echo's peak on
- * the ray's profile over LAYER_RAYS rays on either side. A split weighs
- * blood against the layer's mean, and the echo's blur reaches a grain into
- * the blood: its edge stood 0.08-0.12 mm inside the truth wherever the
- * scar had such an echo (small vessel at 20 MHz, held-out seeds 8 and 12).
- * Where the layer's rise has no peak over the layer (no echo), the split
- * stays. *level: that half-rise (refine's level there), 0 for none. */
+ * begins with a bright echo (a scar's thin leading edge), on the ray's
+ * profile over LAYER_RAYS rays on either side: the echo's peak within two
+ * grains beyond e, and the edge at the half-rise from blood (the grains
+ * from four to one inside e) to that peak, the first sample of the stretch
+ * at that level or over that ends at the peak (walked back from the peak,
+ * so that a bright blob in the blood a grain inside does not pull it in).
+ * A split weighs blood against the layer's mean, and the echo's blur
+ * reaches a grain into the blood: its edge stood 0.08-0.12 mm inside the
+ * truth wherever the scar had such an echo (small vessel at 20 MHz,
+ * held-out seeds 8 and 12). Where the peak stands over blood by less than
+ * ECHO_PEAK times the layer's rise (no echo), the split stays. *level: the
+ * half-rise (refine's level there), 0 for none. */
 static int leading_echo(const LqSegmenter *s, const int *border, int b, int lo, int e, int32_t *level)
 {
     *level = 0;
@@ -1351,14 +1355,16 @@ static int leading_echo(const LqSegmenter *s, const int *border, int b, int lo, 
     edge_profile(s->feat, border, b, LAYER_RAYS, in0, layer_end, sum, sq);
     const double blood = sum[in1 - in0] / (in1 - in0);
     const double layer = (sum[layer_end - in0] - sum[peak_end - in0]) / (layer_end - peak_end);
+    if (layer <= blood) return e;
     double peak = blood;
-    for (int r = in1; r < peak_end; r++) peak = LQ_MAX(peak, sum[r - in0 + 1] - sum[r - in0]);
-    if (peak - blood < ECHO_PEAK * (layer - blood) || layer <= blood) return e;
+    int at = in1;
+    for (int r = in1; r < peak_end; r++)
+        if (sum[r - in0 + 1] - sum[r - in0] > peak) peak = sum[r - in0 + 1] - sum[r - in0], at = r;
+    if (peak - blood < ECHO_PEAK * (layer - blood)) return e;
     const double half_rise = 0.5 * (blood + peak);
-    int r = in1;
-    while (r < peak_end && sum[r - in0 + 1] - sum[r - in0] < half_rise) r++;
+    while (at > in1 && sum[at - in0] - sum[at - in0 - 1] >= half_rise) at--; /* back from the peak: not a blob in blood */
     *level = (int32_t)lround(half_rise);
-    return r;
+    return at;
 }
 
 /* A run of `seen` rays shows a layer with blood inside it: EDGE_RUN rays
@@ -1509,10 +1515,11 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
      * plane's variation grows with brightness as well as with a finer
      * grain; splits from a darker patch into blood stand under 1 in it
      * (0.88-0.94: the small vessel without scar, `--beam`, seed 3). */
+    const int may_hide = clear_i >= EDGE_RUN / 2; /* below */
     int32_t blood_tex = 0, layer_tex = 0;
-    if (texture && by_intensity)
+    if (texture && by_intensity && (layer <= s->blood_level || may_hide))
         split_side_levels(texture_plane, border, lo, half, clear_ray_i, clear_split_i, clear_i, &blood_tex, &layer_tex);
-    const int textured = texture && by_intensity && layer_tex - blood_tex >= TEXTURE_CONTRAST * blood_tex;
+    const int textured = layer_tex > blood_tex && layer_tex - blood_tex >= TEXTURE_CONTRAST * blood_tex;
     if (2 * (layer - blood) > s->mid_level - s->blood_level || (layer <= s->blood_level && !textured) ||
         (layer - blood < EDGE_FAINT * s->blood_noise &&
          split_roughness_ratio(s, polar, border, lo, half, clear_ray, clear_split, clear) < EDGE_ROUGHER))
@@ -1523,8 +1530,7 @@ static void find_layer_edges(LqSegmenter *s, const uint8_t *polar, const int *bo
      * their intensity. A few clear splits in a blood-only frame (a small
      * vessel at 40 MHz, echogenic blood, their layer barely over the
      * frame's blood) had every ray of the frame read as a hidden lumen and
-     * the contour closed on the ring-down. */
-    const int may_hide = clear_i >= EDGE_RUN / 2;
+     * the contour closed on the ring-down (may_hide, above). */
     /* Where the texture tells the layer from blood in this frame, a hidden
      * lumen's texture stands at the layer's too: a ray of blood a little
      * brighter than the splits' (beam-long blobs, the near field) is as
@@ -1708,8 +1714,11 @@ static double refine(const LqSegmenter *s, int a, int r)
         for (int j = in0; j < in1; j++) inner += f[j];
         for (int j = out0; j < out1; j++) outer += f[j];
         double lo = (double)inner / (in1 - in0), hi = (double)outer / (out1 - out0);
-        double mid = r == s->echo_at[a] ? s->echo_level[a] : 0.5 * (lo + hi);
-        double edge = hi - lo >= 0.5 * s->lead_step ? nearest_rise(s, f, r, mid) : -1.0;
+        double edge = -1.0;
+        if (hi - lo >= 0.5 * s->lead_step) {
+            if (r == s->echo_at[a]) edge = nearest_rise(s, f, r, s->echo_level[a]);
+            if (edge < 0) edge = nearest_rise(s, f, r, 0.5 * (lo + hi));
+        }
         if (edge >= 0) return edge;
     }
     double edge = nearest_rise(s, s->score + a * NR, r, 0.0);
