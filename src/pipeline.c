@@ -239,7 +239,7 @@ static void *run_worker(void *arg)
  * with each other, has most likely taken another edge (a leak into the
  * outer layer, a wall lost in echogenic blood); so have two in a row that
  * are both off the frames flanking them, and longer runs of frames all
- * wider than steady flanks (wide_run). It is segmented again under the
+ * wider than flanks that agree off a slope (wide_run). It is segmented again under the
  * mean of those frames' borders as a firm prior; the result is kept
  * if it agrees better. Candidates go in order of rising confidence, and are
  * checked again just before, so that in an alternating run the doubtful
