@@ -241,13 +241,9 @@ static void *run_worker(void *arg)
  * are both off the frames flanking them, and longer runs of frames all
  * wider than flanks that agree off a slope (wide_run). It is segmented again under the
  * mean of those frames' borders as a firm prior; the result is kept
- * if it agrees better. Candidates wider than their flanks go first, then in
- * order of rising confidence, and are checked again just before, so that in
- * an alternating run the leaks and the doubtful frames yield, not the other
- * way round: a leak onto a bright outer layer looks sure, and by confidence
- * alone the lumen frames between two leaks went first and were turned into
- * leaks under their prior (the small vessel at 20 MHz with scar, held-out
- * seed 12, frames 176, 178 and 180). */
+ * if it agrees better. Candidates go in order of rising confidence, and are
+ * checked again just before, so that in an alternating run the doubtful
+ * frames yield to the sure ones, not the other way round. */
 #define OUTLIER_SHARE 0.25
 #define CLEAR_EDGE_MARGIN 0.1
 #define LEAK_FACTOR 0.45 /* a frame still wider than both agreeing neighbours keeps at most this share: under 0.5 */
@@ -374,13 +370,11 @@ typedef struct Candidate {
     size_t t;
     double confidence;
     size_t before, after; /* the flanks found at collection */
-    int wide;             /* wider than both flanks */
 } Candidate;
 
 static int by_confidence(const void *a, const void *b)
 {
     const Candidate *x = a, *y = b;
-    if (x->wide != y->wide) return x->wide ? -1 : 1;
     if (x->confidence != y->confidence) return x->confidence < y->confidence ? -1 : 1;
     return x->t < y->t ? -1 : x->t > y->t;
 }
@@ -396,9 +390,7 @@ static int resegment_outliers(LqStudy *study, LqSegmenter *seg, uint8_t *polar, 
     if (!list) return lq_fail(err, LQ_ERR_INTERNAL, "%s: out of memory", lq_study_info(study)->path);
     size_t before, after;
     for (size_t t = 1; t + 1 < n; t++)
-        if (is_outlier(r, t, &before, &after))
-            list[count++] = (Candidate){t, r->frames[t].confidence, before, after,
-                                        frame_area(r, t) > fmax(frame_area(r, before), frame_area(r, after))};
+        if (is_outlier(r, t, &before, &after)) list[count++] = (Candidate){t, r->frames[t].confidence, before, after};
     qsort(list, count, sizeof *list, by_confidence);
     double guide[2 * LQ_SEG_ANGLES], xy[2 * LQ_SEG_ANGLES], conf;
     int rc = LQ_OK;
