@@ -294,8 +294,8 @@ static int run_is_off(const LqResult *r, size_t t, size_t u)
  * for 4.4, flanked by 3.6-3.9; a lumen frame split them in two, so a flank
  * may have a leak beyond it). The frames between two lesions are wider
  * than the lesions' flanks too, but beyond those the lumen narrows on into
- * each lesion (no synthetic pair of lesions 2-5 mm long, 1-6 mm apart,
- * area ratio 1.3-5, at 0.4 mm a frame, with a flank on a slope passes; 26
+ * each lesion (tools/wide-run-lesions.py: no synthetic pair of lesions 2-5 mm
+ * long, 1-6 mm apart, area ratio 1.3-5, at 0.4 mm a frame, with a flank on a slope passes; 26
  * of 75 did without this, and 17 still do where each flank is a short
  * lesion's narrowest frame: their frames are segmented again, and keep
  * their own border where their wall is clear, as the prior is capped). A
